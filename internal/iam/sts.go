@@ -1,0 +1,187 @@
+package iam
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/store"
+)
+
+var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+
+// ResolveAccessKey finds a key's secret and owner; it makes Service an awsproto.KeyResolver.
+func (s *Service) ResolveAccessKey(ctx context.Context, id string) (string, string, awsproto.Principal, error) {
+	var k AccessKey
+	if _, err := s.Store.Get(ctx, keyKey(id), &k); errors.Is(err, store.ErrNotFound) {
+		return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
+	} else if err != nil {
+		return "", "", awsproto.Principal{}, err
+	}
+	if k.Status != "Active" {
+		return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
+	}
+	id2, err := s.identityOf(ctx, &k)
+	if err != nil {
+		return "", "", awsproto.Principal{}, err
+	}
+	token := ""
+	if k.Session != nil {
+		if s.Now().After(k.Session.Expiration) {
+			return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeExpiredToken, "The security token included in the request is expired")
+		}
+		token = k.Session.Token
+	}
+	return k.Secret, token, awsproto.Principal{Account: id2.Account, ARN: id2.ARN, UserID: id2.UserID, AccessKeyID: k.ID}, nil
+}
+
+func (s *Service) identityOf(ctx context.Context, k *AccessKey) (*Identity, error) {
+	acct, err := s.Account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if k.Session != nil {
+		roleName := k.Session.RoleARN[strings.LastIndex(k.Session.RoleARN, "/")+1:]
+		return &Identity{
+			Account: acct.ID,
+			ARN:     fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", acct.ID, roleName, k.Session.SessionName),
+			UserID:  k.Session.RoleID + ":" + k.Session.SessionName,
+		}, nil
+	}
+	u, err := s.GetUser(ctx, k.UserName)
+	if err != nil {
+		return nil, awserr.Errorf(awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
+	}
+	return &Identity{Account: acct.ID, ARN: u.ARN, UserID: u.ID}, nil
+}
+
+// Credentials are temporary credentials from STS.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      time.Time
+	AssumedRoleARN  string
+	AssumedRoleID   string
+}
+
+// AssumeRole issues session credentials for roleARN if its trust policy lets caller assume it.
+func (s *Service) AssumeRole(ctx context.Context, caller awsproto.Principal, roleARN, sessionName string, durationSeconds int) (*Credentials, error) {
+	if !sessionNamePattern.MatchString(sessionName) {
+		return nil, awserr.Errorf(CodeValidation, "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64", sessionName)
+	}
+	role, err := s.RoleByARN(ctx, roleARN)
+	if err != nil {
+		var e *awserr.Error
+		if errors.As(err, &e) && e.Code == CodeNoSuchEntity {
+			return nil, awserr.Errorf(CodeAccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
+		}
+		return nil, err
+	}
+	if durationSeconds == 0 {
+		durationSeconds = 3600
+	}
+	if durationSeconds < 900 || durationSeconds > role.MaxSessionDuration {
+		return nil, awserr.Errorf(CodeValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	doc, err := parsePolicy(role.AssumeRolePolicy)
+	if err != nil || !trusts(doc, caller) {
+		return nil, awserr.Errorf(CodeAccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
+	}
+	return s.issueSession(ctx, role, sessionName, time.Duration(durationSeconds)*time.Second)
+}
+
+// IssueRoleSession makes session credentials for a role without a trust check;
+// keks uses it for principals it vouches for itself (instances, pods).
+func (s *Service) IssueRoleSession(ctx context.Context, roleARN, sessionName string, d time.Duration) (*Credentials, error) {
+	role, err := s.RoleByARN(ctx, roleARN)
+	if err != nil {
+		return nil, err
+	}
+	return s.issueSession(ctx, role, sessionName, d)
+}
+
+func (s *Service) issueSession(ctx context.Context, role *Role, sessionName string, d time.Duration) (*Credentials, error) {
+	now := s.Now().UTC()
+	k := &AccessKey{ID: newID("ASIA"), Secret: newSecret(), Status: "Active", CreateDate: now, Session: &Session{
+		Token: "IQoJb3JpZ2luX2VjE" + randomString(200, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), Expiration: now.Add(d),
+		RoleARN: role.ARN, RoleID: role.ID, SessionName: sessionName,
+	}}
+	if err := s.Store.Create(ctx, keyKey(k.ID), k); err != nil {
+		return nil, err
+	}
+	id, err := s.identityOf(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	return &Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret, SessionToken: k.Session.Token, Expiration: k.Session.Expiration, AssumedRoleARN: id.ARN, AssumedRoleID: id.UserID}, nil
+}
+
+// PruneSessions deletes expired session keys.
+func (s *Service) PruneSessions(ctx context.Context) error {
+	keys, err := store.List[AccessKey](ctx, s.Store, "iam/keys/")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Session != nil && s.Now().After(k.Session.Expiration.Add(time.Hour)) {
+			if err := s.Store.Delete(ctx, keyKey(k.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// trusts reports whether a trust policy allows caller to call sts:AssumeRole.
+func trusts(doc *PolicyDocument, caller awsproto.Principal) bool {
+	allowed := false
+	for _, st := range doc.Statement {
+		if !actionMatches(st.Action, "sts:AssumeRole") || !principalMatches(st.Principal, caller) {
+			continue
+		}
+		if st.Effect == "Deny" {
+			return false
+		}
+		allowed = true
+	}
+	return allowed
+}
+
+func actionMatches(raw []byte, action string) bool {
+	for _, a := range stringList(raw) {
+		if a == "*" || strings.EqualFold(a, action) || strings.EqualFold(a, "sts:*") {
+			return true
+		}
+	}
+	return false
+}
+
+func principalMatches(raw []byte, caller awsproto.Principal) bool {
+	var all string
+	if jsonString(raw, &all) && all == "*" {
+		return true
+	}
+	var m map[string][]byte
+	if !jsonObject(raw, &m) {
+		return false
+	}
+	for _, p := range stringList(m["AWS"]) {
+		switch {
+		case p == "*", p == caller.Account, p == "arn:aws:iam::"+caller.Account+":root", p == caller.ARN:
+			return true
+		case strings.HasPrefix(caller.ARN, "arn:aws:sts::") && strings.Contains(caller.ARN, ":assumed-role/"):
+			// A role session matches its role's ARN.
+			parts := strings.Split(caller.ARN, "/")
+			if len(parts) >= 2 && strings.HasSuffix(p, ":role/"+parts[1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
