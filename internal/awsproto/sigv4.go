@@ -82,7 +82,11 @@ func parseCredential(s string) (Credential, error) {
 // VerifyRequest checks a header-signed or presigned (query) SigV4 request and
 // returns its credential scope and body. The body is consumed.
 func VerifyRequest(r *http.Request, now time.Time, lookup SecretLookup) (*SignedRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	var body []byte
+	var err error
+	if r.Body != nil {
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	}
 	if err != nil {
 		return nil, awserr.Errorf(awserr.CodeInvalidRequest, "read request body: %v", err)
 	}
@@ -149,9 +153,6 @@ func VerifyRequest(r *http.Request, now time.Time, lookup SecretLookup) (*Signed
 	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
 	if presigned {
 		payloadHash = hexSHA256(body)
-		if r.Method == http.MethodGet || len(body) == 0 {
-			payloadHash = hexSHA256(nil)
-		}
 	} else if payloadHash == "" || payloadHash != "UNSIGNED-PAYLOAD" {
 		actual := hexSHA256(body)
 		if payloadHash != "" && payloadHash != actual {

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keksdev/keks/internal/client"
+)
+
+type instanceRow struct {
+	Cluster  string `json:"cluster"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Zone     string `json:"availabilityZone"`
+	Address  string `json:"address"`
+	PID      int    `json:"pid"`
+	Healthy  bool   `json:"healthy"`
+	Running  bool   `json:"running"`
+	Version  string `json:"version"`
+	Replaced int    `json:"replaced"`
+	RSS      int64  `json:"rssBytes"`
+}
+
+func newInstancesCommand() *cobra.Command {
+	var profile, output, cluster string
+	cmd := &cobra.Command{
+		Use:   "instances",
+		Short: "List every control-plane instance keks runs: cluster, role, zone, address, pid, health, version",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := client.New(profile)
+			if err != nil {
+				return err
+			}
+			var resp struct {
+				Instances []instanceRow `json:"instances"`
+			}
+			if err := c.Operator(cmd.Context(), "/keks/v1/control-plane-instances", &resp); err != nil {
+				return err
+			}
+			rows := resp.Instances[:0]
+			for _, r := range resp.Instances {
+				if cluster == "" || r.Cluster == cluster {
+					rows = append(rows, r)
+				}
+			}
+			if output == "json" {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(map[string]any{"instances": rows})
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLUSTER\tINSTANCE\tROLE\tZONE\tADDRESS\tPID\tHEALTH\tVERSION\tREPLACED\tRSS")
+			for _, r := range rows {
+				health := "healthy"
+				switch {
+				case !r.Running:
+					health = "down"
+				case !r.Healthy:
+					health = "unhealthy"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%dMi\n", r.Cluster, r.Name, r.Role, r.Zone, r.Address, r.PID, health, r.Version, r.Replaced, r.RSS>>20)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&profile, "profile", "keks", "AWS CLI profile keks server wrote")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	cmd.Flags().StringVar(&cluster, "cluster", "", "only this cluster")
+	return cmd
+}

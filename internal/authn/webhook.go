@@ -1,0 +1,118 @@
+package authn
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/eks"
+)
+
+// ClusterLookup finds a cluster by its uid.
+type ClusterLookup func(ctx context.Context, uid string) (*eks.Cluster, error)
+
+// Webhook answers kube-apiserver's TokenReviews at /authenticate/<cluster uid>.
+type Webhook struct {
+	Verifier *Verifier
+	Cluster  ClusterLookup
+	Log      *slog.Logger
+}
+
+type tokenReview struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Spec       struct {
+		Token     string   `json:"token"`
+		Audiences []string `json:"audiences,omitempty"`
+	} `json:"spec"`
+	Status reviewStatus `json:"status"`
+}
+
+type reviewStatus struct {
+	Authenticated bool      `json:"authenticated"`
+	User          *UserInfo `json:"user,omitempty"`
+	Error         string    `json:"error,omitempty"`
+}
+
+// UserInfo is the Kubernetes user a token maps to.
+type UserInfo struct {
+	Username string              `json:"username"`
+	UID      string              `json:"uid"`
+	Groups   []string            `json:"groups"`
+	Extra    map[string][]string `json:"extra,omitempty"`
+}
+
+func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	uid := strings.TrimPrefix(r.URL.Path, "/authenticate/")
+	var review tokenReview
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || json.Unmarshal(body, &review) != nil || r.Method != http.MethodPost {
+		http.Error(w, "expected a TokenReview", http.StatusBadRequest)
+		return
+	}
+	out := tokenReview{APIVersion: review.APIVersion, Kind: "TokenReview"}
+	if out.APIVersion == "" {
+		out.APIVersion = "authentication.k8s.io/v1"
+	}
+	status := http.StatusOK
+	user, err := h.authenticate(r.Context(), uid, review.Spec.Token)
+	if err != nil {
+		status = http.StatusForbidden
+		out.Status = reviewStatus{Error: err.Error()}
+		if strings.HasPrefix(review.Spec.Token, TokenPrefix) {
+			h.Log.Info("token refused", "cluster", uid, "err", err)
+		}
+	} else {
+		out.Status = reviewStatus{Authenticated: true, User: user}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func (h *Webhook) authenticate(ctx context.Context, uid, token string) (*UserInfo, error) {
+	if !strings.HasPrefix(token, TokenPrefix) {
+		return nil, fmt.Errorf("not an EKS token")
+	}
+	cl, err := h.Cluster(ctx, uid)
+	if err != nil {
+		return nil, fmt.Errorf("unknown cluster")
+	}
+	p, err := h.Verifier.Verify(ctx, token, cl.Name)
+	if err != nil {
+		return nil, err
+	}
+	return MapIdentity(cl, p)
+}
+
+// MapIdentity maps an IAM principal to a Kubernetes user the way EKS does for
+// access entries: IAM users by ARN, roles by assumed-role ARN with the
+// session name. The cluster creator, when bootstrapClusterCreatorAdminPermissions
+// is on, gets cluster-admin through system:masters.
+func MapIdentity(cl *eks.Cluster, p awsproto.Principal) (*UserInfo, error) {
+	canonical := eks.CanonicalPrincipalARN(p.ARN)
+	session := ""
+	principalID := p.UserID
+	if i := strings.Index(p.UserID, ":"); i >= 0 {
+		principalID, session = p.UserID[:i], p.UserID[i+1:]
+	}
+	u := &UserInfo{
+		Username: p.ARN,
+		UID:      "aws-iam-authenticator:" + p.Account + ":" + principalID,
+		Groups:   []string{},
+		Extra: map[string][]string{
+			"arn": {p.ARN}, "canonicalArn": {canonical}, "sessionName": {session},
+			"accessKeyId": {p.AccessKeyID}, "principalId": {principalID},
+		},
+	}
+	if cl.Spec.BootstrapCreatorAdmin && strings.EqualFold(canonical, cl.Spec.CreatorARN) {
+		u.Groups = append(u.Groups, "system:masters")
+		return u, nil
+	}
+	return nil, fmt.Errorf("%s is not mapped to any Kubernetes user of cluster %s", canonical, cl.Name)
+}

@@ -1,0 +1,110 @@
+// Package client is what keks's own CLI uses to talk to a keks server the
+// way the AWS CLI does: aws-sdk-go-v2 configured from the `keks` profile,
+// an EKS token presigner, and the operator API.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/keksdev/keks/internal/awsprofile"
+)
+
+// Client holds a profile's endpoint, credentials and trust.
+type Client struct {
+	Profile *awsprofile.Profile
+	HTTP    *http.Client
+	Config  aws.Config
+}
+
+// New loads a profile written by keks server.
+func New(profile string) (*Client, error) {
+	p, err := awsprofile.Read(profile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if p.CABundle != "" {
+		pem, err := os.ReadFile(p.CABundle)
+		if err != nil {
+			return nil, fmt.Errorf("read CA bundle of profile %s: %w", profile, err)
+		}
+		pool.AppendCertsFromPEM(pem)
+	}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	cfg := aws.Config{
+		Region:       p.Region,
+		Credentials:  credentials.NewStaticCredentialsProvider(p.AccessKeyID, p.SecretAccessKey, ""),
+		HTTPClient:   hc,
+		BaseEndpoint: aws.String(p.EndpointURL),
+	}
+	return &Client{Profile: p, HTTP: hc, Config: cfg}, nil
+}
+
+// Token makes an EKS token for a cluster, as `aws eks get-token` does: a
+// GetCallerIdentity URL presigned for 60 seconds with x-k8s-aws-id signed.
+func (c *Client) Token(ctx context.Context, clusterName string) (string, time.Time, error) {
+	u := strings.TrimRight(c.Profile.EndpointURL, "/") + "/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=60"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	req.Header.Set("x-k8s-aws-id", clusterName)
+	creds, err := c.Config.Credentials.Retrieve(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := time.Now().UTC()
+	emptyHash := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	signed, _, err := v4.NewSigner().PresignHTTP(ctx, creds, req, emptyHash, "sts", c.Profile.Region, now)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("presign token: %w", err)
+	}
+	return "k8s-aws-v1." + base64.RawURLEncoding.EncodeToString([]byte(signed)), now.Add(14 * time.Minute), nil
+}
+
+// Operator calls keks's operator API, signed for the service "keks".
+func (c *Client) Operator(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.Profile.EndpointURL, "/")+path, nil)
+	if err != nil {
+		return err
+	}
+	creds, err := c.Config.Credentials.Retrieve(ctx)
+	if err != nil {
+		return err
+	}
+	emptyHash := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	req.Header.Set("X-Amz-Content-Sha256", emptyHash)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, emptyHash, "keks", c.Profile.Region, time.Now()); err != nil {
+		return err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("reach keks at %s: %w", c.Profile.EndpointURL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("keks answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return json.Unmarshal(body, out)
+}

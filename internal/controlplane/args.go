@@ -1,0 +1,183 @@
+package controlplane
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/supervisor"
+)
+
+// processSpec builds the command line of one planned instance. The hash of
+// the result decides whether a running process must be replaced.
+func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v kubeversions.Version, p plannedInstance) (supervisor.Spec, string) {
+	var path string
+	var flags map[string]string
+	env := []string{"GOMAXPROCS=2"}
+	switch p.role {
+	case RoleEtcd:
+		path = c.cfg.K8s.Path(v, "etcd")
+		flags = etcdFlags(dir, cl, n, p)
+		env = append(env, "GOGC=50")
+	case RoleAPIServer:
+		path = c.cfg.K8s.Path(v, "kube-apiserver")
+		flags = c.apiServerFlags(dir, cl, n, p)
+		env = append(env, "GOGC=50")
+	case RoleControllerManager:
+		path = c.cfg.K8s.Path(v, "kube-controller-manager")
+		flags = controllerManagerFlags(dir, cl, p)
+		env = append(env, "GOGC=50")
+	case RoleScheduler:
+		path = c.cfg.K8s.Path(v, "kube-scheduler")
+		flags = schedulerFlags(dir, p)
+		env = append(env, "GOGC=50")
+	case RoleEndpoint:
+		path = c.cfg.KeksBinary
+		flags = map[string]string{"config": dir.path("endpoint.json")}
+	}
+	args := sortedFlags(flags)
+	if p.role == RoleEndpoint {
+		args = append([]string{"lb"}, args...)
+	}
+	h := sha256.New()
+	fmt.Fprintln(h, path, v.Patch, strings.Join(args, " "), strings.Join(env, " "))
+	return supervisor.Spec{
+		ID: cl.UID + "/" + p.name, Path: path, Args: args, Env: env, Dir: string(dir), LogFile: dir.log(p.name),
+	}, hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func sortedFlags(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, "--"+k+"="+m[k])
+	}
+	return out
+}
+
+func etcdFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork, p plannedInstance) map[string]string {
+	var initial []string
+	for _, ip := range etcdMembers(n) {
+		initial = append(initial, fmt.Sprintf("%s=https://%s:2380", memberName(n, ip), ip))
+	}
+	ip := p.address
+	return map[string]string{
+		"name":                        p.name,
+		"data-dir":                    dir.path(p.name, "data"),
+		"listen-client-urls":          "https://" + ip + ":2379",
+		"advertise-client-urls":       "https://" + ip + ":2379",
+		"listen-peer-urls":            "https://" + ip + ":2380",
+		"initial-advertise-peer-urls": "https://" + ip + ":2380",
+		"listen-metrics-urls":         "http://" + ip + ":2381",
+		"initial-cluster":             joinComma(initial),
+		"initial-cluster-state":       "new",
+		"initial-cluster-token":       cl.UID,
+		"cert-file":                   dir.pki(p.name + ".crt"),
+		"key-file":                    dir.pki(p.name + ".key"),
+		"trusted-ca-file":             dir.pki("etcd-ca.crt"),
+		"client-cert-auth":            "true",
+		"peer-cert-file":              dir.pki(p.name + ".crt"),
+		"peer-key-file":               dir.pki(p.name + ".key"),
+		"peer-trusted-ca-file":        dir.pki("etcd-ca.crt"),
+		"peer-client-cert-auth":       "true",
+		"snapshot-count":              "10000",
+		"log-level":                   "warn",
+		"logger":                      "zap",
+	}
+}
+
+func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork, p plannedInstance) map[string]string {
+	var etcd []string
+	for _, ip := range etcdMembers(n) {
+		etcd = append(etcd, "https://"+ip+":2379")
+	}
+	suffix := p.name[len(p.name)-1:]
+	f := map[string]string{
+		"advertise-address":                        p.address,
+		"bind-address":                             p.address,
+		"secure-port":                              "443",
+		"etcd-servers":                             joinComma(etcd),
+		"etcd-cafile":                              dir.pki("etcd-ca.crt"),
+		"etcd-certfile":                            dir.pki("apiserver-etcd-client.crt"),
+		"etcd-keyfile":                             dir.pki("apiserver-etcd-client.key"),
+		"client-ca-file":                           dir.pki("ca.crt"),
+		"tls-cert-file":                            dir.pki("apiserver-" + suffix + ".crt"),
+		"tls-private-key-file":                     dir.pki("apiserver-" + suffix + ".key"),
+		"kubelet-client-certificate":               dir.pki("apiserver-kubelet-client.crt"),
+		"kubelet-client-key":                       dir.pki("apiserver-kubelet-client.key"),
+		"kubelet-preferred-address-types":          "InternalIP,InternalDNS,Hostname,ExternalIP",
+		"service-account-issuer":                   cl.Status.OIDCIssuer,
+		"service-account-jwks-uri":                 cl.Status.OIDCIssuer + "/keys",
+		"service-account-key-file":                 dir.pki("sa.pub"),
+		"service-account-signing-key-file":         dir.pki("sa.key"),
+		"api-audiences":                            "https://kubernetes.default.svc," + cl.Status.OIDCIssuer,
+		"service-cluster-ip-range":                 cl.Spec.ServiceIPv4CIDR,
+		"authorization-mode":                       "Node,RBAC",
+		"enable-admission-plugins":                 "NodeRestriction,ExtendedResourceToleration",
+		"allow-privileged":                         "true",
+		"authentication-token-webhook-config-file": dir.path("authenticator-webhook.kubeconfig"),
+		"authentication-token-webhook-version":     "v1",
+		"requestheader-client-ca-file":             dir.pki("front-proxy-ca.crt"),
+		"requestheader-allowed-names":              "front-proxy-client",
+		"requestheader-extra-headers-prefix":       "X-Remote-Extra-",
+		"requestheader-group-headers":              "X-Remote-Group",
+		"requestheader-username-headers":           "X-Remote-User",
+		"proxy-client-cert-file":                   dir.pki("front-proxy-client.crt"),
+		"proxy-client-key-file":                    dir.pki("front-proxy-client.key"),
+		"shutdown-delay-duration":                  "3s",
+		"profiling":                                "false",
+		"endpoint-reconciler-type":                 "lease",
+		"enable-bootstrap-token-auth":              "true",
+	}
+	if cl.Spec.Logging["audit"] {
+		f["audit-policy-file"] = dir.path("audit-policy.yaml")
+		f["audit-log-path"] = dir.path("logs", "audit-"+suffix+".log")
+		f["audit-log-maxsize"] = "100"
+		f["audit-log-maxbackup"] = "2"
+	}
+	return f
+}
+
+func controllerManagerFlags(dir clusterDir, cl *eks.Cluster, p plannedInstance) map[string]string {
+	kc := dir.kubeconfig("controller-manager-" + p.name[len(p.name)-1:])
+	return map[string]string{
+		"kubeconfig":                       kc,
+		"authentication-kubeconfig":        kc,
+		"authorization-kubeconfig":         kc,
+		"bind-address":                     p.address,
+		"secure-port":                      "10257",
+		"leader-elect":                     "true",
+		"cluster-name":                     cl.Name,
+		"cluster-signing-cert-file":        dir.pki("ca.crt"),
+		"cluster-signing-key-file":         dir.pki("ca.key"),
+		"root-ca-file":                     dir.pki("ca.crt"),
+		"service-account-private-key-file": dir.pki("sa.key"),
+		"use-service-account-credentials":  "true",
+		"service-cluster-ip-range":         cl.Spec.ServiceIPv4CIDR,
+		"controllers":                      "*,bootstrapsigner,tokencleaner",
+		"requestheader-client-ca-file":     dir.pki("front-proxy-ca.crt"),
+		"client-ca-file":                   dir.pki("ca.crt"),
+		"profiling":                        "false",
+	}
+}
+
+func schedulerFlags(dir clusterDir, p plannedInstance) map[string]string {
+	kc := dir.kubeconfig("scheduler-" + p.name[len(p.name)-1:])
+	return map[string]string{
+		"kubeconfig":                kc,
+		"authentication-kubeconfig": kc,
+		"authorization-kubeconfig":  kc,
+		"bind-address":              p.address,
+		"secure-port":               "10259",
+		"leader-elect":              "true",
+		"profiling":                 "false",
+	}
+}

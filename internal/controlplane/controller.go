@@ -1,0 +1,138 @@
+package controlplane
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/store"
+)
+
+// Config is what the controller needs to know about its host.
+type Config struct {
+	DataDir    string // clusters live in DataDir/<cluster uid>
+	K8s        k8sbuild.Dir
+	KeksURL    string // where kube-apiserver reaches keks's token webhook and the OIDC issuer
+	KeksCAFile string
+	KeksBinary string // runs `keks lb` for each endpoint
+	VPCCIDR    func(vpcID string) string
+}
+
+// Controller reconciles every cluster's control plane.
+type Controller struct {
+	cfg   Config
+	store *store.Store
+	eks   *eks.Service
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	due     map[string]time.Time // cluster key (region/name) -> next reconcile
+	running map[string]bool
+	wake    chan struct{}
+	wg      sync.WaitGroup
+
+	unhealthySince sync.Map // instance id -> time.Time
+	builds         builds
+}
+
+// New makes a controller.
+func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) *Controller {
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// Enqueue asks for a cluster to be reconciled now.
+func (c *Controller) Enqueue(region, name string) { c.enqueueAfter(region+"/"+name, 0) }
+
+func (c *Controller) enqueueAfter(key string, d time.Duration) {
+	c.mu.Lock()
+	at := time.Now().Add(d)
+	if cur, ok := c.due[key]; !ok || at.Before(cur) {
+		c.due[key] = at
+	}
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run reconciles until ctx ends, then waits for work in flight.
+func (c *Controller) Run(ctx context.Context) error {
+	defer c.wg.Wait()
+	clusters, err := c.eks.ListAllClusters(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cl := range clusters {
+		c.Enqueue(cl.Region, cl.Name)
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		for key := range c.store.Watch(ctx, eks.ClusterPrefix) {
+			c.enqueueAfter(strings.TrimPrefix(key, eks.ClusterPrefix), 0)
+		}
+	}()
+	for {
+		next := c.dispatch(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.wake:
+		case <-time.After(next):
+		}
+	}
+}
+
+// dispatch starts every due reconcile that is not already running and
+// returns how long until the next one is due.
+func (c *Controller) dispatch(ctx context.Context) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	next := time.Minute
+	for key, at := range c.due {
+		if c.running[key] {
+			continue
+		}
+		if at.After(now) {
+			next = min(next, at.Sub(now))
+			continue
+		}
+		delete(c.due, key)
+		c.running[key] = true
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			after := c.reconcileKey(ctx, key)
+			c.mu.Lock()
+			delete(c.running, key)
+			c.mu.Unlock()
+			if after > 0 && ctx.Err() == nil {
+				c.enqueueAfter(key, after)
+			} else {
+				select {
+				case c.wake <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	return next
+}
+
+func (c *Controller) reconcileKey(ctx context.Context, key string) time.Duration {
+	region, name, _ := strings.Cut(key, "/")
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	after, err := c.reconcile(rctx, region, name)
+	if err != nil && ctx.Err() == nil {
+		c.log.Warn("reconcile failed; retrying", "cluster", name, "region", region, "err", err)
+		return 2 * time.Second
+	}
+	return after
+}

@@ -1,0 +1,233 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/lb"
+	"github.com/keksdev/keks/internal/pki"
+)
+
+// clusterDir holds everything on disk of one cluster.
+type clusterDir string
+
+func (d clusterDir) pki(name string) string { return filepath.Join(string(d), "pki", name) }
+func (d clusterDir) path(parts ...string) string {
+	return filepath.Join(append([]string{string(d)}, parts...)...)
+}
+func (d clusterDir) log(instance string) string    { return d.path("logs", instance+".log") }
+func (d clusterDir) kubeconfig(user string) string { return d.path("kubeconfig", user+".kubeconfig") }
+
+// writeFiles makes every certificate, key, kubeconfig and config file the
+// control plane needs; files that are already right are left alone.
+func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, sec *Secrets) error {
+	ca, err := pki.LoadCA(sec.CACert, sec.CAKey)
+	if err != nil {
+		return err
+	}
+	etcdCA, err := pki.LoadCA(sec.EtcdCACert, sec.EtcdCAKey)
+	if err != nil {
+		return err
+	}
+	fpCA, err := pki.LoadCA(sec.FrontProxyCert, sec.FrontProxyKey)
+	if err != nil {
+		return err
+	}
+	pkiDir := dir.path("pki")
+	if err := os.MkdirAll(pkiDir, 0o700); err != nil {
+		return err
+	}
+	saPub, err := pki.PublicPEM(sec.ServiceAcctKey)
+	if err != nil {
+		return err
+	}
+	for name, data := range map[string][]byte{
+		"ca.crt": sec.CACert, "ca.key": sec.CAKey, "etcd-ca.crt": sec.EtcdCACert, "front-proxy-ca.crt": sec.FrontProxyCert,
+		"sa.key": sec.ServiceAcctKey, "sa.pub": saPub,
+	} {
+		if err := writeIfChanged(filepath.Join(pkiDir, name), data, 0o600); err != nil {
+			return err
+		}
+	}
+	// Peers dial out from whichever address of the bridge the kernel picks, and
+	// etcd checks a peer's source address against its certificate, so every
+	// member's certificate names every address of the control-plane network.
+	memberIPs := []net.IP{net.ParseIP(n.addr(1)), net.ParseIP("127.0.0.1")}
+	for _, ip := range etcdMembers(n) {
+		memberIPs = append(memberIPs, net.ParseIP(ip))
+	}
+	for _, ip := range etcdMembers(n) {
+		name := memberName(n, ip)
+		if err := etcdCA.IssueFiles(pkiDir, name, pki.Leaf{CommonName: name, DNSNames: []string{name, "localhost"}, IPs: memberIPs, Server: true, Client: true}); err != nil {
+			return err
+		}
+	}
+	if err := etcdCA.IssueFiles(pkiDir, "apiserver-etcd-client", pki.Leaf{CommonName: "kube-apiserver-etcd-client", Client: true}); err != nil {
+		return err
+	}
+	svcIP, err := firstServiceIP(cl.Spec.ServiceIPv4CIDR)
+	if err != nil {
+		return err
+	}
+	for i, ip := range apiServerAddrs(n) {
+		if err := ca.IssueFiles(pkiDir, fmt.Sprintf("apiserver-%c", 'a'+i), pki.Leaf{
+			CommonName: "kube-apiserver",
+			DNSNames:   []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"},
+			IPs:        []net.IP{net.ParseIP(ip), net.ParseIP(n.endpoint()), svcIP, net.ParseIP("127.0.0.1")},
+			Server:     true,
+		}); err != nil {
+			return err
+		}
+	}
+	clients := map[string]pki.Leaf{
+		"apiserver-kubelet-client": {CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true},
+		"controller-manager":       {CommonName: "system:kube-controller-manager", Client: true},
+		"scheduler":                {CommonName: "system:kube-scheduler", Client: true},
+		"keks-admin":               {CommonName: "keks:admin", Organization: []string{"system:masters"}, Client: true},
+	}
+	for name, leaf := range clients {
+		if err := ca.IssueFiles(pkiDir, name, leaf); err != nil {
+			return err
+		}
+	}
+	if err := fpCA.IssueFiles(pkiDir, "front-proxy-client", pki.Leaf{CommonName: "front-proxy-client", Client: true}); err != nil {
+		return err
+	}
+	for i, ip := range apiServerAddrs(n) {
+		for _, user := range []string{"controller-manager", "scheduler"} {
+			if err := writeKubeconfig(dir.kubeconfig(fmt.Sprintf("%s-%c", user, 'a'+i)), "https://"+ip+":443", dir.pki("ca.crt"), dir.pki(user+".crt"), dir.pki(user+".key")); err != nil {
+				return err
+			}
+		}
+	}
+	if err := writeKubeconfig(dir.kubeconfig("keks-admin"), "https://"+n.endpoint()+":443", dir.pki("ca.crt"), dir.pki("keks-admin.crt"), dir.pki("keks-admin.key")); err != nil {
+		return err
+	}
+	if err := c.writeWebhookConfig(dir, cl); err != nil {
+		return err
+	}
+	if err := writeIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
+		return err
+	}
+	return c.writeLBConfig(dir, cl, n)
+}
+
+func memberName(n cpNetwork, ip string) string {
+	for i, m := range etcdMembers(n) {
+		if m == ip {
+			return fmt.Sprintf("etcd-%c", 'a'+i)
+		}
+	}
+	return "etcd"
+}
+
+func firstServiceIP(cidr string) (net.IP, error) {
+	ip, _, err := net.ParseCIDR(cidr)
+	if err != nil {
+		return nil, fmt.Errorf("service CIDR %q: %w", cidr, err)
+	}
+	ip = ip.To4()
+	out := make(net.IP, 4)
+	copy(out, ip)
+	out[3]++
+	return out, nil
+}
+
+func writeKubeconfig(path, server, caFile, certFile, keyFile string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: cluster
+  cluster:
+    server: %s
+    certificate-authority: %s
+users:
+- name: user
+  user:
+    client-certificate: %s
+    client-key: %s
+contexts:
+- name: default
+  context:
+    cluster: cluster
+    user: user
+current-context: default
+`, server, caFile, certFile, keyFile)
+	return writeIfChanged(path, []byte(cfg), 0o600)
+}
+
+// writeWebhookConfig points kube-apiserver's token webhook at keks, which
+// checks `aws eks get-token` tokens against its IAM.
+func (c *Controller) writeWebhookConfig(dir clusterDir, cl *eks.Cluster) error {
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: keks
+  cluster:
+    server: %s/authenticate/%s
+    certificate-authority: %s
+users:
+- name: kube-apiserver
+  user: {}
+contexts:
+- name: webhook
+  context:
+    cluster: keks
+    user: kube-apiserver
+current-context: webhook
+`, c.cfg.KeksURL, cl.UID, c.cfg.KeksCAFile)
+	return writeIfChanged(dir.path("authenticator-webhook.kubeconfig"), []byte(cfg), 0o600)
+}
+
+// writeLBConfig writes the endpoint's configuration: which API servers it
+// fronts and which sources it accepts (public CIDRs, the VPC when private
+// access is on, and the control-plane cpNetwork itself, where keks's health
+// checks and host clients come from).
+func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork) error {
+	allow := []string{n.prefix.String()}
+	if cl.Spec.EndpointPublicAccess {
+		allow = append(allow, cl.Spec.PublicAccessCIDRs...)
+	}
+	if cl.Spec.EndpointPrivateAccess && c.cfg.VPCCIDR != nil {
+		if cidr := c.cfg.VPCCIDR(cl.Spec.VPCID); cidr != "" {
+			allow = append(allow, cidr)
+		}
+	}
+	var backends []string
+	for _, ip := range apiServerAddrs(n) {
+		backends = append(backends, ip+":443")
+	}
+	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: "/readyz", CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(500 * time.Millisecond)}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	return writeIfChanged(dir.path("endpoint.json"), data, 0o644)
+}
+
+func writeIfChanged(path string, data []byte, mode os.FileMode) error {
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(data) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return pki.WriteFileAtomic(path, data, mode)
+}
+
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: None
+  nonResourceURLs: ["/healthz*", "/readyz*", "/livez*", "/version"]
+- level: Metadata
+`
+
+func joinComma(s []string) string { return strings.Join(s, ",") }

@@ -1,0 +1,85 @@
+package controlplane
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/keksdev/keks/internal/ec2"
+)
+
+// Roles of control-plane processes.
+const (
+	RoleEtcd              = "etcd"
+	RoleAPIServer         = "kube-apiserver"
+	RoleControllerManager = "kube-controller-manager"
+	RoleScheduler         = "kube-scheduler"
+	RoleEndpoint          = "endpoint"
+)
+
+// cpNetwork is a cluster's control-plane cpNetwork: a /24 of 198.18.0.0/15 on a
+// bridge of its own. .1 is the bridge, .10 the endpoint, .11-.12 the API
+// server instances, .21-.23 the etcd members.
+type cpNetwork struct {
+	index  int
+	prefix netip.Prefix
+}
+
+func newNetwork(index int) cpNetwork {
+	a := netip.AddrFrom4([4]byte{198, byte(18 + index/256), byte(index % 256), 0})
+	return cpNetwork{index: index, prefix: netip.PrefixFrom(a, 24)}
+}
+
+func (n cpNetwork) addr(host byte) string {
+	b := n.prefix.Addr().As4()
+	b[3] = host
+	return netip.AddrFrom4(b).String()
+}
+
+func (n cpNetwork) bridge() string { return fmt.Sprintf("keks-cp%d", n.index) }
+
+func (n cpNetwork) endpoint() string { return n.addr(10) }
+
+// plannedInstance is one process the layout calls for.
+type plannedInstance struct {
+	name, role, zone, address string
+}
+
+// apiServerCount and etcdCount are EKS's minimums: two API server instances
+// in distinct zones and three etcd members across three zones.
+const (
+	apiServerCount = 2
+	etcdCount      = 3
+)
+
+func plan(n cpNetwork, region string) []plannedInstance {
+	zones := ec2.Zones(region)
+	var out []plannedInstance
+	for i := 0; i < etcdCount; i++ {
+		out = append(out, plannedInstance{fmt.Sprintf("etcd-%c", 'a'+i), RoleEtcd, zones[i].Name, n.addr(byte(21 + i))})
+	}
+	for i := 0; i < apiServerCount; i++ {
+		z, ip := zones[i].Name, n.addr(byte(11+i))
+		out = append(out,
+			plannedInstance{fmt.Sprintf("kube-apiserver-%c", 'a'+i), RoleAPIServer, z, ip},
+			plannedInstance{fmt.Sprintf("kube-controller-manager-%c", 'a'+i), RoleControllerManager, z, ip},
+			plannedInstance{fmt.Sprintf("kube-scheduler-%c", 'a'+i), RoleScheduler, z, ip},
+		)
+	}
+	return append(out, plannedInstance{"endpoint", RoleEndpoint, zones[0].Name, n.endpoint()})
+}
+
+func etcdMembers(n cpNetwork) []string {
+	var out []string
+	for i := 0; i < etcdCount; i++ {
+		out = append(out, n.addr(byte(21+i)))
+	}
+	return out
+}
+
+func apiServerAddrs(n cpNetwork) []string {
+	var out []string
+	for i := 0; i < apiServerCount; i++ {
+		out = append(out, n.addr(byte(11+i)))
+	}
+	return out
+}

@@ -1,0 +1,372 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/network"
+	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/supervisor"
+)
+
+const (
+	// createTimeout is how long a new control plane may take to become healthy before it is FAILED.
+	createTimeout = 5 * time.Minute
+	// unresponsiveAfter is how long a running instance may fail its health check before it is replaced.
+	unresponsiveAfter = 20 * time.Second
+	// startupGrace is how long a new process has to pass its first health check.
+	startupGrace = 90 * time.Second
+)
+
+func (c *Controller) reconcile(ctx context.Context, region, name string) (time.Duration, error) {
+	cl, err := c.eks.GetCluster(ctx, region, name)
+	if err != nil {
+		var ae *awserr.Error
+		if errors.As(err, &ae) && ae.Code == eks.CodeResourceNotFound {
+			return 0, nil
+		}
+		return 0, err
+	}
+	if cl.DeletionRequested {
+		return c.teardown(ctx, cl)
+	}
+	st, err := c.ensureState(ctx, cl)
+	if err != nil {
+		return 0, err
+	}
+	n := newNetwork(st.NetIndex)
+	v, ok := kubeversions.Lookup(cl.Spec.Version)
+	if !ok {
+		return 0, c.fail(ctx, cl, "UnsupportedVersion", "Kubernetes version "+cl.Spec.Version+" is not in keks's catalogue")
+	}
+	ready, progress, err := c.ensureBuilt(ctx, v, func() { c.Enqueue(region, name) })
+	if err != nil {
+		return 0, c.buildFailed(ctx, cl, err)
+	}
+	if !ready {
+		_, err := c.setStatus(ctx, cl, func(s *eks.Status) { s.Message = progress })
+		return 10 * time.Second, err
+	}
+	sec, err := ensureSecrets(ctx, c.store, cl.UID, cl.Name)
+	if err != nil {
+		return 0, err
+	}
+	if cl.Status.OIDCIssuer == "" {
+		if cl, err = c.setStatus(ctx, cl, func(s *eks.Status) {
+			s.OIDCIssuer = c.cfg.KeksURL + "/id/" + cl.ID
+			s.Endpoint = "https://" + n.endpoint()
+			s.CertificateAuthority = base64PEM(sec.CACert)
+		}); err != nil {
+			return 0, err
+		}
+	}
+	addrs := []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr(n.addr(1)), 24)}
+	for _, p := range plan(n, cl.Region) {
+		addrs = append(addrs, netip.PrefixFrom(netip.MustParseAddr(p.address), 24))
+	}
+	if err := network.EnsureBridge(n.bridge(), addrs); err != nil {
+		return 0, err
+	}
+	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
+	if err := c.writeFiles(dir, cl, n, sec); err != nil {
+		return 0, fmt.Errorf("write control-plane files of %s: %w", cl.Name, err)
+	}
+	if err := c.ensureProcesses(ctx, cl, st, dir, n, v); err != nil {
+		return 0, err
+	}
+	c.checkHealth(ctx, st, dir)
+	if err := c.store.Put(ctx, stateKey(cl.UID), st); err != nil {
+		return 0, err
+	}
+	return c.updateClusterStatus(ctx, cl, st, v)
+}
+
+func (c *Controller) ensureState(ctx context.Context, cl *eks.Cluster) (*State, error) {
+	var st State
+	if _, err := c.store.Get(ctx, stateKey(cl.UID), &st); err == nil {
+		return &st, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	idx, err := claimNetIndex(ctx, c.store, cl.UID)
+	if err != nil {
+		return nil, err
+	}
+	st = State{ClusterUID: cl.UID, ClusterName: cl.Name, Region: cl.Region, NetIndex: idx, CreatedAt: time.Now().UTC()}
+	return &st, c.store.Put(ctx, stateKey(cl.UID), &st)
+}
+
+func (st *State) instance(name string) *Instance {
+	for i := range st.Instances {
+		if st.Instances[i].Name == name {
+			return &st.Instances[i]
+		}
+	}
+	return nil
+}
+
+func (st *State) event(instance, format string, args ...any) {
+	st.Events = append(st.Events, Event{Time: time.Now().UTC(), Instance: instance, Message: fmt.Sprintf(format, args...)})
+	if len(st.Events) > 50 {
+		st.Events = st.Events[len(st.Events)-50:]
+	}
+}
+
+// ensureProcesses starts what is missing, replaces what died or stopped
+// answering, and rolls out at most one changed instance at a time, only
+// while every other instance is healthy.
+func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *State, dir clusterDir, n cpNetwork, v kubeversions.Version) error {
+	c.killStrays(ctx, cl.UID, st)
+	var outdated []plannedInstance
+	allHealthy := true
+	for _, p := range plan(n, cl.Region) {
+		spec, hash := c.processSpec(dir, cl, n, v, p)
+		inst := st.instance(p.name)
+		if inst == nil {
+			st.Instances = append(st.Instances, Instance{Name: p.name, Role: p.role, Zone: p.zone, Address: p.address})
+			inst = &st.Instances[len(st.Instances)-1]
+		}
+		running := supervisor.Running(inst.PID, spec.ID)
+		switch {
+		case !running:
+			if inst.PID != 0 {
+				inst.Replaced++
+				st.event(p.name, "process %d is gone; starting a replacement", inst.PID)
+				c.log.Warn("control-plane instance died; replacing", "cluster", cl.Name, "instance", p.name, "pid", inst.PID)
+			}
+			if err := c.start(inst, spec, hash, v); err != nil {
+				return err
+			}
+			allHealthy = false
+		case c.unresponsive(inst, spec.ID):
+			inst.Replaced++
+			st.event(p.name, "process %d stopped answering its health check for %s; replacing it", inst.PID, unresponsiveAfter)
+			c.log.Warn("control-plane instance stopped answering; replacing", "cluster", cl.Name, "instance", p.name, "pid", inst.PID)
+			if err := supervisor.Stop(ctx, inst.PID, spec.ID, 5*time.Second); err != nil {
+				return err
+			}
+			if err := c.start(inst, spec, hash, v); err != nil {
+				return err
+			}
+			allHealthy = false
+		case inst.ConfigHash != hash:
+			if p.role == RoleEndpoint {
+				// The balancer rereads its file on SIGHUP; no restart needed.
+				if err := supervisor.Signal(inst.PID, spec.ID, sighup); err == nil {
+					inst.ConfigHash = hash
+					st.event(p.name, "reloaded configuration")
+				}
+				continue
+			}
+			outdated = append(outdated, p)
+		}
+		if !inst.Healthy {
+			allHealthy = false
+		}
+	}
+	if len(outdated) == 0 || !allHealthy {
+		return nil
+	}
+	p := outdated[0]
+	spec, hash := c.processSpec(dir, cl, n, v, p)
+	inst := st.instance(p.name)
+	st.event(p.name, "rolling to %s (configuration %s)", v.Patch, hash)
+	c.log.Info("rolling control-plane instance", "cluster", cl.Name, "instance", p.name, "version", v.Patch)
+	if err := supervisor.Stop(ctx, inst.PID, spec.ID, 20*time.Second); err != nil {
+		return err
+	}
+	return c.start(inst, spec, hash, v)
+}
+
+func (c *Controller) start(inst *Instance, spec supervisor.Spec, hash string, v kubeversions.Version) error {
+	if inst.Role == RoleEtcd {
+		if err := os.MkdirAll(filepath.Join(spec.Dir, inst.Name), 0o700); err != nil {
+			return err
+		}
+	}
+	pid, err := supervisor.Start(spec)
+	if err != nil {
+		return err
+	}
+	inst.PID, inst.ConfigHash, inst.Version, inst.StartedAt, inst.Healthy = pid, hash, v.Patch, time.Now().UTC(), false
+	c.unhealthySince.Delete(spec.ID)
+	if inst.Role == RoleEndpoint {
+		inst.Version = "keks"
+	}
+	return nil
+}
+
+// unresponsive reports a running process that has not answered its liveness
+// check for too long: past its start-up grace, or for unresponsiveAfter once
+// it had answered.
+func (c *Controller) unresponsive(inst *Instance, id string) bool {
+	v, ok := c.unhealthySince.Load(id)
+	if !ok {
+		return false
+	}
+	since := v.(time.Time)
+	if inst.LastLive.Before(inst.StartedAt) {
+		return time.Since(inst.StartedAt) > startupGrace
+	}
+	return time.Since(since) > unresponsiveAfter
+}
+
+// killStrays stops processes of this cluster that keks does not track: ones
+// started by a keks that crashed before recording them.
+func (c *Controller) killStrays(ctx context.Context, uid string, st *State) {
+	for pid, id := range supervisor.Find(uid + "/") {
+		name := strings.TrimPrefix(id, uid+"/")
+		if inst := st.instance(name); inst != nil && inst.PID == pid {
+			continue
+		}
+		c.log.Warn("stopping untracked control-plane process", "instance", id, "pid", pid)
+		_ = supervisor.Stop(ctx, pid, id, 5*time.Second)
+	}
+}
+
+func (c *Controller) checkHealth(ctx context.Context, st *State, dir clusterDir) {
+	p := newProber(dir.pki("ca.crt"))
+	var wg sync.WaitGroup
+	for i := range st.Instances {
+		inst := &st.Instances[i]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := st.ClusterUID + "/" + inst.Name
+			inst.Healthy = p.ready(ctx, inst.Role, inst.Address)
+			if inst.Healthy || p.live(ctx, inst.Role, inst.Address) {
+				inst.LastLive = time.Now().UTC()
+				c.unhealthySince.Delete(id)
+			} else {
+				c.unhealthySince.LoadOrStore(id, time.Now())
+			}
+			if inst.Healthy {
+				inst.LastHealthy = time.Now().UTC()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (c *Controller) setStatus(ctx context.Context, cl *eks.Cluster, fn func(*eks.Status)) (*eks.Cluster, error) {
+	return c.eks.SetStatus(ctx, cl.Region, cl.Name, func(cur *eks.Cluster) error {
+		if cur.UID != cl.UID {
+			return fmt.Errorf("cluster %s was replaced while being reconciled", cl.Name)
+		}
+		fn(&cur.Status)
+		if cur.DeletionRequested {
+			cur.Status.Phase = eks.StatusDeleting
+		}
+		return nil
+	})
+}
+
+func (c *Controller) fail(ctx context.Context, cl *eks.Cluster, code, msg string) error {
+	c.log.Error("cluster failed", "cluster", cl.Name, "code", code, "reason", msg)
+	_, err := c.setStatus(ctx, cl, func(s *eks.Status) {
+		s.Phase = eks.StatusFailed
+		s.Message = msg
+		s.Issues = []eks.Issue{{Code: code, Message: msg, ResourceIDs: []string{cl.Name}}}
+	})
+	return err
+}
+
+// buildFailed fails a new cluster, or fails the update that asked for a version that cannot be built.
+func (c *Controller) buildFailed(ctx context.Context, cl *eks.Cluster, err error) error {
+	if cl.Status.Phase == eks.StatusCreating {
+		return c.fail(ctx, cl, "InternalFailure", err.Error())
+	}
+	ups, uerr := c.eks.PendingUpdates(ctx, cl)
+	if uerr != nil {
+		return uerr
+	}
+	for _, u := range ups {
+		if u.Type == "VersionUpdate" {
+			if err := c.eks.FinishUpdate(ctx, u, &eks.UpdateError{ErrorCode: "Unknown", ErrorMessage: err.Error(), ResourceIDs: []string{cl.Name}}); err != nil {
+				return err
+			}
+		}
+	}
+	_, serr := c.eks.SetStatus(ctx, cl.Region, cl.Name, func(cur *eks.Cluster) error {
+		if running := cur.Status.RunningVersion; running != "" {
+			if v, ok := kubeversions.Lookup(running); ok {
+				cur.Spec.Version = v.Minor
+			}
+		}
+		cur.Generation++
+		return nil
+	})
+	return serr
+}
+
+// updateClusterStatus turns instance health into the cluster's status and
+// finishes updates once the control plane runs their generation.
+func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version) (time.Duration, error) {
+	healthy, current := 0, 0
+	var sick []string
+	for _, inst := range st.Instances {
+		if inst.Healthy {
+			healthy++
+		} else {
+			sick = append(sick, inst.Name)
+		}
+		if inst.Version == v.Patch || inst.Role == RoleEndpoint {
+			current++
+		}
+	}
+	all := healthy == len(st.Instances) && current == len(st.Instances)
+	if cl.Status.Phase == eks.StatusCreating && !all && time.Since(cl.CreatedAt) > createTimeout {
+		return 0, c.fail(ctx, cl, "ClusterUnreachable", fmt.Sprintf("control-plane instances did not become healthy within %s: %s", createTimeout, strings.Join(sick, ", ")))
+	}
+	if !all {
+		_, err := c.setStatus(ctx, cl, func(s *eks.Status) {
+			if s.Phase == eks.StatusCreating {
+				s.Message = fmt.Sprintf("waiting for %d of %d control-plane instances to become healthy: %s", len(st.Instances)-healthy, len(st.Instances), strings.Join(sick, ", "))
+			}
+		})
+		return 500 * time.Millisecond, err
+	}
+	pending, err := c.eks.PendingUpdates(ctx, cl)
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range pending {
+		if u.Generation <= cl.Generation {
+			if err := c.eks.FinishUpdate(ctx, u, nil); err != nil {
+				return 0, err
+			}
+			c.log.Info("update finished", "cluster", cl.Name, "update", u.ID, "type", u.Type)
+		}
+	}
+	if st.ActiveAt.IsZero() {
+		st.ActiveAt = time.Now().UTC()
+		if err := c.store.Put(ctx, stateKey(cl.UID), st); err != nil {
+			return 0, err
+		}
+		c.log.Info("cluster active", "cluster", cl.Name, "seconds", st.ActiveAt.Sub(cl.CreatedAt).Seconds())
+	}
+	gen := cl.Generation
+	_, err = c.setStatus(ctx, cl, func(s *eks.Status) {
+		if s.Phase == eks.StatusCreating || s.Phase == eks.StatusUpdating || s.Phase == eks.StatusFailed {
+			s.Phase = eks.StatusActive
+		}
+		if s.ActiveSince.IsZero() {
+			s.ActiveSince = time.Now().UTC()
+		}
+		s.Message, s.Issues = "", nil
+		s.ObservedGeneration = gen
+		s.RunningVersion = v.Patch
+		s.PlatformVersion = v.PlatformVersion
+	})
+	return 2 * time.Second, err
+}

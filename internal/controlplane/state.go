@@ -1,0 +1,131 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/keksdev/keks/internal/pki"
+	"github.com/keksdev/keks/internal/store"
+)
+
+// State is what keks built for one cluster's control plane.
+type State struct {
+	ClusterUID  string     `json:"clusterUid"`
+	ClusterName string     `json:"clusterName"`
+	Region      string     `json:"region"`
+	NetIndex    int        `json:"netIndex"`
+	Instances   []Instance `json:"instances"`
+	Events      []Event    `json:"events,omitempty"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	ActiveAt    time.Time  `json:"activeAt,omitempty"`
+}
+
+// Instance is one control-plane process keks runs.
+type Instance struct {
+	Name        string    `json:"name"` // etcd-a, kube-apiserver-a, endpoint, ...
+	Role        string    `json:"role"`
+	Zone        string    `json:"availabilityZone"`
+	Address     string    `json:"address"`
+	PID         int       `json:"pid"`
+	Version     string    `json:"version"`
+	ConfigHash  string    `json:"configHash"`
+	StartedAt   time.Time `json:"startedAt"`
+	Healthy     bool      `json:"healthy"`
+	LastHealthy time.Time `json:"lastHealthy,omitempty"`
+	LastLive    time.Time `json:"lastLive,omitempty"`
+	Replaced    int       `json:"replaced"`
+}
+
+// Event records a replacement or a rollout step, newest last.
+type Event struct {
+	Time     time.Time `json:"time"`
+	Instance string    `json:"instance"`
+	Message  string    `json:"message"`
+}
+
+// Secrets are a cluster's long-lived keys, kept in the store so that the
+// files on disk can always be made again.
+type Secrets struct {
+	CACert         []byte `json:"caCert"`
+	CAKey          []byte `json:"caKey"`
+	EtcdCACert     []byte `json:"etcdCaCert"`
+	EtcdCAKey      []byte `json:"etcdCaKey"`
+	FrontProxyCert []byte `json:"frontProxyCaCert"`
+	FrontProxyKey  []byte `json:"frontProxyCaKey"`
+	ServiceAcctKey []byte `json:"serviceAccountKey"`
+}
+
+func stateKey(uid string) string   { return "controlplane/state/" + uid }
+func secretsKey(uid string) string { return "controlplane/secrets/" + uid }
+func netIndexKey(n int) string     { return "controlplane/netindex/" + strconv.Itoa(n) }
+
+// StatePrefix is where control-plane states live.
+const StatePrefix = "controlplane/state/"
+
+// maxNetworks is how many control-plane networks fit in 198.18.0.0/15.
+const maxNetworks = 512
+
+// claimNetIndex reserves the lowest free control-plane network for uid.
+func claimNetIndex(ctx context.Context, s *store.Store, uid string) (int, error) {
+	for n := 0; n < maxNetworks; n++ {
+		var owner string
+		if _, err := s.Get(ctx, netIndexKey(n), &owner); err == nil {
+			if owner == uid {
+				return n, nil
+			}
+			continue
+		}
+		if err := s.Create(ctx, netIndexKey(n), uid); err == nil {
+			return n, nil
+		} else if !errors.Is(err, store.ErrExists) {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("all %d control-plane networks are in use", maxNetworks)
+}
+
+func ensureSecrets(ctx context.Context, s *store.Store, uid, name string) (*Secrets, error) {
+	var sec Secrets
+	if _, err := s.Get(ctx, secretsKey(uid), &sec); err == nil {
+		return &sec, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	ca, err := pki.NewCA("kubernetes")
+	if err != nil {
+		return nil, err
+	}
+	etcdCA, err := pki.NewCA("etcd-ca")
+	if err != nil {
+		return nil, err
+	}
+	fp, err := pki.NewCA("front-proxy-ca")
+	if err != nil {
+		return nil, err
+	}
+	sa, err := pki.NewRSAKey()
+	if err != nil {
+		return nil, err
+	}
+	sec = Secrets{CACert: ca.CertPEM, CAKey: ca.KeyPEM, EtcdCACert: etcdCA.CertPEM, EtcdCAKey: etcdCA.KeyPEM, FrontProxyCert: fp.CertPEM, FrontProxyKey: fp.KeyPEM, ServiceAcctKey: sa}
+	if err := s.Create(ctx, secretsKey(uid), &sec); err != nil && !errors.Is(err, store.ErrExists) {
+		return nil, fmt.Errorf("store secrets of %s: %w", name, err)
+	}
+	_, err = s.Get(ctx, secretsKey(uid), &sec)
+	return &sec, err
+}
+
+// LoadSecrets reads a cluster's secrets (for the OIDC discovery documents).
+func LoadSecrets(ctx context.Context, s *store.Store, uid string) (*Secrets, error) {
+	var sec Secrets
+	_, err := s.Get(ctx, secretsKey(uid), &sec)
+	return &sec, err
+}
+
+// ListStates returns every control plane keks has built.
+func ListStates(ctx context.Context, s *store.Store) ([]State, error) {
+	return store.List[State](ctx, s, StatePrefix)
+}

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/controlplane"
+	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/supervisor"
+)
+
+// operatorService is keks's own API for the person who runs it, signed like
+// any AWS call with the service name "keks".
+func operatorService(st *store.Store) *awsproto.Service {
+	return &awsproto.Service{Name: "keks", Handle: func(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
+		if r.Method != http.MethodGet || strings.TrimSuffix(r.URL.Path, "/") != "/keks/v1/control-plane-instances" {
+			return awserr.Errorf(awserr.CodeUnknownOperation, "keks does not serve %s %s", r.Method, r.URL.Path)
+		}
+		states, err := controlplane.ListStates(r.Context(), st)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			controlplane.Instance
+			Cluster string `json:"cluster"`
+			Region  string `json:"region"`
+			Running bool   `json:"running"`
+			RSS     int64  `json:"rssBytes"`
+		}
+		out := []row{}
+		for _, s := range states {
+			for _, in := range s.Instances {
+				running := supervisor.Running(in.PID, s.ClusterUID+"/"+in.Name)
+				rss := int64(0)
+				if running {
+					rss = supervisor.RSS(in.PID)
+				}
+				out = append(out, row{Instance: in, Cluster: s.ClusterName, Region: s.Region, Running: running, RSS: rss})
+			}
+		}
+		awsproto.WriteJSON(w, c.RequestID, map[string]any{"instances": out, "states": states})
+		return nil
+	}}
+}

@@ -1,0 +1,232 @@
+// Package server assembles keks: it opens the store, bootstraps the account
+// and the default VPC, writes the AWS CLI profile, serves the AWS front door
+// over TLS and runs the reconcilers until it is told to stop.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/keksdev/keks/internal/api/ec2api"
+	"github.com/keksdev/keks/internal/api/eksapi"
+	"github.com/keksdev/keks/internal/api/iamapi"
+	"github.com/keksdev/keks/internal/api/stsapi"
+	"github.com/keksdev/keks/internal/authn"
+	"github.com/keksdev/keks/internal/awsprofile"
+	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/controlplane"
+	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/iam"
+	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/store"
+)
+
+// Config is keks server's configuration, from flags.
+type Config struct {
+	DataDir       string
+	Listen        string
+	Region        string
+	EtcdEndpoints []string // external store; empty means embedded
+	K8sDir        string
+	Profile       string // AWS CLI profile to write; empty writes none
+	TrustCA       bool   // add keks's CA to the system trust store
+	Log           *slog.Logger
+	// Ready, if set, is closed once keks serves requests.
+	Ready chan struct{}
+}
+
+// Run serves until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	log := cfg.Log
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	var st *store.Store
+	if len(cfg.EtcdEndpoints) > 0 {
+		st, err = store.OpenExternal(ctx, cfg.EtcdEndpoints, nil)
+	} else {
+		st, err = store.OpenEmbedded(ctx, filepath.Join(dataDir, "store"), log)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	now := func() time.Time { return time.Now() }
+	iamSvc := &iam.Service{Store: st, Now: now}
+	ec2Svc := &ec2.Service{Store: st}
+	eksSvc := &eks.Service{Store: st, IAM: iamSvc, EC2: ec2Svc, Now: now}
+	boot, err := iamSvc.Bootstrap(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap IAM: %w", err)
+	}
+	if _, err := ec2Svc.EnsureDefaultVPC(ctx, cfg.Region, boot.AccountID); err != nil {
+		return fmt.Errorf("create default VPC: %w", err)
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", cfg.Listen, err)
+	}
+	tlsCert, caFile, err := serverTLS(ctx, st, dataDir, host)
+	if err != nil {
+		return err
+	}
+	baseURL := "https://" + cfg.Listen
+	if cfg.TrustCA {
+		caPEM, err := os.ReadFile(caFile)
+		if err != nil {
+			return err
+		}
+		if installed, err := installCA(caPEM, "keks-"+boot.AccountID); err != nil {
+			log.Warn("could not add keks's CA to the system trust store; clients need its CA bundle", "ca", caFile, "err", err)
+		} else if installed {
+			log.Info("added keks's CA to the system trust store", "ca", caFile)
+		}
+	}
+	if cfg.Profile != "" {
+		if err := awsprofile.Write(awsprofile.Profile{Name: cfg.Profile, Region: cfg.Region, EndpointURL: baseURL, CABundle: caFile,
+			AccessKeyID: boot.AccessKeyID, SecretAccessKey: boot.SecretAccessKey}); err != nil {
+			return fmt.Errorf("write AWS CLI profile: %w", err)
+		}
+		log.Info("AWS CLI profile written", "profile", cfg.Profile, "config", awsprofile.ConfigFile(), "credentials", awsprofile.CredentialsFile())
+	}
+
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cp := controlplane.New(controlplane.Config{
+		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
+		VPCCIDR: func(id string) string {
+			v, err := ec2Svc.GetVPC(context.Background(), id)
+			if err != nil {
+				return ""
+			}
+			return v.CIDR
+		},
+	}, st, eksSvc, log.With("component", "controlplane"))
+
+	router := &awsproto.Router{Keys: iamSvc, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
+	for _, s := range []*awsproto.Service{
+		(&eksapi.Handler{EKS: eksSvc}).Service(),
+		(&iamapi.Handler{IAM: iamSvc}).Service(),
+		(&stsapi.Handler{IAM: iamSvc}).Service(),
+		(&ec2api.Handler{EC2: ec2Svc, SubnetInUse: subnetInUse(eksSvc)}).Service(),
+		operatorService(st),
+	} {
+		router.Services[s.Name] = s
+	}
+	findByUID := func(ctx context.Context, uid string) (*eks.Cluster, error) {
+		all, err := eksSvc.ListAllClusters(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range all {
+			if all[i].UID == uid {
+				return &all[i], nil
+			}
+		}
+		return nil, errors.New("no such cluster")
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/authenticate/", &authn.Webhook{
+		Verifier: &authn.Verifier{Keys: iamSvc, Now: now, STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port}},
+		Cluster:  findByUID, Log: log.With("component", "authenticator"),
+	})
+	mux.Handle("GET /id/", &authn.OIDC{Lookup: func(ctx context.Context, id string) (*eks.Cluster, []byte, error) {
+		all, err := eksSvc.ListAllClusters(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range all {
+			if all[i].ID == id {
+				sec, err := controlplane.LoadSecrets(ctx, st, all[i].UID)
+				if err != nil {
+					return nil, nil, err
+				}
+				return &all[i], sec.ServiceAcctKey, nil
+			}
+		}
+		return nil, nil, errors.New("no such cluster")
+	}})
+	mux.Handle("/", router)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir)
+	if cfg.Ready != nil {
+		close(cfg.Ready)
+	}
+
+	cpCtx, stopCP := context.WithCancel(ctx)
+	cpDone := make(chan error, 1)
+	go func() { cpDone <- cp.Run(cpCtx) }()
+	go pruneSessions(cpCtx, iamSvc, log)
+
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	case err = <-cpDone:
+	}
+	stopCP()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	log.Info("keks stopped; clusters keep running")
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func subnetInUse(e *eks.Service) func(string) (bool, error) {
+	return func(id string) (bool, error) {
+		all, err := e.ListAllClusters(context.Background())
+		if err != nil {
+			return false, err
+		}
+		for _, c := range all {
+			for _, s := range c.Spec.SubnetIDs {
+				if s == id {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	}
+}
+
+func pruneSessions(ctx context.Context, s *iam.Service, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.PruneSessions(ctx); err != nil {
+				log.Warn("prune expired sessions", "err", err)
+			}
+		}
+	}
+}
+
