@@ -4,19 +4,17 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/keksdev/keks/internal/client"
+	"github.com/keksdev/keks/internal/kubeconfig"
 )
 
 func newUpdateKubeconfigCommand() *cobra.Command {
-	var profile, name, kubeconfig, alias string
+	var profile, name, kubeconfigPath, alias string
 	cmd := &cobra.Command{
 		Use:   "update-kubeconfig",
 		Short: "Write a kubeconfig entry for a cluster, as `aws eks update-kubeconfig` does, using keks get-token",
@@ -44,41 +42,24 @@ func newUpdateKubeconfigCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rules := clientcmd.NewDefaultClientConfigLoadingRules()
-			if kubeconfig != "" {
-				rules.ExplicitPath = kubeconfig
-			}
-			cfg, err := rules.GetStartingConfig()
+			path, err := kubeconfig.Write(kubeconfigPath, kubeconfig.Entry{
+				ARN: aws.ToString(cl.Arn), Endpoint: aws.ToString(cl.Endpoint), CAPEM: ca, Alias: alias,
+				Command: exe, Args: []string{"get-token", "--cluster-name", name, "--profile", profile},
+			})
 			if err != nil {
 				return err
 			}
-			arn := aws.ToString(cl.Arn)
-			ctxName := arn
-			if alias != "" {
-				ctxName = alias
+			ctxName := alias
+			if ctxName == "" {
+				ctxName = aws.ToString(cl.Arn)
 			}
-			cfg.Clusters[arn] = &clientcmdapi.Cluster{Server: aws.ToString(cl.Endpoint), CertificateAuthorityData: ca}
-			cfg.AuthInfos[arn] = &clientcmdapi.AuthInfo{Exec: &clientcmdapi.ExecConfig{
-				APIVersion: "client.authentication.k8s.io/v1beta1", Command: exe,
-				Args:            []string{"get-token", "--cluster-name", name, "--profile", profile},
-				InteractiveMode: clientcmdapi.NeverExecInteractiveMode,
-			}}
-			cfg.Contexts[ctxName] = &clientcmdapi.Context{Cluster: arn, AuthInfo: arn}
-			cfg.CurrentContext = ctxName
-			path := rules.GetDefaultFilename()
-			if kubeconfig != "" {
-				path = kubeconfig
-			}
-			if err := clientcmd.ModifyConfig(rules, *cfg, false); err != nil {
-				return fmt.Errorf("write %s: %w", path, err)
-			}
-			fmt.Printf("Added new context %s to %s\n", ctxName, strings.TrimSpace(path))
+			fmt.Printf("Added new context %s to %s\n", ctxName, path)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&profile, "profile", "keks", "AWS CLI profile keks server wrote")
 	cmd.Flags().StringVar(&name, "name", "", "cluster name")
-	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file to write (default: $KUBECONFIG or ~/.kube/config)")
+	cmd.Flags().StringVar(&kubeconfigPath, "kubeconfig", "", "kubeconfig file to write (default: $KUBECONFIG or ~/.kube/config)")
 	cmd.Flags().StringVar(&alias, "alias", "", "context name (default: the cluster ARN)")
 	return cmd
 }

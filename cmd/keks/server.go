@@ -32,6 +32,8 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.K8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")
 	f.StringVar(&cfg.Profile, "profile", "keks", "AWS CLI profile to write (empty: none)")
 	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint")
+	f.StringVar(&cfg.DemoCluster, "demo-cluster", "", "create this cluster if missing and add it to the kubeconfig once ACTIVE")
+	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig for the demo cluster's context (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }

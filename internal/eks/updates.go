@@ -16,7 +16,7 @@ import (
 	"github.com/keksdev/keks/internal/store"
 )
 
-func updatePrefix(clusterUID string) string   { return "eks/updates/" + clusterUID + "/" }
+func updatePrefix(clusterUID string) string  { return "eks/updates/" + clusterUID + "/" }
 func updateKey(clusterUID, id string) string { return updatePrefix(clusterUID) + id }
 
 // UpdateClusterConfigInput is UpdateClusterConfig's request, decoded. Only

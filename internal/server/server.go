@@ -39,9 +39,22 @@ type Config struct {
 	K8sDir        string
 	Profile       string // AWS CLI profile to write; empty writes none
 	TrustCA       bool   // add keks's CA to the system trust store
+	DemoCluster   string // name of a cluster to make ready on start; empty makes none
+	Kubeconfig    string // where the demo cluster's context goes; empty means $KUBECONFIG or ~/.kube/config
+	NoReconcile   bool   // serve the APIs only, building nothing (API tests)
+	// Started, if set, is called with the models once keks serves (tests use it).
+	Started func(*Models)
 	Log           *slog.Logger
-	// Ready, if set, is closed once keks serves requests.
-	Ready chan struct{}
+}
+
+// Models are the services behind the APIs.
+type Models struct {
+	IAM       *iam.Service
+	EC2       *ec2.Service
+	EKS       *eks.Service
+	Bootstrap *iam.BootstrapCredentials
+	CAFile    string
+	Endpoint  string
 }
 
 // Run serves until ctx ends.
@@ -173,14 +186,27 @@ func Run(ctx context.Context, cfg Config) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
 	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir)
-	if cfg.Ready != nil {
-		close(cfg.Ready)
+	if cfg.Started != nil {
+		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
 	}
 
 	cpCtx, stopCP := context.WithCancel(ctx)
 	cpDone := make(chan error, 1)
-	go func() { cpDone <- cp.Run(cpCtx) }()
+	if cfg.NoReconcile {
+		log.Warn("reconcilers are off: clusters will stay CREATING")
+	} else {
+		go func() { cpDone <- cp.Run(cpCtx) }()
+	}
 	go pruneSessions(cpCtx, iamSvc, log)
+	if cfg.DemoCluster != "" && !cfg.NoReconcile {
+		d := &demo{name: cfg.DemoCluster, region: cfg.Region, profile: cfg.Profile, keksExe: exe, kubeconfig: cfg.Kubeconfig, boot: boot,
+			iam: iamSvc, ec2: ec2Svc, eks: eksSvc, log: log.With("component", "demo")}
+		go func() {
+			if err := d.run(cpCtx); err != nil && cpCtx.Err() == nil {
+				log.Error("demo cluster not ready", "err", err)
+			}
+		}()
+	}
 
 	select {
 	case <-ctx.Done():
@@ -229,4 +255,3 @@ func pruneSessions(ctx context.Context, s *iam.Service, log *slog.Logger) {
 		}
 	}
 }
-

@@ -105,7 +105,9 @@ func matches(fs []filter, fields map[string]string, tags map[string]string) bool
 			}
 			have = []string{v}
 		}
-		if !slices.ContainsFunc(have, func(h string) bool { return slices.ContainsFunc(f.values, func(w string) bool { return wildcard(w, h) }) }) {
+		if !slices.ContainsFunc(have, func(h string) bool {
+			return slices.ContainsFunc(f.values, func(w string) bool { return wildcard(w, h) })
+		}) {
 			return false
 		}
 	}
