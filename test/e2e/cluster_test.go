@@ -1,7 +1,9 @@
+// Package e2e holds the end-to-end tests: a real keks server driven by the AWS CLI and kubectl.
 package e2e
 
 import (
 	"fmt"
+	"github.com/keksdev/keks/test/harness"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,18 +20,18 @@ const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Pri
 // cluster with the AWS CLI, use it with kubectl, kill an API server under
 // load, restart keks, delete the cluster and find nothing left.
 func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
-	e := newEnv(t)
+	e := harness.New(t)
 	const name = "e2e"
 
-	role := strings.TrimSpace(e.run("aws", "iam", "create-role", "--role-name", "eksClusterRole", "--assume-role-policy-document", trustPolicy, "--query", "Role.Arn", "--output", "text"))
-	e.run("aws", "iam", "attach-role-policy", "--role-name", "eksClusterRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
-	subnets := strings.Fields(e.run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text"))
+	role := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", "eksClusterRole", "--assume-role-policy-document", trustPolicy, "--query", "Role.Arn", "--output", "text"))
+	e.Run("aws", "iam", "attach-role-policy", "--role-name", "eksClusterRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
+	subnets := strings.Fields(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text"))
 	if len(subnets) != 3 {
 		t.Fatalf("want 3 private subnets, got %v", subnets)
 	}
 	start := time.Now()
-	e.run("aws", "eks", "create-cluster", "--name", name, "--role-arn", role, "--resources-vpc-config", "subnetIds="+strings.Join(subnets, ","))
-	e.run("aws", "eks", "wait", "cluster-active", "--name", name)
+	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", role, "--resources-vpc-config", "subnetIds="+strings.Join(subnets, ","))
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
 	t.Logf("cluster ACTIVE (as seen by the waiter) after %s", time.Since(start).Round(time.Second))
 
 	var desc struct {
@@ -39,7 +41,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 			CertificateAuthority                       struct{ Data string }
 		}
 	}
-	e.json(&desc, "aws", "eks", "describe-cluster", "--name", name)
+	e.JSON(&desc, "aws", "eks", "describe-cluster", "--name", name)
 	c := desc.Cluster
 	if c.Status != "ACTIVE" || !strings.HasPrefix(c.Endpoint, "https://") || c.CertificateAuthority.Data == "" || c.Identity.Oidc.Issuer == "" {
 		t.Fatalf("describe-cluster: %+v", c)
@@ -50,36 +52,36 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	e.json(&disco, "curl", "-sf", "--cacert", filepath.Join(e.dir, "data", "pki", "ca.crt"), c.Identity.Oidc.Issuer+"/.well-known/openid-configuration")
+	e.JSON(&disco, "curl", "-sf", "--cacert", filepath.Join(e.Dir, "data", "pki", "ca.crt"), c.Identity.Oidc.Issuer+"/.well-known/openid-configuration")
 	if disco.Issuer != c.Identity.Oidc.Issuer || disco.JWKSURI != c.Identity.Oidc.Issuer+"/keys" {
 		t.Fatalf("discovery document: %+v", disco)
 	}
 
-	e.run("aws", "eks", "update-kubeconfig", "--name", name)
-	if out := e.run("kubectl", "get", "--raw", "/readyz"); strings.TrimSpace(out) != "ok" {
+	e.Run("aws", "eks", "update-kubeconfig", "--name", name)
+	if out := e.Run("kubectl", "get", "--raw", "/readyz"); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("/readyz: %q", out)
 	}
-	who := e.run("kubectl", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+	who := e.Run("kubectl", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
 	if !strings.HasSuffix(who, ":user/admin") {
 		t.Fatalf("kubectl auth whoami: %q", who)
 	}
-	eps := e.run("kubectl", "get", "endpoints", "kubernetes", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
+	eps := e.Run("kubectl", "get", "endpoints", "kubernetes", "-o", "jsonpath={.subsets[*].addresses[*].ip}")
 	if len(strings.Fields(eps)) < 2 {
 		t.Fatalf("kubernetes endpoints: want at least 2 API servers, got %q", eps)
 	}
-	if v := e.run("kubectl", "version", "-o", "json"); !strings.Contains(v, `"gitVersion": "v1.37.2"`) {
+	if v := e.Run("kubectl", "version", "-o", "json"); !strings.Contains(v, `"gitVersion": "v1.37.2"`) {
 		t.Fatalf("server version: %s", v)
 	}
 	// The same with keks's own CLI instead of the AWS CLI.
-	e.run(e.keks, "update-kubeconfig", "--name", name, "--alias", "keks-cli")
-	if who2 := e.run("kubectl", "--context", "keks-cli", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); who2 != who {
+	e.Run(e.Keks, "update-kubeconfig", "--name", name, "--alias", "keks-cli")
+	if who2 := e.Run("kubectl", "--context", "keks-cli", "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); who2 != who {
 		t.Fatalf("keks get-token user %q, aws get-token user %q", who2, who)
 	}
-	e.run("kubectl", "config", "use-context", "arn:aws:eks:us-east-1:"+strings.Split(who, ":")[4]+":cluster/"+name)
+	e.Run("kubectl", "config", "use-context", "arn:aws:eks:us-east-1:"+strings.Split(who, ":")[4]+":cluster/"+name)
 
 	// Every control-plane instance is visible to the operator, spread over zones.
 	zones := map[string]bool{}
-	for _, in := range e.instances(name) {
+	for _, in := range e.Instances(name) {
 		if !in.Healthy || !in.Running || in.PID == 0 || in.Address == "" {
 			t.Fatalf("instance not healthy: %+v", in)
 		}
@@ -96,8 +98,8 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 	t.Run("delete leaves nothing", func(t *testing.T) { deleteCluster(t, e, name, c.Endpoint) })
 }
 
-func killAPIServer(t *testing.T, e *env, name string) {
-	victim := e.instance(name, "kube-apiserver-a")
+func killAPIServer(t *testing.T, e *harness.Env, name string) {
+	victim := e.Instance(name, "kube-apiserver-a")
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
 	stop := make(chan struct{})
@@ -112,7 +114,7 @@ func killAPIServer(t *testing.T, e *env, name string) {
 					return
 				default:
 				}
-				if _, err := e.try("kubectl", "get", "namespace", "default", "-o", "name"); err != nil {
+				if _, err := e.Try("kubectl", "get", "namespace", "default", "-o", "name"); err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 				} else {
@@ -126,8 +128,8 @@ func killAPIServer(t *testing.T, e *env, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("killed kube-apiserver-a (pid %d)", victim.PID)
-	eventually(t, 60*time.Second, "kube-apiserver-a replaced", func() error {
-		in := e.instance(name, "kube-apiserver-a")
+	harness.Eventually(t, 60*time.Second, "kube-apiserver-a replaced", func() error {
+		in := e.Instance(name, "kube-apiserver-a")
 		if in.PID == victim.PID || !in.Healthy || in.Replaced < 1 {
 			return fmt.Errorf("still %+v", in)
 		}
@@ -145,40 +147,40 @@ func killAPIServer(t *testing.T, e *env, name string) {
 	}
 }
 
-func restartKeks(t *testing.T, e *env, name string) {
+func restartKeks(t *testing.T, e *harness.Env, name string) {
 	before := map[string]int{}
-	for _, in := range e.instances(name) {
+	for _, in := range e.Instances(name) {
 		before[in.Name] = in.PID
 	}
-	e.stopServer()
+	e.StopServer()
 	// While keks is down the control plane keeps serving through its endpoint.
-	admin := filepath.Join(e.dir, "data", "clusters")
+	admin := filepath.Join(e.Dir, "data", "clusters")
 	entries, _ := os.ReadDir(admin)
 	if len(entries) != 1 {
 		t.Fatalf("want one cluster directory, got %d", len(entries))
 	}
 	kc := filepath.Join(admin, entries[0].Name(), "kubeconfig", "keks-admin.kubeconfig")
-	if out := e.run("kubectl", "--kubeconfig", kc, "get", "--raw", "/readyz"); strings.TrimSpace(out) != "ok" {
+	if out := e.Run("kubectl", "--kubeconfig", kc, "get", "--raw", "/readyz"); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("control plane while keks is down: %q", out)
 	}
-	e.startServer()
-	if out := e.run("kubectl", "get", "--raw", "/readyz"); strings.TrimSpace(out) != "ok" {
+	e.StartServer()
+	if out := e.Run("kubectl", "get", "--raw", "/readyz"); strings.TrimSpace(out) != "ok" {
 		t.Fatalf("/readyz after restart: %q", out)
 	}
-	for _, in := range e.instances(name) {
+	for _, in := range e.Instances(name) {
 		if before[in.Name] != in.PID {
 			t.Fatalf("%s was restarted (pid %d -> %d) instead of re-adopted", in.Name, before[in.Name], in.PID)
 		}
 	}
-	if st := strings.TrimSpace(e.run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.status", "--output", "text")); st != "ACTIVE" {
+	if st := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.status", "--output", "text")); st != "ACTIVE" {
 		t.Fatalf("status after restart: %s", st)
 	}
 }
 
-func deleteCluster(t *testing.T, e *env, name, endpoint string) {
-	e.run("aws", "eks", "delete-cluster", "--name", name)
-	e.run("aws", "eks", "wait", "cluster-deleted", "--name", name)
-	clusters := filepath.Join(e.dir, "data", "clusters")
+func deleteCluster(t *testing.T, e *harness.Env, name, endpoint string) {
+	e.Run("aws", "eks", "delete-cluster", "--name", name)
+	e.Run("aws", "eks", "wait", "cluster-deleted", "--name", name)
+	clusters := filepath.Join(e.Dir, "data", "clusters")
 	// Processes: none whose command line names this test's data directory, but keks itself.
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
@@ -190,21 +192,21 @@ func deleteCluster(t *testing.T, e *env, name, endpoint string) {
 	// Network: the control-plane bridge, its addresses and listening ports are gone.
 	ip := strings.TrimPrefix(endpoint, "https://")
 	prefix := ip[:strings.LastIndex(ip, ".")+1]
-	if out := e.run("ip", "-o", "addr"); strings.Contains(out, prefix) {
+	if out := e.Run("ip", "-o", "addr"); strings.Contains(out, prefix) {
 		t.Errorf("addresses left: %s", grep(out, prefix))
 	}
-	if out := e.run("ip", "-o", "link"); strings.Contains(out, "keks-cp") {
+	if out := e.Run("ip", "-o", "link"); strings.Contains(out, "keks-cp") {
 		t.Errorf("bridges left: %s", grep(out, "keks-cp"))
 	}
-	if out := e.run("ss", "-ltn"); strings.Contains(out, prefix) {
+	if out := e.Run("ss", "-ltn"); strings.Contains(out, prefix) {
 		t.Errorf("listening sockets left: %s", grep(out, prefix))
 	}
 	// Files and mounts.
 	if entries, _ := os.ReadDir(clusters); len(entries) != 0 {
 		t.Errorf("files left in %s: %d entries", clusters, len(entries))
 	}
-	if b, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(b), e.dir) {
-		t.Errorf("mounts left: %s", grep(string(b), e.dir))
+	if b, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(b), e.Dir) {
+		t.Errorf("mounts left: %s", grep(string(b), e.Dir))
 	}
 }
 

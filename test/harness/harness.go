@@ -1,7 +1,7 @@
-// Package e2e drives a real keks server with clients nobody here wrote: the
-// AWS CLI and kubectl. It needs root (bridges, addresses), the built keks
-// binary and Kubernetes build (make build).
-package e2e
+// Package harness runs a real keks server for end-to-end tests and
+// benchmarks, and drives it with clients nobody here wrote: the AWS CLI and
+// kubectl. It needs root (bridges, addresses) and `make build`.
+package harness
 
 import (
 	"bytes"
@@ -19,10 +19,11 @@ import (
 	"time"
 )
 
-type env struct {
-	t       *testing.T
-	dir     string
-	keks    string
+// Env is one keks server with its own data directory, AWS profile files and kubeconfig.
+type Env struct {
+	t       testing.TB
+	Dir     string
+	Keks    string
 	listen  string
 	vars    []string
 	server  *exec.Cmd
@@ -34,7 +35,8 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-func newEnv(t *testing.T) *env {
+// New starts keks for a test or benchmark; it stops when the test ends.
+func New(t testing.TB) *Env {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("end-to-end tests need root: keks makes bridges and addresses")
@@ -55,7 +57,7 @@ func newEnv(t *testing.T) *env {
 	}
 	listen := l.Addr().String()
 	_ = l.Close()
-	e := &env{t: t, dir: dir, keks: keks, listen: listen, logFile: filepath.Join(dir, "keks.log")}
+	e := &Env{t: t, Dir: dir, Keks: keks, listen: listen, logFile: filepath.Join(dir, "keks.log")}
 	e.vars = append(os.Environ(),
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "aws-credentials"),
@@ -65,14 +67,14 @@ func newEnv(t *testing.T) *env {
 		"KUBECONFIG="+filepath.Join(dir, "kubeconfig"),
 	)
 	t.Cleanup(func() {
-		e.stopServer()
+		e.StopServer()
 		if t.Failed() {
 			if b, err := os.ReadFile(e.logFile); err == nil {
 				t.Logf("keks log (tail):\n%s", tail(string(b), 60))
 			}
 		}
 	})
-	e.startServer()
+	e.StartServer()
 	return e
 }
 
@@ -84,13 +86,14 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (e *env) startServer() {
+// StartServer starts keks server and waits until it answers.
+func (e *Env) StartServer() {
 	e.t.Helper()
 	logf, err := os.OpenFile(e.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cmd := exec.Command(e.keks, "server", "--data-dir", filepath.Join(e.dir, "data"), "--listen", e.listen, "--trust-ca=false")
+	cmd := exec.Command(e.Keks, "server", "--data-dir", filepath.Join(e.Dir, "data"), "--listen", e.listen, "--trust-ca=false")
 	cmd.Env = e.vars
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -100,8 +103,8 @@ func (e *env) startServer() {
 	e.server = cmd
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := os.Stat(filepath.Join(e.dir, "aws-credentials")); err == nil {
-			if _, err := e.try("aws", "sts", "get-caller-identity"); err == nil {
+		if _, err := os.Stat(filepath.Join(e.Dir, "aws-credentials")); err == nil {
+			if _, err := e.Try("aws", "sts", "get-caller-identity"); err == nil {
 				return
 			}
 		}
@@ -110,8 +113,8 @@ func (e *env) startServer() {
 	e.t.Fatal("keks server did not answer within 60s")
 }
 
-// stopServer stops keks as an operator would (SIGTERM); clusters keep running.
-func (e *env) stopServer() {
+// StopServer stops keks as an operator would (SIGTERM); clusters keep running.
+func (e *Env) StopServer() {
 	if e.server == nil {
 		return
 	}
@@ -127,7 +130,8 @@ func (e *env) stopServer() {
 	e.server = nil
 }
 
-func (e *env) try(name string, args ...string) (string, error) {
+// Try runs a command in the environment and returns its output.
+func (e *Env) Try(name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -141,24 +145,27 @@ func (e *env) try(name string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-func (e *env) run(name string, args ...string) string {
+// Run runs a command that must succeed.
+func (e *Env) Run(name string, args ...string) string {
 	e.t.Helper()
-	out, err := e.try(name, args...)
+	out, err := e.Try(name, args...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return out
 }
 
-func (e *env) json(v any, name string, args ...string) {
+// JSON runs a command and decodes its output.
+func (e *Env) JSON(v any, name string, args ...string) {
 	e.t.Helper()
-	out := e.run(name, args...)
+	out := e.Run(name, args...)
 	if err := json.Unmarshal([]byte(out), v); err != nil {
 		e.t.Fatalf("%s %v: not JSON: %v\n%s", name, args, err, out)
 	}
 }
 
-type instance struct {
+// Instance is a row of `keks instances -o json`.
+type Instance struct {
 	Cluster  string `json:"cluster"`
 	Name     string `json:"name"`
 	Role     string `json:"role"`
@@ -169,28 +176,31 @@ type instance struct {
 	Running  bool   `json:"running"`
 	Version  string `json:"version"`
 	Replaced int    `json:"replaced"`
+	RSS      int64  `json:"rssBytes"`
 }
 
-func (e *env) instances(cluster string) []instance {
+// Instances lists a cluster's control-plane instances.
+func (e *Env) Instances(cluster string) []Instance {
 	var out struct {
-		Instances []instance `json:"instances"`
+		Instances []Instance `json:"instances"`
 	}
-	e.json(&out, e.keks, "instances", "-o", "json", "--cluster", cluster)
+	e.JSON(&out, e.Keks, "instances", "-o", "json", "--cluster", cluster)
 	return out.Instances
 }
 
-func (e *env) instance(cluster, name string) instance {
-	for _, in := range e.instances(cluster) {
+// Instance finds one control-plane instance by name.
+func (e *Env) Instance(cluster, name string) Instance {
+	for _, in := range e.Instances(cluster) {
 		if in.Name == name {
 			return in
 		}
 	}
 	e.t.Fatalf("no instance %s in cluster %s", name, cluster)
-	return instance{}
+	return Instance{}
 }
 
-// eventually retries f until it returns nil or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+// Eventually retries f until it returns nil or the timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var err error

@@ -1,0 +1,171 @@
+// Package bench measures keks on this machine with the default Kubernetes
+// version already built: seconds from CreateCluster to ACTIVE, the control
+// plane's memory, and requests per second through the endpoint against
+// straight to one API server. Run with `make bench`.
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/keksdev/keks/internal/client"
+
+	"github.com/keksdev/keks/test/harness"
+)
+
+const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+func BenchmarkControlPlane(b *testing.B) {
+	e := harness.New(b)
+	role := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", "bench", "--assume-role-policy-document", trustPolicy, "--query", "Role.Arn", "--output", "text"))
+	subnets := strings.Join(strings.Fields(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text")), ",")
+
+	b.Setenv("AWS_CONFIG_FILE", filepath.Join(e.Dir, "aws-config"))
+	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.Dir, "aws-credentials"))
+	kc, err := client.New("keks")
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := eks.NewFromConfig(kc.Config)
+	var activeSecs []float64
+	for i := 0; i < max(b.N, 2); i++ {
+		name := fmt.Sprintf("bench-%d", i)
+		start := time.Now()
+		if _, err := api.CreateCluster(context.Background(), &eks.CreateClusterInput{Name: aws.String(name), RoleArn: aws.String(role),
+			ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: strings.Split(subnets, ",")}}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			out, err := api.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String(name)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if out.Cluster.Status == ekstypes.ClusterStatusActive {
+				break
+			}
+			if out.Cluster.Status == ekstypes.ClusterStatusFailed || time.Since(start) > 5*time.Minute {
+				b.Fatalf("cluster %s: %s", name, out.Cluster.Status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		activeSecs = append(activeSecs, time.Since(start).Seconds())
+		if i < max(b.N, 2)-1 {
+			e.Run("aws", "eks", "delete-cluster", "--name", name)
+			e.Run("aws", "eks", "wait", "cluster-deleted", "--name", name)
+		}
+	}
+	name := fmt.Sprintf("bench-%d", max(b.N, 2)-1)
+
+	// Memory once the control plane has settled.
+	time.Sleep(15 * time.Second)
+	var rss int64
+	byRole := map[string]int64{}
+	for _, in := range e.Instances(name) {
+		rss += in.RSS
+		byRole[in.Role] += in.RSS
+	}
+
+	endpoint, direct := throughput(b, e, name)
+	best := activeSecs[0]
+	for _, s := range activeSecs {
+		best = min(best, s)
+	}
+	fmt.Printf("\nkeks control plane on this machine (Kubernetes %s, 3 etcd + 2 API server instances + endpoint)\n", "default")
+	fmt.Printf("  CreateCluster -> ACTIVE:       %v s (runs), best %.1f s   [target < 20 s; EKS 10-15 min]\n", fmtSecs(activeSecs), best)
+	fmt.Printf("  control-plane memory (RSS):    %d MiB  [target < 1200 MB]\n", rss>>20)
+	for role, v := range byRole {
+		fmt.Printf("      %-24s %4d MiB\n", role, v>>20)
+	}
+	fmt.Printf("  GET /api/v1/namespaces/default: %.0f req/s through the endpoint, %.0f req/s straight to one API server\n", endpoint, direct)
+	fmt.Printf("  endpoint overhead:             %.1f %%  [target < 5 %%]\n\n", 100*(1-endpoint/direct))
+	b.ReportMetric(best, "s-to-active")
+	b.ReportMetric(float64(rss>>20), "MiB-control-plane")
+	b.ReportMetric(endpoint, "req/s-endpoint")
+	b.ReportMetric(direct, "req/s-direct")
+}
+
+func fmtSecs(s []float64) string {
+	var parts []string
+	for _, v := range s {
+		parts = append(parts, fmt.Sprintf("%.1f", v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// throughput measures GETs per second with keep-alive connections, through
+// the endpoint and straight to kube-apiserver-a, alternating to even out noise.
+func throughput(b *testing.B, e *harness.Env, name string) (endpoint, direct float64) {
+	dirs, _ := os.ReadDir(filepath.Join(e.Dir, "data", "clusters"))
+	var kc string
+	for _, d := range dirs {
+		p := filepath.Join(e.Dir, "data", "clusters", d.Name(), "kubeconfig", "keks-admin.kubeconfig")
+		if _, err := os.Stat(p); err == nil {
+			kc = p
+		}
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	apiA := "https://" + e.Instance(name, "kube-apiserver-a").Address + ":443"
+	client := func() *http.Client {
+		return &http.Client{Transport: &http.Transport{
+			TLSClientConfig:     &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true}, //nolint:gosec // the bench measures, it does not trust
+			MaxIdleConnsPerHost: 16, ForceAttemptHTTP2: false, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		}}
+	}
+	var ep, di float64
+	for round := 0; round < 2; round++ {
+		ep = max(ep, rate(client(), cfg.Host))
+		di = max(di, rate(client(), apiA))
+	}
+	return ep, di
+}
+
+func rate(c *http.Client, base string) float64 {
+	const workers, dur = 8, 5 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/namespaces/default", nil)
+				resp, err := c.Do(req)
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					n.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
