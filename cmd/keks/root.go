@@ -21,6 +21,7 @@ func newRootCommand() *cobra.Command {
 		newGetTokenCommand(),
 		newInstancesCommand(),
 		newLBCommand(),
+		newAuthenticatorCommand(),
 		newVersionCommand(),
 	)
 	return root

@@ -27,12 +27,32 @@ var allowedParams = map[string]bool{
 	"x-amz-expires": true, "x-amz-security-token": true, "x-amz-signature": true, "x-amz-signedheaders": true,
 }
 
-// Verifier checks tokens for one keks installation.
+// Identities resolve a token's credential scope to the key that signed it
+// and the principal who owns that key.
+type Identities interface {
+	Lookup(ctx context.Context, cred awsproto.Credential) (signingKey []byte, sessionToken string, p awsproto.Principal, err error)
+}
+
+// IAMIdentities looks keys up in keks's live IAM.
+type IAMIdentities struct{ Keys awsproto.KeyResolver }
+
+// Lookup derives the signing key from the key's secret.
+func (i IAMIdentities) Lookup(ctx context.Context, cred awsproto.Credential) ([]byte, string, awsproto.Principal, error) {
+	secret, token, p, err := i.Keys.ResolveAccessKey(ctx, cred.AccessKeyID)
+	if err != nil {
+		return nil, "", p, err
+	}
+	return awsproto.SigningKey(secret, cred.Date, cred.Region, cred.Service), token, p, nil
+}
+
+// Verifier checks tokens for one cluster.
 type Verifier struct {
-	Keys awsproto.KeyResolver
+	Keys Identities
 	// STSHosts are the hosts a token's URL may name besides AWS's own STS hosts.
 	STSHosts []string
-	Now      func() time.Time
+	// Hosts, if set, adds hosts read at each verification (from a snapshot that changes).
+	Hosts func() []string
+	Now   func() time.Time
 }
 
 // Verify checks a token made for clusterName and returns who made it, as
@@ -82,10 +102,10 @@ func (v *Verifier) Verify(ctx context.Context, token, clusterName string) (awspr
 	req.Host = u.Host
 	req.Header.Set("x-k8s-aws-id", clusterName)
 	var principal awsproto.Principal
-	signed, err := awsproto.VerifyRequest(req, v.Now(), func(akid string) (string, string, error) {
-		secret, tok, p, err := v.Keys.ResolveAccessKey(ctx, akid)
+	signed, err := awsproto.VerifyRequest(req, v.Now(), func(cred awsproto.Credential) ([]byte, string, error) {
+		key, tok, p, err := v.Keys.Lookup(ctx, cred)
 		principal = p
-		return secret, tok, err
+		return key, tok, err
 	})
 	if err != nil {
 		return none, fmt.Errorf("token signature: %w", err)
@@ -101,7 +121,11 @@ func (v *Verifier) hostAllowed(host string) bool {
 	if h == "sts.amazonaws.com" || (strings.HasPrefix(h, "sts.") && strings.HasSuffix(h, ".amazonaws.com")) {
 		return true
 	}
-	for _, a := range v.STSHosts {
+	hosts := v.STSHosts
+	if v.Hosts != nil {
+		hosts = append(append([]string{}, hosts...), v.Hosts()...)
+	}
+	for _, a := range hosts {
 		if strings.EqualFold(a, host) {
 			return true
 		}

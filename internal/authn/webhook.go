@@ -13,14 +13,12 @@ import (
 	"github.com/keksdev/keks/internal/eks"
 )
 
-// ClusterLookup finds a cluster by its uid.
-type ClusterLookup func(ctx context.Context, uid string) (*eks.Cluster, error)
-
-// Webhook answers kube-apiserver's TokenReviews at /authenticate/<cluster uid>.
+// Webhook answers kube-apiserver's TokenReviews for one cluster.
 type Webhook struct {
 	Verifier *Verifier
-	Cluster  ClusterLookup
-	Log      *slog.Logger
+	// Cluster returns the cluster's identity-mapping facts.
+	Cluster func() (ClusterIdentity, error)
+	Log     *slog.Logger
 }
 
 type tokenReview struct {
@@ -48,7 +46,6 @@ type UserInfo struct {
 }
 
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	uid := strings.TrimPrefix(r.URL.Path, "/authenticate/")
 	var review tokenReview
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil || json.Unmarshal(body, &review) != nil || r.Method != http.MethodPost {
@@ -60,12 +57,12 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out.APIVersion = "authentication.k8s.io/v1"
 	}
 	status := http.StatusOK
-	user, err := h.authenticate(r.Context(), uid, review.Spec.Token)
+	user, err := h.authenticate(r.Context(), review.Spec.Token)
 	if err != nil {
 		status = http.StatusForbidden
 		out.Status = reviewStatus{Error: err.Error()}
 		if strings.HasPrefix(review.Spec.Token, TokenPrefix) {
-			h.Log.Info("token refused", "cluster", uid, "err", err)
+			h.Log.Info("token refused", "err", err)
 		}
 	} else {
 		out.Status = reviewStatus{Authenticated: true, User: user}
@@ -75,18 +72,19 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func (h *Webhook) authenticate(ctx context.Context, uid, token string) (*UserInfo, error) {
+func (h *Webhook) authenticate(ctx context.Context, token string) (*UserInfo, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return nil, fmt.Errorf("not an EKS token")
 	}
-	cl, err := h.Cluster(ctx, uid)
+	cl, err := h.Cluster()
 	if err != nil {
-		return nil, fmt.Errorf("unknown cluster")
+		return nil, err
 	}
 	p, err := h.Verifier.Verify(ctx, token, cl.Name)
 	if err != nil {
 		return nil, err
 	}
+	h.Log.Info("authenticated", "arn", p.ARN, "accessKeyId", p.AccessKeyID)
 	return MapIdentity(cl, p)
 }
 
@@ -94,7 +92,7 @@ func (h *Webhook) authenticate(ctx context.Context, uid, token string) (*UserInf
 // access entries: IAM users by ARN, roles by assumed-role ARN with the
 // session name. The cluster creator, when bootstrapClusterCreatorAdminPermissions
 // is on, gets cluster-admin through system:masters.
-func MapIdentity(cl *eks.Cluster, p awsproto.Principal) (*UserInfo, error) {
+func MapIdentity(cl ClusterIdentity, p awsproto.Principal) (*UserInfo, error) {
 	canonical := eks.CanonicalPrincipalARN(p.ARN)
 	session := ""
 	principalID := p.UserID
@@ -110,7 +108,7 @@ func MapIdentity(cl *eks.Cluster, p awsproto.Principal) (*UserInfo, error) {
 			"accessKeyId": {p.AccessKeyID}, "principalId": {principalID},
 		},
 	}
-	if cl.Spec.BootstrapCreatorAdmin && strings.EqualFold(canonical, cl.Spec.CreatorARN) {
+	if cl.BootstrapAdmin && strings.EqualFold(canonical, cl.CreatorARN) {
 		u.Groups = append(u.Groups, "system:masters")
 		return u, nil
 	}

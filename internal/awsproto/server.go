@@ -65,7 +65,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if svc == nil {
 		svc = rt.guessService(r)
 	}
-	signed, err := VerifyRequest(r, rt.Now(), lookup)
+	signed, err := VerifyRequest(r, rt.Now(), FromSecrets(lookup))
 	if err != nil {
 		rt.fail(w, r, svc, reqID, err)
 		return

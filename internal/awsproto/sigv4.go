@@ -32,9 +32,23 @@ type Credential struct {
 	Service     string
 }
 
-// SecretLookup resolves an access key id to its secret and, for session
-// credentials, the session token that must accompany it.
+// KeyLookup resolves a credential scope to its SigV4 signing key and, for
+// session credentials, the session token that must accompany it.
+type KeyLookup func(cred Credential) (signingKey []byte, sessionToken string, err error)
+
+// SecretLookup resolves an access key id to its secret.
 type SecretLookup func(accessKeyID string) (secret, sessionToken string, err error)
+
+// FromSecrets derives signing keys from secrets.
+func FromSecrets(lookup SecretLookup) KeyLookup {
+	return func(cred Credential) ([]byte, string, error) {
+		secret, token, err := lookup(cred.AccessKeyID)
+		if err != nil {
+			return nil, "", err
+		}
+		return SigningKey(secret, cred.Date, cred.Region, cred.Service), token, nil
+	}
+}
 
 // SignedRequest is a request whose signature has been checked.
 type SignedRequest struct {
@@ -81,7 +95,7 @@ func parseCredential(s string) (Credential, error) {
 
 // VerifyRequest checks a header-signed or presigned (query) SigV4 request and
 // returns its credential scope and body. The body is consumed.
-func VerifyRequest(r *http.Request, now time.Time, lookup SecretLookup) (*SignedRequest, error) {
+func VerifyRequest(r *http.Request, now time.Time, lookup KeyLookup) (*SignedRequest, error) {
 	var body []byte
 	var err error
 	if r.Body != nil {
@@ -143,7 +157,7 @@ func VerifyRequest(r *http.Request, now time.Time, lookup SecretLookup) (*Signed
 	if !contains(signedHeaders, "host") {
 		return nil, awserr.Errorf(awserr.CodeSignatureDoesNotMatch, "'Host' must be a signed header")
 	}
-	secret, wantToken, err := lookup(cred.AccessKeyID)
+	key, wantToken, err := lookup(cred)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +175,10 @@ func VerifyRequest(r *http.Request, now time.Time, lookup SecretLookup) (*Signed
 		payloadHash = actual
 	}
 	canon := canonicalRequest(r, signedHeaders, payloadHash, presigned)
-	expected := Signature(secret, cred, amzDate, canon)
+	expected := Signature(key, cred, amzDate, canon)
 	if !hmac.Equal([]byte(expected), []byte(sig)) && presigned {
 		// Some presigners sign UNSIGNED-PAYLOAD; accept that form too.
-		expected = Signature(secret, cred, amzDate, canonicalRequest(r, signedHeaders, "UNSIGNED-PAYLOAD", presigned))
+		expected = Signature(key, cred, amzDate, canonicalRequest(r, signedHeaders, "UNSIGNED-PAYLOAD", presigned))
 	}
 	if !hmac.Equal([]byte(expected), []byte(sig)) {
 		return nil, awserr.Errorf(awserr.CodeSignatureDoesNotMatch, "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
@@ -173,15 +187,20 @@ func VerifyRequest(r *http.Request, now time.Time, lookup SecretLookup) (*Signed
 	return &SignedRequest{Credential: cred, Body: body, SignedAt: t}, nil
 }
 
+// SigningKey derives the SigV4 key of one day, region and service from a
+// secret; it can verify signatures without the secret itself.
+func SigningKey(secret, date, region, service string) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), date)
+	k = hmacSHA256(k, region)
+	k = hmacSHA256(k, service)
+	return hmacSHA256(k, "aws4_request")
+}
+
 // Signature computes the SigV4 signature of a canonical request.
-func Signature(secret string, cred Credential, amzDate, canonical string) string {
+func Signature(signingKey []byte, cred Credential, amzDate, canonical string) string {
 	scope := strings.Join([]string{cred.Date, cred.Region, cred.Service, "aws4_request"}, "/")
 	sts := strings.Join([]string{sigAlgorithm, amzDate, scope, hexSHA256([]byte(canonical))}, "\n")
-	k := hmacSHA256([]byte("AWS4"+secret), cred.Date)
-	k = hmacSHA256(k, cred.Region)
-	k = hmacSHA256(k, cred.Service)
-	k = hmacSHA256(k, "aws4_request")
-	return hex.EncodeToString(hmacSHA256(k, sts))
+	return hex.EncodeToString(hmacSHA256(signingKey, sts))
 }
 
 func canonicalRequest(r *http.Request, signedHeaders []string, payloadHash string, presigned bool) string {

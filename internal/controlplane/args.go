@@ -38,10 +38,16 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 	case RoleEndpoint:
 		path = c.cfg.KeksBinary
 		flags = map[string]string{"config": dir.path("endpoint.json")}
+	case RoleAuthenticator:
+		path = c.cfg.KeksBinary
+		flags = map[string]string{"config": dir.path(p.name + ".json")}
 	}
 	args := sortedFlags(flags)
-	if p.role == RoleEndpoint {
+	switch p.role {
+	case RoleEndpoint:
 		args = append([]string{"lb"}, args...)
+	case RoleAuthenticator:
+		args = append([]string{"authenticator"}, args...)
 	}
 	h := sha256.New()
 	fmt.Fprintln(h, path, v.Patch, strings.Join(args, " "), strings.Join(env, " "))
@@ -123,7 +129,7 @@ func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork
 		"authorization-mode":                       "Node,RBAC",
 		"enable-admission-plugins":                 "NodeRestriction,ExtendedResourceToleration",
 		"allow-privileged":                         "true",
-		"authentication-token-webhook-config-file": dir.path("authenticator-webhook.kubeconfig"),
+		"authentication-token-webhook-config-file": dir.kubeconfig("authenticator-webhook-" + suffix),
 		"authentication-token-webhook-version":     "v1",
 		"requestheader-client-ca-file":             dir.pki("front-proxy-ca.crt"),
 		"requestheader-allowed-names":              "front-proxy-client",

@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"github.com/keksdev/keks/internal/authn"
 	"log/slog"
 	"strings"
 	"sync"
@@ -16,10 +17,15 @@ import (
 type Config struct {
 	DataDir    string // clusters live in DataDir/<cluster uid>
 	K8s        k8sbuild.Dir
-	KeksURL    string // where kube-apiserver reaches keks's token webhook and the OIDC issuer
+	KeksURL    string // keks's endpoint: the base of each cluster's OIDC issuer
 	KeksCAFile string
-	KeksBinary string // runs `keks lb` for each endpoint
+	KeksBinary string // runs `keks lb` for each endpoint and `keks authenticator` beside each API server
 	VPCCIDR    func(vpcID string) string
+	// Credentials lists the access keys that can sign tokens, for the
+	// authenticators' identity snapshots.
+	Credentials func(ctx context.Context) ([]authn.Credential, error)
+	// STSHosts are the hosts get-token URLs may name (keks's own endpoint).
+	STSHosts []string
 }
 
 // Controller reconciles every cluster's control plane.

@@ -1,8 +1,10 @@
 package controlplane
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/keksdev/keks/internal/authn"
 	"net"
 	"os"
 	"path/filepath"
@@ -109,7 +111,7 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 	if err := writeKubeconfig(dir.kubeconfig("keks-admin"), "https://"+n.endpoint()+":443", dir.pki("ca.crt"), dir.pki("keks-admin.crt"), dir.pki("keks-admin.key")); err != nil {
 		return err
 	}
-	if err := c.writeWebhookConfig(dir, cl); err != nil {
+	if err := c.writeAuthenticatorFiles(dir, cl, n, ca); err != nil {
 		return err
 	}
 	if err := writeIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
@@ -165,15 +167,26 @@ current-context: default
 	return writeIfChanged(path, []byte(cfg), 0o600)
 }
 
-// writeWebhookConfig points kube-apiserver's token webhook at keks, which
-// checks `aws eks get-token` tokens against its IAM.
-func (c *Controller) writeWebhookConfig(dir clusterDir, cl *eks.Cluster) error {
-	cfg := fmt.Sprintf(`apiVersion: v1
+// writeAuthenticatorFiles configures the authenticator beside each API
+// server (serving certificate, config, kube-apiserver's webhook kubeconfig)
+// and refreshes the identity snapshot they verify tokens with.
+func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, ca *pki.CA) error {
+	for i, ip := range apiServerAddrs(n) {
+		suffix := string(rune('a' + i))
+		name := "authenticator-" + suffix
+		if err := ca.IssueFiles(dir.path("pki"), name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip)}, Server: true}); err != nil {
+			return err
+		}
+		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: dir.pki(name + ".crt"), KeyFile: dir.pki(name + ".key"), Snapshot: dir.path("identities.json")}, "", "  ")
+		if err := writeIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
+			return err
+		}
+		webhook := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
-- name: keks
+- name: authenticator
   cluster:
-    server: %s/authenticate/%s
+    server: https://%s:%s/authenticate
     certificate-authority: %s
 users:
 - name: kube-apiserver
@@ -181,11 +194,38 @@ users:
 contexts:
 - name: webhook
   context:
-    cluster: keks
+    cluster: authenticator
     user: kube-apiserver
 current-context: webhook
-`, c.cfg.KeksURL, cl.UID, c.cfg.KeksCAFile)
-	return writeIfChanged(dir.path("authenticator-webhook.kubeconfig"), []byte(cfg), 0o600)
+`, ip, authn.Port, dir.pki("ca.crt"))
+		if err := writeIfChanged(dir.kubeconfig("authenticator-webhook-"+suffix), []byte(webhook), 0o600); err != nil {
+			return err
+		}
+	}
+	return c.writeIdentitySnapshot(dir, cl)
+}
+
+// writeIdentitySnapshot gives the authenticators the signing keys they need,
+// derived per day and region, never the secrets.
+func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) error {
+	if c.cfg.Credentials == nil {
+		return nil
+	}
+	creds, err := c.cfg.Credentials(context.Background())
+	if err != nil {
+		return fmt.Errorf("list credentials for the authenticator: %w", err)
+	}
+	regions := []string{cl.Region}
+	if cl.Region != "us-east-1" {
+		regions = append(regions, "us-east-1") // the global STS endpoint signs for us-east-1
+	}
+	snap := authn.NewSnapshot(authn.ClusterIdentity{Name: cl.Name, CreatorARN: cl.Spec.CreatorARN, BootstrapAdmin: cl.Spec.BootstrapCreatorAdmin},
+		c.cfg.STSHosts, creds, regions, time.Now())
+	data, err := json.Marshal(snap)
+	if err != nil {
+		return err
+	}
+	return writeIfChanged(dir.path("identities.json"), data, 0o600)
 }
 
 // writeLBConfig writes the endpoint's configuration: which API servers it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/keksdev/keks/internal/authn"
 	"io"
 	"net"
 	"net/http"
@@ -41,6 +42,8 @@ func (p *prober) ready(ctx context.Context, role, address string) bool {
 		return get(ctx, p.plain, "http://"+address+":2381/readyz")
 	case RoleAPIServer, RoleEndpoint:
 		return get(ctx, p.verified, "https://"+address+":443/readyz")
+	case RoleAuthenticator:
+		return get(ctx, p.verified, "https://"+address+":"+authn.Port+"/healthz")
 	case RoleControllerManager:
 		return get(ctx, p.selfSign, "https://"+address+":10257/healthz")
 	case RoleScheduler:

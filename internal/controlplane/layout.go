@@ -14,6 +14,7 @@ const (
 	RoleControllerManager = "kube-controller-manager"
 	RoleScheduler         = "kube-scheduler"
 	RoleEndpoint          = "endpoint"
+	RoleAuthenticator     = "authenticator"
 )
 
 // cpNetwork is a cluster's control-plane cpNetwork: a /24 of 198.18.0.0/15 on a
@@ -60,6 +61,7 @@ func plan(n cpNetwork, region string) []plannedInstance {
 	for i := 0; i < apiServerCount; i++ {
 		z, ip := zones[i].Name, n.addr(byte(11+i))
 		out = append(out,
+			plannedInstance{fmt.Sprintf("authenticator-%c", 'a'+i), RoleAuthenticator, z, ip},
 			plannedInstance{fmt.Sprintf("kube-apiserver-%c", 'a'+i), RoleAPIServer, z, ip},
 			plannedInstance{fmt.Sprintf("kube-controller-manager-%c", 'a'+i), RoleControllerManager, z, ip},
 			plannedInstance{fmt.Sprintf("kube-scheduler-%c", 'a'+i), RoleScheduler, z, ip},

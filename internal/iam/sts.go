@@ -185,3 +185,31 @@ func principalMatches(raw []byte, caller awsproto.Principal) bool {
 	}
 	return false
 }
+
+// ActiveKey is an access key with its owner, for identity snapshots.
+type ActiveKey struct {
+	Key      AccessKey
+	Identity Identity
+}
+
+// ActiveKeys lists every key that can sign today: users' active keys and
+// unexpired sessions.
+func (s *Service) ActiveKeys(ctx context.Context) ([]ActiveKey, error) {
+	keys, err := store.List[AccessKey](ctx, s.Store, "iam/keys/")
+	if err != nil {
+		return nil, err
+	}
+	var out []ActiveKey
+	for i := range keys {
+		k := &keys[i]
+		if k.Status != "Active" || (k.Session != nil && s.Now().After(k.Session.Expiration)) {
+			continue
+		}
+		id, err := s.identityOf(ctx, k)
+		if err != nil {
+			continue
+		}
+		out = append(out, ActiveKey{Key: *k, Identity: *id})
+	}
+	return out, nil
+}

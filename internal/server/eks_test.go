@@ -17,11 +17,11 @@ import (
 )
 
 type fixture struct {
-	eks        *eks.Client
-	roleARN    string
-	subnets    []string // the default VPC's three private subnets, one per zone
-	oneZone    []string // two subnets in the same zone
-	otherVPC   string   // a subnet of another VPC
+	eks      *eks.Client
+	roleARN  string
+	subnets  []string // the default VPC's three private subnets, one per zone
+	oneZone  []string // two subnets in the same zone
+	otherVPC string   // a subnet of another VPC
 }
 
 var fx *fixture

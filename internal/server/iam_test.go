@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/keksdev/keks/internal/authn"
 	"github.com/keksdev/keks/internal/awsprofile"
+	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/client"
 )
 
@@ -156,7 +158,7 @@ func TestEKSToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := strings.TrimPrefix(testServer.models.Endpoint, "https://")
-	v := &authn.Verifier{Keys: testServer.models.IAM, STSHosts: []string{host}, Now: timeNow}
+	v := &authn.Verifier{Keys: authn.IAMIdentities{Keys: testServer.models.IAM}, STSHosts: []string{host}, Now: timeNow}
 	p, err := v.Verify(ctx, token, "tok")
 	if err != nil || p.ARN != b.UserARN {
 		t.Fatalf("verify: %v %+v", err, p)
@@ -167,10 +169,26 @@ func TestEKSToken(t *testing.T) {
 	if _, err := v.Verify(ctx, token[:len(token)-4]+"AAAA", "tok"); err == nil {
 		t.Fatal("a tampered token was accepted")
 	}
-	if _, err := (&authn.Verifier{Keys: testServer.models.IAM, Now: timeNow}).Verify(ctx, token, "tok"); err == nil {
+	if _, err := (&authn.Verifier{Keys: authn.IAMIdentities{Keys: testServer.models.IAM}, Now: timeNow}).Verify(ctx, token, "tok"); err == nil {
 		t.Fatal("a token for a host that is not STS was accepted")
 	}
-	late := &authn.Verifier{Keys: testServer.models.IAM, STSHosts: []string{host}, Now: func() time.Time { return timeNow().Add(16 * time.Minute) }}
+	// The authenticator beside each API server checks tokens against a snapshot of derived keys.
+	keys, err := testServer.models.IAM.ActiveKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds []authn.Credential
+	for _, k := range keys {
+		creds = append(creds, authn.Credential{Secret: k.Key.Secret, Principal: awsproto.Principal{Account: k.Identity.Account, ARN: k.Identity.ARN, UserID: k.Identity.UserID, AccessKeyID: k.Key.ID}})
+	}
+	snap := authn.NewSnapshot(authn.ClusterIdentity{Name: "tok"}, []string{host}, creds, []string{"us-east-1"}, timeNow())
+	if raw, _ := json.Marshal(snap); strings.Contains(string(raw), b.SecretAccessKey) {
+		t.Fatal("the identity snapshot holds a secret access key")
+	}
+	if p, err := (&authn.Verifier{Keys: snap, STSHosts: snap.STSHosts, Now: timeNow}).Verify(ctx, token, "tok"); err != nil || p.ARN != b.UserARN {
+		t.Fatalf("verify against snapshot: %v %+v", err, p)
+	}
+	late := &authn.Verifier{Keys: authn.IAMIdentities{Keys: testServer.models.IAM}, STSHosts: []string{host}, Now: func() time.Time { return timeNow().Add(16 * time.Minute) }}
 	if _, err := late.Verify(ctx, token, "tok"); err == nil {
 		t.Fatal("a 16-minute-old token was accepted")
 	}

@@ -44,7 +44,7 @@ type Config struct {
 	NoReconcile   bool   // serve the APIs only, building nothing (API tests)
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
-	Log           *slog.Logger
+	Log     *slog.Logger
 }
 
 // Models are the services behind the APIs.
@@ -123,6 +123,22 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	cp := controlplane.New(controlplane.Config{
 		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
+		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
+		Credentials: func(ctx context.Context) ([]authn.Credential, error) {
+			keys, err := iamSvc.ActiveKeys(ctx)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]authn.Credential, 0, len(keys))
+			for _, k := range keys {
+				c := authn.Credential{Secret: k.Key.Secret, Principal: awsproto.Principal{Account: k.Identity.Account, ARN: k.Identity.ARN, UserID: k.Identity.UserID, AccessKeyID: k.Key.ID}}
+				if k.Key.Session != nil {
+					c.SessionToken, c.Expiration = k.Key.Session.Token, k.Key.Session.Expiration
+				}
+				out = append(out, c)
+			}
+			return out, nil
+		},
 		VPCCIDR: func(id string) string {
 			v, err := ec2Svc.GetVPC(context.Background(), id)
 			if err != nil {
@@ -142,23 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 	} {
 		router.Services[s.Name] = s
 	}
-	findByUID := func(ctx context.Context, uid string) (*eks.Cluster, error) {
-		all, err := eksSvc.ListAllClusters(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for i := range all {
-			if all[i].UID == uid {
-				return &all[i], nil
-			}
-		}
-		return nil, errors.New("no such cluster")
-	}
 	mux := http.NewServeMux()
-	mux.Handle("/authenticate/", &authn.Webhook{
-		Verifier: &authn.Verifier{Keys: iamSvc, Now: now, STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port}},
-		Cluster:  findByUID, Log: log.With("component", "authenticator"),
-	})
 	mux.Handle("GET /id/", &authn.OIDC{Lookup: func(ctx context.Context, id string) (*eks.Cluster, []byte, error) {
 		all, err := eksSvc.ListAllClusters(ctx)
 		if err != nil {
