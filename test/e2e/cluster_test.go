@@ -94,6 +94,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 	}
 
 	t.Run("kill an API server under load", func(t *testing.T) { killAPIServer(t, e, name) })
+	t.Run("kill an etcd member", func(t *testing.T) { killEtcdMember(t, e, name) })
 	t.Run("restart keks", func(t *testing.T) { restartKeks(t, e, name) })
 	t.Run("delete leaves nothing", func(t *testing.T) { deleteCluster(t, e, name, c.Endpoint) })
 }
@@ -144,6 +145,28 @@ func killAPIServer(t *testing.T, e *harness.Env, name string) {
 	}
 	if ok.Load() < 10 {
 		t.Fatalf("only %d requests ran", ok.Load())
+	}
+}
+
+func killEtcdMember(t *testing.T, e *harness.Env, name string) {
+	e.Run("kubectl", "create", "configmap", "before-etcd-kill", "--from-literal=k=v")
+	victim := e.Instance(name, "etcd-b")
+	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Two members keep quorum: writes and reads go on while etcd-b is down.
+	e.Run("kubectl", "create", "configmap", "during-etcd-kill", "--from-literal=k=v")
+	harness.Eventually(t, 60*time.Second, "etcd-b replaced", func() error {
+		in := e.Instance(name, "etcd-b")
+		if in.PID == victim.PID || !in.Healthy {
+			return fmt.Errorf("still %+v", in)
+		}
+		return nil
+	})
+	for _, cm := range []string{"before-etcd-kill", "during-etcd-kill"} {
+		if v := e.Run("kubectl", "get", "configmap", cm, "-o", "jsonpath={.data.k}"); v != "v" {
+			t.Fatalf("configmap %s after the etcd member came back: %q", cm, v)
+		}
 	}
 }
 
