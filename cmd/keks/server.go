@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -12,7 +15,7 @@ import (
 
 func newServerCommand() *cobra.Command {
 	var cfg server.Config
-	var etcd, logLevel string
+	var etcd, logLevel, etcdCA, etcdCert, etcdKey string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Serve the EKS, IAM, STS and EC2 APIs and run clusters",
@@ -20,6 +23,11 @@ func newServerCommand() *cobra.Command {
 			cfg.Log = newLogger(logLevel)
 			if etcd != "" {
 				cfg.EtcdEndpoints = strings.Split(etcd, ",")
+				tlsCfg, err := etcdTLS(etcdCA, etcdCert, etcdKey)
+				if err != nil {
+					return err
+				}
+				cfg.EtcdTLS = tlsCfg
 			}
 			return server.Run(cmd.Context(), cfg)
 		},
@@ -29,6 +37,9 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:4577", "host:port of the AWS API endpoint (HTTPS)")
 	f.StringVar(&cfg.Region, "region", "us-east-1", "the AWS region keks serves")
 	f.StringVar(&etcd, "etcd-endpoints", "", "comma-separated client URLs of an external etcd to keep state in (default: embedded etcd)")
+	f.StringVar(&etcdCA, "etcd-cafile", "", "CA bundle of the external etcd")
+	f.StringVar(&etcdCert, "etcd-certfile", "", "client certificate for the external etcd")
+	f.StringVar(&etcdKey, "etcd-keyfile", "", "client key for the external etcd")
 	f.StringVar(&cfg.K8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")
 	f.StringVar(&cfg.Profile, "profile", "keks", "AWS CLI profile to write (empty: none)")
 	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint")
@@ -44,4 +55,29 @@ func newLogger(level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func etcdTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
+	if caFile == "" && certFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-cafile: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--etcd-cafile %s holds no certificate", caFile)
+		}
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-certfile/--etcd-keyfile: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }

@@ -36,6 +36,7 @@ type Config struct {
 	Listen        string
 	Region        string
 	EtcdEndpoints []string // external store; empty means embedded
+	EtcdTLS       *tls.Config
 	K8sDir        string
 	Profile       string // AWS CLI profile to write; empty writes none
 	TrustCA       bool   // add keks's CA to the system trust store
@@ -69,7 +70,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	var st *store.Store
 	if len(cfg.EtcdEndpoints) > 0 {
-		st, err = store.OpenExternal(ctx, cfg.EtcdEndpoints, nil)
+		st, err = store.OpenExternal(ctx, cfg.EtcdEndpoints, cfg.EtcdTLS)
 	} else {
 		st, err = store.OpenEmbedded(ctx, filepath.Join(dataDir, "store"), log)
 	}
