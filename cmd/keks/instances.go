@@ -9,21 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keksdev/keks/internal/client"
+	"github.com/keksdev/keks/internal/controlplane"
 )
-
-type instanceRow struct {
-	Cluster  string `json:"cluster"`
-	Name     string `json:"name"`
-	Role     string `json:"role"`
-	Zone     string `json:"availabilityZone"`
-	Address  string `json:"address"`
-	PID      int    `json:"pid"`
-	Healthy  bool   `json:"healthy"`
-	Running  bool   `json:"running"`
-	Version  string `json:"version"`
-	Replaced int    `json:"replaced"`
-	RSS      int64  `json:"rssBytes"`
-}
 
 func newInstancesCommand() *cobra.Command {
 	var profile, output, cluster string
@@ -36,7 +23,7 @@ func newInstancesCommand() *cobra.Command {
 				return err
 			}
 			var resp struct {
-				Instances []instanceRow `json:"instances"`
+				Instances []controlplane.InstanceStatus `json:"instances"`
 			}
 			if err := c.Operator(cmd.Context(), "/keks/v1/control-plane-instances", &resp); err != nil {
 				return err

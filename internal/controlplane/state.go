@@ -39,6 +39,15 @@ type Instance struct {
 	Replaced    int       `json:"replaced"`
 }
 
+// InstanceStatus is one row of the operator's view (`keks instances`).
+type InstanceStatus struct {
+	Instance
+	Cluster string `json:"cluster"`
+	Region  string `json:"region"`
+	Running bool   `json:"running"`
+	RSS     int64  `json:"rssBytes"`
+}
+
 // Event records a replacement or a rollout step, newest last.
 type Event struct {
 	Time     time.Time `json:"time"`

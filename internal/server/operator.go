@@ -22,14 +22,7 @@ func operatorService(st *store.Store) *awsproto.Service {
 		if err != nil {
 			return err
 		}
-		type row struct {
-			controlplane.Instance
-			Cluster string `json:"cluster"`
-			Region  string `json:"region"`
-			Running bool   `json:"running"`
-			RSS     int64  `json:"rssBytes"`
-		}
-		out := []row{}
+		out := []controlplane.InstanceStatus{}
 		for _, s := range states {
 			for _, in := range s.Instances {
 				running := supervisor.Running(in.PID, s.ClusterUID+"/"+in.Name)
@@ -37,7 +30,7 @@ func operatorService(st *store.Store) *awsproto.Service {
 				if running {
 					rss = supervisor.RSS(in.PID)
 				}
-				out = append(out, row{Instance: in, Cluster: s.ClusterName, Region: s.Region, Running: running, RSS: rss})
+				out = append(out, controlplane.InstanceStatus{Instance: in, Cluster: s.ClusterName, Region: s.Region, Running: running, RSS: rss})
 			}
 		}
 		awsproto.WriteJSON(w, c.RequestID, map[string]any{"instances": out, "states": states})

@@ -28,12 +28,10 @@ import (
 	"github.com/keksdev/keks/test/harness"
 )
 
-const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-
 func BenchmarkControlPlane(b *testing.B) {
 	e := harness.New(b)
-	role := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", "bench", "--assume-role-policy-document", trustPolicy, "--query", "Role.Arn", "--output", "text"))
-	subnets := strings.Join(strings.Fields(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text")), ",")
+	role := e.ClusterRole("bench")
+	subnets := strings.Join(e.PrivateSubnets(), ",")
 
 	b.Setenv("AWS_CONFIG_FILE", filepath.Join(e.Dir, "aws-config"))
 	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.Dir, "aws-credentials"))

@@ -14,8 +14,6 @@ import (
 	"time"
 )
 
-const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-
 // TestClusterWithAWSCLIAndKubectl is the issue's acceptance run: create an HA
 // cluster with the AWS CLI, use it with kubectl, kill an API server under
 // load, restart keks, delete the cluster and find nothing left.
@@ -23,9 +21,8 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 	e := harness.New(t)
 	const name = "e2e"
 
-	role := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", "eksClusterRole", "--assume-role-policy-document", trustPolicy, "--query", "Role.Arn", "--output", "text"))
-	e.Run("aws", "iam", "attach-role-policy", "--role-name", "eksClusterRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
-	subnets := strings.Fields(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text"))
+	role := e.ClusterRole("eksClusterRole")
+	subnets := e.PrivateSubnets()
 	if len(subnets) != 3 {
 		t.Fatalf("want 3 private subnets, got %v", subnets)
 	}

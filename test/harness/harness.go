@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/keksdev/keks/internal/controlplane"
 	"net"
 	"os"
 	"os/exec"
@@ -165,19 +166,7 @@ func (e *Env) JSON(v any, name string, args ...string) {
 }
 
 // Instance is a row of `keks instances -o json`.
-type Instance struct {
-	Cluster  string `json:"cluster"`
-	Name     string `json:"name"`
-	Role     string `json:"role"`
-	Zone     string `json:"availabilityZone"`
-	Address  string `json:"address"`
-	PID      int    `json:"pid"`
-	Healthy  bool   `json:"healthy"`
-	Running  bool   `json:"running"`
-	Version  string `json:"version"`
-	Replaced int    `json:"replaced"`
-	RSS      int64  `json:"rssBytes"`
-}
+type Instance = controlplane.InstanceStatus
 
 // Instances lists a cluster's control-plane instances.
 func (e *Env) Instances(cluster string) []Instance {
@@ -211,4 +200,21 @@ func Eventually(t testing.TB, timeout time.Duration, what string, f func() error
 		time.Sleep(500 * time.Millisecond)
 	}
 	t.Fatalf("%s: not within %s: %v", what, timeout, err)
+}
+
+// TrustPolicy lets EKS assume a role, as cluster roles need.
+const TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// ClusterRole creates a cluster role with the AWS CLI and returns its ARN.
+func (e *Env) ClusterRole(name string) string {
+	e.t.Helper()
+	arn := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", name, "--assume-role-policy-document", TrustPolicy, "--query", "Role.Arn", "--output", "text"))
+	e.Run("aws", "iam", "attach-role-policy", "--role-name", name, "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
+	return arn
+}
+
+// PrivateSubnets returns the default VPC's private subnets, one per zone.
+func (e *Env) PrivateSubnets() []string {
+	e.t.Helper()
+	return strings.Fields(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text"))
 }
