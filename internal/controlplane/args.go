@@ -50,11 +50,18 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 		args = append([]string{"authenticator"}, args...)
 	}
 	h := sha256.New()
-	fmt.Fprintln(h, path, v.Patch, strings.Join(args, " "), strings.Join(env, " "))
+	version := v.Patch
+	if keksProcess(p.role) {
+		version = "" // keks's own processes do not change with the Kubernetes version
+	}
+	fmt.Fprintln(h, path, version, strings.Join(args, " "), strings.Join(env, " "))
 	return supervisor.Spec{
 		ID: cl.UID + "/" + p.name, Path: path, Args: args, Env: env, Dir: string(dir), LogFile: dir.log(p.name),
 	}, hex.EncodeToString(h.Sum(nil))[:16]
 }
+
+// keksProcess reports the roles that run the keks binary rather than a Kubernetes component.
+func keksProcess(role string) bool { return role == RoleEndpoint || role == RoleAuthenticator }
 
 func sortedFlags(m map[string]string) []string {
 	keys := make([]string, 0, len(m))

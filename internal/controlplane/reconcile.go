@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -177,6 +178,8 @@ func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *S
 	if len(outdated) == 0 || !allHealthy {
 		return nil
 	}
+	// Kubernetes' skew policy: etcd, then API servers, then what talks to them.
+	sort.SliceStable(outdated, func(i, j int) bool { return rolloutOrder[outdated[i].role] < rolloutOrder[outdated[j].role] })
 	p := outdated[0]
 	spec, hash := c.processSpec(dir, cl, n, v, p)
 	inst := st.instance(p.name)
@@ -187,6 +190,10 @@ func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *S
 	}
 	return c.start(inst, spec, hash, v)
 }
+
+var errSpecChanged = errors.New("cluster spec changed during reconcile")
+
+var rolloutOrder = map[string]int{RoleEtcd: 0, RoleAuthenticator: 1, RoleAPIServer: 2, RoleControllerManager: 3, RoleScheduler: 4, RoleEndpoint: 5}
 
 func (c *Controller) start(inst *Instance, spec supervisor.Spec, hash string, v kubeversions.Version) error {
 	if inst.Role == RoleEtcd {
@@ -200,7 +207,7 @@ func (c *Controller) start(inst *Instance, spec supervisor.Spec, hash string, v 
 	}
 	inst.PID, inst.ConfigHash, inst.Version, inst.StartedAt, inst.Healthy = pid, hash, v.Patch, time.Now().UTC(), false
 	c.unhealthySince.Delete(spec.ID)
-	if inst.Role == RoleEndpoint {
+	if keksProcess(inst.Role) {
 		inst.Version = "keks"
 	}
 	return nil
@@ -320,7 +327,7 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 		} else {
 			sick = append(sick, inst.Name)
 		}
-		if inst.Version == v.Patch || inst.Role == RoleEndpoint {
+		if inst.Version == v.Patch || keksProcess(inst.Role) {
 			current++
 		}
 	}
@@ -356,7 +363,11 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 		c.log.Info("cluster active", "cluster", cl.Name, "seconds", st.ActiveAt.Sub(cl.CreatedAt).Seconds())
 	}
 	gen := cl.Generation
-	_, err = c.setStatus(ctx, cl, func(s *eks.Status) {
+	_, err = c.eks.SetStatus(ctx, cl.Region, cl.Name, func(cur *eks.Cluster) error {
+		if cur.UID != cl.UID || cur.Generation != gen || cur.DeletionRequested {
+			return errSpecChanged // a newer spec arrived meanwhile; the next pass looks at it
+		}
+		s := &cur.Status
 		if s.Phase == eks.StatusCreating || s.Phase == eks.StatusUpdating || s.Phase == eks.StatusFailed {
 			s.Phase = eks.StatusActive
 		}
@@ -367,6 +378,10 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 		s.ObservedGeneration = gen
 		s.RunningVersion = v.Patch
 		s.PlatformVersion = v.PlatformVersion
+		return nil
 	})
+	if errors.Is(err, errSpecChanged) {
+		return 100 * time.Millisecond, nil
+	}
 	return 2 * time.Second, err
 }

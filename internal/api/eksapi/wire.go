@@ -1,6 +1,7 @@
 package eksapi
 
 import (
+	"github.com/keksdev/keks/internal/kubeversions"
 	"strconv"
 	"time"
 
@@ -109,7 +110,7 @@ type clusterWire struct {
 
 func toWire(c *eks.Cluster) clusterWire {
 	w := clusterWire{
-		Name: c.Name, ARN: c.ARN, CreatedAt: epoch(c.CreatedAt), Version: c.Spec.Version, RoleARN: c.Spec.RoleARN,
+		Name: c.Name, ARN: c.ARN, CreatedAt: epoch(c.CreatedAt), Version: reportedVersion(c), RoleARN: c.Spec.RoleARN,
 		Endpoint: c.Status.Endpoint, Status: c.Status.Phase, ClientRequestToken: c.ClientRequestToken,
 		PlatformVersion: c.Status.PlatformVersion, Tags: c.Spec.Tags, DeletionProtection: c.Spec.DeletionProtection,
 		ResourcesVpcConfig: map[string]any{
@@ -185,4 +186,13 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// reportedVersion is the version the control plane runs; during an upgrade
+// EKS reports the old one until the update succeeds.
+func reportedVersion(c *eks.Cluster) string {
+	if v, ok := kubeversions.Lookup(c.Status.RunningVersion); ok {
+		return v.Minor
+	}
+	return c.Spec.Version
 }
