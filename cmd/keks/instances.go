@@ -40,7 +40,7 @@ func newInstancesCommand() *cobra.Command {
 				return enc.Encode(map[string]any{"instances": rows})
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLUSTER\tINSTANCE\tROLE\tZONE\tADDRESS\tPID\tHEALTH\tVERSION\tREPLACED\tRSS")
+			fmt.Fprintln(tw, "CLUSTER\tINSTANCE\tROLE\tZONE\tADDRESS\tPID\tHEALTH\tVERSION\tREPLACED\tMEMORY (PSS)")
 			for _, r := range rows {
 				health := "healthy"
 				switch {
@@ -49,7 +49,7 @@ func newInstancesCommand() *cobra.Command {
 				case !r.Healthy:
 					health = "unhealthy"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%dMi\n", r.Cluster, r.Name, r.Role, r.Zone, r.Address, r.PID, health, r.Version, r.Replaced, r.RSS>>20)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%dMi\n", r.Cluster, r.Name, r.Role, r.Zone, r.Address, r.PID, health, r.Version, r.Replaced, r.PSS>>20)
 			}
 			return tw.Flush()
 		},

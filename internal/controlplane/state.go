@@ -46,6 +46,7 @@ type InstanceStatus struct {
 	Region  string `json:"region"`
 	Running bool   `json:"running"`
 	RSS     int64  `json:"rssBytes"`
+	PSS     int64  `json:"pssBytes"`
 }
 
 // Event records a replacement or a rollout step, newest last.

@@ -26,11 +26,11 @@ func operatorService(st *store.Store) *awsproto.Service {
 		for _, s := range states {
 			for _, in := range s.Instances {
 				running := supervisor.Running(in.PID, s.ClusterUID+"/"+in.Name)
-				rss := int64(0)
+				row := controlplane.InstanceStatus{Instance: in, Cluster: s.ClusterName, Region: s.Region, Running: running}
 				if running {
-					rss = supervisor.RSS(in.PID)
+					row.RSS, row.PSS = supervisor.RSS(in.PID), supervisor.PSS(in.PID)
 				}
-				out = append(out, controlplane.InstanceStatus{Instance: in, Cluster: s.ClusterName, Region: s.Region, Running: running, RSS: rss})
+				out = append(out, row)
 			}
 		}
 		awsproto.WriteJSON(w, c.RequestID, map[string]any{"instances": out, "states": states})

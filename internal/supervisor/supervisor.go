@@ -145,3 +145,21 @@ func RSS(pid int) int64 {
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
 }
+
+// PSS returns a process's proportional set size in bytes: its private memory
+// plus its share of pages it shares with others (such as the multi-call
+// Kubernetes binary every control-plane process maps), so that summing PSS
+// over processes counts shared memory once.
+func PSS(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "Pss:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}

@@ -71,11 +71,12 @@ func BenchmarkControlPlane(b *testing.B) {
 
 	// Memory once the control plane has settled.
 	time.Sleep(15 * time.Second)
-	var rss int64
+	var rss, pss int64
 	byRole := map[string]int64{}
 	for _, in := range e.Instances(name) {
 		rss += in.RSS
-		byRole[in.Role] += in.RSS
+		pss += in.PSS
+		byRole[in.Role] += in.PSS
 	}
 
 	endpoint, direct := throughput(b, e, name)
@@ -85,14 +86,14 @@ func BenchmarkControlPlane(b *testing.B) {
 	}
 	fmt.Printf("\nkeks control plane on this machine (Kubernetes %s, 3 etcd + 2 API server instances + endpoint)\n", "default")
 	fmt.Printf("  CreateCluster -> ACTIVE:       %v s (runs), best %.1f s   [target < 20 s; EKS 10-15 min]\n", fmtSecs(activeSecs), best)
-	fmt.Printf("  control-plane memory (RSS):    %d MiB  [target < 1200 MB]\n", rss>>20)
+	fmt.Printf("  control-plane memory (PSS):    %d MiB  [target < 1200 MB]  (sum of RSS %d MiB counts the shared Kubernetes binary once per process)\n", pss>>20, rss>>20)
 	for role, v := range byRole {
 		fmt.Printf("      %-24s %4d MiB\n", role, v>>20)
 	}
 	fmt.Printf("  GET /api/v1/namespaces/default: %.0f req/s through the endpoint, %.0f req/s straight to one API server\n", endpoint, direct)
 	fmt.Printf("  endpoint overhead:             %.1f %%  [target < 5 %%]\n\n", 100*(1-endpoint/direct))
 	b.ReportMetric(best, "s-to-active")
-	b.ReportMetric(float64(rss>>20), "MiB-control-plane")
+	b.ReportMetric(float64(pss>>20), "MiB-control-plane-pss")
 	b.ReportMetric(endpoint, "req/s-endpoint")
 	b.ReportMetric(direct, "req/s-direct")
 }
