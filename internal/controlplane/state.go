@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/keksdev/keks/internal/network"
 	"strconv"
 	"time"
 
@@ -87,6 +88,9 @@ func claimNetIndex(ctx context.Context, s *store.Store, uid string) (int, error)
 				return n, nil
 			}
 			continue
+		}
+		if network.LinkExists(newNetwork(n).bridge()) {
+			continue // in use on this host by something the store does not know (another keks)
 		}
 		if err := s.Create(ctx, netIndexKey(n), uid); err == nil {
 			return n, nil

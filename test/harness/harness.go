@@ -68,6 +68,7 @@ func New(t testing.TB) *Env {
 		"KUBECONFIG="+filepath.Join(dir, "kubeconfig"),
 	)
 	t.Cleanup(func() {
+		e.deleteClusters()
 		e.StopServer()
 		if t.Failed() {
 			if b, err := os.ReadFile(e.logFile); err == nil {
@@ -217,4 +218,26 @@ func (e *Env) ClusterRole(name string) string {
 func (e *Env) PrivateSubnets() []string {
 	e.t.Helper()
 	return strings.Fields(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text"))
+}
+
+// deleteClusters deletes what a test left, so that no control plane outlives
+// the test's data directory.
+func (e *Env) deleteClusters() {
+	if e.server == nil {
+		return
+	}
+	out, err := e.Try("aws", "eks", "list-clusters", "--query", "clusters", "--output", "text")
+	if err != nil {
+		return
+	}
+	for _, name := range strings.Fields(out) {
+		if _, err := e.Try("aws", "eks", "delete-cluster", "--name", name); err != nil {
+			e.t.Logf("cleanup: delete %s: %v", name, err)
+		}
+	}
+	for _, name := range strings.Fields(out) {
+		if _, err := e.Try("aws", "eks", "wait", "cluster-deleted", "--name", name); err != nil {
+			e.t.Logf("cleanup: wait for %s: %v", name, err)
+		}
+	}
 }
