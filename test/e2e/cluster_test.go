@@ -92,6 +92,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 
 	t.Run("kill an API server under load", func(t *testing.T) { killAPIServer(t, e, name) })
 	t.Run("kill an etcd member", func(t *testing.T) { killEtcdMember(t, e, name) })
+	t.Run("freeze an etcd member", func(t *testing.T) { freezeEtcdMember(t, e, name) })
 	t.Run("restart keks", func(t *testing.T) { restartKeks(t, e, name) })
 	t.Run("delete leaves nothing", func(t *testing.T) { deleteCluster(t, e, name, c.Endpoint) })
 }
@@ -164,6 +165,27 @@ func killEtcdMember(t *testing.T, e *harness.Env, name string) {
 		if v := e.Run("kubectl", "get", "configmap", cm, "-o", "jsonpath={.data.k}"); v != "v" {
 			t.Fatalf("configmap %s after the etcd member came back: %q", cm, v)
 		}
+	}
+}
+
+// freezeEtcdMember stops a member with SIGSTOP: the process lives but no
+// longer answers, and keks must notice and replace it.
+func freezeEtcdMember(t *testing.T, e *harness.Env, name string) {
+	victim := e.Instance(name, "etcd-c")
+	if err := syscall.Kill(victim.PID, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(victim.PID, syscall.SIGCONT) //nolint:errcheck // it may be gone already
+	e.Run("kubectl", "create", "configmap", "during-etcd-freeze", "--from-literal=k=v")
+	harness.Eventually(t, 90*time.Second, "frozen etcd-c replaced", func() error {
+		in := e.Instance(name, "etcd-c")
+		if in.PID == victim.PID || !in.Healthy {
+			return fmt.Errorf("still %+v", in)
+		}
+		return nil
+	})
+	if v := e.Run("kubectl", "get", "configmap", "during-etcd-freeze", "-o", "jsonpath={.data.k}"); v != "v" {
+		t.Fatalf("configmap written while etcd-c was frozen: %q", v)
 	}
 }
 
