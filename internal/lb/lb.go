@@ -265,8 +265,12 @@ func (b *Balancer) serve(client net.Conn) {
 	var upstream net.Conn
 	var chosen *backend
 	for _, be := range b.pick() {
+		// Count the connection before dialing, so that connections arriving
+		// together spread over the backends instead of all picking the same one.
+		be.active.Add(1)
 		c, err := net.DialTimeout("tcp", be.addr, time.Second)
 		if err != nil {
+			be.active.Add(-1)
 			// A refused connect means the backend died between health checks.
 			be.healthy.Store(false)
 			b.log.Info("backend refused connection; failing over", "backend", be.addr, "err", err)
@@ -279,7 +283,6 @@ func (b *Balancer) serve(client net.Conn) {
 		return
 	}
 	defer upstream.Close()
-	chosen.active.Add(1)
 	defer chosen.active.Add(-1)
 	done := make(chan struct{}, 2)
 	go func() { copyHalf(upstream, client); done <- struct{}{} }()
