@@ -241,3 +241,11 @@ func (e *Env) deleteClusters() {
 		}
 	}
 }
+
+// With returns the environment reporting to t, for use inside subtests
+// (failing a parent test from a subtest is not allowed).
+func (e *Env) With(t testing.TB) *Env {
+	c := *e
+	c.t = t
+	return &c
+}
