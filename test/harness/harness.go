@@ -27,7 +27,7 @@ type Env struct {
 	Keks    string
 	listen  string
 	vars    []string
-	server  *exec.Cmd
+	proc    *serverProc // shared by copies made with With
 	logFile string
 }
 
@@ -58,7 +58,7 @@ func New(t testing.TB) *Env {
 	}
 	listen := l.Addr().String()
 	_ = l.Close()
-	e := &Env{t: t, Dir: dir, Keks: keks, listen: listen, logFile: filepath.Join(dir, "keks.log")}
+	e := &Env{t: t, Dir: dir, Keks: keks, proc: &serverProc{}, listen: listen, logFile: filepath.Join(dir, "keks.log")}
 	e.vars = append(os.Environ(),
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "aws-credentials"),
@@ -102,7 +102,7 @@ func (e *Env) StartServer() {
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
-	e.server = cmd
+	e.proc.cmd = cmd
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, err := os.Stat(filepath.Join(e.Dir, "aws-credentials")); err == nil {
@@ -117,19 +117,19 @@ func (e *Env) StartServer() {
 
 // StopServer stops keks as an operator would (SIGTERM); clusters keep running.
 func (e *Env) StopServer() {
-	if e.server == nil {
+	if e.proc.cmd == nil {
 		return
 	}
-	_ = e.server.Process.Signal(syscall.SIGTERM)
+	_ = e.proc.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
-	go func() { _ = e.server.Wait(); close(done) }()
+	go func() { _ = e.proc.cmd.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
-		_ = e.server.Process.Kill()
+		_ = e.proc.cmd.Process.Kill()
 		<-done
 	}
-	e.server = nil
+	e.proc.cmd = nil
 }
 
 // Try runs a command in the environment and returns its output.
@@ -165,6 +165,9 @@ func (e *Env) JSON(v any, name string, args ...string) {
 		e.t.Fatalf("%s %v: not JSON: %v\n%s", name, args, err, out)
 	}
 }
+
+// serverProc is the running keks server.
+type serverProc struct{ cmd *exec.Cmd }
 
 // Instance is a row of `keks instances -o json`.
 type Instance = controlplane.InstanceStatus
@@ -223,7 +226,7 @@ func (e *Env) PrivateSubnets() []string {
 // deleteClusters deletes what a test left, so that no control plane outlives
 // the test's data directory.
 func (e *Env) deleteClusters() {
-	if e.server == nil {
+	if e.proc.cmd == nil {
 		return
 	}
 	out, err := e.Try("aws", "eks", "list-clusters", "--query", "clusters", "--output", "text")
