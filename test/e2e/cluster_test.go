@@ -7,8 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -99,29 +97,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 
 func killAPIServer(t *testing.T, e *harness.Env, name string) {
 	victim := e.Instance(name, "kube-apiserver-a")
-	var ok, failed atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if _, err := e.Try("kubectl", "get", "namespace", "default", "-o", "name"); err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				} else {
-					ok.Add(1)
-				}
-			}
-		}()
-	}
+	stop := e.Load("kubectl", "get", "namespace", "default", "-o", "name")
 	time.Sleep(2 * time.Second)
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -135,14 +111,13 @@ func killAPIServer(t *testing.T, e *harness.Env, name string) {
 		return nil
 	})
 	time.Sleep(2 * time.Second)
-	close(stop)
-	wg.Wait()
-	t.Logf("kubectl requests during the kill and replacement: %d succeeded, %d failed", ok.Load(), failed.Load())
-	if failed.Load() > 0 {
-		t.Fatalf("%d kubectl requests failed; first: %v", failed.Load(), firstErr.Load())
+	r := stop()
+	t.Logf("kubectl requests during the kill and replacement: %d succeeded, %d failed", r.OK, r.Failed)
+	if r.Failed > 0 {
+		t.Fatalf("%d kubectl requests failed; first: %s", r.Failed, r.FirstError)
 	}
-	if ok.Load() < 10 {
-		t.Fatalf("only %d requests ran", ok.Load())
+	if r.OK < 10 {
+		t.Fatalf("only %d requests ran", r.OK)
 	}
 }
 

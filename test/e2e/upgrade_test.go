@@ -3,8 +3,6 @@ package e2e
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,29 +24,7 @@ func TestUpgradeWithoutFailedRequests(t *testing.T) {
 		t.Fatalf("server version before the upgrade: %s", v)
 	}
 
-	var ok, failed atomic.Int64
-	var firstErr atomic.Value
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for w := 0; w < 2; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if _, err := e.Try("kubectl", "get", "namespace", "kube-system", "-o", "name"); err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-				} else {
-					ok.Add(1)
-				}
-			}
-		}()
-	}
+	stop := e.Load("kubectl", "get", "namespace", "kube-system", "-o", "name")
 	start := time.Now()
 	id := strings.TrimSpace(e.Run("aws", "eks", "update-cluster-version", "--name", name, "--kubernetes-version", to, "--query", "update.id", "--output", "text"))
 	if st := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.status", "--output", "text")); st != "UPDATING" {
@@ -64,11 +40,10 @@ func TestUpgradeWithoutFailedRequests(t *testing.T) {
 		}
 		return nil
 	})
-	close(stop)
-	wg.Wait()
-	t.Logf("upgrade %s -> %s took %s; kubectl requests meanwhile: %d succeeded, %d failed", from, to, time.Since(start).Round(time.Second), ok.Load(), failed.Load())
-	if failed.Load() > 0 {
-		t.Fatalf("%d requests failed during the upgrade; first: %v", failed.Load(), firstErr.Load())
+	r := stop()
+	t.Logf("upgrade %s -> %s took %s; kubectl requests meanwhile: %d succeeded, %d failed", from, to, time.Since(start).Round(time.Second), r.OK, r.Failed)
+	if r.Failed > 0 {
+		t.Fatalf("%d requests failed during the upgrade; first: %s", r.Failed, r.FirstError)
 	}
 	if v := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.[status,version]", "--output", "text")); v != "ACTIVE\t"+to {
 		t.Fatalf("after the upgrade: %q", v)

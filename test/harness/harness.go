@@ -4,6 +4,8 @@
 package harness
 
 import (
+	"sync"
+	"sync/atomic"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -251,4 +253,47 @@ func (e *Env) With(t testing.TB) *Env {
 	c := *e
 	c.t = t
 	return &c
+}
+
+// LoadResult counts the commands a Load ran.
+type LoadResult struct {
+	OK, Failed int64
+	FirstError string
+}
+
+// Load runs a command over and over in two workers until the returned stop
+// is called, as a stream of client requests that must not fail.
+func (e *Env) Load(name string, args ...string) (stop func() LoadResult) {
+	var ok, failed atomic.Int64
+	var firstErr atomic.Value
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := e.Try(name, args...); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				} else {
+					ok.Add(1)
+				}
+			}
+		}()
+	}
+	return func() LoadResult {
+		close(done)
+		wg.Wait()
+		r := LoadResult{OK: ok.Load(), Failed: failed.Load()}
+		if v, isSet := firstErr.Load().(string); isSet {
+			r.FirstError = v
+		}
+		return r
+	}
 }
