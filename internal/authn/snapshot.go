@@ -28,6 +28,11 @@ type ClusterIdentity struct {
 	Name           string `json:"name"`
 	CreatorARN     string `json:"creatorArn"`
 	BootstrapAdmin bool   `json:"bootstrapAdmin"`
+	// NodeRoles are the roles EKS maps to system:node:{{EC2PrivateDNSName}}
+	// (node group and self-managed node roles), as canonical role ARNs.
+	NodeRoles []string `json:"nodeRoles,omitempty"`
+	// Instances maps instance ids to private DNS names, for {{EC2PrivateDNSName}}.
+	Instances map[string]string `json:"instances,omitempty"`
 }
 
 // SnapshotKey is one access key as the authenticator sees it.

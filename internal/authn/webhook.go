@@ -108,6 +108,19 @@ func MapIdentity(cl ClusterIdentity, p awsproto.Principal) (*UserInfo, error) {
 			"accessKeyId": {p.AccessKeyID}, "principalId": {principalID},
 		},
 	}
+	for _, r := range cl.NodeRoles {
+		if !strings.EqualFold(r, canonical) {
+			continue
+		}
+		// A node's session name is its instance id, as with EC2 instance profiles.
+		dns, ok := cl.Instances[session]
+		if !ok {
+			return nil, fmt.Errorf("%s is a node role but session %q is not an instance of cluster %s", canonical, session, cl.Name)
+		}
+		u.Username = "system:node:" + dns
+		u.Groups = []string{"system:bootstrappers", "system:nodes"}
+		return u, nil
+	}
 	if cl.BootstrapAdmin && strings.EqualFold(canonical, cl.CreatorARN) {
 		u.Groups = append(u.Groups, "system:masters")
 		return u, nil

@@ -20,6 +20,7 @@ type Profile struct {
 	CABundle        string
 	AccessKeyID     string
 	SecretAccessKey string
+	SessionToken    string
 }
 
 // ConfigFile is the AWS CLI's config file path.
@@ -89,7 +90,8 @@ func Read(name string) (*Profile, error) {
 	}
 	s, c := cfg.Section(section), creds.Section(name)
 	return &Profile{Name: name, Region: s.Key("region").String(), EndpointURL: s.Key("endpoint_url").String(), CABundle: s.Key("ca_bundle").String(),
-		AccessKeyID: c.Key("aws_access_key_id").String(), SecretAccessKey: c.Key("aws_secret_access_key").String()}, nil
+		AccessKeyID: c.Key("aws_access_key_id").String(), SecretAccessKey: c.Key("aws_secret_access_key").String(),
+		SessionToken: c.Key("aws_session_token").String()}, nil
 }
 
 func load(path string) (*ini.File, error) {

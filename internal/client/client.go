@@ -50,7 +50,7 @@ func New(profile string) (*Client, error) {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	cfg := aws.Config{
 		Region:       p.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(p.AccessKeyID, p.SecretAccessKey, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(p.AccessKeyID, p.SecretAccessKey, p.SessionToken),
 		HTTPClient:   hc,
 		BaseEndpoint: aws.String(p.EndpointURL),
 	}

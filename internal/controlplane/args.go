@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -52,7 +53,9 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 	h := sha256.New()
 	version := v.Patch
 	if keksProcess(p.role) {
-		version = "" // keks's own processes do not change with the Kubernetes version
+		// keks's own processes follow keks's binary, not the Kubernetes version:
+		// a new keks rolls them.
+		version = binaryStamp(path)
 	}
 	fmt.Fprintln(h, path, version, strings.Join(args, " "), strings.Join(env, " "))
 	return supervisor.Spec{
@@ -193,4 +196,13 @@ func schedulerFlags(dir clusterDir, p plannedInstance) map[string]string {
 		"leader-elect":              "true",
 		"profiling":                 "false",
 	}
+}
+
+// binaryStamp identifies a build of an executable by its size and time.
+func binaryStamp(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d-%d", st.Size(), st.ModTime().UnixNano())
 }

@@ -24,6 +24,8 @@ type Config struct {
 	// Credentials lists the access keys that can sign tokens, for the
 	// authenticators' identity snapshots.
 	Credentials func(ctx context.Context) ([]authn.Credential, error)
+	// NodeIdentities lists a cluster's node roles and instances (id -> private DNS name).
+	NodeIdentities func(ctx context.Context, region, cluster string) (roles []string, instances map[string]string, err error)
 	// STSHosts are the hosts get-token URLs may name (keks's own endpoint).
 	STSHosts []string
 }

@@ -219,8 +219,13 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 	if cl.Region != "us-east-1" {
 		regions = append(regions, "us-east-1") // the global STS endpoint signs for us-east-1
 	}
-	snap := authn.NewSnapshot(authn.ClusterIdentity{Name: cl.Name, CreatorARN: cl.Spec.CreatorARN, BootstrapAdmin: cl.Spec.BootstrapCreatorAdmin},
-		c.cfg.STSHosts, creds, regions, time.Now())
+	id := authn.ClusterIdentity{Name: cl.Name, CreatorARN: cl.Spec.CreatorARN, BootstrapAdmin: cl.Spec.BootstrapCreatorAdmin}
+	if c.cfg.NodeIdentities != nil {
+		if id.NodeRoles, id.Instances, err = c.cfg.NodeIdentities(context.Background(), cl.Region, cl.Name); err != nil {
+			return err
+		}
+	}
+	snap := authn.NewSnapshot(id, c.cfg.STSHosts, creds, regions, time.Now())
 	data, err := json.Marshal(snap)
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ func DeleteLink(name string) error {
 		}
 		return fmt.Errorf("look up %s: %w", name, err)
 	}
-	if err := netlink.LinkDel(link); err != nil {
+	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, syscall.ENODEV) {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil

@@ -27,6 +27,7 @@ import (
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/nodes"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -125,6 +126,9 @@ func Run(ctx context.Context, cfg Config) error {
 	cp := controlplane.New(controlplane.Config{
 		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
 		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
+		NodeIdentities: func(ctx context.Context, region, cluster string) ([]string, map[string]string, error) {
+			return nodes.Identities(ctx, ec2Svc, region, cluster)
+		},
 		Credentials: func(ctx context.Context) ([]authn.Credential, error) {
 			keys, err := iamSvc.ActiveKeys(ctx)
 			if err != nil {
@@ -149,12 +153,25 @@ func Run(ctx context.Context, cfg Config) error {
 		},
 	}, st, eksSvc, log.With("component", "controlplane"))
 
+	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile,
+		AdminKubeconfig: func(uid string) string {
+			return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
+		}},
+		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
+
 	router := &awsproto.Router{Keys: iamSvc, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
 		(&eksapi.Handler{EKS: eksSvc}).Service(),
 		(&iamapi.Handler{IAM: iamSvc}).Service(),
 		(&stsapi.Handler{IAM: iamSvc}).Service(),
-		(&ec2api.Handler{EC2: ec2Svc, SubnetInUse: subnetInUse(eksSvc)}).Service(),
+		(&ec2api.Handler{EC2: ec2Svc, SubnetInUse: subnetInUse(eksSvc), InstancesChanged: nodeCtl.Wake,
+			RoleARN: func(ctx context.Context, name string) (string, error) {
+				r, err := iamSvc.GetRole(ctx, name)
+				if err != nil {
+					return "", err
+				}
+				return r.ARN, nil
+			}}).Service(),
 		operatorService(st),
 	} {
 		router.Services[s.Name] = s
@@ -197,6 +214,7 @@ func Run(ctx context.Context, cfg Config) error {
 		log.Warn("reconcilers are off: clusters will stay CREATING")
 	} else {
 		go func() { cpDone <- cp.Run(cpCtx) }()
+		go func() { _ = nodeCtl.Run(cpCtx) }()
 	}
 	go pruneSessions(cpCtx, iamSvc, log)
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {

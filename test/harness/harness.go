@@ -70,13 +70,19 @@ func New(t testing.TB) *Env {
 		"KUBECONFIG="+filepath.Join(dir, "kubeconfig"),
 	)
 	t.Cleanup(func() {
-		e.deleteClusters()
-		e.StopServer()
 		if t.Failed() {
 			if b, err := os.ReadFile(e.logFile); err == nil {
 				t.Logf("keks log (tail):\n%s", tail(string(b), 60))
 			}
+			logs, _ := filepath.Glob(filepath.Join(dir, "data", "instances", "*", "logs", "*.log"))
+			for _, l := range logs {
+				if b, err := os.ReadFile(l); err == nil {
+					t.Logf("%s (tail):\n%s", l, tail(string(b), 15))
+				}
+			}
 		}
+		e.deleteClusters()
+		e.StopServer()
 	})
 	e.StartServer()
 	return e
@@ -230,6 +236,16 @@ func (e *Env) PrivateSubnets() []string {
 func (e *Env) deleteClusters() {
 	if e.proc.cmd == nil {
 		return
+	}
+	if ids, err := e.Try("aws", "ec2", "describe-instances", "--filters", "Name=instance-state-name,Values=pending,running", "--query", "Reservations[].Instances[].InstanceId", "--output", "text"); err == nil && len(strings.Fields(ids)) > 0 {
+		_, _ = e.Try("aws", append([]string{"ec2", "terminate-instances", "--instance-ids"}, strings.Fields(ids)...)...)
+		Eventually(e.t, 60*time.Second, "instances terminated", func() error {
+			left, err := e.Try("aws", "ec2", "describe-instances", "--filters", "Name=instance-state-name,Values=pending,running,shutting-down", "--query", "Reservations[].Instances[].InstanceId", "--output", "text")
+			if err == nil && strings.TrimSpace(left) != "" {
+				return fmt.Errorf("still running: %s", left)
+			}
+			return err
+		})
 	}
 	out, err := e.Try("aws", "eks", "list-clusters", "--query", "clusters", "--output", "text")
 	if err != nil {

@@ -3,6 +3,7 @@
 package ec2api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -19,6 +20,10 @@ type Handler struct {
 	EC2 *ec2.Service
 	// SubnetInUse reports whether a cluster or instance uses a subnet.
 	SubnetInUse func(subnetID string) (bool, error)
+	// RoleARN resolves an instance profile (named after its role) to the role's ARN.
+	RoleARN func(ctx context.Context, name string) (string, error)
+	// InstancesChanged wakes the instance controller.
+	InstancesChanged func()
 }
 
 // Service returns the front door's entry for EC2.
@@ -41,6 +46,9 @@ var actions = map[string]action{
 	"CreateSecurityGroup":       (*Handler).createSecurityGroup,
 	"DeleteSecurityGroup":       (*Handler).deleteSecurityGroup,
 	"CreateTags":                (*Handler).createTags,
+	"RunInstances":              (*Handler).runInstances,
+	"DescribeInstances":         (*Handler).describeInstances,
+	"TerminateInstances":        (*Handler).terminateInstances,
 }
 
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {

@@ -1,0 +1,180 @@
+package ec2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/store"
+)
+
+// Instance states, as EC2 names them.
+const (
+	StatePending    = "pending"
+	StateRunning    = "running"
+	StateTerminated = "terminated"
+	StateShutting   = "shutting-down"
+)
+
+// InstanceType is the size of an instance: the node's capacity.
+type InstanceType struct {
+	Name     string
+	VCPUs    int
+	MemoryMB int64
+	MaxPods  int // as the EKS AMI's eni-max-pods table gives them
+}
+
+// InstanceTypes are the types keks can run.
+var InstanceTypes = map[string]InstanceType{
+	"t3.small":  {"t3.small", 2, 2048, 11},
+	"t3.medium": {"t3.medium", 2, 4096, 17},
+	"t3.large":  {"t3.large", 2, 8192, 35},
+	"m5.large":  {"m5.large", 2, 8192, 29},
+	"m5.xlarge": {"m5.xlarge", 4, 16384, 58},
+	"c5.large":  {"c5.large", 2, 4096, 29},
+}
+
+// Instance is an EC2-like instance.
+type Instance struct {
+	ID           string            `json:"id"`
+	Region       string            `json:"region"`
+	Zone         string            `json:"zone"`
+	SubnetID     string            `json:"subnetId"`
+	VPCID        string            `json:"vpcId"`
+	PrivateIP    string            `json:"privateIp"`
+	SubnetBits   int               `json:"subnetBits"`
+	InstanceType string            `json:"instanceType"`
+	ImageID      string            `json:"imageId"`
+	RoleARN      string            `json:"roleArn,omitempty"` // the instance profile's role
+	State        string            `json:"state"`
+	LaunchTime   time.Time         `json:"launchTime"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	UserData     string            `json:"userData,omitempty"`
+	OwnerID      string            `json:"ownerId"`
+	// Processes of the running instance, recorded by the instance controller.
+	ContainerdPID int    `json:"containerdPid,omitempty"`
+	KubeletPID    int    `json:"kubeletPid,omitempty"`
+	StateReason   string `json:"stateReason,omitempty"`
+	// CredentialsExpiry is when the role session handed to the instance ends.
+	CredentialsExpiry time.Time `json:"credentialsExpiry,omitempty"`
+}
+
+// InstancePrefix is where instances live in the store.
+const InstancePrefix = "ec2/instances/"
+
+func instanceKey(id string) string { return InstancePrefix + id }
+
+// PrivateDNSName is the instance's EC2 private DNS name (and node name).
+func (i *Instance) PrivateDNSName() string {
+	host := "ip-" + strings.ReplaceAll(i.PrivateIP, ".", "-")
+	if i.Region == "us-east-1" {
+		return host + ".ec2.internal"
+	}
+	return host + "." + i.Region + ".compute.internal"
+}
+
+// ClusterName is the cluster an instance joins: the kubernetes.io/cluster/<name>
+// tag EKS's bootstrap relies on.
+func (i *Instance) ClusterName() string {
+	for k := range i.Tags {
+		if name, ok := strings.CutPrefix(k, "kubernetes.io/cluster/"); ok {
+			return name
+		}
+	}
+	return ""
+}
+
+// PodCIDR is the /26 of 100.64.0.0/10 (the range EKS custom networking
+// uses) that the instance's pods take addresses from, derived from the low
+// 16 bits of its address so that no two instances of a VPC share one.
+func (i *Instance) PodCIDR() string {
+	a := netip.MustParseAddr(i.PrivateIP).As4()
+	idx := int(a[2])<<8 | int(a[3])
+	base := 100<<24 | 64<<16 | idx<<6
+	return fmt.Sprintf("%d.%d.%d.%d/26", base>>24&255, base>>16&255, base>>8&255, base&255)
+}
+
+// RunInstance records a pending instance with the next free address of its subnet.
+func (s *Service) RunInstance(ctx context.Context, in Instance) (*Instance, error) {
+	if _, ok := InstanceTypes[in.InstanceType]; !ok {
+		return nil, awserr.Errorf(CodeInvalidParameterValue, "Invalid value '%s' for InstanceType.", in.InstanceType)
+	}
+	sn, err := s.GetSubnet(ctx, in.SubnetID)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.Instances(ctx, sn.Region)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, o := range all {
+		if o.SubnetID == sn.ID && o.State != StateTerminated {
+			used[o.PrivateIP] = true
+		}
+	}
+	p := netip.MustParsePrefix(sn.CIDR)
+	// AWS reserves the first four addresses and the last of each subnet.
+	addr := p.Addr().Next().Next().Next().Next()
+	for ; p.Contains(addr) && used[addr.String()]; addr = addr.Next() {
+	}
+	if !p.Contains(addr) || !p.Contains(addr.Next()) {
+		return nil, awserr.Errorf("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", sn.ID)
+	}
+	in.ID = newResourceID("i")
+	in.Region, in.Zone, in.VPCID, in.PrivateIP, in.SubnetBits = sn.Region, sn.AvailabilityZone, sn.VPCID, addr.String(), p.Bits()
+	in.State, in.LaunchTime, in.OwnerID = StatePending, time.Now().UTC(), sn.OwnerID
+	if err := s.Store.Create(ctx, instanceKey(in.ID), &in); err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// Instances lists a region's instances, or every instance when region is empty.
+func (s *Service) Instances(ctx context.Context, region string) ([]Instance, error) {
+	all, err := store.List[Instance](ctx, s.Store, InstancePrefix)
+	if region == "" {
+		return all, err
+	}
+	return inRegion(all, region, func(v Instance) string { return v.Region }), err
+}
+
+// GetInstance reads one instance.
+func (s *Service) GetInstance(ctx context.Context, id string) (*Instance, error) {
+	var in Instance
+	if _, err := s.Store.Get(ctx, instanceKey(id), &in); errors.Is(err, store.ErrNotFound) {
+		return nil, awserr.Errorf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+	} else if err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// UpdateInstance changes an instance record.
+func (s *Service) UpdateInstance(ctx context.Context, id string, fn func(*Instance) error) (*Instance, error) {
+	return store.Mutate(ctx, s.Store, instanceKey(id), fn)
+}
+
+// TerminateInstance starts terminating an instance.
+func (s *Service) TerminateInstance(ctx context.Context, id string) (previous string, in *Instance, err error) {
+	in, err = s.UpdateInstance(ctx, id, func(i *Instance) error {
+		previous = i.State
+		if i.State != StateTerminated {
+			i.State = StateShutting
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, awserr.Errorf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+	}
+	return previous, in, err
+}
+
+// ForgetInstance removes a terminated instance's record.
+func (s *Service) ForgetInstance(ctx context.Context, id string) error {
+	return s.Store.Delete(ctx, instanceKey(id))
+}

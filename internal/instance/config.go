@@ -1,0 +1,133 @@
+package instance
+
+import (
+	"fmt"
+	"github.com/keksdev/keks/internal/pki"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// containerdConfig is containerd 1.6's configuration for one instance: its
+// own root, state and socket, the CRI plugin pointed at the instance's CNI
+// configuration, and restrict_oom_score_adj because the host withholds
+// CAP_SYS_RESOURCE (pod sandboxes fail without it).
+func (s *Spec) containerdConfig() string {
+	return fmt.Sprintf(`version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri.v1alpha2", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+
+[grpc]
+  address = %q
+
+[ttrpc]
+  address = %q
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = %q
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = %q
+`, s.path("containerd", "root"), s.path("containerd", "state"), s.socket(), s.socket()+".ttrpc", PauseImage, s.path("cni", "net.d"))
+}
+
+// PauseImage is the sandbox image every node has imported.
+const PauseImage = "registry.k8s.io/pause:3.10"
+
+func (s *Spec) cniConfig() string {
+	return fmt.Sprintf(`{
+  "cniVersion": "0.4.0",
+  "name": "keks",
+  "plugins": [
+    {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": %q}},
+    {"type": "portmap", "capabilities": {"portMappings": true}}
+  ]
+}
+`, s.PodCIDR, s.path("cni", "ipam"))
+}
+
+func (s *Spec) kubeletConfig() string {
+	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupRoot: %s
+cgroupsPerQOS: true
+address: %s
+readOnlyPort: 0
+providerID: %s
+containerRuntimeEndpoint: unix://%s
+podLogsDir: %s
+clusterDNS: [%s]
+clusterDomain: cluster.local
+resolvConf: /etc/resolv.conf
+maxPods: %d
+serializeImagePulls: false
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: %s}
+authorization:
+  mode: Webhook
+evictionHard:
+  memory.available: "50Mi"
+  nodefs.available: "1%%"
+  imagefs.available: "1%%"
+  nodefs.inodesFree: "1%%"
+failSwapOn: false
+`, s.cgroupRoot(), s.Address.Addr(), s.ProviderID(), s.socket(), s.path("pod-logs"), s.ClusterDNS, s.MaxPods, s.CAFile)
+}
+
+func (s *Spec) kubeletKubeconfig() string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: cluster
+  cluster:
+    server: %s
+    certificate-authority: %s
+users:
+- name: node
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: %s
+      args: [get-token, --cluster-name, %s, --profile, instance]
+      env:
+      - {name: AWS_CONFIG_FILE, value: %s}
+      - {name: AWS_SHARED_CREDENTIALS_FILE, value: %s}
+      interactiveMode: Never
+contexts:
+- name: default
+  context: {cluster: cluster, user: node}
+current-context: default
+`, s.Endpoint, s.CAFile, s.KeksBinary, s.ClusterName, s.path("aws", "config"), s.path("aws", "credentials"))
+}
+
+func (s *Spec) nodeLabels() string {
+	var l []string
+	for k, v := range s.Labels {
+		l = append(l, k+"="+v)
+	}
+	return strings.Join(l, ",")
+}
+
+// writeFile writes a file the daemons may be reading: only when it changes,
+// and through a rename so that no reader sees it half-written.
+func writeFile(path, content string, mode os.FileMode) error {
+	if old, err := os.ReadFile(path); err == nil && string(old) == content {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return pki.WriteFileAtomic(path, []byte(content), mode)
+}

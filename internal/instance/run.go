@@ -1,0 +1,288 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/keksdev/keks/internal/network"
+	"github.com/keksdev/keks/internal/supervisor"
+)
+
+// cgroupControllers are the cgroup v1 hierarchies the kubelet needs its
+// cgroup root in.
+var cgroupControllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices", "freezer", "systemd", "hugetlb", "net_cls", "net_prio", "perf_event"}
+
+// Processes are the pids of an instance's daemons.
+type Processes struct {
+	Containerd int
+	Kubelet    int
+}
+
+func (s *Spec) markers() (containerd, kubelet string) {
+	return "instance/" + s.ID + "/containerd", "instance/" + s.ID + "/kubelet"
+}
+
+// Run makes the instance's network, cgroups and files and starts containerd
+// and the kubelet; it is idempotent, starting only what is not running.
+func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
+	if err := ensureSubnetBridge(s.Bridge, netipPrefix(s.Gateway, s.Address.Bits())); err != nil {
+		return p, err
+	}
+	if err := ensureNetns(s.netns()); err != nil {
+		return p, err
+	}
+	if err := plug(s.netns(), s.hostVeth(), s.Bridge, s.Address, s.Gateway); err != nil {
+		return p, fmt.Errorf("plug %s into %s: %w", s.ID, s.Bridge, err)
+	}
+	if err := ensureCgroups(s); err != nil {
+		return p, err
+	}
+	// The host routes each node's pods to the node, so pods on different nodes reach each other.
+	if err := routePods(s); err != nil {
+		return p, err
+	}
+	files := map[string]string{
+		s.path("containerd", "config.toml"):        s.containerdConfig(),
+		s.path("cni", "net.d", "10-keks.conflist"): s.cniConfig(),
+		s.path("kubelet", "config.yaml"):           s.kubeletConfig(),
+		s.path("kubelet", "kubeconfig"):            s.kubeletKubeconfig(),
+		s.path("aws", "config"):                    s.AWSConfig,
+		s.path("aws", "credentials"):               s.AWSCredentials,
+	}
+	for path, content := range files {
+		if err := writeFile(path, content, 0o600); err != nil {
+			return p, err
+		}
+	}
+	cmID, kID := s.markers()
+	// Adopt daemons already running for this instance that the caller lost track of.
+	for pid, id := range supervisor.Find("instance/" + s.ID + "/") {
+		switch {
+		case id == cmID && !supervisor.Running(p.Containerd, cmID):
+			p.Containerd = pid
+		case id == kID && !supervisor.Running(p.Kubelet, kID):
+			p.Kubelet = pid
+		}
+	}
+	nsenter := []string{"--net=" + nsPath(s.netns()), "--"}
+	if !supervisor.Running(p.Containerd, cmID) {
+		pid, err := supervisor.Start(supervisor.Spec{ID: cmID, Path: "nsenter", Args: append(nsenter, "containerd", "--config", s.path("containerd", "config.toml")), Dir: s.Dir, LogFile: s.path("logs", "containerd.log")})
+		if err != nil {
+			return p, err
+		}
+		p.Containerd = pid
+		if err := waitForSocket(ctx, s.socket()); err != nil {
+			return p, err
+		}
+		if err := importImages(ctx, s); err != nil {
+			return p, err
+		}
+	}
+	if !supervisor.Running(p.Kubelet, kID) {
+		args := append(nsenter, filepath.Join(s.K8sBinDir, "kubelet"),
+			"--config="+s.path("kubelet", "config.yaml"),
+			"--kubeconfig="+s.path("kubelet", "kubeconfig"),
+			"--root-dir="+s.kubeletRoot(),
+			"--hostname-override="+s.DNSName(),
+			"--node-ip="+s.Address.Addr().String(),
+			"--node-labels="+s.nodeLabels(),
+		)
+		if len(s.Taints) > 0 {
+			args = append(args, "--register-with-taints="+strings.Join(s.Taints, ","))
+		}
+		pid, err := supervisor.Start(supervisor.Spec{ID: kID, Path: "nsenter", Args: args, Dir: s.Dir, LogFile: s.path("logs", "kubelet.log")})
+		if err != nil {
+			return p, err
+		}
+		p.Kubelet = pid
+	}
+	return p, nil
+}
+
+func waitForSocket(ctx context.Context, path string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("containerd socket %s did not appear", path)
+}
+
+// ensureCgroups makes the instance's cgroup root in every v1 hierarchy and
+// sizes it by the instance type.
+func ensureCgroups(s *Spec) error {
+	for _, c := range cgroupControllers {
+		base := filepath.Join("/sys/fs/cgroup", c)
+		if _, err := os.Stat(base); err != nil {
+			continue
+		}
+		for _, dir := range []string{filepath.Join(base, "keks"), filepath.Join(base, s.cgroupRoot())} {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return fmt.Errorf("cgroup %s: %w", dir, err)
+			}
+			if c == "cpuset" {
+				// A new cpuset cgroup is empty until it gets its parent's CPUs and memory nodes.
+				for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+					cur, _ := os.ReadFile(filepath.Join(dir, f))
+					if strings.TrimSpace(string(cur)) != "" {
+						continue
+					}
+					parent, err := os.ReadFile(filepath.Join(filepath.Dir(dir), f))
+					if err != nil {
+						return err
+					}
+					if err := os.WriteFile(filepath.Join(dir, f), parent, 0o644); err != nil {
+						return fmt.Errorf("cgroup %s/%s: %w", dir, f, err)
+					}
+				}
+			}
+		}
+	}
+	root := s.cgroupRoot()
+	if s.MemoryBytes > 0 {
+		_ = os.WriteFile(filepath.Join("/sys/fs/cgroup/memory", root, "memory.limit_in_bytes"), []byte(strconv.FormatInt(s.MemoryBytes, 10)), 0o644)
+	}
+	if s.CPUs > 0 {
+		_ = os.WriteFile(filepath.Join("/sys/fs/cgroup/cpu", root, "cpu.cfs_period_us"), []byte("100000"), 0o644)
+		_ = os.WriteFile(filepath.Join("/sys/fs/cgroup/cpu", root, "cpu.cfs_quota_us"), []byte(strconv.Itoa(s.CPUs*100000)), 0o644)
+	}
+	return nil
+}
+
+// Delete removes all of an instance, in the order that leaves nothing:
+// pod sandboxes through the kubelet's runtime first, then the daemons,
+// mounts, the network namespace, the veth, cgroups and files.
+func Delete(ctx context.Context, s *Spec, p Processes) error {
+	cmID, kID := s.markers()
+	// Find the daemons by marker too, in case the recorded pids are stale.
+	for pid, id := range supervisor.Find("instance/" + s.ID + "/") {
+		switch id {
+		case kID:
+			p.Kubelet = pid
+		case cmID:
+			p.Containerd = pid
+		}
+	}
+	// The kubelet first, or it would start again the sandboxes removed below.
+	if err := supervisor.Stop(ctx, p.Kubelet, kID, 10*time.Second); err != nil {
+		return err
+	}
+	stopPods(ctx, s)
+	if err := supervisor.Stop(ctx, p.Containerd, cmID, 10*time.Second); err != nil {
+		return err
+	}
+	for pid, id := range supervisor.Find("instance/" + s.ID + "/") {
+		if err := supervisor.Stop(ctx, pid, id, 5*time.Second); err != nil {
+			return err
+		}
+	}
+	killShims(s)
+	unmountUnder(s.Dir)
+	unmountUnder(s.runDir())
+	unmountUnder(filepath.Dir(s.kubeletRoot()))
+	if err := deleteNetns(s.netns()); err != nil {
+		return err
+	}
+	if err := network.DeleteLink(s.hostVeth()); err != nil {
+		return err
+	}
+	unroutePods(s)
+	removeCgroups(s)
+	for _, d := range []string{s.Dir, s.runDir(), filepath.Dir(s.kubeletRoot())} {
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("remove %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// stopPods stops and removes every pod sandbox through containerd's CRI, so
+// CNI releases addresses, veths, iptables rules and pod network namespaces
+// before containerd goes.
+func stopPods(ctx context.Context, s *Spec) {
+	conn, err := grpc.NewClient("unix://"+s.socket(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	rt := cri.NewRuntimeServiceClient(conn)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	list, err := rt.ListPodSandbox(cctx, &cri.ListPodSandboxRequest{})
+	if err != nil {
+		return
+	}
+	for _, sb := range list.Items {
+		_, _ = rt.StopPodSandbox(cctx, &cri.StopPodSandboxRequest{PodSandboxId: sb.Id})
+		_, _ = rt.RemovePodSandbox(cctx, &cri.RemovePodSandboxRequest{PodSandboxId: sb.Id})
+	}
+}
+
+// killShims stops containerd-shim processes left for the instance's tasks.
+func killShims(s *Spec) {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err == nil && strings.Contains(string(cmd), "containerd-shim") && strings.Contains(string(cmd), s.socket()) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// unmountUnder unmounts everything mounted below dir, deepest first.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var mounts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(f[4], dir) {
+			mounts = append(mounts, f[4])
+		}
+	}
+	for i := len(mounts) - 1; i >= 0; i-- {
+		_ = syscall.Unmount(mounts[i], syscall.MNT_DETACH)
+	}
+}
+
+func removeCgroups(s *Spec) {
+	// The kubelet also makes its cgroups in the unified (v2) hierarchy mounted beside v1.
+	for _, c := range append(cgroupControllers, "unified") {
+		root := filepath.Join("/sys/fs/cgroup", c, s.cgroupRoot())
+		// Children first: the kubelet's kubepods hierarchy.
+		var dirs []string
+		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+		}
+	}
+}

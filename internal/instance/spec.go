@@ -1,0 +1,60 @@
+package instance
+
+import (
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"strings"
+)
+
+// Spec is one instance to run.
+type Spec struct {
+	ID          string       // i-0123456789abcdef0
+	Zone        string       // us-east-1a
+	Address     netip.Prefix // the instance's address in its subnet, with the subnet's length
+	Gateway     netip.Addr   // the subnet's first host, on the host's bridge
+	Bridge      string       // the subnet's bridge on the host
+	PodCIDR     string       // pods on this node take addresses from here
+	Dir         string       // the instance's own directory
+	Region      string
+	ClusterName string
+	Endpoint    string // the cluster's API endpoint
+	CAFile      string // the cluster CA
+	ClusterDNS  string
+	K8sBinDir   string // Kubernetes components of the node's version
+	KeksBinary  string // for the kubelet's exec credential plugin
+	// Credentials of the instance role, written as an AWS profile named "instance".
+	AWSConfig, AWSCredentials string
+	Labels                    map[string]string
+	Taints                    []string
+	MaxPods                   int
+	MemoryBytes               int64
+	CPUs                      int
+}
+
+// DNSName is the EC2 private DNS name, which is also the node name.
+func (s *Spec) DNSName() string {
+	host := "ip-" + strings.ReplaceAll(s.Address.Addr().String(), ".", "-")
+	if s.Region == "us-east-1" {
+		return host + ".ec2.internal"
+	}
+	return host + "." + s.Region + ".compute.internal"
+}
+
+// ProviderID is what the kubelet reports for the node, as on EKS.
+func (s *Spec) ProviderID() string { return fmt.Sprintf("aws:///%s/%s", s.Zone, s.ID) }
+
+func (s *Spec) path(parts ...string) string {
+	return filepath.Join(append([]string{s.Dir}, parts...)...)
+}
+
+// runDir holds the instance's sockets: unix socket paths must stay under
+// 108 bytes, which a data directory may not allow.
+func (s *Spec) runDir() string     { return filepath.Join("/run/keks", s.ID) }
+func (s *Spec) socket() string     { return filepath.Join(s.runDir(), "containerd.sock") }
+func (s *Spec) netns() string      { return "keks-" + s.ID }
+func (s *Spec) hostVeth() string   { return "kv" + strings.TrimPrefix(s.ID, "i-")[:10] }
+func (s *Spec) cgroupRoot() string { return "/keks/" + s.ID }
+
+// kubeletRoot is short for the same reason as runDir: the kubelet puts sockets there.
+func (s *Spec) kubeletRoot() string { return filepath.Join("/var/lib/keks-node", s.ID, "kubelet") }

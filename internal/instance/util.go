@@ -1,0 +1,5 @@
+package instance
+
+import "net/netip"
+
+func netipPrefix(a netip.Addr, bits int) netip.Prefix { return netip.PrefixFrom(a, bits) }

@@ -1,0 +1,296 @@
+// Package nodes runs the EC2 instances that belong to clusters as
+// Kubernetes nodes: it converges each instance record to a running sandbox
+// (internal/instance) whose kubelet joins its cluster with the instance
+// role's credentials, and removes everything of a terminated one.
+package nodes
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"log/slog"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/iam"
+	"github.com/keksdev/keks/internal/instance"
+	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/network"
+	"github.com/keksdev/keks/internal/pki"
+)
+
+// Config is what the node controller needs of its host.
+type Config struct {
+	DataDir    string // instances live in DataDir/<instance id>
+	K8s        k8sbuild.Dir
+	KeksBinary string
+	Endpoint   string // keks's AWS endpoint, for the instance's AWS profile
+	// AdminKubeconfig returns the path of keks's admin kubeconfig for a cluster uid.
+	AdminKubeconfig func(clusterUID string) string
+	CABundle        string // keks's CA
+}
+
+// Controller converges instances.
+type Controller struct {
+	cfg  Config
+	ec2  *ec2.Service
+	eks  *eks.Service
+	iam  *iam.Service
+	log  *slog.Logger
+	wake chan struct{}
+	mu   sync.Mutex
+}
+
+// New makes a node controller.
+func New(cfg Config, e2 *ec2.Service, e *eks.Service, i *iam.Service, log *slog.Logger) *Controller {
+	return &Controller{cfg: cfg, ec2: e2, eks: e, iam: i, log: log, wake: make(chan struct{}, 1)}
+}
+
+// Wake asks for a pass now.
+func (c *Controller) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run converges instances until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	for {
+		c.pass(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.wake:
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+func (c *Controller) pass(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	all, err := c.ec2.Instances(ctx, "")
+	if err != nil {
+		c.log.Warn("list instances", "err", err)
+		return
+	}
+	inUse := map[string]bool{}
+	known := map[string]bool{}
+	for i := range all {
+		in := &all[i]
+		if err := c.reconcile(ctx, in); err != nil && ctx.Err() == nil {
+			c.log.Warn("instance not converged", "instance", in.ID, "err", err)
+		}
+		known[in.SubnetID] = true
+		if in.State == ec2.StatePending || in.State == ec2.StateRunning || in.State == ec2.StateShutting {
+			inUse[in.SubnetID] = true
+		}
+	}
+	// A subnet's bridge lives as long as an instance is in the subnet.
+	for sn := range known {
+		if !inUse[sn] {
+			if err := network.DeleteLink(subnetBridge(sn)); err != nil {
+				c.log.Warn("remove subnet bridge", "subnet", sn, "err", err)
+			}
+		}
+	}
+}
+
+func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
+	switch in.State {
+	case ec2.StateTerminated:
+		if time.Since(in.LaunchTime) > time.Hour {
+			return c.ec2.ForgetInstance(ctx, in.ID)
+		}
+		return nil
+	case ec2.StateShutting:
+		spec, err := c.spec(ctx, in)
+		if err != nil {
+			spec = &instance.Spec{ID: in.ID, Dir: filepath.Join(c.cfg.DataDir, in.ID), Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR(), Address: netip.MustParsePrefix(in.PrivateIP + "/32")}
+		}
+		if err := instance.Delete(ctx, spec, instance.Processes{Containerd: in.ContainerdPID, Kubelet: in.KubeletPID}); err != nil {
+			return err
+		}
+		c.deleteNode(ctx, in)
+		c.log.Info("instance terminated", "instance", in.ID)
+		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
+			i.State, i.ContainerdPID, i.KubeletPID, i.StateReason = ec2.StateTerminated, 0, 0, "Client.UserInitiatedShutdown: User initiated shutdown"
+			return nil
+		})
+		return err
+	}
+	spec, err := c.spec(ctx, in)
+	if err != nil {
+		return err
+	}
+	p, err := instance.Run(ctx, spec, instance.Processes{Containerd: in.ContainerdPID, Kubelet: in.KubeletPID})
+	if err != nil {
+		return err
+	}
+	if p.Containerd != in.ContainerdPID || p.Kubelet != in.KubeletPID || in.State != ec2.StateRunning {
+		c.log.Info("instance running", "instance", in.ID, "node", in.PrivateDNSName(), "kubelet", p.Kubelet)
+		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
+			if i.State == ec2.StatePending || i.State == ec2.StateRunning {
+				i.State, i.ContainerdPID, i.KubeletPID = ec2.StateRunning, p.Containerd, p.Kubelet
+			}
+			return nil
+		})
+	}
+	return err
+}
+
+// subnetBridge names the bridge that plays a subnet on the host.
+func subnetBridge(subnetID string) string {
+	return "ks" + subnetID[len(subnetID)-12:]
+}
+
+// spec describes the sandbox of an instance that joins its cluster.
+func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec, error) {
+	name := in.ClusterName()
+	if name == "" {
+		return nil, fmt.Errorf("instance %s has no kubernetes.io/cluster/<name> tag or EKS user data", in.ID)
+	}
+	cl, err := c.eks.GetCluster(ctx, in.Region, name)
+	if err != nil {
+		return nil, err
+	}
+	if cl.Status.Endpoint == "" || cl.Status.CertificateAuthority == "" {
+		return nil, fmt.Errorf("cluster %s is not ready for nodes yet", name)
+	}
+	v, ok := kubeversions.Lookup(cl.Status.RunningVersion)
+	if !ok {
+		return nil, fmt.Errorf("cluster %s runs no known version yet", name)
+	}
+	typ := ec2.InstanceTypes[in.InstanceType]
+	sn, err := c.ec2.GetSubnet(ctx, in.SubnetID)
+	if err != nil {
+		return nil, err
+	}
+	subnet := netip.MustParsePrefix(sn.CIDR)
+	dir := filepath.Join(c.cfg.DataDir, in.ID)
+	ca, err := base64.StdEncoding.DecodeString(cl.Status.CertificateAuthority)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	caFile := filepath.Join(dir, "cluster-ca.crt")
+	if old, err := os.ReadFile(caFile); err != nil || string(old) != string(ca) {
+		// Atomically: the kubelet rereads this file and must never see it empty.
+		if err := pki.WriteFileAtomic(caFile, ca, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	svc, err := netip.ParsePrefix(cl.Spec.ServiceIPv4CIDR)
+	if err != nil {
+		return nil, err
+	}
+	dns := svc.Addr().As4()
+	dns[3] += 10
+	creds, err := c.credentials(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	labels := map[string]string{
+		"topology.kubernetes.io/zone": in.Zone, "topology.kubernetes.io/region": in.Region,
+		"node.kubernetes.io/instance-type": in.InstanceType, "eks.amazonaws.com/capacityType": "ON_DEMAND",
+	}
+	if ng := in.Tags["eks:nodegroup-name"]; ng != "" {
+		labels["eks.amazonaws.com/nodegroup"] = ng
+	}
+	return &instance.Spec{
+		ID: in.ID, Zone: in.Zone, Region: in.Region,
+		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: subnet.Addr().Next(), Bridge: subnetBridge(in.SubnetID),
+		PodCIDR: in.PodCIDR(), Dir: dir, ClusterName: name, Endpoint: cl.Status.Endpoint, CAFile: caFile,
+		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), KeksBinary: c.cfg.KeksBinary,
+		AWSConfig: creds.config, AWSCredentials: creds.credentials, Labels: labels,
+		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
+	}, nil
+}
+
+type profile struct{ config, credentials string }
+
+// credentials are the instance role's session, as the instance metadata
+// service would hand them out, in an AWS profile named "instance".
+func (c *Controller) credentials(ctx context.Context, in *ec2.Instance) (profile, error) {
+	if in.RoleARN == "" {
+		return profile{}, fmt.Errorf("instance %s has no instance profile; nodes authenticate with their role", in.ID)
+	}
+	dir := filepath.Join(c.cfg.DataDir, in.ID, "aws")
+	if time.Until(in.CredentialsExpiry) > time.Hour {
+		cfg, err1 := os.ReadFile(filepath.Join(dir, "config"))
+		cur, err2 := os.ReadFile(filepath.Join(dir, "credentials"))
+		if err1 == nil && err2 == nil {
+			return profile{string(cfg), string(cur)}, nil
+		}
+	}
+	s, err := c.iam.IssueRoleSession(ctx, in.RoleARN, in.ID, 12*time.Hour)
+	if err != nil {
+		return profile{}, fmt.Errorf("credentials for %s: %w", in.ID, err)
+	}
+	if _, err := c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error { i.CredentialsExpiry = s.Expiration; return nil }); err != nil {
+		return profile{}, err
+	}
+	return profile{
+		config:      fmt.Sprintf("[profile instance]\nregion = %s\nendpoint_url = %s\nca_bundle = %s\n", in.Region, c.cfg.Endpoint, c.cfg.CABundle),
+		credentials: fmt.Sprintf("[instance]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n", s.AccessKeyID, s.SecretAccessKey, s.SessionToken),
+	}, nil
+}
+
+// Identities returns the node roles and instances of a cluster, for its authenticators.
+func Identities(ctx context.Context, e2 *ec2.Service, region, cluster string) (roles []string, instances map[string]string, err error) {
+	all, err := e2.Instances(ctx, region)
+	if err != nil {
+		return nil, nil, err
+	}
+	instances = map[string]string{}
+	seen := map[string]bool{}
+	for _, in := range all {
+		if in.ClusterName() != cluster || in.State == ec2.StateTerminated || in.RoleARN == "" {
+			continue
+		}
+		instances[in.ID] = in.PrivateDNSName()
+		// Tokens name the role without its path, as aws-iam-authenticator canonicalizes them.
+		r := "arn:aws:iam::" + in.OwnerID + ":role/" + in.RoleARN[strings.LastIndex(in.RoleARN, "/")+1:]
+		if !seen[r] {
+			seen[r] = true
+			roles = append(roles, r)
+		}
+	}
+	return roles, instances, nil
+}
+
+// deleteNode removes a terminated instance's Node object, as EKS's cloud
+// controller does.
+func (c *Controller) deleteNode(ctx context.Context, in *ec2.Instance) {
+	cl, err := c.eks.GetCluster(ctx, in.Region, in.ClusterName())
+	if err != nil || c.cfg.AdminKubeconfig == nil {
+		return
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", c.cfg.AdminKubeconfig(cl.UID))
+	if err != nil {
+		return
+	}
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := cs.CoreV1().Nodes().Delete(dctx, in.PrivateDNSName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		c.log.Warn("delete node object", "node", in.PrivateDNSName(), "err", err)
+	}
+}

@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keksdev/keks/test/harness"
+)
+
+const nodeTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// TestSelfManagedNode starts an instance with `aws ec2 run-instances` for a
+// cluster; it joins as a node with its instance role (no certificate of its
+// own), runs a pod, and leaves nothing once terminated.
+func TestSelfManagedNode(t *testing.T) {
+	e := harness.New(t)
+	const name = "nodes"
+	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
+	e.Run("aws", "iam", "create-role", "--role-name", "nodeRole", "--assume-role-policy-document", nodeTrust)
+	e.Run("aws", "iam", "attach-role-policy", "--role-name", "nodeRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy")
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
+	e.Run("aws", "eks", "update-kubeconfig", "--name", name)
+
+	subnet := strings.TrimSpace(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=availability-zone,Values=us-east-1b", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[0].SubnetId", "--output", "text"))
+	userData := "#!/bin/bash\n/etc/eks/bootstrap.sh " + name + "\n"
+	out := strings.Fields(e.Run("aws", "ec2", "run-instances", "--image-id", "ami-keks", "--instance-type", "t3.medium", "--subnet-id", subnet,
+		"--iam-instance-profile", "Name=nodeRole", "--count", "1", "--user-data", userData,
+		"--query", "Instances[0].[InstanceId,PrivateDnsName]", "--output", "text"))
+	id, node := out[0], out[1]
+	start := time.Now()
+	harness.Eventually(t, 90*time.Second, "node Ready", func() error {
+		st, err := e.Try("kubectl", "get", "node", node, "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+		if strings.TrimSpace(st) != "True" {
+			return fmt.Errorf("node %s: %q %v", node, st, err)
+		}
+		return nil
+	})
+	t.Logf("node %s Ready %s after run-instances", node, time.Since(start).Round(100*time.Millisecond))
+	labels := e.Run("kubectl", "get", "node", node, "-o", "jsonpath={.metadata.labels}")
+	for _, want := range []string{`"topology.kubernetes.io/zone":"us-east-1b"`, `"node.kubernetes.io/instance-type":"t3.medium"`} {
+		if !strings.Contains(labels, want) {
+			t.Errorf("node labels %s lack %s", labels, want)
+		}
+	}
+	if pid := e.Run("kubectl", "get", "node", node, "-o", "jsonpath={.spec.providerID}"); pid != "aws:///us-east-1b/"+id {
+		t.Errorf("providerID %q", pid)
+	}
+	if st := strings.TrimSpace(e.Run("aws", "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].State.Name", "--output", "text")); st != "running" {
+		t.Errorf("instance state %s", st)
+	}
+
+	// A pod on the node: logs and exec go through the kubelet, the image was built locally.
+	e.Run("kubectl", "run", "hello", "--image=registry.k8s.io/pause:3.10", "--image-pull-policy=Never", "--command", "--", "/bin/busybox", "sh", "-c", "echo hello from keks; exec /bin/busybox sleep 3600")
+	e.Run("kubectl", "wait", "--for=condition=Ready", "pod/hello", "--timeout=60s")
+	if logs := e.Run("kubectl", "logs", "hello"); !strings.Contains(logs, "hello from keks") {
+		t.Errorf("logs: %q", logs)
+	}
+	if out := e.Run("kubectl", "exec", "hello", "--", "/bin/busybox", "hostname"); strings.TrimSpace(out) != "hello" {
+		t.Errorf("exec hostname: %q", out)
+	}
+
+	e.Run("aws", "ec2", "terminate-instances", "--instance-ids", id)
+	harness.Eventually(t, 60*time.Second, "instance terminated", func() error {
+		st := strings.TrimSpace(e.Run("aws", "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].State.Name", "--output", "text"))
+		if st != "terminated" {
+			return fmt.Errorf("state %s", st)
+		}
+		return nil
+	})
+	if _, err := e.Try("kubectl", "get", "node", node); err == nil {
+		t.Errorf("node %s still registered after its instance was terminated", node)
+	}
+	// Nothing of the instance is left: processes, namespaces, devices, mounts, cgroups, routes, files.
+	dir := filepath.Join(e.Dir, "data", "instances", id)
+	if _, err := os.Stat(dir); err == nil {
+		t.Errorf("instance directory %s left", dir)
+	}
+	if out := e.Run("ip", "netns", "list"); strings.Contains(out, id) || strings.Contains(out, "cni-") {
+		t.Errorf("network namespaces left: %s", out)
+	}
+	if out := e.Run("ip", "-o", "link"); strings.Contains(out, "kv"+strings.TrimPrefix(id, "i-")[:10]) {
+		t.Errorf("veth left: %s", out)
+	}
+	if b, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(b), dir) {
+		t.Errorf("mounts left: %s", grep(string(b), dir))
+	}
+	if m, _ := filepath.Glob("/sys/fs/cgroup/*/keks/" + id); len(m) > 0 {
+		t.Errorf("cgroups left: %v", m)
+	}
+	if out := e.Run("ip", "route"); strings.Contains(out, "100.64.") || strings.Contains(out, "100.") && strings.Contains(out, "/26") {
+		t.Errorf("pod routes left: %s", grep(out, "/26"))
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		if b, err := os.ReadFile(p); err == nil && strings.Contains(string(b), dir) {
+			t.Errorf("process left: %s", strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+}
