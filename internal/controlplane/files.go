@@ -257,13 +257,7 @@ func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork)
 }
 
 func writeIfChanged(path string, data []byte, mode os.FileMode) error {
-	if old, err := os.ReadFile(path); err == nil && string(old) == string(data) {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return pki.WriteFileAtomic(path, data, mode)
+	return pki.WriteFileIfChanged(path, data, mode)
 }
 
 const auditPolicy = `apiVersion: audit.k8s.io/v1

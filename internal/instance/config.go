@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"github.com/keksdev/keks/internal/pki"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -120,14 +119,6 @@ func (s *Spec) nodeLabels() string {
 	return strings.Join(l, ",")
 }
 
-// writeFile writes a file the daemons may be reading: only when it changes,
-// and through a rename so that no reader sees it half-written.
 func writeFile(path, content string, mode os.FileMode) error {
-	if old, err := os.ReadFile(path); err == nil && string(old) == content {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return pki.WriteFileAtomic(path, []byte(content), mode)
+	return pki.WriteFileIfChanged(path, []byte(content), mode)
 }

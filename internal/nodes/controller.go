@@ -188,11 +188,8 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		return nil, err
 	}
 	caFile := filepath.Join(dir, "cluster-ca.crt")
-	if old, err := os.ReadFile(caFile); err != nil || string(old) != string(ca) {
-		// Atomically: the kubelet rereads this file and must never see it empty.
-		if err := pki.WriteFileAtomic(caFile, ca, 0o644); err != nil {
-			return nil, err
-		}
+	if err := pki.WriteFileIfChanged(caFile, ca, 0o644); err != nil {
+		return nil, err
 	}
 	svc, err := netip.ParsePrefix(cl.Spec.ServiceIPv4CIDR)
 	if err != nil {

@@ -213,6 +213,19 @@ func KeyID(pub crypto.PublicKey) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(h[:]), nil
 }
 
+// WriteFileIfChanged writes a file that running processes may be reading:
+// only when its content changes, and atomically, so that no reader ever sees
+// it empty or half-written.
+func WriteFileIfChanged(path string, data []byte, mode os.FileMode) error {
+	if old, err := os.ReadFile(path); err == nil && string(old) == string(data) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, data, mode)
+}
+
 // WriteFileAtomic writes through a temporary file and a rename.
 func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp := path + ".tmp"
