@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/keksdev/keks/internal/eks"
@@ -53,7 +52,7 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 		"ca.crt": sec.CACert, "ca.key": sec.CAKey, "etcd-ca.crt": sec.EtcdCACert, "front-proxy-ca.crt": sec.FrontProxyCert,
 		"sa.key": sec.ServiceAcctKey, "sa.pub": saPub,
 	} {
-		if err := writeIfChanged(filepath.Join(pkiDir, name), data, 0o600); err != nil {
+		if err := pki.WriteFileIfChanged(filepath.Join(pkiDir, name), data, 0o600); err != nil {
 			return err
 		}
 	}
@@ -114,7 +113,7 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 	if err := c.writeAuthenticatorFiles(dir, cl, n, ca); err != nil {
 		return err
 	}
-	if err := writeIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
+	if err := pki.WriteFileIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
 		return err
 	}
 	return c.writeLBConfig(dir, cl, n)
@@ -164,7 +163,7 @@ contexts:
     user: user
 current-context: default
 `, server, caFile, certFile, keyFile)
-	return writeIfChanged(path, []byte(cfg), 0o600)
+	return pki.WriteFileIfChanged(path, []byte(cfg), 0o600)
 }
 
 // writeAuthenticatorFiles configures the authenticator beside each API
@@ -178,7 +177,7 @@ func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n 
 			return err
 		}
 		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: dir.pki(name + ".crt"), KeyFile: dir.pki(name + ".key"), Snapshot: dir.path("identities.json")}, "", "  ")
-		if err := writeIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
+		if err := pki.WriteFileIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
 			return err
 		}
 		webhook := fmt.Sprintf(`apiVersion: v1
@@ -198,7 +197,7 @@ contexts:
     user: kube-apiserver
 current-context: webhook
 `, ip, authn.Port, dir.pki("ca.crt"))
-		if err := writeIfChanged(dir.kubeconfig("authenticator-webhook-"+suffix), []byte(webhook), 0o600); err != nil {
+		if err := pki.WriteFileIfChanged(dir.kubeconfig("authenticator-webhook-"+suffix), []byte(webhook), 0o600); err != nil {
 			return err
 		}
 	}
@@ -230,7 +229,7 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 	if err != nil {
 		return err
 	}
-	return writeIfChanged(dir.path("identities.json"), data, 0o600)
+	return pki.WriteFileIfChanged(dir.path("identities.json"), data, 0o600)
 }
 
 // writeLBConfig writes the endpoint's configuration: which API servers it
@@ -253,11 +252,7 @@ func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork)
 	}
 	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: "/readyz", CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(500 * time.Millisecond)}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
-	return writeIfChanged(dir.path("endpoint.json"), data, 0o644)
-}
-
-func writeIfChanged(path string, data []byte, mode os.FileMode) error {
-	return pki.WriteFileIfChanged(path, data, mode)
+	return pki.WriteFileIfChanged(dir.path("endpoint.json"), data, 0o644)
 }
 
 const auditPolicy = `apiVersion: audit.k8s.io/v1
@@ -268,5 +263,3 @@ rules:
   nonResourceURLs: ["/healthz*", "/readyz*", "/livez*", "/version"]
 - level: Metadata
 `
-
-func joinComma(s []string) string { return strings.Join(s, ",") }

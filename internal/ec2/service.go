@@ -24,9 +24,6 @@ const (
 	CodeInvalidVpcRange       = "InvalidVpc.Range"
 	CodeDependencyViolation   = "DependencyViolation"
 	CodeMissingParameter      = "MissingParameter"
-	CodeInvalidAZ             = "InvalidParameterValue"
-	CodeUnsupportedOperation  = "UnsupportedOperation"
-	CodeInvalidParameterCombo = "InvalidParameterCombination"
 )
 
 func init() {

@@ -2,8 +2,6 @@ package instance
 
 import (
 	"fmt"
-	"github.com/keksdev/keks/internal/pki"
-	"os"
 	"strings"
 )
 
@@ -117,8 +115,4 @@ func (s *Spec) nodeLabels() string {
 		l = append(l, k+"="+v)
 	}
 	return strings.Join(l, ",")
-}
-
-func writeFile(path, content string, mode os.FileMode) error {
-	return pki.WriteFileIfChanged(path, []byte(content), mode)
 }

@@ -26,6 +26,22 @@ func ensureNetns(name string) error {
 	if _, err := os.Stat(nsPath(name)); err == nil {
 		return nil
 	}
+	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+		return err
+	}
+	// NewNamed moves the thread into the new namespace; onThread moves it back.
+	return onThread(func() error {
+		h, err := netns.NewNamed(name)
+		if err != nil {
+			return fmt.Errorf("create netns %s: %w", name, err)
+		}
+		return h.Close()
+	})
+}
+
+// onThread runs f on a locked OS thread and puts the thread back in its
+// network namespace afterwards, whatever f switched to.
+func onThread(f func() error) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()
@@ -34,14 +50,7 @@ func ensureNetns(name string) error {
 	}
 	defer orig.Close()
 	defer netns.Set(orig) //nolint:errcheck
-	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
-		return err
-	}
-	h, err := netns.NewNamed(name)
-	if err != nil {
-		return fmt.Errorf("create netns %s: %w", name, err)
-	}
-	return h.Close()
+	return f()
 }
 
 // deleteNetns removes a named network namespace; a missing one is fine.
@@ -57,23 +66,17 @@ func deleteNetns(name string) error {
 
 // inNetns runs f with the calling thread in namespace name.
 func inNetns(name string, f func() error) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		return err
-	}
-	defer orig.Close()
-	h, err := netns.GetFromName(name)
-	if err != nil {
-		return fmt.Errorf("open netns %s: %w", name, err)
-	}
-	defer h.Close()
-	if err := netns.Set(h); err != nil {
-		return err
-	}
-	defer netns.Set(orig) //nolint:errcheck
-	return f()
+	return onThread(func() error {
+		h, err := netns.GetFromName(name)
+		if err != nil {
+			return fmt.Errorf("open netns %s: %w", name, err)
+		}
+		defer h.Close()
+		if err := netns.Set(h); err != nil {
+			return err
+		}
+		return f()
+	})
 }
 
 // plug connects namespace ns to bridge with a veth pair: hostIf on the host

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/keksdev/keks/internal/pki"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,7 +37,7 @@ func (s *Spec) markers() (containerd, kubelet string) {
 // Run makes the instance's network, cgroups and files and starts containerd
 // and the kubelet; it is idempotent, starting only what is not running.
 func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
-	if err := ensureSubnetBridge(s.Bridge, netipPrefix(s.Gateway, s.Address.Bits())); err != nil {
+	if err := ensureSubnetBridge(s.Bridge, netip.PrefixFrom(s.Gateway, s.Address.Bits())); err != nil {
 		return p, err
 	}
 	if err := ensureNetns(s.netns()); err != nil {
@@ -60,7 +62,7 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		s.path("aws", "credentials"):               s.AWSCredentials,
 	}
 	for path, content := range files {
-		if err := writeFile(path, content, 0o600); err != nil {
+		if err := pki.WriteFileIfChanged(path, []byte(content), 0o600); err != nil {
 			return p, err
 		}
 	}
