@@ -14,7 +14,7 @@ func newBuildKubernetesCommand() *cobra.Command {
 	var dir string
 	cmd := &cobra.Command{
 		Use:   "build-kubernetes [VERSION...]",
-		Short: "Build the Kubernetes components of the given versions (default: the default version)",
+		Short: "Build the Kubernetes components of the given versions (default: the default version) and CoreDNS",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{kubeversions.Default}
@@ -32,7 +32,8 @@ func newBuildKubernetesCommand() *cobra.Command {
 					return err
 				}
 			}
-			return nil
+			// The coredns add-on every cluster gets runs this build.
+			return k8sbuild.Dir(dir).BuildCoreDNS(cmd.Context(), os.Stderr)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")

@@ -44,6 +44,7 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.Profile, "profile", "keks", "AWS CLI profile to write (empty: none)")
 	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint")
 	f.StringVar(&cfg.DemoCluster, "demo-cluster", "", "create this cluster if missing and add it to the kubeconfig once ACTIVE")
+	f.StringVar(&cfg.RegistryAddress, "registry-address", "198.19.255.254:443", "host address:port of the image registry, which nodes and the host reach; empty serves none")
 	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig for the demo cluster's context (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd

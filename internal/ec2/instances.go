@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,7 +60,12 @@ type Instance struct {
 	// Processes of the running instance, recorded by the instance controller.
 	ContainerdPID int    `json:"containerdPid,omitempty"`
 	KubeletPID    int    `json:"kubeletPid,omitempty"`
+	KubeProxyPID  int    `json:"kubeProxyPid,omitempty"`
 	StateReason   string `json:"stateReason,omitempty"`
+	// What a managed node group's launch template gives the kubelet.
+	NodeLabels        map[string]string `json:"nodeLabels,omitempty"`
+	NodeTaints        []string          `json:"nodeTaints,omitempty"` // key=value:Effect
+	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
 	// CredentialsExpiry is when the role session handed to the instance ends.
 	CredentialsExpiry time.Time `json:"credentialsExpiry,omitempty"`
 }
@@ -177,4 +184,9 @@ func (s *Service) TerminateInstance(ctx context.Context, id string) (previous st
 // ForgetInstance removes a terminated instance's record.
 func (s *Service) ForgetInstance(ctx context.Context, id string) error {
 	return s.Store.Delete(ctx, instanceKey(id))
+}
+
+// InstanceTypeNames lists the instance types keks can run, sorted.
+func InstanceTypeNames() []string {
+	return slices.Sorted(maps.Keys(InstanceTypes))
 }

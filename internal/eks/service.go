@@ -27,9 +27,6 @@ type Service struct {
 	IAM   *iam.Service
 	EC2   *ec2.Service
 	Now   func() time.Time
-	// Dependents counts what must be deleted before a cluster can be: node
-	// groups and Fargate profiles. Nil means none.
-	Dependents func(ctx context.Context, c *Cluster) (nodegroups, fargateProfiles int, err error)
 }
 
 func clusterKey(region, name string) string { return "eks/clusters/" + region + "/" + name }
@@ -218,6 +215,12 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 	} else if err != nil {
 		return nil, err
 	}
+	// EKS installs vpc-cni, kube-proxy and CoreDNS on every new cluster.
+	for _, name := range DefaultAddons {
+		if _, err := s.createAddon(ctx, c, CreateAddonInput{Name: name}); err != nil {
+			return nil, fmt.Errorf("install default add-on %s: %w", name, err)
+		}
+	}
 	return c, nil
 }
 
@@ -318,17 +321,12 @@ func (s *Service) DeleteCluster(ctx context.Context, region, name string) (*Clus
 	if c.Spec.DeletionProtection {
 		return nil, awserr.Errorf(CodeInvalidRequest, "Cluster %s has deletion protection enabled; disable it with update-cluster-config before deleting the cluster", name).With("clusterName", name)
 	}
-	if s.Dependents != nil {
-		ngs, fps, err := s.Dependents(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		if ngs > 0 {
-			return nil, awserr.Errorf(CodeResourceInUse, "Cluster has nodegroups attached").With("clusterName", name)
-		}
-		if fps > 0 {
-			return nil, awserr.Errorf(CodeResourceInUse, "Cluster has fargate profiles attached").With("clusterName", name)
-		}
+	ngs, err := s.Nodegroups(ctx, c.UID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ngs) > 0 {
+		return nil, awserr.Errorf(CodeResourceInUse, "Cluster has nodegroups attached").With("clusterName", name)
 	}
 	return store.Mutate(ctx, s.Store, clusterKey(region, name), func(c *Cluster) error {
 		if !c.DeletionRequested {
@@ -359,8 +357,10 @@ func (s *Service) Forget(ctx context.Context, c *Cluster) error {
 			}
 		}
 	}
-	if err := s.Store.DeletePrefix(ctx, updatePrefix(c.UID)); err != nil {
-		return err
+	for _, prefix := range []string{updatePrefix(c.UID), addonPrefix(c.UID), nodegroupPrefix(c.UID)} {
+		if err := s.Store.DeletePrefix(ctx, prefix); err != nil {
+			return err
+		}
 	}
 	return s.Store.Delete(ctx, clusterKey(c.Region, c.Name))
 }

@@ -90,6 +90,8 @@ type Update struct {
 	ID          string        `json:"id"`
 	ClusterUID  string        `json:"clusterUid"`
 	ClusterName string        `json:"clusterName"`
+	Nodegroup   string        `json:"nodegroup,omitempty"` // set for node group updates
+	Addon       string        `json:"addon,omitempty"`     // set for add-on updates
 	Type        string        `json:"type"`
 	Status      string        `json:"status"`
 	Params      []UpdateParam `json:"params"`

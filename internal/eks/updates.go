@@ -191,6 +191,15 @@ func (s *Service) UpdateClusterVersion(ctx context.Context, region, name, versio
 	if err := s.checkUpdatable(ctx, c); err != nil {
 		return nil, err
 	}
+	ngs, err := s.Nodegroups(ctx, c.UID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ng := range ngs {
+		if ng.Version != c.Spec.Version {
+			return nil, invalidParam(name, "Nodegroup %s must be updated to match cluster version %s before updating cluster version", ng.Name, c.Spec.Version)
+		}
+	}
 	spec := c.Spec
 	spec.Version = version
 	return s.recordUpdate(ctx, c, spec, Update{Type: "VersionUpdate", Params: []UpdateParam{
@@ -202,14 +211,12 @@ func (s *Service) checkUpdatable(ctx context.Context, c *Cluster) error {
 	if c.Status.Phase != StatusActive && c.Status.Phase != StatusUpdating {
 		return awserr.Errorf(CodeInvalidRequest, "Cluster '%s' is not in ACTIVE status", c.Name).With("clusterName", c.Name)
 	}
-	ups, err := s.listUpdates(ctx, c.UID)
+	ups, err := s.PendingUpdates(ctx, c)
 	if err != nil {
 		return err
 	}
-	for _, u := range ups {
-		if u.Status == UpdateInProgress {
-			return awserr.Errorf(CodeResourceInUse, "Cannot update because cluster %s currently has update %s in progress", c.Name, u.ID).With("clusterName", c.Name)
-		}
+	if len(ups) > 0 {
+		return awserr.Errorf(CodeResourceInUse, "Cannot update because cluster %s currently has update %s in progress", c.Name, ups[0].ID).With("clusterName", c.Name)
 	}
 	return nil
 }
@@ -257,11 +264,8 @@ func (s *Service) DescribeUpdate(ctx context.Context, region, name, id, nodegrou
 	if err != nil {
 		return nil, err
 	}
-	if nodegroup != "" || addon != "" {
-		return nil, awserr.Errorf(CodeResourceNotFound, "No update found for ID: %s", id).With("clusterName", name)
-	}
 	var u Update
-	if _, err := s.Store.Get(ctx, updateKey(c.UID, id), &u); errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Store.Get(ctx, updateKey(c.UID, id), &u); errors.Is(err, store.ErrNotFound) || (err == nil && (u.Nodegroup != nodegroup || u.Addon != addon)) {
 		return nil, awserr.Errorf(CodeResourceNotFound, "No update found for ID: %s", id).With("clusterName", name)
 	} else if err != nil {
 		return nil, err
@@ -276,10 +280,14 @@ func (s *Service) ListUpdates(ctx context.Context, region, name, nodegroup, addo
 		return nil, "", err
 	}
 	if nodegroup != "" {
-		return nil, "", awserr.Errorf(CodeResourceNotFound, "No node group found for name: %s.", nodegroup).With("clusterName", name).With("nodegroupName", nodegroup)
+		if _, err := s.GetNodegroup(ctx, region, name, nodegroup); err != nil {
+			return nil, "", err
+		}
 	}
 	if addon != "" {
-		return nil, "", awserr.Errorf(CodeResourceNotFound, "No addon: %s found in cluster: %s", addon, name).With("clusterName", name).With("addonName", addon)
+		if _, err := s.GetAddon(ctx, region, name, addon); err != nil {
+			return nil, "", err
+		}
 	}
 	ups, err := s.listUpdates(ctx, c.UID)
 	if err != nil {
@@ -287,24 +295,29 @@ func (s *Service) ListUpdates(ctx context.Context, region, name, nodegroup, addo
 	}
 	ids := make([]string, 0, len(ups))
 	for _, u := range ups {
-		ids = append(ids, u.ID)
+		if u.Nodegroup == nodegroup && u.Addon == addon {
+			ids = append(ids, u.ID)
+		}
 	}
 	return Page(ids, maxResults, nextToken)
 }
 
-// PendingUpdates returns a cluster's InProgress updates, for the reconciler.
+// PendingUpdates returns a cluster's own InProgress updates, for the reconciler.
 func (s *Service) PendingUpdates(ctx context.Context, c *Cluster) ([]Update, error) {
-	ups, err := s.listUpdates(ctx, c.UID)
-	if err != nil {
-		return nil, err
-	}
+	return s.inProgress(ctx, c.UID, "", "")
+}
+
+// inProgress returns the InProgress updates of a cluster, of one of its
+// node groups or of one of its add-ons.
+func (s *Service) inProgress(ctx context.Context, clusterUID, nodegroup, addon string) ([]Update, error) {
+	ups, err := s.listUpdates(ctx, clusterUID)
 	var out []Update
 	for _, u := range ups {
-		if u.Status == UpdateInProgress {
+		if u.Status == UpdateInProgress && u.Nodegroup == nodegroup && u.Addon == addon {
 			out = append(out, u)
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // FinishUpdate marks an update Successful, or Failed with an error.

@@ -32,7 +32,24 @@ disabled_plugins = ["io.containerd.grpc.v1.cri.v1alpha2", "io.containerd.snapsho
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = %q
-`, s.path("containerd", "root"), s.path("containerd", "state"), s.socket(), s.socket()+".ttrpc", PauseImage, s.path("cni", "net.d"))
+`, s.path("containerd", "root"), s.path("containerd", "state"), s.socket(), s.socket()+".ttrpc", PauseImage, s.path("cni", "net.d")) + s.registryConfig()
+}
+
+// registryConfig sends pulls of keks's registry, docker.io and
+// registry.k8s.io to keks's registry, with the instance's credentials: no
+// other registry is reachable from these machines.
+func (s *Spec) registryConfig() string {
+	if s.Registry == "" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("  [plugins.\"io.containerd.grpc.v1.cri\".registry]\n")
+	for _, host := range []string{s.Registry, "docker.io", "registry.k8s.io"} {
+		fmt.Fprintf(&b, "    [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.%q]\n      endpoint = [%q]\n", host, "https://"+s.Registry)
+	}
+	fmt.Fprintf(&b, "    [plugins.\"io.containerd.grpc.v1.cri\".registry.configs.%q.tls]\n      ca_file = %q\n", s.Registry, s.RegistryCA)
+	fmt.Fprintf(&b, "    [plugins.\"io.containerd.grpc.v1.cri\".registry.configs.%q.auth]\n      username = \"AWS\"\n      password = %q\n", s.Registry, s.RegistryPassword)
+	return b.String()
 }
 
 // PauseImage is the sandbox image every node has imported.
@@ -115,4 +132,24 @@ func (s *Spec) nodeLabels() string {
 		l = append(l, k+"="+v)
 	}
 	return strings.Join(l, ",")
+}
+
+// kubeProxyConfig runs kube-proxy in iptables mode with the node's identity.
+// conntrack sizes are left alone: the node shares the host's kernel.
+func (s *Spec) kubeProxyConfig() string {
+	return fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: %s
+mode: iptables
+clusterCIDR: %s
+hostnameOverride: %s
+bindAddress: %s
+healthzBindAddress: %s:10256
+metricsBindAddress: %s:10249
+conntrack:
+  maxPerCore: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+`, s.path("kubelet", "kubeconfig"), s.ClusterCIDR, s.DNSName(), s.Address.Addr(), s.Address.Addr(), s.Address.Addr())
 }

@@ -10,7 +10,9 @@ import (
 	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,10 +30,11 @@ var cgroupControllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "
 type Processes struct {
 	Containerd int
 	Kubelet    int
+	KubeProxy  int
 }
 
-func (s *Spec) markers() (containerd, kubelet string) {
-	return "instance/" + s.ID + "/containerd", "instance/" + s.ID + "/kubelet"
+func (s *Spec) markers() (containerd, kubelet, kubeProxy string) {
+	return "instance/" + s.ID + "/containerd", "instance/" + s.ID + "/kubelet", "instance/" + s.ID + "/kube-proxy"
 }
 
 // Run makes the instance's network, cgroups and files and starts containerd
@@ -53,11 +56,23 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 	if err := routePods(s); err != nil {
 		return p, err
 	}
+	// Service traffic between two pods of one node crosses the node's CNI
+	// bridge, which must pass through kube-proxy's iptables rules.
+	if err := inNetns(s.netns(), func() error {
+		err := os.WriteFile("/proc/sys/net/bridge/bridge-nf-call-iptables", []byte("1"), 0o644)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return p, fmt.Errorf("bridge netfilter in %s: %w", s.ID, err)
+	}
 	files := map[string]string{
 		s.path("containerd", "config.toml"):        s.containerdConfig(),
 		s.path("cni", "net.d", "10-keks.conflist"): s.cniConfig(),
 		s.path("kubelet", "config.yaml"):           s.kubeletConfig(),
 		s.path("kubelet", "kubeconfig"):            s.kubeletKubeconfig(),
+		s.path("kube-proxy", "config.yaml"):        s.kubeProxyConfig(),
 		s.path("aws", "config"):                    s.AWSConfig,
 		s.path("aws", "credentials"):               s.AWSCredentials,
 	}
@@ -66,7 +81,7 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 			return p, err
 		}
 	}
-	cmID, kID := s.markers()
+	cmID, kID, kpID := s.markers()
 	// Adopt daemons already running for this instance that the caller lost track of.
 	for pid, id := range supervisor.Find("instance/" + s.ID + "/") {
 		switch {
@@ -74,6 +89,8 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 			p.Containerd = pid
 		case id == kID && !supervisor.Running(p.Kubelet, kID):
 			p.Kubelet = pid
+		case id == kpID && !supervisor.Running(p.KubeProxy, kpID):
+			p.KubeProxy = pid
 		}
 	}
 	nsenter := []string{"--net=" + nsPath(s.netns()), "--"}
@@ -107,6 +124,32 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 			return p, err
 		}
 		p.Kubelet = pid
+	}
+	return runKubeProxy(ctx, s, p, nsenter)
+}
+
+// runKubeProxy runs kube-proxy beside the kubelet while the cluster has the
+// kube-proxy add-on, and stops it and removes its rules when it has not.
+func runKubeProxy(ctx context.Context, s *Spec, p Processes, nsenter []string) (Processes, error) {
+	_, _, kpID := s.markers()
+	running := supervisor.Running(p.KubeProxy, kpID)
+	switch {
+	case s.KubeProxy && !running:
+		args := append(slices.Clone(nsenter), filepath.Join(s.K8sBinDir, "kube-proxy"), "--config="+s.path("kube-proxy", "config.yaml"))
+		pid, err := supervisor.Start(supervisor.Spec{ID: kpID, Path: "nsenter", Args: args, Dir: s.Dir, LogFile: s.path("logs", "kube-proxy.log")})
+		if err != nil {
+			return p, err
+		}
+		p.KubeProxy = pid
+	case !s.KubeProxy && running:
+		if err := supervisor.Stop(ctx, p.KubeProxy, kpID, 10*time.Second); err != nil {
+			return p, err
+		}
+		args := append(slices.Clone(nsenter), filepath.Join(s.K8sBinDir, "kube-proxy"), "--cleanup")
+		if out, err := exec.CommandContext(ctx, "nsenter", args...).CombinedOutput(); err != nil {
+			return p, fmt.Errorf("kube-proxy --cleanup on %s: %w: %s", s.ID, err, out)
+		}
+		p.KubeProxy = 0
 	}
 	return p, nil
 }
@@ -171,7 +214,7 @@ func ensureCgroups(s *Spec) error {
 // pod sandboxes through the kubelet's runtime first, then the daemons,
 // mounts, the network namespace, the veth, cgroups and files.
 func Delete(ctx context.Context, s *Spec, p Processes) error {
-	cmID, kID := s.markers()
+	cmID, kID, _ := s.markers()
 	// Find the daemons by marker too, in case the recorded pids are stale.
 	for pid, id := range supervisor.Find("instance/" + s.ID + "/") {
 		switch id {

@@ -26,6 +26,11 @@ type Spec struct {
 	// Credentials of the instance role, written as an AWS profile named "instance".
 	AWSConfig, AWSCredentials string
 	Labels                    map[string]string
+	KubeProxy                 bool   // the cluster has the kube-proxy add-on
+	Registry                  string // keks's registry host; also the mirror of docker.io and registry.k8s.io
+	RegistryCA                string
+	RegistryPassword          string
+	ClusterCIDR               string // all pods' addresses, for kube-proxy's masquerading
 	Taints                    []string
 	MaxPods                   int
 	MemoryBytes               int64

@@ -52,19 +52,11 @@ func (d Dir) Build(ctx context.Context, v kubeversions.Version, progress io.Writ
 	if d.Built(v) {
 		return nil
 	}
-	if err := os.MkdirAll(string(d), 0o755); err != nil {
+	unlock, err := d.lock(progress)
+	if err != nil {
 		return err
 	}
-	lock, err := os.OpenFile(filepath.Join(string(d), ".build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return fmt.Errorf("open build lock: %w", err)
-	}
-	defer lock.Close()
-	fmt.Fprintf(progress, "waiting for other Kubernetes builds to finish\n")
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("take build lock: %w", err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck
+	defer unlock()
 	if d.Built(v) {
 		return nil
 	}
@@ -78,7 +70,7 @@ func (d Dir) Build(ctx context.Context, v kubeversions.Version, progress io.Writ
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return err
 	}
-	if err := compile(ctx, v, src, filepath.Join(tmp, "kube"), progress); err != nil {
+	if err := compile(ctx, src, filepath.Join(tmp, "kube"), "Kubernetes "+v.Patch, versionFlags(v), nil, progress); err != nil {
 		return err
 	}
 	for _, c := range Components {
@@ -135,11 +127,26 @@ func (d Dir) writeModule(ctx context.Context, v kubeversions.Version, src string
 	return nil
 }
 
-func compile(ctx context.Context, v kubeversions.Version, src, out string, progress io.Writer) error {
-	total := 0
-	if deps, err := goOutput(ctx, src, "list", "-deps", "."); err == nil {
-		total = strings.Count(deps, "\n")
+// lock takes the machine-wide build lock: two builds would each take both
+// cores for minutes.
+func (d Dir) lock(progress io.Writer) (unlock func(), err error) {
+	if err := os.MkdirAll(string(d), 0o755); err != nil {
+		return nil, err
 	}
+	f, err := os.OpenFile(filepath.Join(string(d), ".build.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open build lock: %w", err)
+	}
+	fmt.Fprintf(progress, "waiting for other builds to finish\n")
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("take build lock: %w", err)
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
+// versionFlags stamp the Kubernetes version into the binary, or nodes report v0.0.0-master.
+func versionFlags(v kubeversions.Version) []string {
 	major, minor, _ := kubeversions.ParseMinor(v.Minor)
 	var ld []string
 	for _, pkg := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
@@ -152,14 +159,24 @@ func compile(ctx context.Context, v kubeversions.Version, src, out string, progr
 			"-X", pkg+".buildDate="+v.Release.Format("2006-01-02T15:04:05Z"),
 		)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-v", "-trimpath", "-ldflags", "-s -w "+strings.Join(ld, " "), "-o", out, ".")
+	return ld
+}
+
+// compile builds the module in src, with progress lines.
+func compile(ctx context.Context, src, out, what string, ldflags, env []string, progress io.Writer) error {
+	total := 0
+	if deps, err := goOutput(ctx, src, "list", "-deps", "."); err == nil {
+		total = strings.Count(deps, "\n")
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-v", "-trimpath", "-ldflags", "-s -w "+strings.Join(ldflags, " "), "-o", out, ".")
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(progress, "[3/3] compiling %d packages (about 10 minutes on 2 cores when nothing is cached)\n", total)
+	fmt.Fprintf(progress, "[3/3] compiling %s: %d packages (minutes on 2 cores when nothing is cached)\n", what, total)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start go build: %w", err)
 	}
@@ -181,7 +198,7 @@ func compile(ctx context.Context, v kubeversions.Version, src, out string, progr
 		}
 	}
 	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("go build of Kubernetes %s: %w\n%s", v.Patch, err, strings.Join(tail, "\n"))
+		return fmt.Errorf("go build of %s: %w\n%s", what, err, strings.Join(tail, "\n"))
 	}
 	return nil
 }

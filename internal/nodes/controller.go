@@ -10,9 +10,8 @@ import (
 	"fmt"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/instance"
 	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/kubeclient"
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/pki"
@@ -36,25 +36,33 @@ type Config struct {
 	K8s        k8sbuild.Dir
 	KeksBinary string
 	Endpoint   string // keks's AWS endpoint, for the instance's AWS profile
-	// AdminKubeconfig returns the path of keks's admin kubeconfig for a cluster uid.
-	AdminKubeconfig func(clusterUID string) string
-	CABundle        string // keks's CA
+	Kube       *kubeclient.Cache
+	CABundle   string // keks's CA
 }
 
 // Controller converges instances.
 type Controller struct {
-	cfg  Config
-	ec2  *ec2.Service
-	eks  *eks.Service
-	iam  *iam.Service
-	log  *slog.Logger
-	wake chan struct{}
-	mu   sync.Mutex
+	cfg Config
+	// registry is where nodes pull images, and the password each instance uses.
+	registry         string
+	registryPassword func(instanceID string) string
+	ec2              *ec2.Service
+	eks              *eks.Service
+	iam              *iam.Service
+	log              *slog.Logger
+	wake             chan struct{}
+	mu               sync.Mutex
 }
 
 // New makes a node controller.
 func New(cfg Config, e2 *ec2.Service, e *eks.Service, i *iam.Service, log *slog.Logger) *Controller {
 	return &Controller{cfg: cfg, ec2: e2, eks: e, iam: i, log: log, wake: make(chan struct{}, 1)}
+}
+
+// SetRegistry points the nodes' containerd at keks's registry, also as the
+// mirror of docker.io and registry.k8s.io.
+func (c *Controller) SetRegistry(host string, password func(instanceID string) string) {
+	c.registry, c.registryPassword = host, password
 }
 
 // Wake asks for a pass now.
@@ -120,13 +128,14 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 		if err != nil {
 			spec = &instance.Spec{ID: in.ID, Dir: filepath.Join(c.cfg.DataDir, in.ID), Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR(), Address: netip.MustParsePrefix(in.PrivateIP + "/32")}
 		}
-		if err := instance.Delete(ctx, spec, instance.Processes{Containerd: in.ContainerdPID, Kubelet: in.KubeletPID}); err != nil {
+		if err := instance.Delete(ctx, spec, processes(in)); err != nil {
 			return err
 		}
 		c.deleteNode(ctx, in)
 		c.log.Info("instance terminated", "instance", in.ID)
 		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
-			i.State, i.ContainerdPID, i.KubeletPID, i.StateReason = ec2.StateTerminated, 0, 0, "Client.UserInitiatedShutdown: User initiated shutdown"
+			i.State, i.ContainerdPID, i.KubeletPID, i.KubeProxyPID = ec2.StateTerminated, 0, 0, 0
+			i.StateReason = "Client.UserInitiatedShutdown: User initiated shutdown"
 			return nil
 		})
 		return err
@@ -135,20 +144,24 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 	if err != nil {
 		return err
 	}
-	p, err := instance.Run(ctx, spec, instance.Processes{Containerd: in.ContainerdPID, Kubelet: in.KubeletPID})
+	p, err := instance.Run(ctx, spec, processes(in))
 	if err != nil {
 		return err
 	}
-	if p.Containerd != in.ContainerdPID || p.Kubelet != in.KubeletPID || in.State != ec2.StateRunning {
+	if p != processes(in) || in.State != ec2.StateRunning {
 		c.log.Info("instance running", "instance", in.ID, "node", in.PrivateDNSName(), "kubelet", p.Kubelet)
 		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
 			if i.State == ec2.StatePending || i.State == ec2.StateRunning {
-				i.State, i.ContainerdPID, i.KubeletPID = ec2.StateRunning, p.Containerd, p.Kubelet
+				i.State, i.ContainerdPID, i.KubeletPID, i.KubeProxyPID = ec2.StateRunning, p.Containerd, p.Kubelet, p.KubeProxy
 			}
 			return nil
 		})
 	}
 	return err
+}
+
+func processes(in *ec2.Instance) instance.Processes {
+	return instance.Processes{Containerd: in.ContainerdPID, Kubelet: in.KubeletPID, KubeProxy: in.KubeProxyPID}
 }
 
 // subnetBridge names the bridge that plays a subnet on the host.
@@ -169,7 +182,11 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 	if cl.Status.Endpoint == "" || cl.Status.CertificateAuthority == "" {
 		return nil, fmt.Errorf("cluster %s is not ready for nodes yet", name)
 	}
-	v, ok := kubeversions.Lookup(cl.Status.RunningVersion)
+	version := cl.Status.RunningVersion
+	if in.KubernetesVersion != "" {
+		version = in.KubernetesVersion // a node group's instances run the group's version
+	}
+	v, ok := kubeversions.Lookup(version)
 	if !ok {
 		return nil, fmt.Errorf("cluster %s runs no known version yet", name)
 	}
@@ -201,21 +218,39 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 	if err != nil {
 		return nil, err
 	}
+	kubeProxy := false
+	if a, err := c.eks.GetAddon(ctx, cl.Region, cl.Name, "kube-proxy"); err == nil && !(a.DeletionRequested && !a.Preserve) {
+		kubeProxy = true
+	}
 	labels := map[string]string{
 		"topology.kubernetes.io/zone": in.Zone, "topology.kubernetes.io/region": in.Region,
 		"node.kubernetes.io/instance-type": in.InstanceType, "eks.amazonaws.com/capacityType": "ON_DEMAND",
 	}
 	if ng := in.Tags["eks:nodegroup-name"]; ng != "" {
 		labels["eks.amazonaws.com/nodegroup"] = ng
+		labels["eks.amazonaws.com/nodegroup-image"] = in.ImageID
 	}
+	maps.Copy(labels, in.NodeLabels)
 	return &instance.Spec{
 		ID: in.ID, Zone: in.Zone, Region: in.Region,
 		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: subnet.Addr().Next(), Bridge: subnetBridge(in.SubnetID),
 		PodCIDR: in.PodCIDR(), Dir: dir, ClusterName: name, Endpoint: cl.Status.Endpoint, CAFile: caFile,
 		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), KeksBinary: c.cfg.KeksBinary,
-		AWSConfig: creds.config, AWSCredentials: creds.credentials, Labels: labels,
-		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
+		AWSConfig: creds.config, AWSCredentials: creds.credentials, Labels: labels, Taints: in.NodeTaints,
+		KubeProxy: kubeProxy, ClusterCIDR: PodNetwork, Registry: c.registry, RegistryCA: c.cfg.CABundle,
+		RegistryPassword: c.password(in.ID),
+		MaxPods:          typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
 	}, nil
+}
+
+// PodNetwork holds every pod address: each node takes a /26 of it.
+const PodNetwork = "100.64.0.0/10"
+
+func (c *Controller) password(id string) string {
+	if c.registryPassword == nil {
+		return ""
+	}
+	return c.registryPassword(id)
 }
 
 type profile struct{ config, credentials string }
@@ -274,14 +309,10 @@ func Identities(ctx context.Context, e2 *ec2.Service, region, cluster string) (r
 // controller does.
 func (c *Controller) deleteNode(ctx context.Context, in *ec2.Instance) {
 	cl, err := c.eks.GetCluster(ctx, in.Region, in.ClusterName())
-	if err != nil || c.cfg.AdminKubeconfig == nil {
+	if err != nil || c.cfg.Kube == nil {
 		return
 	}
-	rc, err := clientcmd.BuildConfigFromFlags("", c.cfg.AdminKubeconfig(cl.UID))
-	if err != nil {
-		return
-	}
-	cs, err := kubernetes.NewForConfig(rc)
+	cs, err := c.cfg.Kube.For(cl.UID)
 	if err != nil {
 		return
 	}

@@ -13,9 +13,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/keksdev/keks/internal/addons"
 	"github.com/keksdev/keks/internal/api/ec2api"
+	"github.com/keksdev/keks/internal/api/ecrapi"
 	"github.com/keksdev/keks/internal/api/eksapi"
 	"github.com/keksdev/keks/internal/api/iamapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
@@ -24,10 +27,15 @@ import (
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/controlplane"
 	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/ecr"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/iam"
+	"github.com/keksdev/keks/internal/images"
 	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/kubeclient"
+	"github.com/keksdev/keks/internal/nodegroups"
 	"github.com/keksdev/keks/internal/nodes"
+	"github.com/keksdev/keks/internal/registry"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -44,6 +52,9 @@ type Config struct {
 	DemoCluster   string // name of a cluster to make ready on start; empty makes none
 	Kubeconfig    string // where the demo cluster's context goes; empty means $KUBECONFIG or ~/.kube/config
 	NoReconcile   bool   // serve the APIs only, building nothing (API tests)
+	// RegistryAddress is the host address where the nodes (and the host)
+	// reach keks's image registry and APIs; empty serves no registry.
+	RegistryAddress string
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
@@ -95,7 +106,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", cfg.Listen, err)
 	}
-	tlsCert, caFile, err := serverTLS(ctx, st, dataDir, host)
+	tlsCert, caFile, err := serverTLS(ctx, st, dataDir, host, cfg.RegistryAddress)
 	if err != nil {
 		return err
 	}
@@ -153,11 +164,23 @@ func Run(ctx context.Context, cfg Config) error {
 		},
 	}, st, eksSvc, log.With("component", "controlplane"))
 
-	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile,
-		AdminKubeconfig: func(uid string) string {
-			return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
-		}},
+	kube := &kubeclient.Cache{Kubeconfig: func(uid string) string {
+		return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
+	}}
+	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube},
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
+	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
+	addonCtl := addons.New(eksSvc, kube, strings.TrimSuffix(cfg.RegistryAddress, ":443"), log.With("component", "addons"))
+	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), InstanceLive: func(ctx context.Context, id string) bool {
+		in, err := ec2Svc.GetInstance(ctx, id)
+		return err == nil && (in.State == ec2.StateRunning || in.State == ec2.StatePending)
+	}}
+	if err := ecrSvc.Open(ctx); err != nil {
+		return fmt.Errorf("open ECR: %w", err)
+	}
+	if cfg.RegistryAddress != "" {
+		nodeCtl.SetRegistry(ecrSvc.Host, ecrSvc.NodePassword)
+	}
 
 	router := &awsproto.Router{Keys: iamSvc, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
@@ -172,6 +195,7 @@ func Run(ctx context.Context, cfg Config) error {
 				}
 				return r.ARN, nil
 			}}).Service(),
+		(&ecrapi.Handler{ECR: ecrSvc}).Service(),
 		operatorService(st),
 	} {
 		router.Services[s.Name] = s
@@ -194,6 +218,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return nil, nil, errors.New("no such cluster")
 	}})
 	mux.Handle("/", router)
+	var reg *registry.Registry
+	if cfg.RegistryAddress != "" {
+		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
+			return err
+		}
+		mux.Handle("/v2/", reg)
+	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -201,8 +232,21 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	if cfg.RegistryAddress != "" {
+		regLn, err := listenRegistry(cfg.RegistryAddress)
+		if err != nil {
+			return err
+		}
+		go func() { serveErr <- srv.ServeTLS(regLn, "", "") }()
+		go func() {
+			imgs := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), "v"+k8sbuild.CoreDNSVersion+"-eksbuild.1")
+			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), imgs, log.With("component", "images")); err != nil {
+				log.Error("seed platform images", "err", err)
+			}
+		}()
+	}
 	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir)
 	if cfg.Started != nil {
 		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
@@ -215,6 +259,8 @@ func Run(ctx context.Context, cfg Config) error {
 	} else {
 		go func() { cpDone <- cp.Run(cpCtx) }()
 		go func() { _ = nodeCtl.Run(cpCtx) }()
+		go func() { _ = ngCtl.Run(cpCtx) }()
+		go func() { _ = addonCtl.Run(cpCtx) }()
 	}
 	go pruneSessions(cpCtx, iamSvc, log)
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {

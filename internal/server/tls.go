@@ -23,7 +23,7 @@ const caKey = "pki/keks-ca"
 // serverTLS loads keks's own CA from the store (making it on first start),
 // issues the front door's serving certificate, and writes the CA where the
 // AWS CLI profile's ca_bundle and kube-apiserver's webhook config point.
-func serverTLS(ctx context.Context, st *store.Store, dataDir, host string) (*tls.Certificate, string, error) {
+func serverTLS(ctx context.Context, st *store.Store, dataDir string, hosts ...string) (*tls.Certificate, string, error) {
 	var stored keksCA
 	if _, err := st.Get(ctx, caKey, &stored); errors.Is(err, store.ErrNotFound) {
 		ca, err := pki.NewCA("keks-ca")
@@ -53,10 +53,12 @@ func serverTLS(ctx context.Context, st *store.Store, dataDir, host string) (*tls
 		return nil, "", err
 	}
 	leaf := pki.Leaf{CommonName: "keks-server", DNSNames: []string{"localhost"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}, Server: true}
-	if ip := net.ParseIP(host); ip != nil && !ip.Equal(net.ParseIP("127.0.0.1")) && !ip.IsUnspecified() {
-		leaf.IPs = append(leaf.IPs, ip)
-	} else if ip == nil && host != "localhost" && host != "" {
-		leaf.DNSNames = append(leaf.DNSNames, host)
+	for _, host := range hosts {
+		if ip := net.ParseIP(host); ip != nil && !ip.Equal(net.ParseIP("127.0.0.1")) && !ip.IsUnspecified() {
+			leaf.IPs = append(leaf.IPs, ip)
+		} else if ip == nil && host != "localhost" && host != "" {
+			leaf.DNSNames = append(leaf.DNSNames, host)
+		}
 	}
 	if err := ca.IssueFiles(dir, "server", leaf); err != nil {
 		return nil, "", err

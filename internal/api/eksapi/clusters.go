@@ -82,11 +82,7 @@ func (h *Handler) listClusters(w http.ResponseWriter, r *http.Request, c *awspro
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"clusters": names}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	awsproto.WriteJSON(w, c.RequestID, out)
+	writeList(w, c, "clusters", names, next)
 	return nil
 }
 
@@ -161,11 +157,7 @@ func (h *Handler) listUpdates(w http.ResponseWriter, r *http.Request, c *awsprot
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"updateIds": ids}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	awsproto.WriteJSON(w, c.RequestID, out)
+	writeList(w, c, "updateIds", ids, next)
 	return nil
 }
 

@@ -150,10 +150,7 @@ func toWire(c *eks.Cluster) clusterWire {
 	if len(off) > 0 {
 		w.Logging.ClusterLogging = append(w.Logging.ClusterLogging, logSetup{Types: off, Enabled: &f})
 	}
-	issues := []map[string]any{}
-	for _, is := range c.Status.Issues {
-		issues = append(issues, map[string]any{"code": is.Code, "message": is.Message, "resourceIds": nonNil(is.ResourceIDs)})
-	}
+	issues := issuesToWire(c.Status.Issues)
 	w.Health["issues"] = issues
 	for _, ec := range c.Spec.EncryptionConfig {
 		w.EncryptionConfig = append(w.EncryptionConfig, map[string]any{"resources": ec.Resources, "provider": map[string]string{"keyArn": ec.KeyARN}})
@@ -195,4 +192,12 @@ func reportedVersion(c *eks.Cluster) string {
 		return v.Minor
 	}
 	return c.Spec.Version
+}
+
+func issuesToWire(in []eks.Issue) []map[string]any {
+	out := []map[string]any{}
+	for _, is := range in {
+		out = append(out, map[string]any{"code": is.Code, "message": is.Message, "resourceIds": nonNil(is.ResourceIDs)})
+	}
+	return out
 }

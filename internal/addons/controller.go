@@ -1,0 +1,140 @@
+// Package addons converges EKS add-ons: it installs, updates and removes
+// the Kubernetes objects of coredns and the cluster-side part of kube-proxy
+// (the nodes' part is run by the node controller), and reports each
+// add-on's status and health as EKS does.
+package addons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/kubeclient"
+)
+
+// Controller converges add-ons.
+type Controller struct {
+	eks  *eks.Service
+	kube *kubeclient.Cache
+	// Registry is the image registry host the nodes pull platform images from.
+	Registry string
+	log      *slog.Logger
+	mu       sync.Mutex
+}
+
+// New makes an add-on controller.
+func New(e *eks.Service, kube *kubeclient.Cache, registry string, log *slog.Logger) *Controller {
+	return &Controller{eks: e, kube: kube, Registry: registry, log: log}
+}
+
+// Run converges add-ons until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	for {
+		c.pass(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(3 * time.Second):
+		}
+	}
+}
+
+func (c *Controller) pass(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clusters, err := c.eks.ListAllClusters(ctx)
+	if err != nil {
+		c.log.Warn("list clusters", "err", err)
+		return
+	}
+	for _, cl := range clusters {
+		if cl.Status.Endpoint == "" || cl.Status.Phase == eks.StatusCreating || cl.Status.Phase == eks.StatusFailed {
+			continue
+		}
+		as, err := c.eks.Addons(ctx, cl.UID)
+		if err != nil {
+			c.log.Warn("list add-ons", "cluster", cl.Name, "err", err)
+			continue
+		}
+		for i := range as {
+			if err := c.reconcile(ctx, &cl, &as[i]); err != nil && ctx.Err() == nil {
+				c.log.Warn("add-on not converged", "cluster", cl.Name, "addon", as[i].Name, "err", err)
+			}
+		}
+	}
+}
+
+func (c *Controller) reconcile(ctx context.Context, cl *eks.Cluster, a *eks.Addon) error {
+	cs, err := c.kube.For(cl.UID)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	in := install{cs: cs, cluster: cl, addon: a, registry: c.Registry}
+	if a.DeletionRequested {
+		if !a.Preserve {
+			if err := in.remove(cctx); err != nil {
+				return fmt.Errorf("remove %s: %w", a.Name, err)
+			}
+		}
+		c.log.Info("add-on deleted", "cluster", cl.Name, "addon", a.Name, "preserved", a.Preserve)
+		return c.eks.ForgetAddon(ctx, a)
+	}
+	var issues []eks.Issue
+	ready, err := in.apply(cctx)
+	if err != nil {
+		var ie *issueError
+		if !errors.As(err, &ie) {
+			return fmt.Errorf("apply %s: %w", a.Name, err)
+		}
+		issues = append(issues, ie.issue)
+	}
+	status := a.Status
+	switch {
+	case !ready && a.Status == eks.AddonCreating && time.Since(a.CreatedAt) < 3*time.Minute:
+		// Still coming up: EKS keeps CREATING until the add-on's pods run.
+	case !ready:
+		status = eks.AddonDegraded
+		if len(issues) == 0 {
+			issues = append(issues, eks.Issue{Code: "InsufficientNumberOfReplicas", Message: "The add-on is unhealthy because it doesn't have the desired number of replicas."})
+		}
+	default:
+		status = eks.AddonActive
+	}
+	ups, err := c.eks.AddonUpdates(ctx, a)
+	if err != nil {
+		return err
+	}
+	for _, u := range ups {
+		if ready && u.Generation <= a.Generation {
+			if err := c.eks.FinishUpdate(ctx, u, nil); err != nil {
+				return err
+			}
+		} else if status == eks.AddonActive {
+			status = eks.AddonUpdating
+		}
+	}
+	if status == a.Status && reflect.DeepEqual(issues, a.Issues) {
+		return nil
+	}
+	_, err = c.eks.SetAddon(ctx, a, func(cur *eks.Addon) error {
+		if cur.Generation != a.Generation {
+			return awserr.Errorf(eks.CodeResourceInUse, "add-on changed during the pass")
+		}
+		cur.Status, cur.Issues = status, issues
+		return nil
+	})
+	return err
+}
+
+// issueError is a failure the add-on reports as a health issue.
+type issueError struct{ issue eks.Issue }
+
+func (e *issueError) Error() string { return e.issue.Code + ": " + e.issue.Message }

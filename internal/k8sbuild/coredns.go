@@ -1,0 +1,84 @@
+package k8sbuild
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// CoreDNSVersion is the CoreDNS release keks builds for the coredns add-on.
+const CoreDNSVersion = "1.15.0"
+
+// coreDNSMain registers only the plugins the add-on's Corefile uses, which
+// keeps cloud SDKs (route53, azure, clouddns) out of the build.
+const coreDNSMain = `package main
+
+import (
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/forward"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/loop"
+	_ "github.com/coredns/coredns/plugin/ready"
+	_ "github.com/coredns/coredns/plugin/reload"
+
+	"github.com/coredns/coredns/coremain"
+)
+
+func main() { coremain.Run() }
+`
+
+// CoreDNSPath is the built CoreDNS binary.
+func (d Dir) CoreDNSPath() string {
+	return filepath.Join(string(d), "coredns", CoreDNSVersion, "bin", "coredns")
+}
+
+// BuildCoreDNS compiles CoreDNS from the Go module proxy unless it is built:
+// static, since it runs alone in its image.
+func (d Dir) BuildCoreDNS(ctx context.Context, progress io.Writer) error {
+	if _, err := os.Stat(d.CoreDNSPath()); err == nil {
+		return nil
+	}
+	unlock, err := d.lock(progress)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(d.CoreDNSPath()); err == nil {
+		return nil
+	}
+	start := time.Now()
+	src := filepath.Join(string(d), "coredns", CoreDNSVersion, "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return err
+	}
+	gomod := fmt.Sprintf("module keks.local/coredns\n\ngo 1.26.0\n\nrequire github.com/coredns/coredns v%s\n", CoreDNSVersion)
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte(gomod), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(coreDNSMain), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "[1/3] fetching CoreDNS v%s from the Go module proxy\n[2/3] resolving modules (go mod tidy)\n", CoreDNSVersion)
+	if _, err := goOutput(ctx, src, "mod", "tidy"); err != nil {
+		return fmt.Errorf("go mod tidy for CoreDNS: %w", err)
+	}
+	tmp := d.CoreDNSPath() + ".tmp"
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
+		return err
+	}
+	if err := compile(ctx, src, tmp, "CoreDNS "+CoreDNSVersion, nil, []string{"CGO_ENABLED=0"}, progress); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, d.CoreDNSPath()); err != nil {
+		return err
+	}
+	fmt.Fprintf(progress, "CoreDNS %s built in %s: %s\n", CoreDNSVersion, time.Since(start).Round(time.Second), d.CoreDNSPath())
+	return nil
+}

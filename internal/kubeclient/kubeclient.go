@@ -1,0 +1,50 @@
+// Package kubeclient hands out client-go clients for keks's own access to
+// its clusters (the admin certificate the control plane keeps on disk), one
+// per cluster, reused across reconcile passes.
+package kubeclient
+
+import (
+	"fmt"
+	"sync"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Cache builds clients from the admin kubeconfig of each cluster.
+type Cache struct {
+	// Kubeconfig returns the path of keks's admin kubeconfig for a cluster uid.
+	Kubeconfig func(clusterUID string) string
+	mu         sync.Mutex
+	clients    map[string]kubernetes.Interface
+}
+
+// For returns the client of a cluster.
+func (c *Cache) For(clusterUID string) (kubernetes.Interface, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cs, ok := c.clients[clusterUID]; ok {
+		return cs, nil
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig(clusterUID))
+	if err != nil {
+		return nil, fmt.Errorf("admin kubeconfig of cluster %s: %w", clusterUID, err)
+	}
+	rc.QPS, rc.Burst = 50, 100
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, err
+	}
+	if c.clients == nil {
+		c.clients = map[string]kubernetes.Interface{}
+	}
+	c.clients[clusterUID] = cs
+	return cs, nil
+}
+
+// Forget drops a deleted cluster's client.
+func (c *Cache) Forget(clusterUID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.clients, clusterUID)
+}

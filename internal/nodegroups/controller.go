@@ -1,0 +1,339 @@
+// Package nodegroups converges managed node groups: like an Auto Scaling
+// group it keeps the desired number of instances across the group's
+// subnets, replaces instances that die, drains nodes (honouring
+// PodDisruptionBudgets) before terminating them, rolls new versions out
+// surge-first, and reports the group's status and health as EKS does.
+package nodegroups
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/kubeclient"
+	"github.com/keksdev/keks/internal/kubeversions"
+)
+
+// Tags that tie an instance to its group, as EKS's Auto Scaling groups set them.
+const (
+	tagNodegroup = "eks:nodegroup-name"
+	tagCluster   = "eks:cluster-name"
+	tagASG       = "aws:autoscaling:groupName"
+	tagRelease   = "eks:release-version"
+	tagDraining  = "keks:draining-since" // set when the group starts draining an instance
+)
+
+// How long things may take before the group reports a problem.
+const (
+	nodeJoinTimeout  = 3 * time.Minute  // NodeCreationFailure
+	createTimeout    = 10 * time.Minute // CREATE_FAILED
+	evictionDeadline = 15 * time.Minute // PodEvictionFailure, as EKS gives up after 15 minutes
+)
+
+// Controller converges node groups.
+type Controller struct {
+	eks         *eks.Service
+	ec2         *ec2.Service
+	kube        *kubeclient.Cache
+	wakeNodes   func()
+	log         *slog.Logger
+	wake        chan struct{}
+	mu          sync.Mutex
+	launchError map[string]string // node group ARN -> last launch failure
+}
+
+// New makes a node group controller; wakeNodes asks the instance controller
+// to act on launched or terminated instances at once.
+func New(e *eks.Service, e2 *ec2.Service, kube *kubeclient.Cache, wakeNodes func(), log *slog.Logger) *Controller {
+	return &Controller{eks: e, ec2: e2, kube: kube, wakeNodes: wakeNodes, log: log, wake: make(chan struct{}, 1), launchError: map[string]string{}}
+}
+
+// Wake asks for a pass now.
+func (c *Controller) Wake() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run converges node groups until ctx ends.
+func (c *Controller) Run(ctx context.Context) error {
+	for {
+		c.pass(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.wake:
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func (c *Controller) pass(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ngs, err := c.eks.Nodegroups(ctx, "")
+	if err != nil {
+		c.log.Warn("list node groups", "err", err)
+		return
+	}
+	for i := range ngs {
+		if err := c.reconcile(ctx, &ngs[i]); err != nil && ctx.Err() == nil {
+			c.log.Warn("node group not converged", "cluster", ngs[i].ClusterName, "nodegroup", ngs[i].Name, "err", err)
+		}
+	}
+}
+
+// member is one instance of a group with its node's state.
+type member struct {
+	ec2.Instance
+	ready    bool
+	hasNode  bool
+	draining bool
+}
+
+func (m *member) live() bool {
+	return m.State == ec2.StatePending || m.State == ec2.StateRunning
+}
+
+func (c *Controller) members(ctx context.Context, ng *eks.Nodegroup, cs kubernetes.Interface) ([]*member, error) {
+	all, err := c.ec2.Instances(ctx, ng.Region)
+	if err != nil {
+		return nil, err
+	}
+	nodes := map[string]corev1.Node{}
+	if cs != nil {
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		list, err := cs.CoreV1().Nodes().List(lctx, metav1.ListOptions{LabelSelector: "eks.amazonaws.com/nodegroup=" + ng.Name})
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("list nodes of %s: %w", ng.Name, err)
+		}
+		for _, n := range list.Items {
+			nodes[n.Name] = n
+		}
+	}
+	var out []*member
+	for _, in := range all {
+		if in.Tags[tagASG] != ng.ASGName {
+			continue
+		}
+		m := &member{Instance: in, draining: in.Tags[tagDraining] != ""}
+		if n, ok := nodes[in.PrivateDNSName()]; ok {
+			m.hasNode = true
+			m.ready = nodeReady(&n)
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LaunchTime.Before(out[j].LaunchTime) })
+	return out, nil
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
+	cl, err := c.eks.GetCluster(ctx, ng.Region, ng.ClusterName)
+	var ae *awserr.Error
+	if errors.As(err, &ae) && ae.Code == eks.CodeResourceNotFound {
+		return c.eks.ForgetNodegroup(ctx, ng)
+	} else if err != nil {
+		return err
+	}
+	var cs kubernetes.Interface
+	if cl.Status.Endpoint != "" {
+		if cs, err = c.kube.For(cl.UID); err != nil {
+			return err
+		}
+	}
+	ms, err := c.members(ctx, ng, cs)
+	if err != nil {
+		return err
+	}
+	if ng.DeletionRequested {
+		return c.deleteGroup(ctx, ng, ms, cs)
+	}
+	var live, current, outdated []*member
+	for _, m := range ms {
+		if !m.live() {
+			continue
+		}
+		live = append(live, m)
+		if m.Tags[tagRelease] == ng.ReleaseVersion && !m.draining {
+			current = append(current, m)
+		} else if !m.draining {
+			outdated = append(outdated, m)
+		}
+	}
+	want := ng.Scaling.Desired
+	// Launch: up to the desired count of up-to-date instances; during a
+	// rolling update the group surges by maxUnavailable first.
+	surge := 0
+	if len(outdated) > 0 {
+		surge = ng.MaxUnavailableNodes()
+	}
+	launch := min(want-len(current), want+surge-len(live))
+	for i := 0; i < launch; i++ {
+		in, err := c.launch(ctx, ng, live)
+		if err != nil {
+			c.launchError[ng.ARN] = err.Error()
+			c.log.Warn("launch instance", "nodegroup", ng.Name, "err", err)
+			break
+		}
+		delete(c.launchError, ng.ARN)
+		live = append(live, &member{Instance: *in})
+	}
+	// Remove: outdated instances once the new ones are Ready, then extras.
+	readyCurrent := 0
+	for _, m := range current {
+		if m.ready {
+			readyCurrent++
+		}
+	}
+	var drainNow []*member
+	draining := 0
+	for _, m := range live {
+		if m.draining {
+			draining++
+			drainNow = append(drainNow, m)
+		}
+	}
+	budget := ng.MaxUnavailableNodes() - draining
+	// An outdated node goes once every new node launched so far is Ready, at
+	// most maxUnavailable at a time; its replacement is launched on the next pass.
+	if len(outdated) > 0 && readyCurrent == len(current) {
+		for _, m := range outdated {
+			if budget <= 0 {
+				break
+			}
+			drainNow = append(drainNow, m)
+			budget--
+		}
+	}
+	if extra := len(current) - want; extra > 0 && len(outdated) == 0 {
+		for _, m := range scaleInOrder(current)[:extra] {
+			drainNow = append(drainNow, m)
+		}
+	}
+	var evictionStuck []string
+	for _, m := range drainNow {
+		stuck, err := c.drainAndTerminate(ctx, ng, m, cs)
+		if err != nil {
+			c.log.Warn("drain", "nodegroup", ng.Name, "instance", m.ID, "err", err)
+		}
+		if stuck {
+			evictionStuck = append(evictionStuck, m.ID)
+		}
+	}
+	if cs != nil {
+		c.applyNodeConfig(ctx, ng, current, cs)
+	}
+	return c.report(ctx, ng, ms, current, outdated, evictionStuck)
+}
+
+// scaleInOrder lists instances in the order a scale-in removes them: from
+// the zone with the most instances, newest first.
+func scaleInOrder(ms []*member) []*member {
+	perZone := map[string]int{}
+	for _, m := range ms {
+		perZone[m.Zone]++
+	}
+	out := slices.Clone(ms)
+	sort.SliceStable(out, func(i, j int) bool {
+		if perZone[out[i].Zone] != perZone[out[j].Zone] {
+			return perZone[out[i].Zone] > perZone[out[j].Zone]
+		}
+		return out[i].LaunchTime.After(out[j].LaunchTime)
+	})
+	return out
+}
+
+// launch starts one instance in the subnet whose zone has the fewest of the
+// group's instances, as an Auto Scaling group balances zones.
+func (c *Controller) launch(ctx context.Context, ng *eks.Nodegroup, live []*member) (*ec2.Instance, error) {
+	perSubnet := map[string]int{}
+	perZone := map[string]int{}
+	for _, m := range live {
+		perSubnet[m.SubnetID]++
+	}
+	zoneOf := map[string]string{}
+	for _, id := range ng.Subnets {
+		sn, err := c.ec2.GetSubnet(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("subnet %s: %w", id, err)
+		}
+		zoneOf[id] = sn.AvailabilityZone
+		perZone[sn.AvailabilityZone] += perSubnet[id]
+	}
+	best := ""
+	for _, id := range ng.Subnets {
+		if best == "" || perZone[zoneOf[id]] < perZone[zoneOf[best]] || (perZone[zoneOf[id]] == perZone[zoneOf[best]] && perSubnet[id] < perSubnet[best]) {
+			best = id
+		}
+	}
+	v, ok := kubeversions.Lookup(ng.Version)
+	if !ok {
+		return nil, fmt.Errorf("node group version %s is not known", ng.Version)
+	}
+	tags := map[string]string{
+		"kubernetes.io/cluster/" + ng.ClusterName: "owned", tagCluster: ng.ClusterName, tagNodegroup: ng.Name,
+		tagASG: ng.ASGName, tagRelease: ng.ReleaseVersion, "Name": ng.ClusterName + "-" + ng.Name + "-Node",
+	}
+	for k, val := range ng.Tags {
+		tags[k] = val
+	}
+	var taints []string
+	for _, t := range ng.Taints {
+		taints = append(taints, t.Key+"="+t.Value+":"+t.KubernetesEffect())
+	}
+	in, err := c.ec2.RunInstance(ctx, ec2.Instance{
+		SubnetID: best, InstanceType: ng.InstanceTypes[0], ImageID: "ami-keks-" + strings.ReplaceAll(ng.ReleaseVersion, ".", "-"),
+		RoleARN: ng.NodeRole, Tags: tags, NodeLabels: ng.Labels, NodeTaints: taints, KubernetesVersion: v.Patch,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("instance launched", "nodegroup", ng.Name, "instance", in.ID, "zone", in.Zone, "address", in.PrivateIP)
+	c.wakeNodes()
+	return in, nil
+}
+
+func (c *Controller) deleteGroup(ctx context.Context, ng *eks.Nodegroup, ms []*member, cs kubernetes.Interface) error {
+	remaining := 0
+	for _, m := range ms {
+		switch {
+		case m.live():
+			remaining++
+			if _, err := c.drainAndTerminate(ctx, ng, m, cs); err != nil {
+				c.log.Warn("drain", "nodegroup", ng.Name, "instance", m.ID, "err", err)
+			}
+		case m.State == ec2.StateShutting:
+			remaining++
+		}
+	}
+	if remaining > 0 {
+		return nil
+	}
+	c.log.Info("node group deleted", "cluster", ng.ClusterName, "nodegroup", ng.Name)
+	delete(c.launchError, ng.ARN)
+	return c.eks.ForgetNodegroup(ctx, ng)
+}

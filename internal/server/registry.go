@@ -1,0 +1,32 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/keksdev/keks/internal/network"
+)
+
+// registryBridge carries the registry address on the host. Instances reach
+// it through their subnet's gateway, since it is one of the host's own
+// addresses; the host reaches it directly.
+const registryBridge = "keks0"
+
+// listenRegistry puts the registry address on the host and listens there.
+func listenRegistry(addr string) (net.Listener, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("registry address %q: %w", addr, err)
+	}
+	if !ap.Addr().IsLoopback() {
+		if err := network.EnsureBridge(registryBridge, []netip.Prefix{netip.PrefixFrom(ap.Addr(), 32)}); err != nil {
+			return nil, fmt.Errorf("registry address on %s: %w", registryBridge, err)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
