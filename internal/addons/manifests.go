@@ -6,7 +6,6 @@ import "fmt"
 // two replicas spread over zones, the kube-dns Service at the tenth address
 // of the service range, and a budget that keeps one running during drains.
 func coreDNSObjects(image, clusterIP string) []object {
-	labels := "k8s-app: kube-dns\n    eks.amazonaws.com/component: coredns"
 	return []object{
 		manifest("ServiceAccount", "kube-system", "coredns", `
 apiVersion: v1
@@ -78,7 +77,8 @@ metadata:
   name: coredns
   namespace: kube-system
   labels:
-    %[1]s
+    k8s-app: kube-dns
+    eks.amazonaws.com/component: coredns
 spec:
   replicas: 2
   strategy:
@@ -91,7 +91,8 @@ spec:
   template:
     metadata:
       labels:
-        %[1]s
+        k8s-app: kube-dns
+        eks.amazonaws.com/component: coredns
     spec:
       serviceAccountName: coredns
       priorityClassName: system-cluster-critical
@@ -115,7 +116,7 @@ spec:
           matchLabels: {k8s-app: kube-dns}
       containers:
       - name: coredns
-        image: %[2]s
+        image: %s
         args: [-conf, /etc/coredns/Corefile]
         resources:
           limits: {memory: 170Mi}
@@ -144,7 +145,7 @@ spec:
         configMap:
           name: coredns
           items:
-          - {key: Corefile, path: Corefile}`, labels, image)),
+          - {key: Corefile, path: Corefile}`, image)),
 		manifest("Service", "kube-system", "kube-dns", fmt.Sprintf(`
 apiVersion: v1
 kind: Service

@@ -106,7 +106,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", cfg.Listen, err)
 	}
-	tlsCert, caFile, err := serverTLS(ctx, st, dataDir, host, cfg.RegistryAddress)
+	regHost, _, _ := net.SplitHostPort(cfg.RegistryAddress)
+	tlsCert, caFile, err := serverTLS(ctx, st, dataDir, host, regHost)
 	if err != nil {
 		return err
 	}
