@@ -33,6 +33,7 @@ import (
 	"github.com/keksdev/keks/internal/images"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kubeclient"
+	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/nodegroups"
 	"github.com/keksdev/keks/internal/nodes"
 	"github.com/keksdev/keks/internal/registry"
@@ -283,6 +284,11 @@ func Run(ctx context.Context, cfg Config) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
+	if cfg.RegistryAddress != "" {
+		if err := network.DeleteLink(registryBridge); err != nil {
+			log.Warn("remove the registry address", "err", err)
+		}
+	}
 	log.Info("keks stopped; clusters keep running")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

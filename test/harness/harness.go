@@ -237,6 +237,19 @@ func (e *Env) deleteClusters() {
 	if e.proc.cmd == nil {
 		return
 	}
+	// Node groups first: they would replace instances terminated before them.
+	clusters, _ := e.Try("aws", "eks", "list-clusters", "--query", "clusters", "--output", "text")
+	for _, c := range strings.Fields(clusters) {
+		ngs, _ := e.Try("aws", "eks", "list-nodegroups", "--cluster-name", c, "--query", "nodegroups", "--output", "text")
+		for _, ng := range strings.Fields(ngs) {
+			_, _ = e.Try("aws", "eks", "delete-nodegroup", "--cluster-name", c, "--nodegroup-name", ng)
+		}
+		for _, ng := range strings.Fields(ngs) {
+			if _, err := e.Try("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", c, "--nodegroup-name", ng); err != nil {
+				e.t.Logf("cleanup: wait for node group %s: %v", ng, err)
+			}
+		}
+	}
 	if ids, err := e.Try("aws", "ec2", "describe-instances", "--filters", "Name=instance-state-name,Values=pending,running", "--query", "Reservations[].Instances[].InstanceId", "--output", "text"); err == nil && len(strings.Fields(ids)) > 0 {
 		_, _ = e.Try("aws", append([]string{"ec2", "terminate-instances", "--instance-ids"}, strings.Fields(ids)...)...)
 		Eventually(e.t, 60*time.Second, "instances terminated", func() error {
