@@ -1,8 +1,9 @@
-// Package lb is the load balancer in front of a cluster's API servers (the
-// NLB of EKS): a TCP proxy that health-checks each backend's /readyz, sends
-// new connections only to ready backends, and fails over on connect errors,
-// so that losing one API server loses no request. It runs as its own process
-// (`keks lb`) so the endpoint keeps serving while keks restarts.
+// Package lb is keks's network load balancer: in front of a cluster's API
+// servers (the NLB of EKS's endpoint) and of Services of type LoadBalancer.
+// A TCP proxy that health-checks each backend (an HTTPS path, or a TCP
+// connect), sends new connections only to healthy backends, and fails over
+// on connect errors, so that losing one backend loses no request. It runs as
+// its own process (`keks lb`) so it keeps serving while keks restarts.
 package lb
 
 import (
@@ -28,7 +29,9 @@ type Config struct {
 	Listen     string   `json:"listen"`
 	Backends   []string `json:"backends"`
 	HealthPath string   `json:"healthPath"`
-	CAFile     string   `json:"caFile"`
+	// HealthCheck is "https" (GET HealthPath) or "tcp" (a connect).
+	HealthCheck string `json:"healthCheck,omitempty"`
+	CAFile      string `json:"caFile"`
 	// Allow lists the source CIDRs accepted; empty means all.
 	Allow    []string `json:"allow"`
 	Interval Duration `json:"interval"`
@@ -178,14 +181,19 @@ func (b *Balancer) healthLoop(ctx context.Context) {
 
 func (b *Balancer) checkAll(ctx context.Context) {
 	b.mu.RLock()
-	backends, client, path := b.backends, b.client, b.cfg.HealthPath
+	backends, client, path, tcp := b.backends, b.client, b.cfg.HealthPath, b.cfg.HealthCheck == "tcp"
 	b.mu.RUnlock()
 	var wg sync.WaitGroup
 	for _, be := range backends {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok := probe(ctx, client, "https://"+be.addr+path)
+			var ok bool
+			if tcp {
+				ok = probeTCP(ctx, be.addr)
+			} else {
+				ok = probe(ctx, client, "https://"+be.addr+path)
+			}
 			if was := be.healthy.Swap(ok); was != ok {
 				b.log.Info("backend health changed", "backend", be.addr, "healthy", ok)
 			}
@@ -206,6 +214,16 @@ func probe(ctx context.Context, client *http.Client, url string) bool {
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode == http.StatusOK
+}
+
+func probeTCP(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
 }
 
 func (b *Balancer) allowed(remote net.Addr) bool {

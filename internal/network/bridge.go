@@ -63,3 +63,21 @@ func LinkExists(name string) bool {
 	_, err := netlink.LinkByName(name)
 	return err == nil
 }
+
+// DeleteAddress removes one address from a device; a missing device or
+// address is not an error.
+func DeleteAddress(name string, p netip.Prefix) error {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		return fmt.Errorf("look up %s: %w", name, err)
+	}
+	a := &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}}
+	if err := netlink.AddrDel(link, a); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) && !errors.Is(err, syscall.ENOENT) {
+		return fmt.Errorf("remove %s from %s: %w", p, name, err)
+	}
+	return nil
+}

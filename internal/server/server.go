@@ -29,6 +29,7 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/ecr"
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/elb"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/images"
 	"github.com/keksdev/keks/internal/k8sbuild"
@@ -173,6 +174,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	addonCtl := addons.New(eksSvc, kube, strings.TrimSuffix(cfg.RegistryAddress, ":443"), log.With("component", "addons"))
+	elbCtl := elb.New(eksSvc, st, kube, filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), InstanceLive: func(ctx context.Context, id string) bool {
 		in, err := ec2Svc.GetInstance(ctx, id)
 		return err == nil && (in.State == ec2.StateRunning || in.State == ec2.StatePending)
@@ -263,6 +265,7 @@ func Run(ctx context.Context, cfg Config) error {
 		go func() { _ = nodeCtl.Run(cpCtx) }()
 		go func() { _ = ngCtl.Run(cpCtx) }()
 		go func() { _ = addonCtl.Run(cpCtx) }()
+		go func() { _ = elbCtl.Run(cpCtx) }()
 	}
 	go pruneSessions(cpCtx, iamSvc, log)
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {

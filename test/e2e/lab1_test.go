@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -121,6 +122,29 @@ func TestLab1(t *testing.T) {
 	if len(remote) == 0 {
 		t.Errorf("no answer came from a pod on another node than %s", nodes[0])
 	}
+
+	// A Service of type LoadBalancer gets an address a process on the host reaches.
+	e.Run("kubectl", "-n", "lab", "expose", "deployment", "web", "--name=web-lb", "--type=LoadBalancer", "--port=80", "--target-port=8080")
+	var lbAddr string
+	harness.Eventually(t, 60*time.Second, "load balancer address", func() error {
+		lbAddr = strings.TrimSpace(e.Run("kubectl", "-n", "lab", "get", "service", "web-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"))
+		if lbAddr == "" {
+			return fmt.Errorf("no ingress address yet")
+		}
+		return nil
+	})
+	harness.Eventually(t, 30*time.Second, "answer through the load balancer", func() error {
+		resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + lbAddr + "/")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if !strings.HasPrefix(string(body), "Hello from web-") {
+			return fmt.Errorf("answer %q", body)
+		}
+		return nil
+	})
 
 	// ECR: a repository, a token from get-login-password, a push with
 	// go-containerregistry, and a pod running the pushed image.

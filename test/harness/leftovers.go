@@ -29,7 +29,7 @@ func (e *Env) Leftovers() []string {
 	if out, _ := exec.Command("ip", "-o", "link").Output(); true {
 		for _, l := range strings.Split(string(out), "\n") {
 			f := strings.Fields(l)
-			if len(f) > 1 && (strings.HasPrefix(f[1], "kv") || strings.HasPrefix(f[1], "ks") || strings.HasPrefix(f[1], "keks-cp")) {
+			if len(f) > 1 && (strings.HasPrefix(f[1], "kv") || strings.HasPrefix(f[1], "ks") || strings.HasPrefix(f[1], "keks-cp") || strings.HasPrefix(f[1], "keks-elb")) {
 				left = append(left, "link: "+f[1])
 			}
 		}
@@ -37,8 +37,13 @@ func (e *Env) Leftovers() []string {
 	if out, _ := exec.Command("iptables-save").Output(); strings.Contains(string(out), "KUBE-") || strings.Contains(string(out), "CNI-") {
 		left = append(left, "host iptables rules: "+grepLines(string(out), "KUBE-", "CNI-"))
 	}
-	if out, _ := exec.Command("ip", "route").Output(); strings.Contains(string(out), "100.") || strings.Contains(string(out), "198.18.") {
-		left = append(left, "routes: "+grepLines(string(out), "100.", "198.18."))
+	if out, _ := exec.Command("ip", "route").Output(); true {
+		for _, l := range strings.Split(string(out), "\n") {
+			// Pod routes (100.64.0.0/10) and control-plane networks (198.18.0.0/15).
+			if strings.HasPrefix(l, "100.") || strings.HasPrefix(l, "198.18.") || strings.HasPrefix(l, "198.19.") {
+				left = append(left, "route: "+l)
+			}
+		}
 	}
 	if b, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(b), e.Dir) || strings.Contains(string(b), "/run/keks/i-") || strings.Contains(string(b), "/var/lib/keks-node/i-") {
 		left = append(left, "mounts: "+grepLines(string(b), e.Dir, "/run/keks/i-", "/var/lib/keks-node/i-"))
