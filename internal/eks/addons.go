@@ -111,6 +111,10 @@ func (s *Service) createAddon(ctx context.Context, c *Cluster, in CreateAddonInp
 	if !ok {
 		return nil, addonInvalid(c.Name, in.Name, "Addon %s specified is not supported; keks offers coredns, kube-proxy and vpc-cni", in.Name)
 	}
+	var existing Addon
+	if _, err := s.Store.Get(ctx, addonKey(c.UID, in.Name), &existing); err == nil {
+		return nil, awserr.Errorf(CodeResourceInUse, "Addon already exists.").With("clusterName", c.Name).With("addonName", in.Name)
+	}
 	version, err := addonVersion(c, kind, in.Version)
 	if err != nil {
 		return nil, err

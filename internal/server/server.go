@@ -67,6 +67,7 @@ type Models struct {
 	IAM       *iam.Service
 	EC2       *ec2.Service
 	EKS       *eks.Service
+	ECR       *ecr.Service
 	Bootstrap *iam.BootstrapCredentials
 	CAFile    string
 	Endpoint  string
@@ -253,7 +254,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir)
 	if cfg.Started != nil {
-		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
+		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
 	}
 
 	cpCtx, stopCP := context.WithCancel(ctx)
