@@ -204,12 +204,16 @@ func Shell() (v1.Image, error) {
 	return image(l, func(c *v1.Config) { c.Cmd = []string{"sh"} })
 }
 
-// helloScript serves a page naming the pod, with busybox httpd.
+// helloScript serves a page naming the pod, with busybox httpd, and stops at
+// once on SIGTERM.
 const helloScript = `#!/bin/sh
 mkdir -p /tmp/www
 echo "Hello from $(hostname)" > /tmp/www/index.html
 echo "hello: listening on :${PORT:-8080}"
-exec httpd -f -v -p "${PORT:-8080}" -h /tmp/www
+# As PID 1, httpd would ignore SIGTERM and every stop would wait out the grace period.
+httpd -f -v -p "${PORT:-8080}" -h /tmp/www &
+trap 'kill $!; exit 0' TERM INT
+wait $!
 `
 
 // Hello is the sample web application: it answers with the name of the pod

@@ -29,19 +29,25 @@ func Platform(coreDNSBinary, coreDNSTag string) map[string]func() (v1.Image, err
 	}
 }
 
-// Seed pushes each image the registry lacks, through transport.
+// Seed pushes each image the registry lacks or holds in another build,
+// through transport. The builds are reproducible (no timestamps), so an
+// unchanged image is not pushed again.
 func Seed(ctx context.Context, host string, transport http.RoundTripper, images map[string]func() (v1.Image, error), log *slog.Logger) error {
 	for ref, build := range images {
 		tag, err := name.NewTag(host+"/"+ref, name.Insecure)
 		if err != nil {
 			return err
 		}
-		if _, err := remote.Head(tag, remote.WithTransport(transport), remote.WithContext(ctx)); err == nil {
-			continue
-		}
 		img, err := build()
 		if err != nil {
 			log.Warn("image not built", "image", ref, "err", err)
+			continue
+		}
+		digest, err := img.Digest()
+		if err != nil {
+			return err
+		}
+		if d, err := remote.Head(tag, remote.WithTransport(transport), remote.WithContext(ctx)); err == nil && d.Digest == digest {
 			continue
 		}
 		if err := remote.Write(tag, img, remote.WithTransport(transport), remote.WithContext(ctx)); err != nil {

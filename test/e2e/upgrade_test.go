@@ -9,9 +9,11 @@ import (
 	"github.com/keksdev/keks/test/harness"
 )
 
-// TestUpgradeWithoutFailedRequests upgrades a cluster one minor version with
-// `aws eks update-cluster-version` while kubectl requests stream through the
-// endpoint, and expects none of them to fail.
+// TestUpgradeWithoutFailedRequests upgrades a cluster one minor version as
+// on EKS: the control plane with `aws eks update-cluster-version` while
+// kubectl requests stream through the endpoint (none may fail), then its
+// managed node group with `aws eks update-nodegroup-version`, a rolling
+// replacement that must honour the workload's PodDisruptionBudget.
 func TestUpgradeWithoutFailedRequests(t *testing.T) {
 	e := harness.New(t)
 	const name, from, to = "upgrade", "1.36", "1.37"
@@ -23,6 +25,15 @@ func TestUpgradeWithoutFailedRequests(t *testing.T) {
 	if v := e.Run("kubectl", "version", "-o", "json"); !strings.Contains(v, `"gitVersion": "v1.36.3"`) {
 		t.Fatalf("server version before the upgrade: %s", v)
 	}
+	// A node group of two nodes running a workload that a budget protects.
+	e.Run("aws", "iam", "create-role", "--role-name", "nodeRole", "--assume-role-policy-document", nodeTrust)
+	nodeRole := strings.TrimSpace(e.Run("aws", "iam", "get-role", "--role-name", "nodeRole", "--query", "Role.Arn", "--output", "text"))
+	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", name, "--nodegroup-name", "workers", "--node-role", nodeRole,
+		"--scaling-config", "minSize=1,maxSize=3,desiredSize=2", "--update-config", "maxUnavailable=1", "--subnets"}, e.PrivateSubnets()...)...)
+	waitNodes(t, e, 2)
+	e.Run("kubectl", "create", "deployment", "web", "--image="+registry+"/keks/hello:latest", "--replicas=2")
+	e.Run("kubectl", "create", "poddisruptionbudget", "web", "--selector=app=web", "--min-available=1")
+	e.Run("kubectl", "rollout", "status", "deployment/web", "--timeout=90s")
 
 	stop := e.Load("kubectl", "get", "namespace", "kube-system", "-o", "name")
 	start := time.Now()
@@ -56,6 +67,52 @@ func TestUpgradeWithoutFailedRequests(t *testing.T) {
 			t.Errorf("%s still runs %s", in.Name, in.Version)
 		}
 	}
-	e.Run("aws", "eks", "delete-cluster", "--name", name)
-	e.Run("aws", "eks", "wait", "cluster-deleted", "--name", name)
+	if _, err := e.Try("aws", "eks", "update-cluster-version", "--name", name, "--kubernetes-version", "1.38"); err == nil {
+		t.Errorf("a second upgrade was accepted while the node group lags")
+	}
+
+	// The node group follows: new nodes first, then each old one cordoned and
+	// drained through the Eviction API, never below the budget's minimum.
+	healthy := e.Watch(300*time.Millisecond, "kubectl", "get", "pdb", "web", "-o", "jsonpath={.status.currentHealthy}")
+	start = time.Now()
+	nid := strings.TrimSpace(e.Run("aws", "eks", "update-nodegroup-version", "--cluster-name", name, "--nodegroup-name", "workers", "--query", "update.id", "--output", "text"))
+	harness.Eventually(t, 6*time.Minute, "node group update successful", func() error {
+		st := strings.TrimSpace(e.Run("aws", "eks", "describe-update", "--name", name, "--nodegroup-name", "workers", "--update-id", nid, "--query", "update.status", "--output", "text"))
+		if st == "Failed" {
+			t.Fatalf("node group update failed: %s", e.Run("aws", "eks", "describe-update", "--name", name, "--nodegroup-name", "workers", "--update-id", nid))
+		}
+		if st != "Successful" {
+			return fmt.Errorf("update %s", st)
+		}
+		return nil
+	})
+	samples := healthy()
+	t.Logf("node group %s -> %s took %s; the budget's currentHealthy over %d samples: %v", from, to, time.Since(start).Round(time.Second), len(samples), compact(samples))
+	for _, s := range samples {
+		if s == "0" {
+			t.Errorf("the PodDisruptionBudget was broken: no healthy web pod during the rolling update")
+			break
+		}
+	}
+	if v := strings.Fields(e.Run("kubectl", "get", "nodes", "-o", "jsonpath={.items[*].status.nodeInfo.kubeletVersion}")); len(v) != 2 || v[0] != "v1.37.2" || v[1] != "v1.37.2" {
+		t.Errorf("kubelets after the node group update: %v", v)
+	}
+	if v := strings.TrimSpace(e.Run("aws", "eks", "describe-nodegroup", "--cluster-name", name, "--nodegroup-name", "workers", "--query", "nodegroup.[status,version]", "--output", "text")); v != "ACTIVE\t"+to {
+		t.Errorf("node group after the update: %q", v)
+	}
+	e.Run("kubectl", "rollout", "status", "deployment/web", "--timeout=60s")
+}
+
+// compact shortens a series of samples to its runs: 2 2 2 1 1 2 -> 2x3 1x2 2x1.
+func compact(samples []string) string {
+	var out []string
+	for i := 0; i < len(samples); {
+		j := i
+		for j < len(samples) && samples[j] == samples[i] {
+			j++
+		}
+		out = append(out, fmt.Sprintf("%sx%d", samples[i], j-i))
+		i = j
+	}
+	return strings.Join(out, " ")
 }

@@ -326,3 +326,36 @@ func (e *Env) Load(name string, args ...string) (stop func() LoadResult) {
 		return r
 	}
 }
+
+// Watch runs a command every interval until the returned stop is called and
+// returns the outputs it saw (failed runs are left out).
+func (e *Env) Watch(interval time.Duration, name string, args ...string) (stop func() []string) {
+	var mu sync.Mutex
+	var samples []string
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if out, err := e.Try(name, args...); err == nil {
+				mu.Lock()
+				samples = append(samples, strings.TrimSpace(out))
+				mu.Unlock()
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() []string {
+		close(done)
+		<-finished
+		mu.Lock()
+		defer mu.Unlock()
+		return samples
+	}
+}

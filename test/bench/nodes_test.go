@@ -1,0 +1,207 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/keksdev/keks/internal/client"
+	"github.com/keksdev/keks/internal/supervisor"
+	"github.com/keksdev/keks/test/harness"
+)
+
+const nodeTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// BenchmarkNodes measures the data plane: seconds from CreateNodegroup to
+// three Ready nodes, pod startup latency over 30 pods with the image
+// present, and the memory of each node's agents.
+func BenchmarkNodes(b *testing.B) {
+	e := harness.New(b)
+	ctx := context.Background()
+	b.Setenv("AWS_CONFIG_FILE", filepath.Join(e.Dir, "aws-config"))
+	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.Dir, "aws-credentials"))
+	kc, err := client.New("keks")
+	if err != nil {
+		b.Fatal(err)
+	}
+	api := eks.NewFromConfig(kc.Config)
+	const name = "bench-nodes"
+	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("bench"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
+	e.Run("aws", "iam", "create-role", "--role-name", "benchNodes", "--assume-role-policy-document", nodeTrust)
+	role := strings.TrimSpace(e.Run("aws", "iam", "get-role", "--role-name", "benchNodes", "--query", "Role.Arn", "--output", "text"))
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
+	cs := adminClient(b, e)
+
+	start := time.Now()
+	if _, err := api.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String("bench"), NodeRole: aws.String(role),
+		Subnets: e.PrivateSubnets(), ScalingConfig: &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(3), MaxSize: aws.Int32(3), DesiredSize: aws.Int32(3)}}); err != nil {
+		b.Fatal(err)
+	}
+	for readyNodes(ctx, cs) < 3 {
+		if time.Since(start) > 3*time.Minute {
+			b.Fatalf("3 nodes not Ready after 3 minutes")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	nodesReady := time.Since(start).Seconds()
+
+	// The image present on every node: one warm-up pod per node.
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const image = "198.19.255.254/keks/hello:latest"
+	var warm []string
+	for i, n := range nodes.Items {
+		p := pod(fmt.Sprintf("warm-%d", i), image)
+		p.Spec.NodeName = n.Name
+		if _, err := cs.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		warm = append(warm, p.Name)
+	}
+	waitReady(b, ctx, cs, warm, 2*time.Minute)
+
+	latencies := podStartup(b, ctx, cs, image, 30)
+	sort.Float64s(latencies)
+	p50, p99 := latencies[len(latencies)/2], latencies[len(latencies)*99/100]
+
+	// Memory of each node's agents: kubelet, containerd and its shims, kube-proxy.
+	time.Sleep(5 * time.Second)
+	perNode := map[string]int64{}
+	for pid, id := range supervisor.Find("instance/") {
+		perNode[strings.Split(id, "/")[1]] += supervisor.PSS(pid)
+	}
+	var total int64
+	for _, v := range perNode {
+		total += v
+	}
+	avg := total / int64(max(len(perNode), 1))
+
+	fmt.Printf("\nkeks data plane on this machine (managed node group of 3 t3.medium nodes, Kubernetes default version)\n")
+	fmt.Printf("  CreateNodegroup -> 3 nodes Ready:   %.1f s   [target < 20 s; EKS takes minutes]\n", nodesReady)
+	fmt.Printf("  pod startup, 30 pods, image present: p50 %.2f s, p99 %.2f s   [target p99 < 2 s; Kubernetes SLO p99 5 s]\n", p50, p99)
+	fmt.Printf("  memory per node (PSS of kubelet, containerd + shims, kube-proxy): %d MiB on average over %d nodes\n\n", avg>>20, len(perNode))
+	b.ReportMetric(nodesReady, "s-to-3-nodes")
+	b.ReportMetric(p50, "s-pod-startup-p50")
+	b.ReportMetric(p99, "s-pod-startup-p99")
+	b.ReportMetric(float64(avg>>20), "MiB-per-node")
+}
+
+func adminClient(b *testing.B, e *harness.Env) kubernetes.Interface {
+	matches, _ := filepath.Glob(filepath.Join(e.Dir, "data", "clusters", "*", "kubeconfig", "keks-admin.kubeconfig"))
+	if len(matches) == 0 {
+		b.Fatal("no admin kubeconfig")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", matches[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cs
+}
+
+func readyNodes(ctx context.Context, cs kubernetes.Interface) int {
+	nodes, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, node := range nodes.Items {
+		for _, c := range node.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func pod(name, image string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"bench": "startup"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: image, ImagePullPolicy: corev1.PullIfNotPresent}}, TerminationGracePeriodSeconds: aws.Int64(0)}}
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+func waitReady(b *testing.B, ctx context.Context, cs kubernetes.Interface, names []string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for _, n := range names {
+		for {
+			p, err := cs.CoreV1().Pods("default").Get(ctx, n, metav1.GetOptions{})
+			if err == nil && podReady(p) {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("pod %s not Ready", n)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+// podStartup creates n pods one after another and returns, for each, the
+// seconds from its creation to the watch reporting it Ready.
+func podStartup(b *testing.B, ctx context.Context, cs kubernetes.Interface, image string, n int) []float64 {
+	w, err := cs.CoreV1().Pods("default").Watch(ctx, metav1.ListOptions{LabelSelector: "bench=startup"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	created := map[string]time.Time{}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("startup-%02d", i)
+		created[name] = time.Now()
+		if _, err := cs.CoreV1().Pods("default").Create(ctx, pod(name, image), metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var out []float64
+	seen := map[string]bool{}
+	timeout := time.After(3 * time.Minute)
+	for len(out) < n {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				b.Fatal("watch closed")
+			}
+			p, isPod := ev.Object.(*corev1.Pod)
+			if !isPod || ev.Type == watch.Deleted || seen[p.Name] || !podReady(p) {
+				continue
+			}
+			if t, ok := created[p.Name]; ok {
+				seen[p.Name] = true
+				out = append(out, time.Since(t).Seconds())
+			}
+		case <-timeout:
+			fmt.Fprintf(os.Stderr, "only %d of %d pods Ready\n", len(out), n)
+			b.Fatal("pods not Ready in 3 minutes")
+		}
+	}
+	return out
+}
