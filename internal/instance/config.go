@@ -2,6 +2,9 @@ package instance
 
 import (
 	"fmt"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 )
 
@@ -97,7 +100,61 @@ evictionHard:
   imagefs.available: "1%%"
   nodefs.inodesFree: "1%%"
 failSwapOn: false
-`, s.cgroupRoot(), s.Address.Addr(), s.ProviderID(), s.socket(), s.path("pod-logs"), s.ClusterDNS, s.MaxPods, s.CAFile)
+%s`, s.cgroupRoot(), s.Address.Addr(), s.ProviderID(), s.socket(), s.path("pod-logs"), s.ClusterDNS, s.MaxPods, s.CAFile, s.reserved())
+}
+
+// reserved makes the node's allocatable resources those of its instance
+// type: the kubelet sees the whole host, so what the host has beyond the
+// instance type is reserved for "the system", and the instance type's own
+// share is reserved for the kubelet as the EKS AMI does (memory: 255 MiB +
+// 11 MiB per pod; CPU: 6 % of the first core, 1 % of the second, 0.5 % of
+// the next two, 0.25 % of the rest).
+func (s *Spec) reserved() string {
+	if s.MemoryBytes == 0 || s.CPUs == 0 {
+		return ""
+	}
+	hostMem, hostCPUs := hostMemoryBytes(), runtime.NumCPU()
+	kubeMemMi := 255 + 11*s.MaxPods
+	kubeCPUm := 0
+	for core := 1; core <= min(s.CPUs, hostCPUs); core++ {
+		switch {
+		case core == 1:
+			kubeCPUm += 60
+		case core == 2:
+			kubeCPUm += 10
+		case core <= 4:
+			kubeCPUm += 5
+		default:
+			kubeCPUm += 2
+		}
+	}
+	out := fmt.Sprintf("kubeReserved:\n  cpu: %dm\n  memory: %dMi\n", kubeCPUm, kubeMemMi)
+	var sys []string
+	if extra := hostMem - s.MemoryBytes; extra > 0 {
+		sys = append(sys, fmt.Sprintf("  memory: %dMi\n", extra>>20))
+	}
+	if extra := hostCPUs - s.CPUs; extra > 0 {
+		sys = append(sys, fmt.Sprintf("  cpu: %d\n", extra))
+	}
+	if len(sys) > 0 {
+		out += "systemReserved:\n" + strings.Join(sys, "")
+	}
+	return out
+}
+
+// hostMemoryBytes is MemTotal of /proc/meminfo.
+func hostMemoryBytes() int64 {
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func (s *Spec) kubeletKubeconfig() string {
