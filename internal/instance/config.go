@@ -63,7 +63,7 @@ func (s *Spec) cniConfig() string {
   "cniVersion": "0.4.0",
   "name": "keks",
   "plugins": [
-    {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+    {"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
      "ipam": {"type": "host-local", "ranges": [[{"subnet": %q}]], "routes": [{"dst": "0.0.0.0/0"}], "dataDir": %q}},
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]

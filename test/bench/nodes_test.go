@@ -3,10 +3,10 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,9 +76,12 @@ func BenchmarkNodes(b *testing.B) {
 	}
 	waitReady(b, ctx, cs, warm, 2*time.Minute)
 
-	latencies := podStartup(b, ctx, cs, image, 30)
-	sort.Float64s(latencies)
-	p50, p99 := latencies[len(latencies)/2], latencies[len(latencies)*99/100]
+	// As Kubernetes' pod startup SLO is measured: latency pods created at a
+	// steady rate on nodes that already hold the image; then faster, and all
+	// 30 at once, where the 2 cores shared with the control plane queue them.
+	p50, p99 := percentiles(podStartup(b, ctx, cs, image, "slo", 30, time.Second))
+	f50, f99 := percentiles(podStartup(b, ctx, cs, image, "fast", 30, 200*time.Millisecond))
+	b50, b99 := percentiles(podStartup(b, ctx, cs, image, "burst", 30, 0))
 
 	// Memory of each node's agents: kubelet, containerd and its shims, kube-proxy.
 	time.Sleep(5 * time.Second)
@@ -94,11 +97,16 @@ func BenchmarkNodes(b *testing.B) {
 
 	fmt.Printf("\nkeks data plane on this machine (managed node group of 3 t3.medium nodes, Kubernetes default version)\n")
 	fmt.Printf("  CreateNodegroup -> 3 nodes Ready:   %.1f s   [target < 20 s; EKS takes minutes]\n", nodesReady)
-	fmt.Printf("  pod startup, 30 pods, image present: p50 %.2f s, p99 %.2f s   [target p99 < 2 s; Kubernetes SLO p99 5 s]\n", p50, p99)
+	fmt.Printf("  pod startup, image present (creation -> Ready seen by a watch), 30 pods each run:\n")
+	fmt.Printf("      1 pod/s:   p50 %.2f s, p99 %.2f s   [target p99 < 2 s; Kubernetes SLO p99 5 s]\n", p50, p99)
+	fmt.Printf("      5 pods/s:  p50 %.2f s, p99 %.2f s\n", f50, f99)
+	fmt.Printf("      all at once: p50 %.2f s, p99 %.2f s\n", b50, b99)
 	fmt.Printf("  memory per node (PSS of kubelet, containerd + shims, kube-proxy): %d MiB on average over %d nodes\n\n", avg>>20, len(perNode))
 	b.ReportMetric(nodesReady, "s-to-3-nodes")
 	b.ReportMetric(p50, "s-pod-startup-p50")
 	b.ReportMetric(p99, "s-pod-startup-p99")
+	b.ReportMetric(f99, "s-pod-startup-5per-s-p99")
+	b.ReportMetric(b99, "s-pod-startup-burst-p99")
 	b.ReportMetric(float64(avg>>20), "MiB-per-node")
 }
 
@@ -165,43 +173,63 @@ func waitReady(b *testing.B, ctx context.Context, cs kubernetes.Interface, names
 	}
 }
 
-// podStartup creates n pods one after another and returns, for each, the
-// seconds from its creation to the watch reporting it Ready.
-func podStartup(b *testing.B, ctx context.Context, cs kubernetes.Interface, image string, n int) []float64 {
-	w, err := cs.CoreV1().Pods("default").Watch(ctx, metav1.ListOptions{LabelSelector: "bench=startup"})
+func percentiles(v []float64) (p50, p99 float64) {
+	sort.Float64s(v)
+	return v[len(v)/2], v[len(v)*99/100]
+}
+
+// podStartup creates n pods, one every interval, and returns for each the
+// seconds from its creation to the watch reporting it Ready. The watch is
+// read while pods are created, so no event waits for the loop.
+func podStartup(b *testing.B, ctx context.Context, cs kubernetes.Interface, image, run string, n int, interval time.Duration) []float64 {
+	w, err := cs.CoreV1().Pods("default").Watch(ctx, metav1.ListOptions{LabelSelector: "bench=" + run})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer w.Stop()
-	created := map[string]time.Time{}
-	for i := 0; i < n; i++ {
-		name := fmt.Sprintf("startup-%02d", i)
-		created[name] = time.Now()
-		if _, err := cs.CoreV1().Pods("default").Create(ctx, pod(name, image), metav1.CreateOptions{}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var out []float64
-	seen := map[string]bool{}
-	timeout := time.After(3 * time.Minute)
-	for len(out) < n {
-		select {
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				b.Fatal("watch closed")
-			}
+	defer func() {
+		_ = cs.CoreV1().Pods("default").DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "bench=" + run})
+	}()
+	var mu sync.Mutex
+	readyAt := map[string]time.Time{}
+	allReady := make(chan struct{})
+	go func() {
+		for ev := range w.ResultChan() {
 			p, isPod := ev.Object.(*corev1.Pod)
-			if !isPod || ev.Type == watch.Deleted || seen[p.Name] || !podReady(p) {
+			if !isPod || ev.Type == watch.Deleted || !podReady(p) {
 				continue
 			}
-			if t, ok := created[p.Name]; ok {
-				seen[p.Name] = true
-				out = append(out, time.Since(t).Seconds())
+			mu.Lock()
+			if _, seen := readyAt[p.Name]; !seen {
+				readyAt[p.Name] = time.Now()
+				if len(readyAt) == n {
+					close(allReady)
+				}
 			}
-		case <-timeout:
-			fmt.Fprintf(os.Stderr, "only %d of %d pods Ready\n", len(out), n)
-			b.Fatal("pods not Ready in 3 minutes")
+			mu.Unlock()
 		}
+	}()
+	created := map[string]time.Time{}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("%s-%02d", run, i)
+		p := pod(name, image)
+		p.Labels["bench"] = run
+		created[name] = time.Now()
+		if _, err := cs.CoreV1().Pods("default").Create(ctx, p, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(interval)
+	}
+	select {
+	case <-allReady:
+	case <-time.After(3 * time.Minute):
+		b.Fatalf("pods of the %s run not Ready in 3 minutes", run)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var out []float64
+	for name, t := range created {
+		out = append(out, readyAt[name].Sub(t).Seconds())
 	}
 	return out
 }
