@@ -16,10 +16,12 @@ import (
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeclient"
+	"github.com/keksdev/keks/internal/loop"
 )
 
 // Controller converges add-ons.
 type Controller struct {
+	*loop.Loop
 	eks  *eks.Service
 	kube *kubeclient.Cache
 	// Registry is the image registry host the nodes pull platform images from.
@@ -30,19 +32,12 @@ type Controller struct {
 
 // New makes an add-on controller.
 func New(e *eks.Service, kube *kubeclient.Cache, registry string, log *slog.Logger) *Controller {
-	return &Controller{eks: e, kube: kube, Registry: registry, log: log}
+	return &Controller{Loop: loop.New(), eks: e, kube: kube, Registry: registry, log: log}
 }
 
 // Run converges add-ons until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	for {
-		c.pass(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(3 * time.Second):
-		}
-	}
+	return c.Loop.Run(ctx, 3*time.Second, c.pass)
 }
 
 func (c *Controller) pass(ctx context.Context) {

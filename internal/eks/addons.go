@@ -227,18 +227,7 @@ func (s *Service) SetAddon(ctx context.Context, a *Addon, fn func(*Addon) error)
 
 // ForgetAddon removes a deleted add-on's record and updates.
 func (s *Service) ForgetAddon(ctx context.Context, a *Addon) error {
-	ups, err := s.listUpdates(ctx, a.ClusterUID)
-	if err != nil {
-		return err
-	}
-	for _, u := range ups {
-		if u.Addon == a.Name {
-			if err := s.Store.Delete(ctx, updateKey(u.ClusterUID, u.ID)); err != nil {
-				return err
-			}
-		}
-	}
-	return s.Store.Delete(ctx, addonKey(a.ClusterUID, a.Name))
+	return s.forget(ctx, a.ClusterUID, addonKey(a.ClusterUID, a.Name), func(u *Update) bool { return u.Addon == a.Name })
 }
 
 // UpdateAddonInput is UpdateAddon's request, decoded.

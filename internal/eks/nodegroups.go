@@ -418,16 +418,5 @@ func (s *Service) SetNodegroup(ctx context.Context, ng *Nodegroup, fn func(*Node
 
 // ForgetNodegroup removes a deleted node group's record and its updates.
 func (s *Service) ForgetNodegroup(ctx context.Context, ng *Nodegroup) error {
-	ups, err := s.listUpdates(ctx, ng.ClusterUID)
-	if err != nil {
-		return err
-	}
-	for _, u := range ups {
-		if u.Nodegroup == ng.Name {
-			if err := s.Store.Delete(ctx, updateKey(u.ClusterUID, u.ID)); err != nil {
-				return err
-			}
-		}
-	}
-	return s.Store.Delete(ctx, nodegroupKey(ng.ClusterUID, ng.Name))
+	return s.forget(ctx, ng.ClusterUID, nodegroupKey(ng.ClusterUID, ng.Name), func(u *Update) bool { return u.Nodegroup == ng.Name })
 }

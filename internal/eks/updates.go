@@ -366,3 +366,19 @@ func loggingParam(m map[string]bool) string {
 	b, _ := json.Marshal(map[string]any{"clusterLogging": out})
 	return string(b)
 }
+
+// forget removes a node group's or add-on's record with the updates that belong to it.
+func (s *Service) forget(ctx context.Context, clusterUID, key string, owns func(*Update) bool) error {
+	ups, err := s.listUpdates(ctx, clusterUID)
+	if err != nil {
+		return err
+	}
+	for i := range ups {
+		if owns(&ups[i]) {
+			if err := s.Store.Delete(ctx, updateKey(clusterUID, ups[i].ID)); err != nil {
+				return err
+			}
+		}
+	}
+	return s.Store.Delete(ctx, key)
+}

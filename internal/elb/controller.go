@@ -28,6 +28,7 @@ import (
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeclient"
 	"github.com/keksdev/keks/internal/lb"
+	"github.com/keksdev/keks/internal/loop"
 	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/pki"
 	"github.com/keksdev/keks/internal/store"
@@ -66,6 +67,7 @@ func (l *LoadBalancer) dir(dataDir string) string {
 
 // Controller converges load balancers.
 type Controller struct {
+	*loop.Loop
 	eks        *eks.Service
 	store      *store.Store
 	kube       *kubeclient.Cache
@@ -77,19 +79,12 @@ type Controller struct {
 
 // New makes a load balancer controller; its files live in dataDir.
 func New(e *eks.Service, st *store.Store, kube *kubeclient.Cache, dataDir, keksBinary string, log *slog.Logger) *Controller {
-	return &Controller{eks: e, store: st, kube: kube, dataDir: dataDir, keksBinary: keksBinary, log: log}
+	return &Controller{Loop: loop.New(), eks: e, store: st, kube: kube, dataDir: dataDir, keksBinary: keksBinary, log: log}
 }
 
 // Run converges load balancers until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	for {
-		c.pass(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(2 * time.Second):
-		}
-	}
+	return c.Loop.Run(ctx, 2*time.Second, c.pass)
 }
 
 func (c *Controller) pass(ctx context.Context) {

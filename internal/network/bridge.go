@@ -42,15 +42,23 @@ func EnsureBridge(name string, addrs []netip.Prefix) error {
 	return nil
 }
 
+// lookup finds a device; link is nil when there is none.
+func lookup(name string) (netlink.Link, error) {
+	link, err := netlink.LinkByName(name)
+	var nf netlink.LinkNotFoundError
+	if errors.As(err, &nf) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("look up %s: %w", name, err)
+	}
+	return link, nil
+}
+
 // DeleteLink removes a device; a missing one is not an error.
 func DeleteLink(name string) error {
-	link, err := netlink.LinkByName(name)
-	if err != nil {
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) {
-			return nil
-		}
-		return fmt.Errorf("look up %s: %w", name, err)
+	link, err := lookup(name)
+	if link == nil {
+		return err
 	}
 	if err := netlink.LinkDel(link); err != nil && !errors.Is(err, syscall.ENODEV) {
 		return fmt.Errorf("delete %s: %w", name, err)
@@ -67,13 +75,9 @@ func LinkExists(name string) bool {
 // DeleteAddress removes one address from a device; a missing device or
 // address is not an error.
 func DeleteAddress(name string, p netip.Prefix) error {
-	link, err := netlink.LinkByName(name)
-	if err != nil {
-		var nf netlink.LinkNotFoundError
-		if errors.As(err, &nf) {
-			return nil
-		}
-		return fmt.Errorf("look up %s: %w", name, err)
+	link, err := lookup(name)
+	if link == nil {
+		return err
 	}
 	a := &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}}
 	if err := netlink.AddrDel(link, a); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) && !errors.Is(err, syscall.ENOENT) {

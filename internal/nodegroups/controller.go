@@ -25,6 +25,7 @@ import (
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeclient"
 	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/loop"
 )
 
 // Tags that tie an instance to its group, as EKS's Auto Scaling groups set them.
@@ -45,12 +46,12 @@ const (
 
 // Controller converges node groups.
 type Controller struct {
+	*loop.Loop
 	eks         *eks.Service
 	ec2         *ec2.Service
 	kube        *kubeclient.Cache
 	wakeNodes   func()
 	log         *slog.Logger
-	wake        chan struct{}
 	mu          sync.Mutex
 	launchError map[string]string // node group ARN -> last launch failure
 }
@@ -58,28 +59,12 @@ type Controller struct {
 // New makes a node group controller; wakeNodes asks the instance controller
 // to act on launched or terminated instances at once.
 func New(e *eks.Service, e2 *ec2.Service, kube *kubeclient.Cache, wakeNodes func(), log *slog.Logger) *Controller {
-	return &Controller{eks: e, ec2: e2, kube: kube, wakeNodes: wakeNodes, log: log, wake: make(chan struct{}, 1), launchError: map[string]string{}}
-}
-
-// Wake asks for a pass now.
-func (c *Controller) Wake() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	return &Controller{Loop: loop.New(), eks: e, ec2: e2, kube: kube, wakeNodes: wakeNodes, log: log, launchError: map[string]string{}}
 }
 
 // Run converges node groups until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	for {
-		c.pass(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-c.wake:
-		case <-time.After(2 * time.Second):
-		}
-	}
+	return c.Loop.Run(ctx, 2*time.Second, c.pass)
 }
 
 func (c *Controller) pass(ctx context.Context) {

@@ -26,6 +26,7 @@ import (
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kubeclient"
 	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/loop"
 	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/pki"
 )
@@ -42,6 +43,7 @@ type Config struct {
 
 // Controller converges instances.
 type Controller struct {
+	*loop.Loop
 	cfg Config
 	// registry is where nodes pull images, and the password each instance uses.
 	registry         string
@@ -56,7 +58,7 @@ type Controller struct {
 
 // New makes a node controller.
 func New(cfg Config, e2 *ec2.Service, e *eks.Service, i *iam.Service, log *slog.Logger) *Controller {
-	return &Controller{cfg: cfg, ec2: e2, eks: e, iam: i, log: log, wake: make(chan struct{}, 1)}
+	return &Controller{Loop: loop.New(), cfg: cfg, ec2: e2, eks: e, iam: i, log: log}
 }
 
 // SetRegistry points the nodes' containerd at keks's registry, also as the
@@ -65,25 +67,9 @@ func (c *Controller) SetRegistry(host string, password func(instanceID string) s
 	c.registry, c.registryPassword = host, password
 }
 
-// Wake asks for a pass now.
-func (c *Controller) Wake() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
 // Run converges instances until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	for {
-		c.pass(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-c.wake:
-		case <-time.After(5 * time.Second):
-		}
-	}
+	return c.Loop.Run(ctx, 5*time.Second, c.pass)
 }
 
 func (c *Controller) pass(ctx context.Context) {

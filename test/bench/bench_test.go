@@ -33,13 +33,7 @@ func BenchmarkControlPlane(b *testing.B) {
 	role := e.ClusterRole("bench")
 	subnets := strings.Join(e.PrivateSubnets(), ",")
 
-	b.Setenv("AWS_CONFIG_FILE", filepath.Join(e.Dir, "aws-config"))
-	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.Dir, "aws-credentials"))
-	kc, err := client.New("keks")
-	if err != nil {
-		b.Fatal(err)
-	}
-	api := eks.NewFromConfig(kc.Config)
+	api := eksClient(b, e)
 	var activeSecs []float64
 	for i := 0; i < max(b.N, 2); i++ {
 		name := fmt.Sprintf("bench-%d", i)
@@ -173,4 +167,15 @@ func rate(c *http.Client, bases ...string) float64 {
 	}
 	wg.Wait()
 	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// eksClient is an aws-sdk-go-v2 EKS client with the test keks's profile.
+func eksClient(b *testing.B, e *harness.Env) *eks.Client {
+	b.Setenv("AWS_CONFIG_FILE", filepath.Join(e.Dir, "aws-config"))
+	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.Dir, "aws-credentials"))
+	kc, err := client.New("keks")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eks.NewFromConfig(kc.Config)
 }

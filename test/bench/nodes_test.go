@@ -19,12 +19,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/keksdev/keks/internal/client"
 	"github.com/keksdev/keks/internal/supervisor"
 	"github.com/keksdev/keks/test/harness"
 )
-
-const nodeTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
 // BenchmarkNodes measures the data plane: seconds from CreateNodegroup to
 // three Ready nodes, pod startup latency over 30 pods with the image
@@ -32,17 +29,10 @@ const nodeTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Princ
 func BenchmarkNodes(b *testing.B) {
 	e := harness.New(b)
 	ctx := context.Background()
-	b.Setenv("AWS_CONFIG_FILE", filepath.Join(e.Dir, "aws-config"))
-	b.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(e.Dir, "aws-credentials"))
-	kc, err := client.New("keks")
-	if err != nil {
-		b.Fatal(err)
-	}
-	api := eks.NewFromConfig(kc.Config)
+	api := eksClient(b, e)
 	const name = "bench-nodes"
 	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("bench"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
-	e.Run("aws", "iam", "create-role", "--role-name", "benchNodes", "--assume-role-policy-document", nodeTrust)
-	role := strings.TrimSpace(e.Run("aws", "iam", "get-role", "--role-name", "benchNodes", "--query", "Role.Arn", "--output", "text"))
+	role := e.NodeRole("benchNodes")
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
 	cs := adminClient(b, e)
 

@@ -34,11 +34,7 @@ func TestLab1(t *testing.T) {
 	e := harness.New(t)
 	const cluster = "lab1"
 	e.Run("aws", "eks", "create-cluster", "--name", cluster, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
-	e.Run("aws", "iam", "create-role", "--role-name", "nodeRole", "--assume-role-policy-document", nodeTrust)
-	for _, p := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"} {
-		e.Run("aws", "iam", "attach-role-policy", "--role-name", "nodeRole", "--policy-arn", "arn:aws:iam::aws:policy/"+p)
-	}
-	nodeRole := strings.TrimSpace(e.Run("aws", "iam", "get-role", "--role-name", "nodeRole", "--query", "Role.Arn", "--output", "text"))
+	nodeRole := e.NodeRole("nodeRole")
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", cluster)
 	e.Run("aws", "eks", "update-kubeconfig", "--name", cluster)
 
@@ -56,7 +52,7 @@ func TestLab1(t *testing.T) {
 	}
 	var ng struct {
 		Nodegroup struct {
-			Status        string `json:"status"`
+			Status        string                    `json:"status"`
 			ScalingConfig struct{ DesiredSize int } `json:"scalingConfig"`
 			Resources     struct {
 				AutoScalingGroups []struct{ Name string } `json:"autoScalingGroups"`

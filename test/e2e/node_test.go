@@ -11,8 +11,6 @@ import (
 	"github.com/keksdev/keks/test/harness"
 )
 
-const nodeTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-
 // TestSelfManagedNode starts an instance with `aws ec2 run-instances` for a
 // cluster; it joins as a node with its instance role (no certificate of its
 // own), runs a pod, and leaves nothing once terminated.
@@ -20,8 +18,7 @@ func TestSelfManagedNode(t *testing.T) {
 	e := harness.New(t)
 	const name = "nodes"
 	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
-	e.Run("aws", "iam", "create-role", "--role-name", "nodeRole", "--assume-role-policy-document", nodeTrust)
-	e.Run("aws", "iam", "attach-role-policy", "--role-name", "nodeRole", "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy")
+	e.NodeRole("nodeRole")
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
 	e.Run("aws", "eks", "update-kubeconfig", "--name", name)
 

@@ -26,8 +26,7 @@ func TestUpgradeWithoutFailedRequests(t *testing.T) {
 		t.Fatalf("server version before the upgrade: %s", v)
 	}
 	// A node group of two nodes running a workload that a budget protects.
-	e.Run("aws", "iam", "create-role", "--role-name", "nodeRole", "--assume-role-policy-document", nodeTrust)
-	nodeRole := strings.TrimSpace(e.Run("aws", "iam", "get-role", "--role-name", "nodeRole", "--query", "Role.Arn", "--output", "text"))
+	nodeRole := e.NodeRole("nodeRole")
 	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", name, "--nodegroup-name", "workers", "--node-role", nodeRole,
 		"--scaling-config", "minSize=1,maxSize=3,desiredSize=2", "--update-config", "maxUnavailable=1", "--subnets"}, e.PrivateSubnets()...)...)
 	waitNodes(t, e, 2)

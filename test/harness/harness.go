@@ -225,6 +225,18 @@ func (e *Env) ClusterRole(name string) string {
 	return arn
 }
 
+// NodeRole creates a node role (trusted by EC2, with the worker node
+// policies) with the AWS CLI and returns its ARN.
+func (e *Env) NodeRole(name string) string {
+	e.t.Helper()
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	arn := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", name, "--assume-role-policy-document", trust, "--query", "Role.Arn", "--output", "text"))
+	for _, p := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"} {
+		e.Run("aws", "iam", "attach-role-policy", "--role-name", name, "--policy-arn", "arn:aws:iam::aws:policy/"+p)
+	}
+	return arn
+}
+
 // PrivateSubnets returns the default VPC's private subnets, one per zone.
 func (e *Env) PrivateSubnets() []string {
 	e.t.Helper()

@@ -1,0 +1,37 @@
+// Package loop runs a reconciler's passes: one now, then one every period
+// or as soon as someone asks, until the context ends. Passes never overlap.
+package loop
+
+import (
+	"context"
+	"time"
+)
+
+// Loop paces the passes of one reconciler.
+type Loop struct {
+	wake chan struct{}
+}
+
+// New makes a loop.
+func New() *Loop { return &Loop{wake: make(chan struct{}, 1)} }
+
+// Wake asks for a pass now; asks made during a pass fold into one.
+func (l *Loop) Wake() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run calls pass until ctx ends.
+func (l *Loop) Run(ctx context.Context, every time.Duration, pass func(context.Context)) error {
+	for {
+		pass(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.wake:
+		case <-time.After(every):
+		}
+	}
+}
