@@ -20,6 +20,7 @@ func newRootCommand() *cobra.Command {
 		newUpdateKubeconfigCommand(),
 		newGetTokenCommand(),
 		newInstancesCommand(),
+		newJoinCommand(),
 		newLBCommand(),
 		newAuthenticatorCommand(),
 		newVersionCommand(),

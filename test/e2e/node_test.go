@@ -97,4 +97,15 @@ func TestSelfManagedNode(t *testing.T) {
 			t.Errorf("process left: %s", strings.ReplaceAll(string(b), "\x00", " "))
 		}
 	}
+
+	// keks's own command starts a self-managed node the same way.
+	joined := strings.Fields(e.Run(e.Keks, "join", "--cluster", name, "--instance-profile", "nodeRole"))
+	harness.Eventually(t, 90*time.Second, "joined node Ready", func() error {
+		st, err := e.Try("kubectl", "get", "node", joined[1], "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`)
+		if strings.TrimSpace(st) != "True" {
+			return fmt.Errorf("node %s: %q %v", joined[1], st, err)
+		}
+		return nil
+	})
+	e.Run("aws", "ec2", "terminate-instances", "--instance-ids", joined[0])
 }
