@@ -362,6 +362,15 @@ func (s *Service) GetNodegroup(ctx context.Context, region, cluster, name string
 	return &ng, nil
 }
 
+// GetNodegroupByUID reads a node group by its cluster's uid.
+func (s *Service) GetNodegroupByUID(ctx context.Context, clusterUID, name string) (*Nodegroup, error) {
+	var ng Nodegroup
+	if _, err := s.Store.Get(ctx, nodegroupKey(clusterUID, name), &ng); err != nil {
+		return nil, err
+	}
+	return &ng, nil
+}
+
 // Nodegroups returns a cluster's node groups; an empty uid returns every cluster's.
 func (s *Service) Nodegroups(ctx context.Context, clusterUID string) ([]Nodegroup, error) {
 	if clusterUID == "" {

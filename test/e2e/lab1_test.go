@@ -169,6 +169,22 @@ func TestLab1(t *testing.T) {
 		t.Errorf("authorization token does not decode to AWS:<password>")
 	}
 
+	// Restarting keks loses nothing: nodes keep their processes, the load
+	// balancer keeps answering, the registry still holds the pushed image.
+	kubelets := strings.TrimSpace(e.Run("sh", "-c", "pgrep -d, -f 'kubelet --config="+filepath.Join(e.Dir, "data")+"' | tr , '\\n' | sort | tr '\\n' ,"))
+	e.StopServer()
+	if resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + lbAddr + "/"); err != nil {
+		t.Errorf("load balancer while keks is down: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	e.StartServer()
+	if now := strings.TrimSpace(e.Run("sh", "-c", "pgrep -d, -f 'kubelet --config="+filepath.Join(e.Dir, "data")+"' | tr , '\\n' | sort | tr '\\n' ,")); now != kubelets {
+		t.Errorf("kubelets changed across a keks restart: %s -> %s", kubelets, now)
+	}
+	e.Run("kubectl", "-n", "lab", "run", "pulled-again", "--image="+uri+":v1", "--image-pull-policy=Always", "--restart=Never")
+	e.Run("kubectl", "-n", "lab", "wait", "--for=condition=Ready", "pod/pulled-again", "--timeout=60s")
+
 	// Scale up and down; the workload stays available.
 	scale(t, e, cluster, 4)
 	waitNodes(t, e, 4)
