@@ -171,7 +171,10 @@ func TestLab1(t *testing.T) {
 
 	// Restarting keks loses nothing: nodes keep their processes, the load
 	// balancer keeps answering, the registry still holds the pushed image.
-	kubelets := strings.TrimSpace(e.Run("sh", "-c", "pgrep -d, -f 'kubelet --config="+filepath.Join(e.Dir, "data")+"' | tr , '\\n' | sort | tr '\\n' ,"))
+	kubelets := kubeletPIDs(e)
+	if n := len(strings.Split(kubelets, ",")); kubelets == "" || n != 3 {
+		t.Errorf("kubelets before the restart: %q, want 3", kubelets)
+	}
 	e.StopServer()
 	if resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + lbAddr + "/"); err != nil {
 		t.Errorf("load balancer while keks is down: %v", err)
@@ -179,7 +182,7 @@ func TestLab1(t *testing.T) {
 		resp.Body.Close()
 	}
 	e.StartServer()
-	if now := strings.TrimSpace(e.Run("sh", "-c", "pgrep -d, -f 'kubelet --config="+filepath.Join(e.Dir, "data")+"' | tr , '\\n' | sort | tr '\\n' ,")); now != kubelets {
+	if now := kubeletPIDs(e); now != kubelets {
 		t.Errorf("kubelets changed across a keks restart: %s -> %s", kubelets, now)
 	}
 	e.Run("kubectl", "-n", "lab", "run", "pulled-again", "--image="+uri+":v1", "--image-pull-policy=Always", "--restart=Never")
@@ -247,4 +250,19 @@ func mustDecode(t *testing.T, s string) string {
 		t.Fatalf("decode %q: %v", s, err)
 	}
 	return string(b)
+}
+
+// kubeletPIDs lists the pids of this test's kubelets.
+func kubeletPIDs(e *harness.Env) string {
+	var pids []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		args := strings.Split(string(b), "\x00")
+		if err == nil && len(args) > 0 && strings.HasSuffix(args[0], "/kubelet") && strings.Contains(string(b), filepath.Join(e.Dir, "data")) {
+			pids = append(pids, filepath.Base(filepath.Dir(p)))
+		}
+	}
+	sort.Strings(pids)
+	return strings.Join(pids, ",")
 }
