@@ -270,7 +270,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	go pruneSessions(cpCtx, iamSvc, log)
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {
-		d := &demo{name: cfg.DemoCluster, region: cfg.Region, profile: cfg.Profile, keksExe: exe, kubeconfig: cfg.Kubeconfig, boot: boot,
+		d := &demo{name: cfg.DemoCluster, region: cfg.Region, registry: ecrSvc.Host, profile: cfg.Profile, keksExe: exe, kubeconfig: cfg.Kubeconfig, boot: boot,
 			iam: iamSvc, ec2: ec2Svc, eks: eksSvc, log: log.With("component", "demo")}
 		go func() {
 			if err := d.run(cpCtx); err != nil && cpCtx.Err() == nil {
