@@ -195,6 +195,14 @@ func TestAddonAPI(t *testing.T) {
 	if err != nil || len(vers.Addons) != 1 || len(vers.Addons[0].AddonVersions) != 1 || !vers.Addons[0].AddonVersions[0].Compatibilities[0].DefaultVersion {
 		t.Fatalf("describe-addon-versions: %+v %v", vers, err)
 	}
+	av := vers.Addons[0].AddonVersions[0].AddonVersion
+	schema, err := f.eks.DescribeAddonConfiguration(ctx, &eks.DescribeAddonConfigurationInput{AddonName: aws.String("kube-proxy"), AddonVersion: av})
+	if err != nil || !strings.Contains(aws.ToString(schema.ConfigurationSchema), `"type":"object"`) {
+		t.Errorf("describe-addon-configuration: %v %v", schema, err)
+	}
+	if _, err := f.eks.DescribeAddonConfiguration(ctx, &eks.DescribeAddonConfigurationInput{AddonName: aws.String("kube-proxy"), AddonVersion: aws.String("v0")}); errorCode(err) != keks.CodeResourceNotFound {
+		t.Errorf("configuration of an unknown version: %v", err)
+	}
 	if _, err := f.eks.CreateAddon(ctx, &eks.CreateAddonInput{ClusterName: aws.String("addonapi"), AddonName: aws.String("coredns")}); errorCode(err) != keks.CodeResourceInUse {
 		t.Errorf("duplicate add-on: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeversions"
@@ -156,4 +157,29 @@ func addonToWire(a *eks.Addon) map[string]any {
 		out["configurationValues"] = a.ConfigurationValues
 	}
 	return out
+}
+
+// addonSchema is every add-on's configuration schema: keks's add-ons take
+// no configuration values yet, so the only valid document is {}.
+const addonSchema = `{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","additionalProperties":false,"properties":{}}`
+
+func (h *Handler) describeAddonConfiguration(w http.ResponseWriter, r *http.Request, c *awsproto.Call, _ []string) error {
+	q := r.URL.Query()
+	name, version := q.Get("addonName"), q.Get("addonVersion")
+	if name == "" || version == "" {
+		return awserr.Errorf(eks.CodeInvalidParameter, "addonName and addonVersion are required")
+	}
+	kind, ok := eks.LookupAddonKind(name)
+	if !ok {
+		return awserr.Errorf(eks.CodeResourceNotFound, "Addon %s specified is not supported", name).With("addonName", name)
+	}
+	known := false
+	for _, kv := range kubeversions.All() {
+		known = known || slices.Contains(kind.Versions(kv), version)
+	}
+	if !known {
+		return awserr.Errorf(eks.CodeResourceNotFound, "Addon version %s specified is not supported for %s", version, name).With("addonName", name)
+	}
+	awsproto.WriteJSON(w, c.RequestID, map[string]any{"addonName": name, "addonVersion": version, "configurationSchema": addonSchema, "podIdentityConfiguration": []any{}})
+	return nil
 }

@@ -49,6 +49,7 @@ var routes = []route{
 	{"DELETE", []string{"clusters", "{}", "addons", "{}"}, (*Handler).deleteAddon},
 	{"POST", []string{"clusters", "{}", "addons", "{}", "update"}, (*Handler).updateAddon},
 	{"GET", []string{"addons", "supported-versions"}, (*Handler).describeAddonVersions},
+	{"GET", []string{"addons", "configuration-schemas"}, (*Handler).describeAddonConfiguration},
 	{"GET", []string{"cluster-versions"}, (*Handler).describeClusterVersions},
 	{"POST", []string{"tags", "{}"}, (*Handler).tagResource},
 	{"DELETE", []string{"tags", "{}"}, (*Handler).untagResource},
