@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +101,7 @@ func (c *Controller) pass(ctx context.Context) {
 			}
 		}
 	}
+	c.egress(ctx, inUse)
 }
 
 func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
@@ -144,6 +146,27 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 		})
 	}
 	return err
+}
+
+// egress lets the subnets in use, and their pods, reach beyond the host
+// through its NAT; with no instance left the rules go.
+func (c *Controller) egress(ctx context.Context, inUse map[string]bool) {
+	var sources []string
+	for id := range inUse {
+		if sn, err := c.ec2.GetSubnet(ctx, id); err == nil {
+			sources = append(sources, sn.CIDR)
+		}
+	}
+	var err error
+	if len(sources) == 0 {
+		err = removeEgress()
+	} else {
+		slices.Sort(sources)
+		err = ensureEgress(append(sources, PodNetwork))
+	}
+	if err != nil {
+		c.log.Warn("instance egress rules", "err", err)
+	}
 }
 
 func processes(in *ec2.Instance) instance.Processes {

@@ -34,8 +34,8 @@ func (e *Env) Leftovers() []string {
 			}
 		}
 	}
-	if out, _ := exec.Command("iptables-save").Output(); strings.Contains(string(out), "KUBE-") || strings.Contains(string(out), "CNI-") {
-		left = append(left, "host iptables rules: "+grepLines(string(out), "KUBE-", "CNI-"))
+	if out, _ := exec.Command("iptables-save").Output(); strings.Contains(string(out), "KUBE-") || strings.Contains(string(out), "CNI-") || strings.Contains(string(out), "KEKS-") {
+		left = append(left, "host iptables rules: "+grepLines(string(out), "KUBE-", "CNI-", "KEKS-"))
 	}
 	if out, _ := exec.Command("ip", "route").Output(); true {
 		for _, l := range strings.Split(string(out), "\n") {

@@ -1,0 +1,143 @@
+package nodes
+
+import (
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+)
+
+// egressChain masquerades what instances and pods send beyond keks's own
+// networks (the internet, on a machine that reaches it): their addresses
+// are routed only inside the host.
+const egressChain = "KEKS-EGRESS"
+
+// egressReturn are the destinations and devices that stay inside keks:
+// subnet bridges and node veths (ks*, kv*), control-plane, registry and
+// load-balancer bridges (keks*), and the control-plane range.
+var egressReturn = [][]string{
+	{"-o", "ks+"}, {"-o", "kv+"}, {"-o", "keks+"}, {"-d", "198.18.0.0/15"}, {"-d", PodNetwork},
+}
+
+// ensureEgress makes the chain and sends each source range to it; ranges
+// no longer in use are dropped from it.
+func ensureEgress(sources []string) error {
+	if err := iptables("-t", "nat", "-N", egressChain); err != nil && !strings.Contains(err.Error(), "exists") {
+		return err
+	}
+	rules, err := output("-t", "nat", "-S", egressChain)
+	if err != nil {
+		return err
+	}
+	want := []string{}
+	for _, r := range egressReturn {
+		want = append(want, "-A "+egressChain+" "+strings.Join(r, " ")+" -j RETURN")
+	}
+	want = append(want, "-A "+egressChain+" -j MASQUERADE")
+	if got := ruleLines(rules, "-A "+egressChain); !slices.Equal(got, want) {
+		if err := iptables("-t", "nat", "-F", egressChain); err != nil {
+			return err
+		}
+		for _, r := range egressReturn {
+			if err := iptables(append(append([]string{"-t", "nat", "-A", egressChain}, r...), "-j", "RETURN")...); err != nil {
+				return err
+			}
+		}
+		if err := iptables("-t", "nat", "-A", egressChain, "-j", "MASQUERADE"); err != nil {
+			return err
+		}
+	}
+	post, err := output("-t", "nat", "-S", "POSTROUTING")
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, l := range ruleLines(post, "-A POSTROUTING") {
+		if strings.HasSuffix(l, "-j "+egressChain) {
+			have[l] = true
+		}
+	}
+	for _, src := range sources {
+		rule := []string{"-s", src, "-m", "comment", "--comment", "keks instance egress", "-j", egressChain}
+		if !have["-A POSTROUTING -s "+src+` -m comment --comment "keks instance egress" -j `+egressChain] {
+			if err := iptables(append([]string{"-t", "nat", "-A", "POSTROUTING"}, rule...)...); err != nil {
+				return err
+			}
+		}
+		delete(have, "-A POSTROUTING -s "+src+` -m comment --comment "keks instance egress" -j `+egressChain)
+	}
+	for l := range have {
+		if err := iptables(append([]string{"-t", "nat", "-D"}, splitRule(strings.TrimPrefix(l, "-A "))...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeEgress removes the chain and every jump to it.
+func removeEgress() error {
+	post, err := output("-t", "nat", "-S", "POSTROUTING")
+	if err != nil {
+		return err
+	}
+	for _, l := range ruleLines(post, "-A POSTROUTING") {
+		if strings.HasSuffix(l, "-j "+egressChain) {
+			if err := iptables(append([]string{"-t", "nat", "-D"}, splitRule(strings.TrimPrefix(l, "-A "))...)...); err != nil {
+				return err
+			}
+		}
+	}
+	if err := iptables("-t", "nat", "-F", egressChain); err != nil && !strings.Contains(err.Error(), "No chain") && !strings.Contains(err.Error(), "does not exist") {
+		return err
+	}
+	if err := iptables("-t", "nat", "-X", egressChain); err != nil && !strings.Contains(err.Error(), "No chain") && !strings.Contains(err.Error(), "does not exist") {
+		return err
+	}
+	return nil
+}
+
+func ruleLines(out, prefix string) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, prefix+" ") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// splitRule splits an iptables -S line, keeping quoted comments whole.
+func splitRule(l string) []string {
+	var out []string
+	for len(l) > 0 {
+		l = strings.TrimLeft(l, " ")
+		if strings.HasPrefix(l, `"`) {
+			end := strings.Index(l[1:], `"`)
+			if end < 0 {
+				return append(out, l[1:])
+			}
+			out = append(out, l[1:end+1])
+			l = l[end+2:]
+			continue
+		}
+		f, rest, _ := strings.Cut(l, " ")
+		if f != "" {
+			out = append(out, f)
+		}
+		l = rest
+	}
+	return out
+}
+
+func iptables(args ...string) error {
+	_, err := output(args...)
+	return err
+}
+
+func output(args ...string) (string, error) {
+	out, err := exec.Command("iptables", append([]string{"-w"}, args...)...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("iptables %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
