@@ -223,9 +223,19 @@ func TestLab1(t *testing.T) {
 	})
 }
 
+// scale changes the group's desired size and waits for the update to
+// succeed: EKS refuses a second update while one is in progress.
 func scale(t *testing.T, e *harness.Env, cluster string, n int) {
 	t.Helper()
-	e.Run("aws", "eks", "update-nodegroup-config", "--cluster-name", cluster, "--nodegroup-name", "workers", "--scaling-config", "desiredSize="+strconv.Itoa(n))
+	id := strings.TrimSpace(e.Run("aws", "eks", "update-nodegroup-config", "--cluster-name", cluster, "--nodegroup-name", "workers",
+		"--scaling-config", "desiredSize="+strconv.Itoa(n), "--query", "update.id", "--output", "text"))
+	harness.Eventually(t, 3*time.Minute, fmt.Sprintf("scaling to %d successful", n), func() error {
+		st := strings.TrimSpace(e.Run("aws", "eks", "describe-update", "--name", cluster, "--nodegroup-name", "workers", "--update-id", id, "--query", "update.status", "--output", "text"))
+		if st != "Successful" {
+			return fmt.Errorf("update %s", st)
+		}
+		return nil
+	})
 }
 
 // waitNodes waits until the cluster has exactly n nodes, all Ready.
