@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/store"
 )
@@ -54,7 +55,7 @@ type AddonKind struct {
 
 // Addons keks can install: the three EKS installs on every new cluster.
 var AddonKinds = []AddonKind{
-	{Name: "coredns", Type: "networking", Versions: func(kubeversions.Version) []string { return []string{"v1.15.0-eksbuild.1"} }},
+	{Name: "coredns", Type: "networking", Versions: func(kubeversions.Version) []string { return []string{k8sbuild.CoreDNSAddonVersion} }},
 	{Name: "kube-proxy", Type: "networking", Versions: func(k kubeversions.Version) []string { return []string{"v" + k.Patch + "-eksbuild.1"} }},
 	{Name: "vpc-cni", Type: "networking", Versions: func(kubeversions.Version) []string { return []string{"v1.20.4-eksbuild.1"} }},
 }

@@ -107,7 +107,7 @@ func (c *Controller) pass(ctx context.Context) {
 		if cl.Status.Endpoint == "" || cl.DeletionRequested || cl.Status.Phase == eks.StatusCreating || cl.Status.Phase == eks.StatusFailed {
 			continue
 		}
-		keys, err := c.cluster(ctx, &cl, records)
+		keys, err := c.cluster(ctx, &cl, &records)
 		if err != nil {
 			c.log.Warn("load balancers not converged", "cluster", cl.Name, "err", err)
 			continue
@@ -142,7 +142,7 @@ func (c *Controller) pass(ctx context.Context) {
 }
 
 // cluster converges the load balancers of one cluster and returns the keys of those it keeps.
-func (c *Controller) cluster(ctx context.Context, cl *eks.Cluster, records []LoadBalancer) ([]string, error) {
+func (c *Controller) cluster(ctx context.Context, cl *eks.Cluster, records *[]LoadBalancer) ([]string, error) {
 	cs, err := c.kube.For(cl.UID)
 	if err != nil {
 		return nil, err
@@ -159,7 +159,7 @@ func (c *Controller) cluster(ctx context.Context, cl *eks.Cluster, records []Loa
 	}
 	var nodeIPs []string
 	for _, n := range nodes.Items {
-		if !ready(&n) || n.Spec.Unschedulable {
+		if !kubeclient.NodeReady(&n) || n.Spec.Unschedulable {
 			continue
 		}
 		for _, a := range n.Status.Addresses {
@@ -201,20 +201,12 @@ func (c *Controller) cluster(ctx context.Context, cl *eks.Cluster, records []Loa
 
 func ptr[T any](v T) *T { return &v }
 
-func ready(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
-// ensure finds or allocates the Service's load balancer and its address.
-func (c *Controller) ensure(ctx context.Context, cl *eks.Cluster, svc *corev1.Service, records []LoadBalancer) (*LoadBalancer, error) {
+// ensure finds or allocates the Service's load balancer and its address; a
+// new one joins records, so the next Service of the pass gets another address.
+func (c *Controller) ensure(ctx context.Context, cl *eks.Cluster, svc *corev1.Service, records *[]LoadBalancer) (*LoadBalancer, error) {
 	want := LoadBalancer{ClusterUID: cl.UID, Namespace: svc.Namespace, Service: svc.Name}
 	used := map[string]bool{}
-	for _, r := range records {
+	for _, r := range *records {
 		if r.key() == want.key() {
 			return &r, network.EnsureBridge(bridge, []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr(r.Address), 32)})
 		}
@@ -228,6 +220,7 @@ func (c *Controller) ensure(ctx context.Context, cl *eks.Cluster, svc *corev1.Se
 		if err := c.store.Create(ctx, want.key(), &want); err != nil {
 			return nil, fmt.Errorf("record load balancer: %w", err)
 		}
+		*records = append(*records, want)
 		return &want, network.EnsureBridge(bridge, []netip.Prefix{netip.PrefixFrom(a, 32)})
 	}
 	return nil, errors.New("no load balancer address left")

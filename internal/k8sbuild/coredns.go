@@ -12,6 +12,9 @@ import (
 // CoreDNSVersion is the CoreDNS release keks builds for the coredns add-on.
 const CoreDNSVersion = "1.15.0"
 
+// CoreDNSAddonVersion is that build as the coredns add-on's version and its image's tag.
+const CoreDNSAddonVersion = "v" + CoreDNSVersion + "-eksbuild.1"
+
 // coreDNSMain registers only the plugins the add-on's Corefile uses, which
 // keeps cloud SDKs (route53, azure, clouddns) out of the build.
 const coreDNSMain = `package main

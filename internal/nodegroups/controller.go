@@ -85,8 +85,8 @@ func (c *Controller) pass(ctx context.Context) {
 // member is one instance of a group with its node's state.
 type member struct {
 	ec2.Instance
+	node     *corev1.Node // nil until the instance's kubelet registers
 	ready    bool
-	hasNode  bool
 	draining bool
 }
 
@@ -118,22 +118,13 @@ func (c *Controller) members(ctx context.Context, ng *eks.Nodegroup, cs kubernet
 		}
 		m := &member{Instance: in, draining: in.Tags[tagDraining] != ""}
 		if n, ok := nodes[in.PrivateDNSName()]; ok {
-			m.hasNode = true
-			m.ready = nodeReady(&n)
+			m.node = &n
+			m.ready = kubeclient.NodeReady(&n)
 		}
 		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].LaunchTime.Before(out[j].LaunchTime) })
 	return out, nil
-}
-
-func nodeReady(n *corev1.Node) bool {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
@@ -185,7 +176,9 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 			break
 		}
 		delete(c.launchError, ng.ARN)
-		live = append(live, &member{Instance: *in})
+		// Up to date and not Ready yet: no outdated node goes this pass.
+		m := &member{Instance: *in}
+		live, current = append(live, m), append(current, m)
 	}
 	// Remove: outdated instances once the new ones are Ready, then extras.
 	readyCurrent := 0

@@ -30,7 +30,7 @@ func (c *Controller) drainAndTerminate(ctx context.Context, ng *eks.Nodegroup, m
 	// Deleting a group drains its nodes without waiting on budgets; a forced
 	// update stops waiting on them after EKS's deadline.
 	force := ng.DeletionRequested || (ng.ForceUpdate && time.Since(since) > evictionDeadline)
-	if cs != nil && m.hasNode {
+	if cs != nil && m.node != nil {
 		left, blocked, err := drainNode(ctx, cs, m.PrivateDNSName(), force)
 		if err != nil {
 			return false, err

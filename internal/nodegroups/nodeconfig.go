@@ -30,15 +30,18 @@ func (c *Controller) applyNodeConfig(ctx context.Context, ng *eks.Nodegroup, cur
 		k := corev1.Taint{Key: t.Key, Value: t.Value, Effect: corev1.TaintEffect(t.KubernetesEffect())}
 		wantTaints[k.Key+":"+string(k.Effect)] = k
 	}
+	// The nodes as this pass listed them; a node changed since makes the
+	// update conflict, and the next pass tries again.
 	for _, m := range current {
-		if !m.hasNode {
+		if m.node == nil {
+			continue
+		}
+		n := m.node.DeepCopy()
+		if !configureNode(n, ng.Labels, wantTaints) {
 			continue
 		}
 		uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		n, err := cs.CoreV1().Nodes().Get(uctx, m.PrivateDNSName(), metav1.GetOptions{})
-		if err == nil && configureNode(n, ng.Labels, wantTaints) {
-			_, err = cs.CoreV1().Nodes().Update(uctx, n, metav1.UpdateOptions{})
-		}
+		_, err := cs.CoreV1().Nodes().Update(uctx, n, metav1.UpdateOptions{})
 		cancel()
 		if err != nil {
 			c.log.Warn("apply node group labels and taints", "node", m.PrivateDNSName(), "err", err)

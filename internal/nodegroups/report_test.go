@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/store"
@@ -31,7 +33,7 @@ func TestHealthAndStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready := func(id string) *member {
-		return &member{Instance: ec2.Instance{ID: id, State: ec2.StateRunning, LaunchTime: time.Now()}, ready: true, hasNode: true}
+		return &member{Instance: ec2.Instance{ID: id, State: ec2.StateRunning, LaunchTime: time.Now()}, ready: true, node: &corev1.Node{}}
 	}
 	step := func(what string, current []*member, wantStatus string, wantCodes ...string) {
 		t.Helper()

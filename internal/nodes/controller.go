@@ -53,8 +53,10 @@ type Controller struct {
 	eks              *eks.Service
 	iam              *iam.Service
 	log              *slog.Logger
-	wake             chan struct{}
 	mu               sync.Mutex
+	// egressFor is the set of source ranges the host NAT rules were last
+	// made for; nil until the first pass has made them.
+	egressFor []string
 }
 
 // New makes a node controller.
@@ -157,16 +159,21 @@ func (c *Controller) egress(ctx context.Context, inUse map[string]bool) {
 			sources = append(sources, sn.CIDR)
 		}
 	}
+	slices.Sort(sources)
+	if c.egressFor != nil && slices.Equal(sources, c.egressFor) {
+		return // unchanged since the rules were made; iptables is not asked again
+	}
 	var err error
 	if len(sources) == 0 {
 		err = removeEgress()
 	} else {
-		slices.Sort(sources)
-		err = ensureEgress(append(sources, PodNetwork))
+		err = ensureEgress(append(slices.Clone(sources), PodNetwork))
 	}
 	if err != nil {
 		c.log.Warn("instance egress rules", "err", err)
+		return
 	}
+	c.egressFor = append([]string{}, sources...)
 }
 
 func processes(in *ec2.Instance) instance.Processes {

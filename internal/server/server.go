@@ -174,7 +174,6 @@ func Run(ctx context.Context, cfg Config) error {
 	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube},
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
-	addonCtl := addons.New(eksSvc, kube, strings.TrimSuffix(cfg.RegistryAddress, ":443"), log.With("component", "addons"))
 	elbCtl := elb.New(eksSvc, st, kube, filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), InstanceLive: func(ctx context.Context, id string) bool {
 		in, err := ec2Svc.GetInstance(ctx, id)
@@ -183,6 +182,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := ecrSvc.Open(ctx); err != nil {
 		return fmt.Errorf("open ECR: %w", err)
 	}
+	addonCtl := addons.New(eksSvc, kube, ecrSvc.Host, log.With("component", "addons"))
 	if cfg.RegistryAddress != "" {
 		nodeCtl.SetRegistry(ecrSvc.Host, ecrSvc.NodePassword)
 	}
@@ -246,7 +246,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		go func() { serveErr <- srv.ServeTLS(regLn, "", "") }()
 		go func() {
-			imgs := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), "v"+k8sbuild.CoreDNSVersion+"-eksbuild.1")
+			imgs := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion)
 			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), imgs, log.With("component", "images")); err != nil {
 				log.Error("seed platform images", "err", err)
 			}
