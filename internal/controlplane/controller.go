@@ -45,11 +45,12 @@ type Controller struct {
 
 	unhealthySince sync.Map // instance id -> time.Time
 	builds         builds
+	saved          map[string]savedState // cluster uid -> what the store last got
 }
 
 // New makes a controller.
 func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) *Controller {
-	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, wake: make(chan struct{}, 1)}
 }
 
 // Enqueue asks for a cluster to be reconciled now.

@@ -27,6 +27,10 @@ const (
 	unresponsiveAfter = 20 * time.Second
 	// startupGrace is how long a new process has to pass its first health check.
 	startupGrace = 90 * time.Second
+	// healthInterval paces the checks of a converged control plane: often
+	// enough to replace a dead process within seconds, rare enough to cost
+	// little when idle.
+	healthInterval = 5 * time.Second
 )
 
 func (c *Controller) reconcile(ctx context.Context, region, name string) (time.Duration, error) {
@@ -86,7 +90,7 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 		return 0, err
 	}
 	c.checkHealth(ctx, st, dir)
-	if err := c.store.Put(ctx, stateKey(cl.UID), st); err != nil {
+	if err := c.saveState(ctx, st); err != nil {
 		return 0, err
 	}
 	return c.updateClusterStatus(ctx, cl, st, v)
@@ -357,7 +361,7 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 	}
 	if st.ActiveAt.IsZero() {
 		st.ActiveAt = time.Now().UTC()
-		if err := c.store.Put(ctx, stateKey(cl.UID), st); err != nil {
+		if err := c.saveState(ctx, st); err != nil {
 			return 0, err
 		}
 		c.log.Info("cluster active", "cluster", cl.Name, "seconds", st.ActiveAt.Sub(cl.CreatedAt).Seconds())
@@ -383,5 +387,5 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 	if errors.Is(err, errSpecChanged) {
 		return 100 * time.Millisecond, nil
 	}
-	return 2 * time.Second, err
+	return healthInterval, err
 }

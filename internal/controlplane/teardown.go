@@ -60,6 +60,10 @@ func (c *Controller) teardown(ctx context.Context, cl *eks.Cluster) (time.Durati
 	if err := c.eks.Forget(ctx, cl); err != nil {
 		return 0, err
 	}
+	c.forgetState(cl.UID)
+	for _, inst := range st.Instances {
+		c.unhealthySince.Delete(cl.UID + "/" + inst.Name)
+	}
 	c.log.Info("cluster deleted", "cluster", cl.Name)
 	return 0, nil
 }

@@ -83,6 +83,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var st *store.Store
 	if len(cfg.EtcdEndpoints) > 0 {
 		st, err = store.OpenExternal(ctx, cfg.EtcdEndpoints, cfg.EtcdTLS)
@@ -93,6 +98,17 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer st.Close()
+	hostname, _ := os.Hostname()
+	self := fmt.Sprintf("keks server on %s, data directory %s,", hostname, dataDir)
+	releaseStore, err := st.Claim(ctx, fmt.Sprintf("%s pid %d, listening on %s", self, os.Getpid(), cfg.Listen), func(other string) bool {
+		// This server holds the data directory's lock: a claim naming the
+		// same host and directory is of a server that died.
+		return strings.HasPrefix(other, self+" ")
+	})
+	if err != nil {
+		return fmt.Errorf("%w; stop that server first, or give this one a store of its own", err)
+	}
+	defer releaseStore()
 
 	now := func() time.Time { return time.Now() }
 	iamSvc := &iam.Service{Store: st, Now: now}

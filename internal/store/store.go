@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,11 +25,13 @@ type Store struct {
 	cli    *clientv3.Client
 	prefix string
 	close  func()
+	// watch opens an etcd watch; tests replace it to lose streams on purpose.
+	watch func(ctx context.Context, key string, opts ...clientv3.OpOption) clientv3.WatchChan
 }
 
 // New wraps an etcd client; every key is put under prefix.
 func New(cli *clientv3.Client, prefix string, closeFn func()) *Store {
-	return &Store{cli: cli, prefix: prefix, close: closeFn}
+	return &Store{cli: cli, prefix: prefix, close: closeFn, watch: cli.Watch}
 }
 
 // Close releases the client and, for an embedded store, stops etcd.
@@ -164,8 +167,17 @@ func Mutate[T any](ctx context.Context, s *Store, key string, fn func(*T) error)
 		if err != nil {
 			return nil, err
 		}
+		before, err := json.Marshal(&v)
+		if err != nil {
+			return nil, fmt.Errorf("store encode %s: %w", key, err)
+		}
 		if err := fn(&v); err != nil {
 			return nil, err
+		}
+		// An unchanged value is not written: a write would wake every
+		// watcher (reconcilers included) for nothing.
+		if after, err := json.Marshal(&v); err == nil && bytes.Equal(before, after) {
+			return &v, nil
 		}
 		err = s.Update(ctx, key, &v, rev)
 		if err == nil {
@@ -176,23 +188,4 @@ func Mutate[T any](ctx context.Context, s *Store, key string, fn func(*T) error)
 		}
 		time.Sleep(time.Duration(attempt) * time.Millisecond)
 	}
-}
-
-// Watch streams the keys (without the store prefix) that change under prefix.
-// The channel closes when ctx ends.
-func (s *Store) Watch(ctx context.Context, prefix string) <-chan string {
-	out := make(chan string, 64)
-	go func() {
-		defer close(out)
-		for wr := range s.cli.Watch(clientv3.WithRequireLeader(ctx), s.prefix+prefix, clientv3.WithPrefix()) {
-			for _, ev := range wr.Events {
-				select {
-				case out <- string(ev.Kv.Key[len(s.prefix):]):
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out
 }
