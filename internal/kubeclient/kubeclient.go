@@ -43,6 +43,17 @@ func (c *Cache) For(clusterUID string) (kubernetes.Interface, error) {
 	return cs, nil
 }
 
+// Set gives a cluster a client made elsewhere (a fake one, in unit tests of
+// the reconcilers above client-go).
+func (c *Cache) Set(clusterUID string, cs kubernetes.Interface) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.clients == nil {
+		c.clients = map[string]kubernetes.Interface{}
+	}
+	c.clients[clusterUID] = cs
+}
+
 // Forget drops a deleted cluster's client.
 func (c *Cache) Forget(clusterUID string) {
 	c.mu.Lock()

@@ -42,6 +42,9 @@ const (
 	nodeJoinTimeout  = 3 * time.Minute  // NodeCreationFailure
 	createTimeout    = 10 * time.Minute // CREATE_FAILED
 	evictionDeadline = 15 * time.Minute // PodEvictionFailure, as EKS gives up after 15 minutes
+	// forcedDrainGrace is how long a forced drain waits for deleted pods to
+	// go before the instance is terminated under them.
+	forcedDrainGrace = 90 * time.Second
 )
 
 // Controller converges node groups.
@@ -54,6 +57,11 @@ type Controller struct {
 	log         *slog.Logger
 	mu          sync.Mutex
 	launchError map[string]string // node group ARN -> last launch failure
+	// HostLacks says what the host is missing to start instances ("" when
+	// nothing is); such a group fails at once rather than retrying for ever.
+	HostLacks func() string
+	// EvictionDeadline replaces EKS's 15 minutes (tests).
+	EvictionDeadline time.Duration
 }
 
 // New makes a node group controller; wakeNodes asks the instance controller
@@ -168,6 +176,10 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 		surge = ng.MaxUnavailableNodes()
 	}
 	launch := min(want-len(current), want+surge-len(live))
+	if lacks := c.hostLacks(); launch > 0 && lacks != "" {
+		c.launchError[ng.ARN] = lacks
+		launch = 0
+	}
 	for i := 0; i < launch; i++ {
 		in, err := c.launch(ctx, ng, live)
 		if err != nil {
@@ -213,6 +225,7 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 		}
 	}
 	var evictionStuck []string
+	var stuckMembers []*member
 	for _, m := range drainNow {
 		stuck, err := c.drainAndTerminate(ctx, ng, m, cs)
 		if err != nil {
@@ -220,6 +233,17 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 		}
 		if stuck {
 			evictionStuck = append(evictionStuck, m.ID)
+			stuckMembers = append(stuckMembers, m)
+		}
+	}
+	if len(stuckMembers) > 0 {
+		failed, err := c.failStuckUpdate(ctx, ng, stuckMembers, cs)
+		if err != nil {
+			return err
+		}
+		if failed {
+			// The group is back on its release; the next pass sees it so.
+			return nil
 		}
 	}
 	if cs != nil {
@@ -314,4 +338,18 @@ func (c *Controller) deleteGroup(ctx context.Context, ng *eks.Nodegroup, ms []*m
 	c.log.Info("node group deleted", "cluster", ng.ClusterName, "nodegroup", ng.Name)
 	delete(c.launchError, ng.ARN)
 	return c.eks.ForgetNodegroup(ctx, ng)
+}
+
+func (c *Controller) hostLacks() string {
+	if c.HostLacks == nil {
+		return ""
+	}
+	return c.HostLacks()
+}
+
+func (c *Controller) evictionDeadline() time.Duration {
+	if c.EvictionDeadline > 0 {
+		return c.EvictionDeadline
+	}
+	return evictionDeadline
 }

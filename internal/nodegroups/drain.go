@@ -29,14 +29,23 @@ func (c *Controller) drainAndTerminate(ctx context.Context, ng *eks.Nodegroup, m
 	}
 	// Deleting a group drains its nodes without waiting on budgets; a forced
 	// update stops waiting on them after EKS's deadline.
-	force := ng.DeletionRequested || (ng.ForceUpdate && time.Since(since) > evictionDeadline)
+	deadline := c.evictionDeadline()
+	force := ng.DeletionRequested || (ng.ForceUpdate && time.Since(since) > deadline)
 	if cs != nil && m.node != nil {
-		left, blocked, err := drainNode(ctx, cs, m.PrivateDNSName(), force)
-		if err != nil {
+		left, _, err := drainNode(ctx, cs, m.PrivateDNSName(), force)
+		if err != nil && !force {
 			return false, err
 		}
-		if left > 0 {
-			return blocked && time.Since(since) > evictionDeadline, nil
+		// A forced drain whose pods do not go (a finalizer, a process that
+		// ignores SIGTERM) ends with the instance: deleting a group always finishes.
+		forcedSince := since
+		if !ng.DeletionRequested {
+			forcedSince = since.Add(deadline)
+		}
+		forcedLongEnough := force && time.Since(forcedSince) > forcedDrainGrace
+		if left > 0 && !forcedLongEnough {
+			// Refused evictions and pods that never leave both count against EKS's deadline.
+			return time.Since(since) > deadline, nil
 		}
 	}
 	if _, _, err := c.ec2.TerminateInstance(ctx, m.ID); err != nil {
@@ -83,7 +92,7 @@ func drainNode(ctx context.Context, cs kubernetes.Interface, node string, force 
 	}
 	for i := range pods.Items {
 		p := &pods.Items[i]
-		if !movable(p) {
+		if p.Spec.NodeName != node || !movable(p) {
 			continue
 		}
 		left++

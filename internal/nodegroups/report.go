@@ -15,7 +15,9 @@ import (
 // an update runs, DEGRADED while a health issue stands.
 func (c *Controller) report(ctx context.Context, ng *eks.Nodegroup, ms, current, outdated []*member, evictionStuck []string) error {
 	var issues []eks.Issue
+	hostLacks := false
 	if msg := c.launchError[ng.ARN]; msg != "" {
+		hostLacks = msg == c.hostLacks()
 		issues = append(issues, eks.Issue{Code: "AsgInstanceLaunchFailures", Message: "Could not launch On-Demand Instances. " + msg, ResourceIDs: []string{ng.ASGName}})
 	}
 	var notJoined []string
@@ -70,7 +72,8 @@ func (c *Controller) report(ctx context.Context, ng *eks.Nodegroup, ms, current,
 		if converged {
 			status = eks.NodegroupActive
 			c.log.Info("node group active", "cluster", ng.ClusterName, "nodegroup", ng.Name, "nodes", ready)
-		} else if len(issues) > 0 && time.Since(ng.CreatedAt) > createTimeout {
+		} else if hostLacks || (len(issues) > 0 && time.Since(ng.CreatedAt) > createTimeout) {
+			// What the host lacks does not come by waiting.
 			status = eks.NodegroupCreateFailed
 		}
 	case pending > 0:

@@ -57,6 +57,8 @@ type Controller struct {
 	// egressFor is the set of source ranges the host NAT rules were last
 	// made for; nil until the first pass has made them.
 	egressFor []string
+	// HostLacks says what the host is missing to start instances ("" when nothing is).
+	HostLacks func() string
 }
 
 // New makes a node controller.
@@ -129,6 +131,17 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 			return nil
 		})
 		return err
+	}
+	if in.State == ec2.StatePending && in.ContainerdPID == 0 && c.HostLacks != nil {
+		if lacks := c.HostLacks(); lacks != "" {
+			// As EC2 ends an instance it cannot launch: terminated, with the reason.
+			c.log.Error("instance cannot start", "instance", in.ID, "reason", lacks)
+			_, err := c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
+				i.State, i.StateReason = ec2.StateTerminated, "Server.InternalError: Internal error on launch: "+lacks
+				return nil
+			})
+			return err
+		}
 	}
 	spec, err := c.spec(ctx, in)
 	if err != nil {

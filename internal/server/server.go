@@ -54,6 +54,9 @@ type Config struct {
 	DemoCluster   string // name of a cluster to make ready on start; empty makes none
 	Kubeconfig    string // where the demo cluster's context goes; empty means $KUBECONFIG or ~/.kube/config
 	NoReconcile   bool   // serve the APIs only, building nothing (API tests)
+	// InstallPrerequisites installs what the host lacks (apt-get, as root)
+	// instead of stopping with a message that says how.
+	InstallPrerequisites bool
 	// RegistryAddress is the host address where the nodes (and the host)
 	// reach keks's image registry and APIs; empty serves no registry.
 	RegistryAddress string
@@ -82,6 +85,11 @@ func Run(ctx context.Context, cfg Config) error {
 	dataDir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return err
+	}
+	if !cfg.NoReconcile {
+		if err := ensureHost(ctx, cfg.InstallPrerequisites, log); err != nil {
+			return err
+		}
 	}
 	unlock, err := lockDataDir(dataDir)
 	if err != nil {
@@ -190,6 +198,7 @@ func Run(ctx context.Context, cfg Config) error {
 	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube},
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
+	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
 	elbCtl := elb.New(eksSvc, st, kube, filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), InstanceLive: func(ctx context.Context, id string) bool {
 		in, err := ec2Svc.GetInstance(ctx, id)
