@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +33,7 @@ func newBuildKubernetesCommand() *cobra.Command {
 					return err
 				}
 			}
+			linkKubectl(k8sbuild.Dir(dir))
 			// The coredns add-on every cluster gets runs this build.
 			return k8sbuild.Dir(dir).BuildCoreDNS(cmd.Context(), os.Stderr)
 		},
@@ -49,4 +51,23 @@ func knownVersions() string {
 		s += v.Minor
 	}
 	return s
+}
+
+// linkKubectl puts the default version's kubectl beside keks, so a user
+// without kubectl has one that matches the clusters keks makes.
+func linkKubectl(d k8sbuild.Dir) {
+	v, _ := kubeversions.Lookup(kubeversions.Default)
+	exe, err := os.Executable()
+	if err != nil || !d.Built(v) {
+		return
+	}
+	link := filepath.Join(filepath.Dir(exe), "kubectl")
+	target, err := filepath.Abs(d.Path(v, "kubectl"))
+	if err != nil {
+		return
+	}
+	_ = os.Remove(link)
+	if err := os.Symlink(target, link); err == nil {
+		fmt.Fprintf(os.Stderr, "kubectl %s: %s\n", v.Patch, link)
+	}
 }

@@ -28,41 +28,59 @@ type Controller struct {
 	Registry string
 	log      *slog.Logger
 	mu       sync.Mutex
+	applied  map[string]applied // cluster uid + add-on -> what was last applied
+	busy     bool               // an add-on is not yet converged: pass again soon
 }
 
 // New makes an add-on controller.
 func New(e *eks.Service, kube *kubeclient.Cache, registry string, log *slog.Logger) *Controller {
-	return &Controller{Loop: loop.New(), eks: e, kube: kube, Registry: registry, log: log}
+	return &Controller{Loop: loop.New(), eks: e, kube: kube, Registry: registry, log: log, applied: map[string]applied{}}
 }
 
 // Run converges add-ons until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return c.Loop.Run(ctx, 3*time.Second, c.pass)
+	return c.Loop.RunPaced(ctx, func(ctx context.Context) time.Duration {
+		if c.pass(ctx) {
+			return 3 * time.Second
+		}
+		return idlePeriod
+	})
 }
 
-func (c *Controller) pass(ctx context.Context) {
+// idlePeriod paces the passes when every add-on is converged: a status check
+// of each add-on's workload, no writes.
+const idlePeriod = 15 * time.Second
+
+// pass converges every add-on and reports whether any is still on its way.
+func (c *Controller) pass(ctx context.Context) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.busy = false
+	defer c.forgetGone(ctx)
 	clusters, err := c.eks.ListAllClusters(ctx)
 	if err != nil {
 		c.log.Warn("list clusters", "err", err)
-		return
+		return true
 	}
 	for _, cl := range clusters {
 		if cl.Status.Endpoint == "" || cl.Status.Phase == eks.StatusCreating || cl.Status.Phase == eks.StatusFailed {
+			c.busy = c.busy || cl.Status.Phase == eks.StatusCreating
 			continue
 		}
 		as, err := c.eks.Addons(ctx, cl.UID)
 		if err != nil {
 			c.log.Warn("list add-ons", "cluster", cl.Name, "err", err)
+			c.busy = true
 			continue
 		}
 		for i := range as {
 			if err := c.reconcile(ctx, &cl, &as[i]); err != nil && ctx.Err() == nil {
 				c.log.Warn("add-on not converged", "cluster", cl.Name, "addon", as[i].Name, "err", err)
+				c.busy = true
 			}
 		}
 	}
+	return c.busy
 }
 
 func (c *Controller) reconcile(ctx context.Context, cl *eks.Cluster, a *eks.Addon) error {
@@ -72,8 +90,9 @@ func (c *Controller) reconcile(ctx context.Context, cl *eks.Cluster, a *eks.Addo
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	in := install{cs: cs, cluster: cl, addon: a, registry: c.Registry}
+	in := install{cs: cs, cluster: cl, addon: a, registry: c.Registry, applied: c.applied}
 	if a.DeletionRequested {
+		delete(c.applied, appliedKey(cl.UID, a.Name))
 		if !a.Preserve {
 			if err := in.remove(cctx); err != nil {
 				return fmt.Errorf("remove %s: %w", a.Name, err)
@@ -115,6 +134,9 @@ func (c *Controller) reconcile(ctx context.Context, cl *eks.Cluster, a *eks.Addo
 		} else if status == eks.AddonActive {
 			status = eks.AddonUpdating
 		}
+	}
+	if status != eks.AddonActive {
+		c.busy = true
 	}
 	if status == a.Status && reflect.DeepEqual(issues, a.Issues) {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ type install struct {
 	cluster  *eks.Cluster
 	addon    *eks.Addon
 	registry string
+	applied  map[string]applied // shared by passes; nil applies every time
 }
 
 // object is one manifest with what it takes to apply and delete it.
@@ -56,11 +58,32 @@ func (in *install) apply(ctx context.Context) (ready bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	key, sum := appliedKey(in.cluster.UID, in.addon.Name), digest(objs)
+	if last, ok := in.applied[key]; !ok || last.digest != sum || time.Since(last.at) > resyncPeriod {
+		if err := in.applyObjects(ctx, objs); err != nil {
+			return false, err
+		}
+		if in.applied != nil {
+			in.applied[key] = applied{digest: sum, at: time.Now()}
+		}
+	}
+	if in.addon.Name != "coredns" {
+		return true, nil
+	}
+	d, err := in.cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+	if err != nil {
+		return false, err
+	}
+	return d.Status.AvailableReplicas > 0 && d.Status.UpdatedReplicas == d.Status.Replicas, nil
+}
+
+// applyObjects server-side-applies each object.
+func (in *install) applyObjects(ctx context.Context, objs []object) error {
 	opts := metav1.PatchOptions{FieldManager: fieldManager, Force: ptr(true)}
 	for _, o := range objs {
 		data, err := yaml.YAMLToJSON([]byte(o.yaml))
 		if err != nil {
-			return false, fmt.Errorf("manifest %s/%s: %w", o.kind, o.name, err)
+			return fmt.Errorf("manifest %s/%s: %w", o.kind, o.name, err)
 		}
 		p := types.ApplyPatchType
 		switch o.kind {
@@ -79,20 +102,13 @@ func (in *install) apply(ctx context.Context) (ready bool, err error) {
 		case "PodDisruptionBudget":
 			_, err = in.cs.PolicyV1().PodDisruptionBudgets(o.namespace).Patch(ctx, o.name, p, data, opts)
 		default:
-			return false, fmt.Errorf("no applier for kind %s", o.kind)
+			return fmt.Errorf("no applier for kind %s", o.kind)
 		}
 		if err != nil {
-			return false, fmt.Errorf("apply %s %s: %w", o.kind, o.name, err)
+			return fmt.Errorf("apply %s %s: %w", o.kind, o.name, err)
 		}
 	}
-	if in.addon.Name != "coredns" {
-		return true, nil
-	}
-	d, err := in.cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
-	if err != nil {
-		return false, err
-	}
-	return d.Status.AvailableReplicas > 0 && d.Status.UpdatedReplicas == d.Status.Replicas, nil
+	return nil
 }
 
 // remove deletes the add-on's objects.

@@ -84,7 +84,8 @@ func New(e *eks.Service, st *store.Store, kube *kubeclient.Cache, dataDir, keksB
 
 // Run converges load balancers until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return c.Loop.Run(ctx, 2*time.Second, c.pass)
+	// Services of type LoadBalancer are seen by polling their clusters.
+	return c.Loop.Run(ctx, 5*time.Second, c.pass)
 }
 
 func (c *Controller) pass(ctx context.Context) {

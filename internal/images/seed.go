@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -15,23 +16,34 @@ import (
 const PauseTag = "3.10"
 
 // Platform lists the images keks seeds: repository:tag in keks's registry.
-// docker.io's library/busybox and registry.k8s.io's pause are served under
-// the names those registries use, as the nodes' mirrors ask for them.
+// docker.io's library/busybox and registry.k8s.io's pause and busybox are
+// served under the names those registries use, as the nodes' mirrors ask
+// for them, with the tags the Kubernetes docs pull (busybox:1.28 in most
+// task pages, registry.k8s.io/busybox:1.27.2 and untagged for probes and
+// the downward API): every busybox tag is the one build of Debian's
+// busybox.
 func Platform(coreDNSBinary, coreDNSTag string) map[string]func() (v1.Image, error) {
-	return map[string]func() (v1.Image, error){
+	busyboxImage := sync.OnceValues(Busybox)
+	images := map[string]func() (v1.Image, error){
 		"pause:" + PauseTag:         Pause,
-		"eks/pause:" + PauseTag:     Pause,
-		"library/busybox:latest":    Busybox,
-		"library/busybox:1.35":      Busybox,
+		"eks/pause:" + PauseTag:     EKSPause,
 		"keks/shell:latest":         Shell,
 		"keks/hello:latest":         Hello,
 		"eks/coredns:" + coreDNSTag: func() (v1.Image, error) { return CoreDNS(coreDNSBinary) },
 	}
+	for _, tag := range []string{"latest", "stable", "1", "1.28", "1.35", "1.36", "1.37"} {
+		images["library/busybox:"+tag] = busyboxImage
+	}
+	for _, tag := range []string{"latest", "1.24", "1.27.2"} {
+		images["busybox:"+tag] = busyboxImage
+	}
+	return images
 }
 
 // Seed pushes each image the registry lacks or holds in another build,
-// through transport. The builds are reproducible (no timestamps), so an
-// unchanged image is not pushed again.
+// through transport. The builds are reproducible (dated by their packages'
+// builds or the epoch, never the clock), so an unchanged image is not
+// pushed again.
 func Seed(ctx context.Context, host string, transport http.RoundTripper, images map[string]func() (v1.Image, error), log *slog.Logger) error {
 	for ref, build := range images {
 		tag, err := name.NewTag(host+"/"+ref, name.Insecure)

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/keksdev/keks/internal/cgroups"
 )
 
 // containerdConfig is containerd 1.6's configuration for one instance: its
@@ -71,11 +73,29 @@ func (s *Spec) cniConfig() string {
 `, s.PodCIDR, s.path("cni", "ipam"))
 }
 
-func (s *Spec) kubeletConfig() string {
+// kubeletHost is what an instance's kubelet runs on: the host's cgroup
+// mode, and whether it runs in the instance's machine view (machine.go).
+type kubeletHost struct {
+	mode cgroups.Mode
+	view bool
+}
+
+// kubeletConfig uses the cgroupfs driver in every mode: keks makes the
+// instance's cgroup itself, outside any systemd slice. Kubelet 1.37 refuses
+// to start on cgroup v1 unless failCgroupV1 is false. In the machine view
+// the instance's cgroup is the root of every hierarchy the kubelet sees;
+// otherwise its cgroup root is the instance's cgroup on the host.
+func (s *Spec) kubeletConfig(h kubeletHost) string {
+	cgroupRoot, failCgroupV1 := s.cgroupRoot(), ""
+	if h.view {
+		cgroupRoot = "/"
+	}
+	if h.mode != cgroups.Unified {
+		failCgroupV1 = "failCgroupV1: false\n"
+	}
 	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-failCgroupV1: false
-cgroupDriver: cgroupfs
+%scgroupDriver: cgroupfs
 cgroupRoot: %s
 cgroupsPerQOS: true
 address: %s
@@ -100,23 +120,28 @@ evictionHard:
   imagefs.available: "1%%"
   nodefs.inodesFree: "1%%"
 failSwapOn: false
-%s`, s.cgroupRoot(), s.Address.Addr(), s.ProviderID(), s.socket(), s.path("pod-logs"), s.ClusterDNS, s.MaxPods, s.CAFile, s.reserved())
+%s`, failCgroupV1, cgroupRoot, s.Address.Addr(), s.ProviderID(), s.socket(), s.path("pod-logs"), s.ClusterDNS, s.MaxPods, s.CAFile, s.reserved(h.view))
 }
 
 // reserved makes the node's allocatable resources those of its instance
-// type: the kubelet sees the whole host, so what the host has beyond the
-// instance type is reserved for "the system", and the instance type's own
-// share is reserved for the kubelet as the EKS AMI does (memory: 255 MiB +
-// 11 MiB per pod; CPU: 6 % of the first core, 1 % of the second, 0.5 % of
-// the next two, 0.25 % of the rest).
-func (s *Spec) reserved() string {
+// type: the instance type's share is reserved for the kubelet as the EKS
+// AMI does (memory: 255 MiB + 11 MiB per pod; CPU: 6 % of the first core,
+// 1 % of the second, 0.5 % of the next two, 0.25 % of the rest). In the
+// machine view the kubelet's capacity is the instance type already;
+// without it the kubelet sees the whole host, so what the host has beyond
+// the instance type is reserved for "the system".
+func (s *Spec) reserved(view bool) string {
 	if s.MemoryBytes == 0 || s.CPUs == 0 {
 		return ""
 	}
 	hostMem, hostCPUs := hostMemoryBytes(), runtime.NumCPU()
+	cores := min(s.CPUs, hostCPUs)
+	if view {
+		cores = s.CPUs
+	}
 	kubeMemMi := 255 + 11*s.MaxPods
 	kubeCPUm := 0
-	for core := 1; core <= min(s.CPUs, hostCPUs); core++ {
+	for core := 1; core <= cores; core++ {
 		switch {
 		case core == 1:
 			kubeCPUm += 60
@@ -129,6 +154,9 @@ func (s *Spec) reserved() string {
 		}
 	}
 	out := fmt.Sprintf("kubeReserved:\n  cpu: %dm\n  memory: %dMi\n", kubeCPUm, kubeMemMi)
+	if view {
+		return out
+	}
 	var sys []string
 	if extra := hostMem - s.MemoryBytes; extra > 0 {
 		sys = append(sys, fmt.Sprintf("  memory: %dMi\n", extra>>20))

@@ -22,10 +22,6 @@ import (
 	"github.com/keksdev/keks/internal/supervisor"
 )
 
-// cgroupControllers are the cgroup v1 hierarchies the kubelet needs its
-// cgroup root in.
-var cgroupControllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "devices", "freezer", "systemd", "hugetlb", "net_cls", "net_prio", "perf_event"}
-
 // Processes are the pids of an instance's daemons.
 type Processes struct {
 	Containerd int
@@ -49,7 +45,11 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 	if err := plug(s.netns(), s.hostVeth(), s.Bridge, s.Address, s.Gateway); err != nil {
 		return p, fmt.Errorf("plug %s into %s: %w", s.ID, s.Bridge, err)
 	}
-	if err := ensureCgroups(s); err != nil {
+	cg, err := hostCgroups()
+	if err != nil {
+		return p, err
+	}
+	if err := ensureCgroups(cg, s); err != nil {
 		return p, err
 	}
 	// The host routes each node's pods to the node, so pods on different nodes reach each other.
@@ -67,20 +67,6 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 	}); err != nil {
 		return p, fmt.Errorf("bridge netfilter in %s: %w", s.ID, err)
 	}
-	files := map[string]string{
-		s.path("containerd", "config.toml"):        s.containerdConfig(),
-		s.path("cni", "net.d", "10-keks.conflist"): s.cniConfig(),
-		s.path("kubelet", "config.yaml"):           s.kubeletConfig(),
-		s.path("kubelet", "kubeconfig"):            s.kubeletKubeconfig(),
-		s.path("kube-proxy", "config.yaml"):        s.kubeProxyConfig(),
-		s.path("aws", "config"):                    s.AWSConfig,
-		s.path("aws", "credentials"):               s.AWSCredentials,
-	}
-	for path, content := range files {
-		if err := pki.WriteFileIfChanged(path, []byte(content), 0o600); err != nil {
-			return p, err
-		}
-	}
 	cmID, kID, kpID := s.markers()
 	// Adopt daemons already running for this instance that the caller lost track of.
 	for pid, id := range supervisor.Find("instance/" + s.ID + "/") {
@@ -93,9 +79,45 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 			p.KubeProxy = pid
 		}
 	}
-	nsenter := []string{"--net=" + nsPath(s.netns()), "--"}
+	host := kubeletHost{
+		mode: cg.Mode(),
+		view: s.machineView(supervisor.Running(p.Containerd, cmID) || supervisor.Running(p.Kubelet, kID)),
+	}
+	files := map[string]string{
+		s.path("containerd", "config.toml"):        s.containerdConfig(),
+		s.path("cni", "net.d", "10-keks.conflist"): s.cniConfig(),
+		s.path("kubelet", "config.yaml"):           s.kubeletConfig(host),
+		s.path("kubelet", "kubeconfig"):            s.kubeletKubeconfig(),
+		s.path("kube-proxy", "config.yaml"):        s.kubeProxyConfig(),
+		s.path("aws", "config"):                    s.AWSConfig,
+		s.path("aws", "credentials"):               s.AWSCredentials,
+	}
+	for path, content := range files {
+		if err := pki.WriteFileIfChanged(path, []byte(content), 0o600); err != nil {
+			return p, err
+		}
+	}
+	// containerd and the kubelet share the view: the kubelet names pod
+	// cgroups and volume mounts as it sees them, and containerd must find
+	// them there.
+	daemonNS := []string{"--net=" + nsPath(s.netns()), "--"}
+	if host.view {
+		if err := writeMachineFiles(s); err != nil {
+			return p, err
+		}
+		cgroupBinds, err := cg.RootBinds(s.cgroupRoot())
+		if err != nil {
+			return p, err
+		}
+		if err := ensureMountNS(ctx, s, append(cgroupBinds, s.machineBinds()...)); err != nil {
+			return p, err
+		}
+		// Entering a mount namespace moves to its root directory; --wdns
+		// keeps the daemons in the instance's directory, as on the host.
+		daemonNS = []string{"--net=" + nsPath(s.netns()), "--mount=" + s.mountNS(), "--wdns=" + s.Dir, "--"}
+	}
 	if !supervisor.Running(p.Containerd, cmID) {
-		pid, err := supervisor.Start(supervisor.Spec{ID: cmID, Path: "nsenter", Args: append(nsenter, "containerd", "--config", s.path("containerd", "config.toml")), Dir: s.Dir, LogFile: s.path("logs", "containerd.log")})
+		pid, err := supervisor.Start(supervisor.Spec{ID: cmID, Path: "nsenter", Args: append(slices.Clone(daemonNS), "containerd", "--config", s.path("containerd", "config.toml")), Dir: s.Dir, LogFile: s.path("logs", "containerd.log")})
 		if err != nil {
 			return p, err
 		}
@@ -108,7 +130,7 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		}
 	}
 	if !supervisor.Running(p.Kubelet, kID) {
-		args := append(nsenter, filepath.Join(s.K8sBinDir, "kubelet"),
+		args := append(slices.Clone(daemonNS), filepath.Join(s.K8sBinDir, "kubelet"),
 			"--config="+s.path("kubelet", "config.yaml"),
 			"--kubeconfig="+s.path("kubelet", "kubeconfig"),
 			"--root-dir="+s.kubeletRoot(),
@@ -125,7 +147,8 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		}
 		p.Kubelet = pid
 	}
-	return runKubeProxy(ctx, s, p, nsenter)
+	// kube-proxy needs only the instance's network: it makes no mounts or cgroups.
+	return runKubeProxy(ctx, s, p, []string{"--net=" + nsPath(s.netns()), "--"})
 }
 
 // runKubeProxy runs kube-proxy beside the kubelet while the cluster has the
@@ -169,47 +192,6 @@ func waitForSocket(ctx context.Context, path string) error {
 	return fmt.Errorf("containerd socket %s did not appear", path)
 }
 
-// ensureCgroups makes the instance's cgroup root in every v1 hierarchy and
-// sizes it by the instance type.
-func ensureCgroups(s *Spec) error {
-	for _, c := range cgroupControllers {
-		base := filepath.Join("/sys/fs/cgroup", c)
-		if _, err := os.Stat(base); err != nil {
-			continue
-		}
-		for _, dir := range []string{filepath.Join(base, "keks"), filepath.Join(base, s.cgroupRoot())} {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return fmt.Errorf("cgroup %s: %w", dir, err)
-			}
-			if c == "cpuset" {
-				// A new cpuset cgroup is empty until it gets its parent's CPUs and memory nodes.
-				for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
-					cur, _ := os.ReadFile(filepath.Join(dir, f))
-					if strings.TrimSpace(string(cur)) != "" {
-						continue
-					}
-					parent, err := os.ReadFile(filepath.Join(filepath.Dir(dir), f))
-					if err != nil {
-						return err
-					}
-					if err := os.WriteFile(filepath.Join(dir, f), parent, 0o644); err != nil {
-						return fmt.Errorf("cgroup %s/%s: %w", dir, f, err)
-					}
-				}
-			}
-		}
-	}
-	root := s.cgroupRoot()
-	if s.MemoryBytes > 0 {
-		_ = os.WriteFile(filepath.Join("/sys/fs/cgroup/memory", root, "memory.limit_in_bytes"), []byte(strconv.FormatInt(s.MemoryBytes, 10)), 0o644)
-	}
-	if s.CPUs > 0 {
-		_ = os.WriteFile(filepath.Join("/sys/fs/cgroup/cpu", root, "cpu.cfs_period_us"), []byte("100000"), 0o644)
-		_ = os.WriteFile(filepath.Join("/sys/fs/cgroup/cpu", root, "cpu.cfs_quota_us"), []byte(strconv.Itoa(s.CPUs*100000)), 0o644)
-	}
-	return nil
-}
-
 // Delete removes all of an instance, in the order that leaves nothing:
 // pod sandboxes through the kubelet's runtime first, then the daemons,
 // mounts, the network namespace, the veth, cgroups and files.
@@ -238,6 +220,12 @@ func Delete(ctx context.Context, s *Spec, p Processes) error {
 		}
 	}
 	killShims(s)
+	// With its daemons gone, the mount namespace goes, and with it the
+	// mounts made inside; unmountUnder finds those made on the host by
+	// instances that ran without one.
+	if err := removeMountNS(s.mountNS()); err != nil {
+		return err
+	}
 	unmountUnder(s.Dir)
 	unmountUnder(s.runDir())
 	unmountUnder(filepath.Dir(s.kubeletRoot()))
@@ -248,7 +236,13 @@ func Delete(ctx context.Context, s *Spec, p Processes) error {
 		return err
 	}
 	unroutePods(s)
-	removeCgroups(s)
+	cg, err := hostCgroups()
+	if err != nil {
+		return err
+	}
+	if err := removeCgroups(cg, s); err != nil {
+		return err
+	}
 	for _, d := range []string{s.Dir, s.runDir(), filepath.Dir(s.kubeletRoot())} {
 		if err := os.RemoveAll(d); err != nil {
 			return fmt.Errorf("remove %s: %w", d, err)
@@ -296,15 +290,10 @@ func killShims(s *Spec) {
 
 // unmountUnder unmounts everything mounted below dir, deepest first.
 func unmountUnder(dir string) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return
-	}
 	var mounts []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && strings.HasPrefix(f[4], dir) {
-			mounts = append(mounts, f[4])
+	for _, m := range mountPoints() {
+		if strings.HasPrefix(m, dir) {
+			mounts = append(mounts, m)
 		}
 	}
 	for i := len(mounts) - 1; i >= 0; i-- {
@@ -312,22 +301,10 @@ func unmountUnder(dir string) {
 	}
 }
 
-func removeCgroups(s *Spec) {
-	// The kubelet also makes its cgroups in the unified (v2) hierarchy mounted beside v1.
-	for _, c := range append(cgroupControllers, "unified") {
-		root := filepath.Join("/sys/fs/cgroup", c, s.cgroupRoot())
-		// Children first: the kubelet's kubepods hierarchy.
-		var dirs []string
-		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && d.IsDir() {
-				dirs = append(dirs, p)
-			}
-			return nil
-		})
-		for i := len(dirs) - 1; i >= 0; i-- {
-			if err := os.Remove(dirs[i]); err != nil && !errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-		}
-	}
+// Alive reports whether an instance's daemons all run: containerd, the
+// kubelet and, when the instance has it, kube-proxy.
+func Alive(s *Spec, p Processes) bool {
+	cm, k, kp := s.markers()
+	return supervisor.Running(p.Containerd, cm) && supervisor.Running(p.Kubelet, k) &&
+		(!s.KubeProxy || supervisor.Running(p.KubeProxy, kp))
 }

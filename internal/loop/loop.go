@@ -35,3 +35,21 @@ func (l *Loop) Run(ctx context.Context, every time.Duration, pass func(context.C
 		}
 	}
 }
+
+// RunPaced calls pass until ctx ends; each pass says how long until the next
+// one unless someone asks sooner: short while work is in flight, long when
+// all is converged, so an idle keks costs little.
+func (l *Loop) RunPaced(ctx context.Context, pass func(context.Context) time.Duration) error {
+	for {
+		next := pass(ctx)
+		t := time.NewTimer(next)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-l.wake:
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}

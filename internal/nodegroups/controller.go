@@ -62,6 +62,7 @@ type Controller struct {
 	HostLacks func() string
 	// EvictionDeadline replaces EKS's 15 minutes (tests).
 	EvictionDeadline time.Duration
+	busy             bool // the pass found a group not converged
 }
 
 // New makes a node group controller; wakeNodes asks the instance controller
@@ -72,22 +73,40 @@ func New(e *eks.Service, e2 *ec2.Service, kube *kubeclient.Cache, wakeNodes func
 
 // Run converges node groups until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	return c.Loop.Run(ctx, 2*time.Second, c.pass)
+	return c.Loop.RunPaced(ctx, func(ctx context.Context) time.Duration {
+		if c.pass(ctx) {
+			return 2 * time.Second
+		}
+		return idlePeriod
+	})
 }
 
-func (c *Controller) pass(ctx context.Context) {
+// idlePeriod paces the passes while every group is converged: a dead node
+// or a change made in the cluster is noticed within it; API changes and
+// instance changes wake the controller at once.
+const idlePeriod = 15 * time.Second
+
+// pass converges every group and reports whether any is still on its way.
+func (c *Controller) pass(ctx context.Context) (busy bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ngs, err := c.eks.Nodegroups(ctx, "")
 	if err != nil {
 		c.log.Warn("list node groups", "err", err)
-		return
+		return true
 	}
+	c.busy = false
 	for i := range ngs {
-		if err := c.reconcile(ctx, &ngs[i]); err != nil && ctx.Err() == nil {
-			c.log.Warn("node group not converged", "cluster", ngs[i].ClusterName, "nodegroup", ngs[i].Name, "err", err)
+		ng := &ngs[i]
+		if err := c.reconcile(ctx, ng); err != nil && ctx.Err() == nil {
+			c.log.Warn("node group not converged", "cluster", ng.ClusterName, "nodegroup", ng.Name, "err", err)
+			c.busy = true
+		}
+		if ng.DeletionRequested || ng.Status == eks.NodegroupCreating || ng.Status == eks.NodegroupUpdating {
+			c.busy = true
 		}
 	}
+	return c.busy
 }
 
 // member is one instance of a group with its node's state.

@@ -45,6 +45,9 @@ func (c *Controller) report(ctx context.Context, ng *eks.Nodegroup, ms, current,
 		}
 	}
 	converged := len(outdated) == 0 && draining == 0 && len(current) == ng.Scaling.Desired && ready == ng.Scaling.Desired
+	if !converged && ng.Status != eks.NodegroupCreateFailed {
+		c.busy = true // a failed creation stays failed: no hurry
+	}
 	ups, err := c.eks.NodegroupUpdates(ctx, ng)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ package nodes
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -59,11 +60,13 @@ type Controller struct {
 	egressFor []string
 	// HostLacks says what the host is missing to start instances ("" when nothing is).
 	HostLacks func() string
+	// converged holds, per instance, the spec the last pass made real.
+	converged map[string][sha256.Size]byte
 }
 
 // New makes a node controller.
 func New(cfg Config, e2 *ec2.Service, e *eks.Service, i *iam.Service, log *slog.Logger) *Controller {
-	return &Controller{Loop: loop.New(), cfg: cfg, ec2: e2, eks: e, iam: i, log: log}
+	return &Controller{Loop: loop.New(), cfg: cfg, ec2: e2, eks: e, iam: i, log: log, converged: map[string][sha256.Size]byte{}}
 }
 
 // SetRegistry points the nodes' containerd at keks's registry, also as the
@@ -116,6 +119,7 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 		}
 		return nil
 	case ec2.StateShutting:
+		delete(c.converged, in.ID)
 		spec, err := c.spec(ctx, in)
 		if err != nil {
 			spec = &instance.Spec{ID: in.ID, Dir: filepath.Join(c.cfg.DataDir, in.ID), Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR(), Address: netip.MustParsePrefix(in.PrivateIP + "/32")}
@@ -147,10 +151,15 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 	if err != nil {
 		return err
 	}
+	sum := specDigest(spec)
+	if in.State == ec2.StateRunning && c.converged[in.ID] == sum && instance.Alive(spec, processes(in)) {
+		return nil // nothing changed since the last pass made it so
+	}
 	p, err := instance.Run(ctx, spec, processes(in))
 	if err != nil {
 		return err
 	}
+	c.converged[in.ID] = sum
 	if p != processes(in) || in.State != ec2.StateRunning {
 		c.log.Info("instance running", "instance", in.ID, "node", in.PrivateDNSName(), "kubelet", p.Kubelet)
 		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
@@ -350,4 +359,10 @@ func (c *Controller) deleteNode(ctx context.Context, in *ec2.Instance) {
 	if err := cs.CoreV1().Nodes().Delete(dctx, in.PrivateDNSName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		c.log.Warn("delete node object", "node", in.PrivateDNSName(), "err", err)
 	}
+}
+
+// specDigest fingerprints everything an instance is made of, so a pass can
+// tell that nothing changed.
+func specDigest(s *instance.Spec) [sha256.Size]byte {
+	return sha256.Sum256(fmt.Appendf(nil, "%#v", *s))
 }

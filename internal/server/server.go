@@ -292,6 +292,9 @@ func Run(ctx context.Context, cfg Config) error {
 		go func() { _ = ngCtl.Run(cpCtx) }()
 		go func() { _ = addonCtl.Run(cpCtx) }()
 		go func() { _ = elbCtl.Run(cpCtx) }()
+		// Reconcilers pass at an idle pace; a change in the store wakes them at once.
+		go wakeOnChange(cpCtx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake)
+		go wakeOnChange(cpCtx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake)
 	}
 	go pruneSessions(cpCtx, iamSvc, log)
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {

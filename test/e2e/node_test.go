@@ -50,8 +50,8 @@ func TestSelfManagedNode(t *testing.T) {
 		t.Errorf("instance state %s", st)
 	}
 
-	// A pod on the node: logs and exec go through the kubelet, the image was built locally.
-	e.Run("kubectl", "run", "hello", "--image=registry.k8s.io/pause:3.10", "--image-pull-policy=Never", "--command", "--", "/bin/busybox", "sh", "-c", "echo hello from keks; exec /bin/busybox sleep 3600")
+	// A pod on the node: logs and exec go through the kubelet; busybox comes from keks's registry.
+	e.Run("kubectl", "run", "hello", "--image=busybox", "--command", "--", "/bin/busybox", "sh", "-c", "echo hello from keks; exec /bin/busybox sleep 3600")
 	e.Run("kubectl", "wait", "--for=condition=Ready", "pod/hello", "--timeout=60s")
 	if logs := e.Run("kubectl", "logs", "hello"); !strings.Contains(logs, "hello from keks") {
 		t.Errorf("logs: %q", logs)

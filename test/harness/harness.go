@@ -123,6 +123,14 @@ func (e *Env) StartServer() {
 	e.t.Fatal("keks server did not answer within 60s")
 }
 
+// ServerPID is the keks server's process id (0 when it is not running).
+func (e *Env) ServerPID() int {
+	if e.proc.cmd == nil || e.proc.cmd.Process == nil {
+		return 0
+	}
+	return e.proc.cmd.Process.Pid
+}
+
 // StopServer stops keks as an operator would (SIGTERM); clusters keep running.
 func (e *Env) StopServer() {
 	if e.proc.cmd == nil {

@@ -1,0 +1,116 @@
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/keksdev/keks/internal/cgroups"
+)
+
+// mountNSDir holds the files that keep instances' mount namespaces alive
+// between their daemons' lives. util-linux pins a mount namespace only on a
+// mount that does not propagate into that namespace, so the directory is a
+// private bind mount of its own: on systemd hosts / is shared.
+const mountNSDir = "/run/keks/mountns"
+
+func (s *Spec) mountNS() string { return filepath.Join(mountNSDir, s.ID) }
+
+const nsfsMagic = 0x6e736673 // NSFS_MAGIC in linux/magic.h
+
+// hasMountNS tells whether path pins a namespace.
+func hasMountNS(path string) bool {
+	var st syscall.Statfs_t
+	return syscall.Statfs(path, &st) == nil && st.Type == nsfsMagic
+}
+
+// ensureMountNS makes the instance's mount namespace with binds in it, once.
+// Propagation is slave: mounts the host makes later (network namespaces)
+// still reach the instance, and the instance's own (the machine view,
+// volumes, container root filesystems, pod network namespaces) stay inside.
+// Binds are made with mount(8) through nsenter because a Go program, being
+// multi-threaded, cannot enter a mount namespace itself.
+func ensureMountNS(ctx context.Context, s *Spec, binds []cgroups.Bind) error {
+	path := s.mountNS()
+	if hasMountNS(path) {
+		return nil
+	}
+	if err := privateDir(mountNSDir); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("mount namespace file of %s: %w", s.ID, err)
+	}
+	f.Close()
+	if out, err := exec.CommandContext(ctx, "unshare", "--mount="+path, "--propagation", "slave", "true").CombinedOutput(); err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("make mount namespace of %s: %w: %s", s.ID, err, out)
+	}
+	for _, b := range binds {
+		out, err := exec.CommandContext(ctx, "nsenter", "--mount="+path, "--", "mount", "--bind", b.Source, b.Target).CombinedOutput()
+		if err != nil {
+			// A half-made view must not pass for a whole one next time.
+			_ = removeMountNS(path)
+			return fmt.Errorf("machine view of %s: bind %s on %s: %w: %s", s.ID, b.Source, b.Target, err, strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
+}
+
+// removeMountNS lets the namespace go: with its last process gone, the
+// kernel drops it and every mount in it.
+func removeMountNS(path string) error {
+	if err := syscall.Unmount(path, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOENT) {
+		return fmt.Errorf("release mount namespace %s: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove %s: %w", path, err)
+	}
+	return nil
+}
+
+// privateDir makes dir a private mount of its own.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if !isMountPoint(dir) {
+		if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind %s on itself: %w", dir, err)
+		}
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", dir, err)
+	}
+	return nil
+}
+
+func isMountPoint(dir string) bool {
+	for _, m := range mountPoints() {
+		if m == dir {
+			return true
+		}
+	}
+	return false
+}
+
+// mountPoints are this process's mount points, in mount order.
+func mountPoints() []string {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 4 {
+			out = append(out, f[4])
+		}
+	}
+	return out
+}

@@ -1,0 +1,179 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/pki"
+	"github.com/keksdev/keks/internal/supervisor"
+	"github.com/keksdev/keks/test/harness"
+)
+
+// idleWindow is how long CPU is sampled while nothing happens.
+const idleWindow = 60 * time.Second
+
+// BenchmarkIdle measures what keks costs when nothing happens: the CPU of
+// keks, of each control-plane process and of each node's agents over 60 s,
+// with a cluster like the demo's (2 nodes), beside a bare etcd +
+// kube-apiserver started by hand in the same window as the baseline.
+func BenchmarkIdle(b *testing.B) {
+	e := harness.New(b)
+	const name = "bench-idle"
+	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("bench"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
+	e.Run("aws", "eks", "create-nodegroup", "--cluster-name", name, "--nodegroup-name", "idle", "--node-role", e.NodeRole("benchIdle"),
+		"--subnets", e.PrivateSubnets()[0], e.PrivateSubnets()[1], "--scaling-config", "minSize=2,maxSize=2,desiredSize=2")
+	e.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", name, "--nodegroup-name", "idle")
+	e.Run("aws", "eks", "wait", "addon-active", "--cluster-name", name, "--addon-name", "coredns")
+
+	stopBaseline := bareControlPlane(b)
+	defer stopBaseline()
+	time.Sleep(30 * time.Second) // let start-up work (leader elections, first syncs) pass
+
+	procs := map[string][]int{"keks server": {e.ServerPID()}}
+	for _, in := range e.Instances(name) {
+		procs["control plane "+in.Name] = []int{in.PID}
+	}
+	for pid, id := range supervisor.Find("instance/") {
+		f := strings.Split(id, "/") // instance/<id>/<process>
+		procs["node "+f[1]+" "+f[len(f)-1]] = append(procs["node "+f[1]+" "+f[len(f)-1]], pid)
+	}
+	for pid, id := range supervisor.Find("baseline/") {
+		procs[id] = append(procs[id], pid)
+	}
+	before := map[string]float64{}
+	for k, pids := range procs {
+		before[k] = cpuSeconds(pids)
+	}
+	time.Sleep(idleWindow)
+	usage := map[string]float64{} // share of one core
+	for k, pids := range procs {
+		usage[k] = (cpuSeconds(pids) - before[k]) / idleWindow.Seconds()
+	}
+	baseAPI, baseEtcd := usage["baseline/kube-apiserver"], usage["baseline/etcd"]
+	var names []string
+	for k := range usage {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Printf("\nkeks idle for %s: a cluster (3 etcd, 2 API server instances, endpoint) with a node group of 2 nodes; CPU as %% of one core\n", idleWindow)
+	fmt.Printf("  %-42s %6.2f %%   [target < 2 %%]\n", "keks server", 100*usage["keks server"])
+	for _, k := range names {
+		if k == "keks server" {
+			continue
+		}
+		line := fmt.Sprintf("  %-42s %6.2f %%", k, 100*usage[k])
+		switch {
+		case strings.Contains(k, "kube-apiserver") && !strings.HasPrefix(k, "baseline") && baseAPI > 0:
+			line += fmt.Sprintf("   (%.2fx the bare kube-apiserver; target 1.2x)", usage[k]/baseAPI)
+		case strings.Contains(k, "etcd-") && baseEtcd > 0:
+			line += fmt.Sprintf("   (%.2fx the bare etcd; target 1.2x)", usage[k]/baseEtcd)
+		}
+		fmt.Println(line)
+	}
+	fmt.Println()
+	b.ReportMetric(100*usage["keks server"], "%core-keks")
+	b.ReportMetric(100*baseAPI, "%core-bare-apiserver")
+}
+
+// cpuSeconds sums user and system CPU time of processes (and their reaped children).
+func cpuSeconds(pids []int) float64 {
+	hz := 100.0 // USER_HZ on Linux
+	total := 0.0
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime (fields 14-17)
+			v, _ := strconv.ParseFloat(f[i], 64)
+			total += v / hz
+		}
+	}
+	return total
+}
+
+// bareControlPlane starts etcd and kube-apiserver of the default version by
+// hand, on loopback, with only the flags they require: what an idle control
+// plane costs with nobody talking to it.
+func bareControlPlane(b *testing.B) (stop func()) {
+	v, _ := kubeversions.Lookup(kubeversions.Default)
+	k8s := k8sbuild.Dir(filepath.Join("..", "..", "_output", "k8s"))
+	dir := b.TempDir()
+	key, err := pki.NewRSAKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sa.key"), key, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	etcdClient, etcdPeer, apiPort := freePort(b), freePort(b), freePort(b)
+	var cmds []*exec.Cmd
+	start := func(id, bin string, args ...string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "KEKS_INSTANCE=baseline/"+id)
+		logf, err := os.Create(filepath.Join(dir, id+".log"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	start("etcd", k8s.Path(v, "etcd"), "--data-dir", filepath.Join(dir, "etcd"),
+		"--listen-client-urls", "http://127.0.0.1:"+etcdClient, "--advertise-client-urls", "http://127.0.0.1:"+etcdClient,
+		"--listen-peer-urls", "http://127.0.0.1:"+etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:"+etcdPeer,
+		"--initial-cluster", "default=http://127.0.0.1:"+etcdPeer)
+	start("kube-apiserver", k8s.Path(v, "kube-apiserver"), "--etcd-servers", "http://127.0.0.1:"+etcdClient,
+		"--bind-address", "127.0.0.1", "--secure-port", apiPort, "--advertise-address", "192.0.2.1", "--cert-dir", filepath.Join(dir, "certs"),
+		"--service-account-issuer", "https://kubernetes.default.svc", "--service-account-key-file", filepath.Join(dir, "sa.key"),
+		"--service-account-signing-key-file", filepath.Join(dir, "sa.key"), "--service-cluster-ip-range", "10.0.0.0/24")
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", "127.0.0.1:"+apiPort)
+		cancel()
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the bare kube-apiserver did not listen within 90 s (logs in %s)", dir)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return func() {
+		for _, c := range cmds {
+			_ = c.Process.Signal(syscall.SIGTERM)
+			_, _ = c.Process.Wait()
+		}
+	}
+}
+
+func freePort(b *testing.B) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
