@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/keksdev/keks/internal/kubeversions"
 )
@@ -14,8 +15,21 @@ import (
 type builds struct {
 	mu       sync.Mutex
 	progress map[string]string // patch -> last progress line
-	failed   map[string]error
+	failed   map[string]buildFailure
 	running  map[string]bool
+}
+
+// buildFailure is a failed build, held for a while (longer after each
+// failure, up to an hour) so that clusters asking for the version fail at
+// once instead of each starting a ten-minute build; then it is tried again.
+type buildFailure struct {
+	err      error
+	at       time.Time
+	attempts int
+}
+
+func (f buildFailure) holds() bool {
+	return time.Since(f.at) < min(time.Duration(1<<min(f.attempts-1, 4))*5*time.Minute, time.Hour)
 }
 
 type progressWriter struct {
@@ -43,10 +57,10 @@ func (c *Controller) ensureBuilt(ctx context.Context, v kubeversions.Version, on
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.progress == nil {
-		b.progress, b.failed, b.running = map[string]string{}, map[string]error{}, map[string]bool{}
+		b.progress, b.failed, b.running = map[string]string{}, map[string]buildFailure{}, map[string]bool{}
 	}
-	if err := b.failed[v.Patch]; err != nil {
-		return false, "", err
+	if f, ok := b.failed[v.Patch]; ok && f.holds() {
+		return false, "", f.err
 	}
 	if !b.running[v.Patch] {
 		b.running[v.Patch] = true
@@ -56,8 +70,11 @@ func (c *Controller) ensureBuilt(ctx context.Context, v kubeversions.Version, on
 			err := c.cfg.K8s.Build(ctx, v, progressWriter{b, v.Patch, c})
 			b.mu.Lock()
 			b.running[v.Patch] = false
-			if err != nil && ctx.Err() == nil {
-				b.failed[v.Patch] = fmt.Errorf("build Kubernetes %s: %w", v.Patch, err)
+			switch {
+			case err == nil:
+				delete(b.failed, v.Patch)
+			case ctx.Err() == nil:
+				b.failed[v.Patch] = buildFailure{err: fmt.Errorf("build Kubernetes %s: %w", v.Patch, err), at: time.Now(), attempts: b.failed[v.Patch].attempts + 1}
 			}
 			b.mu.Unlock()
 			onDone()

@@ -28,6 +28,9 @@ type Config struct {
 	NodeIdentities func(ctx context.Context, region, cluster string) (roles []string, instances map[string]string, err error)
 	// STSHosts are the hosts get-token URLs may name (keks's own endpoint).
 	STSHosts []string
+	// Deleted is told of each cluster whose control plane is gone, so what
+	// others hold for it (clients, caches) goes with it.
+	Deleted func(clusterUID string)
 }
 
 // Controller reconciles every cluster's control plane.
@@ -46,11 +49,12 @@ type Controller struct {
 	unhealthySince sync.Map // instance id -> time.Time
 	builds         builds
 	saved          map[string]savedState // cluster uid -> what the store last got
+	failures       map[string]int        // cluster key -> reconciles failed in a row
 }
 
 // New makes a controller.
 func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) *Controller {
-	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, wake: make(chan struct{}, 1)}
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, wake: make(chan struct{}, 1)}
 }
 
 // Enqueue asks for a cluster to be reconciled now.
@@ -140,8 +144,21 @@ func (c *Controller) reconcileKey(ctx context.Context, key string) time.Duration
 	defer cancel()
 	after, err := c.reconcile(rctx, region, name)
 	if err != nil && ctx.Err() == nil {
-		c.log.Warn("reconcile failed; retrying", "cluster", name, "region", region, "err", err)
-		return 2 * time.Second
+		retry := c.backoff(key)
+		c.log.Warn("reconcile failed; retrying", "cluster", name, "region", region, "in", retry, "err", err)
+		return retry
 	}
+	c.mu.Lock()
+	delete(c.failures, key)
+	c.mu.Unlock()
 	return after
+}
+
+// backoff is how long to wait before reconciling a cluster whose last passes
+// failed: 1 s, doubling each time, at most a minute.
+func (c *Controller) backoff(key string) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failures[key]++
+	return min(time.Second<<min(c.failures[key]-1, 6), time.Minute)
 }

@@ -64,6 +64,9 @@ func (c *Controller) teardown(ctx context.Context, cl *eks.Cluster) (time.Durati
 	for _, inst := range st.Instances {
 		c.unhealthySince.Delete(cl.UID + "/" + inst.Name)
 	}
+	if c.cfg.Deleted != nil {
+		c.cfg.Deleted(cl.UID)
+	}
 	c.log.Info("cluster deleted", "cluster", cl.Name)
 	return 0, nil
 }

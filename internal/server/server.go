@@ -162,7 +162,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	kube := &kubeclient.Cache{Kubeconfig: func(uid string) string {
+		return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
+	}}
 	cp := controlplane.New(controlplane.Config{
+		Deleted: kube.Forget,
 		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
 		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
 		NodeIdentities: func(ctx context.Context, region, cluster string) ([]string, map[string]string, error) {
@@ -192,9 +196,6 @@ func Run(ctx context.Context, cfg Config) error {
 		},
 	}, st, eksSvc, log.With("component", "controlplane"))
 
-	kube := &kubeclient.Cache{Kubeconfig: func(uid string) string {
-		return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
-	}}
 	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube},
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
@@ -297,6 +298,7 @@ func Run(ctx context.Context, cfg Config) error {
 		go wakeOnChange(cpCtx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake)
 	}
 	go pruneSessions(cpCtx, iamSvc, log)
+	go rotateLogs(cpCtx, dataDir, log)
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {
 		d := &demo{name: cfg.DemoCluster, region: cfg.Region, registry: ecrSvc.Host, profile: cfg.Profile, keksExe: exe, kubeconfig: cfg.Kubeconfig, boot: boot,
 			iam: iamSvc, ec2: ec2Svc, eks: eksSvc, log: log.With("component", "demo")}

@@ -44,7 +44,7 @@ func Start(s Spec) (int, error) {
 	fmt.Fprintf(logf, "---- %s keks starts %s %s\n", time.Now().UTC().Format(time.RFC3339), s.Path, strings.Join(s.Args, " "))
 	cmd := exec.Command(s.Path, s.Args...)
 	cmd.Dir = s.Dir
-	cmd.Env = append(append(os.Environ(), s.Env...), markerVar+"="+s.ID)
+	cmd.Env = append(append(ownEnvironment(), s.Env...), markerVar+"="+s.ID)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
@@ -162,4 +162,18 @@ func PSS(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// ownEnvironment is keks's environment without its markers: a keks that
+// itself runs under a marker (started by a test, or by another keks) must
+// not pass that marker on beside the one it gives.
+func ownEnvironment() []string {
+	env := os.Environ()
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, markerVar+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
