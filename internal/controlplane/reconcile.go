@@ -24,13 +24,13 @@ const (
 	// createTimeout is how long a new control plane may take to become healthy before it is FAILED.
 	createTimeout = 5 * time.Minute
 	// unresponsiveAfter is how long a running instance may fail its health check before it is replaced.
-	unresponsiveAfter = 20 * time.Second
+	unresponsiveAfter = 15 * time.Second
 	// startupGrace is how long a new process has to pass its first health check.
 	startupGrace = 90 * time.Second
 	// healthInterval paces the checks of a converged control plane: often
 	// enough to replace a dead process within seconds, rare enough to cost
 	// little when idle.
-	healthInterval = 5 * time.Second
+	healthInterval = 3 * time.Second
 )
 
 func (c *Controller) reconcile(ctx context.Context, region, name string) (time.Duration, error) {

@@ -19,14 +19,7 @@ const logLimit = 20 << 20
 // rotateLogs keeps every process log under the data directory within
 // logLimit, once a minute, until ctx ends.
 func rotateLogs(ctx context.Context, dataDir string, log *slog.Logger) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, time.Minute, func() {
 		for _, pattern := range processLogs {
 			files, _ := filepath.Glob(filepath.Join(dataDir, pattern))
 			for _, f := range files {
@@ -35,5 +28,5 @@ func rotateLogs(ctx context.Context, dataDir string, log *slog.Logger) {
 				}
 			}
 		}
-	}
+	})
 }

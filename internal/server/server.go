@@ -347,17 +347,24 @@ func subnetInUse(e *eks.Service) func(string) (bool, error) {
 	}
 }
 
-func pruneSessions(ctx context.Context, s *iam.Service, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Minute)
+// every runs fn each period until ctx ends (housekeeping: sessions, logs).
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.PruneSessions(ctx); err != nil {
-				log.Warn("prune expired sessions", "err", err)
-			}
+			fn()
 		}
 	}
+}
+
+func pruneSessions(ctx context.Context, s *iam.Service, log *slog.Logger) {
+	every(ctx, 10*time.Minute, func() {
+		if err := s.PruneSessions(ctx); err != nil {
+			log.Warn("prune expired sessions", "err", err)
+		}
+	})
 }
