@@ -50,11 +50,12 @@ type Controller struct {
 	builds         builds
 	saved          map[string]savedState // cluster uid -> what the store last got
 	failures       map[string]int        // cluster key -> reconciles failed in a row
+	probers        map[string]*prober    // cluster uid -> its health prober, connections kept
 }
 
 // New makes a controller.
 func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) *Controller {
-	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, wake: make(chan struct{}, 1)}
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, probers: map[string]*prober{}, wake: make(chan struct{}, 1)}
 }
 
 // Enqueue asks for a cluster to be reconciled now.
@@ -161,4 +162,17 @@ func (c *Controller) backoff(key string) time.Duration {
 	defer c.mu.Unlock()
 	c.failures[key]++
 	return min(time.Second<<min(c.failures[key]-1, 6), time.Minute)
+}
+
+// prober returns a cluster's health prober, made once so that its
+// connections are reused from pass to pass.
+func (c *Controller) prober(uid string, dir clusterDir) *prober {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.probers[uid]
+	if !ok {
+		p = newProber(dir.pki("ca.crt"))
+		c.probers[uid] = p
+	}
+	return p
 }

@@ -246,7 +246,7 @@ func (c *Controller) killStrays(ctx context.Context, uid string, st *State) {
 }
 
 func (c *Controller) checkHealth(ctx context.Context, st *State, dir clusterDir) {
-	p := newProber(dir.pki("ca.crt"))
+	p := c.prober(st.ClusterUID, dir)
 	var wg sync.WaitGroup
 	for i := range st.Instances {
 		inst := &st.Instances[i]

@@ -35,11 +35,16 @@ func (c *Controller) saveState(ctx context.Context, st *State) error {
 	return nil
 }
 
-// forgetState drops what saveState remembers of a deleted cluster.
+// forgetState drops what the controller holds for a deleted cluster.
 func (c *Controller) forgetState(uid string) {
 	c.mu.Lock()
 	delete(c.saved, uid)
+	p := c.probers[uid]
+	delete(c.probers, uid)
 	c.mu.Unlock()
+	if p != nil {
+		p.close()
+	}
 }
 
 type savedState struct {

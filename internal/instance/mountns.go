@@ -21,6 +21,9 @@ const mountNSDir = "/run/keks/mountns"
 
 func (s *Spec) mountNS() string { return filepath.Join(mountNSDir, s.ID) }
 
+// cgroupNS pins the instance's cgroup namespace, rooted at its cgroup.
+func (s *Spec) cgroupNS() string { return filepath.Join(mountNSDir, s.ID+".cgroup") }
+
 const nsfsMagic = 0x6e736673 // NSFS_MAGIC in linux/magic.h
 
 // hasMountNS tells whether path pins a namespace.
@@ -61,6 +64,49 @@ func ensureMountNS(ctx context.Context, s *Spec, binds []cgroups.Bind) error {
 		}
 	}
 	return nil
+}
+
+// ensureCgroupNS makes the instance's cgroup namespace, rooted at the
+// instance's cgroup, once. Inside the machine view the cgroup hierarchies are
+// the instance's cgroup; without a namespace to match, /proc/self/cgroup and
+// mountinfo still name host paths, and runc, joining the two, looks for
+// container cgroups that do not exist in the view. A shell moves itself into
+// the instance's cgroup (sources of the view's cgroup binds) and unshares
+// from there, so the namespace's root is that cgroup.
+func ensureCgroupNS(ctx context.Context, s *Spec, binds []cgroups.Bind) error {
+	path := s.cgroupNS()
+	if hasMountNS(path) {
+		return nil
+	}
+	if err := privateDir(mountNSDir); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("cgroup namespace file of %s: %w", s.ID, err)
+	}
+	f.Close()
+	var script strings.Builder
+	for _, b := range binds {
+		fmt.Fprintf(&script, "echo $$ > '%s/cgroup.procs' || exit 1\n", b.Source)
+	}
+	script.WriteString(`exec unshare --cgroup="$0" true`)
+	if out, err := exec.CommandContext(ctx, "sh", "-c", script.String(), path).CombinedOutput(); err != nil {
+		_ = removeMountNS(path)
+		return fmt.Errorf("make cgroup namespace of %s: %w: %s", s.ID, err, out)
+	}
+	return nil
+}
+
+// releaseNamespaceDir removes the pinning directory once no instance pins a
+// namespace there, so that a host without instances keeps no keks mount.
+func releaseNamespaceDir() {
+	entries, err := os.ReadDir(mountNSDir)
+	if err != nil || len(entries) > 0 {
+		return
+	}
+	_ = syscall.Unmount(mountNSDir, syscall.MNT_DETACH)
+	_ = os.Remove(mountNSDir)
 }
 
 // removeMountNS lets the namespace go: with its last process gone, the

@@ -112,9 +112,12 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		if err := ensureMountNS(ctx, s, append(cgroupBinds, s.machineBinds()...)); err != nil {
 			return p, err
 		}
+		if err := ensureCgroupNS(ctx, s, cgroupBinds); err != nil {
+			return p, err
+		}
 		// Entering a mount namespace moves to its root directory; --wdns
 		// keeps the daemons in the instance's directory, as on the host.
-		daemonNS = []string{"--net=" + nsPath(s.netns()), "--mount=" + s.mountNS(), "--wdns=" + s.Dir, "--"}
+		daemonNS = []string{"--net=" + nsPath(s.netns()), "--mount=" + s.mountNS(), "--cgroup=" + s.cgroupNS(), "--wdns=" + s.Dir, "--"}
 	}
 	if !supervisor.Running(p.Containerd, cmID) {
 		pid, err := supervisor.Start(supervisor.Spec{ID: cmID, Path: "nsenter", Args: append(slices.Clone(daemonNS), "containerd", "--config", s.path("containerd", "config.toml")), Dir: s.Dir, LogFile: s.path("logs", "containerd.log")})
@@ -223,9 +226,12 @@ func Delete(ctx context.Context, s *Spec, p Processes) error {
 	// With its daemons gone, the mount namespace goes, and with it the
 	// mounts made inside; unmountUnder finds those made on the host by
 	// instances that ran without one.
-	if err := removeMountNS(s.mountNS()); err != nil {
-		return err
+	for _, ns := range []string{s.mountNS(), s.cgroupNS()} {
+		if err := removeMountNS(ns); err != nil {
+			return err
+		}
 	}
+	releaseNamespaceDir()
 	unmountUnder(s.Dir)
 	unmountUnder(s.runDir())
 	unmountUnder(filepath.Dir(s.kubeletRoot()))

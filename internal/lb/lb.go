@@ -112,9 +112,11 @@ func (b *Balancer) Reload(cfg *Config) error {
 		}
 		pool.AppendCertsFromPEM(pem)
 	}
+	// Probes reuse their connections: a TLS handshake every half second per
+	// backend would cost each API server more than the probe itself. A dead
+	// backend fails the kept connection as it would a new one.
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: pool},
-		DisableKeepAlives: true,
+		TLSClientConfig: &tls.Config{RootCAs: pool},
 	}}
 	b.mu.Lock()
 	defer b.mu.Unlock()

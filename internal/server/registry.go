@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/keksdev/keks/internal/network"
 )
@@ -29,4 +30,17 @@ func listenRegistry(addr string) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	return ln, nil
+}
+
+// registryInUse reports whether another server already answers on the
+// registry address: a second keks on one host would take it over and, on
+// exit, remove the first one's address.
+func registryInUse(addr string) error {
+	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+	if err != nil {
+		return nil
+	}
+	_ = c.Close()
+	return fmt.Errorf("another keks server on this host already serves %s (its registry address): stop it first; "+
+		"two keks servers on one host would share the registry, load-balancer and default-VPC addresses, which keks does not partition yet", addr)
 }

@@ -96,6 +96,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer unlock()
+	if cfg.RegistryAddress != "" {
+		if err := registryInUse(cfg.RegistryAddress); err != nil {
+			return err
+		}
+	}
 	var st *store.Store
 	if len(cfg.EtcdEndpoints) > 0 {
 		st, err = store.OpenExternal(ctx, cfg.EtcdEndpoints, cfg.EtcdTLS)
