@@ -92,14 +92,11 @@ func (s *Spec) machineView(daemonsRunning bool) bool {
 	return !daemonsRunning && s.MemoryBytes > 0 && s.CPUs > 0
 }
 
-// machineViewEnabled switches the machine view on. It is off: in the view,
-// nodes report their instance type's capacity, but runc (started by
-// containerd inside the view, without a cgroup namespace) reads its cgroup
-// paths from /proc/self/cgroup as the host sees them and fails to mount
-// /sys/fs/cgroup into containers ("stat /sys/fs/cgroup/cpu/keks/<id>/kubepods/...:
-// no such file or directory"); pod sandboxes start, app containers do not.
-// A cgroup namespace rooted at the instance's cgroup is the likely fix.
-const machineViewEnabled = false
+// machineViewEnabled switches the machine view on: nodes then report their
+// instance type's capacity. Its daemons also get a cgroup namespace rooted
+// at the instance's cgroup; without it runc reads host cgroup paths in the
+// view and cannot start containers.
+const machineViewEnabled = true
 
 // writeMachineFiles writes the machine files, readable as /proc's are, in
 // place rather than by rename: a file bound into a namespace stays bound to

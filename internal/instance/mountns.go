@@ -107,6 +107,7 @@ func releaseNamespaceDir() {
 	}
 	_ = syscall.Unmount(mountNSDir, syscall.MNT_DETACH)
 	_ = os.Remove(mountNSDir)
+	_ = os.Remove(filepath.Dir(mountNSDir)) // /run/keks, when nothing else is there
 }
 
 // removeMountNS lets the namespace go: with its last process gone, the

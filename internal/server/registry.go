@@ -36,6 +36,10 @@ func listenRegistry(addr string) (net.Listener, error) {
 // registry address: a second keks on one host would take it over and, on
 // exit, remove the first one's address.
 func registryInUse(addr string) error {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !hostHas(ap.Addr()) {
+		return nil // not on this host: nobody here serves it
+	}
 	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
 	if err != nil {
 		return nil
@@ -43,4 +47,18 @@ func registryInUse(addr string) error {
 	_ = c.Close()
 	return fmt.Errorf("another keks server on this host already serves %s (its registry address): stop it first; "+
 		"two keks servers on one host would share the registry, load-balancer and default-VPC addresses, which keks does not partition yet", addr)
+}
+
+// hostHas reports whether an address is one of the host's own.
+func hostHas(a netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		if p, err := netip.ParsePrefix(ia.String()); err == nil && p.Addr() == a {
+			return true
+		}
+	}
+	return false
 }
