@@ -45,10 +45,12 @@ func (e *Env) Leftovers() []string {
 			}
 		}
 	}
-	if b, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(b), e.Dir) || strings.Contains(string(b), "/run/keks/i-") || strings.Contains(string(b), "/var/lib/keks-node/i-") {
-		left = append(left, "mounts: "+grepLines(string(b), e.Dir, "/run/keks/i-", "/var/lib/keks-node/i-"))
+	if b, _ := os.ReadFile("/proc/mounts"); strings.Contains(string(b), e.Dir) || strings.Contains(string(b), "/run/keks/") || strings.Contains(string(b), "/var/lib/keks-node/i-") {
+		left = append(left, "mounts: "+grepLines(string(b), e.Dir, "/run/keks/", "/var/lib/keks-node/i-"))
 	}
-	if m, _ := filepath.Glob("/sys/fs/cgroup/*/keks/i-*"); len(m) > 0 {
+	v1, _ := filepath.Glob("/sys/fs/cgroup/*/keks/i-*")
+	v2, _ := filepath.Glob("/sys/fs/cgroup/keks/i-*")
+	if m := append(v1, v2...); len(m) > 0 {
 		left = append(left, fmt.Sprintf("cgroups: %v", m))
 	}
 	for _, dir := range []string{filepath.Join(data, "clusters"), "/run/keks", "/var/lib/keks-node"} {
