@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keksdev/keks/internal/addons"
@@ -276,42 +277,50 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 		go func() { serveErr <- srv.ServeTLS(regLn, "", "") }()
-		go func() {
-			imgs := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion)
-			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), imgs, log.With("component", "images")); err != nil {
-				log.Error("seed platform images", "err", err)
-			}
-		}()
 	}
 	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir)
 	if cfg.Started != nil {
 		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
 	}
 
+	// Every background task has this owner: shutdown cancels them and waits.
 	cpCtx, stopCP := context.WithCancel(ctx)
+	var tasks sync.WaitGroup
+	run := func(task func(context.Context)) {
+		tasks.Add(1)
+		go func() { defer tasks.Done(); task(cpCtx) }()
+	}
+	if reg != nil {
+		run(func(ctx context.Context) {
+			imgs := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion)
+			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), imgs, log.With("component", "images")); err != nil && ctx.Err() == nil {
+				log.Error("seed platform images", "err", err)
+			}
+		})
+	}
 	cpDone := make(chan error, 1)
 	if cfg.NoReconcile {
 		log.Warn("reconcilers are off: clusters will stay CREATING")
 	} else {
-		go func() { cpDone <- cp.Run(cpCtx) }()
-		go func() { _ = nodeCtl.Run(cpCtx) }()
-		go func() { _ = ngCtl.Run(cpCtx) }()
-		go func() { _ = addonCtl.Run(cpCtx) }()
-		go func() { _ = elbCtl.Run(cpCtx) }()
+		run(func(ctx context.Context) { cpDone <- cp.Run(ctx) })
+		run(func(ctx context.Context) { _ = nodeCtl.Run(ctx) })
+		run(func(ctx context.Context) { _ = ngCtl.Run(ctx) })
+		run(func(ctx context.Context) { _ = addonCtl.Run(ctx) })
+		run(func(ctx context.Context) { _ = elbCtl.Run(ctx) })
 		// Reconcilers pass at an idle pace; a change in the store wakes them at once.
-		go wakeOnChange(cpCtx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake)
-		go wakeOnChange(cpCtx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake)
+		run(func(ctx context.Context) { wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake) })
+		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake) })
 	}
-	go pruneSessions(cpCtx, iamSvc, log)
-	go rotateLogs(cpCtx, dataDir, log)
+	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
+	run(func(ctx context.Context) { rotateLogs(ctx, dataDir, log) })
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {
 		d := &demo{name: cfg.DemoCluster, region: cfg.Region, registry: ecrSvc.Host, profile: cfg.Profile, keksExe: exe, kubeconfig: cfg.Kubeconfig, boot: boot,
 			iam: iamSvc, ec2: ec2Svc, eks: eksSvc, log: log.With("component", "demo")}
-		go func() {
-			if err := d.run(cpCtx); err != nil && cpCtx.Err() == nil {
+		run(func(ctx context.Context) {
+			if err := d.run(ctx); err != nil && ctx.Err() == nil {
 				log.Error("demo cluster not ready", "err", err)
 			}
-		}()
+		})
 	}
 
 	select {
@@ -319,10 +328,16 @@ func Run(ctx context.Context, cfg Config) error {
 	case err = <-serveErr:
 	case err = <-cpDone:
 	}
-	stopCP()
+	// In order: no new requests (desired state stops changing), then the
+	// reconcilers finish their passes, then the registry address goes; the
+	// store closes and the locks are released last (deferred).
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
+	stopCP()
+	if !waitTimeout(&tasks, 15*time.Second) {
+		log.Warn("background tasks still running after 15 s; stopping anyway")
+	}
 	if cfg.RegistryAddress != "" {
 		if err := network.DeleteLink(registryBridge); err != nil {
 			log.Warn("remove the registry address", "err", err)
@@ -372,4 +387,16 @@ func pruneSessions(ctx context.Context, s *iam.Service, log *slog.Logger) {
 			log.Warn("prune expired sessions", "err", err)
 		}
 	})
+}
+
+// waitTimeout waits for wg, at most d; it reports whether wg finished.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
