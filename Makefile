@@ -4,8 +4,15 @@ KEKS       := $(OUT)/bin/keks
 DATA_DIR   ?= /var/lib/keks
 LISTEN     ?= 127.0.0.1:4577
 K8S_VERSIONS ?=
+# How long each fuzz target runs: FUZZTIME for `make fuzz`, TEST_FUZZTIME
+# within `make test`.
+FUZZTIME      ?= 10s
+TEST_FUZZTIME ?= 5s
+# Every fuzz target, as package:Target.
+FUZZ_TARGETS := ./internal/server:FuzzEKS ./internal/server:FuzzIAM ./internal/server:FuzzSTS \
+	./internal/server:FuzzEC2 ./internal/server:FuzzECR ./internal/api/ec2api:FuzzWildcard
 
-.PHONY: all build keks kubernetes run test unit e2e bench vet clean
+.PHONY: all build keks kubernetes run test unit fuzz e2e bench vet clean
 
 all: build
 
@@ -23,13 +30,24 @@ kubernetes: keks
 run: build
 	$(KEKS) server --data-dir $(DATA_DIR) --listen $(LISTEN) --demo-cluster demo
 
-test: build vet unit e2e
+test: build vet unit fuzz e2e
+
+# Within `make test` the fuzzers run briefly (a command-line FUZZTIME wins).
+test: FUZZTIME = $(TEST_FUZZTIME)
 
 vet:
 	go vet ./...
 
 unit:
 	go test -count=1 ./internal/... ./cmd/...
+
+# go test fuzzes one target at a time: run them one after another.
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 e2e: build
 	go test -count=1 -timeout 30m -v ./test/e2e/

@@ -37,6 +37,17 @@ func WriteJSONError(w http.ResponseWriter, requestID string, e *awserr.Error) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
+// WriteJSON11Error writes an AWS JSON 1.1 error (ECR's protocol): the code
+// is the body's __type as well as the x-amzn-ErrorType header.
+func WriteJSON11Error(w http.ResponseWriter, requestID string, e *awserr.Error) {
+	body := map[string]any{"__type": e.Code, "message": e.Message}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("x-amzn-RequestId", requestID)
+	w.Header().Set("x-amzn-ErrorType", e.Code)
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
 // WriteXML writes a Query-protocol success body.
 func WriteXML(w http.ResponseWriter, requestID string, v any) {
 	w.Header().Set("Content-Type", "text/xml")

@@ -1,12 +1,20 @@
 package awsproto
 
 import (
+	"bytes"
 	"context"
-	"github.com/keksdev/keks/internal/awserr"
+	"fmt"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/keksdev/keks/internal/awserr"
 )
 
 // Principal is the IAM identity that signed a request.
@@ -37,8 +45,14 @@ type Service struct {
 	// Query is true for the Query protocol (form body, XML answers); false for REST-JSON.
 	Query bool
 	// EC2 errors have their own XML shape.
-	EC2    bool
-	Handle func(w http.ResponseWriter, r *http.Request, c *Call) error
+	EC2 bool
+	// Version is a Query service's API version (the Version parameter); it
+	// names the service of a request that carries no credential scope.
+	Version string
+	// TargetPrefix marks an AWS JSON 1.1 service: its operations come as
+	// X-Amz-Target <TargetPrefix><Operation>, and its errors carry __type.
+	TargetPrefix string
+	Handle       func(w http.ResponseWriter, r *http.Request, c *Call) error
 }
 
 // Router verifies SigV4 and dispatches on the credential scope's service.
@@ -52,18 +66,31 @@ type Router struct {
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := NewRequestID()
 	var svc *Service
+	defer func() {
+		// A panic is keks's bug; the client still gets an AWS error, and the log the stack.
+		if p := recover(); p != nil {
+			rt.Log.Error("request panicked", "requestId", reqID, "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			rt.fail(w, r, svc, reqID, fmt.Errorf("panic: %v", p))
+		}
+	}()
 	var principal Principal
 	lookup := func(akid string) (string, string, error) {
 		secret, token, p, err := rt.Keys.ResolveAccessKey(r.Context(), akid)
 		principal = p
 		return secret, token, err
 	}
+	// Read the body first: an unsigned Query request names its service only there.
+	body, err := bufferBody(r)
+	if err != nil {
+		rt.fail(w, r, rt.guessService(r, nil), reqID, err)
+		return
+	}
 	// The scope names the service; find it before verifying so errors have the right shape.
 	if cred, ok := peekCredential(r); ok {
 		svc = rt.Services[cred.Service]
 	}
 	if svc == nil {
-		svc = rt.guessService(r)
+		svc = rt.guessService(r, body)
 	}
 	signed, err := VerifyRequest(r, rt.Now(), FromSecrets(lookup))
 	if err != nil {
@@ -83,8 +110,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rt.fail(w, r, svc, reqID, awserr.Errorf(awserr.CodeInvalidRequest, "malformed form body: %v", perr))
 			return
 		}
+		// Parameters may come in the URL too (GET); the X-Amz-* ones there are the signature's.
 		for k, v := range r.URL.Query() {
-			if _, ok := form[k]; !ok && k[0] != 'X' {
+			if _, ok := form[k]; !ok && !strings.HasPrefix(k, "X-Amz-") {
 				form[k] = v
 			}
 		}
@@ -95,8 +123,48 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (rt *Router) guessService(r *http.Request) *Service {
-	if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
+// bufferBody reads the body (at most one byte past the limit, which
+// VerifyRequest then refuses) and leaves it readable again.
+func bufferBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, awserr.Errorf(awserr.CodeInvalidRequest, "read request body: %v", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return body, nil
+}
+
+// guessService finds the service of a request without a credential scope,
+// so that even its refusal comes in that service's shape: a JSON 1.1
+// target names it; Query requests (always to /) carry their API version,
+// and a form without one is taken for STS; the rest is EKS's REST-JSON.
+func (rt *Router) guessService(r *http.Request, body []byte) *Service {
+	target := r.Header.Get("X-Amz-Target")
+	for _, name := range slices.Sorted(maps.Keys(rt.Services)) {
+		if s := rt.Services[name]; s.TargetPrefix != "" && target != "" && strings.HasPrefix(target, s.TargetPrefix) {
+			return s
+		}
+	}
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		return rt.Services["eks"]
+	}
+	version := r.URL.Query().Get("Version")
+	isForm := r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
+	if isForm {
+		// A malformed pair elsewhere in the form does not hide its Version.
+		if form, _ := url.ParseQuery(string(body)); form.Get("Version") != "" {
+			version = form.Get("Version")
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(rt.Services)) {
+		if s := rt.Services[name]; s.Version != "" && s.Version == version {
+			return s
+		}
+	}
+	if isForm || version != "" {
 		return rt.Services["sts"]
 	}
 	return rt.Services["eks"]
@@ -122,6 +190,8 @@ func (rt *Router) fail(w http.ResponseWriter, r *http.Request, svc *Service, req
 		rt.Log.Debug("request refused", "requestId", reqID, "path", r.URL.Path, "code", e.Code, "msg", e.Message)
 	}
 	switch {
+	case svc != nil && svc.TargetPrefix != "":
+		WriteJSON11Error(w, reqID, dialect(e, jsonCodes))
 	case svc != nil && svc.EC2:
 		WriteEC2Error(w, reqID, dialect(e, ec2Codes))
 	case svc != nil && svc.Query:

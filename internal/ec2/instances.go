@@ -107,38 +107,73 @@ func (i *Instance) PodCIDR() string {
 
 // RunInstance records a pending instance with the next free address of its subnet.
 func (s *Service) RunInstance(ctx context.Context, in Instance) (*Instance, error) {
+	out, err := s.RunInstances(ctx, in, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
+// RunInstances records between minCount and maxCount pending instances
+// like in, each with the next free address of its subnet: as many as the
+// subnet has addresses for, all in one write, or none.
+func (s *Service) RunInstances(ctx context.Context, in Instance, minCount, maxCount int) ([]Instance, error) {
 	if _, ok := InstanceTypes[in.InstanceType]; !ok {
 		return nil, awserr.Errorf(CodeInvalidParameterValue, "Invalid value '%s' for InstanceType.", in.InstanceType)
 	}
-	sn, err := s.GetSubnet(ctx, in.SubnetID)
-	if err != nil {
-		return nil, err
+	if minCount < 1 || maxCount < minCount || maxCount > store.MaxTxnOps-1 {
+		return nil, awserr.Errorf(CodeInvalidParameterValue, "MinCount and MaxCount must be between 1 and %d, with MinCount <= MaxCount", store.MaxTxnOps-1)
 	}
-	all, err := s.Instances(ctx, sn.Region)
-	if err != nil {
-		return nil, err
-	}
-	used := map[string]bool{}
-	for _, o := range all {
-		if o.SubnetID == sn.ID && o.State != StateTerminated {
-			used[o.PrivateIP] = true
+	var out []Instance
+	err := s.Store.Transact(ctx, func(t *store.Txn) error {
+		out = nil
+		sn, rev, err := s.subnetAt(ctx, in.SubnetID)
+		if err != nil {
+			return err
 		}
-	}
-	p := netip.MustParsePrefix(sn.CIDR)
-	// AWS reserves the first four addresses and the last of each subnet.
-	addr := p.Addr().Next().Next().Next().Next()
-	for ; p.Contains(addr) && used[addr.String()]; addr = addr.Next() {
-	}
-	if !p.Contains(addr) || !p.Contains(addr.Next()) {
-		return nil, awserr.Errorf("InsufficientFreeAddressesInSubnet", "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", sn.ID)
-	}
-	in.ID = newResourceID("i")
-	in.Region, in.Zone, in.VPCID, in.PrivateIP, in.SubnetBits = sn.Region, sn.AvailabilityZone, sn.VPCID, addr.String(), p.Bits()
-	in.State, in.LaunchTime, in.OwnerID = StatePending, time.Now().UTC(), sn.OwnerID
-	if err := s.Store.Create(ctx, instanceKey(in.ID), &in); err != nil {
+		// Claiming the subnet orders this launch after every other in it,
+		// so the addresses it sees taken are all that are.
+		t.Unchanged(subnetKey(sn.ID), rev)
+		t.Put(subnetKey(sn.ID), sn)
+		all, err := s.Instances(ctx, sn.Region)
+		if err != nil {
+			return err
+		}
+		used := map[netip.Addr]bool{}
+		for _, o := range all {
+			if o.SubnetID == sn.ID && o.State != StateTerminated {
+				if a, err := netip.ParseAddr(o.PrivateIP); err == nil {
+					used[a] = true
+				}
+			}
+		}
+		p := netip.MustParsePrefix(sn.CIDR)
+		// AWS reserves the first four addresses and the last of each subnet.
+		addr := p.Addr().Next().Next().Next().Next()
+		for len(out) < maxCount {
+			for p.Contains(addr) && used[addr] {
+				addr = addr.Next()
+			}
+			if !p.Contains(addr) || !p.Contains(addr.Next()) {
+				break
+			}
+			one := in
+			one.ID = newResourceID("i")
+			one.Region, one.Zone, one.VPCID, one.PrivateIP, one.SubnetBits = sn.Region, sn.AvailabilityZone, sn.VPCID, addr.String(), p.Bits()
+			one.State, one.LaunchTime, one.OwnerID = StatePending, time.Now().UTC(), sn.OwnerID
+			used[addr] = true
+			t.Create(instanceKey(one.ID), &one)
+			out = append(out, one)
+		}
+		if len(out) < minCount {
+			return awserr.Errorf(CodeInsufficientAddresses, "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", sn.ID)
+		}
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &in, nil
+	return out, nil
 }
 
 // Instances lists a region's instances, or every instance when region is empty.
@@ -154,7 +189,7 @@ func (s *Service) Instances(ctx context.Context, region string) ([]Instance, err
 func (s *Service) GetInstance(ctx context.Context, id string) (*Instance, error) {
 	var in Instance
 	if _, err := s.Store.Get(ctx, instanceKey(id), &in); errors.Is(err, store.ErrNotFound) {
-		return nil, awserr.Errorf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+		return nil, awserr.Errorf(CodeInvalidInstanceNotFound, "The instance ID '%s' does not exist", id)
 	} else if err != nil {
 		return nil, err
 	}
@@ -168,17 +203,64 @@ func (s *Service) UpdateInstance(ctx context.Context, id string, fn func(*Instan
 
 // TerminateInstance starts terminating an instance.
 func (s *Service) TerminateInstance(ctx context.Context, id string) (previous string, in *Instance, err error) {
-	in, err = s.UpdateInstance(ctx, id, func(i *Instance) error {
-		previous = i.State
-		if i.State != StateTerminated {
-			i.State = StateShutting
+	out, err := s.TerminateInstances(ctx, []string{id})
+	if err != nil {
+		return "", nil, err
+	}
+	return out[0].Previous, &out[0].Instance, nil
+}
+
+// Termination is an instance as TerminateInstances left it, with the state it had.
+type Termination struct {
+	Instance Instance
+	Previous string
+}
+
+// TerminateInstances starts terminating instances: all of them or, if one
+// does not exist, none.
+func (s *Service) TerminateInstances(ctx context.Context, ids []string) ([]Termination, error) {
+	if len(ids) > store.MaxTxnOps {
+		return nil, awserr.Errorf(CodeInvalidParameterValue, "keks terminates at most %d instances at once", store.MaxTxnOps)
+	}
+	var out []Termination
+	err := s.Store.Transact(ctx, func(t *store.Txn) error {
+		out = nil
+		var missing []string
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if !strings.HasPrefix(id, "i-") {
+				return awserr.Errorf(CodeInvalidInstanceMalformed, "Invalid id: \"%s\"", id)
+			}
+			var in Instance
+			rev, err := s.Store.Get(ctx, instanceKey(id), &in)
+			if errors.Is(err, store.ErrNotFound) {
+				missing = append(missing, id)
+				continue
+			} else if err != nil {
+				return err
+			}
+			term := Termination{Instance: in, Previous: in.State}
+			if in.State != StateTerminated {
+				term.Instance.State = StateShutting
+			}
+			if !seen[id] && term.Instance.State != in.State {
+				t.Unchanged(instanceKey(id), rev)
+				t.Put(instanceKey(id), &term.Instance)
+			}
+			seen[id] = true
+			out = append(out, term)
+		}
+		if len(missing) == 1 {
+			return awserr.Errorf(CodeInvalidInstanceNotFound, "The instance ID '%s' does not exist", missing[0])
+		} else if len(missing) > 1 {
+			return awserr.Errorf(CodeInvalidInstanceNotFound, "The instance IDs '%s' do not exist", strings.Join(missing, ", "))
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil, awserr.Errorf("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist", id)
+	if err != nil {
+		return nil, err
 	}
-	return previous, in, err
+	return out, nil
 }
 
 // ForgetInstance removes a terminated instance's record.

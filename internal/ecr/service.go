@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ const (
 	CodeRepositoryAlreadyExists = "RepositoryAlreadyExistsException"
 	CodeRepositoryNotEmpty      = "RepositoryNotEmptyException"
 	CodeInvalidParameter        = "InvalidParameterException"
+	CodeInvalidTagParameter     = "InvalidTagParameterException"
+	CodeTooManyTags             = "TooManyTagsException"
 )
 
 func init() {
@@ -33,6 +36,8 @@ func init() {
 	awserr.RegisterStatus(CodeRepositoryAlreadyExists, http.StatusBadRequest)
 	awserr.RegisterStatus(CodeRepositoryNotEmpty, http.StatusBadRequest)
 	awserr.RegisterStatus(CodeInvalidParameter, http.StatusBadRequest)
+	awserr.RegisterStatus(CodeInvalidTagParameter, http.StatusBadRequest)
+	awserr.RegisterStatus(CodeTooManyTags, http.StatusBadRequest)
 }
 
 // Repository is an image repository.
@@ -81,15 +86,61 @@ func (s *Service) Open(ctx context.Context) error {
 
 func repoKey(region, name string) string { return "ecr/repositories/" + region + "/" + name }
 
-var repoName = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+// repoName is ECR's repository name pattern.
+var repoName = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$`)
+
+var registryPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// CheckRegistry checks a registryId: keks has one registry, the account's.
+func CheckRegistry(id, account string) error {
+	if !registryPattern.MatchString(id) {
+		return awserr.Errorf(CodeInvalidParameter, "Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression '[0-9]{12}''")
+	}
+	if id != account {
+		return awserr.Errorf(CodeInvalidParameter, "Invalid parameter: keks serves only the registry of account %s, not %s", account, id)
+	}
+	return nil
+}
+
+func checkName(name string) error {
+	if len(name) < 2 || len(name) > 256 || !repoName.MatchString(name) {
+		return awserr.Errorf(CodeInvalidParameter, "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*''")
+	}
+	return nil
+}
+
+// ECR's limits on repository tags.
+const (
+	maxTags     = 50
+	maxTagKey   = 128
+	maxTagValue = 256
+)
+
+func checkTags(tags map[string]string) error {
+	if len(tags) > maxTags {
+		return awserr.Errorf(CodeTooManyTags, "A repository can have at most %d tags", maxTags)
+	}
+	for k, v := range tags {
+		switch {
+		case len(k) < 1 || len(k) > maxTagKey || len(v) > maxTagValue:
+			return awserr.Errorf(CodeInvalidTagParameter, "Tag keys must be 1 to %d characters and values at most %d", maxTagKey, maxTagValue)
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			return awserr.Errorf(CodeInvalidTagParameter, "Tag keys must not start with the reserved prefix 'aws:'")
+		}
+	}
+	return nil
+}
 
 // URI is where a repository's images are pushed and pulled.
 func (s *Service) URI(name string) string { return s.Host + "/" + name }
 
 // CreateRepository records a repository.
 func (s *Service) CreateRepository(ctx context.Context, region, account string, r Repository) (*Repository, error) {
-	if len(r.Name) < 2 || len(r.Name) > 256 || !repoName.MatchString(r.Name) {
-		return nil, awserr.Errorf(CodeInvalidParameter, "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''")
+	if err := checkName(r.Name); err != nil {
+		return nil, err
+	}
+	if err := checkTags(r.Tags); err != nil {
+		return nil, err
 	}
 	switch r.TagMutablity {
 	case "":
@@ -108,27 +159,63 @@ func (s *Service) CreateRepository(ctx context.Context, region, account string, 
 	return &r, nil
 }
 
-// Repositories lists a region's repositories, or the named ones.
-func (s *Service) Repositories(ctx context.Context, region, account string, names []string) ([]Repository, error) {
-	if len(names) == 0 {
-		return store.List[Repository](ctx, s.Store, "ecr/repositories/"+region+"/")
+// Repositories lists a region's repositories a page at a time (maxResults
+// 0: all of them), or the named ones.
+func (s *Service) Repositories(ctx context.Context, region, account string, names []string, maxResults int, nextToken string) ([]Repository, string, error) {
+	if names == nil {
+		all, err := store.List[Repository](ctx, s.Store, "ecr/repositories/"+region+"/")
+		if err != nil {
+			return nil, "", err
+		}
+		return page(all, maxResults, nextToken)
+	}
+	if len(names) < 1 || len(names) > 100 {
+		return nil, "", awserr.Errorf(CodeInvalidParameter, "Invalid parameter at 'repositoryNames' failed to satisfy constraint: 'Member must have length between 1 and 100'")
+	}
+	if nextToken != "" {
+		return nil, "", awserr.Errorf(CodeInvalidParameter, "Invalid parameter: nextToken cannot be specified with repositoryNames")
 	}
 	var out []Repository
 	for _, n := range names {
+		if err := checkName(n); err != nil {
+			return nil, "", err
+		}
 		var r Repository
 		if _, err := s.Store.Get(ctx, repoKey(region, n), &r); errors.Is(err, store.ErrNotFound) {
-			return nil, awserr.Errorf(CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", n, account)
+			return nil, "", awserr.Errorf(CodeRepositoryNotFound, "The repository with name '%s' does not exist in the registry with id '%s'", n, account)
 		} else if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		out = append(out, r)
 	}
-	return out, nil
+	return out, "", nil
+}
+
+// page returns the repositories after the token, at most max of them.
+func page(all []Repository, max int, token string) ([]Repository, string, error) {
+	start := 0
+	if token != "" {
+		after, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil || !strings.HasPrefix(string(after), "k:") {
+			return nil, "", awserr.Errorf(CodeInvalidParameter, "Invalid parameter at 'nextToken' failed to satisfy constraint: 'The token is not valid'")
+		}
+		start, _ = slices.BinarySearchFunc(all, string(after[2:]), func(r Repository, name string) int {
+			if r.Name <= name {
+				return -1
+			}
+			return 1
+		})
+	}
+	all = all[start:]
+	if max == 0 || len(all) <= max {
+		return all, "", nil
+	}
+	return all[:max], base64.RawURLEncoding.EncodeToString([]byte("k:" + all[max-1].Name)), nil
 }
 
 // DeleteRepository removes a repository record.
 func (s *Service) DeleteRepository(ctx context.Context, region, account, name string) (*Repository, error) {
-	rs, err := s.Repositories(ctx, region, account, []string{name})
+	rs, _, err := s.Repositories(ctx, region, account, []string{name}, 0, "")
 	if err != nil {
 		return nil, err
 	}

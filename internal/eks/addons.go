@@ -108,13 +108,50 @@ func (s *Service) CreateAddon(ctx context.Context, in CreateAddonInput) (*Addon,
 }
 
 func (s *Service) createAddon(ctx context.Context, c *Cluster, in CreateAddonInput) (*Addon, error) {
+	// An add-on that exists is in use, whatever else the request says.
+	if _, ok := LookupAddonKind(in.Name); ok {
+		var existing Addon
+		if _, err := s.Store.Get(ctx, addonKey(c.UID, in.Name), &existing); err == nil {
+			return nil, awserr.Errorf(CodeResourceInUse, "Addon already exists.").With("clusterName", c.Name).With("addonName", in.Name)
+		}
+	}
+	a, err := s.newAddon(c, in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.Store.Transact(ctx, func(t *store.Txn) error {
+		// The add-on lands only while its cluster is still the one checked.
+		var cur Cluster
+		rev, err := s.Store.Get(ctx, clusterKey(c.Region, c.Name), &cur)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.UID != c.UID) {
+			return clusterNotFound(c.Name)
+		} else if err != nil {
+			return err
+		}
+		if cur.Status.Phase == StatusDeleting {
+			return awserr.Errorf(CodeInvalidRequest, "Cluster '%s' is being deleted", c.Name).With("clusterName", c.Name)
+		}
+		var existing Addon
+		if _, err := s.Store.Get(ctx, addonKey(c.UID, a.Name), &existing); err == nil {
+			return awserr.Errorf(CodeResourceInUse, "Addon already exists.").With("clusterName", c.Name).With("addonName", in.Name)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		t.Unchanged(clusterKey(c.Region, c.Name), rev)
+		t.Create(addonKey(c.UID, a.Name), a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newAddon checks a new add-on of cluster c and makes its record.
+func (s *Service) newAddon(c *Cluster, in CreateAddonInput) (*Addon, error) {
 	kind, ok := LookupAddonKind(in.Name)
 	if !ok {
 		return nil, addonInvalid(c.Name, in.Name, "Addon %s specified is not supported; keks offers coredns, kube-proxy and vpc-cni", in.Name)
-	}
-	var existing Addon
-	if _, err := s.Store.Get(ctx, addonKey(c.UID, in.Name), &existing); err == nil {
-		return nil, awserr.Errorf(CodeResourceInUse, "Addon already exists.").With("clusterName", c.Name).With("addonName", in.Name)
 	}
 	version, err := addonVersion(c, kind, in.Version)
 	if err != nil {
@@ -127,18 +164,12 @@ func (s *Service) createAddon(ctx context.Context, c *Cluster, in CreateAddonInp
 		return nil, err
 	}
 	now := s.Now().UTC()
-	a := Addon{
+	return &Addon{
 		Name: in.Name, ClusterName: c.Name, ClusterUID: c.UID, Region: c.Region, Version: version,
 		ServiceAccountRoleARN: in.ServiceAccountRoleARN, ConfigurationValues: in.ConfigurationValues, Tags: in.Tags,
 		CreatedAt: now, ModifiedAt: now, Generation: 1, Status: AddonCreating,
 		ARN: fmt.Sprintf("arn:aws:eks:%s:%s:addon/%s/%s/%s", c.Region, c.Account, c.Name, in.Name, uuid.NewString()),
-	}
-	if err := s.Store.Create(ctx, addonKey(c.UID, a.Name), &a); errors.Is(err, store.ErrExists) {
-		return nil, awserr.Errorf(CodeResourceInUse, "Addon already exists.").With("clusterName", c.Name).With("addonName", in.Name)
-	} else if err != nil {
-		return nil, err
-	}
-	return &a, nil
+	}, nil
 }
 
 func addonVersion(c *Cluster, kind AddonKind, want string) (string, error) {
@@ -281,21 +312,30 @@ func (s *Service) UpdateAddon(ctx context.Context, in UpdateAddonInput) (*Update
 	}
 	upd := Update{ID: uuid.NewString(), ClusterUID: c.UID, ClusterName: c.Name, Addon: a.Name, Type: "AddonUpdate",
 		Status: UpdateInProgress, Params: params, CreatedAt: s.Now().UTC(), Errors: []UpdateError{}}
-	cur, err := s.SetAddon(ctx, a, func(cur *Addon) error {
+	key := addonKey(a.ClusterUID, a.Name)
+	err = s.Store.Transact(ctx, func(t *store.Txn) error {
+		var cur Addon
+		rev, err := s.Store.Get(ctx, key, &cur)
+		if errors.Is(err, store.ErrNotFound) {
+			return addonNotFound(c.Name, a.Name)
+		} else if err != nil {
+			return err
+		}
 		if cur.Generation != a.Generation {
 			return awserr.Errorf(CodeResourceInUse, "Addon %s changed while the update was being made; try again", a.Name).With("clusterName", c.Name).With("addonName", a.Name)
 		}
-		gen := cur.Generation
-		*cur = next
-		cur.Generation, cur.Status, cur.ModifiedAt = gen+1, AddonUpdating, s.Now().UTC()
+		// What the controller observes, and tags, change without a new generation: keep them.
+		updated := next
+		updated.Issues, updated.Tags = cur.Issues, cur.Tags
+		updated.Generation, updated.Status, updated.ModifiedAt = cur.Generation+1, AddonUpdating, s.Now().UTC()
+		upd.Generation = updated.Generation
+		t.Unchanged(key, rev)
+		t.Put(key, &updated)
+		t.Create(updateKey(c.UID, upd.ID), &upd)
 		return nil
 	})
 	if err != nil {
-		return nil, err
-	}
-	upd.Generation = cur.Generation
-	if err := s.Store.Create(ctx, updateKey(c.UID, upd.ID), &upd); err != nil {
-		return nil, fmt.Errorf("record add-on update: %w", err)
+		return nil, fmt.Errorf("record update of add-on %s: %w", a.Name, err)
 	}
 	return &upd, nil
 }

@@ -2,6 +2,7 @@ package eks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/store"
 )
 
 // NodegroupConfigInput is UpdateNodegroupConfig's request, decoded.
@@ -159,27 +161,37 @@ func (s *Service) updatableNodegroup(ctx context.Context, region, cluster, name 
 	return ng, nil
 }
 
+// recordNodegroupUpdate stores the node group's new spec and an
+// InProgress update in one transaction.
 func (s *Service) recordNodegroupUpdate(ctx context.Context, ng *Nodegroup, next Nodegroup, upd Update) (*Update, error) {
 	upd.ID = uuid.NewString()
 	upd.ClusterUID, upd.ClusterName, upd.Nodegroup = ng.ClusterUID, ng.ClusterName, ng.Name
 	upd.Status, upd.CreatedAt, upd.Errors = UpdateInProgress, s.Now().UTC(), []UpdateError{}
-	cur, err := s.SetNodegroup(ctx, ng, func(cur *Nodegroup) error {
+	key := nodegroupKey(ng.ClusterUID, ng.Name)
+	err := s.Store.Transact(ctx, func(t *store.Txn) error {
+		var cur Nodegroup
+		rev, err := s.Store.Get(ctx, key, &cur)
+		if errors.Is(err, store.ErrNotFound) {
+			return nodegroupNotFound(ng.ClusterName, ng.Name)
+		} else if err != nil {
+			return err
+		}
 		if cur.Generation != ng.Generation {
 			return awserr.Errorf(CodeResourceInUse, "Nodegroup %s changed while the update was being made; try again", ng.Name).With("clusterName", ng.ClusterName).With("nodegroupName", ng.Name)
 		}
-		issues := cur.Issues
-		*cur = next
-		cur.Status, cur.Issues = NodegroupUpdating, issues
-		cur.Generation++
-		cur.ModifiedAt = s.Now().UTC()
+		// What the controller observes, and tags, change without a new generation: keep them.
+		updated := next
+		updated.Status, updated.Issues, updated.Tags = NodegroupUpdating, cur.Issues, cur.Tags
+		updated.Generation = cur.Generation + 1
+		updated.ModifiedAt = s.Now().UTC()
+		upd.Generation = updated.Generation
+		t.Unchanged(key, rev)
+		t.Put(key, &updated)
+		t.Create(updateKey(ng.ClusterUID, upd.ID), &upd)
 		return nil
 	})
 	if err != nil {
-		return nil, err
-	}
-	upd.Generation = cur.Generation
-	if err := s.Store.Create(ctx, updateKey(ng.ClusterUID, upd.ID), &upd); err != nil {
-		return nil, fmt.Errorf("record node group update: %w", err)
+		return nil, fmt.Errorf("record update of node group %s: %w", ng.Name, err)
 	}
 	return &upd, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -110,7 +111,13 @@ const (
 var (
 	nodegroupNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9\-_]*$`)
 	amiTypes             = []string{"AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2_x86_64", "BOTTLEROCKET_x86_64", "CUSTOM"}
-	taintEffects         = []string{"NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"}
+	// eksAMITypes are the AMI types EKS's API knows; keks runs amiTypes of them.
+	eksAMITypes = []string{"AL2_x86_64", "AL2_x86_64_GPU", "AL2_ARM_64", "CUSTOM", "BOTTLEROCKET_ARM_64", "BOTTLEROCKET_x86_64",
+		"BOTTLEROCKET_ARM_64_FIPS", "BOTTLEROCKET_x86_64_FIPS", "BOTTLEROCKET_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA",
+		"BOTTLEROCKET_ARM_64_NVIDIA_FIPS", "BOTTLEROCKET_x86_64_NVIDIA_FIPS", "WINDOWS_CORE_2019_x86_64", "WINDOWS_FULL_2019_x86_64",
+		"WINDOWS_CORE_2022_x86_64", "WINDOWS_FULL_2022_x86_64", "WINDOWS_CORE_2025_x86_64", "WINDOWS_FULL_2025_x86_64",
+		"AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "AL2023_x86_64_NEURON", "AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA"}
+	taintEffects = []string{"NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"}
 )
 
 func nodegroupPrefix(clusterUID string) string { return "eks/nodegroups/" + clusterUID + "/" }
@@ -225,8 +232,11 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 		ng.InstanceTypes = slices.Clone(in.InstanceTypes)
 	}
 	if in.AMIType != "" {
+		if !slices.Contains(eksAMITypes, in.AMIType) {
+			return nil, bad("1 validation error detected: Value '%s' at 'amiType' failed to satisfy constraint: Member must satisfy enum value set: [%s]", in.AMIType, strings.Join(eksAMITypes, ", "))
+		}
 		if !slices.Contains(amiTypes, in.AMIType) {
-			return nil, bad("1 validation error detected: Value '%s' at 'amiType' failed to satisfy constraint: Member must satisfy enum value set: %v", in.AMIType, amiTypes)
+			return nil, bad("keks does not run amiType %s; it runs %v", in.AMIType, amiTypes)
 		}
 		ng.AMIType = in.AMIType
 	}
@@ -261,10 +271,36 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 	ng.CreatedAt = s.Now().UTC()
 	ng.ModifiedAt = ng.CreatedAt
 	ng.Generation = 1
-	if err := s.Store.Create(ctx, nodegroupKey(c.UID, ng.Name), &ng); err != nil {
-		if errors.Is(err, store.ErrExists) {
-			return nil, awserr.Errorf(CodeResourceInUse, "NodeGroup already exists with name %s and cluster name %s", in.Name, in.ClusterName).With("clusterName", in.ClusterName).With("nodegroupName", in.Name)
+	err = s.Store.Transact(ctx, func(t *store.Txn) error {
+		// The group lands only while its cluster is still ACTIVE as checked,
+		// below the quota and without a group of the same name.
+		var cur Cluster
+		rev, err := s.Store.Get(ctx, clusterKey(c.Region, c.Name), &cur)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.UID != c.UID) {
+			return clusterNotFound(c.Name)
+		} else if err != nil {
+			return err
 		}
+		if cur.Status.Phase != StatusActive {
+			return awserr.Errorf(CodeInvalidRequest, "Cluster '%s' is not in ACTIVE status", c.Name).With("clusterName", c.Name)
+		}
+		existing, err := s.Nodegroups(ctx, c.UID)
+		if err != nil {
+			return err
+		}
+		for _, o := range existing {
+			if o.Name == ng.Name {
+				return awserr.Errorf(CodeResourceInUse, "NodeGroup already exists with name %s and cluster name %s", in.Name, in.ClusterName).With("clusterName", in.ClusterName).With("nodegroupName", in.Name)
+			}
+		}
+		if len(existing) >= maxNodegroupsPerCluster {
+			return awserr.Errorf(CodeResourceLimit, "Cannot exceed the maximum of %d node groups per cluster", maxNodegroupsPerCluster).With("clusterName", c.Name)
+		}
+		t.Unchanged(clusterKey(c.Region, c.Name), rev)
+		t.Create(nodegroupKey(c.UID, ng.Name), &ng)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &ng, nil
@@ -322,7 +358,12 @@ var labelValuePattern = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z
 
 func validateLabels(labels map[string]string, bad func(string, ...any) error) error {
 	for k, v := range labels {
-		if len(k) > 63+254 || !labelKeyPattern.MatchString(k) || len(v) > 63 || !labelValuePattern.MatchString(v) {
+		// EKS bounds both at 1 to 63 characters, tighter than Kubernetes (a
+		// prefixed key may be longer there, a value empty).
+		if len(k) < 1 || len(k) > 63 || len(v) < 1 || len(v) > 63 {
+			return bad("1 validation error detected: Value '%s' at 'labels' failed to satisfy constraint: Map keys and values must have length between 1 and 63", k+"="+v)
+		}
+		if !labelKeyPattern.MatchString(k) || !labelValuePattern.MatchString(v) {
 			return bad("Label %s=%s is not a valid Kubernetes label (key and value up to 63 characters of letters, digits, '-', '_' and '.')", k, v)
 		}
 		if k == "eks.amazonaws.com/nodegroup" || k == "eks.amazonaws.com/capacityType" {
@@ -402,10 +443,11 @@ func (s *Service) DeleteNodegroup(ctx context.Context, region, cluster, name str
 	if err != nil {
 		return nil, err
 	}
-	if ng.Status == NodegroupCreating || ng.Status == NodegroupUpdating {
-		return nil, awserr.Errorf(CodeResourceInUse, "Nodegroup %s is currently %s and cannot be deleted", name, ng.Status).With("clusterName", cluster).With("nodegroupName", name)
-	}
 	return s.SetNodegroup(ctx, ng, func(n *Nodegroup) error {
+		// Checked on the record being replaced: an update may have started since the read above.
+		if n.Status == NodegroupCreating || n.Status == NodegroupUpdating {
+			return awserr.Errorf(CodeResourceInUse, "Nodegroup %s is currently %s and cannot be deleted", name, n.Status).With("clusterName", cluster).With("nodegroupName", name)
+		}
 		if !n.DeletionRequested {
 			n.DeletionRequested = true
 			n.Generation++

@@ -188,13 +188,6 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 			return nil, invalidParam(in.Name, "encryptionConfig must name the resource \"secrets\" and a provider keyArn")
 		}
 	}
-	existing, err := s.ListAllClusters(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(existing) >= 100 {
-		return nil, awserr.Errorf(CodeResourceLimit, "Cluster limit exceeded for account").With("clusterName", in.Name)
-	}
 	now := s.Now().UTC()
 	c := &Cluster{
 		Name: in.Name, ARN: fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", in.Region, in.Account, in.Name),
@@ -202,26 +195,7 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 		ClientRequestToken: in.ClientRequestToken, Generation: 1, Spec: spec,
 		Status: Status{Phase: StatusCreating, PlatformVersion: v.PlatformVersion},
 	}
-	sg, err := s.EC2.CreateSecurityGroup(ctx, ec2.SecurityGroup{VPCID: vpcID, Name: "eks-cluster-sg-" + in.Name + "-" + c.ID[:10],
-		Description: "EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
-		Tags:        map[string]string{"aws:eks:cluster-name": in.Name, "kubernetes.io/cluster/" + in.Name: "owned"}})
-	if err != nil {
-		return nil, fmt.Errorf("create cluster security group: %w", err)
-	}
-	c.Status.ClusterSecurityGroupID = sg.ID
-	if err := s.Store.Create(ctx, clusterKey(in.Region, in.Name), c); errors.Is(err, store.ErrExists) {
-		_ = s.EC2.DeleteSecurityGroup(ctx, sg.ID)
-		return nil, awserr.Errorf(CodeResourceInUse, "Cluster already exists with name: %s", in.Name).With("clusterName", in.Name)
-	} else if err != nil {
-		return nil, err
-	}
-	// EKS installs vpc-cni, kube-proxy and CoreDNS on every new cluster.
-	for _, name := range DefaultAddons {
-		if _, err := s.createAddon(ctx, c, CreateAddonInput{Name: name}); err != nil {
-			return nil, fmt.Errorf("install default add-on %s: %w", name, err)
-		}
-	}
-	return c, nil
+	return s.storeNewCluster(ctx, c, in.ClientRequestToken)
 }
 
 // checkSubnets applies EKS's subnet rules and returns the subnets' VPC.
@@ -291,8 +265,11 @@ func Page(names []string, maxResults int, nextToken string) ([]string, string, e
 	if maxResults == 0 {
 		maxResults = 100
 	}
-	if maxResults < 1 || maxResults > 100 {
-		return nil, "", invalidParam("", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and 100", maxResults)
+	if maxResults < 1 {
+		return nil, "", invalidParam("", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 1", maxResults)
+	}
+	if maxResults > 100 {
+		return nil, "", invalidParam("", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100", maxResults)
 	}
 	slices.Sort(names)
 	start := 0
@@ -363,59 +340,4 @@ func (s *Service) Forget(ctx context.Context, c *Cluster) error {
 		}
 	}
 	return s.Store.Delete(ctx, clusterKey(c.Region, c.Name))
-}
-
-// ClusterByARN finds a cluster from its ARN, for the tagging operations.
-func (s *Service) ClusterByARN(ctx context.Context, arn string) (*Cluster, error) {
-	f := strings.SplitN(arn, ":", 6)
-	if len(f) != 6 || f[0] != "arn" || f[2] != "eks" || !strings.HasPrefix(f[5], "cluster/") {
-		return nil, awserr.Errorf(CodeBadRequest, "Invalid ARN: %s", arn)
-	}
-	c, err := s.GetCluster(ctx, f[3], strings.TrimPrefix(f[5], "cluster/"))
-	if err != nil || c.ARN != arn {
-		return nil, awserr.Errorf(CodeNotFound, "Resource not found: %s", arn)
-	}
-	return c, nil
-}
-
-// TagResource merges tags into a cluster.
-func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]string) error {
-	c, err := s.ClusterByARN(ctx, arn)
-	if err != nil {
-		return err
-	}
-	if len(tags) == 0 {
-		return awserr.Errorf(CodeBadRequest, "tags must not be empty")
-	}
-	merged := map[string]string{}
-	for k, v := range c.Spec.Tags {
-		merged[k] = v
-	}
-	for k, v := range tags {
-		merged[k] = v
-	}
-	if err := validateTags(merged); err != nil {
-		e, _ := awserr.AsError(err)
-		return awserr.Errorf(CodeBadRequest, "%s", e.Message)
-	}
-	_, err = s.SetStatus(ctx, c.Region, c.Name, func(c *Cluster) error { c.Spec.Tags = merged; return nil })
-	return err
-}
-
-// UntagResource removes tag keys from a cluster.
-func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) error {
-	c, err := s.ClusterByARN(ctx, arn)
-	if err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return awserr.Errorf(CodeBadRequest, "tagKeys must not be empty")
-	}
-	_, err = s.SetStatus(ctx, c.Region, c.Name, func(c *Cluster) error {
-		for _, k := range keys {
-			delete(c.Spec.Tags, k)
-		}
-		return nil
-	})
-	return err
 }

@@ -221,7 +221,8 @@ func (s *Service) checkUpdatable(ctx context.Context, c *Cluster) error {
 	return nil
 }
 
-// recordUpdate stores the new spec and an InProgress update together.
+// recordUpdate stores the new spec and an InProgress update together, in
+// one transaction: both or neither.
 func (s *Service) recordUpdate(ctx context.Context, c *Cluster, spec ClusterSpec, upd Update) (*Update, error) {
 	upd.ID = uuid.NewString()
 	upd.ClusterUID = c.UID
@@ -229,25 +230,34 @@ func (s *Service) recordUpdate(ctx context.Context, c *Cluster, spec ClusterSpec
 	upd.Status = UpdateInProgress
 	upd.CreatedAt = s.Now().UTC()
 	upd.Errors = []UpdateError{}
-	var gen int64
-	_, err := store.Mutate(ctx, s.Store, clusterKey(c.Region, c.Name), func(cur *Cluster) error {
+	key := clusterKey(c.Region, c.Name)
+	err := s.Store.Transact(ctx, func(t *store.Txn) error {
+		var cur Cluster
+		rev, err := s.Store.Get(ctx, key, &cur)
+		if errors.Is(err, store.ErrNotFound) {
+			return clusterNotFound(c.Name)
+		} else if err != nil {
+			return err
+		}
 		if cur.UID != c.UID || cur.Generation != c.Generation {
 			return awserr.Errorf(CodeResourceInUse, "Cluster %s changed while the update was being made; try again", c.Name).With("clusterName", c.Name)
 		}
-		cur.Spec = spec
+		// Tags change without a new generation: keep the ones stored now.
+		next := spec
+		next.Tags = cur.Spec.Tags
+		cur.Spec = next
 		cur.Generation++
-		gen = cur.Generation
 		if cur.Status.Phase == StatusActive {
 			cur.Status.Phase = StatusUpdating
 		}
+		upd.Generation = cur.Generation
+		t.Unchanged(key, rev)
+		t.Put(key, &cur)
+		t.Create(updateKey(c.UID, upd.ID), &upd)
 		return nil
 	})
 	if err != nil {
-		return nil, err
-	}
-	upd.Generation = gen
-	if err := s.Store.Create(ctx, updateKey(c.UID, upd.ID), &upd); err != nil {
-		return nil, fmt.Errorf("record update: %w", err)
+		return nil, fmt.Errorf("record update of cluster %s: %w", c.Name, err)
 	}
 	return &upd, nil
 }

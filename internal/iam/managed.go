@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"regexp"
 	"strings"
 	"time"
 )
@@ -19,13 +20,20 @@ var awsManaged = []string{
 	"AmazonSSMManagedInstanceCore",
 }
 
+// awsPolicyPrefix starts the ARN of every AWS managed policy.
+const awsPolicyPrefix = "arn:aws:iam::aws:policy/"
+
+var policyNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+
 func awsManagedPolicy(arn string) (*Policy, bool) {
-	const prefix = "arn:aws:iam::aws:policy/"
-	if !strings.HasPrefix(arn, prefix) || len(arn) == len(prefix) {
+	rest, ok := strings.CutPrefix(arn, awsPolicyPrefix)
+	if !ok {
 		return nil, false
 	}
-	rest := arn[len(prefix):]
 	name := rest[strings.LastIndex(rest, "/")+1:]
+	if !policyNamePattern.MatchString(name) || !pathPattern.MatchString("/"+strings.TrimSuffix(rest, name)) {
+		return nil, false
+	}
 	return &Policy{Name: name, Path: "/" + strings.TrimSuffix(rest, name), ARN: arn, ID: "ANPAAWSMANAGED" + strings.ToUpper(name[:min(6, len(name))]), CreateDate: time.Date(2018, 5, 27, 0, 0, 0, 0, time.UTC)}, true
 }
 

@@ -24,6 +24,7 @@ const (
 	CodeDeleteConflict      = "DeleteConflict"
 	CodeAccessDenied        = "AccessDenied"
 	CodeLimitExceeded       = "LimitExceeded"
+	CodeInvalidInput        = "InvalidInput"
 )
 
 func init() {
@@ -90,6 +91,9 @@ func (s *Service) CreateUser(ctx context.Context, name, path string, tags map[st
 	if err := checkName("user", name); err != nil {
 		return nil, err
 	}
+	if err := validateTags(tags); err != nil {
+		return nil, err
+	}
 	path, err := normPath(path)
 	if err != nil {
 		return nil, err
@@ -109,13 +113,22 @@ func (s *Service) CreateUser(ctx context.Context, name, path string, tags map[st
 
 // GetUser reads a user.
 func (s *Service) GetUser(ctx context.Context, name string) (*User, error) {
-	var u User
-	if _, err := s.Store.Get(ctx, userKey(name), &u); errors.Is(err, store.ErrNotFound) {
-		return nil, awserr.Errorf(CodeNoSuchEntity, "The user with name %s cannot be found.", name)
-	} else if err != nil {
-		return nil, err
+	u, _, err := s.userAt(ctx, name)
+	return u, err
+}
+
+func (s *Service) userAt(ctx context.Context, name string) (*User, int64, error) {
+	if err := checkName("user", name); err != nil {
+		return nil, 0, err
 	}
-	return &u, nil
+	var u User
+	rev, err := s.Store.Get(ctx, userKey(name), &u)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, awserr.Errorf(CodeNoSuchEntity, "The user with name %s cannot be found.", name)
+	} else if err != nil {
+		return nil, 0, err
+	}
+	return &u, rev, nil
 }
 
 // ListUsers lists users sorted by name.
@@ -123,36 +136,55 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 	return store.List[User](ctx, s.Store, "iam/users/")
 }
 
-// DeleteUser removes a user that has no keys or policies left, as IAM requires.
+// DeleteUser removes a user that has no keys or policies left, as IAM
+// requires. Keys and attachments claim the user as they are made, so none
+// can slip in between the check and the delete.
 func (s *Service) DeleteUser(ctx context.Context, name string) error {
-	u, err := s.GetUser(ctx, name)
-	if err != nil {
+	if err := checkName("user", name); err != nil {
 		return err
 	}
-	keys, err := s.ListAccessKeys(ctx, u.Name)
-	if err != nil {
-		return err
-	}
-	if len(keys) > 0 || len(u.Policies) > 0 {
-		return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must delete access keys and detach policies first.")
-	}
-	return s.Store.Delete(ctx, userKey(name))
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		u, rev, err := s.userAt(ctx, name)
+		if err != nil {
+			return err
+		}
+		keys, err := s.ListAccessKeys(ctx, u.Name)
+		if err != nil {
+			return err
+		}
+		if len(keys) > 0 || len(u.Policies) > 0 {
+			return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must delete access keys and detach policies first.")
+		}
+		t.Unchanged(userKey(name), rev)
+		t.Delete(userKey(name))
+		return nil
+	})
 }
 
-// CreateAccessKey makes a long-term key for a user.
+// CreateAccessKey makes a long-term key for a user, at most two a user.
 func (s *Service) CreateAccessKey(ctx context.Context, userName string) (*AccessKey, error) {
-	if _, err := s.GetUser(ctx, userName); err != nil {
-		return nil, err
-	}
-	keys, err := s.ListAccessKeys(ctx, userName)
+	var k *AccessKey
+	err := s.Store.Transact(ctx, func(t *store.Txn) error {
+		// Claiming the user orders this key after any other of its keys,
+		// so the quota below counts them all.
+		u, rev, err := s.userAt(ctx, userName)
+		if err != nil {
+			return err
+		}
+		keys, err := s.ListAccessKeys(ctx, u.Name)
+		if err != nil {
+			return err
+		}
+		if len(keys) >= 2 {
+			return awserr.Errorf(CodeLimitExceeded, "Cannot exceed quota for AccessKeysPerUser: 2")
+		}
+		k = &AccessKey{ID: newID("AKIA"), Secret: newSecret(), Status: "Active", CreateDate: s.Now().UTC(), UserName: u.Name}
+		t.Unchanged(userKey(userName), rev)
+		t.Put(userKey(userName), u)
+		t.Create(keyKey(k.ID), k)
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	if len(keys) >= 2 {
-		return nil, awserr.Errorf(CodeLimitExceeded, "Cannot exceed quota for AccessKeysPerUser: 2")
-	}
-	k := &AccessKey{ID: newID("AKIA"), Secret: newSecret(), Status: "Active", CreateDate: s.Now().UTC(), UserName: userName}
-	if err := s.Store.Create(ctx, keyKey(k.ID), k); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -191,8 +223,17 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := validateDescription(r.Description); err != nil {
+		return nil, err
+	}
+	if err := validateTags(r.Tags); err != nil {
+		return nil, err
+	}
 	if _, err := parsePolicy(r.AssumeRolePolicy); err != nil {
 		return nil, err
+	}
+	if policySize(r.AssumeRolePolicy) > maxTrustPolicySize {
+		return nil, awserr.Errorf(CodeLimitExceeded, "Cannot exceed quota for ACLSizePerRole: %d", maxTrustPolicySize)
 	}
 	if r.MaxSessionDuration == 0 {
 		r.MaxSessionDuration = 3600
@@ -218,13 +259,22 @@ func (s *Service) CreateRole(ctx context.Context, r Role) (*Role, error) {
 
 // GetRole reads a role by name.
 func (s *Service) GetRole(ctx context.Context, name string) (*Role, error) {
-	var r Role
-	if _, err := s.Store.Get(ctx, roleKey(name), &r); errors.Is(err, store.ErrNotFound) {
-		return nil, awserr.Errorf(CodeNoSuchEntity, "The role with name %s cannot be found.", name)
-	} else if err != nil {
-		return nil, err
+	r, _, err := s.roleAt(ctx, name)
+	return r, err
+}
+
+func (s *Service) roleAt(ctx context.Context, name string) (*Role, int64, error) {
+	if err := checkName("role", name); err != nil {
+		return nil, 0, err
 	}
-	return &r, nil
+	var r Role
+	rev, err := s.Store.Get(ctx, roleKey(name), &r)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, awserr.Errorf(CodeNoSuchEntity, "The role with name %s cannot be found.", name)
+	} else if err != nil {
+		return nil, 0, err
+	}
+	return &r, rev, nil
 }
 
 // RoleByARN finds a role from its ARN, checking account and path.
@@ -250,27 +300,37 @@ func (s *Service) ListRoles(ctx context.Context) ([]Role, error) {
 
 // DeleteRole removes a role that has no policies attached, as IAM requires.
 func (s *Service) DeleteRole(ctx context.Context, name string) error {
-	r, err := s.GetRole(ctx, name)
-	if err != nil {
-		return err
-	}
-	if len(r.Policies) > 0 {
-		return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must detach all policies first.")
-	}
-	return s.Store.Delete(ctx, roleKey(name))
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		r, rev, err := s.roleAt(ctx, name)
+		if err != nil {
+			return err
+		}
+		if len(r.Policies) > 0 {
+			return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must detach all policies first.")
+		}
+		t.Unchanged(roleKey(name), rev)
+		t.Delete(roleKey(name))
+		return nil
+	})
 }
 
 // CreatePolicy adds a customer managed policy.
 func (s *Service) CreatePolicy(ctx context.Context, p Policy) (*Policy, error) {
-	if !regexp.MustCompile(`^[\w+=,.@-]{1,128}$`).MatchString(p.Name) {
+	if !policyNamePattern.MatchString(p.Name) {
 		return nil, awserr.Errorf(CodeValidation, "1 validation error detected: Value '%s' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+", p.Name)
 	}
 	path, err := normPath(p.Path)
 	if err != nil {
 		return nil, err
 	}
+	if err := validateDescription(p.Description); err != nil {
+		return nil, err
+	}
 	if _, err := parsePolicy(p.Document); err != nil {
 		return nil, err
+	}
+	if policySize(p.Document) > maxPolicySize {
+		return nil, awserr.Errorf(CodeLimitExceeded, "Cannot exceed quota for PolicySize: %d", maxPolicySize)
 	}
 	acct, err := s.Account(ctx)
 	if err != nil {
@@ -293,15 +353,33 @@ func (s *Service) GetPolicy(ctx context.Context, arn string) (*Policy, error) {
 	if p, ok := awsManagedPolicy(arn); ok {
 		return p, nil
 	}
-	i := strings.LastIndex(arn, "/")
+	p, _, err := s.policyAt(ctx, arn)
+	return p, err
+}
+
+func checkPolicyARN(arn string) error {
+	if len(arn) < 20 || len(arn) > 2048 {
+		return awserr.Errorf(CodeValidation, "1 validation error detected: Value '%s' at 'policyArn' failed to satisfy constraint: Member must have length between 20 and 2048", arn)
+	}
+	if !strings.HasPrefix(arn, "arn:aws:iam::") || !strings.Contains(arn, ":policy/") {
+		return awserr.Errorf(CodeInvalidInput, "ARN %s is not valid.", arn)
+	}
+	return nil
+}
+
+// policyAt reads a customer managed policy with its revision.
+func (s *Service) policyAt(ctx context.Context, arn string) (*Policy, int64, error) {
+	if err := checkPolicyARN(arn); err != nil {
+		return nil, 0, err
+	}
 	var p Policy
-	if i < 0 {
-		return nil, awserr.Errorf(CodeValidation, "ARN %s is not valid.", arn)
+	rev, err := s.Store.Get(ctx, policyKey(arn[strings.LastIndex(arn, "/")+1:]), &p)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.ARN != arn) {
+		return nil, 0, awserr.Errorf(CodeNoSuchEntity, "Policy %s does not exist or is not attachable.", arn)
+	} else if err != nil {
+		return nil, 0, err
 	}
-	if _, err := s.Store.Get(ctx, policyKey(arn[i+1:]), &p); err != nil || p.ARN != arn {
-		return nil, awserr.Errorf(CodeNoSuchEntity, "Policy %s does not exist or is not attachable.", arn)
-	}
-	return &p, nil
+	return &p, rev, nil
 }
 
 // ListPolicies lists customer managed policies.
@@ -310,74 +388,123 @@ func (s *Service) ListPolicies(ctx context.Context) ([]Policy, error) {
 }
 
 // DeletePolicy removes a customer managed policy that nothing uses.
+// Attachments claim the policy as they are made, so none can slip in
+// between the check and the delete.
 func (s *Service) DeletePolicy(ctx context.Context, arn string) error {
-	p, err := s.GetPolicy(ctx, arn)
-	if err != nil {
-		return err
-	}
-	if strings.HasPrefix(arn, "arn:aws:iam::aws:") {
+	if strings.HasPrefix(arn, awsPolicyPrefix) {
+		if _, err := s.GetPolicy(ctx, arn); err != nil {
+			return err
+		}
 		return awserr.Errorf(CodeValidation, "AWS managed policies cannot be deleted.")
 	}
-	roles, err := s.ListRoles(ctx)
-	if err != nil {
-		return err
-	}
-	for _, r := range roles {
-		if slices.Contains(r.Policies, p.ARN) {
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		p, rev, err := s.policyAt(ctx, arn)
+		if err != nil {
+			return err
+		}
+		roles, err := s.ListRoles(ctx)
+		if err != nil {
+			return err
+		}
+		users, err := s.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(roles, func(r Role) bool { return slices.Contains(r.Policies, p.ARN) }) ||
+			slices.ContainsFunc(users, func(u User) bool { return slices.Contains(u.Policies, p.ARN) }) {
 			return awserr.Errorf(CodeDeleteConflict, "Cannot delete a policy attached to entities.")
 		}
-	}
-	return s.Store.Delete(ctx, policyKey(p.Name))
+		t.Unchanged(policyKey(p.Name), rev)
+		t.Delete(policyKey(p.Name))
+		return nil
+	})
 }
 
 // AttachRolePolicy attaches a managed policy to a role; attaching twice is a no-op.
 func (s *Service) AttachRolePolicy(ctx context.Context, roleName, policyARN string) error {
-	if _, err := s.GetRole(ctx, roleName); err != nil {
-		return err
-	}
-	if _, err := s.GetPolicy(ctx, policyARN); err != nil {
-		return err
-	}
-	_, err := store.Mutate(ctx, s.Store, roleKey(roleName), func(r *Role) error {
-		if !slices.Contains(r.Policies, policyARN) {
-			r.Policies = append(r.Policies, policyARN)
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		r, rev, err := s.roleAt(ctx, roleName)
+		if err != nil {
+			return err
 		}
+		if err := s.claimPolicy(ctx, t, policyARN); err != nil {
+			return err
+		}
+		if slices.Contains(r.Policies, policyARN) {
+			return nil
+		}
+		if len(r.Policies) >= maxAttachedPolicies {
+			return awserr.Errorf(CodeLimitExceeded, "Cannot exceed quota for PoliciesPerRole: %d", maxAttachedPolicies)
+		}
+		r.Policies = append(r.Policies, policyARN)
+		t.Unchanged(roleKey(roleName), rev)
+		t.Put(roleKey(roleName), r)
 		return nil
 	})
-	return err
 }
 
 // DetachRolePolicy detaches a managed policy from a role.
 func (s *Service) DetachRolePolicy(ctx context.Context, roleName, policyARN string) error {
-	if _, err := s.GetRole(ctx, roleName); err != nil {
+	if err := checkPolicyARN(policyARN); err != nil {
 		return err
 	}
-	_, err := store.Mutate(ctx, s.Store, roleKey(roleName), func(r *Role) error {
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		r, rev, err := s.roleAt(ctx, roleName)
+		if err != nil {
+			return err
+		}
 		i := slices.Index(r.Policies, policyARN)
 		if i < 0 {
 			return awserr.Errorf(CodeNoSuchEntity, "Policy %s was not found.", policyARN)
 		}
 		r.Policies = slices.Delete(r.Policies, i, i+1)
+		t.Unchanged(roleKey(roleName), rev)
+		t.Put(roleKey(roleName), r)
 		return nil
 	})
-	return err
 }
 
 // AttachUserPolicy attaches a managed policy to a user.
 func (s *Service) AttachUserPolicy(ctx context.Context, userName, policyARN string) error {
-	if _, err := s.GetUser(ctx, userName); err != nil {
-		return err
-	}
-	if _, err := s.GetPolicy(ctx, policyARN); err != nil {
-		return err
-	}
-	_, err := store.Mutate(ctx, s.Store, userKey(userName), func(u *User) error {
-		if !slices.Contains(u.Policies, policyARN) {
-			u.Policies = append(u.Policies, policyARN)
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		u, rev, err := s.userAt(ctx, userName)
+		if err != nil {
+			return err
 		}
+		if err := s.claimPolicy(ctx, t, policyARN); err != nil {
+			return err
+		}
+		if slices.Contains(u.Policies, policyARN) {
+			return nil
+		}
+		if len(u.Policies) >= maxAttachedPolicies {
+			return awserr.Errorf(CodeLimitExceeded, "Cannot exceed quota for PoliciesPerUser: %d", maxAttachedPolicies)
+		}
+		u.Policies = append(u.Policies, policyARN)
+		t.Unchanged(userKey(userName), rev)
+		t.Put(userKey(userName), u)
 		return nil
 	})
-	return err
+}
+
+// maxAttachedPolicies is IAM's default quota of managed policies a role or user has.
+const maxAttachedPolicies = 10
+
+// claimPolicy checks that a managed policy exists and, for a customer
+// policy, makes t write it back, so that deleting it conflicts with
+// attaching it.
+func (s *Service) claimPolicy(ctx context.Context, t *store.Txn, arn string) error {
+	if strings.HasPrefix(arn, awsPolicyPrefix) {
+		_, err := s.GetPolicy(ctx, arn)
+		return err
+	}
+	p, rev, err := s.policyAt(ctx, arn)
+	if err != nil {
+		return err
+	}
+	t.Unchanged(policyKey(p.Name), rev)
+	t.Put(policyKey(p.Name), p)
+	return nil
 }
 
 // PolicyDocument is the part of an IAM policy keks reads.

@@ -75,6 +75,9 @@ func (s *Service) AssumeRole(ctx context.Context, caller awsproto.Principal, rol
 	if !sessionNamePattern.MatchString(sessionName) {
 		return nil, awserr.Errorf(CodeValidation, "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64", sessionName)
 	}
+	if durationSeconds != 0 && (durationSeconds < 900 || durationSeconds > 43200) {
+		return nil, awserr.Errorf(CodeValidation, "1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", durationSeconds)
+	}
 	role, err := s.RoleByARN(ctx, roleARN)
 	if err != nil {
 		var e *awserr.Error
@@ -86,7 +89,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller awsproto.Principal, rol
 	if durationSeconds == 0 {
 		durationSeconds = 3600
 	}
-	if durationSeconds < 900 || durationSeconds > role.MaxSessionDuration {
+	if durationSeconds > role.MaxSessionDuration {
 		return nil, awserr.Errorf(CodeValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 	doc, err := parsePolicy(role.AssumeRolePolicy)

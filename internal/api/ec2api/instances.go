@@ -35,10 +35,25 @@ func instanceNode(i *ec2.Instance) awsproto.Node {
 }
 
 func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	count, _ := strconv.Atoi(c.Form.Get("MaxCount"))
-	minCount, _ := strconv.Atoi(c.Form.Get("MinCount"))
-	if count < 1 || minCount < 1 || minCount > count || count > 20 {
-		return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "MinCount and MaxCount must be between 1 and 20, with MinCount <= MaxCount")
+	minCount, hasMin, err := intParam(c, "MinCount")
+	if err != nil {
+		return nil, err
+	}
+	maxCount, hasMax, err := intParam(c, "MaxCount")
+	if err != nil {
+		return nil, err
+	}
+	if !hasMin || !hasMax {
+		return nil, awserr.Errorf(ec2.CodeMissingParameter, "The request must contain the parameters MinCount and MaxCount")
+	}
+	if minCount < 1 || maxCount < 1 {
+		return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value (%d) for parameter minCount is invalid. MinCount and MaxCount must be at least 1.", min(minCount, maxCount))
+	}
+	if minCount > maxCount {
+		return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value (%d) for parameter maxCount is invalid. Must be greater than or equal to minCount (%d).", maxCount, minCount)
+	}
+	if maxCount > maxLaunch {
+		return nil, awserr.Errorf("InstanceLimitExceeded", "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type.", maxCount, maxLaunch)
 	}
 	subnet := c.Form.Get("SubnetId")
 	if subnet == "" {
@@ -71,26 +86,38 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 		if err != nil {
 			return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "Invalid BASE64 encoding of user data.")
 		}
+		if len(b) > maxUserData {
+			return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "User data is limited to %d bytes", maxUserData)
+		}
 		userData = string(b)
 	}
-	tags := tagSpecs(c)
+	tags, err := tagSpecs(c, "instance", "volume", "network-interface")
+	if err != nil {
+		return nil, err
+	}
 	if cl := clusterFromUserData(userData); cl != "" {
 		tags["kubernetes.io/cluster/"+cl] = "owned"
 	}
+	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, Tags: tags, UserData: userData}, minCount, maxCount)
+	if err != nil {
+		return nil, err
+	}
 	var items []awsproto.Node
-	for n := 0; n < count; n++ {
-		in, err := h.EC2.RunInstance(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, Tags: tags, UserData: userData})
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, instanceNode(in))
+	for i := range launched {
+		items = append(items, instanceNode(&launched[i]))
 	}
 	if h.InstancesChanged != nil {
 		h.InstancesChanged()
 	}
-	return []awsproto.Node{awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(items[0].Kids[0].Text, "i-")), awsproto.Tx("ownerId", c.Principal.Account),
+	return []awsproto.Node{awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(launched[0].ID, "i-")), awsproto.Tx("ownerId", c.Principal.Account),
 		awsproto.El("groupSet"), awsproto.List("instancesSet", "item", items)}, nil
 }
+
+// Launch limits: EC2's user data limit, and how many instances keks starts in one call.
+const (
+	maxUserData = 16 << 10
+	maxLaunch   = 20
+)
 
 // clusterFromUserData finds the cluster an EKS node's user data joins:
 // `/etc/eks/bootstrap.sh <cluster>` (AL2) or nodeadm's `name: <cluster>`.
@@ -110,29 +137,52 @@ func clusterFromUserData(ud string) string {
 }
 
 func (h *Handler) describeInstances(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	fs, err := filters(c, "DescribeInstances", true)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := pageParams(c, "InstanceId", "instancesSet")
+	if err != nil {
+		return nil, err
+	}
 	ids := listParam(c, "InstanceId")
 	all, err := h.EC2.Instances(r.Context(), c.Region)
 	if err != nil {
 		return nil, err
 	}
-	if err := allFound(ids, all, func(i ec2.Instance) string { return i.ID }, "InvalidInstanceID.NotFound", "instance ID"); err != nil {
+	if err := allFound(ids, all, func(i ec2.Instance) string { return i.ID }, ec2.CodeInvalidInstanceNotFound, "instance ID"); err != nil {
 		return nil, err
 	}
-	fs := filters(c)
-	var res []awsproto.Node
-	for i, in := range all {
+	var found []ec2.Instance
+	for _, in := range all {
 		if len(ids) > 0 && !slices.Contains(ids, in.ID) {
 			continue
 		}
-		fields := map[string]string{"instance-id": in.ID, "instance-state-name": in.State, "subnet-id": in.SubnetID, "vpc-id": in.VPCID,
-			"availability-zone": in.Zone, "private-ip-address": in.PrivateIP, "private-dns-name": in.PrivateDNSName(), "instance-type": in.InstanceType}
-		if !matches(fs, fields, in.Tags) {
-			continue
+		if matches(fs, instanceFields(&in), in.Tags) {
+			found = append(found, in)
 		}
-		res = append(res, awsproto.El("", awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(in.ID, "i-")), awsproto.Tx("ownerId", in.OwnerID),
-			awsproto.El("groupSet"), awsproto.List("instancesSet", "item", []awsproto.Node{instanceNode(&all[i])})))
 	}
-	return []awsproto.Node{awsproto.List("reservationSet", "item", res)}, nil
+	found, next := page(found, func(i ec2.Instance) string { return i.ID }, pg)
+	var res []awsproto.Node
+	for i, in := range found {
+		res = append(res, awsproto.El("", awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(in.ID, "i-")), awsproto.Tx("ownerId", in.OwnerID),
+			awsproto.El("groupSet"), awsproto.List("instancesSet", "item", []awsproto.Node{instanceNode(&found[i])})))
+	}
+	return append([]awsproto.Node{awsproto.List("reservationSet", "item", res)}, nextToken(next)...), nil
+}
+
+// instanceFields are the filterable fields of an instance.
+func instanceFields(in *ec2.Instance) map[string]string {
+	f := map[string]string{"instance-id": in.ID, "instance-state-name": in.State, "instance-state-code": strconv.Itoa(stateCodes[in.State]),
+		"subnet-id": in.SubnetID, "vpc-id": in.VPCID, "availability-zone": in.Zone, "availability-zone-id": zoneID(in.Region, in.Zone),
+		"private-ip-address": in.PrivateIP, "private-dns-name": in.PrivateDNSName(), "instance-type": in.InstanceType, "image-id": in.ImageID,
+		"owner-id": in.OwnerID, "reservation-id": "r-" + strings.TrimPrefix(in.ID, "i-"), "launch-time": in.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"),
+		"architecture": "x86_64", "hypervisor": "xen", "root-device-type": "ebs", "tenancy": "default", "virtualization-type": "hvm",
+		"network-interface.subnet-id": in.SubnetID, "network-interface.vpc-id": in.VPCID, "network-interface.private-ip-address": in.PrivateIP}
+	if in.RoleARN != "" {
+		f["iam-instance-profile.arn"] = strings.Replace(in.RoleARN, ":role/", ":instance-profile/", 1)
+	}
+	return f
 }
 
 func (h *Handler) terminateInstances(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -140,13 +190,13 @@ func (h *Handler) terminateInstances(r *http.Request, c *awsproto.Call) ([]awspr
 	if len(ids) == 0 {
 		return nil, awserr.Errorf(ec2.CodeMissingParameter, "The request must contain the parameter InstanceId")
 	}
+	done, err := h.EC2.TerminateInstances(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
 	var items []awsproto.Node
-	for _, id := range ids {
-		prev, in, err := h.EC2.TerminateInstance(r.Context(), id)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, awsproto.El("", awsproto.Tx("instanceId", id), stateNode("currentState", in.State), stateNode("previousState", prev)))
+	for _, t := range done {
+		items = append(items, awsproto.El("", awsproto.Tx("instanceId", t.Instance.ID), stateNode("currentState", t.Instance.State), stateNode("previousState", t.Previous)))
 	}
 	if h.InstancesChanged != nil {
 		h.InstancesChanged()

@@ -112,6 +112,8 @@ func decode(c *awsproto.Call, v any) error {
 	return nil
 }
 
+// intQuery reads a page size, 0 when absent; a page size given must lie
+// within EKS's bounds, 1 to 100.
 func intQuery(r *http.Request, name string) (int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -119,7 +121,10 @@ func intQuery(r *http.Request, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, awserr.Errorf(eks.CodeInvalidParameter, "%s must be a number", name)
+		return 0, awserr.Errorf(eks.CodeInvalidParameter, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a number", v, name)
+	}
+	if n < 1 {
+		return 0, awserr.Errorf(eks.CodeInvalidParameter, "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to 1", n, name)
 	}
 	return n, nil
 }

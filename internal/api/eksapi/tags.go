@@ -13,7 +13,7 @@ func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request, c *awsprot
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if err := h.EKS.TagResource(r.Context(), labels[0], req.Tags); err != nil {
+	if err := h.EKS.TagResource(r.Context(), c.Region, labels[0], req.Tags); err != nil {
 		return err
 	}
 	awsproto.WriteJSON(w, c.RequestID, map[string]any{})
@@ -21,7 +21,7 @@ func (h *Handler) tagResource(w http.ResponseWriter, r *http.Request, c *awsprot
 }
 
 func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request, c *awsproto.Call, labels []string) error {
-	if err := h.EKS.UntagResource(r.Context(), labels[0], r.URL.Query()["tagKeys"]); err != nil {
+	if err := h.EKS.UntagResource(r.Context(), c.Region, labels[0], r.URL.Query()["tagKeys"]); err != nil {
 		return err
 	}
 	awsproto.WriteJSON(w, c.RequestID, map[string]any{})
@@ -29,11 +29,10 @@ func (h *Handler) untagResource(w http.ResponseWriter, r *http.Request, c *awspr
 }
 
 func (h *Handler) listTagsForResource(w http.ResponseWriter, r *http.Request, c *awsproto.Call, labels []string) error {
-	cl, err := h.EKS.ClusterByARN(r.Context(), labels[0])
+	tags, err := h.EKS.ListTags(r.Context(), c.Region, labels[0])
 	if err != nil {
 		return err
 	}
-	tags := cl.Spec.Tags
 	if tags == nil {
 		tags = map[string]string{}
 	}

@@ -5,6 +5,7 @@ package iamapi
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,7 +23,7 @@ type Handler struct {
 
 // Service returns the front door's entry for IAM.
 func (h *Handler) Service() *awsproto.Service {
-	return &awsproto.Service{Name: "iam", Query: true, Handle: h.handle}
+	return &awsproto.Service{Name: "iam", Query: true, Version: "2010-05-08", Handle: h.handle}
 }
 
 type action func(h *Handler, r *http.Request, c *awsproto.Call) ([]awsproto.Node, error)
@@ -72,14 +73,25 @@ func required(c *awsproto.Call, names ...string) error {
 	return nil
 }
 
+func boolParam(c *awsproto.Call, name string) (bool, error) {
+	switch v := c.Form.Get(name); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at '%s%s' failed to satisfy constraint: Member must be a boolean", v, strings.ToLower(name[:1]), name[1:])
+	}
+}
+
 func tags(c *awsproto.Call) map[string]string {
 	out := map[string]string{}
 	for i := 1; ; i++ {
-		k := c.Form.Get("Tags.member." + strconv.Itoa(i) + ".Key")
-		if k == "" {
+		k, ok := c.Form["Tags.member."+strconv.Itoa(i)+".Key"]
+		if !ok {
 			break
 		}
-		out[k] = c.Form.Get("Tags.member." + strconv.Itoa(i) + ".Value")
+		out[k[0]] = c.Form.Get("Tags.member." + strconv.Itoa(i) + ".Value")
 	}
 	if len(out) == 0 {
 		return nil
@@ -106,8 +118,6 @@ func policyNode(name string, p *iam.Policy, attachments int) awsproto.Node {
 		awsproto.Tx("DefaultVersionId", "v1"), awsproto.Int("AttachmentCount", attachments), awsproto.Bool("IsAttachable", true),
 		awsproto.Time("CreateDate", p.CreateDate), awsproto.Time("UpdateDate", p.CreateDate))
 }
-
-func notTruncated() awsproto.Node { return awsproto.Bool("IsTruncated", false) }
 
 func (h *Handler) createUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
 	if err := required(c, "UserName"); err != nil {
@@ -145,15 +155,25 @@ func (h *Handler) getUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node, e
 }
 
 func (h *Handler) listUsers(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	pg, err := pageParams(c)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := pathPrefix(c)
+	if err != nil {
+		return nil, err
+	}
 	users, err := h.IAM.ListUsers(r.Context())
 	if err != nil {
 		return nil, err
 	}
+	users = slices.DeleteFunc(users, func(u iam.User) bool { return !strings.HasPrefix(u.Path, prefix) })
+	users, more := page(users, func(u iam.User) string { return strings.ToLower(u.Name) }, pg)
 	var items []awsproto.Node
 	for i := range users {
 		items = append(items, userNode(&users[i]))
 	}
-	return []awsproto.Node{awsproto.List("Users", "member", items), notTruncated()}, nil
+	return append([]awsproto.Node{awsproto.List("Users", "member", items)}, more...), nil
 }
 
 func (h *Handler) deleteUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -163,11 +183,33 @@ func (h *Handler) deleteUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node
 	return nil, h.IAM.DeleteUser(r.Context(), c.Form.Get("UserName"))
 }
 
+// userParam is UserName, or the caller's own user name when it is left out
+// (and the caller is a user), as IAM's key actions allow.
+func (h *Handler) userParam(r *http.Request, c *awsproto.Call) (string, error) {
+	if name := c.Form.Get("UserName"); name != "" {
+		return name, nil
+	}
+	if !strings.HasPrefix(c.Principal.UserID, "AIDA") {
+		return "", awserr.Errorf(iam.CodeValidation, "Must specify userName when calling with non-User credentials")
+	}
+	users, err := h.IAM.ListUsers(r.Context())
+	if err != nil {
+		return "", err
+	}
+	for _, u := range users {
+		if u.ARN == c.Principal.ARN {
+			return u.Name, nil
+		}
+	}
+	return "", awserr.Errorf(iam.CodeNoSuchEntity, "The user with ARN %s cannot be found.", c.Principal.ARN)
+}
+
 func (h *Handler) createAccessKey(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	if err := required(c, "UserName"); err != nil {
+	user, err := h.userParam(r, c)
+	if err != nil {
 		return nil, err
 	}
-	k, err := h.IAM.CreateAccessKey(r.Context(), c.Form.Get("UserName"))
+	k, err := h.IAM.CreateAccessKey(r.Context(), user)
 	if err != nil {
 		return nil, err
 	}
@@ -176,28 +218,38 @@ func (h *Handler) createAccessKey(r *http.Request, c *awsproto.Call) ([]awsproto
 }
 
 func (h *Handler) listAccessKeys(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	if err := required(c, "UserName"); err != nil {
-		return nil, err
-	}
-	if _, err := h.IAM.GetUser(r.Context(), c.Form.Get("UserName")); err != nil {
-		return nil, err
-	}
-	keys, err := h.IAM.ListAccessKeys(r.Context(), c.Form.Get("UserName"))
+	pg, err := pageParams(c)
 	if err != nil {
 		return nil, err
 	}
+	user, err := h.userParam(r, c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.IAM.GetUser(r.Context(), user); err != nil {
+		return nil, err
+	}
+	keys, err := h.IAM.ListAccessKeys(r.Context(), user)
+	if err != nil {
+		return nil, err
+	}
+	keys, more := page(keys, func(k iam.AccessKey) string { return k.ID }, pg)
 	var items []awsproto.Node
 	for _, k := range keys {
 		items = append(items, awsproto.El("", awsproto.Tx("UserName", k.UserName), awsproto.Tx("AccessKeyId", k.ID), awsproto.Tx("Status", k.Status), awsproto.Time("CreateDate", k.CreateDate)))
 	}
-	return []awsproto.Node{awsproto.List("AccessKeyMetadata", "member", items), notTruncated()}, nil
+	return append([]awsproto.Node{awsproto.List("AccessKeyMetadata", "member", items)}, more...), nil
 }
 
 func (h *Handler) deleteAccessKey(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	if err := required(c, "UserName", "AccessKeyId"); err != nil {
+	if err := required(c, "AccessKeyId"); err != nil {
 		return nil, err
 	}
-	return nil, h.IAM.DeleteAccessKey(r.Context(), c.Form.Get("UserName"), c.Form.Get("AccessKeyId"))
+	user, err := h.userParam(r, c)
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.IAM.DeleteAccessKey(r.Context(), user, c.Form.Get("AccessKeyId"))
 }
 
 func (h *Handler) createRole(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -231,15 +283,25 @@ func (h *Handler) getRole(r *http.Request, c *awsproto.Call) ([]awsproto.Node, e
 }
 
 func (h *Handler) listRoles(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	pg, err := pageParams(c)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := pathPrefix(c)
+	if err != nil {
+		return nil, err
+	}
 	roles, err := h.IAM.ListRoles(r.Context())
 	if err != nil {
 		return nil, err
 	}
+	roles = slices.DeleteFunc(roles, func(ro iam.Role) bool { return !strings.HasPrefix(ro.Path, prefix) })
+	roles, more := page(roles, func(ro iam.Role) string { return strings.ToLower(ro.Name) }, pg)
 	var items []awsproto.Node
 	for i := range roles {
 		items = append(items, roleNode("", &roles[i]))
 	}
-	return []awsproto.Node{awsproto.List("Roles", "member", items), notTruncated()}, nil
+	return append([]awsproto.Node{awsproto.List("Roles", "member", items)}, more...), nil
 }
 
 func (h *Handler) deleteRole(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -274,19 +336,30 @@ func (h *Handler) listAttachedRolePolicies(r *http.Request, c *awsproto.Call) ([
 	if err := required(c, "RoleName"); err != nil {
 		return nil, err
 	}
+	pg, err := pageParams(c)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := pathPrefix(c)
+	if err != nil {
+		return nil, err
+	}
 	role, err := h.IAM.GetRole(r.Context(), c.Form.Get("RoleName"))
 	if err != nil {
 		return nil, err
 	}
-	var items []awsproto.Node
+	var attached []iam.Policy
 	for _, arn := range role.Policies {
-		p, err := h.IAM.GetPolicy(r.Context(), arn)
-		if err != nil {
-			continue
+		if p, err := h.IAM.GetPolicy(r.Context(), arn); err == nil && strings.HasPrefix(p.Path, prefix) {
+			attached = append(attached, *p)
 		}
+	}
+	attached, more := page(attached, func(p iam.Policy) string { return p.ARN }, pg)
+	var items []awsproto.Node
+	for _, p := range attached {
 		items = append(items, awsproto.El("", awsproto.Tx("PolicyName", p.Name), awsproto.Tx("PolicyArn", p.ARN)))
 	}
-	return []awsproto.Node{awsproto.List("AttachedPolicies", "member", items), notTruncated()}, nil
+	return append([]awsproto.Node{awsproto.List("AttachedPolicies", "member", items)}, more...), nil
 }
 
 func (h *Handler) createPolicy(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -312,22 +385,73 @@ func (h *Handler) getPolicy(r *http.Request, c *awsproto.Call) ([]awsproto.Node,
 }
 
 func (h *Handler) listPolicies(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	pg, err := pageParams(c)
+	if err != nil {
+		return nil, err
+	}
+	prefix, err := pathPrefix(c)
+	if err != nil {
+		return nil, err
+	}
+	onlyAttached, err := boolParam(c, "OnlyAttached")
+	if err != nil {
+		return nil, err
+	}
+	scope := c.Form.Get("Scope")
+	if scope != "" && scope != "All" && scope != "AWS" && scope != "Local" {
+		return nil, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]", scope)
+	}
+	if u := c.Form.Get("PolicyUsageFilter"); u != "" && u != "PermissionsPolicy" && u != "PermissionsBoundary" {
+		return nil, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]", u)
+	}
 	var all []iam.Policy
-	if scope := c.Form.Get("Scope"); scope == "" || scope == "All" || scope == "AWS" {
+	if scope != "Local" {
 		all = append(all, iam.AWSManagedPolicies()...)
 	}
-	if scope := c.Form.Get("Scope"); scope != "AWS" {
+	if scope != "AWS" {
 		mine, err := h.IAM.ListPolicies(r.Context())
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, mine...)
 	}
+	attachments, err := h.attachments(r)
+	if err != nil {
+		return nil, err
+	}
+	all = slices.DeleteFunc(all, func(p iam.Policy) bool {
+		return !strings.HasPrefix(p.Path, prefix) || (onlyAttached && attachments[p.ARN] == 0)
+	})
+	all, more := page(all, func(p iam.Policy) string { return p.ARN }, pg)
 	var items []awsproto.Node
 	for i := range all {
-		items = append(items, policyNode("", &all[i], 0))
+		items = append(items, policyNode("", &all[i], attachments[all[i].ARN]))
 	}
-	return []awsproto.Node{awsproto.List("Policies", "member", items), notTruncated()}, nil
+	return append([]awsproto.Node{awsproto.List("Policies", "member", items)}, more...), nil
+}
+
+// attachments counts the roles and users each policy is attached to.
+func (h *Handler) attachments(r *http.Request) (map[string]int, error) {
+	out := map[string]int{}
+	roles, err := h.IAM.ListRoles(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, ro := range roles {
+		for _, p := range ro.Policies {
+			out[p]++
+		}
+	}
+	users, err := h.IAM.ListUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		for _, p := range u.Policies {
+			out[p]++
+		}
+	}
+	return out, nil
 }
 
 func (h *Handler) deletePolicy(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {

@@ -1,0 +1,58 @@
+package eks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/store"
+)
+
+// maxClusters is EKS's default quota of clusters per account.
+const maxClusters = 100
+
+// storeNewCluster records a validated new cluster with its cluster security
+// group and its default add-ons, in one transaction: a refused or failed
+// create leaves none of them behind.
+func (s *Service) storeNewCluster(ctx context.Context, c *Cluster, clientToken string) (*Cluster, error) {
+	out := c
+	err := s.Store.Transact(ctx, func(t *store.Txn) error {
+		out = c
+		if existing, err := s.GetCluster(ctx, c.Region, c.Name); err == nil {
+			if clientToken != "" && existing.ClientRequestToken == clientToken {
+				out = existing // an idempotent retry
+				return nil
+			}
+			return awserr.Errorf(CodeResourceInUse, "Cluster already exists with name: %s", c.Name).With("clusterName", c.Name)
+		}
+		all, err := s.ListAllClusters(ctx)
+		if err != nil {
+			return err
+		}
+		if len(all) >= maxClusters {
+			return awserr.Errorf(CodeResourceLimit, "Cluster limit exceeded for account").With("clusterName", c.Name)
+		}
+		sg, err := s.EC2.AddSecurityGroup(ctx, t, ec2.SecurityGroup{VPCID: c.Spec.VPCID, Name: "eks-cluster-sg-" + c.Name + "-" + c.ID[:10],
+			Description: "EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
+			Tags:        map[string]string{"aws:eks:cluster-name": c.Name, "kubernetes.io/cluster/" + c.Name: "owned"}})
+		if err != nil {
+			return fmt.Errorf("create cluster security group: %w", err)
+		}
+		c.Status.ClusterSecurityGroupID = sg.ID
+		t.Create(clusterKey(c.Region, c.Name), c)
+		// EKS installs vpc-cni, kube-proxy and CoreDNS on every new cluster.
+		for _, name := range DefaultAddons {
+			a, err := s.newAddon(c, CreateAddonInput{Name: name})
+			if err != nil {
+				return fmt.Errorf("install default add-on %s: %w", name, err)
+			}
+			t.Create(addonKey(c.UID, a.Name), a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,105 @@
+package server_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// fuzzOp is one operation a fuzzer can call, with a valid request as seed.
+// For EKS, path holds {1} and {2} where the fuzzed labels go.
+type fuzzOp struct {
+	name, method, path string
+	label1, label2     string
+	query, body        string
+}
+
+// eksOps are the EKS operations keks serves, in an order in which each
+// seed succeeds against the fixture.
+var eksOps = []fuzzOp{
+	{name: "CreateCluster", method: "POST", path: "/clusters", body: `{"name":"fz-new","roleArn":"$ROLE","resourcesVpcConfig":{"subnetIds":["$SUBNET_A","$SUBNET_B"]},"tags":{"team":"fuzz"}}`},
+	{name: "ListClusters", method: "GET", path: "/clusters", query: "maxResults=2"},
+	{name: "DescribeCluster", method: "GET", path: "/clusters/{1}", label1: "fz"},
+	{name: "DescribeClusterVersions", method: "GET", path: "/cluster-versions", query: "defaultOnly=true&maxResults=5"},
+	{name: "DescribeAddonVersions", method: "GET", path: "/addons/supported-versions", query: "addonName=coredns&kubernetesVersion=1.37"},
+	{name: "DescribeAddonConfiguration", method: "GET", path: "/addons/configuration-schemas", query: "addonName=vpc-cni&addonVersion=v1.20.4-eksbuild.1"},
+	{name: "CreateNodegroup", method: "POST", path: "/clusters/{1}/node-groups", label1: "fz",
+		body: `{"nodegroupName":"fz-ng2","nodeRole":"$ROLE","subnets":["$SUBNET_A"],"scalingConfig":{"minSize":1,"maxSize":3,"desiredSize":2},"labels":{"a":"b"},"taints":[{"key":"k","value":"v","effect":"NO_SCHEDULE"}]}`},
+	{name: "ListNodegroups", method: "GET", path: "/clusters/{1}/node-groups", label1: "fz", query: "maxResults=1"},
+	{name: "DescribeNodegroup", method: "GET", path: "/clusters/{1}/node-groups/{2}", label1: "fz", label2: "fz-ng"},
+	{name: "UpdateNodegroupConfig", method: "POST", path: "/clusters/{1}/node-groups/{2}/update-config", label1: "fz", label2: "fz-ng",
+		body: `{"labels":{"addOrUpdateLabels":{"tier":"web"}},"scalingConfig":{"desiredSize":1}}`},
+	{name: "UpdateNodegroupVersion", method: "POST", path: "/clusters/{1}/node-groups/{2}/update-version", label1: "fz", label2: "fz-ngv", body: `{"force":true}`},
+	{name: "DeleteNodegroup", method: "DELETE", path: "/clusters/{1}/node-groups/{2}", label1: "fz", label2: "fz-ngd"},
+	{name: "CreateAddon", method: "POST", path: "/clusters/{1}/addons", label1: "fz", body: `{"addonName":"vpc-cni","resolveConflicts":"OVERWRITE","tags":{"a":"b"}}`},
+	{name: "ListAddons", method: "GET", path: "/clusters/{1}/addons", label1: "fz", query: "maxResults=2"},
+	{name: "DescribeAddon", method: "GET", path: "/clusters/{1}/addons/{2}", label1: "fz", label2: "coredns"},
+	{name: "UpdateAddon", method: "POST", path: "/clusters/{1}/addons/{2}/update", label1: "fz", label2: "coredns", body: `{"resolveConflicts":"OVERWRITE","configurationValues":"{}"}`},
+	{name: "DeleteAddon", method: "DELETE", path: "/clusters/{1}/addons/{2}", label1: "fz", label2: "kube-proxy", query: "preserve=true"},
+	{name: "TagResource", method: "POST", path: "/tags/{1}", label1: "$CLUSTER_ARN", body: `{"tags":{"owner":"fuzz"}}`},
+	{name: "ListTagsForResource", method: "GET", path: "/tags/{1}", label1: "$CLUSTER_ARN"},
+	{name: "UntagResource", method: "DELETE", path: "/tags/{1}", label1: "$CLUSTER_ARN", query: "tagKeys=owner"},
+	{name: "ListUpdates", method: "GET", path: "/clusters/{1}/updates", label1: "fz", query: "maxResults=5"},
+	{name: "DescribeUpdate", method: "GET", path: "/clusters/{1}/updates/{2}", label1: "fz", label2: "$UPDATE"},
+	{name: "UpdateClusterConfig", method: "POST", path: "/clusters/{1}/update-config", label1: "fz",
+		body: `{"logging":{"clusterLogging":[{"types":["api"],"enabled":true}]}}`},
+	{name: "UpdateClusterVersion", method: "POST", path: "/clusters/{1}/updates", label1: "fz-old", body: `{"version":"1.37"}`},
+	{name: "DeleteCluster", method: "DELETE", path: "/clusters/{1}", label1: "fz-del"},
+}
+
+// eksCall builds an EKS request: operation op (or, past the list, a raw
+// path of label1 with a method picked by label2) with fuzzed labels,
+// query and body.
+func eksCall(vars *strings.Replacer, op uint8, label1, label2, query string, body []byte, mode uint8) (*fuzzCall, bool) {
+	label1, label2, query = vars.Replace(label1), vars.Replace(label2), vars.Replace(query)
+	body = []byte(vars.Replace(string(body)))
+	c := &fuzzCall{service: "eks", wire: wireRESTJSON, body: body, mode: mode, header: http.Header{"Content-Type": {"application/json"}}}
+	var u *url.URL
+	if int(op) < len(eksOps) {
+		o := eksOps[op]
+		c.method = o.method
+		path := strings.NewReplacer("{1}", label1, "{2}", label2).Replace(o.path)
+		raw := strings.NewReplacer("{1}", url.PathEscape(label1), "{2}", url.PathEscape(label2)).Replace(o.path)
+		u = &url.URL{Scheme: "https", Host: fuzzHost, Path: path, RawPath: raw, RawQuery: query}
+	} else {
+		methods := []string{"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD"}
+		c.method = methods[len(label2)%len(methods)]
+		var err error
+		if u, err = url.Parse("https://" + fuzzHost + "/" + strings.TrimPrefix(label1, "/")); err != nil || u.Host != fuzzHost {
+			return nil, false
+		}
+		u.RawQuery = query
+		// A request to / may be any service's.
+		c.unmarked = u.Path == "/" || u.Path == ""
+	}
+	c.url = u
+	return c, true
+}
+
+func FuzzEKS(f *testing.F) {
+	for i, o := range eksOps {
+		f.Add(uint8(i), o.label1, o.label2, o.query, []byte(o.body), uint8(modeSigned))
+	}
+	f.Add(uint8(len(eksOps)), "clusters/fz/no-such", "", "", []byte(nil), uint8(modeSigned))
+	f.Add(uint8(2), "fz", "", "", []byte(nil), uint8(modeUnsigned))
+	f.Fuzz(func(t *testing.T, op uint8, label1, label2, query string, body []byte, mode uint8) {
+		c, ok := eksCall(fuzzVars(t), op, label1, label2, query, body, mode)
+		if !ok {
+			return
+		}
+		c.check(t)
+	})
+}
+
+// TestEKSFuzzSeedsSucceed holds the seeds to being valid requests: each
+// succeeds, in order, against a fresh fixture.
+func TestEKSFuzzSeedsSucceed(t *testing.T) {
+	vars := fuzzVars(t)
+	for i, o := range eksOps {
+		c, _ := eksCall(vars, uint8(i), o.label1, o.label2, o.query, []byte(o.body), modeSigned)
+		if rec := c.check(t); rec.Code != http.StatusOK {
+			t.Errorf("%s seed: %d %s", o.name, rec.Code, rec.Body)
+		}
+	}
+}
