@@ -40,17 +40,9 @@ func hasMountNS(path string) bool {
 // multi-threaded, cannot enter a mount namespace itself.
 func ensureMountNS(ctx context.Context, s *Spec, binds []cgroups.Bind) error {
 	path := s.mountNS()
-	if hasMountNS(path) {
-		return nil
-	}
-	if err := privateDir(mountNSDir); err != nil {
+	if made, err := pinFile(path); made || err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("mount namespace file of %s: %w", s.ID, err)
-	}
-	f.Close()
 	if out, err := exec.CommandContext(ctx, "unshare", "--mount="+path, "--propagation", "slave", "true").CombinedOutput(); err != nil {
 		_ = os.Remove(path)
 		return fmt.Errorf("make mount namespace of %s: %w: %s", s.ID, err, out)
@@ -75,17 +67,9 @@ func ensureMountNS(ctx context.Context, s *Spec, binds []cgroups.Bind) error {
 // from there, so the namespace's root is that cgroup.
 func ensureCgroupNS(ctx context.Context, s *Spec, binds []cgroups.Bind) error {
 	path := s.cgroupNS()
-	if hasMountNS(path) {
-		return nil
-	}
-	if err := privateDir(mountNSDir); err != nil {
+	if made, err := pinFile(path); made || err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("cgroup namespace file of %s: %w", s.ID, err)
-	}
-	f.Close()
 	var script strings.Builder
 	for _, b := range binds {
 		fmt.Fprintf(&script, "echo $$ > '%s/cgroup.procs' || exit 1\n", b.Source)
@@ -96,6 +80,22 @@ func ensureCgroupNS(ctx context.Context, s *Spec, binds []cgroups.Bind) error {
 		return fmt.Errorf("make cgroup namespace of %s: %w: %s", s.ID, err, out)
 	}
 	return nil
+}
+
+// pinFile readies path to pin a namespace: made reports one is pinned there
+// already; otherwise an empty file waits in the private pinning directory.
+func pinFile(path string) (made bool, err error) {
+	if hasMountNS(path) {
+		return true, nil
+	}
+	if err := privateDir(mountNSDir); err != nil {
+		return false, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("namespace file %s: %w", path, err)
+	}
+	return false, f.Close()
 }
 
 // releaseNamespaceDir removes the pinning directory once no instance pins a

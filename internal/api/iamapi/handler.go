@@ -155,11 +155,7 @@ func (h *Handler) getUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node, e
 }
 
 func (h *Handler) listUsers(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	pg, err := pageParams(c)
-	if err != nil {
-		return nil, err
-	}
-	prefix, err := pathPrefix(c)
+	pg, prefix, err := pathPageParams(c)
 	if err != nil {
 		return nil, err
 	}
@@ -283,11 +279,7 @@ func (h *Handler) getRole(r *http.Request, c *awsproto.Call) ([]awsproto.Node, e
 }
 
 func (h *Handler) listRoles(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	pg, err := pageParams(c)
-	if err != nil {
-		return nil, err
-	}
-	prefix, err := pathPrefix(c)
+	pg, prefix, err := pathPageParams(c)
 	if err != nil {
 		return nil, err
 	}
@@ -336,11 +328,7 @@ func (h *Handler) listAttachedRolePolicies(r *http.Request, c *awsproto.Call) ([
 	if err := required(c, "RoleName"); err != nil {
 		return nil, err
 	}
-	pg, err := pageParams(c)
-	if err != nil {
-		return nil, err
-	}
-	prefix, err := pathPrefix(c)
+	pg, prefix, err := pathPageParams(c)
 	if err != nil {
 		return nil, err
 	}
@@ -385,11 +373,7 @@ func (h *Handler) getPolicy(r *http.Request, c *awsproto.Call) ([]awsproto.Node,
 }
 
 func (h *Handler) listPolicies(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	pg, err := pageParams(c)
-	if err != nil {
-		return nil, err
-	}
-	prefix, err := pathPrefix(c)
+	pg, prefix, err := pathPageParams(c)
 	if err != nil {
 		return nil, err
 	}

@@ -74,3 +74,13 @@ func pathPrefix(c *awsproto.Call) (string, error) {
 	}
 	return p, nil
 }
+
+// pathPageParams reads what every list by path takes: paging and PathPrefix.
+func pathPageParams(c *awsproto.Call) (pager, string, error) {
+	pg, err := pageParams(c)
+	if err != nil {
+		return pager{}, "", err
+	}
+	prefix, err := pathPrefix(c)
+	return pg, prefix, err
+}
