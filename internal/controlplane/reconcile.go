@@ -31,6 +31,8 @@ const (
 	// enough to replace a dead process within seconds, rare enough to cost
 	// little when idle.
 	healthInterval = 3 * time.Second
+	// etcdSettle is how long a started etcd member must run before it counts as healthy.
+	etcdSettle = 5 * time.Second
 )
 
 func (c *Controller) reconcile(ctx context.Context, region, name string) (time.Duration, error) {
@@ -254,7 +256,10 @@ func (c *Controller) checkHealth(ctx context.Context, st *State, dir clusterDir)
 		go func() {
 			defer wg.Done()
 			id := st.ClusterUID + "/" + inst.Name
-			inst.Healthy = p.ready(ctx, inst.Role, inst.Address)
+			// A restarted etcd member answers /readyz before it has caught up
+			// with the leader; counted healthy at once, a second member could
+			// be rolled or lost while it still cannot vote, and quorum with it.
+			inst.Healthy = p.ready(ctx, inst.Role, inst.Address) && (inst.Role != RoleEtcd || time.Since(inst.StartedAt) > etcdSettle)
 			if inst.Healthy || p.live(ctx, inst.Role, inst.Address) {
 				inst.LastLive = time.Now().UTC()
 				c.unhealthySince.Delete(id)
