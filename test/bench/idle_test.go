@@ -162,10 +162,19 @@ func bareControlPlane(b *testing.B) (stop func()) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+	// kube-apiserver first: without its etcd it would not stop on SIGTERM.
 	return func() {
-		for _, c := range cmds {
+		for i := len(cmds) - 1; i >= 0; i-- {
+			c := cmds[i]
 			_ = c.Process.Signal(syscall.SIGTERM)
-			_, _ = c.Process.Wait()
+			done := make(chan struct{})
+			go func() { _, _ = c.Process.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				_ = c.Process.Kill()
+				<-done
+			}
 		}
 	}
 }
