@@ -130,7 +130,7 @@ func killEtcdMember(t *testing.T, e *harness.Env, name string) {
 	// Two members keep quorum: writes go on while etcd-b is down (after an
 	// election of about a second if etcd-b led).
 	harness.Eventually(t, 30*time.Second, "write while etcd-b is down", func() error {
-		_, err := e.Try("kubectl", "create", "configmap", "during-etcd-kill", "--from-literal=k=v")
+		_, err := e.Try("kubectl", "create", "configmap", "during-etcd-kill", "--from-literal=k=v", "--request-timeout=5s")
 		if err != nil && strings.Contains(err.Error(), "already exists") {
 			return nil
 		}
@@ -159,8 +159,11 @@ func freezeEtcdMember(t *testing.T, e *harness.Env, name string) {
 	}
 	defer syscall.Kill(victim.PID, syscall.SIGCONT) //nolint:errcheck // it may be gone already
 	// If the frozen member led, writes wait for a new election (about a second), as with real etcd.
+	// kube-apiserver's etcd client spreads requests over all members, and one
+	// sent to the frozen member hangs until that member is replaced; a client
+	// with a timeout tries again and lands on a live one, as quorum allows.
 	harness.Eventually(t, 30*time.Second, "write while etcd-c is frozen", func() error {
-		_, err := e.Try("kubectl", "create", "configmap", "during-etcd-freeze", "--from-literal=k=v")
+		_, err := e.Try("kubectl", "create", "configmap", "during-etcd-freeze", "--from-literal=k=v", "--request-timeout=5s")
 		if err != nil && strings.Contains(err.Error(), "already exists") {
 			return nil
 		}
