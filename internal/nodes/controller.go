@@ -60,13 +60,13 @@ type Controller struct {
 	egressFor []string
 	// HostLacks says what the host is missing to start instances ("" when nothing is).
 	HostLacks func() string
-	// converged holds, per instance, the spec the last pass made real.
-	converged map[string][sha256.Size]byte
+	// converged holds, per instance, the spec the last pass made real and when.
+	converged map[string]converged
 }
 
 // New makes a node controller.
 func New(cfg Config, e2 *ec2.Service, e *eks.Service, i *iam.Service, log *slog.Logger) *Controller {
-	return &Controller{Loop: loop.New(), cfg: cfg, ec2: e2, eks: e, iam: i, log: log, converged: map[string][sha256.Size]byte{}}
+	return &Controller{Loop: loop.New(), cfg: cfg, ec2: e2, eks: e, iam: i, log: log, converged: map[string]converged{}}
 }
 
 // SetRegistry points the nodes' containerd at keks's registry, also as the
@@ -152,14 +152,14 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 		return err
 	}
 	sum := specDigest(spec)
-	if in.State == ec2.StateRunning && c.converged[in.ID] == sum && instance.Alive(spec, processes(in)) {
-		return nil // nothing changed since the last pass made it so
+	if last := c.converged[in.ID]; in.State == ec2.StateRunning && last.sum == sum && time.Since(last.at) < resyncPeriod && instance.Alive(spec, processes(in)) {
+		return nil // nothing changed since a recent pass made it so
 	}
 	p, err := instance.Run(ctx, spec, processes(in))
 	if err != nil {
 		return err
 	}
-	c.converged[in.ID] = sum
+	c.converged[in.ID] = converged{sum: sum, at: time.Now()}
 	if p != processes(in) || in.State != ec2.StateRunning {
 		c.log.Info("instance running", "instance", in.ID, "node", in.PrivateDNSName(), "kubelet", p.Kubelet)
 		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
@@ -359,6 +359,15 @@ func (c *Controller) deleteNode(ctx context.Context, in *ec2.Instance) {
 	if err := cs.CoreV1().Nodes().Delete(dctx, in.PrivateDNSName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		c.log.Warn("delete node object", "node", in.PrivateDNSName(), "err", err)
 	}
+}
+
+// resyncPeriod is how often an unchanged instance is set up again anyway:
+// a device, route or file removed by hand comes back within it.
+const resyncPeriod = 5 * time.Minute
+
+type converged struct {
+	sum [sha256.Size]byte
+	at  time.Time
 }
 
 // specDigest fingerprints everything an instance is made of, so a pass can
