@@ -1,10 +1,11 @@
 package addons
 
 import (
-	"context"
 	"crypto/sha256"
 	"strings"
 	"time"
+
+	"github.com/keksdev/keks/internal/eks"
 )
 
 // resyncPeriod is how often objects are applied again though nothing keks
@@ -30,11 +31,7 @@ func digest(objs []object) [sha256.Size]byte {
 }
 
 // forgetGone drops what is remembered of clusters that no longer exist.
-func (c *Controller) forgetGone(ctx context.Context) {
-	clusters, err := c.eks.ListAllClusters(ctx)
-	if err != nil {
-		return
-	}
+func (c *Controller) forgetGone(clusters []eks.Cluster) {
 	live := map[string]bool{}
 	for _, cl := range clusters {
 		live[cl.UID] = true

@@ -56,12 +56,12 @@ func (c *Controller) pass(ctx context.Context) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.busy = false
-	defer c.forgetGone(ctx)
 	clusters, err := c.eks.ListAllClusters(ctx)
 	if err != nil {
 		c.log.Warn("list clusters", "err", err)
 		return true
 	}
+	c.forgetGone(clusters)
 	for _, cl := range clusters {
 		if cl.Status.Endpoint == "" || cl.Status.Phase == eks.StatusCreating || cl.Status.Phase == eks.StatusFailed {
 			c.busy = c.busy || cl.Status.Phase == eks.StatusCreating

@@ -121,11 +121,8 @@ func (s *Service) createAddon(ctx context.Context, c *Cluster, in CreateAddonInp
 	}
 	err = s.Store.Transact(ctx, func(t *store.Txn) error {
 		// The add-on lands only while its cluster is still the one checked.
-		var cur Cluster
-		rev, err := s.Store.Get(ctx, clusterKey(c.Region, c.Name), &cur)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.UID != c.UID) {
-			return clusterNotFound(c.Name)
-		} else if err != nil {
+		cur, err := s.clusterAsChecked(ctx, t, c)
+		if err != nil {
 			return err
 		}
 		if cur.Status.Phase == StatusDeleting {
@@ -137,7 +134,6 @@ func (s *Service) createAddon(ctx context.Context, c *Cluster, in CreateAddonInp
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		t.Unchanged(clusterKey(c.Region, c.Name), rev)
 		t.Create(addonKey(c.UID, a.Name), a)
 		return nil
 	})

@@ -2,6 +2,7 @@ package eks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/keksdev/keks/internal/awserr"
@@ -55,4 +56,20 @@ func (s *Service) storeNewCluster(ctx context.Context, c *Cluster, clientToken s
 		return nil, err
 	}
 	return out, nil
+}
+
+// clusterAsChecked reads cluster c inside transaction t and makes t hold only
+// while the cluster stays as read: a cluster deleted or replaced since c was
+// checked is not found.
+func (s *Service) clusterAsChecked(ctx context.Context, t *store.Txn, c *Cluster) (*Cluster, error) {
+	key := clusterKey(c.Region, c.Name)
+	var cur Cluster
+	rev, err := s.Store.Get(ctx, key, &cur)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cur.UID != c.UID) {
+		return nil, clusterNotFound(c.Name)
+	} else if err != nil {
+		return nil, err
+	}
+	t.Unchanged(key, rev)
+	return &cur, nil
 }

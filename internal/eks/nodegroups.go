@@ -274,11 +274,8 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 	err = s.Store.Transact(ctx, func(t *store.Txn) error {
 		// The group lands only while its cluster is still ACTIVE as checked,
 		// below the quota and without a group of the same name.
-		var cur Cluster
-		rev, err := s.Store.Get(ctx, clusterKey(c.Region, c.Name), &cur)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && cur.UID != c.UID) {
-			return clusterNotFound(c.Name)
-		} else if err != nil {
+		cur, err := s.clusterAsChecked(ctx, t, c)
+		if err != nil {
 			return err
 		}
 		if cur.Status.Phase != StatusActive {
@@ -296,7 +293,6 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 		if len(existing) >= maxNodegroupsPerCluster {
 			return awserr.Errorf(CodeResourceLimit, "Cannot exceed the maximum of %d node groups per cluster", maxNodegroupsPerCluster).With("clusterName", c.Name)
 		}
-		t.Unchanged(clusterKey(c.Region, c.Name), rev)
 		t.Create(nodegroupKey(c.UID, ng.Name), &ng)
 		return nil
 	})

@@ -88,15 +88,12 @@ func (h Host) has(r Requirement) bool {
 		st, err := os.Stat(path)
 		return err == nil && !st.IsDir() && (!r.Static || static(path))
 	}
-	path := h.Path
-	if path == "" {
-		path = os.Getenv("PATH")
+	dirs := filepath.SplitList(h.Path)
+	if h.Path == "" {
+		// Debian puts some of these in /usr/sbin, which a non-login root shell may not have on PATH.
+		dirs = append(filepath.SplitList(os.Getenv("PATH")), "/usr/sbin", "/sbin")
 	}
-	// Debian puts some of these in /usr/sbin, which a non-login root shell may not have on PATH.
-	for _, dir := range append(filepath.SplitList(path), "/usr/sbin", "/sbin") {
-		if h.Path != "" && (dir == "/usr/sbin" || dir == "/sbin") {
-			continue
-		}
+	for _, dir := range dirs {
 		if st, err := os.Stat(filepath.Join(dir, r.Command)); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
 			return true
 		}

@@ -23,17 +23,12 @@ func (l *Loop) Wake() {
 	}
 }
 
-// Run calls pass until ctx ends.
+// Run calls pass until ctx ends, one pass every period unless woken sooner.
 func (l *Loop) Run(ctx context.Context, every time.Duration, pass func(context.Context)) error {
-	for {
+	return l.RunPaced(ctx, func(ctx context.Context) time.Duration {
 		pass(ctx)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-l.wake:
-		case <-time.After(every):
-		}
-	}
+		return every
+	})
 }
 
 // RunPaced calls pass until ctx ends; each pass says how long until the next

@@ -195,9 +195,11 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 		surge = ng.MaxUnavailableNodes()
 	}
 	launch := min(want-len(current), want+surge-len(live))
-	if lacks := c.hostLacks(); launch > 0 && lacks != "" {
-		c.launchError[ng.ARN] = lacks
-		launch = 0
+	if launch > 0 {
+		if lacks := c.hostLacks(); lacks != "" {
+			c.launchError[ng.ARN] = lacks
+			launch = 0
+		}
 	}
 	for i := 0; i < launch; i++ {
 		in, err := c.launch(ctx, ng, live)

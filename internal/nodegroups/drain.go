@@ -32,7 +32,7 @@ func (c *Controller) drainAndTerminate(ctx context.Context, ng *eks.Nodegroup, m
 	deadline := c.evictionDeadline()
 	force := ng.DeletionRequested || (ng.ForceUpdate && time.Since(since) > deadline)
 	if cs != nil && m.node != nil {
-		left, _, err := drainNode(ctx, cs, m.PrivateDNSName(), force)
+		left, err := drainNode(ctx, cs, m.PrivateDNSName(), force)
 		if err != nil && !force {
 			return false, err
 		}
@@ -76,19 +76,19 @@ func (c *Controller) markDraining(ctx context.Context, m *member) (time.Time, er
 
 // drainNode cordons a node and evicts (or, forced, deletes) the pods that a
 // drain moves; left counts the pods still on the node.
-func drainNode(ctx context.Context, cs kubernetes.Interface, node string, force bool) (left int, blocked bool, err error) {
+func drainNode(ctx context.Context, cs kubernetes.Interface, node string, force bool) (left int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	patch := []byte(`{"spec":{"unschedulable":true}}`)
 	if _, err := cs.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		if apierrors.IsNotFound(err) {
-			return 0, false, nil
+			return 0, nil
 		}
-		return 0, false, fmt.Errorf("cordon %s: %w", node, err)
+		return 0, fmt.Errorf("cordon %s: %w", node, err)
 	}
 	pods, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + node})
 	if err != nil {
-		return 0, false, fmt.Errorf("list pods on %s: %w", node, err)
+		return 0, fmt.Errorf("list pods on %s: %w", node, err)
 	}
 	for i := range pods.Items {
 		p := &pods.Items[i]
@@ -107,12 +107,12 @@ func drainNode(ctx context.Context, cs kubernetes.Interface, node string, force 
 		switch {
 		case err == nil, apierrors.IsNotFound(err):
 		case apierrors.IsTooManyRequests(err):
-			blocked = true // a PodDisruptionBudget says not now
+			// A PodDisruptionBudget says not now: the pod stays counted in left.
 		default:
-			return left, blocked, fmt.Errorf("evict %s/%s: %w", p.Namespace, p.Name, err)
+			return left, fmt.Errorf("evict %s/%s: %w", p.Namespace, p.Name, err)
 		}
 	}
-	return left, blocked, nil
+	return left, nil
 }
 
 // movable reports whether a drain moves a pod: DaemonSet pods, mirror pods
