@@ -9,8 +9,9 @@ K8S_VERSIONS ?=
 FUZZTIME      ?= 10s
 TEST_FUZZTIME ?= 5s
 # Every fuzz target, as package:Target.
-FUZZ_TARGETS := ./internal/server:FuzzEKS ./internal/server:FuzzIAM ./internal/server:FuzzSTS \
-	./internal/server:FuzzEC2 ./internal/server:FuzzECR ./internal/api/ec2api:FuzzWildcard
+FUZZ_TARGETS := ./internal/server:FuzzEKS ./internal/server:FuzzIAM ./internal/server:FuzzIAMOps ./internal/server:FuzzSTS \
+	./internal/server:FuzzEC2 ./internal/server:FuzzECR ./internal/api/kmsapi:FuzzKMS ./internal/api/ec2api:FuzzWildcard \
+	./internal/iam/policy:FuzzParseEvaluate
 
 .PHONY: all build keks kubernetes run test unit fuzz e2e bench vet clean
 

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/keksdev/keks/internal/imds"
 	"log/slog"
 	"os"
 	"strings"
@@ -45,6 +46,7 @@ func newServerCommand() *cobra.Command {
 	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint")
 	f.StringVar(&cfg.DemoCluster, "demo-cluster", "", "create this cluster if missing and add it to the kubeconfig once ACTIVE")
 	f.StringVar(&cfg.RegistryAddress, "registry-address", "198.19.255.254:443", "host address:port of the image registry, which nodes and the host reach; empty serves none")
+	f.StringVar(&cfg.MetadataAddress, "metadata-address", imds.DefaultAddress, "host address:port of the instance metadata service, to which instances' 169.254.169.254:80 is sent; empty serves none")
 	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig for the demo cluster's context (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (containerd, runc, CNI plugins, iptables, busybox-static...) with apt-get when run as root")

@@ -41,6 +41,13 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger) error {
 		return fmt.Errorf("load serving certificate: %w", err)
 	}
 	file := &SnapshotFile{Path: cfg.Snapshot}
+	cluster := func() (ClusterIdentity, error) {
+		s, err := file.Load()
+		if err != nil {
+			return ClusterIdentity{}, err
+		}
+		return s.Cluster, nil
+	}
 	wh := &Webhook{
 		Verifier: &Verifier{Keys: file, Now: time.Now, Hosts: func() []string {
 			if s, err := file.Load(); err == nil {
@@ -48,17 +55,12 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger) error {
 			}
 			return nil
 		}},
-		Cluster: func() (ClusterIdentity, error) {
-			s, err := file.Load()
-			if err != nil {
-				return ClusterIdentity{}, err
-			}
-			return s.Cluster, nil
-		},
-		Log: log,
+		Cluster: cluster,
+		Log:     log,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /authenticate", wh)
+	mux.Handle("POST /authorize", &Authorizer{Cluster: cluster, Log: log})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if _, err := file.Load(); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)

@@ -33,6 +33,30 @@ type ClusterIdentity struct {
 	NodeRoles []string `json:"nodeRoles,omitempty"`
 	// Instances maps instance ids to private DNS names, for {{EC2PrivateDNSName}}.
 	Instances map[string]string `json:"instances,omitempty"`
+	// AuthenticationMode is the cluster's accessConfig: CONFIG_MAP (also
+	// when empty, as in snapshots of older keks), API_AND_CONFIG_MAP or API.
+	AuthenticationMode string `json:"authenticationMode,omitempty"`
+	// AccessEntries are the cluster's access entries (API modes).
+	AccessEntries []AccessEntry `json:"accessEntries,omitempty"`
+	// AWSAuth is the cluster's kube-system/aws-auth (CONFIG_MAP modes).
+	AWSAuth *AWSAuth `json:"awsAuth,omitempty"`
+}
+
+// AccessEntry is an access entry as the authenticator and the access
+// policy authorizer need it.
+type AccessEntry struct {
+	PrincipalARN string         `json:"principalArn"` // canonical
+	Type         string         `json:"type"`
+	Username     string         `json:"username,omitempty"` // may hold {{SessionName}} and the like
+	Groups       []string       `json:"groups,omitempty"`
+	Policies     []AccessPolicy `json:"policies,omitempty"`
+}
+
+// AccessPolicy is an access policy associated with an entry: cluster-wide
+// when Namespaces is empty.
+type AccessPolicy struct {
+	ARN        string   `json:"arn"`
+	Namespaces []string `json:"namespaces,omitempty"`
 }
 
 // SnapshotKey is one access key as the authenticator sees it.

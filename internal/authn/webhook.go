@@ -8,9 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-
-	"github.com/keksdev/keks/internal/awsproto"
-	"github.com/keksdev/keks/internal/eks"
 )
 
 // Webhook answers kube-apiserver's TokenReviews for one cluster.
@@ -86,44 +83,4 @@ func (h *Webhook) authenticate(ctx context.Context, token string) (*UserInfo, er
 	}
 	h.Log.Info("authenticated", "arn", p.ARN, "accessKeyId", p.AccessKeyID)
 	return MapIdentity(cl, p)
-}
-
-// MapIdentity maps an IAM principal to a Kubernetes user the way EKS does for
-// access entries: IAM users by ARN, roles by assumed-role ARN with the
-// session name. The cluster creator, when bootstrapClusterCreatorAdminPermissions
-// is on, gets cluster-admin through system:masters.
-func MapIdentity(cl ClusterIdentity, p awsproto.Principal) (*UserInfo, error) {
-	canonical := eks.CanonicalPrincipalARN(p.ARN)
-	session := ""
-	principalID := p.UserID
-	if i := strings.Index(p.UserID, ":"); i >= 0 {
-		principalID, session = p.UserID[:i], p.UserID[i+1:]
-	}
-	u := &UserInfo{
-		Username: p.ARN,
-		UID:      "aws-iam-authenticator:" + p.Account + ":" + principalID,
-		Groups:   []string{},
-		Extra: map[string][]string{
-			"arn": {p.ARN}, "canonicalArn": {canonical}, "sessionName": {session},
-			"accessKeyId": {p.AccessKeyID}, "principalId": {principalID},
-		},
-	}
-	for _, r := range cl.NodeRoles {
-		if !strings.EqualFold(r, canonical) {
-			continue
-		}
-		// A node's session name is its instance id, as with EC2 instance profiles.
-		dns, ok := cl.Instances[session]
-		if !ok {
-			return nil, fmt.Errorf("%s is a node role but session %q is not an instance of cluster %s", canonical, session, cl.Name)
-		}
-		u.Username = "system:node:" + dns
-		u.Groups = []string{"system:bootstrappers", "system:nodes"}
-		return u, nil
-	}
-	if cl.BootstrapAdmin && strings.EqualFold(canonical, cl.CreatorARN) {
-		u.Groups = append(u.Groups, "system:masters")
-		return u, nil
-	}
-	return nil, fmt.Errorf("%s is not mapped to any Kubernetes user of cluster %s", canonical, cl.Name)
 }

@@ -44,6 +44,9 @@ const (
 	CodeUnknownOperation           = "UnknownOperationException"
 	CodeInvalidAction              = "InvalidAction"
 	CodeServiceFailure             = "InternalFailure"
+	// CodeAccessDenied is an authorization refusal; Query services call it
+	// AccessDenied and EC2 UnauthorizedOperation.
+	CodeAccessDenied = "AccessDeniedException"
 )
 
 var statusByCode = map[string]int{
@@ -58,6 +61,7 @@ var statusByCode = map[string]int{
 	CodeUnknownOperation:           http.StatusNotFound,
 	CodeInvalidAction:              http.StatusBadRequest,
 	CodeServiceFailure:             http.StatusInternalServerError,
+	CodeAccessDenied:               http.StatusForbidden,
 }
 
 // RegisterStatus records the HTTP status of a service-specific error code.

@@ -1,6 +1,7 @@
 // Package awsprofile writes the `keks` profile into the AWS CLI's shared
 // config and credentials files, honouring AWS_CONFIG_FILE and
-// AWS_SHARED_CREDENTIALS_FILE, and reads it back for keks's own CLI.
+// AWS_SHARED_CREDENTIALS_FILE, and reads profiles back for keks's own CLI:
+// with keys, or with a credential_source (an instance's profile).
 package awsprofile
 
 import (
@@ -21,7 +22,13 @@ type Profile struct {
 	AccessKeyID     string
 	SecretAccessKey string
 	SessionToken    string
+	// CredentialSource names where credentials come from instead of keys:
+	// Ec2InstanceMetadata is the only source keks knows.
+	CredentialSource string
 }
+
+// Ec2InstanceMetadata is the credential_source of the instance metadata service.
+const Ec2InstanceMetadata = "Ec2InstanceMetadata"
 
 // ConfigFile is the AWS CLI's config file path.
 func ConfigFile() string {
@@ -58,8 +65,14 @@ func Write(p Profile) error {
 	sec.Key("endpoint_url").SetValue(p.EndpointURL)
 	sec.Key("ca_bundle").SetValue(p.CABundle)
 	sec.Key("output").SetValue("json")
+	if p.CredentialSource != "" {
+		sec.Key("credential_source").SetValue(p.CredentialSource)
+	}
 	if err := save(cfg, ConfigFile(), 0o644); err != nil {
 		return err
+	}
+	if p.AccessKeyID == "" {
+		return nil // credentials come from the source; no keys to write
 	}
 	creds, err := load(CredentialsFile())
 	if err != nil {
@@ -85,13 +98,21 @@ func Read(name string) (*Profile, error) {
 	if name == "default" {
 		section = "default"
 	}
-	if !cfg.HasSection(section) || !creds.HasSection(name) {
-		return nil, fmt.Errorf("AWS profile %q not found in %s and %s (is `keks server` running?)", name, ConfigFile(), CredentialsFile())
+	if !cfg.HasSection(section) {
+		return nil, fmt.Errorf("AWS profile %q not found in %s (is `keks server` running?)", name, ConfigFile())
 	}
-	s, c := cfg.Section(section), creds.Section(name)
-	return &Profile{Name: name, Region: s.Key("region").String(), EndpointURL: s.Key("endpoint_url").String(), CABundle: s.Key("ca_bundle").String(),
-		AccessKeyID: c.Key("aws_access_key_id").String(), SecretAccessKey: c.Key("aws_secret_access_key").String(),
-		SessionToken: c.Key("aws_session_token").String()}, nil
+	s := cfg.Section(section)
+	p := &Profile{Name: name, Region: s.Key("region").String(), EndpointURL: s.Key("endpoint_url").String(), CABundle: s.Key("ca_bundle").String(),
+		CredentialSource: s.Key("credential_source").String()}
+	// Keys in the credentials file come first, as the SDKs take them.
+	if creds.HasSection(name) {
+		c := creds.Section(name)
+		p.AccessKeyID, p.SecretAccessKey, p.SessionToken = c.Key("aws_access_key_id").String(), c.Key("aws_secret_access_key").String(), c.Key("aws_session_token").String()
+	}
+	if p.AccessKeyID == "" && p.CredentialSource == "" {
+		return nil, fmt.Errorf("AWS profile %q has neither keys in %s nor a credential_source in %s (is `keks server` running?)", name, CredentialsFile(), ConfigFile())
+	}
+	return p, nil
 }
 
 func load(path string) (*ini.File, error) {

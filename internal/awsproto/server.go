@@ -52,12 +52,18 @@ type Service struct {
 	// TargetPrefix marks an AWS JSON 1.1 service: its operations come as
 	// X-Amz-Target <TargetPrefix><Operation>, and its errors carry __type.
 	TargetPrefix string
-	Handle       func(w http.ResponseWriter, r *http.Request, c *Call) error
+	// Checks names what each call needs; with an Authorizer on the Router,
+	// a service without it is refused whole.
+	Checks Checker
+	Handle func(w http.ResponseWriter, r *http.Request, c *Call) error
 }
 
 // Router verifies SigV4 and dispatches on the credential scope's service.
 type Router struct {
-	Keys     KeyResolver
+	Keys KeyResolver
+	// Authz decides every call before its handler runs; nil allows all
+	// (tests of the wire layers alone).
+	Authz    Authorizer
 	Services map[string]*Service
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -118,9 +124,29 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		call.Form = form
 	}
+	if rt.Authz != nil {
+		if err := rt.authorize(r, svc, call); err != nil {
+			rt.fail(w, r, svc, reqID, err)
+			return
+		}
+	}
 	if err := svc.Handle(w, r, call); err != nil {
 		rt.fail(w, r, svc, reqID, err)
 	}
+}
+
+// authorize asks the Authorizer about the checks the call needs; an
+// operation the service does not describe goes on to its handler, which
+// refuses it as unknown.
+func (rt *Router) authorize(r *http.Request, svc *Service, call *Call) error {
+	if svc.Checks == nil {
+		return awserr.Errorf(awserr.CodeAccessDenied, "keks cannot authorize calls to %s", svc.Name)
+	}
+	checks := svc.Checks(r, call)
+	if checks == nil {
+		return nil
+	}
+	return rt.Authz.Authorize(r.Context(), call, r, svc.Name, checks)
 }
 
 // bufferBody reads the body (at most one byte past the limit, which
@@ -212,6 +238,7 @@ var (
 		awserr.CodeInvalidClientTokenID:       "InvalidClientTokenId",
 		awserr.CodeExpiredToken:               "ExpiredToken",
 		awserr.CodeMissingAuthenticationToken: "MissingAuthenticationToken",
+		awserr.CodeAccessDenied:               "AccessDenied",
 	}
 	ec2Codes = map[string]string{
 		awserr.CodeInvalidSignatureException:  "AuthFailure",
@@ -219,6 +246,7 @@ var (
 		awserr.CodeInvalidClientTokenID:       "AuthFailure",
 		awserr.CodeExpiredToken:               "RequestExpired",
 		awserr.CodeMissingAuthenticationToken: "MissingAuthenticationToken",
+		awserr.CodeAccessDenied:               "UnauthorizedOperation",
 	}
 )
 

@@ -1,6 +1,7 @@
 // Package client is what keks's own CLI uses to talk to a keks server the
-// way the AWS CLI does: aws-sdk-go-v2 configured from the `keks` profile,
-// an EKS token presigner, and the operator API.
+// way the AWS CLI does: aws-sdk-go-v2 configured from the `keks` profile
+// (or an instance's, whose credentials come from the instance metadata
+// service), an EKS token presigner, and the operator API.
 package client
 
 import (
@@ -18,7 +19,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"github.com/keksdev/keks/internal/awsprofile"
 )
@@ -48,13 +52,37 @@ func New(profile string) (*Client, error) {
 		pool.AppendCertsFromPEM(pem)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	creds, err := credentialsOf(p)
+	if err != nil {
+		return nil, err
+	}
 	cfg := aws.Config{
 		Region:       p.Region,
-		Credentials:  credentials.NewStaticCredentialsProvider(p.AccessKeyID, p.SecretAccessKey, p.SessionToken),
+		Credentials:  creds,
 		HTTPClient:   hc,
 		BaseEndpoint: aws.String(p.EndpointURL),
 	}
 	return &Client{Profile: p, HTTP: hc, Config: cfg}, nil
+}
+
+// credentialsOf is where a profile's credentials come from: its keys, as
+// the SDKs take them first, or else its credential_source.
+func credentialsOf(p *awsprofile.Profile) (aws.CredentialsProvider, error) {
+	switch {
+	case p.AccessKeyID != "":
+		return credentials.NewStaticCredentialsProvider(p.AccessKeyID, p.SecretAccessKey, p.SessionToken), nil
+	case p.CredentialSource == awsprofile.Ec2InstanceMetadata:
+		// The SDK's own provider and metadata client (IMDSv2, falling back
+		// to v1), so an instance gets its role's session as any SDK on EC2
+		// does; AWS_EC2_METADATA_SERVICE_ENDPOINT points it elsewhere. The
+		// service is link-local: never asked through a proxy that keks's
+		// environment (which the kubelet inherits) may name.
+		direct := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.Proxy = nil })
+		metadata := imds.New(imds.Options{HTTPClient: direct})
+		return aws.NewCredentialsCache(ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = metadata })), nil
+	default:
+		return nil, fmt.Errorf("AWS profile %s: credential_source %q is not supported (keks knows %s)", p.Name, p.CredentialSource, awsprofile.Ec2InstanceMetadata)
+	}
 }
 
 // Token makes an EKS token for a cluster, as `aws eks get-token` does: a
@@ -68,7 +96,7 @@ func (c *Client) Token(ctx context.Context, clusterName string) (string, time.Ti
 	req.Header.Set("x-k8s-aws-id", clusterName)
 	creds, err := c.Config.Credentials.Retrieve(ctx)
 	if err != nil {
-		return "", time.Time{}, err
+		return "", time.Time{}, fmt.Errorf("credentials of AWS profile %s: %w", c.Profile.Name, err)
 	}
 	now := time.Now().UTC()
 	emptyHash := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -87,7 +115,7 @@ func (c *Client) Operator(ctx context.Context, path string, out any) error {
 	}
 	creds, err := c.Config.Credentials.Retrieve(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("credentials of AWS profile %s: %w", c.Profile.Name, err)
 	}
 	emptyHash := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	req.Header.Set("X-Amz-Content-Sha256", emptyHash)

@@ -26,6 +26,9 @@ type Config struct {
 	Credentials func(ctx context.Context) ([]authn.Credential, error)
 	// NodeIdentities lists a cluster's node roles and instances (id -> private DNS name).
 	NodeIdentities func(ctx context.Context, region, cluster string) (roles []string, instances map[string]string, err error)
+	// Access fills in a cluster's authentication mode, access entries and
+	// aws-auth mappings.
+	Access func(ctx context.Context, cl *eks.Cluster, id *authn.ClusterIdentity) error
 	// STSHosts are the hosts get-token URLs may name (keks's own endpoint).
 	STSHosts []string
 	// Deleted is told of each cluster whose control plane is gone, so what

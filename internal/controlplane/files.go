@@ -180,25 +180,12 @@ func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n 
 		if err := pki.WriteFileIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
 			return err
 		}
-		webhook := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: authenticator
-  cluster:
-    server: https://%s:%s/authenticate
-    certificate-authority: %s
-users:
-- name: kube-apiserver
-  user: {}
-contexts:
-- name: webhook
-  context:
-    cluster: authenticator
-    user: kube-apiserver
-current-context: webhook
-`, ip, authn.Port, dir.pki("ca.crt"))
-		if err := pki.WriteFileIfChanged(dir.kubeconfig("authenticator-webhook-"+suffix), []byte(webhook), 0o600); err != nil {
-			return err
+		// kube-apiserver asks the authenticator beside it who a token is,
+		// and, when RBAC does not allow a request, whether an access policy does.
+		for _, hook := range []string{"authenticate", "authorize"} {
+			if err := writeWebhookConfig(dir.kubeconfig(hook+"-webhook-"+suffix), "https://"+ip+":"+authn.Port+"/"+hook, dir.pki("ca.crt")); err != nil {
+				return err
+			}
 		}
 	}
 	return c.writeIdentitySnapshot(dir, cl)
@@ -222,6 +209,19 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 	if c.cfg.NodeIdentities != nil {
 		if id.NodeRoles, id.Instances, err = c.cfg.NodeIdentities(context.Background(), cl.Region, cl.Name); err != nil {
 			return err
+		}
+	}
+	if c.cfg.Access != nil {
+		if err := c.cfg.Access(context.Background(), cl, &id); err != nil {
+			return fmt.Errorf("access entries and aws-auth of %s: %w", cl.Name, err)
+		}
+	}
+	if id.AWSAuth == nil {
+		// Not known yet (keks just started, the API server is down): the
+		// mappings the authenticators have stay until it is.
+		prev := authn.SnapshotFile{Path: dir.path("identities.json")}
+		if old, err := prev.Load(); err == nil {
+			id.AWSAuth = old.Cluster.AWSAuth
 		}
 	}
 	snap := authn.NewSnapshot(id, c.cfg.STSHosts, creds, regions, time.Now())
@@ -263,3 +263,25 @@ rules:
   nonResourceURLs: ["/healthz*", "/readyz*", "/livez*", "/version"]
 - level: Metadata
 `
+
+// writeWebhookConfig writes the kubeconfig kube-apiserver reaches a webhook with.
+func writeWebhookConfig(path, server, caFile string) error {
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: webhook
+  cluster:
+    server: %s
+    certificate-authority: %s
+users:
+- name: kube-apiserver
+  user: {}
+contexts:
+- name: webhook
+  context:
+    cluster: webhook
+    user: kube-apiserver
+current-context: webhook
+`, server, caFile)
+	return pki.WriteFileIfChanged(path, []byte(cfg), 0o600)
+}

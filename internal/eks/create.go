@@ -17,6 +17,15 @@ const maxClusters = 100
 // group and its default add-ons, in one transaction: a refused or failed
 // create leaves none of them behind.
 func (s *Service) storeNewCluster(ctx context.Context, c *Cluster, clientToken string) (*Cluster, error) {
+	// A cluster made with the access entry API starts with its creator's
+	// admin entry, when bootstrapClusterCreatorAdminPermissions is on.
+	var creator *AccessEntry
+	if hasAccessEntries(c.Spec.AuthenticationMode) && c.Spec.BootstrapCreatorAdmin {
+		var err error
+		if creator, err = s.creatorEntry(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	out := c
 	err := s.Store.Transact(ctx, func(t *store.Txn) error {
 		out = c
@@ -49,6 +58,9 @@ func (s *Service) storeNewCluster(ctx context.Context, c *Cluster, clientToken s
 				return fmt.Errorf("install default add-on %s: %w", name, err)
 			}
 			t.Create(addonKey(c.UID, a.Name), a)
+		}
+		if creator != nil {
+			t.Create(accessEntryKey(c.UID, creator.PrincipalARN), creator)
 		}
 		return nil
 	})

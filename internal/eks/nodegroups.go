@@ -294,7 +294,8 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 			return awserr.Errorf(CodeResourceLimit, "Cannot exceed the maximum of %d node groups per cluster", maxNodegroupsPerCluster).With("clusterName", c.Name)
 		}
 		t.Create(nodegroupKey(c.UID, ng.Name), &ng)
-		return nil
+		// With the access entry API, the group's role gets its entry along.
+		return s.addNodeRoleEntry(ctx, t, cur, &ng)
 	})
 	if err != nil {
 		return nil, err

@@ -167,6 +167,10 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 	if in.BootstrapCreatorAdmin != nil {
 		spec.BootstrapCreatorAdmin = *in.BootstrapCreatorAdmin
 	}
+	if spec.AuthenticationMode == AuthModeConfigMap && !spec.BootstrapCreatorAdmin {
+		// In CONFIG_MAP mode the creator is the only way in until aws-auth says otherwise.
+		return nil, invalidParam(in.Name, "bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP")
+	}
 	switch in.SupportType {
 	case "":
 	case "STANDARD", "EXTENDED":
@@ -334,7 +338,7 @@ func (s *Service) Forget(ctx context.Context, c *Cluster) error {
 			}
 		}
 	}
-	for _, prefix := range []string{updatePrefix(c.UID), addonPrefix(c.UID), nodegroupPrefix(c.UID)} {
+	for _, prefix := range []string{updatePrefix(c.UID), addonPrefix(c.UID), nodegroupPrefix(c.UID), accessEntryPrefix(c.UID)} {
 		if err := s.Store.DeletePrefix(ctx, prefix); err != nil {
 			return err
 		}

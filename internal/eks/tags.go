@@ -20,14 +20,14 @@ const (
 
 // taggedResource is the record an EKS ARN names.
 type taggedResource struct {
-	kind string // "cluster", "nodegroup" or "addon"
+	kind string // "cluster", "nodegroup", "addon" or "access-entry"
 	key  string
 	arn  string
 	tags map[string]string // as read
 }
 
 // eksResourceTypes are the resource types in EKS ARNs; keks has clusters,
-// node groups and add-ons, and finds none of the others.
+// node groups, add-ons and access entries, and finds none of the others.
 var eksResourceTypes = []string{"cluster", "nodegroup", "addon", "fargateprofile", "identityproviderconfig", "access-entry", "podidentityassociation", "capability"}
 
 // resolveARN finds the resource an ARN names in the caller's region.
@@ -71,6 +71,15 @@ func (s *Service) resolveARN(ctx context.Context, region, arn string) (*taggedRe
 			return nil, notFound
 		}
 		res = &taggedResource{kind: typ, key: addonKey(a.ClusterUID, a.Name), arn: a.ARN, tags: a.Tags}
+	case typ == "access-entry" && len(parts) == 5:
+		e, err := s.accessEntryByARN(ctx, region, parts[0], arn)
+		if err != nil {
+			return nil, err
+		}
+		if e == nil {
+			return nil, notFound
+		}
+		res = &taggedResource{kind: typ, key: accessEntryKey(e.ClusterUID, e.PrincipalARN), arn: e.ARN, tags: e.Tags}
 	default:
 		return nil, notFound
 	}
@@ -88,6 +97,13 @@ func (s *Service) changeTags(ctx context.Context, res *taggedResource, fn func(m
 		_, err = store.Mutate(ctx, s.Store, res.key, func(n *Nodegroup) error { return applyTags(&n.Tags, fn) })
 	case "addon":
 		_, err = store.Mutate(ctx, s.Store, res.key, func(a *Addon) error { return applyTags(&a.Tags, fn) })
+	case "access-entry":
+		_, err = store.Mutate(ctx, s.Store, res.key, func(e *AccessEntry) error {
+			if e.ARN != res.arn {
+				return store.ErrNotFound // deleted and made again since: another entry
+			}
+			return applyTags(&e.Tags, fn)
+		})
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return awserr.Errorf(CodeNotFound, "Resource not found: %s", res.arn)

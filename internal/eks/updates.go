@@ -140,19 +140,24 @@ func (s *Service) UpdateClusterConfig(ctx context.Context, in UpdateClusterConfi
 		spec.Logging = next
 		upd = Update{Type: "LoggingUpdate", Params: []UpdateParam{{Type: "ClusterLogging", Value: loggingParam(next)}}}
 	case in.AuthenticationMode != "":
-		order := map[string]int{"CONFIG_MAP": 0, "API_AND_CONFIG_MAP": 1, "API": 2}
-		to, ok := order[in.AuthenticationMode]
-		if !ok {
-			return nil, invalidParam(in.Name, "Unsupported authentication mode %s", in.AuthenticationMode)
-		}
-		if in.AuthenticationMode == spec.AuthenticationMode {
-			return nil, invalidParam(in.Name, "Unsupported authentication mode update from %s to %s", spec.AuthenticationMode, in.AuthenticationMode)
-		}
-		if to < order[spec.AuthenticationMode] {
-			return nil, invalidParam(in.Name, "Unsupported authentication mode update from %s to %s", spec.AuthenticationMode, in.AuthenticationMode)
+		var err error
+		if upd, err = authModeUpdate(in.Name, spec.AuthenticationMode, in.AuthenticationMode); err != nil {
+			return nil, err
 		}
 		spec.AuthenticationMode = in.AuthenticationMode
-		upd = Update{Type: "AccessConfigUpdate", Params: []UpdateParam{{Type: "AuthenticationMode", Value: in.AuthenticationMode}}}
+		if !hasAccessEntries(c.Spec.AuthenticationMode) {
+			// The cluster gets the access entry API: EKS makes the entries
+			// of its creator and node roles in the same step.
+			next := *c
+			next.Spec = spec
+			entries, err := s.apiModeEntries(ctx, &next)
+			if err != nil {
+				return nil, err
+			}
+			return s.recordUpdateWith(ctx, c, spec, upd, func(t *store.Txn) error {
+				return s.addMissingEntries(ctx, t, c.UID, entries)
+			})
+		}
 	case in.SupportType != "":
 		if in.SupportType != "STANDARD" && in.SupportType != "EXTENDED" {
 			return nil, invalidParam(in.Name, "1 validation error detected: Value '%s' at 'upgradePolicy.supportType' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXTENDED]", in.SupportType)
@@ -224,6 +229,12 @@ func (s *Service) checkUpdatable(ctx context.Context, c *Cluster) error {
 // recordUpdate stores the new spec and an InProgress update together, in
 // one transaction: both or neither.
 func (s *Service) recordUpdate(ctx context.Context, c *Cluster, spec ClusterSpec, upd Update) (*Update, error) {
+	return s.recordUpdateWith(ctx, c, spec, upd, nil)
+}
+
+// recordUpdateWith is recordUpdate with more writes, by also, in the same
+// transaction.
+func (s *Service) recordUpdateWith(ctx context.Context, c *Cluster, spec ClusterSpec, upd Update, also func(t *store.Txn) error) (*Update, error) {
 	upd.ID = uuid.NewString()
 	upd.ClusterUID = c.UID
 	upd.ClusterName = c.Name
@@ -254,6 +265,9 @@ func (s *Service) recordUpdate(ctx context.Context, c *Cluster, spec ClusterSpec
 		t.Unchanged(key, rev)
 		t.Put(key, &cur)
 		t.Create(updateKey(c.UID, upd.ID), &upd)
+		if also != nil {
+			return also(t)
+		}
 		return nil
 	})
 	if err != nil {

@@ -1,48 +1,99 @@
 package iam
 
 import (
-	"regexp"
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"strings"
-	"time"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/iam/awspolicies"
 )
 
-// The AWS managed policies that EKS guides attach; keks accepts any ARN
-// under arn:aws:iam::aws:policy/ and describes these few by name.
-var awsManaged = []string{
-	"AdministratorAccess",
-	"AmazonEKSClusterPolicy",
-	"AmazonEKSServicePolicy",
-	"AmazonEKSVPCResourceController",
-	"AmazonEKSWorkerNodePolicy",
-	"AmazonEKS_CNI_Policy",
-	"AmazonEC2ContainerRegistryReadOnly",
-	"AmazonEKSFargatePodExecutionRolePolicy",
-	"AmazonSSMManagedInstanceCore",
-}
-
 // awsPolicyPrefix starts the ARN of every AWS managed policy.
-const awsPolicyPrefix = "arn:aws:iam::aws:policy/"
+const awsPolicyPrefix = awspolicies.ARNPrefix + "/"
 
-var policyNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+func isAWSPolicyARN(arn string) bool { return strings.HasPrefix(arn, awsPolicyPrefix) }
 
+// awsManagedPolicy describes an AWS managed policy from the published data;
+// an ARN under arn:aws:iam::aws:policy/ that is not there does not exist,
+// as on AWS.
 func awsManagedPolicy(arn string) (*Policy, bool) {
-	rest, ok := strings.CutPrefix(arn, awsPolicyPrefix)
+	p, ok := awspolicies.Lookup(arn)
 	if !ok {
 		return nil, false
 	}
-	name := rest[strings.LastIndex(rest, "/")+1:]
-	if !policyNamePattern.MatchString(name) || !pathPattern.MatchString("/"+strings.TrimSuffix(rest, name)) {
-		return nil, false
-	}
-	return &Policy{Name: name, Path: "/" + strings.TrimSuffix(rest, name), ARN: arn, ID: "ANPAAWSMANAGED" + strings.ToUpper(name[:min(6, len(name))]), CreateDate: time.Date(2018, 5, 27, 0, 0, 0, 0, time.UTC)}, true
+	return fromAWS(p), true
 }
 
-// AWSManagedPolicies lists the AWS managed policies keks describes.
+func fromAWS(p awspolicies.Policy) *Policy {
+	id := p.ID
+	if id == "" {
+		// Stable across calls and restarts, so clients can compare it.
+		sum := sha256.Sum256([]byte(p.ARN))
+		id = "ANPA" + base32.StdEncoding.EncodeToString(sum[:])[:17]
+	}
+	created, updated := p.CreateDate.UTC(), p.UpdateDate.UTC()
+	if updated.IsZero() {
+		updated = created
+	}
+	return &Policy{
+		Name: p.Name, Path: p.Path, ARN: p.ARN, ID: id, Description: p.Description,
+		CreateDate: created, UpdateDate: updated, Document: p.Document, DefaultVersionID: p.DefaultVersionID,
+		// Only the default version is published; it is the one keks knows.
+		Versions:   []PolicyVersion{{ID: p.DefaultVersionID, Document: p.Document, CreateDate: updated}},
+		AWSManaged: true,
+	}
+}
+
+// AWSManagedPolicies lists the AWS managed policies keks describes, by name.
 func AWSManagedPolicies() []Policy {
-	out := make([]Policy, 0, len(awsManaged))
-	for _, n := range awsManaged {
-		p, _ := awsManagedPolicy("arn:aws:iam::aws:policy/" + n)
-		out = append(out, *p)
+	all := awspolicies.All()
+	out := make([]Policy, len(all))
+	for i, p := range all {
+		out[i] = *fromAWS(p)
 	}
 	return out
+}
+
+// awsPolicyReadOnly refuses changes to an AWS managed policy: only AWS
+// makes its versions, tags and deletion.
+func awsPolicyReadOnly(arn string) error {
+	return awserr.Errorf(CodeAccessDenied, "Policy %s is an AWS managed policy; only AWS can change it.", arn)
+}
+
+// awsAttachmentCounts counts, for each AWS managed policy, the users,
+// roles and groups it is attached to. AWS policies have no record to keep
+// a count in, and they are counted only to be shown.
+func (s *Service) awsAttachmentCounts(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	count := func(arns []string) {
+		for _, a := range arns {
+			if isAWSPolicyARN(a) {
+				out[a]++
+			}
+		}
+	}
+	users, err := s.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		count(u.Policies)
+	}
+	roles, err := s.ListRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range roles {
+		count(r.Policies)
+	}
+	groups, err := s.ListGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		count(g.Policies)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/iam/policy"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -92,8 +94,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller awsproto.Principal, rol
 	if durationSeconds > role.MaxSessionDuration {
 		return nil, awserr.Errorf(CodeValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	doc, err := parsePolicy(role.AssumeRolePolicy)
-	if err != nil || !trusts(doc, caller) {
+	if !s.trusts(ctx, role, caller) {
 		return nil, awserr.Errorf(CodeAccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
 	}
 	return s.issueSession(ctx, role, sessionName, time.Duration(durationSeconds)*time.Second)
@@ -141,52 +142,69 @@ func (s *Service) PruneSessions(ctx context.Context) error {
 	return nil
 }
 
-// trusts reports whether a trust policy allows caller to call sts:AssumeRole.
-func trusts(doc *PolicyDocument, caller awsproto.Principal) bool {
-	allowed := false
-	for _, st := range doc.Statement {
-		if !actionMatches(st.Action, "sts:AssumeRole") || !principalMatches(st.Principal, caller) {
-			continue
-		}
-		if st.Effect == "Deny" {
-			return false
-		}
-		allowed = true
-	}
-	return allowed
-}
-
-func actionMatches(raw []byte, action string) bool {
-	for _, a := range stringList(raw) {
-		if a == "*" || strings.EqualFold(a, action) || strings.EqualFold(a, "sts:*") {
-			return true
-		}
-	}
-	return false
-}
-
-func principalMatches(raw []byte, caller awsproto.Principal) bool {
-	var all string
-	if jsonString(raw, &all) && all == "*" {
-		return true
-	}
-	var m map[string][]byte
-	if !jsonObject(raw, &m) {
+// trusts reports whether a role's trust policy names caller for
+// sts:AssumeRole. Conditions are the front door's to judge, with the
+// request's own keys (sts:ExternalId, aws:SourceIp...) that this model does
+// not see: here an Allow's conditions are taken to hold and a conditional
+// Deny not to apply, so that the model never refuses what the front door
+// allowed. A statement naming only the caller's account counts: the
+// caller's own policies are the front door's to check too.
+func (s *Service) trusts(ctx context.Context, role *Role, caller awsproto.Principal) bool {
+	doc, err := policy.Parse(withoutConditions(role.AssumeRolePolicy), policy.Resource)
+	if err != nil {
 		return false
 	}
-	for _, p := range stringList(m["AWS"]) {
-		switch {
-		case p == "*", p == caller.Account, p == "arn:aws:iam::"+caller.Account+":root", p == caller.ARN:
-			return true
-		case strings.HasPrefix(caller.ARN, "arn:aws:sts::") && strings.Contains(caller.ARN, ":assumed-role/"):
-			// A role session matches its role's ARN.
-			parts := strings.Split(caller.ARN, "/")
-			if len(parts) >= 2 && strings.HasSuffix(p, ":role/"+parts[1]) {
-				return true
-			}
+	who := policy.Principal{ARN: caller.ARN, Account: caller.Account, UserID: caller.UserID}
+	if e, ok := principalEntityOf(caller); ok && e.kind == RoleEntity {
+		// A role's ARN in a Principal element stands for its sessions.
+		if r, err := s.GetRole(ctx, e.name); err == nil {
+			who.RoleARN = r.ARN
 		}
 	}
+	switch doc.EvaluateResource(&policy.Request{Principal: who, Action: "sts:AssumeRole", Resource: role.ARN}) {
+	case policy.Allow, policy.AllowAccount:
+		return true
+	}
 	return false
+}
+
+// withoutConditions drops the Condition of each Allow statement of a policy
+// document, and each Deny statement that has one; a document it cannot
+// read is returned as it is, for the parser to refuse.
+func withoutConditions(doc string) string {
+	var top map[string]any
+	if json.Unmarshal([]byte(doc), &top) != nil {
+		return doc
+	}
+	var statements []any
+	switch st := top["Statement"].(type) {
+	case []any:
+		statements = st
+	case map[string]any:
+		statements = []any{st}
+	default:
+		return doc
+	}
+	kept := statements[:0:0]
+	for _, st := range statements {
+		m, ok := st.(map[string]any)
+		if !ok {
+			return doc
+		}
+		if _, conditional := m["Condition"]; conditional {
+			if m["Effect"] == "Deny" {
+				continue
+			}
+			delete(m, "Condition")
+		}
+		kept = append(kept, m)
+	}
+	top["Statement"] = kept
+	out, err := json.Marshal(top)
+	if err != nil {
+		return doc
+	}
+	return string(out)
 }
 
 // ActiveKey is an access key with its owner, for identity snapshots.

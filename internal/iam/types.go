@@ -17,6 +17,11 @@ type User struct {
 	CreateDate time.Time         `json:"createDate"`
 	Tags       map[string]string `json:"tags,omitempty"`
 	Policies   []string          `json:"policies,omitempty"` // attached managed policy ARNs
+	// InlinePolicies are the user's own policies: name → document.
+	InlinePolicies map[string]string `json:"inlinePolicies,omitempty"`
+	// Groups holds the IDs (not names, so that renaming a group touches
+	// only the group) of the groups the user is in.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // Role is an IAM role.
@@ -31,17 +36,49 @@ type Role struct {
 	CreateDate         time.Time         `json:"createDate"`
 	Tags               map[string]string `json:"tags,omitempty"`
 	Policies           []string          `json:"policies,omitempty"` // attached managed policy ARNs
+	// InlinePolicies are the role's own permissions policies: name → document.
+	InlinePolicies map[string]string `json:"inlinePolicies,omitempty"`
 }
 
-// Policy is a customer managed policy.
+// Group is an IAM group; its members are the users that name it.
+type Group struct {
+	Name           string            `json:"name"`
+	Path           string            `json:"path"`
+	ARN            string            `json:"arn"`
+	ID             string            `json:"id"`
+	CreateDate     time.Time         `json:"createDate"`
+	Policies       []string          `json:"policies,omitempty"`       // attached managed policy ARNs
+	InlinePolicies map[string]string `json:"inlinePolicies,omitempty"` // name → document
+}
+
+// Policy is a managed policy: a customer's, kept in the store, or one of
+// AWS's, described from internal/iam/awspolicies.
 type Policy struct {
 	Name        string    `json:"name"`
 	Path        string    `json:"path"`
 	ARN         string    `json:"arn"`
 	ID          string    `json:"id"`
-	Document    string    `json:"document"`
 	Description string    `json:"description,omitempty"`
 	CreateDate  time.Time `json:"createDate"`
+	// UpdateDate is when the newest version was made.
+	UpdateDate time.Time `json:"updateDate,omitzero"`
+	// Document is the default version's document, kept beside Versions
+	// so that authorizing a call reads one field.
+	Document         string            `json:"document"`
+	DefaultVersionID string            `json:"defaultVersionId,omitempty"`
+	Versions         []PolicyVersion   `json:"versions,omitempty"`
+	NextVersion      int               `json:"nextVersion,omitempty"` // IAM never reuses a version number
+	AttachmentCount  int               `json:"attachmentCount,omitempty"`
+	Tags             map[string]string `json:"tags,omitempty"`
+	// AWSManaged marks a policy of AWS's, which has no store record.
+	AWSManaged bool `json:"-"`
+}
+
+// PolicyVersion is one version of a managed policy.
+type PolicyVersion struct {
+	ID         string    `json:"id"`
+	Document   string    `json:"document"`
+	CreateDate time.Time `json:"createDate"`
 }
 
 // AccessKey is a long-term user key or the key of an STS session.
@@ -68,4 +105,21 @@ type Identity struct {
 	Account string
 	ARN     string
 	UserID  string
+}
+
+// KeyLastUsed is when, where and for what service a long-term key last
+// signed a request. IAM tracks it only approximately, and so does keks.
+type KeyLastUsed struct {
+	Date    time.Time `json:"date"`
+	Service string    `json:"service"`
+	Region  string    `json:"region"`
+}
+
+// RoleLastUsed is when and where a session of a role last signed a request.
+type RoleLastUsed struct {
+	Date   time.Time `json:"date"`
+	Region string    `json:"region"`
+	// RoleID is the role the session was of: a role made again under the
+	// same name has not been used.
+	RoleID string `json:"roleId"`
 }

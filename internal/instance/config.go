@@ -185,6 +185,12 @@ func hostMemoryBytes() int64 {
 	return 0
 }
 
+// kubeletKubeconfig authenticates the kubelet with `keks get-token`,
+// whose profile "instance" takes the role's credentials from the metadata
+// service. AWS_SHARED_CREDENTIALS_FILE names the instance's own file, which
+// keks keeps absent, so the host's ~/.aws/credentials is never read; it is
+// kept in the kubeconfig so kubelets started by an older keks, which read
+// their exec plugin's environment once, switch with nothing restarted.
 func (s *Spec) kubeletKubeconfig() string {
 	return fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -208,7 +214,7 @@ contexts:
 - name: default
   context: {cluster: cluster, user: node}
 current-context: default
-`, s.Endpoint, s.CAFile, s.KeksBinary, s.ClusterName, s.path("aws", "config"), s.path("aws", "credentials"))
+`, s.Endpoint, s.CAFile, s.KeksBinary, s.ClusterName, s.path("aws", "config"), s.awsCredentialsFile())
 }
 
 func (s *Spec) nodeLabels() string {

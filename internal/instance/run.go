@@ -90,12 +90,16 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		s.path("kubelet", "kubeconfig"):            s.kubeletKubeconfig(),
 		s.path("kube-proxy", "config.yaml"):        s.kubeProxyConfig(),
 		s.path("aws", "config"):                    s.AWSConfig,
-		s.path("aws", "credentials"):               s.AWSCredentials,
 	}
 	for path, content := range files {
 		if err := pki.WriteFileIfChanged(path, []byte(content), 0o600); err != nil {
 			return p, err
 		}
+	}
+	// Instances of an older keks were handed their role's keys in a file;
+	// now they ask the metadata service, and the keys go.
+	if err := os.Remove(s.awsCredentialsFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return p, fmt.Errorf("remove the old credentials file of %s: %w", s.ID, err)
 	}
 	// containerd and the kubelet share the view: the kubelet names pod
 	// cgroups and volume mounts as it sees them, and containerd must find

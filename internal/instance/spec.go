@@ -23,18 +23,20 @@ type Spec struct {
 	ClusterDNS  string
 	K8sBinDir   string // Kubernetes components of the node's version
 	KeksBinary  string // for the kubelet's exec credential plugin
-	// Credentials of the instance role, written as an AWS profile named "instance".
-	AWSConfig, AWSCredentials string
-	Labels                    map[string]string
-	KubeProxy                 bool   // the cluster has the kube-proxy add-on
-	Registry                  string // keks's registry host; also the mirror of docker.io and registry.k8s.io
-	RegistryCA                string
-	RegistryPassword          string
-	ClusterCIDR               string // all pods' addresses, for kube-proxy's masquerading
-	Taints                    []string
-	MaxPods                   int
-	MemoryBytes               int64
-	CPUs                      int
+	// AWSConfig is the AWS config file with the profile "instance" the
+	// kubelet's credential plugin uses; its credentials come from the
+	// instance metadata service, so the instance holds no keys.
+	AWSConfig        string
+	Labels           map[string]string
+	KubeProxy        bool   // the cluster has the kube-proxy add-on
+	Registry         string // keks's registry host; also the mirror of docker.io and registry.k8s.io
+	RegistryCA       string
+	RegistryPassword string
+	ClusterCIDR      string // all pods' addresses, for kube-proxy's masquerading
+	Taints           []string
+	MaxPods          int
+	MemoryBytes      int64
+	CPUs             int
 }
 
 // DNSName is the EC2 private DNS name, which is also the node name.
@@ -52,6 +54,10 @@ func (s *Spec) ProviderID() string { return fmt.Sprintf("aws:///%s/%s", s.Zone, 
 func (s *Spec) path(parts ...string) string {
 	return filepath.Join(append([]string{s.Dir}, parts...)...)
 }
+
+// awsCredentialsFile is where the instance's AWS credentials file would
+// be; it must not exist (config.go, kubeletKubeconfig).
+func (s *Spec) awsCredentialsFile() string { return s.path("aws", "credentials") }
 
 // runDir holds the instance's sockets: unix socket paths must stay under
 // 108 bytes, which a data directory may not allow.

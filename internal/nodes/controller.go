@@ -1,7 +1,9 @@
 // Package nodes runs the EC2 instances that belong to clusters as
 // Kubernetes nodes: it converges each instance record to a running sandbox
 // (internal/instance) whose kubelet joins its cluster with the instance
-// role's credentials, and removes everything of a terminated one.
+// role's credentials, which it gets from the instance metadata service
+// (internal/imds) as an SDK on EC2 does, and removes everything of a
+// terminated one.
 package nodes
 
 import (
@@ -21,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/iam"
@@ -41,6 +44,10 @@ type Config struct {
 	Endpoint   string // keks's AWS endpoint, for the instance's AWS profile
 	Kube       *kubeclient.Cache
 	CABundle   string // keks's CA
+	// MetadataAddress is where keks serves the instance metadata service
+	// (host:port); what instances send to 169.254.169.254:80 goes there.
+	// Empty redirects nothing, and instances have no credentials.
+	MetadataAddress string
 }
 
 // Controller converges instances.
@@ -52,21 +59,26 @@ type Controller struct {
 	registryPassword func(instanceID string) string
 	ec2              *ec2.Service
 	eks              *eks.Service
-	iam              *iam.Service
 	log              *slog.Logger
 	mu               sync.Mutex
 	// egressFor is the set of source ranges the host NAT rules were last
 	// made for; nil until the first pass has made them.
 	egressFor []string
+	// metadataFor is what the host's metadata redirect was last made for
+	// (MetadataAddress, or noMetadataRedirect), and when; "" until a pass has made it.
+	metadataFor string
+	metadataAt  time.Time
 	// HostLacks says what the host is missing to start instances ("" when nothing is).
 	HostLacks func() string
 	// converged holds, per instance, the spec the last pass made real and when.
 	converged map[string]converged
 }
 
-// New makes a node controller.
-func New(cfg Config, e2 *ec2.Service, e *eks.Service, i *iam.Service, log *slog.Logger) *Controller {
-	return &Controller{Loop: loop.New(), cfg: cfg, ec2: e2, eks: e, iam: i, log: log, converged: map[string]converged{}}
+// New makes a node controller. The IAM service is no longer used (instances
+// get their role's sessions from the metadata service); the parameter stays
+// until callers stop passing it.
+func New(cfg Config, e2 *ec2.Service, e *eks.Service, _ *iam.Service, log *slog.Logger) *Controller {
+	return &Controller{Loop: loop.New(), cfg: cfg, ec2: e2, eks: e, log: log, converged: map[string]converged{}}
 }
 
 // SetRegistry points the nodes' containerd at keks's registry, also as the
@@ -88,6 +100,9 @@ func (c *Controller) pass(ctx context.Context) {
 		c.log.Warn("list instances", "err", err)
 		return
 	}
+	// The metadata redirect is made before an instance's first process
+	// starts, and goes in the pass after the last instance has.
+	c.metadataRedirect(anyActive(all))
 	inUse := map[string]bool{}
 	known := map[string]bool{}
 	for i := range all {
@@ -96,7 +111,7 @@ func (c *Controller) pass(ctx context.Context) {
 			c.log.Warn("instance not converged", "instance", in.ID, "err", err)
 		}
 		known[in.SubnetID] = true
-		if in.State == ec2.StatePending || in.State == ec2.StateRunning || in.State == ec2.StateShutting {
+		if active(in) {
 			inUse[in.SubnetID] = true
 		}
 	}
@@ -109,6 +124,20 @@ func (c *Controller) pass(ctx context.Context) {
 		}
 	}
 	c.egress(ctx, inUse)
+}
+
+// active instances have, or are about to have or to lose, a sandbox.
+func active(in *ec2.Instance) bool {
+	return in.State == ec2.StatePending || in.State == ec2.StateRunning || in.State == ec2.StateShutting
+}
+
+func anyActive(all []ec2.Instance) bool {
+	for i := range all {
+		if active(&all[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
@@ -252,9 +281,8 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 	}
 	dns := svc.Addr().As4()
 	dns[3] += 10
-	creds, err := c.credentials(ctx, in)
-	if err != nil {
-		return nil, err
+	if in.RoleARN == "" {
+		return nil, fmt.Errorf("instance %s has no instance profile; nodes authenticate with their role", in.ID)
 	}
 	kubeProxy := false
 	if a, err := c.eks.GetAddon(ctx, cl.Region, cl.Name, "kube-proxy"); err == nil && !(a.DeletionRequested && !a.Preserve) {
@@ -274,7 +302,7 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: subnet.Addr().Next(), Bridge: subnetBridge(in.SubnetID),
 		PodCIDR: in.PodCIDR(), Dir: dir, ClusterName: name, Endpoint: cl.Status.Endpoint, CAFile: caFile,
 		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), KeksBinary: c.cfg.KeksBinary,
-		AWSConfig: creds.config, AWSCredentials: creds.credentials, Labels: labels, Taints: in.NodeTaints,
+		AWSConfig: c.awsConfig(in), Labels: labels, Taints: in.NodeTaints,
 		KubeProxy: kubeProxy, ClusterCIDR: PodNetwork, Registry: c.registry, RegistryCA: c.cfg.CABundle,
 		RegistryPassword: c.password(in.ID),
 		MaxPods:          typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
@@ -291,33 +319,12 @@ func (c *Controller) password(id string) string {
 	return c.registryPassword(id)
 }
 
-type profile struct{ config, credentials string }
-
-// credentials are the instance role's session, as the instance metadata
-// service would hand them out, in an AWS profile named "instance".
-func (c *Controller) credentials(ctx context.Context, in *ec2.Instance) (profile, error) {
-	if in.RoleARN == "" {
-		return profile{}, fmt.Errorf("instance %s has no instance profile; nodes authenticate with their role", in.ID)
-	}
-	dir := filepath.Join(c.cfg.DataDir, in.ID, "aws")
-	if time.Until(in.CredentialsExpiry) > time.Hour {
-		cfg, err1 := os.ReadFile(filepath.Join(dir, "config"))
-		cur, err2 := os.ReadFile(filepath.Join(dir, "credentials"))
-		if err1 == nil && err2 == nil {
-			return profile{string(cfg), string(cur)}, nil
-		}
-	}
-	s, err := c.iam.IssueRoleSession(ctx, in.RoleARN, in.ID, 12*time.Hour)
-	if err != nil {
-		return profile{}, fmt.Errorf("credentials for %s: %w", in.ID, err)
-	}
-	if _, err := c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error { i.CredentialsExpiry = s.Expiration; return nil }); err != nil {
-		return profile{}, err
-	}
-	return profile{
-		config:      fmt.Sprintf("[profile instance]\nregion = %s\nendpoint_url = %s\nca_bundle = %s\n", in.Region, c.cfg.Endpoint, c.cfg.CABundle),
-		credentials: fmt.Sprintf("[instance]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n", s.AccessKeyID, s.SecretAccessKey, s.SessionToken),
-	}, nil
+// awsConfig is the instance's AWS profile, "instance": keks's endpoint and
+// CA, and credentials from the instance metadata service, as an SDK on
+// EC2 finds its role's. No key is written on the instance.
+func (c *Controller) awsConfig(in *ec2.Instance) string {
+	return fmt.Sprintf("[profile instance]\nregion = %s\nendpoint_url = %s\nca_bundle = %s\ncredential_source = %s\n",
+		in.Region, c.cfg.Endpoint, c.cfg.CABundle, awsprofile.Ec2InstanceMetadata)
 }
 
 // Identities returns the node roles and instances of a cluster, for its authenticators.

@@ -46,6 +46,24 @@ var eksOps = []fuzzOp{
 		body: `{"logging":{"clusterLogging":[{"types":["api"],"enabled":true}]}}`},
 	{name: "UpdateClusterVersion", method: "POST", path: "/clusters/{1}/updates", label1: "fz-old", body: `{"version":"1.37"}`},
 	{name: "DeleteCluster", method: "DELETE", path: "/clusters/{1}", label1: "fz-del"},
+	// Access entries, on a cluster made with the access entry API (its
+	// creator gets an entry too). Disassociate names the cluster outright:
+	// its two labels are the principal's and the policy's ARNs.
+	{name: "CreateCluster", method: "POST", path: "/clusters",
+		body: `{"name":"fz-ae","roleArn":"$ROLE","resourcesVpcConfig":{"subnetIds":["$SUBNET_A","$SUBNET_B"]},"accessConfig":{"authenticationMode":"API"}}`},
+	{name: "CreateAccessEntry", method: "POST", path: "/clusters/{1}/access-entries", label1: "fz-ae",
+		body: `{"principalArn":"$ROLE","kubernetesGroups":["fuzzers"],"tags":{"a":"b"}}`},
+	{name: "ListAccessEntries", method: "GET", path: "/clusters/{1}/access-entries", label1: "fz-ae", query: "maxResults=5"},
+	{name: "DescribeAccessEntry", method: "GET", path: "/clusters/{1}/access-entries/{2}", label1: "fz-ae", label2: "$ROLE"},
+	{name: "UpdateAccessEntry", method: "POST", path: "/clusters/{1}/access-entries/{2}", label1: "fz-ae", label2: "$ROLE",
+		body: `{"username":"fuzz:{{SessionName}}","kubernetesGroups":["fuzzers","viewers"]}`},
+	{name: "ListAccessPolicies", method: "GET", path: "/access-policies", query: "maxResults=3"},
+	{name: "AssociateAccessPolicy", method: "POST", path: "/clusters/{1}/access-entries/{2}/access-policies", label1: "fz-ae", label2: "$ROLE",
+		body: `{"policyArn":"arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy","accessScope":{"type":"namespace","namespaces":["default"]}}`},
+	{name: "ListAssociatedAccessPolicies", method: "GET", path: "/clusters/{1}/access-entries/{2}/access-policies", label1: "fz-ae", label2: "$ROLE", query: "maxResults=1"},
+	{name: "DisassociateAccessPolicy", method: "DELETE", path: "/clusters/fz-ae/access-entries/{1}/access-policies/{2}", label1: "$ROLE",
+		label2: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"},
+	{name: "DeleteAccessEntry", method: "DELETE", path: "/clusters/{1}/access-entries/{2}", label1: "fz-ae", label2: "$ROLE"},
 }
 
 // eksCall builds an EKS request: operation op (or, past the list, a raw

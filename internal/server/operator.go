@@ -14,7 +14,7 @@ import (
 // operatorService is keks's own API for the person who runs it, signed like
 // any AWS call with the service name "keks".
 func operatorService(st *store.Store) *awsproto.Service {
-	return &awsproto.Service{Name: "keks", Handle: func(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
+	return &awsproto.Service{Name: "keks", Checks: operatorChecks, Handle: func(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
 		if r.Method != http.MethodGet || strings.TrimSuffix(r.URL.Path, "/") != "/keks/v1/control-plane-instances" {
 			return awserr.Errorf(awserr.CodeUnknownOperation, "keks does not serve %s %s", r.Method, r.URL.Path)
 		}
@@ -36,4 +36,12 @@ func operatorService(st *store.Store) *awsproto.Service {
 		awsproto.WriteJSON(w, c.RequestID, map[string]any{"instances": out, "states": states})
 		return nil
 	}}
+}
+
+// operatorChecks: reading keks's own state is keks:DescribeControlPlaneInstances.
+func operatorChecks(r *http.Request, c *awsproto.Call) []awsproto.Check {
+	if r.Method != http.MethodGet || strings.TrimSuffix(r.URL.Path, "/") != "/keks/v1/control-plane-instances" {
+		return nil
+	}
+	return []awsproto.Check{{Action: "keks:DescribeControlPlaneInstances", Resource: "*"}}
 }

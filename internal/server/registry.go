@@ -3,10 +3,13 @@ package server
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/keksdev/keks/internal/network"
+	"github.com/keksdev/keks/internal/registry"
 )
 
 // registryBridge carries the registry address on the host. Instances reach
@@ -61,4 +64,16 @@ func hostHas(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// onlyRegistry serves the OCI distribution API and answers anything else
+// with 404, as a registry host does.
+func onlyRegistry(reg *registry.Registry) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reg == nil || (r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/")) {
+			http.NotFound(w, r)
+			return
+		}
+		reg.ServeHTTP(w, r)
+	})
 }

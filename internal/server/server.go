@@ -22,8 +22,10 @@ import (
 	"github.com/keksdev/keks/internal/api/ecrapi"
 	"github.com/keksdev/keks/internal/api/eksapi"
 	"github.com/keksdev/keks/internal/api/iamapi"
+	"github.com/keksdev/keks/internal/api/kmsapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authn"
+	"github.com/keksdev/keks/internal/authz"
 	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/controlplane"
@@ -33,7 +35,9 @@ import (
 	"github.com/keksdev/keks/internal/elb"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/images"
+	"github.com/keksdev/keks/internal/imds"
 	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/kms"
 	"github.com/keksdev/keks/internal/kubeclient"
 	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/nodegroups"
@@ -59,8 +63,12 @@ type Config struct {
 	// instead of stopping with a message that says how.
 	InstallPrerequisites bool
 	// RegistryAddress is the host address where the nodes (and the host)
-	// reach keks's image registry and APIs; empty serves no registry.
+	// reach keks's image registry; empty serves no registry.
 	RegistryAddress string
+	// MetadataAddress is the host address:port where keks serves the
+	// instance metadata service; instances' 169.254.169.254:80 is sent
+	// there. Empty serves none (instances then have no credentials).
+	MetadataAddress string
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
@@ -171,8 +179,11 @@ func Run(ctx context.Context, cfg Config) error {
 	kube := &kubeclient.Cache{Kubeconfig: func(uid string) string {
 		return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
 	}}
-	cp := controlplane.New(controlplane.Config{
-		Deleted: kube.Forget,
+	var cp *controlplane.Controller
+	access := &clusterAccess{eks: eksSvc, awsAuth: &authn.AWSAuthWatcher{Client: kube.For}, cp: func() *controlplane.Controller { return cp }}
+	cp = controlplane.New(controlplane.Config{
+		Deleted: func(uid string) { kube.Forget(uid); access.forget(uid) },
+		Access:  access.fill,
 		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
 		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
 		NodeIdentities: func(ctx context.Context, region, cluster string) ([]string, map[string]string, error) {
@@ -202,7 +213,8 @@ func Run(ctx context.Context, cfg Config) error {
 		},
 	}, st, eksSvc, log.With("component", "controlplane"))
 
-	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube},
+	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube,
+		MetadataAddress: cfg.MetadataAddress},
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
@@ -214,12 +226,17 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := ecrSvc.Open(ctx); err != nil {
 		return fmt.Errorf("open ECR: %w", err)
 	}
+	kmsMaster, err := kms.LoadOrCreateMasterKey(filepath.Join(dataDir, "kms-master.key"))
+	if err != nil {
+		return fmt.Errorf("open KMS: %w", err)
+	}
+	kmsSvc := &kms.Service{Store: st, MasterKey: kmsMaster, Now: now}
 	addonCtl := addons.New(eksSvc, kube, ecrSvc.Host, log.With("component", "addons"))
 	if cfg.RegistryAddress != "" {
 		nodeCtl.SetRegistry(ecrSvc.Host, ecrSvc.NodePassword)
 	}
 
-	router := &awsproto.Router{Keys: iamSvc, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
+	router := &awsproto.Router{Keys: iamSvc, Authz: &authz.Authorizer{IAM: iamSvc, Now: now}, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
 		(&eksapi.Handler{EKS: eksSvc}).Service(),
 		(&iamapi.Handler{IAM: iamSvc}).Service(),
@@ -233,6 +250,7 @@ func Run(ctx context.Context, cfg Config) error {
 				return r.ARN, nil
 			}}).Service(),
 		(&ecrapi.Handler{ECR: ecrSvc}).Service(),
+		(&kmsapi.Handler{KMS: kmsSvc}).Service(),
 		operatorService(st),
 	} {
 		router.Services[s.Name] = s
@@ -269,14 +287,31 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	serveErr := make(chan error, 2)
+	serveErr := make(chan error, 3)
 	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	// The registry address, which every instance and pod reaches, serves
+	// the registry and nothing else: the AWS APIs answer on the listen address.
+	regSrv := &http.Server{Handler: onlyRegistry(reg), TLSConfig: srv.TLSConfig, ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
 	if cfg.RegistryAddress != "" {
 		regLn, err := listenRegistry(cfg.RegistryAddress)
 		if err != nil {
 			return err
 		}
-		go func() { serveErr <- srv.ServeTLS(regLn, "", "") }()
+		go func() { serveErr <- regSrv.ServeTLS(regLn, "", "") }()
+	}
+	imdsSrv := imds.NewServer(&imds.Handler{
+		Instances:    func(ctx context.Context) ([]ec2.Instance, error) { return ec2Svc.Instances(ctx, "") },
+		IssueSession: iamSvc.IssueRoleSession,
+		Options:      metadataOptions,
+		Now:          now,
+		Log:          log.With("component", "imds"),
+	}, srv.ErrorLog)
+	if cfg.MetadataAddress != "" {
+		imdsLn, err := imds.Listen(cfg.MetadataAddress)
+		if err != nil {
+			return err
+		}
+		go func() { serveErr <- imdsSrv.Serve(imdsLn) }()
 	}
 	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir)
 	if cfg.Started != nil {
@@ -303,6 +338,8 @@ func Run(ctx context.Context, cfg Config) error {
 		log.Warn("reconcilers are off: clusters will stay CREATING")
 	} else {
 		run(func(ctx context.Context) { cpDone <- cp.Run(ctx) })
+		run(access.awsAuth.Run)
+		run(func(ctx context.Context) { access.watchEntries(ctx, st) })
 		run(func(ctx context.Context) { _ = nodeCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = ngCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = addonCtl.Run(ctx) })
@@ -312,6 +349,14 @@ func Run(ctx context.Context, cfg Config) error {
 		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake) })
 	}
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
+	run(iamSvc.Run) // writes access keys' and roles' last use
+	run(func(ctx context.Context) {
+		every(ctx, time.Hour, func() {
+			if err := kmsSvc.PurgeDeleted(ctx); err != nil {
+				log.Warn("purge deleted KMS keys", "err", err)
+			}
+		})
+	})
 	run(func(ctx context.Context) { rotateLogs(ctx, dataDir, log) })
 	if cfg.DemoCluster != "" && !cfg.NoReconcile {
 		d := &demo{name: cfg.DemoCluster, region: cfg.Region, registry: ecrSvc.Host, profile: cfg.Profile, keksExe: exe, kubeconfig: cfg.Kubeconfig, boot: boot,
@@ -334,9 +379,16 @@ func Run(ctx context.Context, cfg Config) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
+	_ = regSrv.Shutdown(shutdownCtx)
+	_ = imdsSrv.Shutdown(shutdownCtx)
 	stopCP()
 	if !waitTimeout(&tasks, 15*time.Second) {
 		log.Warn("background tasks still running after 15 s; stopping anyway")
+	}
+	if cfg.MetadataAddress != "" {
+		if err := imds.ReleaseAddress(cfg.MetadataAddress); err != nil {
+			log.Warn("remove the metadata service address", "err", err)
+		}
 	}
 	if cfg.RegistryAddress != "" {
 		if err := network.DeleteLink(registryBridge); err != nil {
@@ -400,3 +452,8 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 		return false
 	}
 }
+
+// metadataOptions are every instance's metadata options until instances
+// carry their own: IMDSv2 only, with a PUT response hop limit of 1, so that
+// pods behind their node never get a token, nor the node role's keys.
+func metadataOptions(*ec2.Instance) (hopLimit int, tokensRequired bool) { return 1, true }

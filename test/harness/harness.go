@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -302,6 +303,36 @@ func (e *Env) With(t testing.TB) *Env {
 	c := *e
 	c.t = t
 	return &c
+}
+
+// As returns the environment acting as another IAM identity: the AWS CLI
+// signs with its key (the keks profile still gives the endpoint), and
+// kubectl uses a kubeconfig of its own.
+func (e *Env) As(name, accessKeyID, secretAccessKey string) *Env {
+	c := *e
+	c.vars = append(slices.Clone(e.vars),
+		"AWS_ACCESS_KEY_ID="+accessKeyID, "AWS_SECRET_ACCESS_KEY="+secretAccessKey,
+		"KUBECONFIG="+filepath.Join(e.Dir, "kubeconfig-"+name))
+	return &c
+}
+
+// NewUser makes an IAM user with an access key and the given policy
+// document as a customer managed policy, and returns the
+// environment acting as it.
+func (e *Env) NewUser(name, policyDocument string) (*Env, string) {
+	e.t.Helper()
+	var u struct{ User struct{ Arn string } }
+	e.JSON(&u, "aws", "iam", "create-user", "--user-name", name)
+	if policyDocument != "" {
+		var p struct{ Policy struct{ Arn string } }
+		e.JSON(&p, "aws", "iam", "create-policy", "--policy-name", name+"-policy", "--policy-document", policyDocument)
+		e.Run("aws", "iam", "attach-user-policy", "--user-name", name, "--policy-arn", p.Policy.Arn)
+	}
+	var k struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
+	e.JSON(&k, "aws", "iam", "create-access-key", "--user-name", name)
+	return e.As(name, k.AccessKey.AccessKeyId, k.AccessKey.SecretAccessKey), u.User.Arn
 }
 
 // LoadResult counts the commands a Load ran.

@@ -29,7 +29,7 @@ type Handler struct {
 
 // Service returns the front door's entry for EC2.
 func (h *Handler) Service() *awsproto.Service {
-	return &awsproto.Service{Name: "ec2", Query: true, EC2: true, Version: "2016-11-15", Handle: h.handle}
+	return &awsproto.Service{Name: "ec2", Query: true, EC2: true, Version: "2016-11-15", Checks: h.checks, Handle: h.handle}
 }
 
 type action func(h *Handler, r *http.Request, c *awsproto.Call) ([]awsproto.Node, error)
@@ -65,7 +65,8 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 	if dry, err := boolParam(c, "DryRun"); err != nil {
 		return err
 	} else if dry {
-		// keks checks no permissions: whoever signed may do anything.
+		// The front door has authorized the call before the handler runs,
+		// so a dry run here would have succeeded, as EC2 answers one.
 		return awserr.Errorf(codeDryRun, "Request would have succeeded, but DryRun flag is set.")
 	}
 	out, err := act(h, r, c)

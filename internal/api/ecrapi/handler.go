@@ -20,7 +20,7 @@ type Handler struct {
 
 // Service returns the front door's entry for ECR.
 func (h *Handler) Service() *awsproto.Service {
-	return &awsproto.Service{Name: "ecr", TargetPrefix: targetPrefix, Handle: h.handle}
+	return &awsproto.Service{Name: "ecr", TargetPrefix: targetPrefix, Checks: h.checks, Handle: h.handle}
 }
 
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."

@@ -19,69 +19,89 @@ type Handler struct {
 
 // Service returns the front door's entry for EKS.
 func (h *Handler) Service() *awsproto.Service {
-	return &awsproto.Service{Name: "eks", Handle: h.handle}
+	return &awsproto.Service{Name: "eks", Checks: h.checks, Handle: h.handle}
 }
 
 type route struct {
 	method string
 	path   []string // literal segments, or "{}" for a label
+	action string   // the IAM action, eks:<action>
+	on     resourceKind
 	op     func(h *Handler, w http.ResponseWriter, r *http.Request, c *awsproto.Call, labels []string) error
 }
 
 var routes = []route{
-	{"POST", []string{"clusters"}, (*Handler).createCluster},
-	{"GET", []string{"clusters"}, (*Handler).listClusters},
-	{"GET", []string{"clusters", "{}"}, (*Handler).describeCluster},
-	{"DELETE", []string{"clusters", "{}"}, (*Handler).deleteCluster},
-	{"POST", []string{"clusters", "{}", "update-config"}, (*Handler).updateClusterConfig},
-	{"POST", []string{"clusters", "{}", "updates"}, (*Handler).updateClusterVersion},
-	{"GET", []string{"clusters", "{}", "updates"}, (*Handler).listUpdates},
-	{"GET", []string{"clusters", "{}", "updates", "{}"}, (*Handler).describeUpdate},
-	{"POST", []string{"clusters", "{}", "node-groups"}, (*Handler).createNodegroup},
-	{"GET", []string{"clusters", "{}", "node-groups"}, (*Handler).listNodegroups},
-	{"GET", []string{"clusters", "{}", "node-groups", "{}"}, (*Handler).describeNodegroup},
-	{"DELETE", []string{"clusters", "{}", "node-groups", "{}"}, (*Handler).deleteNodegroup},
-	{"POST", []string{"clusters", "{}", "node-groups", "{}", "update-config"}, (*Handler).updateNodegroupConfig},
-	{"POST", []string{"clusters", "{}", "node-groups", "{}", "update-version"}, (*Handler).updateNodegroupVersion},
-	{"POST", []string{"clusters", "{}", "addons"}, (*Handler).createAddon},
-	{"GET", []string{"clusters", "{}", "addons"}, (*Handler).listAddons},
-	{"GET", []string{"clusters", "{}", "addons", "{}"}, (*Handler).describeAddon},
-	{"DELETE", []string{"clusters", "{}", "addons", "{}"}, (*Handler).deleteAddon},
-	{"POST", []string{"clusters", "{}", "addons", "{}", "update"}, (*Handler).updateAddon},
-	{"GET", []string{"addons", "supported-versions"}, (*Handler).describeAddonVersions},
-	{"GET", []string{"addons", "configuration-schemas"}, (*Handler).describeAddonConfiguration},
-	{"GET", []string{"cluster-versions"}, (*Handler).describeClusterVersions},
-	{"POST", []string{"tags", "{}"}, (*Handler).tagResource},
-	{"DELETE", []string{"tags", "{}"}, (*Handler).untagResource},
-	{"GET", []string{"tags", "{}"}, (*Handler).listTagsForResource},
+	{"POST", []string{"clusters"}, "CreateCluster", newCluster, (*Handler).createCluster},
+	{"GET", []string{"clusters"}, "ListClusters", noResource, (*Handler).listClusters},
+	{"GET", []string{"clusters", "{}"}, "DescribeCluster", onCluster, (*Handler).describeCluster},
+	{"DELETE", []string{"clusters", "{}"}, "DeleteCluster", onCluster, (*Handler).deleteCluster},
+	{"POST", []string{"clusters", "{}", "update-config"}, "UpdateClusterConfig", onCluster, (*Handler).updateClusterConfig},
+	{"POST", []string{"clusters", "{}", "updates"}, "UpdateClusterVersion", onCluster, (*Handler).updateClusterVersion},
+	{"GET", []string{"clusters", "{}", "updates"}, "ListUpdates", onUpdateTarget, (*Handler).listUpdates},
+	{"GET", []string{"clusters", "{}", "updates", "{}"}, "DescribeUpdate", onUpdateTarget, (*Handler).describeUpdate},
+	{"POST", []string{"clusters", "{}", "node-groups"}, "CreateNodegroup", newNodegroup, (*Handler).createNodegroup},
+	{"GET", []string{"clusters", "{}", "node-groups"}, "ListNodegroups", onCluster, (*Handler).listNodegroups},
+	{"GET", []string{"clusters", "{}", "node-groups", "{}"}, "DescribeNodegroup", onNodegroup, (*Handler).describeNodegroup},
+	{"DELETE", []string{"clusters", "{}", "node-groups", "{}"}, "DeleteNodegroup", onNodegroup, (*Handler).deleteNodegroup},
+	{"POST", []string{"clusters", "{}", "node-groups", "{}", "update-config"}, "UpdateNodegroupConfig", onNodegroup, (*Handler).updateNodegroupConfig},
+	{"POST", []string{"clusters", "{}", "node-groups", "{}", "update-version"}, "UpdateNodegroupVersion", onNodegroup, (*Handler).updateNodegroupVersion},
+	{"POST", []string{"clusters", "{}", "addons"}, "CreateAddon", newAddon, (*Handler).createAddon},
+	{"GET", []string{"clusters", "{}", "addons"}, "ListAddons", onCluster, (*Handler).listAddons},
+	{"GET", []string{"clusters", "{}", "addons", "{}"}, "DescribeAddon", onAddon, (*Handler).describeAddon},
+	{"DELETE", []string{"clusters", "{}", "addons", "{}"}, "DeleteAddon", onAddon, (*Handler).deleteAddon},
+	{"POST", []string{"clusters", "{}", "addons", "{}", "update"}, "UpdateAddon", onAddon, (*Handler).updateAddon},
+	{"POST", []string{"clusters", "{}", "access-entries"}, "CreateAccessEntry", newAccessEntry, (*Handler).createAccessEntry},
+	{"GET", []string{"clusters", "{}", "access-entries"}, "ListAccessEntries", onCluster, (*Handler).listAccessEntries},
+	{"GET", []string{"clusters", "{}", "access-entries", "{}"}, "DescribeAccessEntry", onAccessEntry, (*Handler).describeAccessEntry},
+	{"POST", []string{"clusters", "{}", "access-entries", "{}"}, "UpdateAccessEntry", onAccessEntry, (*Handler).updateAccessEntry},
+	{"DELETE", []string{"clusters", "{}", "access-entries", "{}"}, "DeleteAccessEntry", onAccessEntry, (*Handler).deleteAccessEntry},
+	{"POST", []string{"clusters", "{}", "access-entries", "{}", "access-policies"}, "AssociateAccessPolicy", onAccessEntry, (*Handler).associateAccessPolicy},
+	{"GET", []string{"clusters", "{}", "access-entries", "{}", "access-policies"}, "ListAssociatedAccessPolicies", onAccessEntry, (*Handler).listAssociatedAccessPolicies},
+	{"DELETE", []string{"clusters", "{}", "access-entries", "{}", "access-policies", "{}"}, "DisassociateAccessPolicy", onAccessEntry, (*Handler).disassociateAccessPolicy},
+	{"GET", []string{"access-policies"}, "ListAccessPolicies", noResource, (*Handler).listAccessPolicies},
+	{"GET", []string{"addons", "supported-versions"}, "DescribeAddonVersions", noResource, (*Handler).describeAddonVersions},
+	{"GET", []string{"addons", "configuration-schemas"}, "DescribeAddonConfiguration", noResource, (*Handler).describeAddonConfiguration},
+	{"GET", []string{"cluster-versions"}, "DescribeClusterVersions", noResource, (*Handler).describeClusterVersions},
+	{"POST", []string{"tags", "{}"}, "TagResource", onTaggedARN, (*Handler).tagResource},
+	{"DELETE", []string{"tags", "{}"}, "UntagResource", onTaggedARN, (*Handler).untagResource},
+	{"GET", []string{"tags", "{}"}, "ListTagsForResource", onTaggedARN, (*Handler).listTagsForResource},
 }
 
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
+	rt, labels, err := findRoute(r)
+	if err != nil {
+		return err
+	}
+	return rt.op(h, w, r, c, labels)
+}
+
+// findRoute matches a request to its operation and the path's labels.
+func findRoute(r *http.Request) (*route, []string, error) {
 	// Labels arrive percent-encoded (ARNs in /tags/{resourceArn}); split first, then unescape.
 	raw := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
 	segs := make([]string, len(raw))
 	for i, s := range raw {
 		u, err := url.PathUnescape(s)
 		if err != nil {
-			return awserr.Errorf(eks.CodeBadRequest, "malformed path segment %q", s)
+			return nil, nil, awserr.Errorf(eks.CodeBadRequest, "malformed path segment %q", s)
 		}
 		segs[i] = u
 	}
 	pathMatched := false
-	for _, rt := range routes {
-		labels, ok := match(rt.path, segs)
+	for i := range routes {
+		labels, ok := match(routes[i].path, segs)
 		if !ok {
 			continue
 		}
 		pathMatched = true
-		if rt.method == r.Method {
-			return rt.op(h, w, r, c, labels)
+		if routes[i].method == r.Method {
+			return &routes[i], labels, nil
 		}
 	}
 	if pathMatched {
-		return awserr.Errorf(awserr.CodeUnknownOperation, "%s is not supported on %s", r.Method, r.URL.Path)
+		return nil, nil, awserr.Errorf(awserr.CodeUnknownOperation, "%s is not supported on %s", r.Method, r.URL.Path)
 	}
-	return awserr.Errorf(awserr.CodeUnknownOperation, "keks does not serve %s %s", r.Method, r.URL.Path)
+	return nil, nil, awserr.Errorf(awserr.CodeUnknownOperation, "keks does not serve %s %s", r.Method, r.URL.Path)
 }
 
 func match(pattern, segs []string) ([]string, bool) {

@@ -20,7 +20,7 @@ type Handler struct {
 
 // Service returns the front door's entry for STS.
 func (h *Handler) Service() *awsproto.Service {
-	return &awsproto.Service{Name: "sts", Query: true, Version: "2011-06-15", Handle: h.handle}
+	return &awsproto.Service{Name: "sts", Query: true, Version: "2011-06-15", Checks: h.checks, Handle: h.handle}
 }
 
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {

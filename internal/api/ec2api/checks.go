@@ -1,0 +1,555 @@
+package ec2api
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/ec2"
+)
+
+// checks describes an EC2 call for the front door's authorizer, as the
+// Service Authorization Reference lists each action: the ARNs of the
+// resources it acts on (arn:aws:ec2:<region>:<account>:<type>/<id>), the
+// condition keys the request supplies, and a lookup of each existing
+// resource's tags. A create acts on <type>/*, as EC2 names a resource whose
+// id does not exist yet, and tags given at creation are also checked as
+// ec2:CreateTags with ec2:CreateAction, as EC2 checks them. Describe* take
+// no resource: "*". Every ec2: check carries ec2:Region.
+func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
+	describe, ok := actionChecks[c.Form.Get("Action")]
+	if !ok {
+		return nil // not an EC2 action keks serves: the handler says so
+	}
+	call := &ec2Call{h: h, ctx: r.Context(), c: c}
+	checks := describe(call)
+	for i := range checks {
+		if strings.HasPrefix(checks[i].Action, "ec2:") {
+			addKey(&checks[i], "ec2:Region", c.Region)
+		}
+	}
+	return checks
+}
+
+// actionChecks describes each action keks serves (the handler's actions).
+var actionChecks = map[string]func(*ec2Call) []awsproto.Check{
+	"DescribeAvailabilityZones": onAnything("ec2:DescribeAvailabilityZones"),
+	"DescribeRegions":           onAnything("ec2:DescribeRegions"),
+	"DescribeVpcs":              onAnything("ec2:DescribeVpcs"),
+	"DescribeSubnets":           onAnything("ec2:DescribeSubnets"),
+	"DescribeSecurityGroups":    onAnything("ec2:DescribeSecurityGroups"),
+	"DescribeInstances":         onAnything("ec2:DescribeInstances"),
+	"CreateVpc":                 (*ec2Call).createVpc,
+	"DeleteVpc":                 (*ec2Call).deleteVpc,
+	"CreateSubnet":              (*ec2Call).createSubnet,
+	"DeleteSubnet":              (*ec2Call).deleteSubnet,
+	"CreateSecurityGroup":       (*ec2Call).createSecurityGroup,
+	"DeleteSecurityGroup":       (*ec2Call).deleteSecurityGroup,
+	"CreateTags":                (*ec2Call).createTags,
+	"RunInstances":              (*ec2Call).runInstances,
+	"TerminateInstances":        (*ec2Call).terminateInstances,
+}
+
+// ec2Call is one EC2 request being described.
+type ec2Call struct {
+	h   *Handler
+	ctx context.Context
+	c   *awsproto.Call
+}
+
+// onAnything is an action that takes no resource (EC2's Describe*).
+func onAnything(action string) func(*ec2Call) []awsproto.Check {
+	return func(*ec2Call) []awsproto.Check { return []awsproto.Check{{Action: action, Resource: "*"}} }
+}
+
+func (e *ec2Call) createVpc() []awsproto.Check {
+	tenancy := cmp.Or(e.c.Form.Get("InstanceTenancy"), "default")
+	return e.creating("CreateVpc", "vpc", map[string][]string{"ec2:Tenancy": {tenancy}})
+}
+
+func (e *ec2Call) deleteVpc() []awsproto.Check {
+	return []awsproto.Check{e.onVPC("ec2:DeleteVpc", e.c.Form.Get("VpcId"))}
+}
+
+// createSubnet acts on the new subnet and on the VPC it is carved from.
+func (e *ec2Call) createSubnet() []awsproto.Check {
+	vpcID := e.c.Form.Get("VpcId")
+	keys := map[string][]string{}
+	if vpc := e.arn("vpc", vpcID); vpc != "*" {
+		keys["ec2:Vpc"] = []string{vpc}
+	}
+	if zone := e.c.Form.Get("AvailabilityZone"); zone != "" {
+		keys["ec2:AvailabilityZone"] = []string{zone}
+	}
+	return append(e.creating("CreateSubnet", "subnet", keys), e.onVPC("ec2:CreateSubnet", vpcID))
+}
+
+func (e *ec2Call) deleteSubnet() []awsproto.Check {
+	return []awsproto.Check{e.onSubnet("ec2:DeleteSubnet", e.c.Form.Get("SubnetId"))}
+}
+
+// createSecurityGroup acts on the new group and on its VPC: the one named,
+// or the region's default VPC, where the handler puts a group without one.
+func (e *ec2Call) createSecurityGroup() []awsproto.Check {
+	vpcID := e.c.Form.Get("VpcId")
+	if vpcID == "" {
+		vpcID = e.h.lookupDefaultVPC(e.ctx, e.c.Region)
+	}
+	keys := map[string][]string{}
+	if vpc := e.arn("vpc", vpcID); vpc != "*" {
+		keys["ec2:Vpc"] = []string{vpc}
+	}
+	return append(e.creating("CreateSecurityGroup", "security-group", keys), e.onVPC("ec2:CreateSecurityGroup", vpcID))
+}
+
+// deleteSecurityGroup acts on the group named by id, or by name in the
+// default VPC, as the handler finds it.
+func (e *ec2Call) deleteSecurityGroup() []awsproto.Check {
+	id := e.c.Form.Get("GroupId")
+	if id == "" {
+		if name := e.c.Form.Get("GroupName"); name != "" {
+			id = e.h.lookupGroupNamed(e.ctx, e.c.Region, e.h.lookupDefaultVPC(e.ctx, e.c.Region), name)
+		}
+	}
+	return []awsproto.Check{e.onSecurityGroup("ec2:DeleteSecurityGroup", id)}
+}
+
+// createTags acts on each resource it tags, with the tags it sets.
+func (e *ec2Call) createTags() []awsproto.Check {
+	tags := tagContext(tagParams(e.c, ""))
+	ids := listParam(e.c, "ResourceId")
+	if len(ids) == 0 {
+		return []awsproto.Check{{Action: "ec2:CreateTags", Resource: "*", Context: tags}}
+	}
+	checks := make([]awsproto.Check, 0, len(ids))
+	for _, id := range ids {
+		ch := e.onExisting("ec2:CreateTags", id)
+		addKeys(&ch, tags)
+		checks = append(checks, ch)
+	}
+	return checks
+}
+
+func (e *ec2Call) terminateInstances() []awsproto.Check {
+	ids := listParam(e.c, "InstanceId")
+	if len(ids) == 0 {
+		return []awsproto.Check{{Action: "ec2:TerminateInstances", Resource: "*"}}
+	}
+	checks := make([]awsproto.Check, 0, len(ids))
+	for _, id := range ids {
+		checks = append(checks, e.onInstance("ec2:TerminateInstances", id))
+	}
+	return checks
+}
+
+// runInstances needs what EC2 checks for a launch: ec2:RunInstances on the
+// new instance, its volume and network interface, and on the subnet,
+// security groups, image (and key pair) it uses; iam:PassRole on the
+// instance profile's role.
+func (e *ec2Call) runInstances() []awsproto.Check {
+	form := e.c.Form
+	subnetID := form.Get("SubnetId")
+	if subnetID == "" {
+		subnetID = form.Get("NetworkInterface.1.SubnetId")
+	}
+	subnet := e.h.lookupSubnet(e.ctx, e.c.Region, subnetID)
+	zone := form.Get("Placement.AvailabilityZone")
+	if subnet != nil {
+		zone = subnet.AvailabilityZone
+	}
+	profileARN, roleARN := e.instanceProfile()
+
+	// Each new resource is in the launch's zone.
+	volumeKeys := map[string][]string{}
+	if zone != "" {
+		volumeKeys["ec2:AvailabilityZone"] = []string{zone}
+	}
+	instanceKeys := maps.Clone(volumeKeys)
+	// The type the handler launches when none is given.
+	instanceKeys["ec2:InstanceType"] = []string{cmp.Or(form.Get("InstanceType"), "m5.large")}
+	instanceKeys["ec2:Tenancy"] = []string{"default"}
+	instanceKeys["ec2:RootDeviceType"] = []string{"ebs"}
+	instanceKeys["ec2:InstanceMarketType"] = []string{"on-demand"}
+	if profileARN != "" {
+		instanceKeys["ec2:InstanceProfile"] = []string{profileARN}
+	}
+	interfaceKeys := maps.Clone(volumeKeys)
+	if arn := e.arn("subnet", subnetID); arn != "*" {
+		interfaceKeys["ec2:Subnet"] = []string{arn}
+	}
+	if subnet != nil {
+		interfaceKeys["ec2:Vpc"] = []string{e.arn("vpc", subnet.VPCID)}
+	}
+
+	var checks []awsproto.Check
+	checks = append(checks, e.creating("RunInstances", "instance", instanceKeys)...)
+	checks = append(checks, e.creating("RunInstances", "volume", volumeKeys)...)
+	checks = append(checks, e.creating("RunInstances", "network-interface", interfaceKeys)...)
+	checks = append(checks, e.onSubnet("ec2:RunInstances", subnetID))
+	for _, id := range e.launchSecurityGroups(subnet) {
+		checks = append(checks, e.onSecurityGroup("ec2:RunInstances", id))
+	}
+	checks = append(checks, e.onImage("ec2:RunInstances", form.Get("ImageId")))
+	if name, ok := form["KeyName"]; ok {
+		checks = append(checks, e.onKeyPair("ec2:RunInstances", name[0]))
+	}
+	if roleARN != "" {
+		checks = append(checks, awsproto.Check{Action: "iam:PassRole", Resource: roleARN,
+			Context: map[string][]string{"iam:PassedToService": {"ec2.amazonaws.com"}}})
+	}
+	return checks
+}
+
+// launchSecurityGroups are the groups an instance joins: those named by id
+// (or by name, in the subnet's VPC), else its VPC's default group, as EC2
+// does. An unknown default is "" (checked as "*").
+func (e *ec2Call) launchSecurityGroups(subnet *ec2.Subnet) []string {
+	ids := append(listParam(e.c, "SecurityGroupId"), listParam(e.c, "NetworkInterface.1.SecurityGroupId")...)
+	vpcID := ""
+	if subnet != nil {
+		vpcID = subnet.VPCID
+	}
+	for _, name := range listParam(e.c, "SecurityGroup") {
+		ids = append(ids, e.h.lookupGroupNamed(e.ctx, e.c.Region, vpcID, name))
+	}
+	if len(ids) == 0 {
+		ids = append(ids, e.h.lookupGroupNamed(e.ctx, e.c.Region, vpcID, "default"))
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// instanceProfile reads IamInstanceProfile.Arn or .Name: the profile's ARN
+// (for ec2:InstanceProfile) and its role's (what iam:PassRole passes).
+// keks names each profile after its role; an unknown role is named by the
+// profile's name, and a malformed one is "*". Both are "" when the request
+// names no profile.
+func (e *ec2Call) instanceProfile() (profileARN, roleARN string) {
+	arn, name := e.c.Form.Get("IamInstanceProfile.Arn"), e.c.Form.Get("IamInstanceProfile.Name")
+	if arn != "" {
+		name = arn[strings.LastIndex(arn, "/")+1:]
+	}
+	if arn == "" && name == "" {
+		return "", ""
+	}
+	if !iamName.MatchString(name) {
+		return "", "*"
+	}
+	roleARN = fmt.Sprintf("arn:aws:iam::%s:role/%s", e.c.Principal.Account, name)
+	if e.h.RoleARN != nil {
+		if found, err := e.h.RoleARN(e.ctx, name); err == nil {
+			roleARN = found
+		}
+	}
+	if strings.HasPrefix(arn, "arn:aws:iam::") && strings.Contains(arn, ":instance-profile/") {
+		return arn, roleARN
+	}
+	return strings.Replace(roleARN, ":role/", ":instance-profile/", 1), roleARN
+}
+
+// creating is an action that makes a resource of type typ: the action on
+// <type>/* with the tags its TagSpecification gives that type, and, when
+// there are such tags, ec2:CreateTags with ec2:CreateAction = operation.
+func (e *ec2Call) creating(operation, typ string, keys map[string][]string) []awsproto.Check {
+	tags := tagContext(specTags(e.c, typ))
+	made := awsproto.Check{Action: "ec2:" + operation, Resource: e.newARN(typ)}
+	addKeys(&made, keys)
+	addKeys(&made, tags)
+	if len(tags) == 0 {
+		return []awsproto.Check{made}
+	}
+	tagging := awsproto.Check{Action: "ec2:CreateTags", Resource: made.Resource, Context: map[string][]string{"ec2:CreateAction": {operation}}}
+	addKeys(&tagging, tags)
+	return []awsproto.Check{made, tagging}
+}
+
+// onExisting is an action on a resource named by its id, whatever its type.
+func (e *ec2Call) onExisting(action, id string) awsproto.Check {
+	switch typeOfID(id) {
+	case "vpc":
+		return e.onVPC(action, id)
+	case "subnet":
+		return e.onSubnet(action, id)
+	case "security-group":
+		return e.onSecurityGroup(action, id)
+	case "instance":
+		return e.onInstance(action, id)
+	}
+	return awsproto.Check{Action: action, Resource: "*"}
+}
+
+func (e *ec2Call) onVPC(action, id string) awsproto.Check {
+	ch := awsproto.Check{Action: action, Resource: e.arn("vpc", id)}
+	if ch.Resource != "*" {
+		ch.Context = map[string][]string{"ec2:VpcID": {id}, "ec2:Tenancy": {"default"}}
+		ch.ResourceTags = e.tagsOf(id)
+	}
+	return ch
+}
+
+func (e *ec2Call) onSubnet(action, id string) awsproto.Check {
+	ch := awsproto.Check{Action: action, Resource: e.arn("subnet", id)}
+	if ch.Resource == "*" {
+		return ch
+	}
+	ch.Context = map[string][]string{"ec2:SubnetID": {id}}
+	ch.ResourceTags = e.tagsOf(id)
+	if s := e.h.lookupSubnet(e.ctx, e.c.Region, id); s != nil {
+		ch.Context["ec2:Vpc"] = []string{e.arn("vpc", s.VPCID)}
+		ch.Context["ec2:AvailabilityZone"] = []string{s.AvailabilityZone}
+	}
+	return ch
+}
+
+func (e *ec2Call) onSecurityGroup(action, id string) awsproto.Check {
+	ch := awsproto.Check{Action: action, Resource: e.arn("security-group", id)}
+	if ch.Resource == "*" {
+		return ch
+	}
+	ch.Context = map[string][]string{"ec2:SecurityGroupID": {id}}
+	ch.ResourceTags = e.tagsOf(id)
+	if g := e.h.lookupSecurityGroup(e.ctx, e.c.Region, id); g != nil {
+		ch.Context["ec2:Vpc"] = []string{e.arn("vpc", g.VPCID)}
+	}
+	return ch
+}
+
+func (e *ec2Call) onInstance(action, id string) awsproto.Check {
+	ch := awsproto.Check{Action: action, Resource: e.arn("instance", id)}
+	if ch.Resource == "*" {
+		return ch
+	}
+	ch.Context = map[string][]string{"ec2:InstanceID": {id}}
+	ch.ResourceTags = e.tagsOf(id)
+	if in := e.h.lookupInstance(e.ctx, e.c.Region, id); in != nil {
+		ch.Context["ec2:InstanceType"] = []string{in.InstanceType}
+		ch.Context["ec2:AvailabilityZone"] = []string{in.Zone}
+		ch.Context["ec2:Tenancy"] = []string{"default"}
+		ch.Context["ec2:RootDeviceType"] = []string{"ebs"}
+		if in.RoleARN != "" {
+			ch.Context["ec2:InstanceProfile"] = []string{strings.Replace(in.RoleARN, ":role/", ":instance-profile/", 1)}
+		}
+	}
+	return ch
+}
+
+// onImage is an action on an AMI; keks keeps no images, so they have no tags.
+func (e *ec2Call) onImage(action, id string) awsproto.Check {
+	ch := awsproto.Check{Action: action, Resource: e.arn("image", id)}
+	if ch.Resource != "*" {
+		ch.Context = map[string][]string{"ec2:ImageID": {id}}
+	}
+	return ch
+}
+
+// onKeyPair is an action on a key pair, named by its name; keks keeps none.
+func (e *ec2Call) onKeyPair(action, name string) awsproto.Check {
+	if !keyPairName.MatchString(name) {
+		return awsproto.Check{Action: action, Resource: "*"}
+	}
+	return awsproto.Check{Action: action, Resource: e.arnOf("key-pair", name),
+		Context: map[string][]string{"ec2:KeyPairName": {name}}}
+}
+
+// idPrefixes are the id prefixes of the resource types keks describes.
+var idPrefixes = map[string]string{
+	"instance": "i", "vpc": "vpc", "subnet": "subnet", "security-group": "sg",
+	"image": "ami", "volume": "vol", "network-interface": "eni",
+}
+
+var (
+	resourceID = regexp.MustCompile(`^([a-z]+)-[0-9a-f]{8,17}$`)
+	// iamName is IAM's name pattern (roles, instance profiles).
+	iamName = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+	// keyPairName keeps the characters that would read as wildcards or
+	// path separators in an ARN out of one.
+	keyPairName = regexp.MustCompile(`^[\w .:=+@-]{1,255}$`)
+)
+
+// typeOfID is the resource type an id names by its prefix ("" if none).
+func typeOfID(id string) string {
+	m := resourceID.FindStringSubmatch(id)
+	if m == nil {
+		return ""
+	}
+	for typ, prefix := range idPrefixes {
+		if prefix == m[1] {
+			return typ
+		}
+	}
+	return ""
+}
+
+// arn names an existing resource of type typ, or "*" when id is not one of
+// that type's ids.
+func (e *ec2Call) arn(typ, id string) string {
+	if typeOfID(id) != typ {
+		return "*"
+	}
+	return e.arnOf(typ, id)
+}
+
+// newARN names a resource the call makes, before it has an id.
+func (e *ec2Call) newARN(typ string) string { return e.arnOf(typ, "*") }
+
+// arnOf formats an EC2 ARN; images are public to every account, so their
+// ARNs name none.
+func (e *ec2Call) arnOf(typ, id string) string {
+	account := e.c.Principal.Account
+	if typ == "image" {
+		account = ""
+	}
+	return fmt.Sprintf("arn:aws:ec2:%s:%s:%s/%s", e.c.Region, account, typ, id)
+}
+
+// tagsOf looks a resource's tags up when a condition asks for them.
+func (e *ec2Call) tagsOf(id string) func(context.Context) map[string]string {
+	h, region := e.h, e.c.Region
+	return func(ctx context.Context) map[string]string {
+		switch typeOfID(id) {
+		case "vpc":
+			if v := h.lookupVPC(ctx, region, id); v != nil {
+				return v.Tags
+			}
+		case "subnet":
+			if s := h.lookupSubnet(ctx, region, id); s != nil {
+				return s.Tags
+			}
+		case "security-group":
+			if g := h.lookupSecurityGroup(ctx, region, id); g != nil {
+				return g.Tags
+			}
+		case "instance":
+			if in := h.lookupInstance(ctx, region, id); in != nil {
+				return in.Tags
+			}
+		}
+		return nil
+	}
+}
+
+// The lookups below find a resource of the request's region, or nil: when
+// it does not exist, the id is malformed, or there is no model to ask
+// (authorization must not fail where the handler would answer).
+
+func (h *Handler) lookupVPC(ctx context.Context, region, id string) *ec2.VPC {
+	if h.EC2 == nil || typeOfID(id) != "vpc" {
+		return nil
+	}
+	if v, err := h.EC2.GetVPC(ctx, id); err == nil && v.Region == region {
+		return v
+	}
+	return nil
+}
+
+func (h *Handler) lookupSubnet(ctx context.Context, region, id string) *ec2.Subnet {
+	if h.EC2 == nil || typeOfID(id) != "subnet" {
+		return nil
+	}
+	if s, err := h.EC2.GetSubnet(ctx, id); err == nil && s.Region == region {
+		return s
+	}
+	return nil
+}
+
+func (h *Handler) lookupSecurityGroup(ctx context.Context, region, id string) *ec2.SecurityGroup {
+	if h.EC2 == nil || typeOfID(id) != "security-group" {
+		return nil
+	}
+	if g, err := h.EC2.GetSecurityGroup(ctx, id); err == nil && g.Region == region {
+		return g
+	}
+	return nil
+}
+
+func (h *Handler) lookupInstance(ctx context.Context, region, id string) *ec2.Instance {
+	if h.EC2 == nil || typeOfID(id) != "instance" {
+		return nil
+	}
+	if in, err := h.EC2.GetInstance(ctx, id); err == nil && in.Region == region {
+		return in
+	}
+	return nil
+}
+
+// lookupDefaultVPC is the id of the region's default VPC, or "".
+func (h *Handler) lookupDefaultVPC(ctx context.Context, region string) string {
+	if h.EC2 == nil {
+		return ""
+	}
+	vpcs, err := h.EC2.VPCs(ctx, region)
+	if err != nil {
+		return ""
+	}
+	if i := slices.IndexFunc(vpcs, func(v ec2.VPC) bool { return v.IsDefault }); i >= 0 {
+		return vpcs[i].ID
+	}
+	return ""
+}
+
+// lookupGroupNamed is the id of the security group of a VPC by that name, or "".
+func (h *Handler) lookupGroupNamed(ctx context.Context, region, vpcID, name string) string {
+	if h.EC2 == nil || vpcID == "" {
+		return ""
+	}
+	groups, err := h.EC2.SecurityGroups(ctx, region)
+	if err != nil {
+		return ""
+	}
+	if i := slices.IndexFunc(groups, func(g ec2.SecurityGroup) bool { return g.VPCID == vpcID && g.Name == name }); i >= 0 {
+		return groups[i].ID
+	}
+	return ""
+}
+
+// specTags reads the tags TagSpecification.N gives resources of type typ.
+// Specifications the handler would refuse are the handler's to refuse.
+func specTags(c *awsproto.Call, typ string) map[string]string {
+	out := map[string]string{}
+	for i := 1; ; i++ {
+		prefix := fmt.Sprintf("TagSpecification.%d.", i)
+		resourceType, named := c.Form[prefix+"ResourceType"]
+		tags := tagParams(c, prefix)
+		if !named && len(tags) == 0 {
+			return out
+		}
+		if named && resourceType[0] == typ {
+			maps.Copy(out, tags)
+		}
+	}
+}
+
+// tagContext is the condition context of tags a request sets:
+// aws:RequestTag/<key> for each, and aws:TagKeys.
+func tagContext(tags map[string]string) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := map[string][]string{"aws:TagKeys": slices.Sorted(maps.Keys(tags))}
+	for k, v := range tags {
+		out["aws:RequestTag/"+k] = []string{v}
+	}
+	return out
+}
+
+// addKey sets a condition key of a check.
+func addKey(ch *awsproto.Check, key string, values ...string) {
+	addKeys(ch, map[string][]string{key: values})
+}
+
+// addKeys sets condition keys of a check.
+func addKeys(ch *awsproto.Check, keys map[string][]string) {
+	if len(keys) == 0 {
+		return
+	}
+	if ch.Context == nil {
+		ch.Context = map[string][]string{}
+	}
+	maps.Copy(ch.Context, keys)
+}

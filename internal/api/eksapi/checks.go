@@ -1,0 +1,227 @@
+package eksapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/keksdev/keks/internal/awsproto"
+)
+
+// resourceKind says which EKS resource an operation acts on, as the
+// Service Authorization Reference lists it for eks:<action>.
+type resourceKind int
+
+const (
+	noResource     resourceKind = iota // "*": List*, Describe*Versions...
+	onCluster                          // the cluster in the path
+	newCluster                         // the cluster the body names; its role is passed
+	onNodegroup                        // the node group in the path
+	newNodegroup                       // a node group of the path's cluster; its node role is passed
+	onAddon                            // the add-on in the path
+	newAddon                           // an add-on of the path's cluster
+	onUpdateTarget                     // the cluster, or the node group or add-on the query names
+	onTaggedARN                        // the ARN in the path
+	onAccessEntry                      // the access entry of the path's cluster and principal
+	newAccessEntry                     // an access entry of the path's cluster; a node type's role is passed
+)
+
+// checks describes an EKS call for the front door's authorizer: the
+// action, the resource's ARN (with its tags for aws:ResourceTag), the
+// request's tags, and iam:PassRole for the roles a create hands to EKS.
+func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
+	rt, labels, err := findRoute(r)
+	if err != nil {
+		return nil // not an EKS operation: its handler says so
+	}
+	arns := eksARNs{region: c.Region, account: c.Principal.Account}
+	var body struct {
+		Name          string            `json:"name"`
+		NodegroupName string            `json:"nodegroupName"`
+		AddonName     string            `json:"addonName"`
+		RoleARN       string            `json:"roleArn"`
+		NodeRole      string            `json:"nodeRole"`
+		AddonRoleARN  string            `json:"serviceAccountRoleArn"`
+		Tags          map[string]string `json:"tags"`
+		accessEntryBody
+	}
+	_ = json.Unmarshal(c.Body, &body) // a body that does not decode names nothing: "*"
+	main := awsproto.Check{Action: "eks:" + rt.action, Resource: "*"}
+	var passed string
+	switch rt.on {
+	case onCluster:
+		main.Resource = arns.cluster(labels[0])
+	case newCluster:
+		main.Resource, passed = arns.cluster(body.Name), body.RoleARN
+	case onNodegroup:
+		main.Resource = h.nodegroupARN(r.Context(), arns, labels[0], labels[1])
+	case newNodegroup:
+		main.Resource, passed = arns.cluster(labels[0]), body.NodeRole
+	case onAddon:
+		main.Resource, passed = h.addonARN(r.Context(), arns, labels[0], labels[1]), body.AddonRoleARN
+	case newAddon:
+		main.Resource, passed = arns.cluster(labels[0]), body.AddonRoleARN
+	case onUpdateTarget:
+		q := r.URL.Query()
+		switch {
+		case q.Get("nodegroupName") != "":
+			main.Resource = h.nodegroupARN(r.Context(), arns, labels[0], q.Get("nodegroupName"))
+		case q.Get("addonName") != "":
+			main.Resource = h.addonARN(r.Context(), arns, labels[0], q.Get("addonName"))
+		default:
+			main.Resource = arns.cluster(labels[0])
+		}
+	case onTaggedARN:
+		main.Resource = labels[0]
+	case onAccessEntry:
+		main.Resource = h.accessEntryARN(r.Context(), arns, labels[0], labels[1])
+	case newAccessEntry:
+		main.Resource = arns.cluster(labels[0])
+		if body.Type == "EC2_LINUX" || body.Type == "EC2_WINDOWS" {
+			passed = body.PrincipalARN // EKS's nodes act as the role
+		}
+	}
+	if main.Resource != "*" {
+		res := main.Resource
+		main.ResourceTags = func(ctx context.Context) map[string]string {
+			tags, err := h.EKS.ListTags(ctx, c.Region, res)
+			if err != nil {
+				return nil
+			}
+			return tags
+		}
+	}
+	switch rt.action {
+	case "CreateCluster", "CreateNodegroup", "CreateAddon", "CreateAccessEntry", "TagResource":
+		main.Context = tagContext(body.Tags)
+	case "UntagResource":
+		main.Context = map[string][]string{"aws:TagKeys": r.URL.Query()["tagKeys"]}
+	}
+	if rt.on == onAccessEntry || rt.on == newAccessEntry {
+		main.Context = accessEntryContext(main.Context, rt.action, labels, body.accessEntryBody)
+	}
+	checks := []awsproto.Check{main}
+	if passed != "" {
+		checks = append(checks, awsproto.Check{Action: "iam:PassRole", Resource: passed,
+			Context: map[string][]string{"iam:PassedToService": {"eks.amazonaws.com"}}})
+	}
+	return checks
+}
+
+// tagContext is what a request's tags tell conditions: aws:RequestTag/<key>
+// per tag and aws:TagKeys.
+func tagContext(tags map[string]string) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := map[string][]string{}
+	keys := make([]string, 0, len(tags))
+	for k, v := range tags {
+		out["aws:RequestTag/"+k] = []string{v}
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out["aws:TagKeys"] = keys
+	return out
+}
+
+type eksARNs struct{ region, account string }
+
+func (a eksARNs) cluster(name string) string {
+	if name == "" || strings.Contains(name, "/") {
+		return "*"
+	}
+	return fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", a.region, a.account, name)
+}
+
+// nodegroupARN is the group's own ARN (its last part is a UUID only the
+// group knows); for a group that does not exist, the ARN with that part "*".
+func (h *Handler) nodegroupARN(ctx context.Context, a eksARNs, cluster, name string) string {
+	if ng, err := h.EKS.GetNodegroup(ctx, a.region, cluster, name); err == nil {
+		return ng.ARN
+	}
+	return fmt.Sprintf("arn:aws:eks:%s:%s:nodegroup/%s/%s/*", a.region, a.account, cluster, name)
+}
+
+func (h *Handler) addonARN(ctx context.Context, a eksARNs, cluster, name string) string {
+	if ad, err := h.EKS.GetAddon(ctx, a.region, cluster, name); err == nil {
+		return ad.ARN
+	}
+	return fmt.Sprintf("arn:aws:eks:%s:%s:addon/%s/%s/*", a.region, a.account, cluster, name)
+}
+
+// accessEntryBody is what access entry requests carry that conditions test.
+type accessEntryBody struct {
+	PrincipalARN     string   `json:"principalArn"`
+	Type             string   `json:"type"`
+	Username         string   `json:"username"`
+	KubernetesGroups []string `json:"kubernetesGroups"`
+	PolicyARN        string   `json:"policyArn"`
+	AccessScope      *struct {
+		Type       string   `json:"type"`
+		Namespaces []string `json:"namespaces"`
+	} `json:"accessScope"`
+}
+
+// accessEntryContext adds the eks: condition keys of the access entry
+// actions to ctx: eks:clusterName and eks:principalArn always; what the
+// request sets of eks:accessEntryType, eks:username, eks:kubernetesGroups,
+// eks:policyArn, eks:accessScope and eks:namespaces.
+func accessEntryContext(ctx map[string][]string, action string, labels []string, b accessEntryBody) map[string][]string {
+	if ctx == nil {
+		ctx = map[string][]string{}
+	}
+	set := func(key string, v ...string) {
+		if len(v) > 0 && (len(v) > 1 || v[0] != "") {
+			ctx[key] = v
+		}
+	}
+	set("eks:clusterName", labels[0])
+	principal := b.PrincipalARN
+	if len(labels) > 1 {
+		principal = labels[1]
+	}
+	set("eks:principalArn", principal)
+	if action == "CreateAccessEntry" {
+		typ := b.Type
+		if typ == "" {
+			typ = "STANDARD"
+		}
+		set("eks:accessEntryType", typ)
+	}
+	set("eks:username", b.Username)
+	set("eks:kubernetesGroups", b.KubernetesGroups...)
+	switch {
+	case action == "AssociateAccessPolicy":
+		set("eks:policyArn", b.PolicyARN)
+		if b.AccessScope != nil {
+			set("eks:accessScope", b.AccessScope.Type)
+			set("eks:namespaces", b.AccessScope.Namespaces...)
+		}
+	case action == "DisassociateAccessPolicy" && len(labels) > 2:
+		set("eks:policyArn", labels[2])
+	}
+	return ctx
+}
+
+// accessEntryARN is the entry's own ARN (its last part is a UUID only the
+// entry knows); for an entry that does not exist, the ARN with that part
+// "*", and "*" when the principal is no IAM role or user ARN.
+func (h *Handler) accessEntryARN(ctx context.Context, a eksARNs, cluster, principalARN string) string {
+	if e, err := h.EKS.GetAccessEntry(ctx, a.region, cluster, principalARN); err == nil {
+		return e.ARN
+	}
+	f := strings.SplitN(principalARN, ":", 6)
+	if a.cluster(cluster) == "*" || len(f) != 6 || f[2] != "iam" || strings.Contains(f[4], "/") {
+		return "*"
+	}
+	kind, rest, _ := strings.Cut(f[5], "/")
+	name := rest[strings.LastIndex(rest, "/")+1:]
+	if (kind != "role" && kind != "user") || name == "" {
+		return "*"
+	}
+	return fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s/%s/%s/%s/*", a.region, a.account, cluster, kind, f[4], name)
+}
