@@ -23,6 +23,7 @@ func newRootCommand() *cobra.Command {
 		newJoinCommand(),
 		newLBCommand(),
 		newAuthenticatorCommand(),
+		newKMSPluginCommand(),
 		newVersionCommand(),
 	)
 	return root

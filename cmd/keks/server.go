@@ -22,9 +22,12 @@ func newServerCommand() *cobra.Command {
 		Short: "Serve the EKS, IAM, STS and EC2 APIs and run clusters",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Log = newLogger(logLevel)
+			if etcd == "" && (etcdCA != "" || etcdCert != "" || etcdKey != "") {
+				return fmt.Errorf("--store-cacert, --store-cert and --store-key are for an external store (--etcd-endpoints); the embedded store makes its own in the data directory")
+			}
 			if etcd != "" {
 				cfg.EtcdEndpoints = strings.Split(etcd, ",")
-				tlsCfg, err := etcdTLS(etcdCA, etcdCert, etcdKey)
+				tlsCfg, err := storeTLS(etcdCA, etcdCert, etcdKey)
 				if err != nil {
 					return err
 				}
@@ -38,12 +41,19 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:4577", "host:port of the AWS API endpoint (HTTPS)")
 	f.StringVar(&cfg.Region, "region", "us-east-1", "the AWS region keks serves")
 	f.StringVar(&etcd, "etcd-endpoints", "", "comma-separated client URLs of an external etcd to keep state in (default: embedded etcd)")
-	f.StringVar(&etcdCA, "etcd-cafile", "", "CA bundle of the external etcd")
-	f.StringVar(&etcdCert, "etcd-certfile", "", "client certificate for the external etcd")
-	f.StringVar(&etcdKey, "etcd-keyfile", "", "client key for the external etcd")
+	f.StringVar(&etcdCA, "store-cacert", "", "CA bundle that verifies the external store's etcd (default: the system's)")
+	f.StringVar(&etcdCert, "store-cert", "", "client certificate for the external store's etcd (with --store-key)")
+	f.StringVar(&etcdKey, "store-key", "", "client key for the external store's etcd (with --store-cert)")
+	// The names before --store-*, kept so that existing command lines work.
+	f.StringVar(&etcdCA, "etcd-cafile", "", "")
+	f.StringVar(&etcdCert, "etcd-certfile", "", "")
+	f.StringVar(&etcdKey, "etcd-keyfile", "", "")
+	_ = f.MarkDeprecated("etcd-cafile", "use --store-cacert")
+	_ = f.MarkDeprecated("etcd-certfile", "use --store-cert")
+	_ = f.MarkDeprecated("etcd-keyfile", "use --store-key")
 	f.StringVar(&cfg.K8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")
 	f.StringVar(&cfg.Profile, "profile", "keks", "AWS CLI profile to write (empty: none)")
-	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint")
+	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint; false removes the one an earlier start added")
 	f.StringVar(&cfg.DemoCluster, "demo-cluster", "", "create this cluster if missing and add it to the kubeconfig once ACTIVE")
 	f.StringVar(&cfg.RegistryAddress, "registry-address", "198.19.255.254:443", "host address:port of the image registry, which nodes and the host reach; empty serves none")
 	f.StringVar(&cfg.MetadataAddress, "metadata-address", imds.DefaultAddress, "host address:port of the instance metadata service, to which instances' 169.254.169.254:80 is sent; empty serves none")
@@ -61,7 +71,12 @@ func newLogger(level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-func etcdTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
+// storeTLS is the TLS configuration for an external store, as etcdctl's
+// --cacert, --cert and --key make it.
+func storeTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("--store-cert and --store-key go together")
+	}
 	if caFile == "" && certFile == "" {
 		return nil, nil
 	}
@@ -69,17 +84,17 @@ func etcdTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("--etcd-cafile: %w", err)
+			return nil, fmt.Errorf("--store-cacert: %w", err)
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--etcd-cafile %s holds no certificate", caFile)
+			return nil, fmt.Errorf("--store-cacert %s holds no certificate", caFile)
 		}
 	}
 	if certFile != "" {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
-			return nil, fmt.Errorf("--etcd-certfile/--etcd-keyfile: %w", err)
+			return nil, fmt.Errorf("--store-cert/--store-key: %w", err)
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}

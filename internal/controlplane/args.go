@@ -39,7 +39,7 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 	case RoleEndpoint:
 		path = c.cfg.KeksBinary
 		flags = map[string]string{"config": dir.path("endpoint.json")}
-	case RoleAuthenticator:
+	case RoleAuthenticator, RoleKMSPlugin:
 		path = c.cfg.KeksBinary
 		flags = map[string]string{"config": dir.path(p.name + ".json")}
 	}
@@ -49,6 +49,8 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 		args = append([]string{"lb"}, args...)
 	case RoleAuthenticator:
 		args = append([]string{"authenticator"}, args...)
+	case RoleKMSPlugin:
+		args = append([]string{"kms-plugin"}, args...)
 	}
 	h := sha256.New()
 	version := v.Patch
@@ -64,7 +66,9 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 }
 
 // keksProcess reports the roles that run the keks binary rather than a Kubernetes component.
-func keksProcess(role string) bool { return role == RoleEndpoint || role == RoleAuthenticator }
+func keksProcess(role string) bool {
+	return role == RoleEndpoint || role == RoleAuthenticator || role == RoleKMSPlugin
+}
 
 func sortedFlags(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
@@ -163,6 +167,7 @@ func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork
 		f["audit-log-maxsize"] = "100"
 		f["audit-log-maxbackup"] = "2"
 	}
+	addEncryptionFlags(f, dir, cl, suffix)
 	return f
 }
 

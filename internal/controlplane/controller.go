@@ -8,7 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/client-go/kubernetes"
+
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/store"
 )
@@ -34,6 +37,13 @@ type Config struct {
 	// Deleted is told of each cluster whose control plane is gone, so what
 	// others hold for it (clients, caches) goes with it.
 	Deleted func(clusterUID string)
+	// RoleSession issues a session of a cluster's IAM role
+	// (iam.Service.IssueRoleSession), which the KMS plugins of a cluster that
+	// encrypts its Secrets sign with.
+	RoleSession func(ctx context.Context, roleARN, sessionName string, d time.Duration) (*iam.Credentials, error)
+	// Kube returns keks's client of a cluster, which writes existing Secrets
+	// again once encryption is enabled.
+	Kube func(clusterUID string) (kubernetes.Interface, error)
 }
 
 // Controller reconciles every cluster's control plane.
@@ -169,12 +179,12 @@ func (c *Controller) backoff(key string) time.Duration {
 
 // prober returns a cluster's health prober, made once so that its
 // connections are reused from pass to pass.
-func (c *Controller) prober(uid string, dir clusterDir) *prober {
+func (c *Controller) prober(uid string, dir clusterDir, source string) *prober {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p, ok := c.probers[uid]
 	if !ok {
-		p = newProber(dir.pki("ca.crt"))
+		p = newProber(dir.pki("ca.crt"), source)
 		c.probers[uid] = p
 	}
 	return p

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/lb"
 	"github.com/keksdev/keks/internal/pki"
@@ -111,6 +112,9 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 		return err
 	}
 	if err := c.writeAuthenticatorFiles(dir, cl, n, ca); err != nil {
+		return err
+	}
+	if err := c.writeEncryptionFiles(dir, cl); err != nil {
 		return err
 	}
 	if err := pki.WriteFileIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
@@ -233,17 +237,20 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 }
 
 // writeLBConfig writes the endpoint's configuration: which API servers it
-// fronts and which sources it accepts (public CIDRs, the VPC when private
-// access is on, and the control-plane cpNetwork itself, where keks's health
-// checks and host clients come from).
+// fronts and which sources it accepts: keks's own address always; the
+// public side (the host and beyond) from publicAccessCidrs when public
+// access is on; the VPC's instances and their pods when private access is.
 func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork) error {
-	allow := []string{n.prefix.String()}
+	allow := []string{n.keksSource() + "/32"}
 	if cl.Spec.EndpointPublicAccess {
 		allow = append(allow, cl.Spec.PublicAccessCIDRs...)
 	}
 	if cl.Spec.EndpointPrivateAccess && c.cfg.VPCCIDR != nil {
 		if cidr := c.cfg.VPCCIDR(cl.Spec.VPCID); cidr != "" {
 			allow = append(allow, cidr)
+			if pods := ec2.PodNetworkOf(cidr); pods != "" {
+				allow = append(allow, pods)
+			}
 		}
 	}
 	var backends []string

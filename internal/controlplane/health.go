@@ -19,15 +19,18 @@ type prober struct {
 	plain    *http.Client // etcd's metrics listener
 }
 
-func newProber(caFile string) *prober {
+func newProber(caFile, source string) *prober {
 	pool := x509.NewCertPool()
 	if pem, err := os.ReadFile(caFile); err == nil {
 		pool.AppendCertsFromPEM(pem)
 	}
+	// Probes come from keks's own address, which the endpoint admits
+	// whatever the cluster's endpoint access.
+	dial := (&net.Dialer{Timeout: 2 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}).DialContext
 	mk := func(tlsCfg *tls.Config) *http.Client {
 		// Connections are kept between passes: a handshake per probe is what
 		// an idle control plane would otherwise spend most on.
-		return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg}}
+		return &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: tlsCfg, DialContext: dial}}
 	}
 	return &prober{
 		verified: mk(&tls.Config{RootCAs: pool}),

@@ -18,8 +18,9 @@ const (
 )
 
 // cpNetwork is a cluster's control-plane cpNetwork: a /24 of 198.18.0.0/15 on a
-// bridge of its own. .1 is the bridge, .10 the endpoint, .11-.12 the API
-// server instances, .21-.23 the etcd members.
+// bridge of its own. .1 is the bridge (the host's side: the public side of
+// the endpoint), .2 where keks's own clients come from, .10 the endpoint,
+// .11-.12 the API server instances, .21-.23 the etcd members.
 type cpNetwork struct {
 	index  int
 	prefix netip.Prefix
@@ -39,6 +40,10 @@ func (n cpNetwork) addr(host byte) string {
 func (n cpNetwork) bridge() string { return fmt.Sprintf("keks-cp%d", n.index) }
 
 func (n cpNetwork) endpoint() string { return n.addr(10) }
+
+// keksSource is the address keks's own health probes and clients use: EKS
+// itself reaches a control plane whatever its endpoint access says.
+func (n cpNetwork) keksSource() string { return n.addr(2) }
 
 // plannedInstance is one process the layout calls for.
 type plannedInstance struct {

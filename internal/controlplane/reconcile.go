@@ -77,7 +77,7 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 			return 0, err
 		}
 	}
-	addrs := []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr(n.addr(1)), 24)}
+	addrs := []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr(n.addr(1)), 24), netip.PrefixFrom(netip.MustParseAddr(n.keksSource()), 24)}
 	for _, p := range plan(n, cl.Region) {
 		addrs = append(addrs, netip.PrefixFrom(netip.MustParseAddr(p.address), 24))
 	}
@@ -136,7 +136,7 @@ func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *S
 	c.killStrays(ctx, cl.UID, st)
 	var outdated []plannedInstance
 	allHealthy := true
-	for _, p := range plan(n, cl.Region) {
+	for _, p := range planFor(n, cl) {
 		spec, hash := c.processSpec(dir, cl, n, v, p)
 		inst := st.instance(p.name)
 		if inst == nil {
@@ -199,7 +199,7 @@ func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *S
 
 var errSpecChanged = errors.New("cluster spec changed during reconcile")
 
-var rolloutOrder = map[string]int{RoleEtcd: 0, RoleAuthenticator: 1, RoleAPIServer: 2, RoleControllerManager: 3, RoleScheduler: 4, RoleEndpoint: 5}
+var rolloutOrder = map[string]int{RoleEtcd: 0, RoleAuthenticator: 1, RoleKMSPlugin: 1, RoleAPIServer: 2, RoleControllerManager: 3, RoleScheduler: 4, RoleEndpoint: 5}
 
 func (c *Controller) start(inst *Instance, spec supervisor.Spec, hash string, v kubeversions.Version) error {
 	if inst.Role == RoleEtcd {
@@ -248,7 +248,7 @@ func (c *Controller) killStrays(ctx context.Context, uid string, st *State) {
 }
 
 func (c *Controller) checkHealth(ctx context.Context, st *State, dir clusterDir) {
-	p := c.prober(st.ClusterUID, dir)
+	p := c.prober(st.ClusterUID, dir, newNetwork(st.NetIndex).keksSource())
 	var wg sync.WaitGroup
 	for i := range st.Instances {
 		inst := &st.Instances[i]
@@ -256,11 +256,15 @@ func (c *Controller) checkHealth(ctx context.Context, st *State, dir clusterDir)
 		go func() {
 			defer wg.Done()
 			id := st.ClusterUID + "/" + inst.Name
+			ready, live := probeFunc(p.ready), probeFunc(p.live)
+			if inst.Role == RoleKMSPlugin {
+				ready, live = kmsPluginProbes(st.ClusterUID, inst.Name) // it answers on a socket
+			}
 			// A restarted etcd member answers /readyz before it has caught up
 			// with the leader; counted healthy at once, a second member could
 			// be rolled or lost while it still cannot vote, and quorum with it.
-			inst.Healthy = p.ready(ctx, inst.Role, inst.Address) && (inst.Role != RoleEtcd || time.Since(inst.StartedAt) > etcdSettle)
-			if inst.Healthy || p.live(ctx, inst.Role, inst.Address) {
+			inst.Healthy = ready(ctx, inst.Role, inst.Address) && (inst.Role != RoleEtcd || time.Since(inst.StartedAt) > etcdSettle)
+			if inst.Healthy || live(ctx, inst.Role, inst.Address) {
 				inst.LastLive = time.Now().UTC()
 				c.unhealthySince.Delete(id)
 			} else {
@@ -358,6 +362,9 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 	}
 	for _, u := range pending {
 		if u.Generation <= cl.Generation {
+			if applied, err := c.updateApplied(ctx, cl, st, v, u); err != nil || !applied {
+				return 500 * time.Millisecond, err
+			}
 			if err := c.eks.FinishUpdate(ctx, u, nil); err != nil {
 				return 0, err
 			}

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/keksdev/keks/internal/pki"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -57,21 +56,8 @@ type Event struct {
 	Message  string    `json:"message"`
 }
 
-// Secrets are a cluster's long-lived keys, kept in the store so that the
-// files on disk can always be made again.
-type Secrets struct {
-	CACert         []byte `json:"caCert"`
-	CAKey          []byte `json:"caKey"`
-	EtcdCACert     []byte `json:"etcdCaCert"`
-	EtcdCAKey      []byte `json:"etcdCaKey"`
-	FrontProxyCert []byte `json:"frontProxyCaCert"`
-	FrontProxyKey  []byte `json:"frontProxyCaKey"`
-	ServiceAcctKey []byte `json:"serviceAccountKey"`
-}
-
-func stateKey(uid string) string   { return "controlplane/state/" + uid }
-func secretsKey(uid string) string { return "controlplane/secrets/" + uid }
-func netIndexKey(n int) string     { return "controlplane/netindex/" + strconv.Itoa(n) }
+func stateKey(uid string) string { return "controlplane/state/" + uid }
+func netIndexKey(n int) string   { return "controlplane/netindex/" + strconv.Itoa(n) }
 
 // StatePrefix is where control-plane states live.
 const StatePrefix = "controlplane/state/"
@@ -101,45 +87,17 @@ func claimNetIndex(ctx context.Context, s *store.Store, uid string) (int, error)
 	return 0, fmt.Errorf("all %d control-plane networks are in use", maxNetworks)
 }
 
-func ensureSecrets(ctx context.Context, s *store.Store, uid, name string) (*Secrets, error) {
-	var sec Secrets
-	if _, err := s.Get(ctx, secretsKey(uid), &sec); err == nil {
-		return &sec, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	ca, err := pki.NewCA("kubernetes")
-	if err != nil {
-		return nil, err
-	}
-	etcdCA, err := pki.NewCA("etcd-ca")
-	if err != nil {
-		return nil, err
-	}
-	fp, err := pki.NewCA("front-proxy-ca")
-	if err != nil {
-		return nil, err
-	}
-	sa, err := pki.NewRSAKey()
-	if err != nil {
-		return nil, err
-	}
-	sec = Secrets{CACert: ca.CertPEM, CAKey: ca.KeyPEM, EtcdCACert: etcdCA.CertPEM, EtcdCAKey: etcdCA.KeyPEM, FrontProxyCert: fp.CertPEM, FrontProxyKey: fp.KeyPEM, ServiceAcctKey: sa}
-	if err := s.Create(ctx, secretsKey(uid), &sec); err != nil && !errors.Is(err, store.ErrExists) {
-		return nil, fmt.Errorf("store secrets of %s: %w", name, err)
-	}
-	_, err = s.Get(ctx, secretsKey(uid), &sec)
-	return &sec, err
-}
-
-// LoadSecrets reads a cluster's secrets (for the OIDC discovery documents).
-func LoadSecrets(ctx context.Context, s *store.Store, uid string) (*Secrets, error) {
-	var sec Secrets
-	_, err := s.Get(ctx, secretsKey(uid), &sec)
-	return &sec, err
-}
-
 // ListStates returns every control plane keks has built.
 func ListStates(ctx context.Context, s *store.Store) ([]State, error) {
 	return store.List[State](ctx, s, StatePrefix)
+}
+
+// KeksSourceAddress is the address keks's clients of a cluster connect
+// from, which its endpoint admits whatever its endpoint access.
+func KeksSourceAddress(ctx context.Context, s *store.Store, uid string) (string, error) {
+	var st State
+	if _, err := s.Get(ctx, stateKey(uid), &st); err != nil {
+		return "", fmt.Errorf("control-plane state of %s: %w", uid, err)
+	}
+	return newNetwork(st.NetIndex).keksSource(), nil
 }

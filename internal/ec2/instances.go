@@ -99,10 +99,28 @@ func (i *Instance) ClusterName() string {
 // uses) that the instance's pods take addresses from, derived from the low
 // 16 bits of its address so that no two instances of a VPC share one.
 func (i *Instance) PodCIDR() string {
-	a := netip.MustParseAddr(i.PrivateIP).As4()
-	idx := int(a[2])<<8 | int(a[3])
-	base := 100<<24 | 64<<16 | idx<<6
-	return fmt.Sprintf("%d.%d.%d.%d/26", base>>24&255, base>>16&255, base>>8&255, base&255)
+	return podRange(netip.MustParseAddr(i.PrivateIP), 26)
+}
+
+// podRange is the block of 100.64.0.0/10 that starts with the /26 of addr
+// (by its low 16 bits) and is bits long.
+func podRange(addr netip.Addr, bits int) string {
+	a := addr.As4()
+	base := 100<<24 | 64<<16 | (int(a[2])<<8|int(a[3]))<<6
+	return fmt.Sprintf("%d.%d.%d.%d/%d", base>>24&255, base>>16&255, base>>8&255, base&255, bits)
+}
+
+// PodNetworkOf is the range the pods of a VPC's instances take addresses
+// from: the /26s PodCIDR derives from the low 16 bits of addresses in vpcCIDR.
+func PodNetworkOf(vpcCIDR string) string {
+	p, err := netip.ParsePrefix(vpcCIDR)
+	if err != nil || !p.Addr().Is4() {
+		return ""
+	}
+	if p.Bits() <= 16 {
+		return "100.64.0.0/10"
+	}
+	return podRange(p.Masked().Addr(), 10+p.Bits()-16)
 }
 
 // RunInstance records a pending instance with the next free address of its subnet.

@@ -4,11 +4,8 @@ package ecr
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -57,28 +54,47 @@ type Service struct {
 	Store *store.Store
 	// Host is the registry's host[:port] as clients and nodes reach it.
 	Host string
+	// Region is the region whose registry Host is. keks serves one
+	// registry, so the repositories its requests name are this region's.
+	Region string
 	// InstanceLive reports whether an instance may pull with its node token.
 	InstanceLive func(ctx context.Context, id string) bool
+	// InstanceRole resolves an instance password's instance: its instance
+	// profile's role ARN ("" when it has none) and its account. The
+	// registry authorizes the instance as that role's session, as the
+	// instance's own credentials would be; nil leaves instances without a
+	// principal, able to pull only the images keks seeds.
+	InstanceRole func(ctx context.Context, instanceID string) (roleARN, account string, err error)
 	secret       []byte
 }
 
 const secretKey = "ecr/token-secret"
 
-// Open loads (or makes, on first start) the key that signs tokens.
+// Open loads (or makes, on first start) the key that signs tokens. It is
+// kept sealed under the store's seal key; one an older keks kept in the
+// clear is sealed now.
 func (s *Service) Open(ctx context.Context) error {
-	var sec []byte
-	if _, err := s.Store.Get(ctx, secretKey, &sec); errors.Is(err, store.ErrNotFound) {
-		sec = make([]byte, 32)
+	var stored string
+	if _, err := s.Store.Get(ctx, secretKey, &stored); errors.Is(err, store.ErrNotFound) {
+		sec := make([]byte, 32)
 		_, _ = rand.Read(sec)
-		if err := s.Store.Create(ctx, secretKey, sec); err != nil && !errors.Is(err, store.ErrExists) {
-			return err
+		if err := s.Store.Create(ctx, secretKey, s.Store.SealBytes(sec, secretKey)); err != nil && !errors.Is(err, store.ErrExists) {
+			return fmt.Errorf("store the registry token key: %w", err)
 		}
-		_, err = s.Store.Get(ctx, secretKey, &sec)
-		if err != nil {
-			return err
+		if _, err := s.Store.Get(ctx, secretKey, &stored); err != nil {
+			return fmt.Errorf("read the registry token key: %w", err)
 		}
 	} else if err != nil {
-		return err
+		return fmt.Errorf("read the registry token key: %w", err)
+	}
+	sec, err := s.Store.UnsealBytes(stored, secretKey)
+	if err != nil {
+		return fmt.Errorf("open the registry token key: %w", err)
+	}
+	if s.Store.Sealing() && !store.IsSealed(stored) {
+		if err := s.Store.Put(ctx, secretKey, s.Store.SealBytes(sec, secretKey)); err != nil {
+			return fmt.Errorf("seal the registry token key: %w", err)
+		}
 	}
 	s.secret = sec
 	return nil
@@ -150,7 +166,7 @@ func (s *Service) CreateRepository(ctx context.Context, region, account string, 
 		return nil, awserr.Errorf(CodeInvalidParameter, "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE]'")
 	}
 	r.Region, r.RegistryID, r.CreatedAt = region, account, time.Now().UTC()
-	r.ARN = fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, account, r.Name)
+	r.ARN = repositoryARN(region, account, r.Name)
 	if err := s.Store.Create(ctx, repoKey(region, r.Name), &r); errors.Is(err, store.ErrExists) {
 		return nil, awserr.Errorf(CodeRepositoryAlreadyExists, "The repository with name '%s' already exists in the registry with id '%s'", r.Name, account)
 	} else if err != nil {
@@ -220,61 +236,4 @@ func (s *Service) DeleteRepository(ctx context.Context, region, account, name st
 		return nil, err
 	}
 	return &rs[0], s.Store.Delete(ctx, repoKey(region, name))
-}
-
-// TokenLifetime is how long a GetAuthorizationToken token lasts, as on ECR.
-const TokenLifetime = 12 * time.Hour
-
-type claims struct {
-	Subject string `json:"sub"`
-	Expires int64  `json:"exp,omitempty"` // unix seconds; 0 for an instance's token
-}
-
-func (s *Service) sign(c claims) string {
-	body, _ := json.Marshal(c)
-	mac := hmac.New(sha256.New, s.secret)
-	mac.Write(body)
-	return base64.RawURLEncoding.EncodeToString(body) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// AuthorizationToken is what GetAuthorizationToken returns for a principal:
-// base64 of "AWS:<password>".
-func (s *Service) AuthorizationToken(principalARN string) (token string, expires time.Time) {
-	expires = time.Now().Add(TokenLifetime).UTC()
-	pass := s.sign(claims{Subject: principalARN, Expires: expires.Unix()})
-	return base64.StdEncoding.EncodeToString([]byte("AWS:" + pass)), expires
-}
-
-// NodePassword is an instance's registry password: valid while the instance runs.
-func (s *Service) NodePassword(instanceID string) string {
-	return s.sign(claims{Subject: "instance/" + instanceID})
-}
-
-// Check verifies a registry password.
-func (s *Service) Check(ctx context.Context, password string) error {
-	body64, mac64, ok := strings.Cut(password, ".")
-	body, err1 := base64.RawURLEncoding.DecodeString(body64)
-	mac, err2 := base64.RawURLEncoding.DecodeString(mac64)
-	if !ok || err1 != nil || err2 != nil {
-		return errors.New("malformed token")
-	}
-	h := hmac.New(sha256.New, s.secret)
-	h.Write(body)
-	if !hmac.Equal(mac, h.Sum(nil)) {
-		return errors.New("token signature does not match")
-	}
-	var c claims
-	if err := json.Unmarshal(body, &c); err != nil {
-		return err
-	}
-	if id, ok := strings.CutPrefix(c.Subject, "instance/"); ok {
-		if s.InstanceLive == nil || !s.InstanceLive(ctx, id) {
-			return errors.New("instance is not running")
-		}
-		return nil
-	}
-	if time.Now().Unix() > c.Expires {
-		return errors.New("token expired")
-	}
-	return nil
 }

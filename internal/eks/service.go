@@ -27,6 +27,12 @@ type Service struct {
 	IAM   *iam.Service
 	EC2   *ec2.Service
 	Now   func() time.Time
+	// KMSKeyState is the state of a KMS key of keks's KMS ("Enabled",
+	// "Disabled", ...) that an encryptionConfig names by key or alias ARN,
+	// or KMS's error when there is no such key in the region and account.
+	// A function rather than the KMS model: EKS needs only this answer of
+	// it. nil refuses every encryptionConfig.
+	KMSKeyState func(ctx context.Context, region, account, keyARN string) (string, error)
 }
 
 func clusterKey(region, name string) string { return "eks/clusters/" + region + "/" + name }
@@ -184,13 +190,8 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if len(in.EncryptionConfig) > 1 {
-		return nil, invalidParam(in.Name, "Only one encryptionConfig entry is supported")
-	}
-	for _, ec := range in.EncryptionConfig {
-		if len(ec.Resources) != 1 || ec.Resources[0] != "secrets" || ec.KeyARN == "" {
-			return nil, invalidParam(in.Name, "encryptionConfig must name the resource \"secrets\" and a provider keyArn")
-		}
+	if err := s.checkEncryptionConfig(ctx, in.Name, in.Region, in.Account, in.EncryptionConfig); err != nil {
+		return nil, err
 	}
 	now := s.Now().UTC()
 	c := &Cluster{

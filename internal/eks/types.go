@@ -49,7 +49,9 @@ type ClusterSpec struct {
 	EncryptionConfig      []EncryptionConfig `json:"encryptionConfig,omitempty"`
 }
 
-// EncryptionConfig is echoed back as given; keks encrypts nothing with KMS.
+// EncryptionConfig is envelope encryption of the cluster's Secrets with a
+// KMS key (KeyARN: a key or alias ARN, as given): each API server asks a KMS
+// v2 plugin beside it to encrypt its data keys with that key.
 type EncryptionConfig struct {
 	Resources []string `json:"resources"`
 	KeyARN    string   `json:"keyArn"`

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/keksdev/keks/internal/store"
 )
@@ -26,6 +27,9 @@ const bootstrapKey = "iam/bootstrap"
 func (s *Service) Bootstrap(ctx context.Context) (*BootstrapCredentials, error) {
 	var b BootstrapCredentials
 	if _, err := s.Store.Get(ctx, bootstrapKey, &b); err == nil {
+		if b.SecretAccessKey, err = s.Store.UnsealString(b.SecretAccessKey, bootstrapSecretPlace); err != nil {
+			return nil, fmt.Errorf("read the admin access key: %w", err)
+		}
 		return &b, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -48,7 +52,9 @@ func (s *Service) Bootstrap(ctx context.Context) (*BootstrapCredentials, error) 
 		return nil, err
 	}
 	b = BootstrapCredentials{AccountID: acct.ID, UserARN: u.ARN, AccessKeyID: k.ID, SecretAccessKey: k.Secret}
-	if err := s.Store.Create(ctx, bootstrapKey, &b); err != nil {
+	stored := b
+	stored.SecretAccessKey = s.Store.SealString(b.SecretAccessKey, bootstrapSecretPlace)
+	if err := s.Store.Create(ctx, bootstrapKey, &stored); err != nil {
 		return nil, err
 	}
 	return &b, nil

@@ -39,6 +39,9 @@ func (s *Service) userKeysAt(ctx context.Context, userName string) ([]keyAt, err
 			return nil, fmt.Errorf("decode %s: %w", r.Key, err)
 		}
 		if k.Session == nil && strings.EqualFold(k.UserName, userName) {
+			if err := openKey(s.Store, &k); err != nil {
+				return nil, err
+			}
 			out = append(out, keyAt{key: k, rev: r.Rev})
 		}
 	}
@@ -65,7 +68,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, userName string) (*Access
 		k = &AccessKey{ID: newID("AKIA"), Secret: newSecret(), Status: KeyActive, CreateDate: s.Now().UTC(), UserName: u.Name}
 		t.Unchanged(userKey(u.Name), rev)
 		t.Put(userKey(u.Name), u)
-		t.Create(keyKey(k.ID), k)
+		t.Create(keyKey(k.ID), sealKey(s.Store, k))
 		return nil
 	})
 	if err != nil {
@@ -99,6 +102,9 @@ func (s *Service) userKeyAt(ctx context.Context, userName, id string) (*AccessKe
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (k.Session != nil || !strings.EqualFold(k.UserName, userName))) {
 		return nil, 0, noSuchKey(id)
 	} else if err != nil {
+		return nil, 0, err
+	}
+	if err := openKey(s.Store, &k); err != nil {
 		return nil, 0, err
 	}
 	return &k, rev, nil
@@ -145,7 +151,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, userName, id, status stri
 		}
 		k.Status = status
 		t.Unchanged(keyKey(id), rev)
-		t.Put(keyKey(id), k)
+		t.Put(keyKey(id), sealKey(s.Store, k))
 		return nil
 	})
 	if err != nil {

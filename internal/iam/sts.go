@@ -28,6 +28,9 @@ func (s *Service) ResolveAccessKey(ctx context.Context, id string) (string, stri
 	if k.Status != "Active" {
 		return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
 	}
+	if err := openKey(s.Store, &k); err != nil {
+		return "", "", awsproto.Principal{}, err
+	}
 	id2, err := s.identityOf(ctx, &k)
 	if err != nil {
 		return "", "", awsproto.Principal{}, err
@@ -116,7 +119,7 @@ func (s *Service) issueSession(ctx context.Context, role *Role, sessionName stri
 		Token: "IQoJb3JpZ2luX2VjE" + randomString(200, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), Expiration: now.Add(d),
 		RoleARN: role.ARN, RoleID: role.ID, SessionName: sessionName,
 	}}
-	if err := s.Store.Create(ctx, keyKey(k.ID), k); err != nil {
+	if err := s.Store.Create(ctx, keyKey(k.ID), sealKey(s.Store, k)); err != nil {
 		return nil, err
 	}
 	id, err := s.identityOf(ctx, k)
@@ -225,6 +228,9 @@ func (s *Service) ActiveKeys(ctx context.Context) ([]ActiveKey, error) {
 		k := &keys[i]
 		if k.Status != "Active" || (k.Session != nil && s.Now().After(k.Session.Expiration)) {
 			continue
+		}
+		if openKey(s.Store, k) != nil {
+			continue // a secret that does not open signs nothing (ResolveAccessKey refuses it too)
 		}
 		id, err := s.identityOf(ctx, k)
 		if err != nil {

@@ -84,7 +84,7 @@ type PolicyVersion struct {
 // AccessKey is a long-term user key or the key of an STS session.
 type AccessKey struct {
 	ID         string    `json:"id"`
-	Secret     string    `json:"secret"`
+	Secret     string    `json:"secret"` // the secret itself; sealed in the store (sealing.go)
 	Status     string    `json:"status"` // Active or Inactive
 	CreateDate time.Time `json:"createDate"`
 	UserName   string    `json:"userName,omitempty"`

@@ -144,7 +144,7 @@ func (s *Service) UpdateUser(ctx context.Context, name, newName, newPath string)
 		for _, k := range keys {
 			k.key.UserName = u.Name
 			t.Unchanged(keyKey(k.key.ID), k.rev)
-			t.Put(keyKey(k.key.ID), &k.key)
+			t.Put(keyKey(k.key.ID), sealKey(s.Store, &k.key))
 		}
 		return nil
 	})

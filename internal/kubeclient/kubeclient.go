@@ -5,7 +5,9 @@ package kubeclient
 
 import (
 	"fmt"
+	"net"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
@@ -16,8 +18,11 @@ import (
 type Cache struct {
 	// Kubeconfig returns the path of keks's admin kubeconfig for a cluster uid.
 	Kubeconfig func(clusterUID string) string
-	mu         sync.Mutex
-	clients    map[string]kubernetes.Interface
+	// Source returns the address keks's connections to a cluster come from
+	// (the one its endpoint always admits); nil or "" lets the host choose.
+	Source  func(clusterUID string) (string, error)
+	mu      sync.Mutex
+	clients map[string]kubernetes.Interface
 }
 
 // For returns the client of a cluster.
@@ -32,6 +37,15 @@ func (c *Cache) For(clusterUID string) (kubernetes.Interface, error) {
 		return nil, fmt.Errorf("admin kubeconfig of cluster %s: %w", clusterUID, err)
 	}
 	rc.QPS, rc.Burst = 50, 100
+	if c.Source != nil {
+		src, err := c.Source(clusterUID)
+		if err != nil {
+			return nil, err
+		}
+		if src != "" {
+			rc.Dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}).DialContext
+		}
+	}
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, err

@@ -85,9 +85,12 @@ type Leaf struct {
 	IPs          []net.IP
 	Server       bool
 	Client       bool
+	// Validity is how long the certificate is valid; zero means one year.
+	Validity time.Duration
 }
 
-// Issue signs a new leaf certificate and key, valid for one year.
+// Issue signs a new leaf certificate and key, valid for l.Validity (one
+// year unless set).
 func (ca *CA) Issue(l Leaf) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -96,7 +99,7 @@ func (ca *CA) Issue(l Leaf) (certPEM, keyPEM []byte, err error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(), Subject: pkix.Name{CommonName: l.CommonName, Organization: l.Organization},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
+		NotBefore: now.Add(-time.Hour), NotAfter: l.notAfter(now),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		DNSNames: l.DNSNames, IPAddresses: l.IPs,
 	}
@@ -115,6 +118,13 @@ func (ca *CA) Issue(l Leaf) (certPEM, keyPEM []byte, err error) {
 		return nil, nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM, nil
+}
+
+func (l Leaf) notAfter(now time.Time) time.Time {
+	if l.Validity > 0 {
+		return now.Add(l.Validity)
+	}
+	return now.AddDate(1, 0, 0)
 }
 
 // IssueFiles writes dir/name.crt and dir/name.key unless both exist already

@@ -1,8 +1,10 @@
 // Package registry is keks's OCI image registry, the part of ECR that
 // clients push to and nodes pull from. The distribution API itself is
 // go-containerregistry's registry with blobs on disk; this package keeps
-// manifests on disk too (so a restart loses no image), asks every request
-// for ECR-style credentials, and seeds the images the platform needs.
+// manifests on disk too (so a restart loses no image), keeps each
+// repository's blobs apart, and authorizes every request as ECR does: the
+// ECR-style credential says who asks, IAM says whether they may take the
+// request's ECR action on its repository.
 package registry
 
 import (
@@ -14,66 +16,108 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	ggcr "github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/keksdev/keks/internal/ecr"
 )
 
 // Registry serves /v2/.
 type Registry struct {
 	dir   string
 	inner http.Handler
-	// Authorize checks the password of a Basic "AWS:<token>" credential.
-	Authorize func(ctx context.Context, token string) error
-	log       *slog.Logger
+	blobs *repositoryBlobs
+	log   *slog.Logger
+
+	// Authenticate checks the password of a Basic "AWS:<password>"
+	// credential and says whom it stands for.
+	Authenticate func(ctx context.Context, password string) (ecr.Subject, error)
+	// Authorize asks IAM about each request on a private repository; nil
+	// refuses them all.
+	Authorize AuthorizeFunc
+	// Repositories answers whether a repository exists and its ARN; nil
+	// refuses every request on a private repository.
+	Repositories RepositoryLookup
+	// Public holds the repositories of images keks seeds under public
+	// registries' names (PublicRepositories): pulled with any valid
+	// credential, pushed to only by keks, through Transport.
+	Public map[string]bool
 }
 
 // New opens the registry in dir and replays its stored manifests.
-func New(dir string, authorize func(context.Context, string) error, log *slog.Logger) (*Registry, error) {
+func New(dir string, authenticate func(context.Context, string) (ecr.Subject, error), log *slog.Logger) (*Registry, error) {
+	blobs, err := newRepositoryBlobs(dir)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "blobs"), 0o755); err != nil {
 		return nil, err
 	}
-	r := &Registry{dir: dir, Authorize: authorize, log: log,
-		inner: ggcr.New(ggcr.WithBlobHandler(ggcr.NewDiskBlobHandler(filepath.Join(dir, "blobs"))), ggcr.Logger(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))}
-	if err := r.replay(); err != nil {
-		return nil, fmt.Errorf("replay stored manifests: %w", err)
+	r := &Registry{dir: dir, blobs: blobs, Authenticate: authenticate, log: log,
+		inner: ggcr.New(ggcr.WithBlobHandler(blobs), ggcr.Logger(slog.NewLogLogger(log.Handler(), slog.LevelDebug)))}
+	stored, err := r.storedManifests()
+	if err != nil {
+		return nil, fmt.Errorf("read stored manifests: %w", err)
+	}
+	r.replay(stored)
+	if err := r.linkStoredManifests(stored); err != nil {
+		return nil, fmt.Errorf("link stored images' blobs to their repositories: %w", err)
 	}
 	return r, nil
 }
 
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	user, pass, ok := req.BasicAuth()
-	if !ok || user != "AWS" || r.Authorize(req.Context(), pass) != nil {
-		w.Header().Set("WWW-Authenticate", `Basic realm="keks"`)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = io.WriteString(w, `{"errors":[{"code":"UNAUTHORIZED","message":"Your authorization token is missing, invalid or has expired: run aws ecr get-login-password"}]}`)
+	if !ok || user != "AWS" || r.Authenticate == nil {
+		unauthorized(w)
 		return
 	}
-	r.serve(w, req)
+	who, err := r.Authenticate(req.Context(), pass)
+	if err != nil {
+		r.log.Debug("registry credential refused", "err", err)
+		unauthorized(w)
+		return
+	}
+	a := classify(req)
+	if a.refusal != nil {
+		a.refusal.write(w)
+		return
+	}
+	if e := r.allow(req, who, a); e != nil {
+		e.write(w)
+		return
+	}
+	r.serve(w, req, a)
 }
 
-// manifestPath is where a pushed manifest is kept: the request path itself,
-// so that replaying it is one PUT.
-func (r *Registry) manifestPath(p string) string {
-	return filepath.Join(r.dir, "manifests", url.PathEscape(p))
-}
+// maxManifest is the largest manifest kept (ECR's limit is 4 MiB).
+const maxManifest = 8 << 20
 
-// serve passes the request on and keeps manifest writes and deletes on disk.
-func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
-	isManifest := strings.Contains(req.URL.Path, "/manifests/")
-	if !isManifest || (req.Method != http.MethodPut && req.Method != http.MethodDelete) {
+// serve passes a classified request on, for its repository, and keeps
+// manifest writes and deletes on disk.
+func (r *Registry) serve(w http.ResponseWriter, req *http.Request, a access) {
+	req = req.WithContext(withRepository(req.Context(), a.repository))
+	if !a.manifest || (req.Method != http.MethodPut && req.Method != http.MethodDelete) {
 		r.inner.ServeHTTP(w, req)
 		return
 	}
 	var body []byte
 	if req.Method == http.MethodPut {
 		var err error
-		if body, err = io.ReadAll(io.LimitReader(req.Body, 8<<20)); err != nil {
+		if body, err = io.ReadAll(io.LimitReader(req.Body, maxManifest+1)); err != nil {
 			http.Error(w, "read manifest", http.StatusBadRequest)
+			return
+		}
+		if len(body) > maxManifest {
+			(&ociError{Status: http.StatusRequestEntityTooLarge, Code: "SIZE_INVALID",
+				Message: fmt.Sprintf("A manifest may be at most %d bytes", maxManifest)}).write(w)
+			return
+		}
+		if e := r.checkManifestBlobs(a.repository, body); e != nil {
+			e.write(w)
 			return
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
@@ -94,69 +138,9 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request) {
 	_, _ = w.Write(rec.Body.Bytes())
 }
 
-func (r *Registry) record(req *http.Request, body []byte) error {
-	path := r.manifestPath(req.URL.Path)
-	if req.Method == http.MethodDelete {
-		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-			return err
-		}
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	// The media type goes first, on a line of its own.
-	data := append([]byte(req.Header.Get("Content-Type")+"\n"), body...)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
-func (r *Registry) replay() error {
-	entries, err := os.ReadDir(filepath.Join(r.dir, "manifests"))
-	if os.IsNotExist(err) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	// Digest references first: a tag may point at an index whose children
-	// must already be there.
-	var ordered []os.DirEntry
-	for _, e := range entries {
-		if strings.Contains(e.Name(), "sha256") {
-			ordered = append([]os.DirEntry{e}, ordered...)
-		} else {
-			ordered = append(ordered, e)
-		}
-	}
-	for _, e := range ordered {
-		if strings.HasSuffix(e.Name(), ".tmp") {
-			continue
-		}
-		p, err := url.PathUnescape(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(r.dir, "manifests", e.Name()))
-		if err != nil {
-			return err
-		}
-		mediaType, body, _ := bytes.Cut(data, []byte("\n"))
-		req := httptest.NewRequest(http.MethodPut, p, bytes.NewReader(body))
-		req.Header.Set("Content-Type", string(mediaType))
-		rec := httptest.NewRecorder()
-		r.inner.ServeHTTP(rec, req)
-		if rec.Code/100 != 2 {
-			r.log.Warn("stored manifest not restored", "path", p, "status", rec.Code, "body", rec.Body.String())
-		}
-	}
-	return nil
-}
-
-// Transport reaches the registry in process, past authentication: keks
-// seeds its own images through it.
+// Transport reaches the registry in process, past authentication and
+// authorization: keks seeds its own images, the public ones included,
+// through it.
 func (r *Registry) Transport() http.RoundTripper { return inProcess{r} }
 
 type inProcess struct{ r *Registry }
@@ -166,7 +150,11 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body == nil {
 		req.Body = http.NoBody
 	}
-	t.r.serve(rec, req)
+	if a := classify(req); a.refusal != nil {
+		a.refusal.write(rec)
+	} else {
+		t.r.serve(rec, req, a)
+	}
 	resp := rec.Result()
 	resp.Request = req
 	return resp, nil

@@ -49,6 +49,7 @@ func TestEveryOperationRefusesACallerWithoutRights(t *testing.T) {
 		ops                    []queryOp
 	}{
 		{"iam", "2010-05-08", "AccessDenied", wireQuery, iamOps},
+		{"iam", "2010-05-08", "AccessDenied", wireQuery, iamOpsSeeds(t, "authz-")},
 		{"sts", "2011-06-15", "AccessDenied", wireQuery, stsOps},
 		{"ec2", "2016-11-15", "UnauthorizedOperation", wireEC2, ec2Ops},
 	} {

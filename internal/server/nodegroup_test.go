@@ -256,10 +256,10 @@ func TestECRAPI(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(raw), "AWS:") {
 		t.Errorf("token %q does not decode to AWS:<password>: %v", raw, err)
 	}
-	if err := testServer.models.ECR.Check(ctx, strings.TrimPrefix(string(raw), "AWS:")); err != nil {
+	if _, err := testServer.models.ECR.Check(ctx, strings.TrimPrefix(string(raw), "AWS:")); err != nil {
 		t.Errorf("the registry refuses the token: %v", err)
 	}
-	if err := testServer.models.ECR.Check(ctx, strings.TrimPrefix(string(raw), "AWS:")+"x"); err == nil {
+	if _, err := testServer.models.ECR.Check(ctx, strings.TrimPrefix(string(raw), "AWS:")+"x"); err == nil {
 		t.Errorf("the registry accepts a tampered token")
 	}
 	if _, err := c.DeleteRepository(ctx, &ecr.DeleteRepositoryInput{RepositoryName: aws.String("team/app")}); err != nil {

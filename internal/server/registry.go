@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/ecr"
 	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/registry"
 )
@@ -76,4 +79,30 @@ func onlyRegistry(reg *registry.Registry) http.Handler {
 		}
 		reg.ServeHTTP(w, r)
 	})
+}
+
+// registryAuthorizer asks IAM about a registry request as the front door
+// asks about an API call: the token's principal, the ECR action on the
+// repository (with its tags for aws:ResourceTag), and the HTTP request's
+// own conditions. Refusals are AccessDeniedException, answered as DENIED.
+func registryAuthorizer(az awsproto.Authorizer, repos *ecr.Service, region string) registry.AuthorizeFunc {
+	return func(r *http.Request, principalARN, action, resource string) error {
+		account := ""
+		if parts := strings.SplitN(principalARN, ":", 6); len(parts) == 6 {
+			account = parts[4]
+		}
+		check := awsproto.Check{Action: action, Resource: resource}
+		if _, name, ok := strings.Cut(resource, ":repository/"); ok {
+			check.ResourceTags = func(ctx context.Context) map[string]string {
+				rs, _, err := repos.Repositories(ctx, region, account, []string{name}, 0, "")
+				if err != nil || len(rs) == 0 {
+					return nil
+				}
+				return rs[0].Tags
+			}
+		}
+		call := &awsproto.Call{RequestID: awsproto.NewRequestID(), Region: region,
+			Principal: awsproto.Principal{ARN: principalARN, Account: account}}
+		return az.Authorize(r.Context(), call, r, "ecr", []awsproto.Check{check})
+	}
 }

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,11 +113,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	var st *store.Store
-	if len(cfg.EtcdEndpoints) > 0 {
-		st, err = store.OpenExternal(ctx, cfg.EtcdEndpoints, cfg.EtcdTLS)
-	} else {
-		st, err = store.OpenEmbedded(ctx, filepath.Join(dataDir, "store"), log)
-	}
+	st, err = openStore(ctx, cfg, dataDir, log)
 	if err != nil {
 		return err
 	}
@@ -153,17 +151,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	baseURL := "https://" + cfg.Listen
-	if cfg.TrustCA {
-		caPEM, err := os.ReadFile(caFile)
-		if err != nil {
-			return err
-		}
-		if installed, err := installCA(caPEM, "keks-"+boot.AccountID); err != nil {
-			log.Warn("could not add keks's CA to the system trust store; clients need its CA bundle", "ca", caFile, "err", err)
-		} else if installed {
-			log.Info("added keks's CA to the system trust store", "ca", caFile)
-		}
-	}
+	trustKeksCA(cfg.TrustCA, caFile, dataDir, boot.AccountID, log)
 	if cfg.Profile != "" {
 		if err := awsprofile.Write(awsprofile.Profile{Name: cfg.Profile, Region: cfg.Region, EndpointURL: baseURL, CABundle: caFile,
 			AccessKeyID: boot.AccessKeyID, SecretAccessKey: boot.SecretAccessKey}); err != nil {
@@ -178,13 +166,15 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	kube := &kubeclient.Cache{Kubeconfig: func(uid string) string {
 		return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
-	}}
+	}, Source: func(uid string) (string, error) { return controlplane.KeksSourceAddress(ctx, st, uid) }}
 	var cp *controlplane.Controller
 	access := &clusterAccess{eks: eksSvc, awsAuth: &authn.AWSAuthWatcher{Client: kube.For}, cp: func() *controlplane.Controller { return cp }}
 	cp = controlplane.New(controlplane.Config{
-		Deleted: func(uid string) { kube.Forget(uid); access.forget(uid) },
-		Access:  access.fill,
-		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
+		RoleSession: iamSvc.IssueRoleSession,
+		Kube:        kube.For,
+		Deleted:     func(uid string) { kube.Forget(uid); access.forget(uid) },
+		Access:      access.fill,
+		DataDir:     filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
 		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
 		NodeIdentities: func(ctx context.Context, region, cluster string) ([]string, map[string]string, error) {
 			return nodes.Identities(ctx, ec2Svc, region, cluster)
@@ -219,10 +209,18 @@ func Run(ctx context.Context, cfg Config) error {
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
 	elbCtl := elb.New(eksSvc, st, kube, filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
-	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), InstanceLive: func(ctx context.Context, id string) bool {
-		in, err := ec2Svc.GetInstance(ctx, id)
-		return err == nil && (in.State == ec2.StateRunning || in.State == ec2.StatePending)
-	}}
+	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), Region: cfg.Region,
+		InstanceLive: func(ctx context.Context, id string) bool {
+			in, err := ec2Svc.GetInstance(ctx, id)
+			return err == nil && (in.State == ec2.StateRunning || in.State == ec2.StatePending)
+		},
+		InstanceRole: func(ctx context.Context, id string) (string, string, error) {
+			in, err := ec2Svc.GetInstance(ctx, id)
+			if err != nil {
+				return "", "", err
+			}
+			return in.RoleARN, in.OwnerID, nil
+		}}
 	if err := ecrSvc.Open(ctx); err != nil {
 		return fmt.Errorf("open ECR: %w", err)
 	}
@@ -231,14 +229,22 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("open KMS: %w", err)
 	}
 	kmsSvc := &kms.Service{Store: st, MasterKey: kmsMaster, Now: now}
+	eksSvc.KMSKeyState = func(ctx context.Context, region, account, keyARN string) (string, error) {
+		k, err := kmsSvc.DescribeKey(ctx, kms.Scope{Region: region, Account: account}, keyARN)
+		if err != nil {
+			return "", err
+		}
+		return k.State, nil
+	}
 	addonCtl := addons.New(eksSvc, kube, ecrSvc.Host, log.With("component", "addons"))
 	if cfg.RegistryAddress != "" {
 		nodeCtl.SetRegistry(ecrSvc.Host, ecrSvc.NodePassword)
 	}
 
-	router := &awsproto.Router{Keys: iamSvc, Authz: &authz.Authorizer{IAM: iamSvc, Now: now}, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
+	az := &authz.Authorizer{IAM: iamSvc, Now: now}
+	router := &awsproto.Router{Keys: iamSvc, Authz: az, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
-		(&eksapi.Handler{EKS: eksSvc}).Service(),
+		(&eksapi.Handler{EKS: eksSvc, KMS: kmsSvc}).Service(),
 		(&iamapi.Handler{IAM: iamSvc}).Service(),
 		(&stsapi.Handler{IAM: iamSvc}).Service(),
 		(&ec2api.Handler{EC2: ec2Svc, SubnetInUse: subnetInUse(eksSvc), InstancesChanged: nodeCtl.Wake,
@@ -274,10 +280,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}})
 	mux.Handle("/", router)
 	var reg *registry.Registry
+	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion)
 	if cfg.RegistryAddress != "" {
 		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
 			return err
 		}
+		reg.Authorize = registryAuthorizer(az, ecrSvc, cfg.Region)
+		reg.Repositories = ecrSvc
+		reg.Public = registry.PublicRepositories(slices.Collect(maps.Keys(platformImages))...)
 		mux.Handle("/v2/", reg)
 	}
 
@@ -327,8 +337,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	if reg != nil {
 		run(func(ctx context.Context) {
-			imgs := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion)
-			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), imgs, log.With("component", "images")); err != nil && ctx.Err() == nil {
+			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), platformImages, log.With("component", "images")); err != nil && ctx.Err() == nil {
 				log.Error("seed platform images", "err", err)
 			}
 		})

@@ -13,12 +13,17 @@ import (
 	"github.com/keksdev/keks/internal/store"
 )
 
+// keksCA is keks's own CA as the store keeps it: its key sealed with the
+// store's seal key (an older keks kept it in the clear, as base64).
 type keksCA struct {
 	Cert []byte `json:"cert"`
-	Key  []byte `json:"key"`
+	Key  string `json:"key"`
 }
 
 const caKey = "pki/keks-ca"
+
+// caKeyPlace is where the CA key is sealed: its record and field.
+const caKeyPlace = caKey + "#key"
 
 // serverTLS loads keks's own CA from the store (making it on first start),
 // issues the front door's serving certificate, and writes the CA where the
@@ -30,17 +35,21 @@ func serverTLS(ctx context.Context, st *store.Store, dataDir string, hosts ...st
 		if err != nil {
 			return nil, "", err
 		}
-		stored = keksCA{Cert: ca.CertPEM, Key: ca.KeyPEM}
+		stored = keksCA{Cert: ca.CertPEM, Key: st.SealBytes(ca.KeyPEM, caKeyPlace)}
 		if err := st.Create(ctx, caKey, &stored); err != nil && !errors.Is(err, store.ErrExists) {
-			return nil, "", err
+			return nil, "", fmt.Errorf("store keks's CA: %w", err)
 		}
 		if _, err := st.Get(ctx, caKey, &stored); err != nil {
-			return nil, "", err
+			return nil, "", fmt.Errorf("read keks's CA: %w", err)
 		}
 	} else if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("read keks's CA: %w", err)
 	}
-	ca, err := pki.LoadCA(stored.Cert, stored.Key)
+	keyPEM, err := st.UnsealBytes(stored.Key, caKeyPlace)
+	if err != nil {
+		return nil, "", fmt.Errorf("keks's CA: %w", err)
+	}
+	ca, err := pki.LoadCA(stored.Cert, keyPEM)
 	if err != nil {
 		return nil, "", err
 	}
@@ -68,4 +77,32 @@ func serverTLS(ctx context.Context, st *store.Store, dataDir string, hosts ...st
 		return nil, "", fmt.Errorf("load serving certificate: %w", err)
 	}
 	return &cert, caFile, nil
+}
+
+// sealKeksCA seals keks's CA key if an older keks stored it in the clear;
+// it reports 1 when it did. The CA is never written again, so this is done
+// once, at start, with the other secrets (sealStore).
+func sealKeksCA(ctx context.Context, st *store.Store) (int, error) {
+	if !st.Sealing() {
+		return 0, nil
+	}
+	sealed := 0
+	_, err := store.Mutate(ctx, st, caKey, func(ca *keksCA) error {
+		sealed = 0
+		if store.IsSealed(ca.Key) {
+			return nil
+		}
+		keyPEM, err := st.UnsealBytes(ca.Key, caKeyPlace)
+		if err != nil {
+			return err
+		}
+		ca.Key, sealed = st.SealBytes(keyPEM, caKeyPlace), 1
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil // first start: serverTLS makes it sealed
+	} else if err != nil {
+		return 0, fmt.Errorf("seal keks's CA key: %w", err)
+	}
+	return sealed, nil
 }

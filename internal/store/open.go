@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -17,14 +18,27 @@ import (
 
 const keyPrefix = "/keks/"
 
-// OpenEmbedded starts a single-member etcd in dir, listening on loopback,
-// and returns a store over it.
+// OpenEmbedded starts a single-member etcd in dir, serving keks alone:
+// over TLS on loopback, to clients with a certificate of the store CA
+// (dir/tls, made on first start), with no peer listener (a single member
+// has no peers). A dir an older keks served over plain http opens the same:
+// the data is unchanged, only the listener is.
 func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Store, error) {
-	clientURL, err := freeLoopbackURL()
+	tlsFiles, err := ensureMemberTLS(filepath.Join(dir, "tls"))
 	if err != nil {
 		return nil, err
 	}
-	peerURL, err := freeLoopbackURL()
+	clientTLS, err := tlsFiles.clientConfig()
+	if err != nil {
+		return nil, err
+	}
+	clientURL, err := freeLoopbackURL("https")
+	if err != nil {
+		return nil, err
+	}
+	// The member still needs a peer URL to name itself in its cluster,
+	// but nothing listens there.
+	peerURL, err := freeLoopbackURL("http")
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +47,8 @@ func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Store, er
 	cfg.Dir = filepath.Join(dir, "etcd")
 	cfg.ListenClientUrls = []url.URL{*clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{*clientURL}
-	cfg.ListenPeerUrls = []url.URL{*peerURL}
+	tlsFiles.serve(cfg)
+	cfg.ListenPeerUrls = nil
 	cfg.AdvertisePeerUrls = []url.URL{*peerURL}
 	cfg.InitialCluster = cfg.Name + "=" + peerURL.String()
 	cfg.LogLevel = "error"
@@ -55,13 +70,16 @@ func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Store, er
 		e.Close()
 		return nil, ctx.Err()
 	}
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{clientURL.String()}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{clientURL.String()}, TLS: clientTLS, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		e.Close()
 		return nil, fmt.Errorf("connect to embedded etcd: %w", err)
 	}
-	log.Info("embedded etcd ready", "dir", cfg.Dir, "client", clientURL.String())
-	return New(cli, keyPrefix, func() { _ = cli.Close(); e.Close() }), nil
+	log.Info("embedded etcd ready", "dir", cfg.Dir, "client", clientURL.String(), "tls", tlsFiles.dir)
+	// Closing twice (a deferred Close after an explicit one) is harmless.
+	s := New(cli, keyPrefix, sync.OnceFunc(func() { _ = cli.Close(); e.Close() }))
+	s.member = clientURL.String()
+	return s, nil
 }
 
 // OpenExternal connects to an etcd cluster that keks does not run.
@@ -79,12 +97,12 @@ func OpenExternal(ctx context.Context, endpoints []string, tlsCfg *tls.Config) (
 	return New(cli, keyPrefix, func() { _ = cli.Close() }), nil
 }
 
-func freeLoopbackURL() (*url.URL, error) {
+func freeLoopbackURL(scheme string) (*url.URL, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("find a free loopback port: %w", err)
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	return &url.URL{Scheme: "http", Host: addr}, nil
+	return &url.URL{Scheme: scheme, Host: addr}, nil
 }

@@ -27,6 +27,10 @@ type Store struct {
 	close  func()
 	// watch opens an etcd watch; tests replace it to lose streams on purpose.
 	watch func(ctx context.Context, key string, opts ...clientv3.OpOption) clientv3.WatchChan
+	// sealer seals secret fields once UseSealKey has set it (sealing.go).
+	sealer *Sealer
+	// member is the embedded etcd's client URL; empty for an external store.
+	member string
 }
 
 // New wraps an etcd client; every key is put under prefix.

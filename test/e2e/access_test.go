@@ -15,7 +15,8 @@ import (
 // kubectl: IAM decides who may call EKS; access entries and their access
 // policies decide who may do what inside the cluster (the creator through
 // its bootstrap entry, a namespace-scoped viewer); aws-auth maps users
-// while the mode reads it, and not after the one-way move to API.
+// while the mode reads it, and not after the one-way move to API; a
+// private-only endpoint answers pods in the VPC and not the host.
 func TestClusterAccess(t *testing.T) {
 	e := harness.New(t)
 	const name = "access"
@@ -25,6 +26,9 @@ func TestClusterAccess(t *testing.T) {
 		"--access-config", "authenticationMode=API_AND_CONFIG_MAP")
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
 	e.Run("aws", "eks", "update-kubeconfig", "--name", name)
+	// A node for the endpoint's private side at the end; it comes up meanwhile.
+	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", name, "--nodegroup-name", "one", "--node-role", e.NodeRole("accessNodeRole"),
+		"--scaling-config", "minSize=1,maxSize=1,desiredSize=1", "--subnets"}, e.PrivateSubnets()...)...)
 
 	// The creator is no system:master here: its bootstrap access entry's
 	// AmazonEKSClusterAdminPolicy lets it in.
@@ -108,5 +112,69 @@ data:
 	})
 	if _, err := dev.Try("kubectl", "-n", "team-a", "get", "configmap", "hello"); err != nil {
 		t.Fatalf("the viewer's entry after the move to API: %v", err)
+	}
+
+	endpointAccess(t, e, name)
+}
+
+// endpointAccess turns public access off and private access on: the
+// endpoint then refuses the host and answers a pod of the cluster's VPC.
+func endpointAccess(t *testing.T, e *harness.Env, name string) {
+	e.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", name, "--nodegroup-name", "one")
+	e.Run("kubectl", "run", "probe", "--image=busybox", "--command", "--", "/bin/busybox", "sleep", "3600")
+	e.Run("kubectl", "wait", "--for=condition=Ready", "pod/probe", "--timeout=90s")
+	metadataHopLimit(t, e)
+	var d struct{ Cluster struct{ Endpoint string } }
+	e.JSON(&d, "aws", "eks", "describe-cluster", "--name", name)
+	version := d.Cluster.Endpoint + "/version"
+	if _, err := e.Try("curl", "-sfk", "--max-time", "5", version); err != nil {
+		t.Fatalf("the public endpoint from the host: %v", err)
+	}
+	e.Run("aws", "eks", "update-cluster-config", "--name", name, "--resources-vpc-config", "endpointPublicAccess=false,endpointPrivateAccess=true")
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
+	harness.Eventually(t, time.Minute, "the host is refused by a private-only endpoint", func() error {
+		if _, err := e.Try("curl", "-sfk", "--max-time", "5", version); err == nil {
+			return fmt.Errorf("%s still answers the host", version)
+		}
+		return nil
+	})
+	if _, err := e.Try("kubectl", "get", "pods"); err == nil {
+		t.Fatal("kubectl on the host reached a private-only endpoint")
+	}
+	// Only through an API server instance itself (no user has that way in)
+	// can the test still ask the pod to try.
+	admin, _ := filepath.Glob(filepath.Join(e.Dir, "data", "clusters", "*", "kubeconfig", "keks-admin.kubeconfig"))
+	var apiServer string
+	for _, in := range e.Instances(name) {
+		if in.Role == "kube-apiserver" {
+			apiServer = in.Address
+		}
+	}
+	if len(admin) != 1 || apiServer == "" {
+		t.Fatalf("admin kubeconfig %v, API server %q", admin, apiServer)
+	}
+	out := e.Run("kubectl", "--kubeconfig", admin[0], "--server", "https://"+apiServer+":443", "exec", "probe", "--",
+		"/bin/busybox", "wget", "-q", "-O-", "-T", "5", "--no-check-certificate", version)
+	if !strings.Contains(out, "gitVersion") {
+		t.Fatalf("a pod asking the private endpoint for /version got %q", out)
+	}
+}
+
+// metadataHopLimit: the node gets an IMDSv2 token from 169.254.169.254;
+// the pod on it, one routing hop further, never sees the answer (its
+// packets leave with TTL 1), and IMDSv1 is off.
+func metadataHopLimit(t *testing.T, e *harness.Env) {
+	providerID := e.Run("kubectl", "get", "nodes", "-o", "jsonpath={.items[0].spec.providerID}")
+	instanceID := providerID[strings.LastIndex(providerID, "/")+1:]
+	const put = `printf 'PUT /latest/api/token HTTP/1.0\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n' | busybox nc -w 3 169.254.169.254 80`
+	if out := e.Run("ip", "netns", "exec", "keks-"+instanceID, "sh", "-c", put); !strings.Contains(out, " 200 ") {
+		t.Fatalf("a token on the node: %q", out)
+	}
+	if out, _ := e.Try("kubectl", "exec", "probe", "--", "/bin/busybox", "sh", "-c", put); strings.Contains(out, " 200 ") {
+		t.Fatalf("a pod got a metadata token: %q", out)
+	}
+	const get = `printf 'GET /latest/meta-data/iam/security-credentials/ HTTP/1.0\r\n\r\n' | busybox nc -w 3 169.254.169.254 80`
+	if out := e.Run("ip", "netns", "exec", "keks-"+instanceID, "sh", "-c", get); !strings.Contains(out, " 401 ") {
+		t.Fatalf("IMDSv1 on the node: %q", out)
 	}
 }

@@ -39,13 +39,14 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 	}
 	arns := eksARNs{region: c.Region, account: c.Principal.Account}
 	var body struct {
-		Name          string            `json:"name"`
-		NodegroupName string            `json:"nodegroupName"`
-		AddonName     string            `json:"addonName"`
-		RoleARN       string            `json:"roleArn"`
-		NodeRole      string            `json:"nodeRole"`
-		AddonRoleARN  string            `json:"serviceAccountRoleArn"`
-		Tags          map[string]string `json:"tags"`
+		Name          string             `json:"name"`
+		NodegroupName string             `json:"nodegroupName"`
+		AddonName     string             `json:"addonName"`
+		RoleARN       string             `json:"roleArn"`
+		NodeRole      string             `json:"nodeRole"`
+		AddonRoleARN  string             `json:"serviceAccountRoleArn"`
+		Tags          map[string]string  `json:"tags"`
+		Encryption    []encryptionConfig `json:"encryptionConfig"`
 		accessEntryBody
 	}
 	_ = json.Unmarshal(c.Body, &body) // a body that does not decode names nothing: "*"
@@ -107,6 +108,9 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 	if passed != "" {
 		checks = append(checks, awsproto.Check{Action: "iam:PassRole", Resource: passed,
 			Context: map[string][]string{"iam:PassedToService": {"eks.amazonaws.com"}}})
+	}
+	if rt.action == "CreateCluster" || rt.action == "AssociateEncryptionConfig" {
+		checks = append(checks, h.keyChecks(r.Context(), c, body.Encryption)...)
 	}
 	return checks
 }

@@ -38,13 +38,7 @@ func (h *Handler) createCluster(w http.ResponseWriter, r *http.Request, c *awspr
 	if req.UpgradePolicy != nil {
 		in.SupportType = req.UpgradePolicy.SupportType
 	}
-	for _, ec := range req.EncryptionConfig {
-		e := eks.EncryptionConfig{Resources: ec.Resources}
-		if ec.Provider != nil {
-			e.KeyARN = ec.Provider.KeyARN
-		}
-		in.EncryptionConfig = append(in.EncryptionConfig, e)
-	}
+	in.EncryptionConfig = encryptionConfigs(req.EncryptionConfig)
 	cl, err := h.EKS.CreateCluster(r.Context(), in)
 	if err != nil {
 		return err

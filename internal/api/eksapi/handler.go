@@ -10,11 +10,15 @@ import (
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/kms"
 )
 
 // Handler serves the EKS operations.
 type Handler struct {
 	EKS *eks.Service
+	// KMS resolves the keys an encryptionConfig names, for the kms: checks
+	// of CreateCluster and AssociateEncryptionConfig; nil checks none.
+	KMS *kms.Service
 }
 
 // Service returns the front door's entry for EKS.
@@ -37,6 +41,7 @@ var routes = []route{
 	{"DELETE", []string{"clusters", "{}"}, "DeleteCluster", onCluster, (*Handler).deleteCluster},
 	{"POST", []string{"clusters", "{}", "update-config"}, "UpdateClusterConfig", onCluster, (*Handler).updateClusterConfig},
 	{"POST", []string{"clusters", "{}", "updates"}, "UpdateClusterVersion", onCluster, (*Handler).updateClusterVersion},
+	{"POST", []string{"clusters", "{}", "encryption-config", "associate"}, "AssociateEncryptionConfig", onCluster, (*Handler).associateEncryptionConfig},
 	{"GET", []string{"clusters", "{}", "updates"}, "ListUpdates", onUpdateTarget, (*Handler).listUpdates},
 	{"GET", []string{"clusters", "{}", "updates", "{}"}, "DescribeUpdate", onUpdateTarget, (*Handler).describeUpdate},
 	{"POST", []string{"clusters", "{}", "node-groups"}, "CreateNodegroup", newNodegroup, (*Handler).createNodegroup},
