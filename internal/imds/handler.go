@@ -133,7 +133,12 @@ func (h *Handler) caller(w http.ResponseWriter, r *http.Request) (*ec2.Instance,
 		h.refuse(w, http.StatusInternalServerError)
 		return nil, false
 	}
-	all, err := h.Instances(r.Context())
+	// A client that sends its request and closes its side (HTTP/1.0 tools,
+	// `nc`) still gets an answer, as from EC2: the lookup does not end with
+	// the request's context.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	defer cancel()
+	all, err := h.Instances(ctx)
 	if err != nil {
 		h.log().Warn("list instances for a metadata request", "from", ap.Addr(), "err", err)
 		h.refuse(w, http.StatusInternalServerError)
