@@ -60,6 +60,13 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 		version = binaryStamp(path)
 	}
 	fmt.Fprintln(h, path, version, strings.Join(args, " "), strings.Join(env, " "))
+	if p.role == RoleEndpoint {
+		// Its file changes with the endpoint's access (public CIDRs, private
+		// access) and API servers; a changed hash has the balancer reread it.
+		if data, err := os.ReadFile(dir.path("endpoint.json")); err == nil {
+			h.Write(data)
+		}
+	}
 	return supervisor.Spec{
 		ID: cl.UID + "/" + p.name, Path: path, Args: args, Env: env, Dir: string(dir), LogFile: dir.log(p.name),
 	}, hex.EncodeToString(h.Sum(nil))[:16]
