@@ -3,7 +3,9 @@ package controlplane
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -55,6 +57,23 @@ const (
 )
 
 func encryptsSecrets(cl *eks.Cluster) bool { return len(cl.Spec.EncryptionConfig) > 0 }
+
+// removeKMSSockets removes what a cluster's plugins may leave (a plugin
+// killed outright leaves its socket), and the sockets' directory once no
+// cluster has one there.
+func removeKMSSockets(clusterUID string) error {
+	socks, _ := filepath.Glob(filepath.Join(kmsSocketDir, clusterUID+"-*.sock"))
+	for _, s := range socks {
+		if err := os.Remove(s); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if entries, err := os.ReadDir(kmsSocketDir); err == nil && len(entries) == 0 {
+		_ = os.Remove(kmsSocketDir)
+		_ = os.Remove(filepath.Dir(kmsSocketDir)) // /run/keks, when nothing else is there
+	}
+	return nil
+}
 
 func kmsSocket(clusterUID, suffix string) string {
 	return filepath.Join(kmsSocketDir, clusterUID+"-"+suffix+".sock")

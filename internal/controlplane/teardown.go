@@ -47,6 +47,9 @@ func (c *Controller) teardown(ctx context.Context, cl *eks.Cluster) (time.Durati
 	if err := os.RemoveAll(filepath.Join(c.cfg.DataDir, cl.UID)); err != nil {
 		return 0, fmt.Errorf("remove files of %s: %w", cl.Name, err)
 	}
+	if err := removeKMSSockets(cl.UID); err != nil {
+		return 0, fmt.Errorf("remove KMS plugin sockets of %s: %w", cl.Name, err)
+	}
 	if st.ClusterUID != "" {
 		if err := c.store.Delete(ctx, netIndexKey(st.NetIndex)); err != nil {
 			return 0, err
