@@ -2,7 +2,9 @@ package awsproto
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
 )
 
 // Check is one permission a call needs: an IAM action on a resource, with
@@ -42,3 +44,16 @@ type Authorizer interface {
 // validation. It returns nil only for an operation the service does not
 // serve (whose handler then answers with the service's own error).
 type Checker func(r *http.Request, c *Call) []Check
+
+// TagContext is the condition context of the tags a request sets:
+// aws:RequestTag/<key> for each, and aws:TagKeys; nil for none.
+func TagContext(tags map[string]string) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := map[string][]string{"aws:TagKeys": slices.Sorted(maps.Keys(tags))}
+	for k, v := range tags {
+		out["aws:RequestTag/"+k] = []string{v}
+	}
+	return out
+}

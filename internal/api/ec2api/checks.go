@@ -122,7 +122,7 @@ func (e *ec2Call) deleteSecurityGroup() []awsproto.Check {
 
 // createTags acts on each resource it tags, with the tags it sets.
 func (e *ec2Call) createTags() []awsproto.Check {
-	tags := tagContext(tagParams(e.c, ""))
+	tags := awsproto.TagContext(tagParams(e.c, ""))
 	ids := listParam(e.c, "ResourceId")
 	if len(ids) == 0 {
 		return []awsproto.Check{{Action: "ec2:CreateTags", Resource: "*", Context: tags}}
@@ -257,7 +257,7 @@ func (e *ec2Call) instanceProfile() (profileARN, roleARN string) {
 // <type>/* with the tags its TagSpecification gives that type, and, when
 // there are such tags, ec2:CreateTags with ec2:CreateAction = operation.
 func (e *ec2Call) creating(operation, typ string, keys map[string][]string) []awsproto.Check {
-	tags := tagContext(specTags(e.c, typ))
+	tags := awsproto.TagContext(specTags(e.c, typ))
 	made := awsproto.Check{Action: "ec2:" + operation, Resource: e.newARN(typ)}
 	addKeys(&made, keys)
 	addKeys(&made, tags)
@@ -523,19 +523,6 @@ func specTags(c *awsproto.Call, typ string) map[string]string {
 			maps.Copy(out, tags)
 		}
 	}
-}
-
-// tagContext is the condition context of tags a request sets:
-// aws:RequestTag/<key> for each, and aws:TagKeys.
-func tagContext(tags map[string]string) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := map[string][]string{"aws:TagKeys": slices.Sorted(maps.Keys(tags))}
-	for k, v := range tags {
-		out["aws:RequestTag/"+k] = []string{v}
-	}
-	return out
 }
 
 // addKey sets a condition key of a check.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/keksdev/keks/internal/awsproto"
@@ -64,7 +62,7 @@ func (e *ecrCall) createRepository() []awsproto.Check {
 	for _, t := range e.req.Tags {
 		tags[t.Key] = t.Value
 	}
-	ch.Context = tagContext(tags)
+	ch.Context = awsproto.TagContext(tags)
 	return []awsproto.Check{ch}
 }
 
@@ -122,17 +120,4 @@ func (h *Handler) repositoryTags(ctx context.Context, c *awsproto.Call, name str
 		return nil
 	}
 	return repos[0].Tags
-}
-
-// tagContext is the condition context of tags a request sets:
-// aws:RequestTag/<key> for each, and aws:TagKeys.
-func tagContext(tags map[string]string) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := map[string][]string{"aws:TagKeys": slices.Sorted(maps.Keys(tags))}
-	for k, v := range tags {
-		out["aws:RequestTag/"+k] = []string{v}
-	}
-	return out
 }

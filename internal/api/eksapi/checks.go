@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/keksdev/keks/internal/awsproto"
@@ -97,7 +96,7 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 	}
 	switch rt.action {
 	case "CreateCluster", "CreateNodegroup", "CreateAddon", "CreateAccessEntry", "TagResource":
-		main.Context = tagContext(body.Tags)
+		main.Context = awsproto.TagContext(body.Tags)
 	case "UntagResource":
 		main.Context = map[string][]string{"aws:TagKeys": r.URL.Query()["tagKeys"]}
 	}
@@ -113,23 +112,6 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		checks = append(checks, h.keyChecks(r.Context(), c, body.Encryption)...)
 	}
 	return checks
-}
-
-// tagContext is what a request's tags tell conditions: aws:RequestTag/<key>
-// per tag and aws:TagKeys.
-func tagContext(tags map[string]string) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := map[string][]string{}
-	keys := make([]string, 0, len(tags))
-	for k, v := range tags {
-		out["aws:RequestTag/"+k] = []string{v}
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out["aws:TagKeys"] = keys
-	return out
 }
 
 type eksARNs struct{ region, account string }

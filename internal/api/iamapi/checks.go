@@ -7,8 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/keksdev/keks/internal/awsproto"
@@ -185,14 +183,14 @@ func newPolicy(ic *iamCall, action string) []awsproto.Check {
 // settingTags adds the tags a request sets (Tags.member.N) to its checks.
 func settingTags(d describer) describer {
 	return func(ic *iamCall, action string) []awsproto.Check {
-		return withKeys(d(ic, action), tagContext(memberTags(ic.c, "Tags")))
+		return withKeys(d(ic, action), awsproto.TagContext(ic.c.MemberTags("Tags")))
 	}
 }
 
 // removingTags adds the keys a request removes (TagKeys.member.N) as aws:TagKeys.
 func removingTags(d describer) describer {
 	return func(ic *iamCall, action string) []awsproto.Check {
-		keys := memberList(ic.c, "TagKeys")
+		keys := ic.c.Members("TagKeys")
 		if len(keys) == 0 {
 			return d(ic, action)
 		}
@@ -359,42 +357,4 @@ func withKeys(checks []awsproto.Check, keys map[string][]string) []awsproto.Chec
 		maps.Copy(checks[i].Context, keys)
 	}
 	return checks
-}
-
-// memberList reads a Query list: Name.member.1, Name.member.2, ...
-func memberList(c *awsproto.Call, name string) []string {
-	var out []string
-	for i := 1; ; i++ {
-		v, ok := c.Form[name+".member."+strconv.Itoa(i)]
-		if !ok {
-			return out
-		}
-		out = append(out, v[0])
-	}
-}
-
-// memberTags reads Name.member.N.Key / .Value pairs.
-func memberTags(c *awsproto.Call, name string) map[string]string {
-	out := map[string]string{}
-	for i := 1; ; i++ {
-		prefix := name + ".member." + strconv.Itoa(i) + "."
-		k, ok := c.Form[prefix+"Key"]
-		if !ok {
-			return out
-		}
-		out[k[0]] = c.Form.Get(prefix + "Value")
-	}
-}
-
-// tagContext is the condition context of tags a request sets:
-// aws:RequestTag/<key> for each, and aws:TagKeys.
-func tagContext(tags map[string]string) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := map[string][]string{"aws:TagKeys": slices.Sorted(maps.Keys(tags))}
-	for k, v := range tags {
-		out["aws:RequestTag/"+k] = []string{v}
-	}
-	return out
 }

@@ -151,37 +151,9 @@ func intParam(c *awsproto.Call, name string) (*int, error) {
 	return &n, nil
 }
 
-// tags reads Tags.member.N.Key/Value; nil when there are none.
-func tags(c *awsproto.Call) map[string]string {
-	out := map[string]string{}
-	for i := 1; ; i++ {
-		k, ok := c.Form["Tags.member."+strconv.Itoa(i)+".Key"]
-		if !ok {
-			break
-		}
-		out[k[0]] = c.Form.Get("Tags.member." + strconv.Itoa(i) + ".Value")
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
-}
-
-// members reads a Query list: Name.member.1, Name.member.2...
-func members(c *awsproto.Call, name string) []string {
-	var out []string
-	for i := 1; ; i++ {
-		v, ok := c.Form[name+".member."+strconv.Itoa(i)]
-		if !ok {
-			return out
-		}
-		out = append(out, v[0])
-	}
-}
-
 // requiredTags reads Tags, which the call must have.
 func requiredTags(c *awsproto.Call) (map[string]string, error) {
-	t := tags(c)
+	t := c.MemberTags("Tags")
 	if t == nil {
 		return nil, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null")
 	}
@@ -190,7 +162,7 @@ func requiredTags(c *awsproto.Call) (map[string]string, error) {
 
 // requiredTagKeys reads TagKeys, which the call must have.
 func requiredTagKeys(c *awsproto.Call) ([]string, error) {
-	keys := members(c, "TagKeys")
+	keys := c.Members("TagKeys")
 	if len(keys) == 0 {
 		return nil, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")
 	}

@@ -15,7 +15,7 @@ func (h *Handler) createPolicy(r *http.Request, c *awsproto.Call) ([]awsproto.No
 		return nil, err
 	}
 	p, err := h.IAM.CreatePolicy(r.Context(), iam.Policy{Name: c.Form.Get("PolicyName"), Path: c.Form.Get("Path"),
-		Document: c.Form.Get("PolicyDocument"), Description: c.Form.Get("Description"), Tags: tags(c)})
+		Document: c.Form.Get("PolicyDocument"), Description: c.Form.Get("Description"), Tags: c.MemberTags("Tags")})
 	if err != nil {
 		return nil, err
 	}

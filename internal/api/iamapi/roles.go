@@ -18,7 +18,7 @@ func (h *Handler) createRole(r *http.Request, c *awsproto.Call) ([]awsproto.Node
 		return nil, err
 	}
 	in := iam.Role{Name: c.Form.Get("RoleName"), Path: c.Form.Get("Path"), Description: c.Form.Get("Description"),
-		AssumeRolePolicy: c.Form.Get("AssumeRolePolicyDocument"), Tags: tags(c)}
+		AssumeRolePolicy: c.Form.Get("AssumeRolePolicyDocument"), Tags: c.MemberTags("Tags")}
 	if maxDur != nil {
 		in.MaxSessionDuration = *maxDur
 	}

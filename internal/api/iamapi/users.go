@@ -14,7 +14,7 @@ func (h *Handler) createUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node
 	if err := required(c, "UserName"); err != nil {
 		return nil, err
 	}
-	u, err := h.IAM.CreateUser(r.Context(), c.Form.Get("UserName"), c.Form.Get("Path"), tags(c))
+	u, err := h.IAM.CreateUser(r.Context(), c.Form.Get("UserName"), c.Form.Get("Path"), c.MemberTags("Tags"))
 	if err != nil {
 		return nil, err
 	}

@@ -189,10 +189,10 @@ func (k *kmsCall) createKey() []awsproto.Check {
 		keys["kms:BypassPolicyLockoutSafetyCheck"] = []string{strconv.FormatBool(k.boolMember("BypassPolicyLockoutSafetyCheck"))}
 	}
 	tags := k.tags()
-	maps.Copy(keys, tagContext(tags))
+	maps.Copy(keys, awsproto.TagContext(tags))
 	checks := []awsproto.Check{with(awsproto.Check{Action: "kms:CreateKey", Resource: "*", Context: k.callerContext()}, keys)}
 	if len(tags) > 0 {
-		checks = append(checks, with(awsproto.Check{Action: "kms:TagResource", Resource: "*", Context: k.callerContext()}, tagContext(tags)))
+		checks = append(checks, with(awsproto.Check{Action: "kms:TagResource", Resource: "*", Context: k.callerContext()}, awsproto.TagContext(tags)))
 	}
 	return checks
 }
@@ -338,7 +338,7 @@ func (k *kmsCall) aliasKey() *kms.Resolved {
 
 func (k *kmsCall) tagResource() []awsproto.Check {
 	ch := k.onKey("kms:TagResource", k.resolve(k.req.str("KeyId"), false))
-	return []awsproto.Check{with(ch, tagContext(k.tags()))}
+	return []awsproto.Check{with(ch, awsproto.TagContext(k.tags()))}
 }
 
 func (k *kmsCall) untagResource() []awsproto.Check {
@@ -365,19 +365,6 @@ func (k *kmsCall) boolMember(name string) bool {
 	var b bool
 	k.req.member(name, &b)
 	return b
-}
-
-// tagContext is the condition context of tags a request sets:
-// aws:RequestTag/<key> for each, and aws:TagKeys.
-func tagContext(tags map[string]string) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := map[string][]string{"aws:TagKeys": slices.Sorted(maps.Keys(tags))}
-	for key, v := range tags {
-		out["aws:RequestTag/"+key] = []string{v}
-	}
-	return out
 }
 
 func orDefault(v, def string) string {

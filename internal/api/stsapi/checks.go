@@ -5,8 +5,6 @@ import (
 	"maps"
 	"net/http"
 	"regexp"
-	"slices"
-	"strconv"
 
 	"github.com/keksdev/keks/internal/awsproto"
 )
@@ -48,9 +46,9 @@ func (h *Handler) assumeRoleChecks(ctx context.Context, c *awsproto.Call) []awsp
 			keys[key] = []string{v[0]}
 		}
 	}
-	sessionTags := memberTags(c, "Tags")
-	maps.Copy(keys, tagContext(sessionTags))
-	transitive := memberList(c, "TransitiveTagKeys")
+	sessionTags := c.MemberTags("Tags")
+	maps.Copy(keys, awsproto.TagContext(sessionTags))
+	transitive := c.Members("TransitiveTagKeys")
 	if len(transitive) > 0 {
 		keys["sts:TransitiveTagKeys"] = transitive
 	}
@@ -89,42 +87,4 @@ func withAction(ch awsproto.Check, action string, keys map[string][]string) awsp
 		ch.Context = maps.Clone(keys)
 	}
 	return ch
-}
-
-// memberList reads a Query list: Name.member.1, Name.member.2, ...
-func memberList(c *awsproto.Call, name string) []string {
-	var out []string
-	for i := 1; ; i++ {
-		v, ok := c.Form[name+".member."+strconv.Itoa(i)]
-		if !ok {
-			return out
-		}
-		out = append(out, v[0])
-	}
-}
-
-// memberTags reads Name.member.N.Key / .Value pairs.
-func memberTags(c *awsproto.Call, name string) map[string]string {
-	out := map[string]string{}
-	for i := 1; ; i++ {
-		prefix := name + ".member." + strconv.Itoa(i) + "."
-		k, ok := c.Form[prefix+"Key"]
-		if !ok {
-			return out
-		}
-		out[k[0]] = c.Form.Get(prefix + "Value")
-	}
-}
-
-// tagContext is the condition context of tags a request sets:
-// aws:RequestTag/<key> for each, and aws:TagKeys.
-func tagContext(tags map[string]string) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	out := map[string][]string{"aws:TagKeys": slices.Sorted(maps.Keys(tags))}
-	for k, v := range tags {
-		out["aws:RequestTag/"+k] = []string{v}
-	}
-	return out
 }

@@ -1,0 +1,32 @@
+package awsproto
+
+import "strconv"
+
+// Members reads a Query-protocol list: Name.member.1, Name.member.2...
+func (c *Call) Members(name string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		v, ok := c.Form[name+".member."+strconv.Itoa(i)]
+		if !ok {
+			return out
+		}
+		out = append(out, v[0])
+	}
+}
+
+// MemberTags reads a Query-protocol tag list, Name.member.N.Key and
+// .Value; nil when there are none.
+func (c *Call) MemberTags(name string) map[string]string {
+	var out map[string]string
+	for i := 1; ; i++ {
+		prefix := name + ".member." + strconv.Itoa(i) + "."
+		k, ok := c.Form[prefix+"Key"]
+		if !ok {
+			return out
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k[0]] = c.Form.Get(prefix + "Value")
+	}
+}
