@@ -257,10 +257,25 @@ func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork)
 	for _, ip := range apiServerAddrs(n) {
 		backends = append(backends, ip+":443")
 	}
-	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: "/readyz", CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(500 * time.Millisecond)}
+	// Every 2 s is soon enough: a stopping API server fails /readyz but keeps
+	// serving for its shutdown delay, and a backend that refuses a connect is
+	// failed over at once.
+	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: apiServerReadyPath, CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(endpointProbeInterval)}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
 	return pki.WriteFileIfChanged(dir.path("endpoint.json"), data, 0o644)
 }
+
+// apiServerReadyPath is the readiness check of an API server, as the
+// endpoint and keks probe it. It leaves out the etcd checks: each costs an
+// etcd read per probe (up to one a second per API server, most of what an
+// idle etcd serves), all API servers share the one etcd cluster so those
+// checks cannot tell one backend from another, and keks watches the etcd
+// members itself.
+const apiServerReadyPath = "/readyz?exclude=etcd&exclude=etcd-readiness"
+
+// endpointProbeInterval paces the endpoint's health checks of its API servers;
+// apiServerShutdownDelay must exceed it.
+const endpointProbeInterval = 2 * time.Second
 
 const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy

@@ -46,7 +46,7 @@ func (p *prober) ready(ctx context.Context, role, address string) bool {
 	case RoleEtcd:
 		return get(ctx, p.plain, "http://"+address+":2381/readyz")
 	case RoleAPIServer, RoleEndpoint:
-		return get(ctx, p.verified, "https://"+address+":443/readyz")
+		return get(ctx, p.verified, "https://"+address+":443"+apiServerReadyPath)
 	case RoleAuthenticator:
 		return get(ctx, p.verified, "https://"+address+":"+authn.Port+"/healthz")
 	case RoleControllerManager:

@@ -24,6 +24,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeclient"
@@ -41,6 +43,9 @@ var Pool = netip.MustParsePrefix("198.19.128.0/17")
 
 // bridge carries the load balancers' addresses on the host.
 const bridge = "keks-elb"
+
+// errNotSynced says a cluster's Services and Nodes are not yet in keks's cache.
+var errNotSynced = errors.New("services and nodes not yet synced")
 
 // LoadBalancer is one Service's load balancer.
 type LoadBalancer struct {
@@ -84,8 +89,9 @@ func New(e *eks.Service, st *store.Store, kube *kubeclient.Cache, dataDir, keksB
 
 // Run converges load balancers until ctx ends.
 func (c *Controller) Run(ctx context.Context) error {
-	// Services of type LoadBalancer are seen by polling their clusters.
-	return c.Loop.Run(ctx, 5*time.Second, c.pass)
+	// Services and Nodes wake it through their informers; the periodic pass
+	// restarts balancers that died and removes those of deleted clusters.
+	return c.Loop.Run(ctx, 15*time.Second, c.pass)
 }
 
 func (c *Controller) pass(ctx context.Context) {
@@ -109,6 +115,9 @@ func (c *Controller) pass(ctx context.Context) {
 			continue
 		}
 		keys, err := c.cluster(ctx, &cl, &records)
+		if errors.Is(err, errNotSynced) {
+			continue // its informers' first lists wake the controller again
+		}
 		if err != nil {
 			c.log.Warn("load balancers not converged", "cluster", cl.Name, "err", err)
 			continue
@@ -148,19 +157,25 @@ func (c *Controller) cluster(ctx context.Context, cl *eks.Cluster, records *[]Lo
 	if err != nil {
 		return nil, err
 	}
+	// Services and Nodes are watched, not listed each pass: their events wake
+	// the controller, and an idle cluster is asked nothing.
+	svcInf, err := c.kube.Informer(cl.UID, "elb/services", func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().Services().Informer() }, c.Wake)
+	if err != nil {
+		return nil, err
+	}
+	nodeInf, err := c.kube.Informer(cl.UID, "elb/nodes", func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().Nodes().Informer() }, c.Wake)
+	if err != nil {
+		return nil, err
+	}
+	if !svcInf.HasSynced() || !nodeInf.HasSynced() {
+		return nil, errNotSynced
+	}
 	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	svcs, err := cs.CoreV1().Services("").List(lctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list services: %w", err)
-	}
-	nodes, err := cs.CoreV1().Nodes().List(lctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list nodes: %w", err)
-	}
 	var nodeIPs []string
-	for _, n := range nodes.Items {
-		if !kubeclient.NodeReady(&n) || n.Spec.Unschedulable {
+	for _, obj := range nodeInf.GetStore().List() {
+		n := obj.(*corev1.Node)
+		if !kubeclient.NodeReady(n) || n.Spec.Unschedulable {
 			continue
 		}
 		for _, a := range n.Status.Addresses {
@@ -171,8 +186,9 @@ func (c *Controller) cluster(ctx context.Context, cl *eks.Cluster, records *[]Lo
 	}
 	slices.Sort(nodeIPs)
 	var keys []string
-	for i := range svcs.Items {
-		svc := &svcs.Items[i]
+	for _, obj := range svcInf.GetStore().List() {
+		// The informer's copy is shared: change only a copy of it.
+		svc := obj.(*corev1.Service).DeepCopy()
 		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 			continue
 		}

@@ -23,6 +23,7 @@ type Cache struct {
 	Source  func(clusterUID string) (string, error)
 	mu      sync.Mutex
 	clients map[string]kubernetes.Interface
+	watches map[string]*watches
 }
 
 // For returns the client of a cluster.
@@ -68,11 +69,12 @@ func (c *Cache) Set(clusterUID string, cs kubernetes.Interface) {
 	c.clients[clusterUID] = cs
 }
 
-// Forget drops a deleted cluster's client.
+// Forget drops a deleted cluster's client and ends its informers.
 func (c *Cache) Forget(clusterUID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.clients, clusterUID)
+	c.stopWatches(clusterUID)
 }
 
 // NodeReady reports whether a node's Ready condition is True.

@@ -112,9 +112,9 @@ func (b *Balancer) Reload(cfg *Config) error {
 		}
 		pool.AppendCertsFromPEM(pem)
 	}
-	// Probes reuse their connections: a TLS handshake every half second per
-	// backend would cost each API server more than the probe itself. A dead
-	// backend fails the kept connection as it would a new one.
+	// Probes reuse their connections: a TLS handshake per probe would cost
+	// each API server more than the probe itself. A dead backend fails the
+	// kept connection as it would a new one.
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool},
 	}}
@@ -131,6 +131,9 @@ func (b *Balancer) Reload(cfg *Config) error {
 		} else {
 			next = append(next, &backend{addr: a})
 		}
+	}
+	if b.client != nil {
+		b.client.CloseIdleConnections() // the replaced client's kept connections
 	}
 	b.cfg, b.backends, b.allow, b.client = cfg, next, allow, client
 	return nil
@@ -166,16 +169,15 @@ func (b *Balancer) Run(ctx context.Context) error {
 }
 
 func (b *Balancer) healthLoop(ctx context.Context) {
-	b.mu.RLock()
-	interval := time.Duration(b.cfg.Interval)
-	b.mu.RUnlock()
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	for {
+		// The interval is read each time: a reread configuration may change it.
+		b.mu.RLock()
+		interval := time.Duration(b.cfg.Interval)
+		b.mu.RUnlock()
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(interval):
 			b.checkAll(ctx)
 		}
 	}

@@ -394,6 +394,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if !waitTimeout(&tasks, 15*time.Second) {
 		log.Warn("background tasks still running after 15 s; stopping anyway")
 	}
+	kube.Close() // the clusters' informers, once nothing reads them
 	if cfg.MetadataAddress != "" {
 		if err := imds.ReleaseAddress(cfg.MetadataAddress); err != nil {
 			log.Warn("remove the metadata service address", "err", err)

@@ -28,6 +28,11 @@ type Spec struct {
 	Env     []string
 	Dir     string
 	LogFile string
+	// Hostname, if set, runs the process in a UTS namespace of its own with
+	// that name, as a machine of its own would have: Kubernetes components
+	// derive their identities (API server leases, leader election holders)
+	// from it, and two that share the host's name would take each other's.
+	Hostname string
 }
 
 // Start runs the process in its own session, so that signals to keks and
@@ -43,6 +48,10 @@ func Start(s Spec) (int, error) {
 	defer logf.Close()
 	fmt.Fprintf(logf, "---- %s keks starts %s %s\n", time.Now().UTC().Format(time.RFC3339), s.Path, strings.Join(s.Args, " "))
 	cmd := exec.Command(s.Path, s.Args...)
+	if s.Hostname != "" {
+		// unshare and sh exec in turn, so the pid keks records is the process's own.
+		cmd = exec.Command("unshare", append([]string{"--uts", "--", "/bin/sh", "-c", setHostname, s.Hostname, s.Path}, s.Args...)...)
+	}
 	cmd.Dir = s.Dir
 	cmd.Env = append(append(ownEnvironment(), s.Env...), markerVar+"="+s.ID)
 	cmd.Stdout, cmd.Stderr = logf, logf
@@ -55,6 +64,9 @@ func Start(s Spec) (int, error) {
 	go func() { _ = cmd.Wait() }()
 	return pid, nil
 }
+
+// setHostname names the new UTS namespace ($0) and becomes the command ($@).
+const setHostname = `printf %s "$0" > /proc/sys/kernel/hostname && exec "$@"`
 
 // Running reports whether pid is alive and is the process of instance id.
 func Running(pid int, id string) bool {
