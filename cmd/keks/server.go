@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"github.com/keksdev/keks/internal/imds"
 	"log/slog"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/internal/server"
 )
 
@@ -32,6 +36,9 @@ func newServerCommand() *cobra.Command {
 					return err
 				}
 				cfg.EtcdTLS = tlsCfg
+			}
+			if err := useSlot(cmd.Flags(), &cfg); err != nil {
+				return err
 			}
 			return server.Run(cmd.Context(), cfg)
 		},
@@ -61,6 +68,39 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (containerd, runc, CNI plugins, iptables, busybox-static...) with apt-get when run as root")
 	return cmd
+}
+
+// useSlot claims the data directory's host slot and moves into its network
+// namespace (re-running this command there), then derives from the slot
+// every address not given by a flag: two servers with different data
+// directories share the host without sharing an address.
+func useSlot(f *pflag.FlagSet, cfg *server.Config) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	slot, err := hostslot.Claim(hostslot.DefaultRegistry, dataDir)
+	if err != nil {
+		return err
+	}
+	if err := slot.Enter(hostslot.DefaultRegistry); err != nil { // returns only once inside
+		return err
+	}
+	cfg.Slot, cfg.SlotRegistry = slot, hostslot.DefaultRegistry
+	if !f.Changed("registry-address") {
+		cfg.RegistryAddress = netip.AddrPortFrom(slot.RegistryAddress(), 443).String()
+	}
+	if !f.Changed("metadata-address") {
+		cfg.MetadataAddress = netip.AddrPortFrom(slot.MetadataAddress(), 80).String()
+	}
+	if !f.Changed("profile") && slot != 0 {
+		cfg.Profile = slot.Namespace()
+	}
+	cfg.Listen = slot.ListenAddress(cfg.Listen)
+	return nil
 }
 
 func newLogger(level string) *slog.Logger {

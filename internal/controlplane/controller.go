@@ -18,7 +18,10 @@ import (
 
 // Config is what the controller needs to know about its host.
 type Config struct {
-	DataDir    string // clusters live in DataDir/<cluster uid>
+	DataDir string // clusters live in DataDir/<cluster uid>
+	// Networks is the range of control-plane networks this server's
+	// clusters take (its host slot's); zero means DefaultNetworks.
+	Networks   NetworkRange
 	K8s        k8sbuild.Dir
 	KeksURL    string // keks's endpoint: the base of each cluster's OIDC issuer
 	KeksCAFile string

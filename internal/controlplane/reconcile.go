@@ -105,7 +105,7 @@ func (c *Controller) ensureState(ctx context.Context, cl *eks.Cluster) (*State, 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	idx, err := claimNetIndex(ctx, c.store, cl.UID)
+	idx, err := claimNetIndex(ctx, c.store, cl.UID, c.cfg.Networks)
 	if err != nil {
 		return nil, err
 	}

@@ -62,12 +62,13 @@ func netIndexKey(n int) string   { return "controlplane/netindex/" + strconv.Ito
 // StatePrefix is where control-plane states live.
 const StatePrefix = "controlplane/state/"
 
-// maxNetworks is how many control-plane networks fit in 198.18.0.0/15.
-const maxNetworks = 512
-
-// claimNetIndex reserves the lowest free control-plane network for uid.
-func claimNetIndex(ctx context.Context, s *store.Store, uid string) (int, error) {
-	for n := 0; n < maxNetworks; n++ {
+// claimNetIndex reserves the lowest free control-plane network of the
+// server's range for uid.
+func claimNetIndex(ctx context.Context, s *store.Store, uid string, r NetworkRange) (int, error) {
+	if r.Count == 0 {
+		r = DefaultNetworks
+	}
+	for n := r.First; n < r.First+r.Count; n++ {
 		var owner string
 		if _, err := s.Get(ctx, netIndexKey(n), &owner); err == nil {
 			if owner == uid {
@@ -84,8 +85,16 @@ func claimNetIndex(ctx context.Context, s *store.Store, uid string) (int, error)
 			return 0, err
 		}
 	}
-	return 0, fmt.Errorf("all %d control-plane networks are in use", maxNetworks)
+	return 0, fmt.Errorf("all %d control-plane networks of this keks server are in use", r.Count)
 }
+
+// NetworkRange is the span of control-plane network indexes (each a /24 of
+// 198.18.0.0/16) a keks server gives its clusters.
+type NetworkRange struct{ First, Count int }
+
+// DefaultNetworks is the range of a server that was given none: the first
+// host slot's.
+var DefaultNetworks = NetworkRange{First: 0, Count: 32}
 
 // ListStates returns every control plane keks has built.
 func ListStates(ctx context.Context, s *store.Store) ([]State, error) {

@@ -37,9 +37,9 @@ import (
 	"github.com/keksdev/keks/internal/supervisor"
 )
 
-// Pool is where load balancer addresses come from: the top half of
-// 198.19.0.0/16, which control-plane networks reach only past 384 clusters.
-var Pool = netip.MustParsePrefix("198.19.128.0/17")
+// DefaultPool is where load balancer addresses come from unless the server
+// is given a pool of its own: the first host slot's (hostslot.Slot.LoadBalancerPool).
+var DefaultPool = netip.MustParsePrefix("198.19.128.0/20")
 
 // bridge carries the load balancers' addresses on the host.
 const bridge = "keks-elb"
@@ -78,8 +78,11 @@ type Controller struct {
 	kube       *kubeclient.Cache
 	dataDir    string
 	keksBinary string
-	log        *slog.Logger
-	mu         sync.Mutex
+	// Pool is where this server's load balancer addresses come from (its
+	// host slot's); the zero prefix means DefaultPool.
+	Pool netip.Prefix
+	log  *slog.Logger
+	mu   sync.Mutex
 }
 
 // New makes a load balancer controller; its files live in dataDir.
@@ -159,11 +162,15 @@ func (c *Controller) cluster(ctx context.Context, cl *eks.Cluster, records *[]Lo
 	}
 	// Services and Nodes are watched, not listed each pass: their events wake
 	// the controller, and an idle cluster is asked nothing.
-	svcInf, err := c.kube.Informer(cl.UID, "elb/services", func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().Services().Informer() }, c.Wake)
+	svcInf, err := c.kube.Informer(cl.UID, "elb/services", func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Core().V1().Services().Informer()
+	}, c.Wake)
 	if err != nil {
 		return nil, err
 	}
-	nodeInf, err := c.kube.Informer(cl.UID, "elb/nodes", func(f informers.SharedInformerFactory) cache.SharedIndexInformer { return f.Core().V1().Nodes().Informer() }, c.Wake)
+	nodeInf, err := c.kube.Informer(cl.UID, "elb/nodes", func(f informers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Core().V1().Nodes().Informer()
+	}, c.Wake)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +236,11 @@ func (c *Controller) ensure(ctx context.Context, cl *eks.Cluster, svc *corev1.Se
 		}
 		used[r.Address] = true
 	}
-	for a := Pool.Addr().Next(); Pool.Contains(a); a = a.Next() {
+	pool := c.Pool
+	if !pool.IsValid() {
+		pool = DefaultPool
+	}
+	for a := pool.Addr().Next(); pool.Contains(a); a = a.Next() {
 		if used[a.String()] {
 			continue
 		}

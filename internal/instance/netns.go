@@ -16,7 +16,7 @@ import (
 	"github.com/keksdev/keks/internal/network"
 )
 
-const netnsDir = "/var/run/netns"
+const netnsDir = network.NetnsDir
 
 // nsPath is where a named network namespace is bind-mounted, as `ip netns` does.
 func nsPath(name string) string { return filepath.Join(netnsDir, name) }
@@ -26,7 +26,7 @@ func ensureNetns(name string) error {
 	if _, err := os.Stat(nsPath(name)); err == nil {
 		return nil
 	}
-	if err := os.MkdirAll(netnsDir, 0o755); err != nil {
+	if err := network.PrepareNetnsDir(); err != nil {
 		return err
 	}
 	// NewNamed moves the thread into the new namespace; onThread moves it back.

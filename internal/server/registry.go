@@ -51,8 +51,8 @@ func registryInUse(addr string) error {
 		return nil
 	}
 	_ = c.Close()
-	return fmt.Errorf("another keks server on this host already serves %s (its registry address): stop it first; "+
-		"two keks servers on one host would share the registry, load-balancer and default-VPC addresses, which keks does not partition yet", addr)
+	return fmt.Errorf("another keks server on this host already serves %s (its registry address): stop it first, "+
+		"or give this server another --registry-address", addr)
 }
 
 // hostHas reports whether an address is one of the host's own.

@@ -35,6 +35,7 @@ import (
 	"github.com/keksdev/keks/internal/ecr"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/elb"
+	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/images"
 	"github.com/keksdev/keks/internal/imds"
@@ -71,6 +72,12 @@ type Config struct {
 	// instance metadata service; instances' 169.254.169.254:80 is sent
 	// there. Empty serves none (instances then have no credentials).
 	MetadataAddress string
+	// Slot is the server's share of the host (hostslot): its control-plane
+	// networks and load-balancer pool; SlotRegistry, if set, is where it was
+	// claimed, and the slot is given back there when the server stops with
+	// nothing left running.
+	Slot         hostslot.Slot
+	SlotRegistry string
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
@@ -169,7 +176,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}, Source: func(uid string) (string, error) { return controlplane.KeksSourceAddress(ctx, st, uid) }}
 	var cp *controlplane.Controller
 	access := &clusterAccess{eks: eksSvc, awsAuth: &authn.AWSAuthWatcher{Client: kube.For}, cp: func() *controlplane.Controller { return cp }}
+	first, count := cfg.Slot.ControlPlaneNetworks()
 	cp = controlplane.New(controlplane.Config{
+		Networks:    controlplane.NetworkRange{First: first, Count: count},
 		RoleSession: iamSvc.IssueRoleSession,
 		Kube:        kube.For,
 		Deleted:     func(uid string) { kube.Forget(uid); access.forget(uid) },
@@ -209,6 +218,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
 	elbCtl := elb.New(eksSvc, st, kube, filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
+	elbCtl.Pool = cfg.Slot.LoadBalancerPool()
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), Region: cfg.Region,
 		InstanceLive: func(ctx context.Context, id string) bool {
 			in, err := ec2Svc.GetInstance(ctx, id)
@@ -323,7 +333,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		go func() { serveErr <- imdsSrv.Serve(imdsLn) }()
 	}
-	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir)
+	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
 	if cfg.Started != nil {
 		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
 	}
@@ -405,11 +415,43 @@ func Run(ctx context.Context, cfg Config) error {
 			log.Warn("remove the registry address", "err", err)
 		}
 	}
+	releaseSlot(cfg, eksSvc, ec2Svc, log)
 	log.Info("keks stopped; clusters keep running")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// releaseSlot gives the server's host slot back, with its network
+// namespace, when nothing of it runs any more: no cluster, no instance.
+// Otherwise the slot stays held, so that what runs keeps its addresses.
+func releaseSlot(cfg Config, e *eks.Service, ec2Svc *ec2.Service, log *slog.Logger) {
+	if cfg.SlotRegistry == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	clusters, err := e.ListAllClusters(ctx)
+	if err != nil || len(clusters) > 0 {
+		return
+	}
+	instances, err := ec2Svc.Instances(ctx, cfg.Region)
+	if err != nil {
+		return
+	}
+	for _, in := range instances {
+		if in.State != ec2.StateTerminated {
+			return
+		}
+	}
+	// The namespace of a slot other than 0 is removed by the process that
+	// made it, outside, once this one is gone (hostslot.Slot.Enter).
+	if err := cfg.Slot.Free(cfg.SlotRegistry); err != nil {
+		log.Warn("give the host slot back", "slot", cfg.Slot, "err", err)
+		return
+	}
+	log.Info("nothing left running: host slot given back", "slot", int(cfg.Slot))
 }
 
 func subnetInUse(e *eks.Service) func(string) (bool, error) {

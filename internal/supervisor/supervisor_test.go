@@ -47,4 +47,3 @@ func TestHostnameIsTheProcesssOwn(t *testing.T) {
 		t.Fatal("the recorded pid does not carry the process's marker")
 	}
 }
-

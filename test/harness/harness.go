@@ -104,7 +104,9 @@ func (e *Env) StartServer() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	cmd := exec.Command(e.Keks, "server", "--data-dir", filepath.Join(e.Dir, "data"), "--listen", e.listen, "--trust-ca=false")
+	// The profile is named, so that a server in another host slot (a second
+	// one on this host) writes the name this environment uses.
+	cmd := exec.Command(e.Keks, "server", "--data-dir", filepath.Join(e.Dir, "data"), "--listen", e.listen, "--trust-ca=false", "--profile", "keks")
 	cmd.Env = e.vars
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -251,6 +253,10 @@ func (e *Env) PrivateSubnets() []string {
 	e.t.Helper()
 	return strings.Fields(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[].SubnetId", "--output", "text"))
 }
+
+// DeleteClusters deletes every cluster of the environment and waits until
+// they are gone.
+func (e *Env) DeleteClusters() { e.deleteClusters() }
 
 // deleteClusters deletes what a test left, so that no control plane outlives
 // the test's data directory.

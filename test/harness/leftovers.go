@@ -23,19 +23,19 @@ func (e *Env) Leftovers() []string {
 			left = append(left, "process: "+cmd)
 		}
 	}
-	if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), "keks-i-") || strings.Contains(string(out), "cni-") {
+	if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), "keks-i-") || strings.Contains(string(out), "cni-") || strings.Contains(string(out), "keks-s") {
 		left = append(left, "network namespaces: "+strings.TrimSpace(string(out)))
 	}
 	if out, _ := exec.Command("ip", "-o", "link").Output(); true {
 		for _, l := range strings.Split(string(out), "\n") {
 			f := strings.Fields(l)
-			if len(f) > 1 && (strings.HasPrefix(f[1], "kv") || strings.HasPrefix(f[1], "ks") || strings.HasPrefix(f[1], "keks-cp") || strings.HasPrefix(f[1], "keks-elb")) {
+			if len(f) > 1 && (strings.HasPrefix(f[1], "kv") || strings.HasPrefix(f[1], "ks") || strings.HasPrefix(f[1], "keks-cp") || strings.HasPrefix(f[1], "keks-elb") || strings.HasPrefix(f[1], "keks-s")) {
 				left = append(left, "link: "+f[1])
 			}
 		}
 	}
-	if out, _ := exec.Command("iptables-save").Output(); strings.Contains(string(out), "KUBE-") || strings.Contains(string(out), "CNI-") || strings.Contains(string(out), "KEKS-") {
-		left = append(left, "host iptables rules: "+grepLines(string(out), "KUBE-", "CNI-", "KEKS-"))
+	if out, _ := exec.Command("iptables-save").Output(); strings.Contains(string(out), "KUBE-") || strings.Contains(string(out), "CNI-") || strings.Contains(string(out), "KEKS-") || strings.Contains(string(out), "keks slot") {
+		left = append(left, "host iptables rules: "+grepLines(string(out), "KUBE-", "CNI-", "KEKS-", "keks slot"))
 	}
 	if out, _ := exec.Command("ip", "route").Output(); true {
 		for _, l := range strings.Split(string(out), "\n") {
