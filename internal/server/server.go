@@ -78,6 +78,9 @@ type Config struct {
 	// nothing left running.
 	Slot         hostslot.Slot
 	SlotRegistry string
+	// EvictionDeadline, if set, replaces EKS's 15 minutes after which a node
+	// group update whose drain is refused fails with PodEvictionFailure (tests).
+	EvictionDeadline time.Duration
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
@@ -217,6 +220,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
+	ngCtl.EvictionDeadline = cfg.EvictionDeadline
 	elbCtl := elb.New(eksSvc, st, kube, filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
 	elbCtl.Pool = cfg.Slot.LoadBalancerPool()
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), Region: cfg.Region,

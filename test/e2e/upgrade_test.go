@@ -13,9 +13,12 @@ import (
 // on EKS: the control plane with `aws eks update-cluster-version` while
 // kubectl requests stream through the endpoint (none may fail), then its
 // managed node group with `aws eks update-nodegroup-version`, a rolling
-// replacement that must honour the workload's PodDisruptionBudget.
+// replacement that must honour the workload's PodDisruptionBudget: while the
+// budget allows no eviction the update fails with PodEvictionFailure and the
+// group stays as it was; once it allows one, the update goes through.
 func TestUpgradeWithoutFailedRequests(t *testing.T) {
-	e := harness.New(t)
+	// A refused drain fails a node group update after 30 s instead of EKS's 15 minutes.
+	e := harness.New(t, "--nodegroup-eviction-timeout=30s")
 	const name, from, to = "upgrade", "1.36", "1.37"
 	e.Run(e.Keks, "build-kubernetes", from, to)
 	role := e.ClusterRole("upgradeRole")
@@ -69,6 +72,33 @@ func TestUpgradeWithoutFailedRequests(t *testing.T) {
 	if _, err := e.Try("aws", "eks", "update-cluster-version", "--name", name, "--kubernetes-version", "1.38"); err == nil {
 		t.Errorf("a second upgrade was accepted while the node group lags")
 	}
+
+	// A budget that allows no eviction blocks the node group's update: it
+	// fails with PodEvictionFailure, as EKS's does, and the group is ACTIVE
+	// on its old version again, its nodes schedulable.
+	e.Run("kubectl", "patch", "poddisruptionbudget", "web", "--type=merge", "-p", `{"spec":{"minAvailable":2}}`)
+	blocked := strings.TrimSpace(e.Run("aws", "eks", "update-nodegroup-version", "--cluster-name", name, "--nodegroup-name", "workers", "--query", "update.id", "--output", "text"))
+	harness.Eventually(t, 4*time.Minute, "blocked node group update failed", func() error {
+		st := strings.TrimSpace(e.Run("aws", "eks", "describe-update", "--name", name, "--nodegroup-name", "workers", "--update-id", blocked, "--query", "[update.status,update.errors[0].errorCode]", "--output", "text"))
+		if st == "Successful" {
+			t.Fatal("a node group update succeeded although the budget allowed no eviction")
+		}
+		if st != "Failed\tPodEvictionFailure" {
+			return fmt.Errorf("update %q", st)
+		}
+		return nil
+	})
+	harness.Eventually(t, 3*time.Minute, "node group ACTIVE on its old version", func() error {
+		if v := strings.TrimSpace(e.Run("aws", "eks", "describe-nodegroup", "--cluster-name", name, "--nodegroup-name", "workers", "--query", "nodegroup.[status,version]", "--output", "text")); v != "ACTIVE\t"+from {
+			return fmt.Errorf("node group %q", v)
+		}
+		nodes := e.Run("kubectl", "get", "nodes", "-o", "jsonpath={range .items[*]}{.status.nodeInfo.kubeletVersion}/{.spec.unschedulable}{\" \"}{end}")
+		if f := strings.Fields(nodes); len(f) != 2 || f[0] != "v1.36.3/" || f[1] != "v1.36.3/" {
+			return fmt.Errorf("nodes (version/unschedulable): %q", nodes)
+		}
+		return nil
+	})
+	e.Run("kubectl", "patch", "poddisruptionbudget", "web", "--type=merge", "-p", `{"spec":{"minAvailable":1}}`)
 
 	// The node group follows: new nodes first, then each old one cordoned and
 	// drained through the Eviction API, never below the budget's minimum.

@@ -32,6 +32,8 @@ type Env struct {
 	vars    []string
 	proc    *serverProc // shared by copies made with With
 	logFile string
+	// serverArgs are added to `keks server`'s command line.
+	serverArgs []string
 }
 
 func repoRoot() string {
@@ -39,8 +41,9 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// New starts keks for a test or benchmark; it stops when the test ends.
-func New(t testing.TB) *Env {
+// New starts keks for a test or benchmark, with serverArgs added to its
+// command line; it stops when the test ends.
+func New(t testing.TB, serverArgs ...string) *Env {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("end-to-end tests need root: keks makes bridges and addresses")
@@ -61,7 +64,7 @@ func New(t testing.TB) *Env {
 	}
 	listen := l.Addr().String()
 	_ = l.Close()
-	e := &Env{t: t, Dir: dir, Keks: keks, proc: &serverProc{}, listen: listen, logFile: filepath.Join(dir, "keks.log")}
+	e := &Env{t: t, Dir: dir, Keks: keks, proc: &serverProc{}, listen: listen, logFile: filepath.Join(dir, "keks.log"), serverArgs: serverArgs}
 	e.vars = append(os.Environ(),
 		"AWS_CONFIG_FILE="+filepath.Join(dir, "aws-config"),
 		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "aws-credentials"),
@@ -106,7 +109,7 @@ func (e *Env) StartServer() {
 	}
 	// The profile is named, so that a server in another host slot (a second
 	// one on this host) writes the name this environment uses.
-	cmd := exec.Command(e.Keks, "server", "--data-dir", filepath.Join(e.Dir, "data"), "--listen", e.listen, "--trust-ca=false", "--profile", "keks")
+	cmd := exec.Command(e.Keks, append([]string{"server", "--data-dir", filepath.Join(e.Dir, "data"), "--listen", e.listen, "--trust-ca=false", "--profile", "keks"}, e.serverArgs...)...)
 	cmd.Env = e.vars
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
