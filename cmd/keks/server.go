@@ -67,6 +67,8 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig for the demo cluster's context (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (containerd, runc, CNI plugins, iptables, busybox-static...) with apt-get when run as root")
+	f.DurationVar(&cfg.EvictionDeadline, "nodegroup-eviction-timeout", 0, "how long a node group update waits for a refused drain before failing with PodEvictionFailure (default: EKS's 15 minutes)")
+	_ = f.MarkHidden("nodegroup-eviction-timeout") // EKS has no such setting; tests shorten it
 	return cmd
 }
 
