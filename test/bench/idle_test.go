@@ -31,8 +31,13 @@ const idleWindow = 60 * time.Second
 func BenchmarkIdle(b *testing.B) {
 	// The baseline starts first, so that its start-up work (bootstrap
 	// objects, first compactions) is over when the window opens.
-	stopBaseline := bareControlPlane(b)
+	stopBaseline := bareControlPlane(b, "baseline", 1)
 	defer stopBaseline()
+	// The same, highly available as keks's: three etcd members (with keks's
+	// heartbeat settings) under one API server. Its members show what HA
+	// itself costs an idle etcd, apart from keks and the cluster's clients.
+	stopHA := bareControlPlane(b, "baseline-ha", 3, "--heartbeat-interval=250", "--election-timeout=2500")
+	defer stopHA()
 	e := harness.New(b)
 	const name = "bench-idle"
 	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("bench"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
@@ -52,7 +57,7 @@ func BenchmarkIdle(b *testing.B) {
 		f := strings.Split(id, "/") // instance/<id>/<process>
 		procs["node "+f[1]+" "+f[len(f)-1]] = append(procs["node "+f[1]+" "+f[len(f)-1]], pid)
 	}
-	for pid, id := range supervisor.Find("baseline/") {
+	for pid, id := range supervisor.Find("baseline") { // baseline/ and baseline-ha/
 		procs[id] = append(procs[id], pid)
 	}
 	before := map[string]float64{}
@@ -64,7 +69,8 @@ func BenchmarkIdle(b *testing.B) {
 	for k, pids := range procs {
 		usage[k] = (cpuSeconds(pids) - before[k]) / idleWindow.Seconds()
 	}
-	baseAPI, baseEtcd := usage["baseline/kube-apiserver"], usage["baseline/etcd"]
+	baseAPI, baseEtcd := usage["baseline/kube-apiserver"], usage["baseline/etcd-a"]
+	baseHAEtcd := (usage["baseline-ha/etcd-a"] + usage["baseline-ha/etcd-b"] + usage["baseline-ha/etcd-c"]) / 3
 	var names []string
 	for k := range usage {
 		names = append(names, k)
@@ -80,8 +86,8 @@ func BenchmarkIdle(b *testing.B) {
 		switch {
 		case strings.Contains(k, "kube-apiserver") && !strings.HasPrefix(k, "baseline") && baseAPI > 0:
 			line += fmt.Sprintf("   (%.2fx the bare kube-apiserver; target 1.2x)", usage[k]/baseAPI)
-		case strings.Contains(k, "etcd-") && baseEtcd > 0:
-			line += fmt.Sprintf("   (%.2fx the bare etcd; target 1.2x)", usage[k]/baseEtcd)
+		case strings.Contains(k, "etcd-") && !strings.HasPrefix(k, "baseline") && baseEtcd > 0 && baseHAEtcd > 0:
+			line += fmt.Sprintf("   (%.2fx the bare etcd; target 1.2x; %.2fx a bare HA member)", usage[k]/baseEtcd, usage[k]/baseHAEtcd)
 		}
 		fmt.Println(line)
 	}
@@ -109,10 +115,11 @@ func cpuSeconds(pids []int) float64 {
 	return total
 }
 
-// bareControlPlane starts etcd and kube-apiserver of the default version by
-// hand, on loopback, with only the flags they require: what an idle control
-// plane costs with nobody talking to it.
-func bareControlPlane(b *testing.B) (stop func()) {
+// bareControlPlane starts etcd (members of them, with etcdFlags) and one
+// kube-apiserver of the default version by hand, on loopback, with only the
+// flags they require: what an idle control plane costs with nobody talking
+// to it. Their markers are prefix/etcd-a... and prefix/kube-apiserver.
+func bareControlPlane(b *testing.B, prefix string, members int, etcdFlags ...string) (stop func()) {
 	v, _ := kubeversions.Lookup(kubeversions.Default)
 	k8s := k8sbuild.Dir(filepath.Join("..", "..", "_output", "k8s"))
 	dir := b.TempDir()
@@ -123,11 +130,10 @@ func bareControlPlane(b *testing.B) (stop func()) {
 	if err := os.WriteFile(filepath.Join(dir, "sa.key"), key, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	etcdClient, etcdPeer, apiPort := freePort(b), freePort(b), freePort(b)
 	var cmds []*exec.Cmd
 	start := func(id, bin string, args ...string) {
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "KEKS_INSTANCE=baseline/"+id)
+		cmd.Env = append(os.Environ(), "KEKS_INSTANCE="+prefix+"/"+id)
 		logf, err := os.Create(filepath.Join(dir, id+".log"))
 		if err != nil {
 			b.Fatal(err)
@@ -139,11 +145,20 @@ func bareControlPlane(b *testing.B) (stop func()) {
 		}
 		cmds = append(cmds, cmd)
 	}
-	start("etcd", k8s.Path(v, "etcd"), "--data-dir", filepath.Join(dir, "etcd"),
-		"--listen-client-urls", "http://127.0.0.1:"+etcdClient, "--advertise-client-urls", "http://127.0.0.1:"+etcdClient,
-		"--listen-peer-urls", "http://127.0.0.1:"+etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:"+etcdPeer,
-		"--initial-cluster", "default=http://127.0.0.1:"+etcdPeer)
-	start("kube-apiserver", k8s.Path(v, "kube-apiserver"), "--etcd-servers", "http://127.0.0.1:"+etcdClient,
+	var clients, peers, initial []string
+	for i := 0; i < members; i++ {
+		clients, peers = append(clients, "http://127.0.0.1:"+freePort(b)), append(peers, "http://127.0.0.1:"+freePort(b))
+		initial = append(initial, fmt.Sprintf("etcd-%c=%s", 'a'+i, peers[i]))
+	}
+	for i := 0; i < members; i++ {
+		name := fmt.Sprintf("etcd-%c", 'a'+i)
+		start(name, k8s.Path(v, "etcd"), append([]string{"--name", name, "--data-dir", filepath.Join(dir, name),
+			"--listen-client-urls", clients[i], "--advertise-client-urls", clients[i],
+			"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", peers[i],
+			"--initial-cluster", strings.Join(initial, ",")}, etcdFlags...)...)
+	}
+	apiPort := freePort(b)
+	start("kube-apiserver", k8s.Path(v, "kube-apiserver"), "--etcd-servers", strings.Join(clients, ","),
 		"--bind-address", "127.0.0.1", "--secure-port", apiPort, "--advertise-address", "192.0.2.1", "--cert-dir", filepath.Join(dir, "certs"),
 		"--service-account-issuer", "https://kubernetes.default.svc", "--service-account-key-file", filepath.Join(dir, "sa.key"),
 		"--service-account-signing-key-file", filepath.Join(dir, "sa.key"), "--service-cluster-ip-range", "10.0.0.0/24")
