@@ -13,7 +13,7 @@ FUZZ_TARGETS := ./internal/server:FuzzEKS ./internal/server:FuzzIAM ./internal/s
 	./internal/server:FuzzEC2 ./internal/server:FuzzECR ./internal/api/kmsapi:FuzzKMS ./internal/api/ec2api:FuzzWildcard \
 	./internal/iam/policy:FuzzParseEvaluate
 
-.PHONY: all build keks kubernetes run test unit fuzz e2e bench vet clean
+.PHONY: all build keks kubernetes run test unit fuzz e2e bench conformance vet clean
 
 all: build
 
@@ -55,6 +55,13 @@ e2e: build
 
 bench: build
 	go test -count=1 -timeout 30m -run '^$$' -bench . -benchtime 1x ./test/bench/
+
+# The Kubernetes conformance suite against a running cluster of the keks
+# server `make run` started (CLUSTER, default demo); CONFORMANCE_ARGS adds
+# --focus, --skip, --parallel, --profile...
+CLUSTER ?= demo
+conformance: build
+	$(KEKS) conformance --cluster $(CLUSTER) $(CONFORMANCE_ARGS)
 
 clean:
 	rm -rf $(OUT)

@@ -62,7 +62,9 @@ func (d Dir) Build(ctx context.Context, v kubeversions.Version, progress io.Writ
 	}
 	start := time.Now()
 	src := filepath.Join(string(d), v.Patch, "src")
-	if err := d.writeModule(ctx, v, src, progress); err != nil {
+	if err := d.writeModule(ctx, v, src, "keks.local/kubernetes", func(string) (map[string][]byte, error) {
+		return map[string][]byte{"main.go": multicallMain}, nil
+	}, progress); err != nil {
 		return err
 	}
 	tmp := d.BinDir(v) + ".tmp"
@@ -70,7 +72,7 @@ func (d Dir) Build(ctx context.Context, v kubeversions.Version, progress io.Writ
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return err
 	}
-	if err := compile(ctx, src, filepath.Join(tmp, "kube"), "Kubernetes "+v.Patch, versionFlags(v), nil, progress); err != nil {
+	if err := compile(ctx, src, filepath.Join(tmp, "kube"), []string{"."}, "Kubernetes "+v.Patch, versionFlags(v), nil, progress); err != nil {
 		return err
 	}
 	for _, c := range Components {
@@ -92,8 +94,9 @@ func (d Dir) Build(ctx context.Context, v kubeversions.Version, progress io.Writ
 
 // writeModule writes a module that requires k8s.io/kubernetes at v.Patch and
 // points each staging module at its matching published release, since
-// k8s.io/kubernetes's own go.mod replaces them with local paths.
-func (d Dir) writeModule(ctx context.Context, v kubeversions.Version, src string, progress io.Writer) error {
+// k8s.io/kubernetes's own go.mod replaces them with local paths; files gives
+// its source files, from the directory of k8s.io/kubernetes's source.
+func (d Dir) writeModule(ctx context.Context, v kubeversions.Version, src, module string, files func(kubernetesDir string) (map[string][]byte, error), progress io.Writer) error {
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return err
 	}
@@ -109,7 +112,7 @@ func (d Dir) writeModule(ctx context.Context, v kubeversions.Version, src string
 	}
 	staging := "v0." + strings.TrimPrefix(v.Patch, "1.")
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "module keks.local/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n", v.Patch)
+	fmt.Fprintf(&b, "module %s\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n", module, v.Patch)
 	for _, m := range stagingReplace.FindAllStringSubmatch(string(upstream), -1) {
 		fmt.Fprintf(&b, "\t%s => %s %s\n", m[1], m[1], staging)
 	}
@@ -117,8 +120,14 @@ func (d Dir) writeModule(ctx context.Context, v kubeversions.Version, src string
 	if err := os.WriteFile(filepath.Join(src, "go.mod"), b.Bytes(), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), multicallMain, 0o644); err != nil {
+	sources, err := files(jsonField(modPath, "Dir"))
+	if err != nil {
 		return err
+	}
+	for name, data := range sources {
+		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(progress, "[2/3] resolving modules (go mod tidy)\n")
 	if _, err := goOutput(ctx, src, "mod", "tidy"); err != nil {
@@ -162,13 +171,18 @@ func versionFlags(v kubeversions.Version) []string {
 	return ld
 }
 
-// compile builds the module in src, with progress lines.
-func compile(ctx context.Context, src, out, what string, ldflags, env []string, progress io.Writer) error {
+// compile builds packages of the module in src into out (or, with out
+// empty, only into the build cache), with progress lines.
+func compile(ctx context.Context, src, out string, pkgs []string, what string, ldflags, env []string, progress io.Writer) error {
 	total := 0
-	if deps, err := goOutput(ctx, src, "list", "-deps", "."); err == nil {
+	if deps, err := goOutput(ctx, src, append([]string{"list", "-deps"}, pkgs...)...); err == nil {
 		total = strings.Count(deps, "\n")
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-v", "-trimpath", "-ldflags", "-s -w "+strings.Join(ldflags, " "), "-o", out, ".")
+	args := []string{"build", "-v", "-trimpath", "-ldflags", "-s -w " + strings.Join(ldflags, " ")}
+	if out != "" {
+		args = append(args, "-o", out)
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, pkgs...)...)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	cmd.Env = append(cmd.Env, env...)

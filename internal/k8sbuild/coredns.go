@@ -76,7 +76,7 @@ func (d Dir) BuildCoreDNS(ctx context.Context, progress io.Writer) error {
 	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
 		return err
 	}
-	if err := compile(ctx, src, tmp, "CoreDNS "+CoreDNSVersion, nil, []string{"CGO_ENABLED=0"}, progress); err != nil {
+	if err := compile(ctx, src, tmp, []string{"."}, "CoreDNS "+CoreDNSVersion, nil, []string{"CGO_ENABLED=0"}, progress); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, d.CoreDNSPath()); err != nil {
