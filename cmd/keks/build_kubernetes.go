@@ -13,6 +13,7 @@ import (
 
 func newBuildKubernetesCommand() *cobra.Command {
 	var dir string
+	var suite bool
 	cmd := &cobra.Command{
 		Use:   "build-kubernetes [VERSION...]",
 		Short: "Build the Kubernetes components of the given versions (default: the default version) and CoreDNS",
@@ -33,12 +34,21 @@ func newBuildKubernetesCommand() *cobra.Command {
 					return err
 				}
 			}
+			if suite {
+				for _, a := range args {
+					v, _ := kubeversions.Lookup(a)
+					if err := k8sbuild.Dir(dir).BuildConformance(cmd.Context(), v, os.Stderr); err != nil {
+						return err
+					}
+				}
+			}
 			linkKubectl(k8sbuild.Dir(dir))
 			// The coredns add-on every cluster gets runs this build.
 			return k8sbuild.Dir(dir).BuildCoreDNS(cmd.Context(), os.Stderr)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")
+	cmd.Flags().BoolVar(&suite, "conformance", false, "also build each version's conformance suite (e2e.test and ginkgo), as keks conformance would on first use")
 	return cmd
 }
 
