@@ -56,7 +56,7 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 		if p.serial {
 			nodes = 1
 		}
-		args := []string{"--nodes=" + strconv.Itoa(nodes), "--no-color", "--timeout=24h", "--label-filter=" + p.labels}
+		args := []string{"--nodes=" + strconv.Itoa(nodes), "--no-color", "--silence-skips", "--timeout=24h", "--label-filter=" + p.labels}
 		if o.Focus != "" {
 			args = append(args, "--focus="+o.Focus)
 		}
