@@ -74,12 +74,12 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 	}, hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// keksProcess reports the roles that run the keks binary rather than a Kubernetes component.
 // apiServerShutdownDelay is how long a stopping API server keeps serving
 // while failing /readyz: long enough for the endpoint's next probe
 // (endpointProbeInterval) to stop sending it new connections.
 const apiServerShutdownDelay = 5 * time.Second
 
+// keksProcess reports the roles that run the keks binary rather than a Kubernetes component.
 func keksProcess(role string) bool {
 	return role == RoleEndpoint || role == RoleAuthenticator || role == RoleKMSPlugin
 }

@@ -3,7 +3,6 @@ package hostslot
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,8 +15,8 @@ import (
 
 const netnsDir = network.NetnsDir
 
-// linkName names both ends of the link between the host and the slot's
-// namespace: on the host it is the namespace's name, inside it "keks-host".
+// insideLink names the namespace's end of its link to the host; the host's
+// end bears the namespace's name.
 const insideLink = "keks-host"
 
 // Inside reports whether this process runs in the slot's namespace already.
@@ -188,17 +187,4 @@ func run(name string, args ...string) error {
 		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
-}
-
-// ListenAddress is where a server in the slot listens for the host, given
-// the port it was asked for: slot 0 as asked, others on the slot's address.
-func (s Slot) ListenAddress(listen string) string {
-	if s == 0 {
-		return listen
-	}
-	ap, err := netip.ParseAddrPort(listen)
-	if err != nil || !ap.Addr().IsLoopback() {
-		return listen // an explicit address is kept
-	}
-	return netip.AddrPortFrom(s.Address(), ap.Port()).String()
 }

@@ -37,7 +37,7 @@ const fileName = "slot"
 // Claim returns a slot for dataDir: the one it had before if that is free
 // or still its own, otherwise the lowest free one. A slot is held from its
 // server's start until that server stops with nothing left running
-// (Release); one whose data directory is gone is free again.
+// (Free); one whose data directory is gone is free again.
 func Claim(registry, dataDir string) (Slot, error) {
 	if err := os.MkdirAll(registry, 0o755); err != nil {
 		return 0, fmt.Errorf("create the slot registry %s: %w", registry, err)
@@ -165,4 +165,17 @@ func (s Slot) Address() netip.Addr {
 func (s Slot) Routed() []netip.Prefix {
 	return []netip.Prefix{s.ControlPlaneRange(), s.LoadBalancerPool(),
 		netip.PrefixFrom(s.RegistryAddress(), 32), netip.PrefixFrom(s.MetadataAddress(), 32)}
+}
+
+// ListenAddress is where a server in the slot listens for the host, given
+// the port it was asked for: slot 0 as asked, others on the slot's address.
+func (s Slot) ListenAddress(listen string) string {
+	if s == 0 {
+		return listen
+	}
+	ap, err := netip.ParseAddrPort(listen)
+	if err != nil || !ap.Addr().IsLoopback() {
+		return listen // an explicit address is kept
+	}
+	return netip.AddrPortFrom(s.Address(), ap.Port()).String()
 }

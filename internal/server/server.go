@@ -427,9 +427,9 @@ func Run(ctx context.Context, cfg Config) error {
 	return err
 }
 
-// releaseSlot gives the server's host slot back, with its network
-// namespace, when nothing of it runs any more: no cluster, no instance.
-// Otherwise the slot stays held, so that what runs keeps its addresses.
+// releaseSlot gives the server's host slot back when nothing of it runs any
+// more: no cluster, no instance. Otherwise the slot stays held, so that what
+// runs keeps its addresses.
 func releaseSlot(cfg Config, e *eks.Service, ec2Svc *ec2.Service, log *slog.Logger) {
 	if cfg.SlotRegistry == "" {
 		return
