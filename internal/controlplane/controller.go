@@ -20,7 +20,7 @@ import (
 type Config struct {
 	DataDir string // clusters live in DataDir/<cluster uid>
 	// Networks is the range of control-plane networks this server's
-	// clusters take (its host slot's); zero means DefaultNetworks.
+	// clusters take: its host slot's.
 	Networks   NetworkRange
 	K8s        k8sbuild.Dir
 	KeksURL    string // keks's endpoint: the base of each cluster's OIDC issuer

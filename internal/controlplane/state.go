@@ -65,9 +65,6 @@ const StatePrefix = "controlplane/state/"
 // claimNetIndex reserves the lowest free control-plane network of the
 // server's range for uid.
 func claimNetIndex(ctx context.Context, s *store.Store, uid string, r NetworkRange) (int, error) {
-	if r.Count == 0 {
-		r = DefaultNetworks
-	}
 	for n := r.First; n < r.First+r.Count; n++ {
 		var owner string
 		if _, err := s.Get(ctx, netIndexKey(n), &owner); err == nil {
@@ -91,10 +88,6 @@ func claimNetIndex(ctx context.Context, s *store.Store, uid string, r NetworkRan
 // NetworkRange is the span of control-plane network indexes (each a /24 of
 // 198.18.0.0/16) a keks server gives its clusters.
 type NetworkRange struct{ First, Count int }
-
-// DefaultNetworks is the range of a server that was given none: the first
-// host slot's.
-var DefaultNetworks = NetworkRange{First: 0, Count: 32}
 
 // ListStates returns every control plane keks has built.
 func ListStates(ctx context.Context, s *store.Store) ([]State, error) {

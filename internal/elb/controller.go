@@ -37,10 +37,6 @@ import (
 	"github.com/keksdev/keks/internal/supervisor"
 )
 
-// DefaultPool is where load balancer addresses come from unless the server
-// is given a pool of its own: the first host slot's (hostslot.Slot.LoadBalancerPool).
-var DefaultPool = netip.MustParsePrefix("198.19.128.0/20")
-
 // bridge carries the load balancers' addresses on the host.
 const bridge = "keks-elb"
 
@@ -78,16 +74,15 @@ type Controller struct {
 	kube       *kubeclient.Cache
 	dataDir    string
 	keksBinary string
-	// Pool is where this server's load balancer addresses come from (its
-	// host slot's); the zero prefix means DefaultPool.
-	Pool netip.Prefix
-	log  *slog.Logger
-	mu   sync.Mutex
+	pool       netip.Prefix // where addresses come from: the host slot's
+	log        *slog.Logger
+	mu         sync.Mutex
 }
 
-// New makes a load balancer controller; its files live in dataDir.
-func New(e *eks.Service, st *store.Store, kube *kubeclient.Cache, dataDir, keksBinary string, log *slog.Logger) *Controller {
-	return &Controller{Loop: loop.New(), eks: e, store: st, kube: kube, dataDir: dataDir, keksBinary: keksBinary, log: log}
+// New makes a load balancer controller whose addresses come from pool; its
+// files live in dataDir.
+func New(e *eks.Service, st *store.Store, kube *kubeclient.Cache, pool netip.Prefix, dataDir, keksBinary string, log *slog.Logger) *Controller {
+	return &Controller{Loop: loop.New(), eks: e, store: st, kube: kube, pool: pool, dataDir: dataDir, keksBinary: keksBinary, log: log}
 }
 
 // Run converges load balancers until ctx ends.
@@ -236,11 +231,7 @@ func (c *Controller) ensure(ctx context.Context, cl *eks.Cluster, svc *corev1.Se
 		}
 		used[r.Address] = true
 	}
-	pool := c.Pool
-	if !pool.IsValid() {
-		pool = DefaultPool
-	}
-	for a := pool.Addr().Next(); pool.Contains(a); a = a.Next() {
+	for a := c.pool.Addr().Next(); c.pool.Contains(a); a = a.Next() {
 		if used[a.String()] {
 			continue
 		}

@@ -221,8 +221,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline
-	elbCtl := elb.New(eksSvc, st, kube, filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
-	elbCtl.Pool = cfg.Slot.LoadBalancerPool()
+	elbCtl := elb.New(eksSvc, st, kube, cfg.Slot.LoadBalancerPool(), filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), Region: cfg.Region,
 		InstanceLive: func(ctx context.Context, id string) bool {
 			in, err := ec2Svc.GetInstance(ctx, id)
