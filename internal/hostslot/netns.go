@@ -133,10 +133,10 @@ func (s Slot) setUp() error {
 		return fmt.Errorf("enable forwarding: %w", err)
 	}
 	for _, r := range s.hostRules() {
-		if run("iptables", append([]string{"-t", r.table, "-C", r.chain}, r.spec...)...) == nil {
+		if _, err := network.IPTables(append([]string{"-t", r.table, "-C", r.chain}, r.spec...)...); err == nil {
 			continue
 		}
-		if err := run("iptables", append([]string{"-t", r.table, "-I", r.chain, "1"}, r.spec...)...); err != nil {
+		if _, err := network.IPTables(append([]string{"-t", r.table, "-I", r.chain, "1"}, r.spec...)...); err != nil {
 			return err
 		}
 	}
@@ -166,7 +166,10 @@ func (s Slot) hostRules() []rule {
 func (s Slot) teardown() error {
 	var errs []string
 	for _, r := range s.hostRules() {
-		for run("iptables", append([]string{"-t", r.table, "-D", r.chain}, r.spec...)...) == nil {
+		for {
+			if _, err := network.IPTables(append([]string{"-t", r.table, "-D", r.chain}, r.spec...)...); err != nil {
+				break // no copy of the rule left
+			}
 		}
 	}
 	if err := run("ip", "link", "del", s.Namespace()); err != nil && !strings.Contains(err.Error(), "Cannot find device") {

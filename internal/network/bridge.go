@@ -1,6 +1,7 @@
-// Package network manages the host network devices keks creates: one bridge
+// Package network manages the host network devices keks creates (one bridge
 // per control-plane network, carrying the addresses of that cluster's
-// control-plane instances and its endpoint.
+// control-plane instances and its endpoint), the directory that pins
+// network namespaces, and runs iptables for whoever writes rules.
 package network
 
 import (

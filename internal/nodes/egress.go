@@ -1,10 +1,10 @@
 package nodes
 
 import (
-	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
+
+	"github.com/keksdev/keks/internal/network"
 )
 
 // egressChain masquerades what instances and pods send beyond keks's own
@@ -25,7 +25,7 @@ func ensureEgress(sources []string) error {
 	if err := iptables("-t", "nat", "-N", egressChain); err != nil && !strings.Contains(err.Error(), "exists") {
 		return err
 	}
-	rules, err := output("-t", "nat", "-S", egressChain)
+	rules, err := network.IPTables("-t", "nat", "-S", egressChain)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func ensureEgress(sources []string) error {
 			return err
 		}
 	}
-	post, err := output("-t", "nat", "-S", "POSTROUTING")
+	post, err := network.IPTables("-t", "nat", "-S", "POSTROUTING")
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func ensureEgress(sources []string) error {
 
 // removeEgress removes the chain and every jump to it.
 func removeEgress() error {
-	post, err := output("-t", "nat", "-S", "POSTROUTING")
+	post, err := network.IPTables("-t", "nat", "-S", "POSTROUTING")
 	if err != nil {
 		return err
 	}
@@ -130,14 +130,6 @@ func splitRule(l string) []string {
 }
 
 func iptables(args ...string) error {
-	_, err := output(args...)
+	_, err := network.IPTables(args...)
 	return err
-}
-
-func output(args ...string) (string, error) {
-	out, err := exec.Command("iptables", append([]string{"-w"}, args...)...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("iptables %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/keksdev/keks/internal/network"
 )
 
 // metadataChain sends what instances and pods address to EC2's metadata
@@ -64,7 +66,7 @@ func ensureMetadataRedirect(to string) error {
 	if err := iptables("-t", "nat", "-N", metadataChain); err != nil && !strings.Contains(err.Error(), "exists") {
 		return err
 	}
-	rules, err := output("-t", "nat", "-S", metadataChain)
+	rules, err := network.IPTables("-t", "nat", "-S", metadataChain)
 	if err != nil {
 		return err
 	}
@@ -78,7 +80,7 @@ func ensureMetadataRedirect(to string) error {
 			}
 		}
 	}
-	pre, err := output("-t", "nat", "-S", "PREROUTING")
+	pre, err := network.IPTables("-t", "nat", "-S", "PREROUTING")
 	if err != nil {
 		return err
 	}
@@ -97,7 +99,7 @@ func ensureMetadataRedirect(to string) error {
 // removeMetadataRedirect removes the jump and the chain; what is already
 // gone is fine.
 func removeMetadataRedirect() error {
-	pre, err := output("-t", "nat", "-S", "PREROUTING")
+	pre, err := network.IPTables("-t", "nat", "-S", "PREROUTING")
 	if err != nil {
 		return err
 	}
