@@ -1,20 +1,16 @@
 package main
 
 import (
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/spf13/cobra"
 
-	"github.com/keksdev/keks/internal/client"
 	"github.com/keksdev/keks/internal/conformance"
 	"github.com/keksdev/keks/internal/k8sbuild"
-	"github.com/keksdev/keks/internal/kubeconfig"
 	"github.com/keksdev/keks/internal/kubeversions"
 )
 
@@ -29,15 +25,10 @@ func newConformanceCommand() *cobra.Command {
 			if name == "" {
 				return fmt.Errorf("--cluster is required")
 			}
-			c, err := client.New(profile)
+			cl, err := describeCluster(ctx, profile, name)
 			if err != nil {
 				return err
 			}
-			out, err := eks.NewFromConfig(c.Config).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
-			if err != nil {
-				return err
-			}
-			cl := out.Cluster
 			if st := string(cl.Status); st != "ACTIVE" {
 				return fmt.Errorf("cluster %s is %s; it must be ACTIVE", name, st)
 			}
@@ -62,18 +53,7 @@ func newConformanceCommand() *cobra.Command {
 			if err := os.MkdirAll(reportDir, 0o755); err != nil {
 				return err
 			}
-			ca, err := base64.StdEncoding.DecodeString(aws.ToString(cl.CertificateAuthority.Data))
-			if err != nil {
-				return fmt.Errorf("cluster CA: %w", err)
-			}
-			exe, err := os.Executable()
-			if err != nil {
-				return err
-			}
-			kc, err := kubeconfig.Write(filepath.Join(reportDir, "kubeconfig"), kubeconfig.Entry{
-				ARN: aws.ToString(cl.Arn), Endpoint: aws.ToString(cl.Endpoint), CAPEM: ca,
-				Command: exe, Args: []string{"get-token", "--cluster-name", name, "--profile", profile},
-			})
+			kc, err := writeClusterKubeconfig(filepath.Join(reportDir, "kubeconfig"), "", profile, cl)
 			if err != nil {
 				return err
 			}
