@@ -32,6 +32,15 @@ func newLayer() *layer {
 	return &layer{entries: map[string]entry{}}
 }
 
+// clone is a copy to add to, leaving l as it is.
+func (l *layer) clone() *layer {
+	c := newLayer()
+	for name, e := range l.entries {
+		c.entries[name] = e
+	}
+	return c
+}
+
 func (l *layer) file(name string, data []byte, mode int64) {
 	l.entries[name] = entry{kind: tar.TypeReg, mode: mode, data: data}
 }

@@ -125,6 +125,9 @@ func (d Dir) writeModule(ctx context.Context, v kubeversions.Version, src, modul
 		return err
 	}
 	for name, data := range sources {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(src, name)), 0o755); err != nil {
+			return err
+		}
 		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
 			return err
 		}

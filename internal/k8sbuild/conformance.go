@@ -28,9 +28,17 @@ func (d Dir) ConformanceDir(v kubeversions.Version) string {
 	return filepath.Join(string(d), v.Patch, "conformance")
 }
 
-// ConformanceBuilt reports whether the suite of version v has been built.
+// ConformanceBuilt reports whether the suite of version v has been built,
+// with the programs of its test images.
 func (d Dir) ConformanceBuilt(v kubeversions.Version) bool {
-	for _, f := range []string{"e2e.test", "ginkgo"} {
+	files := []string{"e2e.test", "ginkgo", filepath.Join(TestImagesDir, testImageList)}
+	for _, p := range testImagePrograms {
+		files = append(files, filepath.Join(TestImagesDir, "bin", p.name))
+	}
+	for _, f := range testImageFiles {
+		files = append(files, filepath.Join(TestImagesDir, "files", f))
+	}
+	for _, f := range files {
 		if _, err := os.Stat(filepath.Join(d.ConformanceDir(v), f)); err != nil {
 			return false
 		}
@@ -57,13 +65,23 @@ func (d Dir) BuildConformance(ctx context.Context, v kubeversions.Version, progr
 	start := time.Now()
 	src := filepath.Join(string(d), v.Patch, "conformance-src")
 	var imports []string
+	var kubernetesSrc string
 	err = d.writeModule(ctx, v, src, "keks.local/conformance", func(kubernetesDir string) (map[string][]byte, error) {
 		var err error
 		imports, err = suiteImports(filepath.Join(kubernetesDir, "test", "e2e", "e2e_test.go"))
 		if err != nil {
 			return nil, err
 		}
-		return map[string][]byte{"tools.go": toolsFile(append([]string{ginkgoCLI, "k8s.io/kubernetes/test/e2e"}, imports...))}, nil
+		kubernetesSrc = kubernetesDir
+		tools := append([]string{ginkgoCLI, "k8s.io/kubernetes/test/e2e"}, imports...)
+		for _, p := range testImagePrograms {
+			if !strings.HasPrefix(p.pkg, "keks.local/") {
+				tools = append(tools, p.pkg)
+			}
+		}
+		files := testImageSources()
+		files["tools.go"] = toolsFile(tools)
+		return files, nil
 	}, progress)
 	if err != nil {
 		return err
@@ -87,6 +105,9 @@ func (d Dir) BuildConformance(ctx context.Context, v kubeversions.Version, progr
 		return fmt.Errorf("go test -c k8s.io/kubernetes/test/e2e: %w\n%s", err, out)
 	}
 	if err := compile(ctx, src, filepath.Join(tmp, "ginkgo"), []string{ginkgoCLI}, "ginkgo", nil, nil, progress); err != nil {
+		return err
+	}
+	if err := buildTestImagePrograms(ctx, src, kubernetesSrc, filepath.Join(tmp, TestImagesDir), progress); err != nil {
 		return err
 	}
 	_ = os.RemoveAll(d.ConformanceDir(v))

@@ -45,6 +45,11 @@ type Registry struct {
 	// registries' names (PublicRepositories): pulled with any valid
 	// credential, pushed to only by keks, through Transport.
 	Public map[string]bool
+	// Build makes a public image keks can build but has not yet seeded
+	// (repository, tag), pushing it through Transport, when a client asks
+	// for it; it reports whether it did. Images the nodes pull only now
+	// and then (the conformance suite's) are made on their first pull.
+	Build func(ctx context.Context, repository, tag string) bool
 }
 
 // New opens the registry in dir and replays its stored manifests.
@@ -100,6 +105,14 @@ const maxManifest = 8 << 20
 // manifest writes and deletes on disk.
 func (r *Registry) serve(w http.ResponseWriter, req *http.Request, a access) {
 	req = req.WithContext(withRepository(req.Context(), a.repository))
+	if a.manifest && (req.Method == http.MethodGet || req.Method == http.MethodHead) && r.buildable(req, a) {
+		rec := httptest.NewRecorder()
+		r.inner.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound || !r.Build(req.Context(), a.repository, a.reference) {
+			copyResponse(w, rec)
+			return
+		}
+	}
 	if !a.manifest || (req.Method != http.MethodPut && req.Method != http.MethodDelete) {
 		r.inner.ServeHTTP(w, req)
 		return
@@ -131,12 +144,25 @@ func (r *Registry) serve(w http.ResponseWriter, req *http.Request, a access) {
 			return
 		}
 	}
+	copyResponse(w, rec)
+}
+
+func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
 	for k, v := range rec.Header() {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(rec.Body.Bytes())
 }
+
+// buildable tells whether a missing manifest should be built: a tag of a
+// public repository, asked for by a client (the build itself reads the
+// registry in process, and must not wait on itself).
+func (r *Registry) buildable(req *http.Request, a access) bool {
+	return r.Build != nil && r.Public[a.repository] && !strings.HasPrefix(a.reference, "sha256:") && req.Context().Value(inProcessKey{}) == nil
+}
+
+type inProcessKey struct{}
 
 // Transport reaches the registry in process, past authentication and
 // authorization: keks seeds its own images, the public ones included,
@@ -150,6 +176,7 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body == nil {
 		req.Body = http.NoBody
 	}
+	req = req.WithContext(context.WithValue(req.Context(), inProcessKey{}, true))
 	if a := classify(req); a.refusal != nil {
 		a.refusal.write(rec)
 	} else {

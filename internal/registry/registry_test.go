@@ -508,3 +508,39 @@ func TestPublicRepositories(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// TestPublicImagesAreBuiltOnFirstPull: a tag of a public repository that
+// is missing is built once, on the pull that asks for it; a tag keks
+// cannot build stays unknown, and a private repository is never built.
+func TestPublicImagesAreBuiltOnFirstPull(t *testing.T) {
+	f := newFixture(t)
+	var built []string
+	var img v1.Image
+	f.reg.Build = func(ctx context.Context, repository, tag string) bool {
+		built = append(built, repository+":"+tag)
+		if tag != "1.37.0-2" {
+			return false
+		}
+		img = randomImage(t)
+		if err := remote.Write(f.ref(t, repository+":"+tag), img, remote.WithTransport(f.reg.Transport()), remote.WithContext(ctx)); err != nil {
+			t.Errorf("build: %v", err)
+			return false
+		}
+		return true
+	}
+	got, err := f.pull(t, "bob", "busybox:1.37.0-2")
+	if err != nil || got != digestOf(t, img) {
+		t.Fatalf("first pull: %v %v", got, err)
+	}
+	if _, err := f.pull(t, "bob", "busybox:1.37.0-2"); err != nil {
+		t.Fatalf("second pull: %v", err)
+	}
+	_, err = f.pull(t, "bob", "busybox:0.0")
+	wantRegistryError(t, err, http.StatusNotFound, "MANIFEST_UNKNOWN", "")
+	if _, err := f.pull(t, "alice", "team/app:1.37.0-2"); err == nil {
+		t.Error("a private repository's missing tag was served")
+	}
+	if want := []string{"busybox:1.37.0-2", "busybox:0.0"}; !slices.Equal(built, want) {
+		t.Errorf("built %q, want %q", built, want)
+	}
+}

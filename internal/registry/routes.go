@@ -34,6 +34,8 @@ type access struct {
 	write bool
 	// manifest marks a /manifests/ route, whose pushes are kept on disk.
 	manifest bool
+	// reference is a manifest route's tag or digest.
+	reference string
 	// refusal is set for a request keks does not serve: it is answered
 	// as it is, without asking anyone.
 	refusal *ociError
@@ -148,6 +150,7 @@ func manifest(r *http.Request, name []string, reference string) access {
 		return unsupported(r)
 	}
 	a.manifest = a.refusal == nil
+	a.reference = reference
 	return a
 }
 

@@ -9,12 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -300,7 +298,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		reg.Authorize = registryAuthorizer(az, ecrSvc, cfg.Region)
 		reg.Repositories = ecrSvc
-		reg.Public = registry.PublicRepositories(slices.Collect(maps.Keys(platformImages))...)
+		builder := &imageBuilder{k8s: k8sbuild.Dir(cfg.K8sDir), platform: platformImages, host: ecrSvc.Host, reg: reg, log: log.With("component", "images")}
+		reg.Public = builder.publicRepositories()
+		reg.Build = builder.build
 		mux.Handle("/v2/", reg)
 	}
 

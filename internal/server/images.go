@@ -1,0 +1,77 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/keksdev/keks/internal/images"
+	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/registry"
+)
+
+// imageBuilder makes the public images keks does not seed at start when a
+// node first pulls one: the test images of every Kubernetes version whose
+// conformance suite is built (that build may come after the server
+// started), and a platform image whose seeding has not finished yet.
+type imageBuilder struct {
+	k8s      k8sbuild.Dir
+	platform map[string]func() (v1.Image, error)
+	host     string
+	reg      *registry.Registry
+	log      *slog.Logger
+
+	mu sync.Mutex // one build at a time: three nodes pulling agnhost at once build it once
+}
+
+// publicRepositories are every repository the builder may fill.
+func (b *imageBuilder) publicRepositories() map[string]bool {
+	return registry.PublicRepositories(append(slices.Collect(maps.Keys(b.platform)), images.TestImageRepositories()...)...)
+}
+
+// build is registry.Registry's Build.
+func (b *imageBuilder) build(ctx context.Context, repository, tag string) bool {
+	ref := repository + ":" + tag
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	buildImage, ok := b.platform[ref]
+	if !ok {
+		buildImage, ok = b.testImages()[ref]
+	}
+	if !ok {
+		return false
+	}
+	b.log.Info("building image on its first pull", "image", ref)
+	// Seed skips an image a concurrent pull has already had built.
+	if err := images.Seed(ctx, b.host, b.reg.Transport(), map[string]func() (v1.Image, error){ref: buildImage}, b.log); err != nil {
+		b.log.Error("build image", "image", ref, "err", err)
+		return false
+	}
+	return true
+}
+
+// testImages are the conformance suites' images, of every version built.
+func (b *imageBuilder) testImages() map[string]func() (v1.Image, error) {
+	out := map[string]func() (v1.Image, error){}
+	for _, v := range kubeversions.All() {
+		if !b.k8s.ConformanceBuilt(v) {
+			continue
+		}
+		listed, err := b.k8s.TestImageList(v)
+		if err != nil {
+			continue
+		}
+		src := images.TestImageSource{
+			Program: func(name string) string { return b.k8s.TestImageProgram(v, name) },
+			File:    func(name string) string { return b.k8s.TestImageFile(v, name) },
+		}
+		// The newest version's build of a shared name wins: All lists oldest first.
+		maps.Copy(out, images.TestImages(src, listed))
+	}
+	return out
+}
