@@ -166,20 +166,25 @@ func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork
 		"authorization-webhook-cache-authorized-ttl":   "10s",
 		"authorization-webhook-cache-unauthorized-ttl": "5s",
 		"enable-admission-plugins":                     "NodeRestriction,ExtendedResourceToleration",
-		"allow-privileged":                             "true",
-		"authentication-token-webhook-config-file":     dir.kubeconfig("authenticate-webhook-" + suffix),
-		"authentication-token-webhook-version":         "v1",
-		"requestheader-client-ca-file":                 dir.pki("front-proxy-ca.crt"),
-		"requestheader-allowed-names":                  "front-proxy-client",
-		"requestheader-extra-headers-prefix":           "X-Remote-Extra-",
-		"requestheader-group-headers":                  "X-Remote-Group",
-		"requestheader-username-headers":               "X-Remote-User",
-		"proxy-client-cert-file":                       dir.pki("front-proxy-client.crt"),
-		"proxy-client-key-file":                        dir.pki("front-proxy-client.key"),
-		"shutdown-delay-duration":                      apiServerShutdownDelay.String(),
-		"profiling":                                    "false",
-		"endpoint-reconciler-type":                     "lease",
-		"enable-bootstrap-token-auth":                  "true",
+		// Webhooks, CRD conversion and aggregated APIs are reached at their
+		// Services' endpoints, the pods' own addresses, which the host routes
+		// to as EKS's control plane reaches pods through its ENIs in the VPC:
+		// no kube-proxy runs beside the API servers to answer Service IPs.
+		"enable-aggregator-routing":                "true",
+		"allow-privileged":                         "true",
+		"authentication-token-webhook-config-file": dir.kubeconfig("authenticate-webhook-" + suffix),
+		"authentication-token-webhook-version":     "v1",
+		"requestheader-client-ca-file":             dir.pki("front-proxy-ca.crt"),
+		"requestheader-allowed-names":              "front-proxy-client",
+		"requestheader-extra-headers-prefix":       "X-Remote-Extra-",
+		"requestheader-group-headers":              "X-Remote-Group",
+		"requestheader-username-headers":           "X-Remote-User",
+		"proxy-client-cert-file":                   dir.pki("front-proxy-client.crt"),
+		"proxy-client-key-file":                    dir.pki("front-proxy-client.key"),
+		"shutdown-delay-duration":                  apiServerShutdownDelay.String(),
+		"profiling":                                "false",
+		"endpoint-reconciler-type":                 "lease",
+		"enable-bootstrap-token-auth":              "true",
 	}
 	if cl.Spec.Logging["audit"] {
 		f["audit-policy-file"] = dir.path("audit-policy.yaml")

@@ -70,7 +70,7 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 	}
 	if cl.Status.OIDCIssuer == "" {
 		if cl, err = c.setStatus(ctx, cl, func(s *eks.Status) {
-			s.OIDCIssuer = c.cfg.KeksURL + "/id/" + cl.ID
+			s.OIDCIssuer = c.issuerBase() + "/id/" + cl.ID
 			s.Endpoint = "https://" + n.endpoint()
 			s.CertificateAuthority = base64PEM(sec.CACert)
 		}); err != nil {
@@ -400,4 +400,13 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 		return 100 * time.Millisecond, nil
 	}
 	return healthInterval, err
+}
+
+// issuerBase is where new clusters' issuers live. A cluster keeps the
+// issuer it was made with: its tokens and trust policies name it.
+func (c *Controller) issuerBase() string {
+	if c.cfg.IssuerURL != "" {
+		return c.cfg.IssuerURL
+	}
+	return c.cfg.KeksURL
 }

@@ -2,6 +2,7 @@ package images
 
 import (
 	"fmt"
+	"os"
 	"path"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -12,6 +13,8 @@ import (
 // util-linux-misc, socat) and of what Alpine's base has beside busybox
 // (getent).
 const (
+	caCertificates = "/etc/ssl/certs/ca-certificates.crt"
+
 	dig     = "/usr/bin/dig"
 	getent  = "/usr/bin/getent"
 	bash    = "/bin/bash"
@@ -54,9 +57,12 @@ func agnhostRoot(src TestImageSource) (*layer, error) {
 	if err := l.addHostPrograms(agnhostTools); err != nil {
 		return nil, err
 	}
-	if err := l.addHostFile("/etc/ssl/certs/ca-certificates.crt", "etc/ssl/certs/ca-certificates.crt", 0o644); err != nil {
+	bashAsSh(l)
+	roots, err := os.ReadFile(caCertificates)
+	if err != nil {
 		return nil, fmt.Errorf("%w (install ca-certificates)", err)
 	}
+	l.file("etc/ssl/certs/ca-certificates.crt", append(roots, src.CACert...), 0o644)
 	l.symlink("usr/local/bin/iperf", "/usr/bin/iperf")
 	l.file("agnhost", program, 0o755)
 	l.symlink("agnhost-2", "agnhost")
@@ -94,6 +100,14 @@ func agnhostWebsite(src TestImageSource, agnhost func() (*layer, error), name st
 		}
 	}
 	return image(l, epoch, name+": agnhost test-webserver serving "+name+".jpg and data.json", agnhostConfig("test-webserver"))
+}
+
+// bashAsSh makes /bin/sh bash. Debian's static busybox runs its own applet
+// for any command it has one of, ahead of PATH (Alpine's does not), so
+// `sh -c "nc ..."` would get busybox's nc instead of the image's OpenBSD
+// netcat, and likewise ip and wget; bash looks commands up on PATH.
+func bashAsSh(l *layer) {
+	l.symlink("bin/sh", "bash")
 }
 
 // addHostPrograms copies host programs (host path -> path in the image)

@@ -16,7 +16,7 @@ func eksDistroBase() (*layer, error) {
 	l.file("etc/passwd", []byte(eksDistroPasswd), 0o644)
 	l.file("etc/group", []byte(eksDistroGroup), 0o644)
 	l.file("etc/nsswitch.conf", []byte(eksDistroNsswitch), 0o644)
-	if err := l.addHostFile("/etc/ssl/certs/ca-certificates.crt", "etc/pki/tls/certs/ca-bundle.crt", 0o644); err != nil {
+	if err := l.addHostFile(caCertificates, "etc/pki/tls/certs/ca-bundle.crt", 0o644); err != nil {
 		return nil, fmt.Errorf("%w (install ca-certificates)", err)
 	}
 	l.symlink("etc/ssl/certs", "../pki/tls/certs")

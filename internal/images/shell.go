@@ -24,7 +24,7 @@ func Shell() (v1.Image, error) {
 	if err := l.addLibrariesFlat(curl); err != nil {
 		return nil, err
 	}
-	if err := l.addHostFile("/etc/ssl/certs/ca-certificates.crt", "etc/ssl/certs/ca-certificates.crt", 0o644); err != nil {
+	if err := l.addHostFile(caCertificates, "etc/ssl/certs/ca-certificates.crt", 0o644); err != nil {
 		return nil, fmt.Errorf("%w (install ca-certificates)", err)
 	}
 	created, err := packagedTime(busybox, curl)

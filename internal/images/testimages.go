@@ -13,9 +13,13 @@ import (
 // Program gives the path of a program built from Kubernetes's sources
 // (agnhost, nnp, sample-apiserver, etcd), File the path of a file of
 // k8s.io/kubernetes/test/images (e.g. "nautilus/html/data.json").
+// CACert (PEM) is added to the images' trusted roots: the certificate of
+// the clusters' OIDC issuers, which the suite fetches from pods as it would
+// EKS's publicly trusted one.
 type TestImageSource struct {
 	Program func(name string) string
 	File    func(name string) string
+	CACert  []byte
 }
 
 // testImageBuilders makes the images of the Kubernetes e2e suite keks
@@ -45,6 +49,7 @@ func testImageBuilders(src TestImageSource) map[string]func() (v1.Image, error) 
 			if err := l.addHostPrograms(map[string]string{dig: "usr/bin/dig", getent: "usr/bin/getent", bash: "bin/bash"}); err != nil {
 				return nil, err
 			}
+			bashAsSh(l)
 			return image(l, epoch, "glibc-dns-testing: BusyBox "+version+" with Debian's dig and glibc's getent", func(c *v1.Config) {
 				c.Cmd = []string{"bash"}
 			})

@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"log/slog"
+	"os"
 	"maps"
 	"slices"
 	"sync"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/keksdev/keks/internal/images"
 	"github.com/keksdev/keks/internal/k8sbuild"
@@ -21,6 +24,7 @@ import (
 // started), and a platform image whose seeding has not finished yet.
 type imageBuilder struct {
 	k8s      k8sbuild.Dir
+	caFile   string // keks's CA, which the test images trust
 	platform map[string]func() (v1.Image, error)
 	host     string
 	reg      *registry.Registry
@@ -58,6 +62,10 @@ func (b *imageBuilder) build(ctx context.Context, repository, tag string) bool {
 // testImages are the conformance suites' images, of every version built.
 func (b *imageBuilder) testImages() map[string]func() (v1.Image, error) {
 	out := map[string]func() (v1.Image, error){}
+	ca, err := os.ReadFile(b.caFile)
+	if err != nil {
+		b.log.Warn("test images will not trust keks's CA", "err", err)
+	}
 	for _, v := range kubeversions.All() {
 		if !b.k8s.ConformanceBuilt(v) {
 			continue
@@ -69,9 +77,29 @@ func (b *imageBuilder) testImages() map[string]func() (v1.Image, error) {
 		src := images.TestImageSource{
 			Program: func(name string) string { return b.k8s.TestImageProgram(v, name) },
 			File:    func(name string) string { return b.k8s.TestImageFile(v, name) },
+			CACert:  ca,
 		}
 		// The newest version's build of a shared name wins: All lists oldest first.
 		maps.Copy(out, images.TestImages(src, listed))
 	}
 	return out
+}
+
+// refresh rebuilds, at start, the test images an earlier run of the suite
+// left in the registry, so that one built by an older keks or for another
+// CA is not served on: Seed pushes only those whose build has changed.
+func (b *imageBuilder) refresh(ctx context.Context) error {
+	stale := map[string]func() (v1.Image, error){}
+	for ref, build := range b.testImages() {
+		tag, err := name.NewTag(b.host+"/"+ref, name.Insecure)
+		if err != nil {
+			continue
+		}
+		if _, err := remote.Head(tag, remote.WithTransport(b.reg.Transport()), remote.WithContext(ctx)); err == nil {
+			stale[ref] = build
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return images.Seed(ctx, b.host, b.reg.Transport(), stale, b.log)
 }

@@ -69,10 +69,15 @@ func hostHas(a netip.Addr) bool {
 	return false
 }
 
-// onlyRegistry serves the OCI distribution API and answers anything else
-// with 404, as a registry host does.
-func onlyRegistry(reg *registry.Registry) http.Handler {
+// instanceFacing is what the registry address serves: the OCI
+// distribution API and the clusters' OIDC discovery documents (GET /id/),
+// anything else 404, as a registry host does.
+func instanceFacing(reg *registry.Registry, oidc http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/id/") {
+			oidc.ServeHTTP(w, r)
+			return
+		}
 		if reg == nil || (r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/")) {
 			http.NotFound(w, r)
 			return
@@ -105,4 +110,18 @@ func registryAuthorizer(az awsproto.Authorizer, repos *ecr.Service, region strin
 			Principal: awsproto.Principal{ARN: principalARN, Account: account}}
 		return az.Authorize(r.Context(), call, r, "ecr", []awsproto.Check{check})
 	}
+}
+
+// issuerURL is the base of new clusters' OIDC issuers: the registry
+// address, which pods reach (STS and the clusters' own API servers too),
+// as EKS's issuers are public; "" (keks's own URL) without one.
+func issuerURL(registryAddress string) string {
+	ap, err := netip.ParseAddrPort(registryAddress)
+	if err != nil {
+		return ""
+	}
+	if ap.Port() == 443 {
+		return "https://" + ap.Addr().String()
+	}
+	return "https://" + ap.String()
 }

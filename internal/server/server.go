@@ -184,7 +184,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Kube:        kube.For,
 		Deleted:     func(uid string) { kube.Forget(uid); access.forget(uid) },
 		Access:      access.fill,
-		DataDir:     filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, KeksCAFile: caFile, KeksBinary: exe,
+		DataDir:     filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, IssuerURL: issuerURL(cfg.RegistryAddress), KeksCAFile: caFile, KeksBinary: exe,
 		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
 		NodeIdentities: func(ctx context.Context, region, cluster string) ([]string, map[string]string, error) {
 			return nodes.Identities(ctx, ec2Svc, region, cluster)
@@ -273,7 +273,7 @@ func Run(ctx context.Context, cfg Config) error {
 		router.Services[s.Name] = s
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /id/", &authn.OIDC{Lookup: func(ctx context.Context, id string) (*eks.Cluster, []byte, error) {
+	oidc := &authn.OIDC{Lookup: func(ctx context.Context, id string) (*eks.Cluster, []byte, error) {
 		all, err := eksSvc.ListAllClusters(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -288,9 +288,11 @@ func Run(ctx context.Context, cfg Config) error {
 			}
 		}
 		return nil, nil, errors.New("no such cluster")
-	}})
+	}}
+	mux.Handle("GET /id/", oidc)
 	mux.Handle("/", router)
 	var reg *registry.Registry
+	var builder *imageBuilder
 	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion)
 	if cfg.RegistryAddress != "" {
 		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
@@ -298,7 +300,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		reg.Authorize = registryAuthorizer(az, ecrSvc, cfg.Region)
 		reg.Repositories = ecrSvc
-		builder := &imageBuilder{k8s: k8sbuild.Dir(cfg.K8sDir), platform: platformImages, host: ecrSvc.Host, reg: reg, log: log.With("component", "images")}
+		builder = &imageBuilder{k8s: k8sbuild.Dir(cfg.K8sDir), caFile: caFile, platform: platformImages, host: ecrSvc.Host, reg: reg, log: log.With("component", "images")}
 		reg.Public = builder.publicRepositories()
 		reg.Build = builder.build
 		mux.Handle("/v2/", reg)
@@ -313,8 +315,9 @@ func Run(ctx context.Context, cfg Config) error {
 	serveErr := make(chan error, 3)
 	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
 	// The registry address, which every instance and pod reaches, serves
-	// the registry and nothing else: the AWS APIs answer on the listen address.
-	regSrv := &http.Server{Handler: onlyRegistry(reg), TLSConfig: srv.TLSConfig, ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
+	// the registry and the clusters' OIDC discovery documents and nothing
+	// else: the AWS APIs answer on the listen address.
+	regSrv := &http.Server{Handler: instanceFacing(reg, oidc), TLSConfig: srv.TLSConfig, ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
 	if cfg.RegistryAddress != "" {
 		regLn, err := listenRegistry(cfg.RegistryAddress)
 		if err != nil {
@@ -352,6 +355,9 @@ func Run(ctx context.Context, cfg Config) error {
 		run(func(ctx context.Context) {
 			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), platformImages, log.With("component", "images")); err != nil && ctx.Err() == nil {
 				log.Error("seed platform images", "err", err)
+			}
+			if err := builder.refresh(ctx); err != nil && ctx.Err() == nil {
+				log.Error("refresh test images", "err", err)
 			}
 		})
 	}
