@@ -13,7 +13,7 @@ FUZZ_TARGETS := ./internal/server:FuzzEKS ./internal/server:FuzzIAM ./internal/s
 	./internal/server:FuzzEC2 ./internal/server:FuzzECR ./internal/api/kmsapi:FuzzKMS ./internal/api/ec2api:FuzzWildcard \
 	./internal/iam/policy:FuzzParseEvaluate
 
-.PHONY: all build keks kubernetes run test unit fuzz e2e bench conformance vet clean
+.PHONY: all build keks kubernetes run test unit fuzz e2e bench conformance conformance-suite vet clean
 
 all: build
 
@@ -50,15 +50,20 @@ fuzz:
 		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
-e2e: build
-	go test -count=1 -timeout 30m -v ./test/e2e/
+# TestConformanceQuick runs a few conformance tests: the suite of the
+# default version is built first (minutes the first time, then cached).
+e2e: build conformance-suite
+	go test -count=1 -timeout 45m -v ./test/e2e/
+
+conformance-suite: keks
+	$(KEKS) build-kubernetes --conformance $(K8S_VERSIONS)
 
 bench: build
 	go test -count=1 -timeout 30m -run '^$$' -bench . -benchtime 1x ./test/bench/
 
 # The Kubernetes conformance suite against a running cluster of the keks
 # server `make run` started (CLUSTER, default demo); CONFORMANCE_ARGS adds
-# --focus, --skip, --parallel, --profile...
+# --quick, --focus, --skip, --parallel, --profile...
 CLUSTER ?= demo
 conformance: build
 	$(KEKS) conformance --cluster $(CLUSTER) $(CONFORMANCE_ARGS)

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
 	"github.com/keksdev/keks/internal/conformance"
+	"github.com/keksdev/keks/internal/hostcheck"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kubeversions"
 )
@@ -17,6 +20,7 @@ import (
 func newConformanceCommand() *cobra.Command {
 	var profile, name, focus, skip, reportDir, k8sDir string
 	var parallel int
+	var quick bool
 	cmd := &cobra.Command{
 		Use:   "conformance",
 		Short: "Run the Kubernetes conformance suite of a cluster's version against it, offline: parallel tests, then [Serial] ones; JUnit XML and a summary",
@@ -24,6 +28,12 @@ func newConformanceCommand() *cobra.Command {
 			ctx := cmd.Context()
 			if name == "" {
 				return fmt.Errorf("--cluster is required")
+			}
+			if quick {
+				if focus != "" {
+					return fmt.Errorf("--quick chooses the tests itself: leave out --focus")
+				}
+				focus = conformance.QuickFocus()
 			}
 			cl, err := describeCluster(ctx, profile, name)
 			if err != nil {
@@ -35,6 +45,9 @@ func newConformanceCommand() *cobra.Command {
 			v, ok := kubeversions.Lookup(aws.ToString(cl.Version))
 			if !ok {
 				return fmt.Errorf("cluster %s runs %s, which keks does not know", name, aws.ToString(cl.Version))
+			}
+			if err := ensureTestImageTools(ctx); err != nil {
+				return err
 			}
 			k8s := k8sbuild.Dir(k8sDir)
 			fmt.Fprintf(os.Stderr, "keks: the conformance suite of Kubernetes %s (built once, then cached in %s)\n", v.Patch, k8s.ConformanceDir(v))
@@ -77,9 +90,25 @@ func newConformanceCommand() *cobra.Command {
 	f.StringVar(&profile, "profile", "keks", "AWS CLI profile keks server wrote")
 	f.StringVar(&name, "cluster", "", "the cluster to test")
 	f.StringVar(&focus, "focus", "", "run only the conformance tests whose names match this regular expression")
+	f.BoolVar(&quick, "quick", false, fmt.Sprintf("run %d tests across every SIG, in a few minutes, instead of the whole suite", len(conformance.Quick)))
 	f.StringVar(&skip, "skip", "", "leave out the conformance tests whose names match this regular expression")
 	f.IntVar(&parallel, "parallel", 4, "ginkgo processes for the parallel phase (the [Serial] phase runs on one)")
 	f.StringVar(&reportDir, "report-dir", "", "where JUnit XML, the log and the summary go (default _output/conformance/<cluster>-<time>)")
 	f.StringVar(&k8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")
 	return cmd
+}
+
+// ensureTestImageTools installs, when it may, the host packages the keks
+// server builds the suite's images from (it builds them on the nodes' first
+// pulls, on this host); otherwise it stops with the command that does.
+func ensureTestImageTools(ctx context.Context) error {
+	missing := hostcheck.Host{}.Missing(hostcheck.TestImages)
+	if len(missing) == 0 {
+		return nil
+	}
+	if !hostcheck.CanInstall() {
+		return fmt.Errorf("the conformance suite's images cannot be built here: %s", hostcheck.Describe(missing))
+	}
+	fmt.Fprintf(os.Stderr, "keks: installing what the suite's images are made of: %s\n", strings.Join(hostcheck.Packages(missing), " "))
+	return hostcheck.Install(ctx, hostcheck.Host{}, missing, os.Stderr)
 }

@@ -62,6 +62,23 @@ var Server = []Requirement{
 	{What: "the busybox image's time zone", Package: "tzdata", File: "/usr/share/zoneinfo/UTC"},
 }
 
+// TestImages is what the conformance suite's images are made of beside
+// busybox: Debian's builds of the tools upstream's agnhost installs from
+// Alpine, and nginx. Only keks conformance asks for them.
+var TestImages = []Requirement{
+	{What: "dig in the agnhost and glibc-dns-testing images", Package: "bind9-dnsutils", Command: "dig"},
+	{What: "getent in the agnhost image", Package: "libc-bin", Command: "getent"},
+	{What: "bash in the agnhost image", Package: "bash", Command: "bash"},
+	{What: "OpenBSD netcat in the agnhost image", Package: "netcat-openbsd", Command: "nc.openbsd"},
+	{What: "socat in the agnhost image", Package: "socat", Command: "socat"},
+	{What: "ss in the agnhost image", Package: "iproute2", Command: "ss"},
+	{What: "ipcs in the agnhost image", Package: "util-linux", Command: "ipcs"},
+	{What: "iperf in the agnhost image", Package: "iperf", Command: "iperf"},
+	{What: "curl in the agnhost image", Package: "curl", Command: "curl"},
+	{What: "the nginx image", Package: "nginx", File: "/usr/sbin/nginx"},
+	{What: "the nginx image's MIME types", Package: "nginx", File: "/etc/nginx/mime.types"},
+}
+
 // Host is where requirements are looked for; tests point it elsewhere to
 // hide a requirement.
 type Host struct {

@@ -156,7 +156,12 @@ func (e *Env) StopServer() {
 
 // Try runs a command in the environment and returns its output.
 func (e *Env) Try(name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	return e.TryFor(5*time.Minute, name, args...)
+}
+
+// TryFor is Try for a command that may take longer than Try allows.
+func (e *Env) TryFor(timeout time.Duration, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = e.vars
