@@ -21,13 +21,13 @@ type Config struct {
 	DataDir string // clusters live in DataDir/<cluster uid>
 	// Networks is the range of control-plane networks this server's
 	// clusters take: its host slot's.
-	Networks   NetworkRange
-	K8s        k8sbuild.Dir
-	KeksURL    string // keks's endpoint, for the KMS plugin
+	Networks NetworkRange
+	K8s      k8sbuild.Dir
+	KeksURL  string // keks's endpoint, for the KMS plugin
 	// IssuerURL is the base of each new cluster's OIDC issuer: an address
 	// every instance and pod reaches, as EKS's oidc.eks.<region>.amazonaws.com
 	// is; KeksURL when empty.
-	IssuerURL string
+	IssuerURL  string
 	KeksCAFile string
 	KeksBinary string // runs `keks lb` for each endpoint and `keks authenticator` beside each API server
 	VPCCIDR    func(vpcID string) string

@@ -3,8 +3,8 @@ package server
 import (
 	"context"
 	"log/slog"
-	"os"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 
