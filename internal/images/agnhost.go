@@ -105,7 +105,9 @@ func agnhostWebsite(src TestImageSource, agnhost func() (*layer, error), name st
 // bashAsSh makes /bin/sh bash. Debian's static busybox runs its own applet
 // for any command it has one of, ahead of PATH (Alpine's does not), so
 // `sh -c "nc ..."` would get busybox's nc instead of the image's OpenBSD
-// netcat, and likewise ip and wget; bash looks commands up on PATH.
+// netcat, and likewise ip and wget; bash looks commands up on PATH. And
+// busybox 1.35's ash drops environment variables whose names are no
+// shell's ("data-1" from a ConfigMap) from what it runs; bash keeps them.
 func bashAsSh(l *layer) {
 	l.symlink("bin/sh", "bash")
 }

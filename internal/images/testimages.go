@@ -29,7 +29,6 @@ type TestImageSource struct {
 // too) or Debian, with Debian's builds of the tools upstream installs.
 func testImageBuilders(src TestImageSource) map[string]func() (v1.Image, error) {
 	agnhost := sync.OnceValues(func() (*layer, error) { return agnhostRoot(src) })
-	busyboxImage := sync.OnceValues(Busybox)
 	return map[string]func() (v1.Image, error){
 		"e2e-test-images/agnhost": func() (v1.Image, error) {
 			l, err := agnhost()
@@ -40,7 +39,22 @@ func testImageBuilders(src TestImageSource) map[string]func() (v1.Image, error) 
 		},
 		"e2e-test-images/nautilus": func() (v1.Image, error) { return agnhostWebsite(src, agnhost, "nautilus") },
 		"e2e-test-images/kitten":   func() (v1.Image, error) { return agnhostWebsite(src, agnhost, "kitten") },
-		"e2e-test-images/busybox":  busyboxImage,
+		"e2e-test-images/busybox": func() (v1.Image, error) {
+			// The suite's tests pass variables whose names are no shell's
+			// (envFrom "data-1") through `sh -c env`: busybox 1.35's ash
+			// drops them, bash passes them on.
+			l, created, version, err := busyboxRoot()
+			if err != nil {
+				return nil, err
+			}
+			if err := l.addHostPrograms(map[string]string{bash: "bin/bash"}); err != nil {
+				return nil, err
+			}
+			bashAsSh(l)
+			return image(l, created, "BusyBox "+version+" with bash as sh, laid out as docker-library's busybox by keks", func(c *v1.Config) {
+				c.Cmd = []string{"sh"}
+			})
+		},
 		"e2e-test-images/glibc-dns-testing": func() (v1.Image, error) {
 			l, _, version, err := busyboxRoot()
 			if err != nil {

@@ -111,3 +111,16 @@ func TestNginxConfigurationIsValid(t *testing.T) {
 		t.Errorf("nginx -t: status %d, stdout %q, stderr %q", status, out, errOut)
 	}
 }
+
+// TestTestBusyboxPassesEveryVariableOn: `sh -c env` shows a variable whose
+// name is no shell's, as the suite's envFrom tests expect of busybox:1.37.
+func TestTestBusyboxPassesEveryVariableOn(t *testing.T) {
+	needRoot(t)
+	src := fakeTestImageSource(t)
+	root := t.TempDir()
+	unpack(t, build(t, testImageBuilders(src)["e2e-test-images/busybox"]), root)
+	out, errOut, status := inBusybox(t, root, 0, 0, []string{"data-1=value-1"}, "/bin/sh", "-c", "env")
+	if status != 0 || !strings.Contains(out, "data-1=value-1") {
+		t.Errorf("sh -c env: status %d, stdout %q, stderr %q", status, out, errOut)
+	}
+}
