@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,8 +62,9 @@ type Controller struct {
 	eks              *eks.Service
 	log              *slog.Logger
 	mu               sync.Mutex
-	// egressFor is the set of source ranges the host NAT rules were last
-	// made for; nil until the first pass has made them.
+	// egressFor is the source ranges, then the Service ranges, that the
+	// host's NAT and Service-range rules were last made for; nil until the
+	// first pass has made them.
 	egressFor []string
 	// metadataFor is what the host's metadata redirect was last made for
 	// (MetadataAddress, or noMetadataRedirect), and when; "" until a pass has made it.
@@ -211,20 +213,42 @@ func (c *Controller) egress(ctx context.Context, inUse map[string]bool) {
 		}
 	}
 	slices.Sort(sources)
-	if c.egressFor != nil && slices.Equal(sources, c.egressFor) {
+	var ranges []string
+	if len(sources) > 0 {
+		ranges = c.serviceRanges(ctx)
+	}
+	key := append(slices.Clone(sources), ranges...)
+	if c.egressFor != nil && slices.Equal(key, c.egressFor) {
 		return // unchanged since the rules were made; iptables is not asked again
 	}
 	var err error
 	if len(sources) == 0 {
-		err = removeEgress()
+		err = errors.Join(removeEgress(), removeServiceRanges())
 	} else {
-		err = ensureEgress(append(slices.Clone(sources), PodNetwork))
+		err = errors.Join(ensureEgress(append(slices.Clone(sources), PodNetwork)), ensureServiceRanges(ranges))
 	}
 	if err != nil {
 		c.log.Warn("instance egress rules", "err", err)
 		return
 	}
-	c.egressFor = append([]string{}, sources...)
+	c.egressFor = key
+}
+
+// serviceRanges are the Service ranges of every cluster, each once, sorted.
+func (c *Controller) serviceRanges(ctx context.Context) []string {
+	clusters, err := c.eks.ListAllClusters(ctx)
+	if err != nil {
+		c.log.Warn("list clusters for their service ranges", "err", err)
+		return nil
+	}
+	var out []string
+	for i := range clusters {
+		if r := clusters[i].Spec.ServiceIPv4CIDR; r != "" && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func processes(in *ec2.Instance) instance.Processes {
