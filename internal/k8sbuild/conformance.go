@@ -31,15 +31,16 @@ func (d Dir) ConformanceDir(v kubeversions.Version) string {
 // ConformanceBuilt reports whether the suite of version v has been built,
 // with the programs of its test images.
 func (d Dir) ConformanceBuilt(v kubeversions.Version) bool {
-	files := []string{"e2e.test", "ginkgo", filepath.Join(TestImagesDir, testImageList)}
+	dir := d.ConformanceDir(v)
+	files := []string{filepath.Join(dir, "e2e.test"), filepath.Join(dir, "ginkgo"), filepath.Join(dir, TestImagesDir, testImageList)}
 	for _, p := range testImagePrograms {
-		files = append(files, filepath.Join(TestImagesDir, "bin", p.name))
+		files = append(files, d.TestImageProgram(v, p.name))
 	}
 	for _, f := range testImageFiles {
-		files = append(files, filepath.Join(TestImagesDir, "files", f))
+		files = append(files, d.TestImageFile(v, f))
 	}
 	for _, f := range files {
-		if _, err := os.Stat(filepath.Join(d.ConformanceDir(v), f)); err != nil {
+		if _, err := os.Stat(f); err != nil {
 			return false
 		}
 	}

@@ -22,30 +22,12 @@ var egressReturn = [][]string{
 // ensureEgress makes the chain and sends each source range to it; ranges
 // no longer in use are dropped from it.
 func ensureEgress(sources []string) error {
-	if err := iptables("-t", "nat", "-N", egressChain); err != nil && !strings.Contains(err.Error(), "exists") {
-		return err
-	}
-	rules, err := network.IPTables("-t", "nat", "-S", egressChain)
-	if err != nil {
-		return err
-	}
-	want := []string{}
+	var rules [][]string
 	for _, r := range egressReturn {
-		want = append(want, "-A "+egressChain+" "+strings.Join(r, " ")+" -j RETURN")
+		rules = append(rules, append(slices.Clone(r), "-j", "RETURN"))
 	}
-	want = append(want, "-A "+egressChain+" -j MASQUERADE")
-	if got := ruleLines(rules, "-A "+egressChain); !slices.Equal(got, want) {
-		if err := iptables("-t", "nat", "-F", egressChain); err != nil {
-			return err
-		}
-		for _, r := range egressReturn {
-			if err := iptables(append(append([]string{"-t", "nat", "-A", egressChain}, r...), "-j", "RETURN")...); err != nil {
-				return err
-			}
-		}
-		if err := iptables("-t", "nat", "-A", egressChain, "-j", "MASQUERADE"); err != nil {
-			return err
-		}
+	if err := syncChain("nat", egressChain, append(rules, []string{"-j", "MASQUERADE"})); err != nil {
+		return err
 	}
 	post, err := network.IPTables("-t", "nat", "-S", "POSTROUTING")
 	if err != nil {
@@ -87,11 +69,43 @@ func removeEgress() error {
 			}
 		}
 	}
-	if err := iptables("-t", "nat", "-F", egressChain); err != nil && !strings.Contains(err.Error(), "No chain") && !strings.Contains(err.Error(), "does not exist") {
+	return deleteChain("nat", egressChain)
+}
+
+// syncChain makes chain in table hold exactly rules (each without the
+// "-A chain"), in order, rewriting it only when it holds anything else.
+func syncChain(table, chain string, rules [][]string) error {
+	if err := iptables("-t", table, "-N", chain); err != nil && !strings.Contains(err.Error(), "exists") {
 		return err
 	}
-	if err := iptables("-t", "nat", "-X", egressChain); err != nil && !strings.Contains(err.Error(), "No chain") && !strings.Contains(err.Error(), "does not exist") {
+	have, err := network.IPTables("-t", table, "-S", chain)
+	if err != nil {
 		return err
+	}
+	want := make([]string, len(rules))
+	for i, r := range rules {
+		want[i] = "-A " + chain + " " + strings.Join(r, " ")
+	}
+	if slices.Equal(ruleLines(have, "-A "+chain), want) {
+		return nil
+	}
+	if err := iptables("-t", table, "-F", chain); err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if err := iptables(append([]string{"-t", table, "-A", chain}, r...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteChain flushes and removes chain from table, if it is there.
+func deleteChain(table, chain string) error {
+	for _, op := range []string{"-F", "-X"} {
+		if err := iptables("-t", table, op, chain); err != nil && !strings.Contains(err.Error(), "No chain") && !strings.Contains(err.Error(), "does not exist") {
+			return err
+		}
 	}
 	return nil
 }

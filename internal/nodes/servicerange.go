@@ -2,7 +2,6 @@ package nodes
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/keksdev/keks/internal/network"
 )
@@ -19,26 +18,12 @@ const serviceRangeJump = `-m comment --comment "keks service ranges" -j ` + serv
 
 // ensureServiceRanges makes the chain refuse each range, and FORWARD jump to it.
 func ensureServiceRanges(ranges []string) error {
-	if err := iptables("-N", serviceRangeChain); err != nil && !strings.Contains(err.Error(), "exists") {
-		return err
-	}
-	rules, err := network.IPTables("-S", serviceRangeChain)
-	if err != nil {
-		return err
-	}
-	var want []string
+	var rules [][]string
 	for _, r := range ranges {
-		want = append(want, "-A "+serviceRangeChain+" -d "+r+" -j REJECT --reject-with icmp-net-unreachable")
+		rules = append(rules, []string{"-d", r, "-j", "REJECT", "--reject-with", "icmp-net-unreachable"})
 	}
-	if got := ruleLines(rules, "-A "+serviceRangeChain); !slices.Equal(got, want) {
-		if err := iptables("-F", serviceRangeChain); err != nil {
-			return err
-		}
-		for _, r := range ranges {
-			if err := iptables("-A", serviceRangeChain, "-d", r, "-j", "REJECT", "--reject-with", "icmp-net-unreachable"); err != nil {
-				return err
-			}
-		}
+	if err := syncChain("filter", serviceRangeChain, rules); err != nil {
+		return err
 	}
 	forward, err := network.IPTables("-S", "FORWARD")
 	if err != nil {
@@ -61,10 +46,5 @@ func removeServiceRanges() error {
 			return err
 		}
 	}
-	for _, op := range []string{"-F", "-X"} {
-		if err := iptables(op, serviceRangeChain); err != nil && !strings.Contains(err.Error(), "No chain") && !strings.Contains(err.Error(), "does not exist") {
-			return err
-		}
-	}
-	return nil
+	return deleteChain("filter", serviceRangeChain)
 }
