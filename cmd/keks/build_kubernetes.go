@@ -16,7 +16,7 @@ func newBuildKubernetesCommand() *cobra.Command {
 	var suite bool
 	cmd := &cobra.Command{
 		Use:   "build-kubernetes [VERSION...]",
-		Short: "Build the Kubernetes components of the given versions (default: the default version) and CoreDNS",
+		Short: "Build the Kubernetes components of the given versions (default: the default version), the node runtime (containerd, runc), busybox and CoreDNS",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{kubeversions.Default}
@@ -43,6 +43,14 @@ func newBuildKubernetesCommand() *cobra.Command {
 				}
 			}
 			linkKubectl(k8sbuild.Dir(dir))
+			// Every node runs this containerd and runc; keks's images are
+			// made of this busybox.
+			if err := k8sbuild.Dir(dir).BuildNodeRuntime(cmd.Context(), os.Stderr); err != nil {
+				return err
+			}
+			if err := k8sbuild.Dir(dir).BuildBusybox(cmd.Context(), os.Stderr); err != nil {
+				return err
+			}
 			// The coredns add-on every cluster gets runs this build.
 			return k8sbuild.Dir(dir).BuildCoreDNS(cmd.Context(), os.Stderr)
 		},

@@ -66,7 +66,7 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.MetadataAddress, "metadata-address", imds.DefaultAddress, "host address:port of the instance metadata service, to which instances' 169.254.169.254:80 is sent; empty serves none")
 	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig for the demo cluster's context (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (containerd, runc, CNI plugins, iptables, busybox-static...) with apt-get when run as root")
+	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (CNI plugins, iptables, libseccomp-dev to build runc...) with apt-get when run as root")
 	f.DurationVar(&cfg.EvictionDeadline, "nodegroup-eviction-timeout", 0, "how long a node group update waits for a refused drain before failing with PodEvictionFailure (default: EKS's 15 minutes)")
 	_ = f.MarkHidden("nodegroup-eviction-timeout") // EKS has no such setting; tests shorten it
 	return cmd

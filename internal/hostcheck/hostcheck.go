@@ -1,11 +1,10 @@
 // Package hostcheck knows what the host must have for keks to run nodes and
-// serve its network (containerd, runc, CNI plugins, iptables, busybox...),
+// serve its network (CNI plugins, iptables, what keks builds runc with...),
 // finds what is missing, and installs it with the host's package manager
 // where it can.
 package hostcheck
 
 import (
-	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,9 +20,6 @@ type Requirement struct {
 	// One of Command (looked up on PATH) or File (an absolute path).
 	Command string
 	File    string
-	// Static asks for a statically linked executable: it is copied into
-	// images that have no C library (Debian's plain busybox package is dynamic).
-	Static bool
 }
 
 func (r Requirement) String() string {
@@ -33,13 +29,11 @@ func (r Requirement) String() string {
 	return r.File + " (" + r.What + ")"
 }
 
-// Nodes is what every instance needs: its own containerd with runc, the CNI
-// plugins of its pod network, iptables for kube-proxy, nsenter to enter its
-// namespace; busybox-static is what the pause and busybox images are made of.
+// Nodes is what every instance needs: the CNI plugins of its pod network,
+// iptables for kube-proxy, nsenter to enter its namespace, and what keks
+// builds the nodes' containerd and runc (k8sbuild.BuildNodeRuntime) and
+// busybox (k8sbuild.BuildBusybox) with.
 var Nodes = []Requirement{
-	{What: "the container runtime of every node", Package: "containerd", Command: "containerd"},
-	{What: "containerd's runtime shim", Package: "containerd", Command: "containerd-shim-runc-v2"},
-	{What: "the OCI runtime of every node", Package: "runc", Command: "runc"},
 	{What: "pod networking", Package: "containernetworking-plugins", File: "/usr/lib/cni/bridge"},
 	{What: "pod addresses", Package: "containernetworking-plugins", File: "/usr/lib/cni/host-local"},
 	{What: "pod host ports", Package: "containernetworking-plugins", File: "/usr/lib/cni/portmap"},
@@ -48,7 +42,9 @@ var Nodes = []Requirement{
 	{What: "entering an instance's namespaces", Package: "util-linux", Command: "nsenter"},
 	{What: "an instance's own mount namespace", Package: "util-linux", Command: "unshare"},
 	{What: "an instance's machine view", Package: "mount", Command: "mount"},
-	{What: "the pause and busybox images", Package: "busybox-static", File: "/bin/busybox", Static: true},
+	{What: "building runc", Package: "pkg-config", Command: "pkg-config"},
+	{What: "runc's seccomp filters", Package: "libseccomp-dev", File: "/usr/include/seccomp.h"},
+	{What: "building busybox", Package: "make", Command: "make"},
 }
 
 // Server is what keks needs to serve: network devices and, for the images it
@@ -103,7 +99,7 @@ func (h Host) has(r Requirement) bool {
 	if r.File != "" {
 		path := filepath.Join(h.root(), r.File)
 		st, err := os.Stat(path)
-		return err == nil && !st.IsDir() && (!r.Static || static(path))
+		return err == nil && !st.IsDir()
 	}
 	dirs := filepath.SplitList(h.Path)
 	if h.Path == "" {
@@ -158,19 +154,4 @@ func CanInstall() bool {
 	}
 	_, err := exec.LookPath("apt-get")
 	return err == nil
-}
-
-// static reports whether an ELF executable needs no dynamic loader.
-func static(path string) bool {
-	f, err := elf.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return false
-		}
-	}
-	return true
 }

@@ -50,7 +50,7 @@ func agnhostRoot(src TestImageSource) (*layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, _, _, err := busyboxRoot()
+	l, _, _, err := src.Busybox.root()
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +75,20 @@ func agnhostRoot(src TestImageSource) (*layer, error) {
 	l.file("etc/passwd", []byte(busyboxPasswd+"user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh\n"), 0o644)
 	l.file("etc/group", []byte(busyboxGroup+"user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n"), 0o644)
 	l.dir("home/user-defined-in-image", 0o755, 1000, 1000)
+	l.file("etc/os-release", []byte(agnhostOSRelease), 0o644)
 	return l, nil
 }
+
+// agnhostOSRelease says what the image is: upstream's agnhost and the
+// images on it are Alpine Linux 3.21 (test/images/agnhost/BASEIMAGE), whose
+// os-release the suite reads to tell that an image volume holds kitten's
+// files; keks's are busybox and Debian's tools in its place, and say so.
+const agnhostOSRelease = `NAME="keks e2e test image base, in place of Alpine Linux"
+ID=keks-e2e-test-image
+VERSION_ID=3.21
+PRETTY_NAME="BusyBox with Debian's tools, built by keks in place of agnhost's Alpine Linux v3.21 base"
+HOME_URL="https://github.com/kubernetes/kubernetes/tree/master/test/images/agnhost"
+`
 
 func agnhostConfig(cmd ...string) func(*v1.Config) {
 	return func(c *v1.Config) {

@@ -3,25 +3,28 @@ package images
 import (
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// busybox is Debian's busybox-static; getconf is Debian's (libc-bin), which
-// docker-library's busybox copies in too.
-const (
-	busybox = "/bin/busybox"
-	getconf = "/usr/bin/getconf"
-)
+// getconf is Debian's (libc-bin), which docker-library's busybox copies in
+// too.
+const getconf = "/usr/bin/getconf"
+
+// BusyboxBinary is the path of a static busybox built from upstream's
+// release as docker-library builds it (k8sbuild.BuildBusybox): what keks's
+// busybox images and every image on their root are made of.
+type BusyboxBinary string
 
 // Busybox is what `busybox` resolves to, docker.io's library/busybox: its
-// filesystem (see busyboxRoot), CMD ["sh"] and PATH, no user (root) and
-// no working directory, as docker-library/busybox's Dockerfile and image
+// filesystem (see root), CMD ["sh"] and PATH, no user (root) and no
+// working directory, as docker-library/busybox's Dockerfile and image
 // config have them.
-func Busybox() (v1.Image, error) {
-	l, created, version, err := busyboxRoot()
+func Busybox(bb BusyboxBinary) (v1.Image, error) {
+	l, created, version, err := bb.root()
 	if err != nil {
 		return nil, err
 	}
@@ -30,18 +33,16 @@ func Busybox() (v1.Image, error) {
 	})
 }
 
-// busyboxRoot is the filesystem of docker-library's busybox image, glibc
+// root is the filesystem of docker-library's busybox image, glibc
 // variant, the one its latest tag names (its Dockerfile.builder and the
 // rootfs.tar.gz it publishes): busybox in /bin with a hard link for every
 // applet, buildroot's skeleton /etc/passwd, /etc/group and /etc/shadow,
 // Debian's nsswitch.conf, UTC as local time, the directories the accounts'
 // homes and buildroot's device table name with their owners and modes,
 // getconf with its libraries in /lib (/lib64 a link to it) and
-// /usr/bin/env. Where Debian's busybox lacks what upstream's has, wget's
-// timeout and printenv, scripts stand in (wget.go, printenv.go). Other
-// images of keks start from it too. It comes dated and named by the
-// busybox package's build.
-func busyboxRoot() (l *layer, created time.Time, version string, err error) {
+// /usr/bin/env. Other images of keks start from it too. It comes dated and
+// named by the busybox's banner, which gives its release.
+func (bb BusyboxBinary) root() (l *layer, created time.Time, version string, err error) {
 	l = newLayer()
 	for _, d := range busyboxDirs {
 		l.dir(d.path, d.mode, d.uid, d.gid)
@@ -53,19 +54,15 @@ func busyboxRoot() (l *layer, created time.Time, version string, err error) {
 	if err := l.addHostFile("/usr/share/zoneinfo/UTC", "etc/localtime", 0o644); err != nil {
 		return nil, time.Time{}, "", fmt.Errorf("%w (install tzdata)", err)
 	}
-	if err := l.addHostFile(busybox, "bin/busybox", 0o755); err != nil {
-		return nil, time.Time{}, "", fmt.Errorf("%w (install busybox-static)", err)
+	if err := l.addHostFile(string(bb), "bin/busybox", 0o755); err != nil {
+		return nil, time.Time{}, "", fmt.Errorf("%w (run keks build-kubernetes)", err)
 	}
-	applets, err := busyboxApplets()
+	applets, err := bb.applets()
 	if err != nil {
 		return nil, time.Time{}, "", err
 	}
 	for _, a := range applets {
 		l.hardlink("bin/"+a, "bin/busybox")
-	}
-	l.file("bin/wget", []byte(wgetWithTimeout), 0o755)
-	if _, ok := l.entries["bin/printenv"]; !ok {
-		l.file("bin/printenv", []byte(printenvScript), 0o755)
 	}
 	if err := l.addHostFile(getconf, "bin/getconf", 0o755); err != nil {
 		return nil, time.Time{}, "", fmt.Errorf("%w (install libc-bin)", err)
@@ -74,18 +71,15 @@ func busyboxRoot() (l *layer, created time.Time, version string, err error) {
 		return nil, time.Time{}, "", err
 	}
 	l.symlink("usr/bin/env", "../../bin/env")
-	if created, err = packagedTime(busybox); err != nil {
-		return nil, time.Time{}, "", err
-	}
-	if version, err = busyboxVersion(); err != nil {
+	if version, created, err = bb.banner(); err != nil {
 		return nil, time.Time{}, "", err
 	}
 	return l, created, version, nil
 }
 
-// busyboxApplets are the applets the host's busybox lists, but itself.
-func busyboxApplets() ([]string, error) {
-	out, err := exec.Command(busybox, "--list").Output()
+// applets are the applets the busybox lists, but itself.
+func (bb BusyboxBinary) applets() ([]string, error) {
+	out, err := exec.Command(string(bb), "--list").Output()
 	if err != nil {
 		return nil, fmt.Errorf("list busybox applets: %w", err)
 	}
@@ -98,17 +92,21 @@ func busyboxApplets() ([]string, error) {
 	return applets, nil
 }
 
-// busyboxVersion is the version busybox's banner gives, e.g.
-// "v1.35.0 (Debian 1:1.35.0-4+deb12u1+b1)".
-func busyboxVersion() (string, error) {
-	out, err := exec.Command(busybox, "--help").Output()
+var bannerPattern = regexp.MustCompile(`^BusyBox (v[^ ]+) \((\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC\) multi-call binary\.`)
+
+// banner is the version and build date busybox's banner gives, e.g.
+// "BusyBox v1.37.0 (2024-09-26 00:00:00 UTC) multi-call binary.": keks
+// builds it dated by its release.
+func (bb BusyboxBinary) banner() (version string, built time.Time, err error) {
+	out, err := exec.Command(string(bb), "--help").Output()
 	if err != nil {
-		return "", fmt.Errorf("busybox --help: %w", err)
+		return "", time.Time{}, fmt.Errorf("busybox --help: %w", err)
 	}
 	first, _, _ := strings.Cut(string(out), "\n")
-	v := strings.TrimSuffix(strings.TrimPrefix(first, "BusyBox "), " multi-call binary.")
-	if v == first {
-		return "", fmt.Errorf("busybox banner %q", first)
+	m := bannerPattern.FindStringSubmatch(first)
+	if m == nil {
+		return "", time.Time{}, fmt.Errorf("busybox banner %q gives no version and UTC date", first)
 	}
-	return v, nil
+	built, err = time.Parse(time.DateTime, m[2])
+	return m[1], built, err
 }

@@ -47,7 +47,7 @@ func inBusybox(t *testing.T, root string, uid, gid uint32, env []string, args ..
 func TestBusyboxRunsWhatTheDocsRun(t *testing.T) {
 	needRoot(t)
 	root := t.TempDir()
-	unpack(t, build(t, Busybox), root)
+	unpack(t, build(t, withBusybox(t, Busybox)), root)
 
 	for _, tc := range []struct {
 		name     string
@@ -95,7 +95,7 @@ func TestBusyboxRunsWhatTheDocsRun(t *testing.T) {
 func TestBusyboxWgetTimeout(t *testing.T) {
 	needRoot(t)
 	root := t.TempDir()
-	unpack(t, build(t, Busybox), root)
+	unpack(t, build(t, withBusybox(t, Busybox)), root)
 
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "Hello from web-0\n")

@@ -9,7 +9,29 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/keksdev/keks/internal/k8sbuild"
 )
+
+// testBusybox is the busybox `make build` built into _output, which the
+// images are made of.
+func testBusybox(t *testing.T) BusyboxBinary {
+	t.Helper()
+	path, err := filepath.Abs(k8sbuild.Dir("../../_output/k8s").BusyboxPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no busybox build (run make build): %v", err)
+	}
+	return BusyboxBinary(path)
+}
+
+// withBusybox is an image builder of keks's on testBusybox.
+func withBusybox(t *testing.T, f func(BusyboxBinary) (v1.Image, error)) func() (v1.Image, error) {
+	bb := testBusybox(t)
+	return func() (v1.Image, error) { return f(bb) }
+}
 
 // tarEntry is one entry of an image's layer, as its tarball has it.
 type tarEntry struct {

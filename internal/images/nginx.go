@@ -73,8 +73,8 @@ Please try again later.</p>
 // root: the same configuration, user nginx (101), logs linked to the
 // container's stdout and stderr, STOPSIGNAL SIGQUIT and
 // CMD ["nginx", "-g", "daemon off;"].
-func Nginx() (v1.Image, error) {
-	l, _, _, err := busyboxRoot()
+func Nginx(bb BusyboxBinary) (v1.Image, error) {
+	l, _, _, err := bb.root()
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import "testing"
 // and registry.k8s.io's images by the names those registries use; these
 // are the ones the Kubernetes docs pull.
 func TestPlatformNames(t *testing.T) {
-	platform := Platform("/nonexistent/coredns", "v0-eksbuild.1")
+	platform := Platform("/nonexistent/coredns", "v0-eksbuild.1", "/nonexistent/busybox")
 	for _, name := range []string{
 		"pause:3.10",             // the sandbox image, registry.k8s.io/pause:3.10
 		"library/busybox:latest", // kubectl run --image=busybox

@@ -13,8 +13,8 @@ const curl = "/usr/bin/curl"
 // (Debian's, its libraries in /lib beside getconf's, and Debian's CA
 // certificates) for HTTPS that checks certificates, which busybox's wget
 // does not do.
-func Shell() (v1.Image, error) {
-	l, _, version, err := busyboxRoot()
+func Shell(bb BusyboxBinary) (v1.Image, error) {
+	l, busyboxBuilt, version, err := bb.root()
 	if err != nil {
 		return nil, err
 	}
@@ -27,9 +27,12 @@ func Shell() (v1.Image, error) {
 	if err := l.addHostFile(caCertificates, "etc/ssl/certs/ca-certificates.crt", 0o644); err != nil {
 		return nil, fmt.Errorf("%w (install ca-certificates)", err)
 	}
-	created, err := packagedTime(busybox, curl)
+	created, err := packagedTime(curl)
 	if err != nil {
 		return nil, err
+	}
+	if busyboxBuilt.After(created) {
+		created = busyboxBuilt
 	}
 	return image(l, created, "keks/shell: BusyBox "+version+" and Debian's curl", func(c *v1.Config) {
 		c.Cmd = []string{"sh"}
@@ -50,8 +53,8 @@ wait $!
 
 // Hello is keks/hello, the sample web application: it answers with the
 // name of the pod that served it.
-func Hello() (v1.Image, error) {
-	l, created, version, err := busyboxRoot()
+func Hello(bb BusyboxBinary) (v1.Image, error) {
+	l, created, version, err := bb.root()
 	if err != nil {
 		return nil, err
 	}

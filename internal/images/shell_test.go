@@ -11,14 +11,14 @@ import (
 // keks/shell and keks/hello are keks's own, on busybox's layout: their
 // configs are what the e2e tests and the README use.
 func TestOwnImagesConfigs(t *testing.T) {
-	shell, err := build(t, Shell).ConfigFile()
+	shell, err := build(t, withBusybox(t, Shell)).ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(shell.Config.Cmd, []string{"sh"}) || shell.Config.Entrypoint != nil {
 		t.Errorf("keks/shell: entrypoint %q cmd %q", shell.Config.Entrypoint, shell.Config.Cmd)
 	}
-	hello, err := build(t, Hello).ConfigFile()
+	hello, err := build(t, withBusybox(t, Hello)).ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestOwnImagesConfigs(t *testing.T) {
 func TestShellCurl(t *testing.T) {
 	needRoot(t)
 	root := t.TempDir()
-	unpack(t, build(t, Shell), root)
+	unpack(t, build(t, withBusybox(t, Shell)), root)
 	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "ok\n")
 	}))

@@ -20,6 +20,7 @@ type TestImageSource struct {
 	Program func(name string) string
 	File    func(name string) string
 	CACert  []byte
+	Busybox BusyboxBinary
 }
 
 // testImageBuilders makes the images of the Kubernetes e2e suite keks
@@ -39,24 +40,10 @@ func testImageBuilders(src TestImageSource) map[string]func() (v1.Image, error) 
 		},
 		"e2e-test-images/nautilus": func() (v1.Image, error) { return agnhostWebsite(src, agnhost, "nautilus") },
 		"e2e-test-images/kitten":   func() (v1.Image, error) { return agnhostWebsite(src, agnhost, "kitten") },
-		"e2e-test-images/busybox": func() (v1.Image, error) {
-			// The suite's tests pass variables whose names are no shell's
-			// (envFrom "data-1") through `sh -c env`: busybox 1.35's ash
-			// drops them, bash passes them on.
-			l, created, version, err := busyboxRoot()
-			if err != nil {
-				return nil, err
-			}
-			if err := l.addHostPrograms(map[string]string{bash: "bin/bash"}); err != nil {
-				return nil, err
-			}
-			bashAsSh(l)
-			return image(l, created, "BusyBox "+version+" with bash as sh, laid out as docker-library's busybox by keks", func(c *v1.Config) {
-				c.Cmd = []string{"sh"}
-			})
-		},
+		// test/images/busybox is docker-library's busybox with nothing added.
+		"e2e-test-images/busybox": func() (v1.Image, error) { return Busybox(src.Busybox) },
 		"e2e-test-images/glibc-dns-testing": func() (v1.Image, error) {
-			l, _, version, err := busyboxRoot()
+			l, _, version, err := src.Busybox.root()
 			if err != nil {
 				return nil, err
 			}
@@ -74,7 +61,7 @@ func testImageBuilders(src TestImageSource) map[string]func() (v1.Image, error) 
 			})
 		},
 		"e2e-test-images/nonroot": func() (v1.Image, error) {
-			l, _, version, err := busyboxRoot()
+			l, _, version, err := src.Busybox.root()
 			if err != nil {
 				return nil, err
 			}
@@ -85,7 +72,7 @@ func testImageBuilders(src TestImageSource) map[string]func() (v1.Image, error) 
 				c.Entrypoint = []string{"/sample-apiserver"}
 			})
 		},
-		"e2e-test-images/nginx": Nginx,
+		"e2e-test-images/nginx": func() (v1.Image, error) { return Nginx(src.Busybox) },
 		"pause":                 Pause,
 		"etcd": func() (v1.Image, error) {
 			data, err := readProgram(src, "etcd")
@@ -150,7 +137,7 @@ func onBusybox(src TestImageSource, program, name string, mode int64, createdBy 
 	if err != nil {
 		return nil, err
 	}
-	l, _, _, err := busyboxRoot()
+	l, _, _, err := src.Busybox.root()
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 func fakeTestImageSource(t *testing.T) TestImageSource {
 	dir := t.TempDir()
 	return TestImageSource{
+		Busybox: testBusybox(t),
 		Program: func(name string) string {
 			p := filepath.Join(dir, "bin", name)
 			_ = os.MkdirAll(filepath.Dir(p), 0o755)
@@ -91,6 +92,8 @@ func TestAgnhostHasTheSuitesTools(t *testing.T) {
 		{"/agnhost-2 netexec", "agnhost netexec"},
 		{"cat /localhost.crt", "agnhost/porter/localhost.crt"},
 		{"test -d /uploads && echo uploads", "uploads"},
+		// The ImageVolume test reads it from kitten, which is agnhost.
+		{"cat /etc/os-release", "Alpine Linux"},
 	} {
 		out, errOut, status := inBusybox(t, root, 0, 0, nil, "sh", "-c", tc.cmd)
 		if status != 0 || !strings.Contains(out, tc.want) {
@@ -102,7 +105,7 @@ func TestAgnhostHasTheSuitesTools(t *testing.T) {
 func TestNginxConfigurationIsValid(t *testing.T) {
 	needRoot(t)
 	root := t.TempDir()
-	unpack(t, build(t, Nginx), root)
+	unpack(t, build(t, withBusybox(t, Nginx)), root)
 	if err := os.MkdirAll(filepath.Join(root, "dev"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestConfigsAreUpstreams(t *testing.T) {
 	}{
 		// docker-library/busybox latest/glibc/amd64/image-config.json and
 		// Dockerfile: CMD ["sh"], PATH; no entrypoint, user or working dir.
-		{name: "docker.io/library/busybox", build: Busybox, cmd: []string{"sh"}},
+		{name: "docker.io/library/busybox", build: withBusybox(t, Busybox), cmd: []string{"sh"}},
 		// kubernetes build/pause/Dockerfile: FROM scratch, ADD
 		// bin/pause-linux-${ARCH} /pause, USER 65535:65535, ENTRYPOINT ["/pause"].
 		{name: "registry.k8s.io/pause", build: Pause, entrypoint: []string{"/pause"}, user: "65535:65535"},

@@ -3,6 +3,7 @@ package instance
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -10,51 +11,89 @@ import (
 	"github.com/keksdev/keks/internal/cgroups"
 )
 
-// containerdConfig is containerd 1.6's configuration for one instance: its
-// own root, state and socket, the CRI plugin pointed at the instance's CNI
-// configuration, and restrict_oom_score_adj because the host withholds
-// CAP_SYS_RESOURCE (pod sandboxes fail without it).
+// containerdConfig is containerd 2.4's configuration (version 4) for one
+// instance: its own root, state and sockets (containerd also reads the
+// host's drop-in files, /etc/containerd/conf.d, and no setting stops it);
+// the CRI plugin's sandbox image pinned, registries from the instance's
+// hosts directory, the runc shim and runc of keks's node runtime, the CNI
+// configuration of the instance, and restrict_oom_score_adj because the
+// host withholds CAP_SYS_RESOURCE (pod sandboxes fail without it).
 func (s *Spec) containerdConfig() string {
-	return fmt.Sprintf(`version = 2
+	return fmt.Sprintf(`version = 4
 root = %q
 state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri.v1alpha2", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs", "io.containerd.snapshotter.v1.blockfile"]
 
-[grpc]
+[plugins."io.containerd.server.v1.grpc"]
   address = %q
 
-[ttrpc]
+[plugins."io.containerd.server.v1.ttrpc"]
   address = %q
 
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = %q
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "overlayfs"
+  [plugins."io.containerd.cri.v1.images".pinned_images]
+    sandbox = %q
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = %q
+%s
+[plugins."io.containerd.cri.v1.runtime"]
   restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
+  [plugins."io.containerd.cri.v1.runtime".containerd]
     default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+      runtime_path = %q
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        BinaryName = %q
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/usr/lib/cni"]
     conf_dir = %q
-`, s.path("containerd", "root"), s.path("containerd", "state"), s.socket(), s.socket()+".ttrpc", PauseImage, s.path("cni", "net.d")) + s.registryConfig()
+`, s.path("containerd", "root"), s.path("containerd", "state"), s.socket(), s.socket()+".ttrpc", PauseImage,
+		s.path("containerd", "certs.d"), s.registryAuth(),
+		filepath.Join(s.RuntimeDir, "containerd-shim-runc-v2"), filepath.Join(s.RuntimeDir, "runc"), s.path("cni", "net.d"))
 }
 
-// registryConfig sends pulls of keks's registry, docker.io and
-// registry.k8s.io to keks's registry, with the instance's credentials: no
-// other registry is reachable from these machines.
-func (s *Spec) registryConfig() string {
+// mirroredRegistries are the registries whose pulls go to keks's
+// registry: no other registry is reachable from these machines.
+func (s *Spec) mirroredRegistries() []string {
+	return []string{s.Registry, "docker.io", "registry.k8s.io"}
+}
+
+// registryHosts are the instance's containerd hosts files
+// (certs.d/<registry>/hosts.toml, relative to the instance's directory):
+// each mirrored registry is served by keks's registry, trusted with keks's
+// CA.
+func (s *Spec) registryHosts() map[string]string {
+	files := map[string]string{}
+	if s.Registry == "" {
+		return files
+	}
+	for _, host := range s.mirroredRegistries() {
+		// docker.io's hosts file names its real server, as containerd's docs do.
+		server := "https://" + host
+		if host == "docker.io" {
+			server = "https://registry-1.docker.io"
+		}
+		files[filepath.Join("containerd", "certs.d", host, "hosts.toml")] = fmt.Sprintf(`server = %q
+
+[host.%q]
+  capabilities = ["pull", "resolve"]
+  ca = %q
+`, server, "https://"+s.Registry, s.RegistryCA)
+	}
+	return files
+}
+
+// registryAuth gives the CRI plugin the instance's credentials for keks's
+// registry, which it sends to the mirror of every registry. containerd
+// 2.x still reads them from the deprecated configs table; hosts files
+// carry no credentials.
+func (s *Spec) registryAuth() string {
 	if s.Registry == "" {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString("  [plugins.\"io.containerd.grpc.v1.cri\".registry]\n")
-	for _, host := range []string{s.Registry, "docker.io", "registry.k8s.io"} {
-		fmt.Fprintf(&b, "    [plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.%q]\n      endpoint = [%q]\n", host, "https://"+s.Registry)
-	}
-	fmt.Fprintf(&b, "    [plugins.\"io.containerd.grpc.v1.cri\".registry.configs.%q.tls]\n      ca_file = %q\n", s.Registry, s.RegistryCA)
-	fmt.Fprintf(&b, "    [plugins.\"io.containerd.grpc.v1.cri\".registry.configs.%q.auth]\n      username = \"AWS\"\n      password = %q\n", s.Registry, s.RegistryPassword)
-	return b.String()
+	return fmt.Sprintf("    [plugins.\"io.containerd.cri.v1.images\".registry.configs.%q.auth]\n      username = \"AWS\"\n      password = %q\n", s.Registry, s.RegistryPassword)
 }
 
 // PauseImage is the sandbox image every node has imported.

@@ -21,7 +21,7 @@ func importImages(ctx context.Context, s *Spec) error {
 	if err != nil {
 		return err
 	}
-	out, err := exec.CommandContext(ctx, "ctr", "--address", s.socket(), "--namespace", "k8s.io", "images", "import", "--no-unpack=false", tarPath).CombinedOutput()
+	out, err := exec.CommandContext(ctx, filepath.Join(s.RuntimeDir, "ctr"), "--address", s.socket(), "--namespace", "k8s.io", "images", "import", "--no-unpack=false", tarPath).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("import pause image into %s: %w: %s", s.ID, err, out)
 	}

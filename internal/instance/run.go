@@ -91,6 +91,9 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		s.path("kube-proxy", "config.yaml"):        s.kubeProxyConfig(),
 		s.path("aws", "config"):                    s.AWSConfig,
 	}
+	for name, content := range s.registryHosts() {
+		files[s.path(name)] = content
+	}
 	for path, content := range files {
 		if err := pki.WriteFileIfChanged(path, []byte(content), 0o600); err != nil {
 			return p, err
@@ -124,7 +127,10 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		daemonNS = []string{"--net=" + nsPath(s.netns()), "--mount=" + s.mountNS(), "--cgroup=" + s.cgroupNS(), "--wdns=" + s.Dir, "--"}
 	}
 	if !supervisor.Running(p.Containerd, cmID) {
-		pid, err := supervisor.Start(supervisor.Spec{ID: cmID, Path: "nsenter", Args: append(slices.Clone(daemonNS), "containerd", "--config", s.path("containerd", "config.toml")), Dir: s.Dir, LogFile: s.path("logs", "containerd.log")})
+		// The node runtime's directory leads containerd's PATH, where it
+		// and its shims look for what they run.
+		pid, err := supervisor.Start(supervisor.Spec{ID: cmID, Path: "nsenter", Args: append(slices.Clone(daemonNS), filepath.Join(s.RuntimeDir, "containerd"), "--config", s.path("containerd", "config.toml")),
+			Env: []string{"PATH=" + s.RuntimeDir + ":" + os.Getenv("PATH")}, Dir: s.Dir, LogFile: s.path("logs", "containerd.log")})
 		if err != nil {
 			return p, err
 		}

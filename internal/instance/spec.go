@@ -22,6 +22,7 @@ type Spec struct {
 	CAFile      string // the cluster CA
 	ClusterDNS  string
 	K8sBinDir   string // Kubernetes components of the node's version
+	RuntimeDir  string // containerd, its runc shim, ctr and runc (k8sbuild.NodeRuntimeDir)
 	KeksBinary  string // for the kubelet's exec credential plugin
 	// AWSConfig is the AWS config file with the profile "instance" the
 	// kubelet's credential plugin uses; its credentials come from the

@@ -141,7 +141,7 @@ func TestHostLackingPrerequisitesFailsTheGroup(t *testing.T) {
 	if ng.Status != eks.NodegroupCreateFailed || len(ng.Issues) != 1 || ng.Issues[0].Code != "AsgInstanceLaunchFailures" {
 		t.Fatalf("status %s, issues %+v; want CREATE_FAILED with AsgInstanceLaunchFailures", ng.Status, ng.Issues)
 	}
-	if !strings.Contains(ng.Issues[0].Message, "containerd") || !strings.Contains(ng.Issues[0].Message, "apt-get install") {
+	if !strings.Contains(ng.Issues[0].Message, "containernetworking-plugins") || !strings.Contains(ng.Issues[0].Message, "apt-get install") {
 		t.Fatalf("the issue does not name what is missing: %s", ng.Issues[0].Message)
 	}
 	if all, _ := f.ec2.Instances(f.ctx, "us-east-1"); len(all) != 0 {

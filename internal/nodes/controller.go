@@ -325,7 +325,7 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		ID: in.ID, Zone: in.Zone, Region: in.Region,
 		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: subnet.Addr().Next(), Bridge: subnetBridge(in.SubnetID),
 		PodCIDR: in.PodCIDR(), Dir: dir, ClusterName: name, Endpoint: cl.Status.Endpoint, CAFile: caFile,
-		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), KeksBinary: c.cfg.KeksBinary,
+		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), RuntimeDir: c.cfg.K8s.NodeRuntimeDir(), KeksBinary: c.cfg.KeksBinary,
 		AWSConfig: c.awsConfig(in), Labels: labels, Taints: in.NodeTaints,
 		KubeProxy: kubeProxy, ClusterCIDR: PodNetwork, Registry: c.registry, RegistryCA: c.cfg.CABundle,
 		RegistryPassword: c.password(in.ID),

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 
 	"github.com/keksdev/keks/internal/hostcheck"
+	"github.com/keksdev/keks/internal/k8sbuild"
 )
 
 // ensureHost makes sure the host has what nodes and keks's own network need:
@@ -26,6 +28,23 @@ func ensureHost(ctx context.Context, install bool, log *slog.Logger) error {
 		return errors.New("keks cannot run nodes here: " + err.Error())
 	}
 	log.Info("host prerequisites installed", "packages", hostcheck.Packages(missing))
+	return nil
+}
+
+// ensureNodeBuilds builds what nodes and their images are made of unless
+// it is built: containerd and runc of the release keks runs (seconds once
+// the Go build cache has them) and busybox.
+func ensureNodeBuilds(ctx context.Context, k8s k8sbuild.Dir, log *slog.Logger) error {
+	if k8s.NodeRuntimeBuilt() && k8s.BusyboxBuilt() {
+		return nil
+	}
+	log.Info("building the node runtime and busybox", "dir", string(k8s))
+	if err := k8s.BuildNodeRuntime(ctx, os.Stderr); err != nil {
+		return fmt.Errorf("keks cannot run nodes here: build containerd and runc: %w", err)
+	}
+	if err := k8s.BuildBusybox(ctx, os.Stderr); err != nil {
+		return fmt.Errorf("keks cannot build its images here: build busybox: %w", err)
+	}
 	return nil
 }
 

@@ -78,6 +78,7 @@ func (b *imageBuilder) testImages() map[string]func() (v1.Image, error) {
 			Program: func(name string) string { return b.k8s.TestImageProgram(v, name) },
 			File:    func(name string) string { return b.k8s.TestImageFile(v, name) },
 			CACert:  ca,
+			Busybox: images.BusyboxBinary(b.k8s.BusyboxPath()),
 		}
 		// The newest version's build of a shared name wins: All lists oldest first.
 		maps.Copy(out, images.TestImages(src, listed))

@@ -109,6 +109,9 @@ func Run(ctx context.Context, cfg Config) error {
 		if err := ensureHost(ctx, cfg.InstallPrerequisites, log); err != nil {
 			return err
 		}
+		if err := ensureNodeBuilds(ctx, k8sbuild.Dir(cfg.K8sDir), log); err != nil {
+			return err
+		}
 	}
 	unlock, err := lockDataDir(dataDir)
 	if err != nil {
@@ -293,7 +296,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Handle("/", router)
 	var reg *registry.Registry
 	var builder *imageBuilder
-	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion)
+	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion, images.BusyboxBinary(k8sbuild.Dir(cfg.K8sDir).BusyboxPath()))
 	if cfg.RegistryAddress != "" {
 		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
 			return err
