@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -102,13 +101,8 @@ func newConformanceCommand() *cobra.Command {
 // server builds the suite's images from (it builds them on the nodes' first
 // pulls, on this host); otherwise it stops with the command that does.
 func ensureTestImageTools(ctx context.Context) error {
-	missing := hostcheck.Host{}.Missing(hostcheck.TestImages)
-	if len(missing) == 0 {
-		return nil
+	if err := hostcheck.Ensure(ctx, true, os.Stderr, hostcheck.TestImages); err != nil {
+		return fmt.Errorf("the conformance suite's images cannot be built here: %w", err)
 	}
-	if !hostcheck.CanInstall() {
-		return fmt.Errorf("the conformance suite's images cannot be built here: %s", hostcheck.Describe(missing))
-	}
-	fmt.Fprintf(os.Stderr, "keks: installing what the suite's images are made of: %s\n", strings.Join(hostcheck.Packages(missing), " "))
-	return hostcheck.Install(ctx, hostcheck.Host{}, missing, os.Stderr)
+	return nil
 }

@@ -2,11 +2,27 @@ package hostcheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 )
+
+// Ensure installs what this host lacks of the requirements when it may
+// (install asked for, root and apt-get), its output going to progress;
+// otherwise it returns one error naming each missing piece and the command
+// that installs it.
+func Ensure(ctx context.Context, install bool, progress io.Writer, requirements ...[]Requirement) error {
+	missing := Host{}.Missing(requirements...)
+	if len(missing) == 0 {
+		return nil
+	}
+	if !install || !CanInstall() {
+		return errors.New(Describe(missing))
+	}
+	return Install(ctx, Host{}, missing, progress)
+}
 
 // Install installs the packages of the missing requirements with apt-get,
 // its output going to progress, and checks again afterwards.

@@ -106,7 +106,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	if !cfg.NoReconcile {
-		if err := ensureHost(ctx, cfg.InstallPrerequisites, log); err != nil {
+		if err := ensureHost(ctx, cfg.InstallPrerequisites); err != nil {
 			return err
 		}
 		if err := ensureNodeBuilds(ctx, k8sbuild.Dir(cfg.K8sDir), log); err != nil {
