@@ -642,8 +642,25 @@ func iamOpsSeeds(t testing.TB, prefix string) []queryOp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	provider, err := m.IAM.CreateOIDCProvider(ctx, "https://oidc.example/id/"+prefix+"1", []string{"sts.amazonaws.com"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	arn, doc, trustDoc := url.QueryEscape(p.ARN), url.QueryEscape(opsAllowEC2), url.QueryEscape(trust)
+	providerARN := "OpenIDConnectProviderArn=" + url.QueryEscape(provider.ARN)
+	made := "OpenIDConnectProviderArn=" + url.QueryEscape(strings.TrimSuffix(provider.ARN, "1")+"2")
+	const print = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 	return []queryOp{
+		{"CreateOpenIDConnectProvider", "Url=" + url.QueryEscape("https://oidc.example/id/"+prefix+"2") + "&ClientIDList.member.1=sts.amazonaws.com&ThumbprintList.member.1=" + print + "&Tags.member.1.Key=team&Tags.member.1.Value=fuzz"},
+		{"GetOpenIDConnectProvider", providerARN},
+		{"ListOpenIDConnectProviders", ""},
+		{"AddClientIDToOpenIDConnectProvider", providerARN + "&ClientID=fuzz"},
+		{"RemoveClientIDFromOpenIDConnectProvider", providerARN + "&ClientID=fuzz"},
+		{"UpdateOpenIDConnectProviderThumbprint", providerARN + "&ThumbprintList.member.1=" + print},
+		{"TagOpenIDConnectProvider", providerARN + "&Tags.member.1.Key=team&Tags.member.1.Value=fuzz"},
+		{"ListOpenIDConnectProviderTags", providerARN + "&MaxItems=5"},
+		{"UntagOpenIDConnectProvider", providerARN + "&TagKeys.member.1=team"},
+		{"DeleteOpenIDConnectProvider", made},
 		{"CreateGroup", "GroupName=" + prefix + "g2&Path=%2Ffuzz%2F"},
 		{"GetGroup", "GroupName=" + group + "&MaxItems=5"},
 		{"ListGroups", "PathPrefix=%2F&MaxItems=5"},

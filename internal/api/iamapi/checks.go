@@ -103,6 +103,17 @@ var operationChecks = map[string]describer{
 	"TagPolicy":               settingTags(onPolicy),
 	"UntagPolicy":             removingTags(onPolicy),
 	"ListPolicyTags":          onPolicy,
+
+	"CreateOpenIDConnectProvider":             settingTags(newOIDCProvider),
+	"GetOpenIDConnectProvider":                onOIDCProvider,
+	"ListOpenIDConnectProviders":              onAnything,
+	"DeleteOpenIDConnectProvider":             onOIDCProvider,
+	"AddClientIDToOpenIDConnectProvider":      onOIDCProvider,
+	"RemoveClientIDFromOpenIDConnectProvider": onOIDCProvider,
+	"UpdateOpenIDConnectProviderThumbprint":   onOIDCProvider,
+	"TagOpenIDConnectProvider":                settingTags(onOIDCProvider),
+	"UntagOpenIDConnectProvider":              removingTags(onOIDCProvider),
+	"ListOpenIDConnectProviderTags":           onOIDCProvider,
 }
 
 // iamCall is one IAM request being described.
@@ -178,6 +189,32 @@ func onPolicy(ic *iamCall, action string) []awsproto.Check {
 
 func newPolicy(ic *iamCall, action string) []awsproto.Check {
 	return []awsproto.Check{onEntity(action, ic.newEntity("policy", "PolicyName"))}
+}
+
+// onOIDCProvider acts on the provider the request names by ARN, with its
+// tags when it exists.
+func onOIDCProvider(ic *iamCall, action string) []awsproto.Check {
+	arn := ic.c.Form.Get("OpenIDConnectProviderArn")
+	if !strings.HasPrefix(arn, ic.arnPrefix("oidc-provider/")) {
+		return []awsproto.Check{{Action: action, Resource: "*"}}
+	}
+	e := entity{arn: arn, typ: "oidc-provider"}
+	if ic.h.IAM != nil {
+		if p, err := ic.h.IAM.GetOIDCProvider(ic.ctx, arn); err == nil {
+			e.tags = p.Tags
+		}
+	}
+	return []awsproto.Check{onEntity(action, e)}
+}
+
+// newOIDCProvider is the provider CreateOpenIDConnectProvider makes: its
+// ARN ends with the issuer URL less https://.
+func newOIDCProvider(ic *iamCall, action string) []awsproto.Check {
+	u, ok := strings.CutPrefix(ic.c.Form.Get("Url"), "https://")
+	if !ok || u == "" {
+		return []awsproto.Check{{Action: action, Resource: "*"}}
+	}
+	return []awsproto.Check{onEntity(action, entity{arn: ic.arnPrefix("oidc-provider/") + u, typ: "oidc-provider"})}
 }
 
 // settingTags adds the tags a request sets (Tags.member.N) to its checks.

@@ -1,6 +1,6 @@
 // Package iamapi is the Query-protocol wire layer of IAM: users, groups,
-// roles, managed and inline policies, policy versions and access keys,
-// over internal/iam.
+// roles, managed and inline policies, policy versions, access keys and
+// OpenID Connect providers, over internal/iam.
 package iamapi
 
 import (
@@ -97,6 +97,17 @@ var actions = map[string]action{
 	"ListPolicyVersions":      (*Handler).listPolicyVersions,
 	"DeletePolicyVersion":     (*Handler).deletePolicyVersion,
 	"SetDefaultPolicyVersion": (*Handler).setDefaultPolicyVersion,
+
+	"CreateOpenIDConnectProvider":             (*Handler).createOIDCProvider,
+	"GetOpenIDConnectProvider":                (*Handler).getOIDCProvider,
+	"ListOpenIDConnectProviders":              (*Handler).listOIDCProviders,
+	"DeleteOpenIDConnectProvider":             (*Handler).deleteOIDCProvider,
+	"AddClientIDToOpenIDConnectProvider":      (*Handler).addOIDCClientID,
+	"RemoveClientIDFromOpenIDConnectProvider": (*Handler).removeOIDCClientID,
+	"UpdateOpenIDConnectProviderThumbprint":   (*Handler).updateOIDCThumbprints,
+	"TagOpenIDConnectProvider":                (*Handler).tagOIDCProvider,
+	"UntagOpenIDConnectProvider":              (*Handler).untagOIDCProvider,
+	"ListOpenIDConnectProviderTags":           (*Handler).listOIDCProviderTags,
 }
 
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
