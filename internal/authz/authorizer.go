@@ -40,6 +40,9 @@ const alwaysAllowed = "keks:AlwaysAllowed"
 // identity-based policy, or by the resource's own policy, and denied
 // explicitly by neither.
 func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Request, service string, checks []awsproto.Check) error {
+	if c.Principal.Federated != "" {
+		return a.authorizeFederated(ctx, c, r, checks)
+	}
 	a.IAM.RecordKeyUse(ctx, c.Principal.AccessKeyID, service, c.Region)
 	pending := checks[:0:0]
 	for _, ch := range checks {
@@ -76,6 +79,23 @@ func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Re
 				return awserr.Errorf(e.Code, "You are not authorized to perform this operation. %s", e.Message)
 			}
 			return err
+		}
+	}
+	return nil
+}
+
+// authorizeFederated decides the call of a web identity: it has no
+// identity-based policies, so only the resource's own policy (the role's
+// trust policy) can allow it, with the token's claims as condition keys.
+func (a *Authorizer) authorizeFederated(ctx context.Context, c *awsproto.Call, r *http.Request, checks []awsproto.Check) error {
+	principal := policy.Principal{Account: c.Principal.Account, Federated: c.Principal.Federated}
+	global := merge(a.globalContext(c, r), c.Principal.Claims)
+	for _, ch := range checks {
+		if len(ch.Context[alwaysAllowed]) > 0 {
+			continue
+		}
+		if err := a.decide(ctx, principal, nil, global, ch); err != nil {
+			return awserr.Errorf(awserr.CodeAccessDenied, "Not authorized to perform %s", ch.Action)
 		}
 	}
 	return nil

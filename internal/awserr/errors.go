@@ -16,6 +16,11 @@ type Error struct {
 	Message string
 	// Sender is false for errors that are the service's fault (Query protocol's <Type>).
 	Fields map[string]any
+	// Exact keeps Code as it is on every protocol: the front door renames
+	// its own codes per protocol family (ExpiredTokenException is
+	// ExpiredToken on Query services), which a service's own error that
+	// shares the name must not undergo.
+	Exact bool
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -28,6 +33,14 @@ func (e *Error) With(key string, value any) *Error {
 		c.Fields[k] = v
 	}
 	c.Fields[key] = value
+	return &c
+}
+
+// WithStatus returns a copy of e with its own code kept on every protocol
+// and the given HTTP status.
+func (e *Error) WithStatus(status int) *Error {
+	c := *e
+	c.Status, c.Exact = status, true
 	return &c
 }
 

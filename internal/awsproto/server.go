@@ -17,12 +17,19 @@ import (
 	"github.com/keksdev/keks/internal/awserr"
 )
 
-// Principal is the IAM identity that signed a request.
+// Principal is the IAM identity that signed a request, or that an
+// unsigned call proved otherwise (see Service.Unsigned).
 type Principal struct {
 	Account     string
 	ARN         string // as GetCallerIdentity reports it (assumed-role ARN for role sessions)
 	UserID      string
 	AccessKeyID string
+	// Federated is the identity provider (an IAM OIDC provider's ARN) of
+	// a caller that proved itself with a web identity token.
+	Federated string
+	// Claims are the condition keys that proof established, by their
+	// policy names ("<issuer>:sub", "<issuer>:aud"...).
+	Claims map[string][]string
 }
 
 // KeyResolver finds the secret and owner of an access key.
@@ -56,6 +63,11 @@ type Service struct {
 	// a service without it is refused whole.
 	Checks Checker
 	Handle func(w http.ResponseWriter, r *http.Request, c *Call) error
+	// Unsigned authenticates a call that carries no signature but a proof
+	// of its own (STS's AssumeRoleWithWebIdentity and its token, whose
+	// model says noAuth): ok false leaves the call to need a signature.
+	// The principal it returns is authorized as a signer would be.
+	Unsigned func(ctx context.Context, form url.Values) (p Principal, ok bool, err error)
 }
 
 // Router verifies SigV4 and dispatches on the credential scope's service.
@@ -67,6 +79,8 @@ type Router struct {
 	Services map[string]*Service
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Region is the region of unsigned calls, which carry no credential scope.
+	Region string
 }
 
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -98,20 +112,27 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if svc == nil {
 		svc = rt.guessService(r, body)
 	}
-	signed, err := VerifyRequest(r, rt.Now(), FromSecrets(lookup))
+	call, err := rt.unsignedCall(r, svc, body, reqID)
 	if err != nil {
 		rt.fail(w, r, svc, reqID, err)
 		return
 	}
-	if s := rt.Services[signed.Credential.Service]; s != nil {
-		svc = s
-	} else {
-		rt.fail(w, r, svc, reqID, awserr.Errorf(awserr.CodeUnknownOperation, "keks does not serve the %q service", signed.Credential.Service))
-		return
+	if call == nil {
+		signed, err := VerifyRequest(r, rt.Now(), FromSecrets(lookup))
+		if err != nil {
+			rt.fail(w, r, svc, reqID, err)
+			return
+		}
+		if s := rt.Services[signed.Credential.Service]; s != nil {
+			svc = s
+		} else {
+			rt.fail(w, r, svc, reqID, awserr.Errorf(awserr.CodeUnknownOperation, "keks does not serve the %q service", signed.Credential.Service))
+			return
+		}
+		call = &Call{RequestID: reqID, Region: signed.Credential.Region, Principal: principal, Body: signed.Body}
 	}
-	call := &Call{RequestID: reqID, Region: signed.Credential.Region, Principal: principal, Body: signed.Body}
 	if svc.Query {
-		form, perr := url.ParseQuery(string(signed.Body))
+		form, perr := url.ParseQuery(string(call.Body))
 		if perr != nil {
 			rt.fail(w, r, svc, reqID, awserr.Errorf(awserr.CodeInvalidRequest, "malformed form body: %v", perr))
 			return
@@ -133,6 +154,25 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := svc.Handle(w, r, call); err != nil {
 		rt.fail(w, r, svc, reqID, err)
 	}
+}
+
+// unsignedCall is the call of a request that its service authenticates
+// itself (Service.Unsigned), signed or not, as AWS ignores a signature on
+// such an operation; nil for every other request, which VerifyRequest
+// then checks.
+func (rt *Router) unsignedCall(r *http.Request, svc *Service, body []byte, reqID string) (*Call, error) {
+	if svc == nil || svc.Unsigned == nil || !svc.Query || r.Method != http.MethodPost {
+		return nil, nil
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, nil
+	}
+	p, ok, err := svc.Unsigned(r.Context(), form)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return &Call{RequestID: reqID, Region: rt.Region, Principal: p, Body: body}, nil
 }
 
 // authorize asks the Authorizer about the checks the call needs; an
@@ -251,7 +291,7 @@ var (
 )
 
 func dialect(e *awserr.Error, table map[string]string) *awserr.Error {
-	if c, ok := table[e.Code]; ok {
+	if c, ok := table[e.Code]; ok && !e.Exact {
 		cp := *e
 		cp.Code = c
 		return &cp

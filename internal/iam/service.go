@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/oidc"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -21,6 +22,9 @@ const (
 	CodeAccessDenied        = "AccessDenied"
 	CodeLimitExceeded       = "LimitExceeded"
 	CodeInvalidInput        = "InvalidInput"
+	// STS's refusals of a web identity token.
+	CodeInvalidIdentityToken = "InvalidIdentityToken"
+	CodeIDPCommunication     = "IDPCommunicationError"
 )
 
 func init() {
@@ -29,6 +33,8 @@ func init() {
 	awserr.RegisterStatus(CodeDeleteConflict, http.StatusConflict)
 	awserr.RegisterStatus(CodeLimitExceeded, http.StatusConflict)
 	awserr.RegisterStatus(CodeAccessDenied, http.StatusForbidden)
+	awserr.RegisterStatus(CodeInvalidIdentityToken, http.StatusBadRequest)
+	awserr.RegisterStatus(CodeIDPCommunication, http.StatusBadRequest)
 }
 
 // Service is the IAM model over the store. Its zero value (with Store and
@@ -36,6 +42,9 @@ func init() {
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
+	// WebIdentityKeys verifies web identity tokens' signatures with their
+	// issuers' published keys; nil refuses every such token.
+	WebIdentityKeys *oidc.Verifier
 
 	// cache holds PoliciesOf's answers until the next IAM write.
 	cache principalCache

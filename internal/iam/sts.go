@@ -77,11 +77,8 @@ type Credentials struct {
 
 // AssumeRole issues session credentials for roleARN if its trust policy lets caller assume it.
 func (s *Service) AssumeRole(ctx context.Context, caller awsproto.Principal, roleARN, sessionName string, durationSeconds int) (*Credentials, error) {
-	if !sessionNamePattern.MatchString(sessionName) {
-		return nil, awserr.Errorf(CodeValidation, "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64", sessionName)
-	}
-	if durationSeconds != 0 && (durationSeconds < 900 || durationSeconds > 43200) {
-		return nil, awserr.Errorf(CodeValidation, "1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", durationSeconds)
+	if err := checkSessionRequest(sessionName, durationSeconds); err != nil {
+		return nil, err
 	}
 	role, err := s.RoleByARN(ctx, roleARN)
 	if err != nil {
@@ -91,16 +88,37 @@ func (s *Service) AssumeRole(ctx context.Context, caller awsproto.Principal, rol
 		}
 		return nil, err
 	}
-	if durationSeconds == 0 {
-		durationSeconds = 3600
-	}
-	if durationSeconds > role.MaxSessionDuration {
-		return nil, awserr.Errorf(CodeValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	d, err := sessionDuration(role, durationSeconds)
+	if err != nil {
+		return nil, err
 	}
 	if !s.trusts(ctx, role, caller) {
 		return nil, awserr.Errorf(CodeAccessDenied, "User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, roleARN)
 	}
-	return s.issueSession(ctx, role, sessionName, time.Duration(durationSeconds)*time.Second)
+	return s.issueSession(ctx, role, sessionName, d)
+}
+
+// checkSessionRequest applies STS's rules to a requested session's name
+// and duration (0 when the request gives none).
+func checkSessionRequest(sessionName string, durationSeconds int) error {
+	if !sessionNamePattern.MatchString(sessionName) {
+		return awserr.Errorf(CodeValidation, "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64", sessionName)
+	}
+	if durationSeconds != 0 && (durationSeconds < 900 || durationSeconds > 43200) {
+		return awserr.Errorf(CodeValidation, "1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", durationSeconds)
+	}
+	return nil
+}
+
+// sessionDuration is a session's length: an hour unless asked, at most the role's maximum.
+func sessionDuration(role *Role, durationSeconds int) (time.Duration, error) {
+	if durationSeconds == 0 {
+		durationSeconds = 3600
+	}
+	if durationSeconds > role.MaxSessionDuration {
+		return 0, awserr.Errorf(CodeValidation, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	return time.Duration(durationSeconds) * time.Second, nil
 }
 
 // IssueRoleSession makes session credentials for a role without a trust check;

@@ -43,6 +43,7 @@ import (
 	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/nodegroups"
 	"github.com/keksdev/keks/internal/nodes"
+	"github.com/keksdev/keks/internal/oidc"
 	"github.com/keksdev/keks/internal/registry"
 	"github.com/keksdev/keks/internal/store"
 )
@@ -163,6 +164,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	baseURL := "https://" + cfg.Listen
 	trustKeksCA(cfg.TrustCA, caFile, dataDir, boot.AccountID, log)
+	// STS fetches the keys of web identity tokens' issuers: keks's own
+	// clusters' (under keks's CA) or any public one.
+	issuers, err := clientTrusting(caFile)
+	if err != nil {
+		return err
+	}
+	iamSvc.WebIdentityKeys = &oidc.Verifier{Client: issuers, Now: now}
 	if cfg.Profile != "" {
 		if err := awsprofile.Write(awsprofile.Profile{Name: cfg.Profile, Region: cfg.Region, EndpointURL: baseURL, CABundle: caFile,
 			AccessKeyID: boot.AccessKeyID, SecretAccessKey: boot.SecretAccessKey}); err != nil {
@@ -256,7 +264,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	az := &authz.Authorizer{IAM: iamSvc, Now: now}
-	router := &awsproto.Router{Keys: iamSvc, Authz: az, Log: log, Now: now, Services: map[string]*awsproto.Service{}}
+	router := &awsproto.Router{Keys: iamSvc, Authz: az, Log: log, Now: now, Region: cfg.Region, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
 		(&eksapi.Handler{EKS: eksSvc, KMS: kmsSvc}).Service(),
 		(&iamapi.Handler{IAM: iamSvc}).Service(),

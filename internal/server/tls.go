@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/keksdev/keks/internal/pki"
 	"github.com/keksdev/keks/internal/store"
@@ -105,4 +108,19 @@ func sealKeksCA(ctx context.Context, st *store.Store) (int, error) {
 		return 0, fmt.Errorf("seal keks's CA key: %w", err)
 	}
 	return sealed, nil
+}
+
+// clientTrusting is an HTTPS client that trusts the system's roots and
+// keks's CA.
+func clientTrusting(caFile string) (*http.Client, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("read keks's CA: %w", err)
+	}
+	pool.AppendCertsFromPEM(pem)
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
 }

@@ -23,15 +23,20 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		return []awsproto.Check{{Action: "sts:GetCallerIdentity", Resource: "*",
 			Context: map[string][]string{alwaysAllowed: {"true"}}}}
 	case "AssumeRole":
-		return h.assumeRoleChecks(r.Context(), c)
+		return h.assumeRoleChecks(r.Context(), c, "sts:AssumeRole")
+	case "AssumeRoleWithWebIdentity":
+		// Only the role's trust policy can allow a web identity, with
+		// the token's claims (Unsigned put them on the principal).
+		return h.assumeRoleChecks(r.Context(), c, "sts:AssumeRoleWithWebIdentity")
 	}
 	return nil // not an STS action keks serves: the handler says so
 }
 
-// assumeRoleChecks: sts:AssumeRole on the role, which its trust policy
-// must also allow; with session tags, sts:TagSession too, and with a
-// source identity, sts:SetSourceIdentity, as STS asks for them.
-func (h *Handler) assumeRoleChecks(ctx context.Context, c *awsproto.Call) []awsproto.Check {
+// assumeRoleChecks: sts:AssumeRole (or the action of the web identity
+// variant) on the role, which its trust policy must also allow; with
+// session tags, sts:TagSession too, and with a source identity,
+// sts:SetSourceIdentity, as STS asks for them.
+func (h *Handler) assumeRoleChecks(ctx context.Context, c *awsproto.Call, action string) []awsproto.Check {
 	form := c.Form
 	role := awsproto.Check{Resource: "*"}
 	if arn := form.Get("RoleArn"); roleARN.MatchString(arn) {
@@ -53,7 +58,7 @@ func (h *Handler) assumeRoleChecks(ctx context.Context, c *awsproto.Call) []awsp
 		keys["sts:TransitiveTagKeys"] = transitive
 	}
 
-	checks := []awsproto.Check{withAction(role, "sts:AssumeRole", keys)}
+	checks := []awsproto.Check{withAction(role, action, keys)}
 	if len(sessionTags) > 0 || len(transitive) > 0 {
 		checks = append(checks, withAction(role, "sts:TagSession", keys))
 	}
