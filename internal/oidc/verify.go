@@ -49,7 +49,6 @@ const keyTTL = 5 * time.Minute
 // algorithms are those STS accepts for web identity tokens.
 var algorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
 
-
 // Verify checks the token's signature with issuer's key (the token's kid,
 // or its one key) and returns its claims; exp, aud and the rest are the
 // caller's to judge.
