@@ -69,20 +69,25 @@ func hostHas(a netip.Addr) bool {
 	return false
 }
 
-// instanceFacing is what the registry address serves: the OCI
-// distribution API and the clusters' OIDC discovery documents (GET /id/),
-// anything else 404, as a registry host does.
-func instanceFacing(reg *registry.Registry, oidc http.Handler) http.Handler {
+// instanceFacing is what the registry address, the one address of keks
+// every instance and pod reaches, serves: the OCI distribution API, the
+// clusters' OIDC discovery documents (GET /id/), and otherwise keks's AWS
+// APIs through the front door, as an instance reaches AWS's public
+// endpoints (a pod exchanging its service account token with STS).
+func instanceFacing(reg *registry.Registry, oidc, api http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/id/") {
+		switch {
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/id/"):
 			oidc.ServeHTTP(w, r)
-			return
+		case r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/"):
+			if reg == nil {
+				http.NotFound(w, r)
+				return
+			}
+			reg.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
 		}
-		if reg == nil || (r.URL.Path != "/v2" && !strings.HasPrefix(r.URL.Path, "/v2/")) {
-			http.NotFound(w, r)
-			return
-		}
-		reg.ServeHTTP(w, r)
 	})
 }
 

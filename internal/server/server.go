@@ -328,7 +328,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// The registry address, which every instance and pod reaches, serves
 	// the registry and the clusters' OIDC discovery documents and nothing
 	// else: the AWS APIs answer on the listen address.
-	regSrv := &http.Server{Handler: instanceFacing(reg, oidc), TLSConfig: srv.TLSConfig, ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
+	regSrv := &http.Server{Handler: instanceFacing(reg, oidc, router), TLSConfig: srv.TLSConfig, ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
 	if cfg.RegistryAddress != "" {
 		regLn, err := listenRegistry(cfg.RegistryAddress)
 		if err != nil {
