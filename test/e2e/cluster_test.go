@@ -88,6 +88,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 		t.Fatalf("control plane spans %d zones, want 3", len(zones))
 	}
 
+	t.Run("web identity from the cluster's issuer", func(t *testing.T) { webIdentity(t, e.With(t), c.Identity.Oidc.Issuer) })
 	t.Run("kill an API server under load", func(t *testing.T) { killAPIServer(t, e.With(t), name) })
 	t.Run("kill an etcd member", func(t *testing.T) { killEtcdMember(t, e.With(t), name) })
 	t.Run("freeze an etcd member", func(t *testing.T) { freezeEtcdMember(t, e.With(t), name) })
