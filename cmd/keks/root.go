@@ -24,6 +24,7 @@ func newRootCommand() *cobra.Command {
 		newLBCommand(),
 		newAuthenticatorCommand(),
 		newKMSPluginCommand(),
+		newCredentialProviderCommand(),
 		newConformanceCommand(),
 		newVersionCommand(),
 	)

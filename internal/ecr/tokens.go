@@ -20,7 +20,11 @@ type claims struct {
 	Expires int64  `json:"exp,omitempty"` // unix seconds; 0 for an instance's token
 }
 
-// instanceSubject prefixes the subject of an instance's password.
+// instanceSubject prefixes the subject of an instance's password, valid
+// while the instance runs. keks no longer hands them out (nodes log in
+// through the kubelet's credential provider, as their role), but the
+// containerd of an instance started by an older keks still presents its
+// own until it restarts.
 const instanceSubject = "instance/"
 
 func (s *Service) sign(c claims) string {
@@ -36,11 +40,6 @@ func (s *Service) AuthorizationToken(principalARN string) (token string, expires
 	expires = time.Now().Add(TokenLifetime).UTC()
 	pass := s.sign(claims{Subject: principalARN, Expires: expires.Unix()})
 	return base64.StdEncoding.EncodeToString([]byte("AWS:" + pass)), expires
-}
-
-// NodePassword is an instance's registry password: valid while the instance runs.
-func (s *Service) NodePassword(instanceID string) string {
-	return s.sign(claims{Subject: instanceSubject + instanceID})
 }
 
 // Subject is whom a registry password stands for. A token only opens the

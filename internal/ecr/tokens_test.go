@@ -91,17 +91,17 @@ func TestCheckNamesAnInstanceAsItsRoleSession(t *testing.T) {
 		"i-4567": {Account: testAccount, InstanceID: "i-4567"},
 		"i-89ab": {PrincipalARN: "arn:aws:sts::" + testAccount + ":assumed-role/plain/i-89ab", Account: testAccount, InstanceID: "i-89ab"},
 	} {
-		got, err := s.Check(context.Background(), s.NodePassword(id))
+		got, err := s.Check(context.Background(), s.nodePassword(id))
 		if err != nil || got != want {
 			t.Errorf("%s: got %+v %v, want %+v", id, got, err, want)
 		}
 	}
-	if _, err := s.Check(context.Background(), s.NodePassword("i-gone")); err == nil {
+	if _, err := s.Check(context.Background(), s.nodePassword("i-gone")); err == nil {
 		t.Error("a stopped instance's password was accepted")
 	}
 	// Without a way to find roles, an instance has no principal.
 	s.InstanceRole = nil
-	if got, err := s.Check(context.Background(), s.NodePassword("i-0123")); err != nil || got != (Subject{InstanceID: "i-0123"}) {
+	if got, err := s.Check(context.Background(), s.nodePassword("i-0123")); err != nil || got != (Subject{InstanceID: "i-0123"}) {
 		t.Errorf("without InstanceRole: %+v %v", got, err)
 	}
 }
@@ -112,11 +112,11 @@ func TestCheckRefusesAnInstanceWithABadRole(t *testing.T) {
 	s.InstanceRole = func(context.Context, string) (string, string, error) {
 		return "arn:aws:iam::1:user/x", testAccount, nil
 	}
-	if got, err := s.Check(context.Background(), s.NodePassword("i-1")); err == nil {
+	if got, err := s.Check(context.Background(), s.nodePassword("i-1")); err == nil {
 		t.Errorf("a user ARN as an instance's role: accepted as %+v", got)
 	}
 	s.InstanceRole = func(context.Context, string) (string, string, error) { return "", "", errors.New("store down") }
-	if _, err := s.Check(context.Background(), s.NodePassword("i-1")); err == nil || !strings.Contains(err.Error(), "store down") {
+	if _, err := s.Check(context.Background(), s.nodePassword("i-1")); err == nil || !strings.Contains(err.Error(), "store down") {
 		t.Errorf("a failed role lookup: %v", err)
 	}
 }
@@ -128,4 +128,10 @@ func TestSubjectWho(t *testing.T) {
 	if w := (Subject{InstanceID: "i-1"}).Who(); w != "i-1" {
 		t.Errorf("Who %q", w)
 	}
+}
+
+// nodePassword is the password an older keks wrote into an instance's
+// containerd configuration.
+func (s *Service) nodePassword(instanceID string) string {
+	return s.sign(claims{Subject: instanceSubject + instanceID})
 }

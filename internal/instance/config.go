@@ -15,7 +15,8 @@ import (
 // instance: its own root, state and sockets (containerd also reads the
 // host's drop-in files, /etc/containerd/conf.d, and no setting stops it);
 // the CRI plugin's sandbox image pinned, registries from the instance's
-// hosts directory, the runc shim and runc of keks's node runtime, the CNI
+// hosts directory (credentials come with each pull from the kubelet's
+// credential provider, credentialProviders), the runc shim and runc of keks's node runtime, the CNI
 // configuration of the instance, and restrict_oom_score_adj because the
 // host withholds CAP_SYS_RESOURCE (pod sandboxes fail without it).
 func (s *Spec) containerdConfig() string {
@@ -36,7 +37,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     sandbox = %q
   [plugins."io.containerd.cri.v1.images".registry]
     config_path = %q
-%s
+
 [plugins."io.containerd.cri.v1.runtime"]
   restrict_oom_score_adj = true
   [plugins."io.containerd.cri.v1.runtime".containerd]
@@ -50,7 +51,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     bin_dirs = ["/usr/lib/cni"]
     conf_dir = %q
 `, s.path("containerd", "root"), s.path("containerd", "state"), s.socket(), s.socket()+".ttrpc", PauseImage,
-		s.path("containerd", "certs.d"), s.registryAuth(),
+		s.path("containerd", "certs.d"),
 		filepath.Join(s.RuntimeDir, "containerd-shim-runc-v2"), filepath.Join(s.RuntimeDir, "runc"), s.path("cni", "net.d"))
 }
 
@@ -85,15 +86,28 @@ func (s *Spec) registryHosts() map[string]string {
 	return files
 }
 
-// registryAuth gives the CRI plugin the instance's credentials for keks's
-// registry, which it sends to the mirror of every registry. containerd
-// 2.x still reads them from the deprecated configs table; hosts files
-// carry no credentials.
-func (s *Spec) registryAuth() string {
-	if s.Registry == "" {
-		return ""
+// credentialProviders is the kubelet's image credential provider
+// configuration: for images of the mirrored registries it runs
+// `keks ecr-credential-provider`, which logs in to keks's registry as the
+// instance's role (its credentials from the metadata service), as EKS's
+// AMIs run ecr-credential-provider for ECR's.
+func (s *Spec) credentialProviders() string {
+	var match []string
+	for _, r := range s.mirroredRegistries() {
+		match = append(match, fmt.Sprintf("%q", r))
 	}
-	return fmt.Sprintf("    [plugins.\"io.containerd.cri.v1.images\".registry.configs.%q.auth]\n      username = \"AWS\"\n      password = %q\n", s.Registry, s.RegistryPassword)
+	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+- name: %s
+  apiVersion: credentialprovider.kubelet.k8s.io/v1
+  matchImages: [%s]
+  defaultCacheDuration: 1h
+  args: [ecr-credential-provider, --profile, instance]
+  env:
+  - {name: AWS_CONFIG_FILE, value: %s}
+  - {name: AWS_SHARED_CREDENTIALS_FILE, value: %s}
+`, filepath.Base(s.KeksBinary), strings.Join(match, ", "), s.path("aws", "config"), s.awsCredentialsFile())
 }
 
 // PauseImage is the sandbox image every node has imported.

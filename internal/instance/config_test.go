@@ -76,3 +76,33 @@ func TestKubeletConfigForEachCgroupMode(t *testing.T) {
 		})
 	}
 }
+
+// TestCredentialProvidersRunKeksForTheMirroredRegistries: the kubelet runs
+// the keks binary (by its name in its directory) for images of keks's
+// registry and of the registries it mirrors, with the instance's profile.
+func TestCredentialProvidersRunKeksForTheMirroredRegistries(t *testing.T) {
+	s := &Spec{Dir: "/var/lib/keks/instances/i-1", KeksBinary: "/opt/keks/bin/keks2", Registry: "198.19.255.254"}
+	var cfg struct {
+		APIVersion, Kind string
+		Providers        []struct {
+			Name, APIVersion     string
+			DefaultCacheDuration string
+			MatchImages          []string `json:"matchImages"`
+			Args                 []string
+			Env                  []struct{ Name, Value string }
+		}
+	}
+	if err := yaml.UnmarshalStrict([]byte(s.credentialProviders()), &cfg); err != nil {
+		t.Fatalf("%v:\n%s", err, s.credentialProviders())
+	}
+	p := cfg.Providers[0]
+	if cfg.Kind != "CredentialProviderConfig" || len(cfg.Providers) != 1 || p.Name != "keks2" || p.APIVersion != "credentialprovider.kubelet.k8s.io/v1" ||
+		strings.Join(p.MatchImages, " ") != "198.19.255.254 docker.io registry.k8s.io" || strings.Join(p.Args, " ") != "ecr-credential-provider --profile instance" ||
+		len(p.Env) != 2 || p.Env[0].Value != "/var/lib/keks/instances/i-1/aws/config" {
+		t.Fatalf("%+v", cfg)
+	}
+	// containerd itself holds no credentials any more.
+	if strings.Contains(s.containerdConfig(), "auth") {
+		t.Errorf("containerd's configuration carries credentials:\n%s", s.containerdConfig())
+	}
+}

@@ -94,6 +94,9 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 	for name, content := range s.registryHosts() {
 		files[s.path(name)] = content
 	}
+	if s.Registry != "" {
+		files[s.path("kubelet", "credential-providers.yaml")] = s.credentialProviders()
+	}
 	for path, content := range files {
 		if err := pki.WriteFileIfChanged(path, []byte(content), 0o600); err != nil {
 			return p, err
@@ -153,6 +156,10 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		)
 		if len(s.Taints) > 0 {
 			args = append(args, "--register-with-taints="+strings.Join(s.Taints, ","))
+		}
+		if s.Registry != "" {
+			args = append(args, "--image-credential-provider-config="+s.path("kubelet", "credential-providers.yaml"),
+				"--image-credential-provider-bin-dir="+filepath.Dir(s.KeksBinary))
 		}
 		pid, err := supervisor.Start(supervisor.Spec{ID: kID, Path: "nsenter", Args: args, Dir: s.Dir, LogFile: s.path("logs", "kubelet.log")})
 		if err != nil {

@@ -27,17 +27,16 @@ type Spec struct {
 	// AWSConfig is the AWS config file with the profile "instance" the
 	// kubelet's credential plugin uses; its credentials come from the
 	// instance metadata service, so the instance holds no keys.
-	AWSConfig        string
-	Labels           map[string]string
-	KubeProxy        bool   // the cluster has the kube-proxy add-on
-	Registry         string // keks's registry host; also the mirror of docker.io and registry.k8s.io
-	RegistryCA       string
-	RegistryPassword string
-	ClusterCIDR      string // all pods' addresses, for kube-proxy's masquerading
-	Taints           []string
-	MaxPods          int
-	MemoryBytes      int64
-	CPUs             int
+	AWSConfig   string
+	Labels      map[string]string
+	KubeProxy   bool   // the cluster has the kube-proxy add-on
+	Registry    string // keks's registry host; also the mirror of docker.io and registry.k8s.io
+	RegistryCA  string
+	ClusterCIDR string // all pods' addresses, for kube-proxy's masquerading
+	Taints      []string
+	MaxPods     int
+	MemoryBytes int64
+	CPUs        int
 }
 
 // DNSName is the EC2 private DNS name, which is also the node name.

@@ -56,12 +56,11 @@ type Controller struct {
 	*loop.Loop
 	cfg Config
 	// registry is where nodes pull images, and the password each instance uses.
-	registry         string
-	registryPassword func(instanceID string) string
-	ec2              *ec2.Service
-	eks              *eks.Service
-	log              *slog.Logger
-	mu               sync.Mutex
+	registry string
+	ec2      *ec2.Service
+	eks      *eks.Service
+	log      *slog.Logger
+	mu       sync.Mutex
 	// egressFor is the source ranges, then the Service ranges, that the
 	// host's NAT and Service-range rules were last made for; nil until the
 	// first pass has made them.
@@ -85,8 +84,8 @@ func New(cfg Config, e2 *ec2.Service, e *eks.Service, _ *iam.Service, log *slog.
 
 // SetRegistry points the nodes' containerd at keks's registry, also as the
 // mirror of docker.io and registry.k8s.io.
-func (c *Controller) SetRegistry(host string, password func(instanceID string) string) {
-	c.registry, c.registryPassword = host, password
+func (c *Controller) SetRegistry(host string) {
+	c.registry = host
 }
 
 // Run converges instances until ctx ends.
@@ -328,20 +327,12 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), RuntimeDir: c.cfg.K8s.NodeRuntimeDir(), KeksBinary: c.cfg.KeksBinary,
 		AWSConfig: c.awsConfig(in), Labels: labels, Taints: in.NodeTaints,
 		KubeProxy: kubeProxy, ClusterCIDR: PodNetwork, Registry: c.registry, RegistryCA: c.cfg.CABundle,
-		RegistryPassword: c.password(in.ID),
-		MaxPods:          typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
+		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
 	}, nil
 }
 
 // PodNetwork holds every pod address: each node takes a /26 of it.
 const PodNetwork = "100.64.0.0/10"
-
-func (c *Controller) password(id string) string {
-	if c.registryPassword == nil {
-		return ""
-	}
-	return c.registryPassword(id)
-}
 
 // awsConfig is the instance's AWS profile, "instance": keks's endpoint and
 // CA, and credentials from the instance metadata service, as an SDK on

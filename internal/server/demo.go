@@ -100,13 +100,14 @@ func (d *demo) run(ctx context.Context) error {
 // nodegroup makes sure the demo cluster has its node group and waits until
 // it is ACTIVE; it returns the number of nodes.
 func (d *demo) nodegroup(ctx context.Context, subnets []string) (int, error) {
+	// The policies EKS's docs give a node role: nodes pull images as it.
+	role, err := d.role(ctx, "keks-demo-node-role", demoNodeTrust, "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy")
+	if err != nil {
+		return 0, err
+	}
 	ng, err := d.eks.GetNodegroup(ctx, d.region, d.name, demoNodegroup)
 	if err != nil {
 		if !notFound(err) {
-			return 0, err
-		}
-		role, err := d.role(ctx, "keks-demo-node-role", demoNodeTrust, "AmazonEKSWorkerNodePolicy")
-		if err != nil {
 			return 0, err
 		}
 		if ng, err = d.eks.CreateNodegroup(ctx, eks.CreateNodegroupInput{ClusterName: d.name, Name: demoNodegroup, Region: d.region, Account: d.boot.AccountID,
@@ -130,15 +131,22 @@ func (d *demo) nodegroup(ctx context.Context, subnets []string) (int, error) {
 
 // role returns an IAM role, creating it with its trust policy and AWS
 // managed policy when it is missing.
-func (d *demo) role(ctx context.Context, name, trust, policy string) (*iam.Role, error) {
+// role makes sure a demo role exists with the AWS managed policies named
+// (attaching one it has changes nothing, so a role an older keks made gets
+// those it lacks).
+func (d *demo) role(ctx context.Context, name, trust string, policies ...string) (*iam.Role, error) {
 	role, err := d.iam.GetRole(ctx, name)
-	if err == nil {
-		return role, nil
+	if err != nil {
+		if role, err = d.iam.CreateRole(ctx, iam.Role{Name: name, AssumeRolePolicy: trust, Description: "Role of keks's demo cluster"}); err != nil {
+			return nil, err
+		}
 	}
-	if role, err = d.iam.CreateRole(ctx, iam.Role{Name: name, AssumeRolePolicy: trust, Description: "Role of keks's demo cluster"}); err != nil {
-		return nil, err
+	for _, p := range policies {
+		if err := d.iam.AttachRolePolicy(ctx, role.Name, "arn:aws:iam::aws:policy/"+p); err != nil {
+			return nil, err
+		}
 	}
-	return role, d.iam.AttachRolePolicy(ctx, role.Name, "arn:aws:iam::aws:policy/"+policy)
+	return role, nil
 }
 
 func notFound(err error) bool {

@@ -260,7 +260,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	addonCtl := addons.New(eksSvc, kube, ecrSvc.Host, log.With("component", "addons"))
 	if cfg.RegistryAddress != "" {
-		nodeCtl.SetRegistry(ecrSvc.Host, ecrSvc.NodePassword)
+		nodeCtl.SetRegistry(ecrSvc.Host)
 	}
 
 	az := &authz.Authorizer{IAM: iamSvc, Now: now}
