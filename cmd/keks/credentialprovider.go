@@ -11,7 +11,7 @@ import (
 )
 
 func newCredentialProviderCommand() *cobra.Command {
-	var profile string
+	var profile, endpoint string
 	cmd := &cobra.Command{
 		Use:   "ecr-credential-provider",
 		Short: "Answer a kubelet's image credential provider request with a login to keks's registry, as EKS nodes' ecr-credential-provider does for ECR",
@@ -22,9 +22,13 @@ func newCredentialProviderCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if endpoint != "" {
+				c.Config.BaseEndpoint = &endpoint
+			}
 			return credentialprovider.Serve(cmd.Context(), os.Stdin, os.Stdout, c.RegistryLogin, time.Now())
 		},
 	}
 	cmd.Flags().StringVar(&profile, "profile", "keks", "AWS CLI profile whose principal logs in")
+	cmd.Flags().StringVar(&endpoint, "endpoint-url", "", "keks's AWS API as the caller reaches it, in place of the profile's (a node reaches it at the registry address)")
 	return cmd
 }

@@ -90,7 +90,8 @@ func (s *Spec) registryHosts() map[string]string {
 // configuration: for images of the mirrored registries it runs
 // `keks ecr-credential-provider`, which logs in to keks's registry as the
 // instance's role (its credentials from the metadata service), as EKS's
-// AMIs run ecr-credential-provider for ECR's.
+// AMIs run ecr-credential-provider for ECR's. It calls ECR at the registry
+// address, where instances reach keks's AWS APIs.
 func (s *Spec) credentialProviders() string {
 	var match []string
 	for _, r := range s.mirroredRegistries() {
@@ -103,11 +104,11 @@ providers:
   apiVersion: credentialprovider.kubelet.k8s.io/v1
   matchImages: [%s]
   defaultCacheDuration: 1h
-  args: [ecr-credential-provider, --profile, instance]
+  args: [ecr-credential-provider, --profile, instance, --endpoint-url, %q]
   env:
   - {name: AWS_CONFIG_FILE, value: %s}
   - {name: AWS_SHARED_CREDENTIALS_FILE, value: %s}
-`, filepath.Base(s.KeksBinary), strings.Join(match, ", "), s.path("aws", "config"), s.awsCredentialsFile())
+`, filepath.Base(s.KeksBinary), strings.Join(match, ", "), "https://"+s.Registry, s.path("aws", "config"), s.awsCredentialsFile())
 }
 
 // PauseImage is the sandbox image every node has imported.

@@ -97,7 +97,7 @@ func TestCredentialProvidersRunKeksForTheMirroredRegistries(t *testing.T) {
 	}
 	p := cfg.Providers[0]
 	if cfg.Kind != "CredentialProviderConfig" || len(cfg.Providers) != 1 || p.Name != "keks2" || p.APIVersion != "credentialprovider.kubelet.k8s.io/v1" ||
-		strings.Join(p.MatchImages, " ") != "198.19.255.254 docker.io registry.k8s.io" || strings.Join(p.Args, " ") != "ecr-credential-provider --profile instance" ||
+		strings.Join(p.MatchImages, " ") != "198.19.255.254 docker.io registry.k8s.io" || strings.Join(p.Args, " ") != "ecr-credential-provider --profile instance --endpoint-url https://198.19.255.254" ||
 		len(p.Env) != 2 || p.Env[0].Value != "/var/lib/keks/instances/i-1/aws/config" {
 		t.Fatalf("%+v", cfg)
 	}
