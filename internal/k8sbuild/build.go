@@ -49,17 +49,10 @@ var stagingReplace = regexp.MustCompile(`(?m)^\s*(k8s\.io/[\w.-]+)\s+=>\s+\./sta
 // progress. Only one build runs at a time on a machine (a file lock), since
 // two would each take both cores for ten minutes.
 func (d Dir) Build(ctx context.Context, v kubeversions.Version, progress io.Writer) error {
-	if d.Built(v) {
-		return nil
-	}
-	unlock, err := d.lock(progress)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if d.Built(v) {
-		return nil
-	}
+	return d.buildOnce(func() bool { return d.Built(v) }, progress, func() error { return d.build(ctx, v, progress) })
+}
+
+func (d Dir) build(ctx context.Context, v kubeversions.Version, progress io.Writer) error {
 	start := time.Now()
 	src := filepath.Join(string(d), v.Patch, "src")
 	if err := d.writeModule(ctx, v, src, "keks.local/kubernetes", func(string) (map[string][]byte, error) {
@@ -135,6 +128,42 @@ func (d Dir) writeModule(ctx context.Context, v kubeversions.Version, src, modul
 	fmt.Fprintf(progress, "[2/3] resolving modules (go mod tidy)\n")
 	if _, err := goOutput(ctx, src, "mod", "tidy"); err != nil {
 		return fmt.Errorf("go mod tidy for Kubernetes %s: %w", v.Patch, err)
+	}
+	return nil
+}
+
+// buildOnce runs build unless built says it is done, under the build lock,
+// asking again once it holds the lock: another keks may have built it
+// meanwhile.
+func (d Dir) buildOnce(built func() bool, progress io.Writer, build func() error) error {
+	if built() {
+		return nil
+	}
+	unlock, err := d.lock(progress)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if built() {
+		return nil
+	}
+	return build()
+}
+
+// writeProxyModule writes a module of its own in src (go.mod and files),
+// whose requirements come from the Go module proxy, and resolves it.
+func writeProxyModule(ctx context.Context, src, gomod string, files map[string][]byte) error {
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return err
+	}
+	files["go.mod"] = []byte(gomod)
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	if _, err := goOutput(ctx, src, "mod", "tidy"); err != nil {
+		return fmt.Errorf("go mod tidy in %s: %w", src, err)
 	}
 	return nil
 }

@@ -66,17 +66,10 @@ func (d Dir) BusyboxBuilt() bool {
 // busyboxConfig, static with the host's glibc, its banner dated by the
 // release (SOURCE_DATE_EPOCH) so that the same sources make the same binary.
 func (d Dir) BuildBusybox(ctx context.Context, progress io.Writer) error {
-	if d.BusyboxBuilt() {
-		return nil
-	}
-	unlock, err := d.lock(progress)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if d.BusyboxBuilt() {
-		return nil
-	}
+	return d.buildOnce(d.BusyboxBuilt, progress, func() error { return d.buildBusybox(ctx, progress) })
+}
+
+func (d Dir) buildBusybox(ctx context.Context, progress io.Writer) error {
 	start := time.Now()
 	root := filepath.Join(string(d), "busybox", BusyboxVersion)
 	src := filepath.Join(root, "src")

@@ -52,22 +52,15 @@ const ginkgoCLI = "github.com/onsi/ginkgo/v2/ginkgo"
 // BuildConformance compiles the conformance suite of version v unless it
 // is built already, under the same machine-wide lock as Build.
 func (d Dir) BuildConformance(ctx context.Context, v kubeversions.Version, progress io.Writer) error {
-	if d.ConformanceBuilt(v) {
-		return nil
-	}
-	unlock, err := d.lock(progress)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if d.ConformanceBuilt(v) {
-		return nil
-	}
+	return d.buildOnce(func() bool { return d.ConformanceBuilt(v) }, progress, func() error { return d.buildConformance(ctx, v, progress) })
+}
+
+func (d Dir) buildConformance(ctx context.Context, v kubeversions.Version, progress io.Writer) error {
 	start := time.Now()
 	src := filepath.Join(string(d), v.Patch, "conformance-src")
 	var imports []string
 	var kubernetesSrc string
-	err = d.writeModule(ctx, v, src, "keks.local/conformance", func(kubernetesDir string) (map[string][]byte, error) {
+	err := d.writeModule(ctx, v, src, "keks.local/conformance", func(kubernetesDir string) (map[string][]byte, error) {
 		var err error
 		imports, err = suiteImports(filepath.Join(kubernetesDir, "test", "e2e", "e2e_test.go"))
 		if err != nil {

@@ -45,32 +45,20 @@ func (d Dir) CoreDNSPath() string {
 // BuildCoreDNS compiles CoreDNS from the Go module proxy unless it is built:
 // static, since it runs alone in its image.
 func (d Dir) BuildCoreDNS(ctx context.Context, progress io.Writer) error {
-	if _, err := os.Stat(d.CoreDNSPath()); err == nil {
-		return nil
+	built := func() bool {
+		_, err := os.Stat(d.CoreDNSPath())
+		return err == nil
 	}
-	unlock, err := d.lock(progress)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if _, err := os.Stat(d.CoreDNSPath()); err == nil {
-		return nil
-	}
+	return d.buildOnce(built, progress, func() error { return d.buildCoreDNS(ctx, progress) })
+}
+
+func (d Dir) buildCoreDNS(ctx context.Context, progress io.Writer) error {
 	start := time.Now()
 	src := filepath.Join(string(d), "coredns", CoreDNSVersion, "src")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		return err
-	}
-	gomod := fmt.Sprintf("module keks.local/coredns\n\ngo 1.26.0\n\nrequire github.com/coredns/coredns v%s\n", CoreDNSVersion)
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte(gomod), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(coreDNSMain), 0o644); err != nil {
-		return err
-	}
 	fmt.Fprintf(progress, "[1/3] fetching CoreDNS v%s from the Go module proxy\n[2/3] resolving modules (go mod tidy)\n", CoreDNSVersion)
-	if _, err := goOutput(ctx, src, "mod", "tidy"); err != nil {
-		return fmt.Errorf("go mod tidy for CoreDNS: %w", err)
+	gomod := fmt.Sprintf("module keks.local/coredns\n\ngo 1.26.0\n\nrequire github.com/coredns/coredns v%s\n", CoreDNSVersion)
+	if err := writeProxyModule(ctx, src, gomod, map[string][]byte{"main.go": []byte(coreDNSMain)}); err != nil {
+		return err
 	}
 	tmp := d.CoreDNSPath() + ".tmp"
 	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {

@@ -40,51 +40,29 @@ func (d Dir) NodeRuntimeBuilt() bool {
 	return true
 }
 
-const nodeRuntimeTools = `//go:build tools
-
-// The programs this module builds, so go mod tidy keeps their modules.
-package tools
-
-import (
-	_ "github.com/containerd/containerd/v2/cmd/containerd"
-	_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"
-	_ "github.com/containerd/containerd/v2/cmd/ctr"
-	_ "github.com/opencontainers/runc"
-)
-`
+// nodeRuntimePrograms are the main packages BuildNodeRuntime builds.
+var nodeRuntimePrograms = []string{
+	"github.com/containerd/containerd/v2/cmd/containerd",
+	"github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2",
+	"github.com/containerd/containerd/v2/cmd/ctr",
+	"github.com/opencontainers/runc",
+}
 
 // BuildNodeRuntime compiles containerd, its shim, ctr and runc unless they
 // are built, under the machine-wide build lock. containerd is static, as
 // its release builds are; runc links libseccomp with cgo (its nsenter is C)
 // and carries the seccomp build tag, as runc's own Makefile builds it.
 func (d Dir) BuildNodeRuntime(ctx context.Context, progress io.Writer) error {
-	if d.NodeRuntimeBuilt() {
-		return nil
-	}
-	unlock, err := d.lock(progress)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if d.NodeRuntimeBuilt() {
-		return nil
-	}
+	return d.buildOnce(d.NodeRuntimeBuilt, progress, func() error { return d.buildNodeRuntime(ctx, progress) })
+}
+
+func (d Dir) buildNodeRuntime(ctx context.Context, progress io.Writer) error {
 	start := time.Now()
-	root := filepath.Dir(d.NodeRuntimeDir())
-	src := filepath.Join(root, "src")
-	if err := os.MkdirAll(src, 0o755); err != nil {
-		return err
-	}
-	gomod := fmt.Sprintf("module keks.local/node-runtime\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/containerd/containerd/v2 v%s\n\tgithub.com/opencontainers/runc v%s\n)\n", ContainerdVersion, RuncVersion)
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte(gomod), 0o644); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(src, "tools.go"), []byte(nodeRuntimeTools), 0o644); err != nil {
-		return err
-	}
+	src := filepath.Join(filepath.Dir(d.NodeRuntimeDir()), "src")
 	fmt.Fprintf(progress, "[1/3] fetching containerd v%s and runc v%s from the Go module proxy\n[2/3] resolving modules (go mod tidy)\n", ContainerdVersion, RuncVersion)
-	if _, err := goOutput(ctx, src, "mod", "tidy"); err != nil {
-		return fmt.Errorf("go mod tidy for the node runtime: %w", err)
+	gomod := fmt.Sprintf("module keks.local/node-runtime\n\ngo 1.26.0\n\nrequire (\n\tgithub.com/containerd/containerd/v2 v%s\n\tgithub.com/opencontainers/runc v%s\n)\n", ContainerdVersion, RuncVersion)
+	if err := writeProxyModule(ctx, src, gomod, map[string][]byte{"tools.go": toolsFile(nodeRuntimePrograms)}); err != nil {
+		return err
 	}
 	tmp := d.NodeRuntimeDir() + ".tmp"
 	_ = os.RemoveAll(tmp)
