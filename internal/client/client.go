@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"github.com/keksdev/keks/internal/awsprofile"
+	"github.com/keksdev/keks/internal/pki"
 )
 
 // Client holds a profile's endpoint, credentials and trust.
@@ -40,16 +40,12 @@ func New(profile string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
+	// No bundle: nil RootCAs is the system's roots.
+	var pool *x509.CertPool
 	if p.CABundle != "" {
-		pem, err := os.ReadFile(p.CABundle)
-		if err != nil {
-			return nil, fmt.Errorf("read CA bundle of profile %s: %w", profile, err)
+		if pool, err = pki.SystemRootsWith(p.CABundle); err != nil {
+			return nil, fmt.Errorf("profile %s: %w", profile, err)
 		}
-		pool.AppendCertsFromPEM(pem)
 	}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	creds, err := credentialsOf(p)

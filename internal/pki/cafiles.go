@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -43,4 +44,19 @@ func LoadOrCreateCAFiles(dir, name, commonName string) (*CA, error) {
 		return nil, err
 	}
 	return ca, nil
+}
+
+// SystemRootsWith is the system's trusted roots (none where it has no
+// pool) plus the CA certificates in the PEM file at caFile.
+func SystemRootsWith(caFile string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("read CA bundle: %w", err)
+	}
+	pool.AppendCertsFromPEM(pem)
+	return pool, nil
 }

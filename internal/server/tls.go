@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -113,14 +112,9 @@ func sealKeksCA(ctx context.Context, st *store.Store) (int, error) {
 // clientTrusting is an HTTPS client that trusts the system's roots and
 // keks's CA.
 func clientTrusting(caFile string) (*http.Client, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	pem, err := os.ReadFile(caFile)
+	pool, err := pki.SystemRootsWith(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("read keks's CA: %w", err)
+		return nil, fmt.Errorf("trust keks's CA: %w", err)
 	}
-	pool.AppendCertsFromPEM(pem)
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
 }
