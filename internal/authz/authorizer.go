@@ -40,10 +40,10 @@ const alwaysAllowed = "keks:AlwaysAllowed"
 // identity-based policy, or by the resource's own policy, and denied
 // explicitly by neither.
 func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Request, service string, checks []awsproto.Check) error {
-	if c.Principal.Federated != "" {
-		return a.authorizeFederated(ctx, c, r, checks)
+	federated := c.Principal.Federated != ""
+	if !federated {
+		a.IAM.RecordKeyUse(ctx, c.Principal.AccessKeyID, service, c.Region)
 	}
-	a.IAM.RecordKeyUse(ctx, c.Principal.AccessKeyID, service, c.Region)
 	pending := checks[:0:0]
 	for _, ch := range checks {
 		if len(ch.Context[alwaysAllowed]) == 0 {
@@ -52,6 +52,9 @@ func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Re
 	}
 	if len(pending) == 0 {
 		return nil
+	}
+	if federated {
+		return a.authorizeFederated(ctx, c, r, pending)
 	}
 	pp, err := a.IAM.PoliciesOf(ctx, c.Principal)
 	if err != nil {
@@ -84,16 +87,13 @@ func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Re
 	return nil
 }
 
-// authorizeFederated decides the call of a web identity: it has no
+// authorizeFederated decides the checks of a web identity: it has no
 // identity-based policies, so only the resource's own policy (the role's
-// trust policy) can allow it, with the token's claims as condition keys.
+// trust policy) can allow them, with the token's claims as condition keys.
 func (a *Authorizer) authorizeFederated(ctx context.Context, c *awsproto.Call, r *http.Request, checks []awsproto.Check) error {
 	principal := policy.Principal{Account: c.Principal.Account, Federated: c.Principal.Federated}
 	global := merge(a.globalContext(c, r), c.Principal.Claims)
 	for _, ch := range checks {
-		if len(ch.Context[alwaysAllowed]) > 0 {
-			continue
-		}
 		if err := a.decide(ctx, principal, nil, global, ch); err != nil {
 			return awserr.Errorf(awserr.CodeAccessDenied, "Not authorized to perform %s", ch.Action)
 		}
