@@ -19,9 +19,12 @@ all: build
 
 build: keks kubernetes
 
+# aws-check, the program of the keks/aws-check image, goes beside keks,
+# where keks server finds it.
 keks:
 	@mkdir -p $(OUT)/bin
 	go build -o $(KEKS) ./cmd/keks
+	CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(OUT)/bin/aws-check ./cmd/aws-check
 
 # Builds the default Kubernetes version (and K8S_VERSIONS) from the Go module
 # proxy into $(OUT)/k8s; cached, so a second run takes seconds.

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/keksdev/keks/internal/lb"
 )
@@ -22,28 +24,52 @@ func newLBCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := lb.New(cfg, log)
-			if err != nil {
-				return err
+			var balancers []*lb.Balancer
+			for _, l := range cfg.Listeners() {
+				b, err := lb.New(l, log.With("listen", l.Listen))
+				if err != nil {
+					return err
+				}
+				balancers = append(balancers, b)
 			}
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			go func() {
 				for range hup {
-					next, err := lb.LoadConfig(config)
-					if err == nil {
-						err = b.Reload(next)
-					}
-					if err != nil {
+					if err := reload(config, balancers); err != nil {
 						log.Error("reload failed; keeping the old configuration", "err", err)
 					} else {
 						log.Info("configuration reloaded")
 					}
 				}
 			}()
-			return b.Run(cmd.Context())
+			g, ctx := errgroup.WithContext(cmd.Context())
+			for _, b := range balancers {
+				g.Go(func() error { return b.Run(ctx) })
+			}
+			return g.Wait()
 		},
 	}
 	cmd.Flags().StringVar(&config, "config", "", "configuration file")
 	return cmd
+}
+
+// reload rereads the configuration into the running balancers. A change in
+// the number of listeners takes a restart, which keks's new command line
+// brings anyway.
+func reload(path string, balancers []*lb.Balancer) error {
+	next, err := lb.LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	listeners := next.Listeners()
+	if len(listeners) != len(balancers) {
+		return fmt.Errorf("%d listeners configured, %d running: restart to change them", len(listeners), len(balancers))
+	}
+	for i, b := range balancers {
+		if err := b.Reload(listeners[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -67,6 +67,10 @@ func (c *Controller) pass(ctx context.Context) bool {
 			c.busy = c.busy || cl.Status.Phase == eks.StatusCreating
 			continue
 		}
+		if err := c.applyPlatform(ctx, &cl); err != nil && ctx.Err() == nil {
+			c.log.Warn("platform objects not applied", "cluster", cl.Name, "err", err)
+			c.busy = true
+		}
 		as, err := c.eks.Addons(ctx, cl.UID)
 		if err != nil {
 			c.log.Warn("list add-ons", "cluster", cl.Name, "err", err)

@@ -58,14 +58,8 @@ func (in *install) apply(ctx context.Context) (ready bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	key, sum := appliedKey(in.cluster.UID, in.addon.Name), digest(objs)
-	if last, ok := in.applied[key]; !ok || last.digest != sum || time.Since(last.at) > resyncPeriod {
-		if err := in.applyObjects(ctx, objs); err != nil {
-			return false, err
-		}
-		if in.applied != nil {
-			in.applied[key] = applied{digest: sum, at: time.Now()}
-		}
+	if err := in.applyIfChanged(ctx, appliedKey(in.cluster.UID, in.addon.Name), objs); err != nil {
+		return false, err
 	}
 	if in.addon.Name != "coredns" {
 		return true, nil
@@ -75,6 +69,22 @@ func (in *install) apply(ctx context.Context) (ready bool, err error) {
 		return false, err
 	}
 	return d.Status.AvailableReplicas > 0 && d.Status.UpdatedReplicas == d.Status.Replicas, nil
+}
+
+// applyIfChanged applies objs unless they were last applied, unchanged,
+// within the resync period.
+func (in *install) applyIfChanged(ctx context.Context, key string, objs []object) error {
+	sum := digest(objs)
+	if last, ok := in.applied[key]; ok && last.digest == sum && time.Since(last.at) <= resyncPeriod {
+		return nil
+	}
+	if err := in.applyObjects(ctx, objs); err != nil {
+		return err
+	}
+	if in.applied != nil {
+		in.applied[key] = applied{digest: sum, at: time.Now()}
+	}
+	return nil
 }
 
 // applyObjects server-side-applies each object.
@@ -101,6 +111,8 @@ func (in *install) applyObjects(ctx context.Context, objs []object) error {
 			_, err = in.cs.AppsV1().Deployments(o.namespace).Patch(ctx, o.name, p, data, opts)
 		case "PodDisruptionBudget":
 			_, err = in.cs.PolicyV1().PodDisruptionBudgets(o.namespace).Patch(ctx, o.name, p, data, opts)
+		case "MutatingWebhookConfiguration":
+			_, err = in.cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Patch(ctx, o.name, p, data, opts)
 		default:
 			return fmt.Errorf("no applier for kind %s", o.kind)
 		}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/keksdev/keks/internal/podidentity"
 )
 
 // ProcessConfig configures the authenticator process (`keks authenticator`)
@@ -19,6 +21,10 @@ type ProcessConfig struct {
 	CertFile string `json:"certFile"`
 	KeyFile  string `json:"keyFile"`
 	Snapshot string `json:"snapshot"`
+	// PodIdentityWebhook, when set, has the process also serve the pod
+	// identity webhook (IRSA and Pod Identity), as EKS runs it beside each
+	// API server.
+	PodIdentityWebhook *podidentity.Config `json:"podIdentityWebhook,omitempty"`
 }
 
 // Port is where authenticators listen on their instance's address, as on EKS.
@@ -76,6 +82,20 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger) error {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
+	if cfg.PodIdentityWebhook != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel() // runs first: the webhook stops with the authenticator
+		go func() {
+			defer close(done)
+			// Authentication goes on if the webhook cannot run: pods are then
+			// admitted unmutated (its failurePolicy is Ignore), as on EKS.
+			if err := podidentity.Serve(wctx, *cfg.PodIdentityWebhook, cert, log.With("component", "pod-identity-webhook")); err != nil {
+				log.Error("pod identity webhook stopped", "err", err)
+			}
+		}()
+	}
 	log.Info("authenticator serving", "listen", cfg.Listen)
 	if err := srv.ListenAndServeTLS("", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

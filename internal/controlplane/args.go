@@ -62,16 +62,27 @@ func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v
 	}
 	hostname := "ip-" + strings.ReplaceAll(p.address, ".", "-")
 	fmt.Fprintln(h, path, version, strings.Join(args, " "), strings.Join(env, " "), hostname)
+	hash := hex.EncodeToString(h.Sum(nil))[:16]
 	if p.role == RoleEndpoint {
 		// Its file changes with the endpoint's access (public CIDRs, private
-		// access) and API servers; a changed hash has the balancer reread it.
-		if data, err := os.ReadFile(dir.path("endpoint.json")); err == nil {
-			h.Write(data)
-		}
+		// access) and API servers: a change of that part alone has the
+		// balancer reread it (see reloadOnly); a new binary restarts it.
+		data, _ := os.ReadFile(dir.path("endpoint.json"))
+		sum := sha256.Sum256(data)
+		hash += "/" + hex.EncodeToString(sum[:])[:8]
 	}
 	return supervisor.Spec{
 		ID: cl.UID + "/" + p.name, Path: path, Args: args, Env: env, Dir: string(dir), LogFile: dir.log(p.name), Hostname: hostname,
-	}, hex.EncodeToString(h.Sum(nil))[:16]
+	}, hash
+}
+
+// reloadOnly reports whether an endpoint going from hash was to hash now
+// differs only in its configuration file, which it rereads without a
+// restart.
+func reloadOnly(was, now string) bool {
+	process, _, ok := strings.Cut(now, "/")
+	wasProcess, _, wasOK := strings.Cut(was, "/")
+	return ok && wasOK && process == wasProcess
 }
 
 // apiServerShutdownDelay is how long a stopping API server keeps serving

@@ -177,10 +177,16 @@ func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n 
 	for i, ip := range apiServerAddrs(n) {
 		suffix := string(rune('a' + i))
 		name := "authenticator-" + suffix
-		if err := ca.IssueFiles(dir.path("pki"), name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip)}, Server: true}); err != nil {
+		// API servers reach the pod identity webhooks through the endpoint.
+		if err := ca.IssueFiles(dir.path("pki"), name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip), net.ParseIP(n.endpoint())}, Server: true}); err != nil {
 			return err
 		}
-		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: dir.pki(name + ".crt"), KeyFile: dir.pki(name + ".key"), Snapshot: dir.path("identities.json")}, "", "  ")
+		webhook, err := c.podIdentityWebhook(dir, cl, ip, suffix, ca)
+		if err != nil {
+			return err
+		}
+		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: dir.pki(name + ".crt"), KeyFile: dir.pki(name + ".key"),
+			Snapshot: dir.path("identities.json"), PodIdentityWebhook: webhook}, "", "  ")
 		if err := pki.WriteFileIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
 			return err
 		}
@@ -260,7 +266,8 @@ func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork)
 	// Every 2 s is soon enough: a stopping API server fails /readyz but keeps
 	// serving for its shutdown delay, and a backend that refuses a connect is
 	// failed over at once.
-	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: apiServerReadyPath, CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(endpointProbeInterval)}
+	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: apiServerReadyPath, CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(endpointProbeInterval),
+		Also: []lb.Config{podIdentityWebhookListener(dir, n)}}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
 	return pki.WriteFileIfChanged(dir.path("endpoint.json"), data, 0o644)
 }

@@ -167,7 +167,7 @@ func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *S
 			}
 			allHealthy = false
 		case inst.ConfigHash != hash:
-			if p.role == RoleEndpoint {
+			if p.role == RoleEndpoint && reloadOnly(inst.ConfigHash, hash) {
 				// The balancer rereads its file on SIGHUP; no restart needed.
 				if err := supervisor.Signal(inst.PID, spec.ID, sighup); err == nil {
 					inst.ConfigHash = hash

@@ -21,13 +21,16 @@ const PauseTag = "3.10"
 // for them, with the tags the Kubernetes docs pull (busybox:1.28 in most
 // task pages, registry.k8s.io/busybox:1.27.2 and untagged for probes and
 // the downward API): every busybox tag is the one build of busybox.
-func Platform(coreDNSBinary, coreDNSTag string, bb BusyboxBinary) map[string]func() (v1.Image, error) {
+//
+// awsCheck is the aws-check program of keks/aws-check.
+func Platform(coreDNSBinary, coreDNSTag string, bb BusyboxBinary, awsCheck string) map[string]func() (v1.Image, error) {
 	busyboxImage := sync.OnceValues(func() (v1.Image, error) { return Busybox(bb) })
 	images := map[string]func() (v1.Image, error){
 		"pause:" + PauseTag:         Pause,
 		"eks/pause:" + PauseTag:     EKSPause,
 		"keks/shell:latest":         func() (v1.Image, error) { return Shell(bb) },
 		"keks/hello:latest":         func() (v1.Image, error) { return Hello(bb) },
+		"keks/aws-check:latest":     func() (v1.Image, error) { return AWSCheck(bb, awsCheck) },
 		"eks/coredns:" + coreDNSTag: func() (v1.Image, error) { return CoreDNS(coreDNSBinary) },
 	}
 	for _, tag := range []string{"latest", "stable", "1", "1.28", "1.35", "1.36", "1.37"} {

@@ -35,6 +35,10 @@ type Config struct {
 	// Allow lists the source CIDRs accepted; empty means all.
 	Allow    []string `json:"allow"`
 	Interval Duration `json:"interval"`
+	// Also lists more listeners the same process serves, each with its own
+	// backends: the endpoint also fronts the API servers' pod identity
+	// webhooks.
+	Also []Config `json:"also,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "500ms".
@@ -62,11 +66,9 @@ func LoadConfig(path string) (*Config, error) {
 	if err := json.Unmarshal(data, &c); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
-	if c.Interval == 0 {
-		c.Interval = Duration(500 * time.Millisecond)
-	}
-	if c.HealthPath == "" {
-		c.HealthPath = "/readyz"
+	c.defaults()
+	for i := range c.Also {
+		c.Also[i].defaults()
 	}
 	return &c, nil
 }
@@ -86,6 +88,24 @@ type Balancer struct {
 	allow    []netip.Prefix
 	client   *http.Client
 	next     atomic.Uint64
+}
+
+func (c *Config) defaults() {
+	if c.Interval == 0 {
+		c.Interval = Duration(500 * time.Millisecond)
+	}
+	if c.HealthPath == "" {
+		c.HealthPath = "/readyz"
+	}
+}
+
+// Listeners is cfg and the listeners it also lists, one Config each.
+func (c *Config) Listeners() []*Config {
+	out := []*Config{c}
+	for i := range c.Also {
+		out = append(out, &c.Also[i])
+	}
+	return out
 }
 
 // New makes a balancer for cfg.

@@ -304,7 +304,8 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Handle("/", router)
 	var reg *registry.Registry
 	var builder *imageBuilder
-	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion, images.BusyboxBinary(k8sbuild.Dir(cfg.K8sDir).BusyboxPath()))
+	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion, images.BusyboxBinary(k8sbuild.Dir(cfg.K8sDir).BusyboxPath()),
+		filepath.Join(filepath.Dir(exe), "aws-check"))
 	if cfg.RegistryAddress != "" {
 		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
 			return err

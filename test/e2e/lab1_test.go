@@ -169,6 +169,8 @@ func TestLab1(t *testing.T) {
 		t.Errorf("authorization token does not decode to AWS:<password>")
 	}
 
+	t.Run("IAM roles for service accounts", func(t *testing.T) { irsaPods(t, e.With(t), cluster) })
+
 	// Restarting keks loses nothing: nodes keep their processes, the load
 	// balancer keeps answering, the registry still holds the pushed image.
 	kubelets := kubeletPIDs(e)

@@ -1,0 +1,55 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"net"
+
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/lb"
+	"github.com/keksdev/keks/internal/pki"
+	"github.com/keksdev/keks/internal/podidentity"
+)
+
+// podIdentityWebhook configures the pod identity webhook the authenticator
+// at ip serves: its client of the API server beside it, and what it gives
+// pods to reach keks's STS.
+func (c *Controller) podIdentityWebhook(dir clusterDir, cl *eks.Cluster, ip, suffix string, ca *pki.CA) (*podidentity.Config, error) {
+	name := "pod-identity-webhook-" + suffix
+	if err := ca.IssueFiles(dir.path("pki"), "pod-identity-webhook", pki.Leaf{CommonName: podidentity.User, Client: true}); err != nil {
+		return nil, err
+	}
+	if err := writeKubeconfig(dir.kubeconfig(name), "https://"+net.JoinHostPort(ip, "443"), dir.pki("ca.crt"), dir.pki("pod-identity-webhook.crt"), dir.pki("pod-identity-webhook.key")); err != nil {
+		return nil, err
+	}
+	associations := dir.path("pod-identity-associations.json")
+	if err := writeAssociationsFile(associations, nil); err != nil {
+		return nil, err
+	}
+	endpoint := c.cfg.IssuerURL
+	if endpoint == "" {
+		endpoint = c.cfg.KeksURL
+	}
+	return &podidentity.Config{Listen: net.JoinHostPort(ip, podidentity.Port), Kubeconfig: dir.kubeconfig(name), Region: cl.Region,
+		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: associations}, nil
+}
+
+// podIdentityWebhookListener is the endpoint's listener in front of the
+// webhooks. Only the control-plane network (the API servers) may call it.
+func podIdentityWebhookListener(dir clusterDir, n cpNetwork) lb.Config {
+	var backends []string
+	for _, ip := range apiServerAddrs(n) {
+		backends = append(backends, net.JoinHostPort(ip, podidentity.Port))
+	}
+	return lb.Config{Listen: net.JoinHostPort(n.endpoint(), podidentity.Port), Backends: backends, HealthPath: "/healthz",
+		CAFile: dir.pki("ca.crt"), Allow: []string{n.prefix.String()}, Interval: lb.Duration(endpointProbeInterval)}
+}
+
+// writeAssociationsFile writes the Pod Identity associations the webhooks
+// read, in upstream's format; an unchanged file is left alone.
+func writeAssociationsFile(path string, identities []podidentity.Identity) error {
+	if identities == nil {
+		identities = []podidentity.Identity{}
+	}
+	data, _ := json.MarshalIndent(map[string]any{"identities": identities}, "", "  ")
+	return pki.WriteFileIfChanged(path, data, 0o644)
+}
