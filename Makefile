@@ -19,12 +19,17 @@ all: build
 
 build: keks kubernetes
 
-# aws-check, the program of the keks/aws-check image, goes beside keks,
-# where keks server finds it.
+# The programs of the images keks makes of its own code (keks/aws-check,
+# eks/eks-pod-identity-agent) go beside keks, where keks server finds them.
+PROGRAMS := aws-check eks-pod-identity-agent
+
 keks:
 	@mkdir -p $(OUT)/bin
 	go build -o $(KEKS) ./cmd/keks
-	CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(OUT)/bin/aws-check ./cmd/aws-check
+	@for p in $(PROGRAMS); do \
+		echo "go build -o $(OUT)/bin/$$p ./cmd/$$p"; \
+		CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(OUT)/bin/$$p ./cmd/$$p || exit 1; \
+	done
 
 # Builds the default Kubernetes version (and K8S_VERSIONS) from the Go module
 # proxy into $(OUT)/k8s; cached, so a second run takes seconds.

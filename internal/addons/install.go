@@ -22,7 +22,10 @@ type install struct {
 	cluster  *eks.Cluster
 	addon    *eks.Addon
 	registry string
-	applied  map[string]applied // shared by passes; nil applies every time
+	// awsEndpoint and ca are keks's AWS API as pods reach it and the CA its
+	// certificate chains to, for the Pod Identity agent.
+	awsEndpoint, ca string
+	applied         map[string]applied // shared by passes; nil applies every time
 }
 
 // object is one manifest with what it takes to apply and delete it.
@@ -43,6 +46,8 @@ func (in *install) objects() ([]object, error) {
 		return coreDNSObjects(in.registry+"/eks/coredns:"+in.addon.Version, netip.AddrFrom4(dns).String()), nil
 	case "kube-proxy":
 		return kubeProxyObjects(), nil
+	case "eks-pod-identity-agent":
+		return podIdentityAgentObjects(in.registry+"/eks/eks-pod-identity-agent:"+in.addon.Version, in.cluster.Name, in.cluster.Region, in.awsEndpoint, in.ca), nil
 	}
 	// vpc-cni: the nodes' CNI configuration is written by the node controller.
 	return nil, nil
@@ -60,6 +65,9 @@ func (in *install) apply(ctx context.Context) (ready bool, err error) {
 	}
 	if err := in.applyIfChanged(ctx, appliedKey(in.cluster.UID, in.addon.Name), objs); err != nil {
 		return false, err
+	}
+	if in.addon.Name == "eks-pod-identity-agent" {
+		return in.daemonSetReady(ctx, "eks-pod-identity-agent")
 	}
 	if in.addon.Name != "coredns" {
 		return true, nil
@@ -109,6 +117,8 @@ func (in *install) applyObjects(ctx context.Context, objs []object) error {
 			_, err = in.cs.RbacV1().ClusterRoleBindings().Patch(ctx, o.name, p, data, opts)
 		case "Deployment":
 			_, err = in.cs.AppsV1().Deployments(o.namespace).Patch(ctx, o.name, p, data, opts)
+		case "DaemonSet":
+			_, err = in.cs.AppsV1().DaemonSets(o.namespace).Patch(ctx, o.name, p, data, opts)
 		case "PodDisruptionBudget":
 			_, err = in.cs.PolicyV1().PodDisruptionBudgets(o.namespace).Patch(ctx, o.name, p, data, opts)
 		case "MutatingWebhookConfiguration":
@@ -145,6 +155,8 @@ func (in *install) remove(ctx context.Context) error {
 			err = in.cs.RbacV1().ClusterRoleBindings().Delete(ctx, o.name, opts)
 		case "Deployment":
 			err = in.cs.AppsV1().Deployments(o.namespace).Delete(ctx, o.name, opts)
+		case "DaemonSet":
+			err = in.cs.AppsV1().DaemonSets(o.namespace).Delete(ctx, o.name, opts)
 		case "PodDisruptionBudget":
 			err = in.cs.PolicyV1().PodDisruptionBudgets(o.namespace).Delete(ctx, o.name, opts)
 		}

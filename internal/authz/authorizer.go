@@ -7,6 +7,7 @@ package authz
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strconv"
@@ -72,7 +73,7 @@ func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Re
 		}
 	}
 	principal := policy.Principal{ARN: c.Principal.ARN, Account: c.Principal.Account, UserID: c.Principal.UserID,
-		Username: pp.Username, RoleARN: pp.RoleARN, Tags: pp.Tags}
+		Username: pp.Username, RoleARN: pp.RoleARN, Tags: principalTags(pp.Tags, c.Principal.SessionTags)}
 	global := a.globalContext(c, r)
 	for _, ch := range pending {
 		if err := a.decide(ctx, principal, docs, global, ch); err != nil {
@@ -193,5 +194,19 @@ func merge(global, own map[string][]string) map[string][]string {
 	for k, v := range own {
 		out[k] = v
 	}
+	return out
+}
+
+// principalTags are a principal's tags as aws:PrincipalTag sees them: a
+// session's tags over its role's.
+func principalTags(own, session map[string]string) map[string]string {
+	if len(session) == 0 {
+		return own
+	}
+	out := maps.Clone(own)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, session)
 	return out
 }

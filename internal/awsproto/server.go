@@ -30,6 +30,9 @@ type Principal struct {
 	// Claims are the condition keys that proof established, by their
 	// policy names ("<issuer>:sub", "<issuer>:aud"...).
 	Claims map[string][]string
+	// SessionTags are a role session's tags, which stand over the role's
+	// own as aws:PrincipalTag.
+	SessionTags map[string]string
 }
 
 // KeyResolver finds the secret and owner of an access key.

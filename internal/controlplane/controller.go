@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"github.com/keksdev/keks/internal/authn"
 	"log/slog"
 	"strings"
 	"sync"
@@ -10,9 +9,11 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/keksdev/keks/internal/authn"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/podidentity"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	// (iam.Service.IssueRoleSession), which the KMS plugins of a cluster that
 	// encrypts its Secrets sign with.
 	RoleSession func(ctx context.Context, roleARN, sessionName string, d time.Duration) (*iam.Credentials, error)
+	// PodIdentities lists the service accounts of a cluster that have a Pod
+	// Identity association, for its pod identity webhooks.
+	PodIdentities func(ctx context.Context, clusterUID string) ([]podidentity.Identity, error)
 	// Kube returns keks's client of a cluster, which writes existing Secrets
 	// again once encryption is enabled.
 	Kube func(clusterUID string) (kubernetes.Interface, error)

@@ -1,7 +1,9 @@
 package controlplane
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 
 	"github.com/keksdev/keks/internal/eks"
@@ -21,8 +23,16 @@ func (c *Controller) podIdentityWebhook(dir clusterDir, cl *eks.Cluster, ip, suf
 	if err := writeKubeconfig(dir.kubeconfig(name), "https://"+net.JoinHostPort(ip, "443"), dir.pki("ca.crt"), dir.pki("pod-identity-webhook.crt"), dir.pki("pod-identity-webhook.key")); err != nil {
 		return nil, err
 	}
-	associations := dir.path("pod-identity-associations.json")
-	if err := writeAssociationsFile(associations, nil); err != nil {
+	// In a directory of its own: the webhook watches the file's directory.
+	associations := dir.path("pod-identity", "associations.json")
+	var identities []podidentity.Identity
+	if c.cfg.PodIdentities != nil {
+		var err error
+		if identities, err = c.cfg.PodIdentities(context.Background(), cl.UID); err != nil {
+			return nil, fmt.Errorf("list the pod identity associations: %w", err)
+		}
+	}
+	if err := writeAssociationsFile(associations, identities); err != nil {
 		return nil, err
 	}
 	endpoint := c.cfg.IssuerURL

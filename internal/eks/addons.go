@@ -58,7 +58,13 @@ var AddonKinds = []AddonKind{
 	{Name: "coredns", Type: "networking", Versions: func(kubeversions.Version) []string { return []string{k8sbuild.CoreDNSAddonVersion} }},
 	{Name: "kube-proxy", Type: "networking", Versions: func(k kubeversions.Version) []string { return []string{"v" + k.Patch + "-eksbuild.1"} }},
 	{Name: "vpc-cni", Type: "networking", Versions: func(kubeversions.Version) []string { return []string{"v1.20.4-eksbuild.1"} }},
+	// keks's own agent (cmd/eks-pod-identity-agent), seeded as
+	// eks/eks-pod-identity-agent:<version>.
+	{Name: "eks-pod-identity-agent", Type: "security", Versions: func(kubeversions.Version) []string { return []string{PodIdentityAgentVersion} }},
 }
+
+// PodIdentityAgentVersion is the eks-pod-identity-agent add-on's version.
+const PodIdentityAgentVersion = "v1.3.10-eksbuild.1"
 
 // DefaultAddons are installed on every new cluster.
 var DefaultAddons = []string{"vpc-cni", "kube-proxy", "coredns"}
@@ -147,7 +153,7 @@ func (s *Service) createAddon(ctx context.Context, c *Cluster, in CreateAddonInp
 func (s *Service) newAddon(c *Cluster, in CreateAddonInput) (*Addon, error) {
 	kind, ok := LookupAddonKind(in.Name)
 	if !ok {
-		return nil, addonInvalid(c.Name, in.Name, "Addon %s specified is not supported; keks offers coredns, kube-proxy and vpc-cni", in.Name)
+		return nil, addonInvalid(c.Name, in.Name, "Addon %s specified is not supported; keks offers coredns, kube-proxy, vpc-cni and eks-pod-identity-agent", in.Name)
 	}
 	version, err := addonVersion(c, kind, in.Version)
 	if err != nil {

@@ -339,7 +339,7 @@ func (s *Service) Forget(ctx context.Context, c *Cluster) error {
 			}
 		}
 	}
-	for _, prefix := range []string{updatePrefix(c.UID), addonPrefix(c.UID), nodegroupPrefix(c.UID), accessEntryPrefix(c.UID)} {
+	for _, prefix := range []string{updatePrefix(c.UID), addonPrefix(c.UID), nodegroupPrefix(c.UID), accessEntryPrefix(c.UID), podIdentityPrefix(c.UID)} {
 		if err := s.Store.DeletePrefix(ctx, prefix); err != nil {
 			return err
 		}

@@ -20,14 +20,15 @@ const (
 
 // taggedResource is the record an EKS ARN names.
 type taggedResource struct {
-	kind string // "cluster", "nodegroup", "addon" or "access-entry"
+	kind string // "cluster", "nodegroup", "addon", "access-entry" or "podidentityassociation"
 	key  string
 	arn  string
 	tags map[string]string // as read
 }
 
 // eksResourceTypes are the resource types in EKS ARNs; keks has clusters,
-// node groups, add-ons and access entries, and finds none of the others.
+// node groups, add-ons, access entries and pod identity associations, and
+// finds none of the others.
 var eksResourceTypes = []string{"cluster", "nodegroup", "addon", "fargateprofile", "identityproviderconfig", "access-entry", "podidentityassociation", "capability"}
 
 // resolveARN finds the resource an ARN names in the caller's region.
@@ -80,6 +81,15 @@ func (s *Service) resolveARN(ctx context.Context, region, arn string) (*taggedRe
 			return nil, notFound
 		}
 		res = &taggedResource{kind: typ, key: accessEntryKey(e.ClusterUID, e.PrincipalARN), arn: e.ARN, tags: e.Tags}
+	case typ == "podidentityassociation" && len(parts) == 2:
+		a, key, err := s.podIdentityByARN(ctx, region, parts[0], parts[1], arn)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			return nil, notFound
+		}
+		res = &taggedResource{kind: typ, key: key, arn: a.AssociationARN, tags: a.Tags}
 	default:
 		return nil, notFound
 	}
@@ -103,6 +113,13 @@ func (s *Service) changeTags(ctx context.Context, res *taggedResource, fn func(m
 				return store.ErrNotFound // deleted and made again since: another entry
 			}
 			return applyTags(&e.Tags, fn)
+		})
+	case "podidentityassociation":
+		_, err = store.Mutate(ctx, s.Store, res.key, func(a *PodIdentityAssociation) error {
+			if a.AssociationARN != res.arn {
+				return store.ErrNotFound // deleted and made again since: another association
+			}
+			return applyTags(&a.Tags, fn)
 		})
 	}
 	if errors.Is(err, store.ErrNotFound) {
@@ -132,7 +149,7 @@ func (s *Service) ListTags(ctx context.Context, region, arn string) (map[string]
 	return res.tags, nil
 }
 
-// TagResource merges tags into a cluster, node group or add-on.
+// TagResource merges tags into a resource an EKS ARN names.
 func (s *Service) TagResource(ctx context.Context, region, arn string, tags map[string]string) error {
 	res, err := s.resolveARN(ctx, region, arn)
 	if err != nil {
@@ -156,7 +173,7 @@ func (s *Service) TagResource(ctx context.Context, region, arn string, tags map[
 	})
 }
 
-// UntagResource removes tag keys from a cluster, node group or add-on.
+// UntagResource removes tag keys from a resource an EKS ARN names.
 func (s *Service) UntagResource(ctx context.Context, region, arn string, keys []string) error {
 	res, err := s.resolveARN(ctx, region, arn)
 	if err != nil {

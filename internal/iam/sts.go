@@ -36,13 +36,15 @@ func (s *Service) ResolveAccessKey(ctx context.Context, id string) (string, stri
 		return "", "", awsproto.Principal{}, err
 	}
 	token := ""
+	var sessionTags map[string]string
 	if k.Session != nil {
+		sessionTags = k.Session.Tags
 		if s.Now().After(k.Session.Expiration) {
 			return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeExpiredToken, "The security token included in the request is expired")
 		}
 		token = k.Session.Token
 	}
-	return k.Secret, token, awsproto.Principal{Account: id2.Account, ARN: id2.ARN, UserID: id2.UserID, AccessKeyID: k.ID}, nil
+	return k.Secret, token, awsproto.Principal{Account: id2.Account, ARN: id2.ARN, UserID: id2.UserID, AccessKeyID: k.ID, SessionTags: sessionTags}, nil
 }
 
 func (s *Service) identityOf(ctx context.Context, k *AccessKey) (*Identity, error) {
@@ -73,6 +75,7 @@ type Credentials struct {
 	Expiration      time.Time
 	AssumedRoleARN  string
 	AssumedRoleID   string
+	RoleARN         string // the role's ARN, path included
 }
 
 // AssumeRole issues session credentials for roleARN if its trust policy lets caller assume it.
@@ -132,10 +135,14 @@ func (s *Service) IssueRoleSession(ctx context.Context, roleARN, sessionName str
 }
 
 func (s *Service) issueSession(ctx context.Context, role *Role, sessionName string, d time.Duration) (*Credentials, error) {
+	return s.issueTaggedSession(ctx, role, sessionName, d, nil)
+}
+
+func (s *Service) issueTaggedSession(ctx context.Context, role *Role, sessionName string, d time.Duration, tags map[string]string) (*Credentials, error) {
 	now := s.Now().UTC()
 	k := &AccessKey{ID: newID("ASIA"), Secret: newSecret(), Status: "Active", CreateDate: now, Session: &Session{
 		Token: "IQoJb3JpZ2luX2VjE" + randomString(200, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), Expiration: now.Add(d),
-		RoleARN: role.ARN, RoleID: role.ID, SessionName: sessionName,
+		RoleARN: role.ARN, RoleID: role.ID, SessionName: sessionName, Tags: tags,
 	}}
 	if err := s.Store.Create(ctx, keyKey(k.ID), sealKey(s.Store, k)); err != nil {
 		return nil, err
@@ -144,7 +151,8 @@ func (s *Service) issueSession(ctx context.Context, role *Role, sessionName stri
 	if err != nil {
 		return nil, err
 	}
-	return &Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret, SessionToken: k.Session.Token, Expiration: k.Session.Expiration, AssumedRoleARN: id.ARN, AssumedRoleID: id.UserID}, nil
+	return &Credentials{AccessKeyID: k.ID, SecretAccessKey: k.Secret, SessionToken: k.Session.Token, Expiration: k.Session.Expiration,
+		AssumedRoleARN: id.ARN, AssumedRoleID: id.UserID, RoleARN: role.ARN}, nil
 }
 
 // PruneSessions deletes expired session keys.

@@ -98,6 +98,8 @@ type Session struct {
 	RoleARN     string    `json:"roleArn"`
 	RoleID      string    `json:"roleId"`
 	SessionName string    `json:"sessionName"`
+	// Tags are the session's tags (aws:PrincipalTag), over the role's.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // Identity is who a key belongs to, as GetCallerIdentity reports it.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,15 +23,19 @@ const PauseTag = "3.10"
 // task pages, registry.k8s.io/busybox:1.27.2 and untagged for probes and
 // the downward API): every busybox tag is the one build of busybox.
 //
-// awsCheck is the aws-check program of keks/aws-check.
-func Platform(coreDNSBinary, coreDNSTag string, bb BusyboxBinary, awsCheck string) map[string]func() (v1.Image, error) {
+// programs is the directory of keks's own programs (aws-check,
+// eks-pod-identity-agent), beside keks; agentTag the agent add-on's version.
+func Platform(coreDNSBinary, coreDNSTag string, bb BusyboxBinary, programs, agentTag string) map[string]func() (v1.Image, error) {
 	busyboxImage := sync.OnceValues(func() (v1.Image, error) { return Busybox(bb) })
 	images := map[string]func() (v1.Image, error){
-		"pause:" + PauseTag:         Pause,
-		"eks/pause:" + PauseTag:     EKSPause,
-		"keks/shell:latest":         func() (v1.Image, error) { return Shell(bb) },
-		"keks/hello:latest":         func() (v1.Image, error) { return Hello(bb) },
-		"keks/aws-check:latest":     func() (v1.Image, error) { return AWSCheck(bb, awsCheck) },
+		"pause:" + PauseTag:     Pause,
+		"eks/pause:" + PauseTag: EKSPause,
+		"keks/shell:latest":     func() (v1.Image, error) { return Shell(bb) },
+		"keks/hello:latest":     func() (v1.Image, error) { return Hello(bb) },
+		"keks/aws-check:latest": func() (v1.Image, error) { return AWSCheck(bb, filepath.Join(programs, "aws-check")) },
+		"eks/eks-pod-identity-agent:" + agentTag: func() (v1.Image, error) {
+			return PodIdentityAgent(bb, filepath.Join(programs, "eks-pod-identity-agent"))
+		},
 		"eks/coredns:" + coreDNSTag: func() (v1.Image, error) { return CoreDNS(coreDNSBinary) },
 	}
 	for _, tag := range []string{"latest", "stable", "1", "1.28", "1.35", "1.36", "1.37"} {

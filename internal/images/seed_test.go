@@ -6,7 +6,7 @@ import "testing"
 // and registry.k8s.io's images by the names those registries use; these
 // are the ones the Kubernetes docs pull.
 func TestPlatformNames(t *testing.T) {
-	platform := Platform("/nonexistent/coredns", "v0-eksbuild.1", "/nonexistent/busybox", "/nonexistent/aws-check")
+	platform := Platform("/nonexistent/coredns", "v0-eksbuild.1", "/nonexistent/busybox", "/nonexistent", "v0-eksbuild.1")
 	for _, name := range []string{
 		"pause:3.10",             // the sandbox image, registry.k8s.io/pause:3.10
 		"library/busybox:latest", // kubectl run --image=busybox
@@ -16,6 +16,7 @@ func TestPlatformNames(t *testing.T) {
 		"eks/pause:3.10",
 		"eks/coredns:v0-eksbuild.1",
 		"keks/aws-check:latest", // kubectl run --image=keks/aws-check: who a pod is to AWS
+		"eks/eks-pod-identity-agent:v0-eksbuild.1",
 	} {
 		if platform[name] == nil {
 			t.Errorf("%s is not seeded", name)

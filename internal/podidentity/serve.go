@@ -87,11 +87,7 @@ func Serve(ctx context.Context, cfg Config, cert tls.Certificate, log *slog.Logg
 
 	modifier, identities := NewModifier(saCache, cfg.Region)
 	if cfg.Associations != "" {
-		if data, err := os.ReadFile(cfg.Associations); err == nil {
-			if err := identities.Load(data); err != nil {
-				log.Warn("pod identity associations not read", "err", err)
-			}
-		}
+		// Upstream's watcher loads the file at once, then on each change.
 		go func() {
 			if err := identities.StartWatcher(ctx, cfg.Associations); err != nil && ctx.Err() == nil {
 				log.Warn("pod identity associations not watched", "err", err)

@@ -49,10 +49,11 @@ func (a *clusterAccess) fill(ctx context.Context, cl *eks.Cluster, id *authn.Clu
 func (a *clusterAccess) forget(clusterUID string) { a.awsAuth.Forget(clusterUID) }
 
 // watchEntries has a cluster's identity snapshot written again when one of
-// its access entries changes.
-func (a *clusterAccess) watchEntries(ctx context.Context, st *store.Store) {
-	for key := range st.Watch(ctx, eks.AccessEntryPrefix) {
-		uid, _, _ := strings.Cut(strings.TrimPrefix(key, eks.AccessEntryPrefix), "/")
+// its access entries changes, and its webhooks' list of Pod Identity
+// associations when one of those does.
+func (a *clusterAccess) watchEntries(ctx context.Context, st *store.Store, prefix string) {
+	for key := range st.Watch(ctx, prefix) {
+		uid, _, _ := strings.Cut(strings.TrimPrefix(key, prefix), "/")
 		all, err := a.eks.ListAllClusters(ctx)
 		if err != nil {
 			continue

@@ -64,6 +64,16 @@ var eksOps = []fuzzOp{
 	{name: "DisassociateAccessPolicy", method: "DELETE", path: "/clusters/fz-ae/access-entries/{1}/access-policies/{2}", label1: "$ROLE",
 		label2: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"},
 	{name: "DeleteAccessEntry", method: "DELETE", path: "/clusters/{1}/access-entries/{2}", label1: "fz-ae", label2: "$ROLE"},
+	// Pod Identity associations: the fixture's $ASSOCIATION (of fz's
+	// default/fz-sa) is described, updated, tagged and deleted.
+	{name: "CreatePodIdentityAssociation", method: "POST", path: "/clusters/{1}/pod-identity-associations", label1: "fz",
+		body: `{"namespace":"default","serviceAccount":"fz-new","roleArn":"$POD_ROLE","targetRoleArn":"$ROLE","tags":{"a":"b"}}`},
+	{name: "ListPodIdentityAssociations", method: "GET", path: "/clusters/{1}/pod-identity-associations", label1: "fz", query: "namespace=default&maxResults=1"},
+	{name: "DescribePodIdentityAssociation", method: "GET", path: "/clusters/{1}/pod-identity-associations/{2}", label1: "fz", label2: "$ASSOCIATION"},
+	{name: "UpdatePodIdentityAssociation", method: "POST", path: "/clusters/{1}/pod-identity-associations/{2}", label1: "fz", label2: "$ASSOCIATION",
+		body: `{"disableSessionTags":true,"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}"}`},
+	{name: "TagResource", method: "POST", path: "/tags/{1}", label1: "$ASSOCIATION_ARN", body: `{"tags":{"owner":"fuzz"}}`},
+	{name: "DeletePodIdentityAssociation", method: "DELETE", path: "/clusters/{1}/pod-identity-associations/{2}", label1: "fz", label2: "$ASSOCIATION"},
 }
 
 // eksCall builds an EKS request: operation op (or, past the list, a raw

@@ -178,6 +178,20 @@ func makeFuzzFixture(ctx context.Context) (*strings.Replacer, error) {
 		v["$NG_ARN"] = ng.ARN
 	}
 
+	// A Pod Identity role, and an association of it to describe, update and delete.
+	podTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"pods.eks.amazonaws.com"},"Action":["sts:AssumeRole","sts:TagSession"]}]}`
+	podRole, err := m.IAM.CreateRole(ctx, iam.Role{Name: "fz-pod-role", AssumeRolePolicy: podTrust})
+	if err != nil {
+		return nil, fmt.Errorf("pod identity role: %w", err)
+	}
+	v["$POD_ROLE"] = podRole.ARN
+	assoc, err := m.EKS.CreatePodIdentityAssociation(ctx, eks.CreatePodIdentityAssociationInput{Region: fuzzRegion, ClusterName: "fz",
+		Namespace: "default", ServiceAccount: "fz-sa", RoleARN: podRole.ARN})
+	if err != nil {
+		return nil, fmt.Errorf("pod identity association: %w", err)
+	}
+	v["$ASSOCIATION"], v["$ASSOCIATION_ARN"] = assoc.AssociationID, assoc.AssociationARN
+
 	for _, name := range []string{"fz/repo", "fz/del"} {
 		if _, err := m.ECR.CreateRepository(ctx, fuzzRegion, acct, ecr.Repository{Name: name}); err != nil {
 			return nil, fmt.Errorf("repository %s: %w", name, err)

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/keksdev/keks/internal/api/ec2api"
 	"github.com/keksdev/keks/internal/api/ecrapi"
 	"github.com/keksdev/keks/internal/api/eksapi"
+	"github.com/keksdev/keks/internal/api/eksauthapi"
 	"github.com/keksdev/keks/internal/api/iamapi"
 	"github.com/keksdev/keks/internal/api/kmsapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
@@ -32,6 +34,7 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/ecr"
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/eksauth"
 	"github.com/keksdev/keks/internal/elb"
 	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/internal/iam"
@@ -44,6 +47,8 @@ import (
 	"github.com/keksdev/keks/internal/nodegroups"
 	"github.com/keksdev/keks/internal/nodes"
 	"github.com/keksdev/keks/internal/oidc"
+	"github.com/keksdev/keks/internal/pki"
+	"github.com/keksdev/keks/internal/podidentity"
 	"github.com/keksdev/keks/internal/registry"
 	"github.com/keksdev/keks/internal/store"
 )
@@ -195,7 +200,15 @@ func Run(ctx context.Context, cfg Config) error {
 		Kube:        kube.For,
 		Deleted:     func(uid string) { kube.Forget(uid); access.forget(uid) },
 		Access:      access.fill,
-		DataDir:     filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, IssuerURL: issuerURL(cfg.RegistryAddress), KeksCAFile: caFile, KeksBinary: exe,
+		PodIdentities: func(ctx context.Context, clusterUID string) ([]podidentity.Identity, error) {
+			as, err := eksSvc.PodIdentityAssociationsOf(ctx, clusterUID)
+			var out []podidentity.Identity
+			for _, a := range as {
+				out = append(out, podidentity.Identity{Namespace: a.Namespace, ServiceAccount: a.ServiceAccount})
+			}
+			return out, err
+		},
+		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, IssuerURL: issuerURL(cfg.RegistryAddress), KeksCAFile: caFile, KeksBinary: exe,
 		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
 		NodeIdentities: func(ctx context.Context, region, cluster string) ([]string, map[string]string, error) {
 			return nodes.Identities(ctx, ec2Svc, region, cluster)
@@ -259,6 +272,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return k.State, nil
 	}
 	addonCtl := addons.New(eksSvc, kube, ecrSvc.Host, log.With("component", "addons"))
+	addonCtl.AWSEndpoint = issuerURL(cfg.RegistryAddress)
+	if ca, err := os.ReadFile(caFile); err == nil {
+		addonCtl.CA = string(ca)
+	}
 	if cfg.RegistryAddress != "" {
 		nodeCtl.SetRegistry(ecrSvc.Host)
 	}
@@ -279,6 +296,18 @@ func Run(ctx context.Context, cfg Config) error {
 			}}).Service(),
 		(&ecrapi.Handler{ECR: ecrSvc}).Service(),
 		(&kmsapi.Handler{KMS: kmsSvc}).Service(),
+		(&eksauthapi.Handler{Auth: &eksauth.Service{EKS: eksSvc, IAM: iamSvc, Now: now,
+			SigningKey: func(ctx context.Context, clusterUID string) (crypto.PublicKey, error) {
+				sec, err := controlplane.LoadSecrets(ctx, st, clusterUID)
+				if err != nil {
+					return nil, err
+				}
+				k, err := pki.ParseKey(sec.ServiceAcctKey)
+				if err != nil {
+					return nil, err
+				}
+				return k.Public(), nil
+			}}}).Service(),
 		operatorService(st),
 	} {
 		router.Services[s.Name] = s
@@ -305,7 +334,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var reg *registry.Registry
 	var builder *imageBuilder
 	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion, images.BusyboxBinary(k8sbuild.Dir(cfg.K8sDir).BusyboxPath()),
-		filepath.Join(filepath.Dir(exe), "aws-check"))
+		filepath.Dir(exe), eks.PodIdentityAgentVersion)
 	if cfg.RegistryAddress != "" {
 		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
 			return err
@@ -379,7 +408,8 @@ func Run(ctx context.Context, cfg Config) error {
 	} else {
 		run(func(ctx context.Context) { cpDone <- cp.Run(ctx) })
 		run(access.awsAuth.Run)
-		run(func(ctx context.Context) { access.watchEntries(ctx, st) })
+		run(func(ctx context.Context) { access.watchEntries(ctx, st, eks.AccessEntryPrefix) })
+		run(func(ctx context.Context) { access.watchEntries(ctx, st, eks.PodIdentityAssociationPrefix) })
 		run(func(ctx context.Context) { _ = nodeCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = ngCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = addonCtl.Run(ctx) })

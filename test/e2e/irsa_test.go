@@ -61,18 +61,24 @@ func irsaPods(t *testing.T, e *harness.Env, cluster string) {
 // irsa namespace and returns its output once it has ended.
 func awsCheck(t *testing.T, e *harness.Env, pod, serviceAccount string, args ...string) string {
 	t.Helper()
-	run := []string{"-n", "irsa", "run", pod, "--image=" + registry + "/keks/aws-check:latest", "--restart=Never",
+	return awsCheckIn(t, e, "irsa", pod, serviceAccount, args...)
+}
+
+// awsCheckIn is awsCheck in namespace.
+func awsCheckIn(t *testing.T, e *harness.Env, namespace, pod, serviceAccount string, args ...string) string {
+	t.Helper()
+	run := []string{"-n", namespace, "run", pod, "--image=" + registry + "/keks/aws-check:latest", "--restart=Never",
 		fmt.Sprintf(`--overrides={"spec":{"serviceAccountName":%q}}`, serviceAccount)}
 	if len(args) > 0 {
 		run = append(append(run, "--"), args...)
 	}
 	e.Run("kubectl", run...)
 	harness.Eventually(t, 90*time.Second, "pod "+pod+" ends", func() error {
-		phase := strings.TrimSpace(e.Run("kubectl", "-n", "irsa", "get", "pod", pod, "-o", "jsonpath={.status.phase}"))
+		phase := strings.TrimSpace(e.Run("kubectl", "-n", namespace, "get", "pod", pod, "-o", "jsonpath={.status.phase}"))
 		if phase != "Succeeded" && phase != "Failed" {
 			return fmt.Errorf("phase %q", phase)
 		}
 		return nil
 	})
-	return e.Run("kubectl", "-n", "irsa", "logs", pod)
+	return e.Run("kubectl", "-n", namespace, "logs", pod)
 }

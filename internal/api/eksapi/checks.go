@@ -26,6 +26,8 @@ const (
 	onTaggedARN                        // the ARN in the path
 	onAccessEntry                      // the access entry of the path's cluster and principal
 	newAccessEntry                     // an access entry of the path's cluster; a node type's role is passed
+	onPodIdentity                      // the pod identity association of the path's cluster and id; a new role is passed
+	newPodIdentity                     // an association of the path's cluster; its role is passed
 )
 
 // checks describes an EKS call for the front door's authorizer: the
@@ -51,6 +53,7 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 	_ = json.Unmarshal(c.Body, &body) // a body that does not decode names nothing: "*"
 	main := awsproto.Check{Action: "eks:" + rt.action, Resource: "*"}
 	var passed string
+	passedTo := map[string][]string{"iam:PassedToService": {"eks.amazonaws.com"}}
 	switch rt.on {
 	case onCluster:
 		main.Resource = arns.cluster(labels[0])
@@ -83,6 +86,19 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		if body.Type == "EC2_LINUX" || body.Type == "EC2_WINDOWS" {
 			passed = body.PrincipalARN // EKS's nodes act as the role
 		}
+	case newPodIdentity, onPodIdentity:
+		cluster := arns.cluster(labels[0])
+		main.Resource = cluster
+		if rt.on == onPodIdentity {
+			main.Resource = arns.podIdentityAssociation(labels[0], labels[1])
+		}
+		// The role (on create, or on an update that names one) goes to
+		// EKS Pod Identity, for use in the cluster.
+		passed = body.RoleARN
+		passedTo = map[string][]string{"iam:PassedToService": {"pods.eks.amazonaws.com"}}
+		if cluster != "*" {
+			passedTo["iam:AssociatedResourceARN"] = []string{cluster}
+		}
 	}
 	if main.Resource != "*" {
 		res := main.Resource
@@ -95,7 +111,7 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		}
 	}
 	switch rt.action {
-	case "CreateCluster", "CreateNodegroup", "CreateAddon", "CreateAccessEntry", "TagResource":
+	case "CreateCluster", "CreateNodegroup", "CreateAddon", "CreateAccessEntry", "CreatePodIdentityAssociation", "TagResource":
 		main.Context = awsproto.TagContext(body.Tags)
 	case "UntagResource":
 		main.Context = map[string][]string{"aws:TagKeys": r.URL.Query()["tagKeys"]}
@@ -105,8 +121,7 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 	}
 	checks := []awsproto.Check{main}
 	if passed != "" {
-		checks = append(checks, awsproto.Check{Action: "iam:PassRole", Resource: passed,
-			Context: map[string][]string{"iam:PassedToService": {"eks.amazonaws.com"}}})
+		checks = append(checks, awsproto.Check{Action: "iam:PassRole", Resource: passed, Context: passedTo})
 	}
 	if rt.action == "CreateCluster" || rt.action == "AssociateEncryptionConfig" {
 		checks = append(checks, h.keyChecks(r.Context(), c, body.Encryption)...)
@@ -121,6 +136,15 @@ func (a eksARNs) cluster(name string) string {
 		return "*"
 	}
 	return fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", a.region, a.account, name)
+}
+
+// podIdentityAssociation is an association's ARN, which its cluster and
+// id make whole; "*" when they cannot be part of one.
+func (a eksARNs) podIdentityAssociation(cluster, id string) string {
+	if a.cluster(cluster) == "*" || id == "" || strings.Contains(id, "/") {
+		return "*"
+	}
+	return fmt.Sprintf("arn:aws:eks:%s:%s:podidentityassociation/%s/%s", a.region, a.account, cluster, id)
 }
 
 // nodegroupARN is the group's own ARN (its last part is a UUID only the
