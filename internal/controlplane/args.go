@@ -95,6 +95,10 @@ func keksProcess(role string) bool {
 	return role == RoleEndpoint || role == RoleAuthenticator || role == RoleKMSPlugin
 }
 
+// repeatFlag separates the values of a flag given once per value
+// (--oidc-required-claim takes one key=value each time).
+const repeatFlag = "\x00"
+
 func sortedFlags(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -103,7 +107,9 @@ func sortedFlags(m map[string]string) []string {
 	sort.Strings(keys)
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, "--"+k+"="+m[k])
+		for _, v := range strings.Split(m[k], repeatFlag) {
+			out = append(out, "--"+k+"="+v)
+		}
 	}
 	return out
 }
@@ -204,6 +210,7 @@ func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork
 		f["audit-log-maxbackup"] = "2"
 	}
 	addEncryptionFlags(f, dir, cl, suffix)
+	addOIDCFlags(f, dir, cl)
 	return f
 }
 

@@ -30,8 +30,11 @@ type Config struct {
 	// is; KeksURL when empty.
 	IssuerURL  string
 	KeksCAFile string
-	KeksBinary string // runs `keks lb` for each endpoint and `keks authenticator` beside each API server
-	VPCCIDR    func(vpcID string) string
+	// IdentityProviderCAFile holds CAs the API servers also trust OIDC
+	// identity providers' issuers with (operator-given; may be empty).
+	IdentityProviderCAFile string
+	KeksBinary             string // runs `keks lb` for each endpoint and `keks authenticator` beside each API server
+	VPCCIDR                func(vpcID string) string
 	// Credentials lists the access keys that can sign tokens, for the
 	// authenticators' identity snapshots.
 	Credentials func(ctx context.Context) ([]authn.Credential, error)

@@ -222,10 +222,15 @@ func kmsPluginProbes(clusterUID, instance string) (ready, live probeFunc) {
 // AssociateEncryptionConfig that is when every API server encrypts and
 // every Secret stored before has been written again, encrypted.
 func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version, u eks.Update) (bool, error) {
-	if u.Type != eks.UpdateAssociateEncryptionConfig {
+	switch u.Type {
+	case eks.UpdateAssociateIdentityProviderConfig, eks.UpdateDisassociateIdentityProviderConfig:
+		// Done once every API server authenticates as the config now says.
+		return c.apiServersCurrent(cl, st, v), nil
+	case eks.UpdateAssociateEncryptionConfig:
+	default:
 		return true, nil
 	}
-	if !c.apiServersEncrypt(cl, st, v) {
+	if !c.apiServersCurrent(cl, st, v) {
 		return false, nil // the rollout has yet to reach them
 	}
 	if c.cfg.Kube == nil {
@@ -243,9 +248,10 @@ func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *Sta
 	return true, nil
 }
 
-// apiServersEncrypt reports whether every API server runs, healthy, with
-// the configuration that has it encrypt Secrets.
-func (c *Controller) apiServersEncrypt(cl *eks.Cluster, st *State, v kubeversions.Version) bool {
+// apiServersCurrent reports whether every API server runs, healthy, with
+// the cluster's current configuration (one that encrypts Secrets, one that
+// authenticates an identity provider's tokens...).
+func (c *Controller) apiServersCurrent(cl *eks.Cluster, st *State, v kubeversions.Version) bool {
 	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
 	n := newNetwork(st.NetIndex)
 	for _, p := range planFor(n, cl) {

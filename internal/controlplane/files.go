@@ -117,6 +117,9 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 	if err := c.writeEncryptionFiles(dir, cl); err != nil {
 		return err
 	}
+	if err := c.writeOIDCCA(dir); err != nil {
+		return err
+	}
 	if err := pki.WriteFileIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
 		return err
 	}

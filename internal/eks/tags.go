@@ -20,15 +20,15 @@ const (
 
 // taggedResource is the record an EKS ARN names.
 type taggedResource struct {
-	kind string // "cluster", "nodegroup", "addon", "access-entry" or "podidentityassociation"
+	kind string // "cluster", "nodegroup", "addon", "access-entry", "podidentityassociation" or "identityproviderconfig"
 	key  string
 	arn  string
 	tags map[string]string // as read
 }
 
 // eksResourceTypes are the resource types in EKS ARNs; keks has clusters,
-// node groups, add-ons, access entries and pod identity associations, and
-// finds none of the others.
+// node groups, add-ons, access entries, pod identity associations and
+// identity provider configs, and finds none of the others.
 var eksResourceTypes = []string{"cluster", "nodegroup", "addon", "fargateprofile", "identityproviderconfig", "access-entry", "podidentityassociation", "capability"}
 
 // resolveARN finds the resource an ARN names in the caller's region.
@@ -90,6 +90,16 @@ func (s *Service) resolveARN(ctx context.Context, region, arn string) (*taggedRe
 			return nil, notFound
 		}
 		res = &taggedResource{kind: typ, key: key, arn: a.AssociationARN, tags: a.Tags}
+	case typ == "identityproviderconfig" && len(parts) == 4:
+		// …/<cluster>/oidc/<name>/<uuid>: the config is its cluster's.
+		c, err := s.identityProviderConfigByARN(ctx, region, parts[0], arn)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			return nil, notFound
+		}
+		res = &taggedResource{kind: typ, key: clusterKey(region, c.Name), arn: arn, tags: c.Spec.OIDCIdentityProvider.Tags}
 	default:
 		return nil, notFound
 	}
@@ -120,6 +130,21 @@ func (s *Service) changeTags(ctx context.Context, res *taggedResource, fn func(m
 				return store.ErrNotFound // deleted and made again since: another association
 			}
 			return applyTags(&a.Tags, fn)
+		})
+	case "identityproviderconfig":
+		// A config's tags change without a new cluster generation: the API
+		// servers do not use them.
+		_, err = store.Mutate(ctx, s.Store, res.key, func(c *Cluster) error {
+			idp := c.Spec.OIDCIdentityProvider
+			if idp == nil || idp.ARN != res.arn {
+				return store.ErrNotFound // disassociated (and perhaps associated again) since
+			}
+			next := *idp
+			if err := applyTags(&next.Tags, fn); err != nil {
+				return err
+			}
+			c.Spec.OIDCIdentityProvider = &next
+			return nil
 		})
 	}
 	if errors.Is(err, store.ErrNotFound) {

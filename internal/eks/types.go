@@ -47,6 +47,28 @@ type ClusterSpec struct {
 	DeletionProtection    bool               `json:"deletionProtection"`
 	Tags                  map[string]string  `json:"tags,omitempty"`
 	EncryptionConfig      []EncryptionConfig `json:"encryptionConfig,omitempty"`
+	// OIDCIdentityProvider is the cluster's OIDC identity provider config
+	// (EKS allows one): its API servers authenticate that issuer's ID tokens.
+	OIDCIdentityProvider *OIDCIdentityProviderConfig `json:"oidcIdentityProvider,omitempty"`
+}
+
+// OIDCIdentityProviderConfig is an OIDC identity provider associated with a
+// cluster, which becomes kube-apiserver's --oidc-* flags.
+type OIDCIdentityProviderConfig struct {
+	Name           string            `json:"name"`
+	ARN            string            `json:"arn"`
+	IssuerURL      string            `json:"issuerUrl"`
+	ClientID       string            `json:"clientId"`
+	UsernameClaim  string            `json:"usernameClaim,omitempty"`
+	UsernamePrefix string            `json:"usernamePrefix,omitempty"`
+	GroupsClaim    string            `json:"groupsClaim,omitempty"`
+	GroupsPrefix   string            `json:"groupsPrefix,omitempty"`
+	RequiredClaims map[string]string `json:"requiredClaims,omitempty"`
+	Tags           map[string]string `json:"tags,omitempty"`
+	// Status is CREATING until the API servers run with it, then ACTIVE;
+	// DELETING while they restart without it (it is then removed).
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // EncryptionConfig is envelope encryption of the cluster's Secrets with a

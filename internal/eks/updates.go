@@ -213,6 +213,13 @@ func (s *Service) UpdateClusterVersion(ctx context.Context, region, name, versio
 }
 
 func (s *Service) checkUpdatable(ctx context.Context, c *Cluster) error {
+	return s.checkUpdatableAs(ctx, c, "update")
+}
+
+// checkUpdatableAs is checkUpdatable for an operation whose refusal names
+// it, as EKS's does: "Cannot AssociateIdentityProviderConfig because
+// cluster X currently has update Y in progress".
+func (s *Service) checkUpdatableAs(ctx context.Context, c *Cluster, what string) error {
 	if c.Status.Phase != StatusActive && c.Status.Phase != StatusUpdating {
 		return awserr.Errorf(CodeInvalidRequest, "Cluster '%s' is not in ACTIVE status", c.Name).With("clusterName", c.Name)
 	}
@@ -221,7 +228,7 @@ func (s *Service) checkUpdatable(ctx context.Context, c *Cluster) error {
 		return err
 	}
 	if len(ups) > 0 {
-		return awserr.Errorf(CodeResourceInUse, "Cannot update because cluster %s currently has update %s in progress", c.Name, ups[0].ID).With("clusterName", c.Name)
+		return awserr.Errorf(CodeResourceInUse, "Cannot %s because cluster %s currently has update %s in progress", what, c.Name, ups[0].ID).With("clusterName", c.Name)
 	}
 	return nil
 }
@@ -235,6 +242,22 @@ func (s *Service) recordUpdate(ctx context.Context, c *Cluster, spec ClusterSpec
 // recordUpdateWith is recordUpdate with more writes, by also, in the same
 // transaction.
 func (s *Service) recordUpdateWith(ctx context.Context, c *Cluster, spec ClusterSpec, upd Update, also func(t *store.Txn) error) (*Update, error) {
+	return s.commitUpdate(ctx, c, upd, func(cur *Cluster) error {
+		// Tags, and the OIDC identity provider config (which its own
+		// operations change, and whose status and tags change without a
+		// new generation), are kept as stored now.
+		next := spec
+		next.Tags = cur.Spec.Tags
+		next.OIDCIdentityProvider = cur.Spec.OIDCIdentityProvider
+		cur.Spec = next
+		return nil
+	}, also)
+}
+
+// commitUpdate stores an InProgress update with the cluster as edit
+// changes it (from its stored state, which must still be at c's
+// generation) and a new generation, in one transaction, with also's writes.
+func (s *Service) commitUpdate(ctx context.Context, c *Cluster, upd Update, edit func(cur *Cluster) error, also func(t *store.Txn) error) (*Update, error) {
 	upd.ID = uuid.NewString()
 	upd.ClusterUID = c.UID
 	upd.ClusterName = c.Name
@@ -253,10 +276,9 @@ func (s *Service) recordUpdateWith(ctx context.Context, c *Cluster, spec Cluster
 		if cur.UID != c.UID || cur.Generation != c.Generation {
 			return awserr.Errorf(CodeResourceInUse, "Cluster %s changed while the update was being made; try again", c.Name).With("clusterName", c.Name)
 		}
-		// Tags change without a new generation: keep the ones stored now.
-		next := spec
-		next.Tags = cur.Spec.Tags
-		cur.Spec = next
+		if err := edit(&cur); err != nil {
+			return err
+		}
 		cur.Generation++
 		if cur.Status.Phase == StatusActive {
 			cur.Status.Phase = StatusUpdating
@@ -344,17 +366,26 @@ func (s *Service) inProgress(ctx context.Context, clusterUID, nodegroup, addon s
 	return out, err
 }
 
-// FinishUpdate marks an update Successful, or Failed with an error.
+// FinishUpdate marks an update Successful, or Failed with an error. An
+// identity provider config update also settles the cluster's config, in
+// the same transaction (see finishIdentityProviderUpdate).
 func (s *Service) FinishUpdate(ctx context.Context, u Update, failure *UpdateError) error {
+	if isIdentityProviderUpdate(u) {
+		return s.finishIdentityProviderUpdate(ctx, u, failure)
+	}
 	_, err := store.Mutate(ctx, s.Store, updateKey(u.ClusterUID, u.ID), func(cur *Update) error {
-		cur.Status = UpdateSuccessful
-		if failure != nil {
-			cur.Status = UpdateFailed
-			cur.Errors = append(cur.Errors, *failure)
-		}
+		markUpdate(cur, failure)
 		return nil
 	})
 	return err
+}
+
+func markUpdate(u *Update, failure *UpdateError) {
+	u.Status = UpdateSuccessful
+	if failure != nil {
+		u.Status = UpdateFailed
+		u.Errors = append(u.Errors, *failure)
+	}
 }
 
 func enabledLogTypes(m map[string]bool) string {

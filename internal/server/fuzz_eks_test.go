@@ -74,6 +74,17 @@ var eksOps = []fuzzOp{
 		body: `{"disableSessionTags":true,"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}"}`},
 	{name: "TagResource", method: "POST", path: "/tags/{1}", label1: "$ASSOCIATION_ARN", body: `{"tags":{"owner":"fuzz"}}`},
 	{name: "DeletePodIdentityAssociation", method: "DELETE", path: "/clusters/{1}/pod-identity-associations/{2}", label1: "fz", label2: "$ASSOCIATION"},
+	// OIDC identity provider configs: fz-idp2 gets one; fz-idp's (ACTIVE,
+	// $IDP_ARN) is described, listed, tagged and disassociated.
+	{name: "AssociateIdentityProviderConfig", method: "POST", path: "/clusters/{1}/identity-provider-configs/associate", label1: "fz-idp2",
+		body: `{"oidc":{"identityProviderConfigName":"fz-new","issuerUrl":"https://idp.example.com/fuzz","clientId":"kubernetes","usernameClaim":"email",` +
+			`"groupsClaim":"groups","groupsPrefix":"oidc:","requiredClaims":{"hd":"example.com"}},"tags":{"a":"b"}}`},
+	{name: "DescribeIdentityProviderConfig", method: "POST", path: "/clusters/{1}/identity-provider-configs/describe", label1: "fz-idp",
+		body: `{"identityProviderConfig":{"type":"oidc","name":"fz-oidc"}}`},
+	{name: "ListIdentityProviderConfigs", method: "GET", path: "/clusters/{1}/identity-provider-configs", label1: "fz-idp", query: "maxResults=1"},
+	{name: "TagResource", method: "POST", path: "/tags/{1}", label1: "$IDP_ARN", body: `{"tags":{"owner":"fuzz"}}`},
+	{name: "DisassociateIdentityProviderConfig", method: "POST", path: "/clusters/{1}/identity-provider-configs/disassociate", label1: "fz-idp",
+		body: `{"identityProviderConfig":{"type":"oidc","name":"fz-oidc"}}`},
 }
 
 // eksCall builds an EKS request: operation op (or, past the list, a raw

@@ -192,6 +192,28 @@ func makeFuzzFixture(ctx context.Context) (*strings.Replacer, error) {
 	}
 	v["$ASSOCIATION"], v["$ASSOCIATION_ARN"] = assoc.AssociationID, assoc.AssociationARN
 
+	// An OIDC identity provider config, associated (its update finished),
+	// and a cluster without one to associate one with.
+	if _, err := cluster("fz-idp2", ""); err != nil {
+		return nil, err
+	}
+	if _, err := cluster("fz-idp", ""); err != nil {
+		return nil, err
+	}
+	idpUpdate, err := m.EKS.AssociateIdentityProviderConfig(ctx, eks.AssociateIdentityProviderConfigInput{Region: fuzzRegion, ClusterName: "fz-idp",
+		Name: "fz-oidc", IssuerURL: "https://idp.example.com", ClientID: "kubernetes"})
+	if err != nil {
+		return nil, fmt.Errorf("identity provider config: %w", err)
+	}
+	if err := m.EKS.FinishUpdate(ctx, *idpUpdate, nil); err != nil {
+		return nil, err
+	}
+	idpCluster, err := m.EKS.SetStatus(ctx, fuzzRegion, "fz-idp", func(c *eks.Cluster) error { c.Status.Phase = eks.StatusActive; return nil })
+	if err != nil {
+		return nil, err
+	}
+	v["$IDP_ARN"] = idpCluster.Spec.OIDCIdentityProvider.ARN
+
 	for _, name := range []string{"fz/repo", "fz/del"} {
 		if _, err := m.ECR.CreateRepository(ctx, fuzzRegion, acct, ecr.Repository{Name: name}); err != nil {
 			return nil, fmt.Errorf("repository %s: %w", name, err)

@@ -63,9 +63,12 @@ type Config struct {
 	K8sDir        string
 	Profile       string // AWS CLI profile to write; empty writes none
 	TrustCA       bool   // add keks's CA to the system trust store
-	DemoCluster   string // name of a cluster to make ready on start; empty makes none
-	Kubeconfig    string // where the demo cluster's context goes; empty means $KUBECONFIG or ~/.kube/config
-	NoReconcile   bool   // serve the APIs only, building nothing (API tests)
+	// IdentityProviderCAFile holds CAs the API servers also trust the
+	// issuers of OIDC identity provider configs with.
+	IdentityProviderCAFile string
+	DemoCluster            string // name of a cluster to make ready on start; empty makes none
+	Kubeconfig             string // where the demo cluster's context goes; empty means $KUBECONFIG or ~/.kube/config
+	NoReconcile            bool   // serve the APIs only, building nothing (API tests)
 	// InstallPrerequisites installs what the host lacks (apt-get, as root)
 	// instead of stopping with a message that says how.
 	InstallPrerequisites bool
@@ -195,11 +198,12 @@ func Run(ctx context.Context, cfg Config) error {
 	access := &clusterAccess{eks: eksSvc, awsAuth: &authn.AWSAuthWatcher{Client: kube.For}, cp: func() *controlplane.Controller { return cp }}
 	first, count := cfg.Slot.ControlPlaneNetworks()
 	cp = controlplane.New(controlplane.Config{
-		Networks:    controlplane.NetworkRange{First: first, Count: count},
-		RoleSession: iamSvc.IssueRoleSession,
-		Kube:        kube.For,
-		Deleted:     func(uid string) { kube.Forget(uid); access.forget(uid) },
-		Access:      access.fill,
+		Networks:               controlplane.NetworkRange{First: first, Count: count},
+		RoleSession:            iamSvc.IssueRoleSession,
+		Kube:                   kube.For,
+		Deleted:                func(uid string) { kube.Forget(uid); access.forget(uid) },
+		Access:                 access.fill,
+		IdentityProviderCAFile: cfg.IdentityProviderCAFile,
 		PodIdentities: func(ctx context.Context, clusterUID string) ([]podidentity.Identity, error) {
 			as, err := eksSvc.PodIdentityAssociationsOf(ctx, clusterUID)
 			var out []podidentity.Identity

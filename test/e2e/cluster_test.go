@@ -16,7 +16,8 @@ import (
 // cluster with the AWS CLI, use it with kubectl, kill an API server under
 // load, restart keks, delete the cluster and find nothing left.
 func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
-	e := harness.New(t)
+	idp := newTestIssuer(t)
+	e := harness.New(t, "--identity-provider-ca-file", idp.CAFile)
 	const name = "e2e"
 
 	role := e.ClusterRole("eksClusterRole")
@@ -89,6 +90,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 	}
 
 	t.Run("web identity from the cluster's issuer", func(t *testing.T) { webIdentity(t, e.With(t), c.Identity.Oidc.Issuer) })
+	t.Run("OIDC identity provider", func(t *testing.T) { identityProviderConfig(t, e.With(t), name, idp) })
 	t.Run("kill an API server under load", func(t *testing.T) { killAPIServer(t, e.With(t), name) })
 	t.Run("kill an etcd member", func(t *testing.T) { killEtcdMember(t, e.With(t), name) })
 	t.Run("freeze an etcd member", func(t *testing.T) { freezeEtcdMember(t, e.With(t), name) })

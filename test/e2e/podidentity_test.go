@@ -24,7 +24,9 @@ func podIdentity(t *testing.T, e *harness.Env, cluster string) {
 		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:ListClusters","Resource":"*",`+
 			`"Condition":{"StringEquals":{"aws:PrincipalTag/kubernetes-service-account":"reader","aws:PrincipalTag/eks-cluster-name":"`+cluster+`"}}}]}`)
 	e.Run("kubectl", "create", "namespace", "pi")
-	var made struct{ Association struct{ AssociationId, AssociationArn string } }
+	var made struct {
+		Association struct{ AssociationId, AssociationArn string }
+	}
 	for _, sa := range []string{"reader", "writer"} {
 		e.Run("kubectl", "-n", "pi", "create", "serviceaccount", sa)
 		e.JSON(&made, "aws", "eks", "create-pod-identity-association", "--cluster-name", cluster, "--namespace", "pi",

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/eks"
 )
 
 // resourceKind says which EKS resource an operation acts on, as the
@@ -28,6 +29,7 @@ const (
 	newAccessEntry                     // an access entry of the path's cluster; a node type's role is passed
 	onPodIdentity                      // the pod identity association of the path's cluster and id; a new role is passed
 	newPodIdentity                     // an association of the path's cluster; its role is passed
+	onIdPConfig                        // the identity provider config the body names, of the path's cluster
 )
 
 // checks describes an EKS call for the front door's authorizer: the
@@ -49,6 +51,7 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		Tags          map[string]string  `json:"tags"`
 		Encryption    []encryptionConfig `json:"encryptionConfig"`
 		accessEntryBody
+		identityProviderBody
 	}
 	_ = json.Unmarshal(c.Body, &body) // a body that does not decode names nothing: "*"
 	main := awsproto.Check{Action: "eks:" + rt.action, Resource: "*"}
@@ -99,6 +102,12 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		if cluster != "*" {
 			passedTo["iam:AssociatedResourceARN"] = []string{cluster}
 		}
+	case onIdPConfig:
+		var typ, name string
+		if ref := body.IdentityProviderConfig; ref != nil {
+			typ, name = ref.Type, ref.Name
+		}
+		main.Resource = h.identityProviderConfigARN(r.Context(), arns, labels[0], typ, name)
 	}
 	if main.Resource != "*" {
 		res := main.Resource
@@ -113,6 +122,8 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 	switch rt.action {
 	case "CreateCluster", "CreateNodegroup", "CreateAddon", "CreateAccessEntry", "CreatePodIdentityAssociation", "TagResource":
 		main.Context = awsproto.TagContext(body.Tags)
+	case "AssociateIdentityProviderConfig":
+		main.Context = identityProviderContext(awsproto.TagContext(body.Tags), body.identityProviderBody)
 	case "UntagResource":
 		main.Context = map[string][]string{"aws:TagKeys": r.URL.Query()["tagKeys"]}
 	}
@@ -234,4 +245,48 @@ func (h *Handler) accessEntryARN(ctx context.Context, a eksARNs, cluster, princi
 		return "*"
 	}
 	return fmt.Sprintf("arn:aws:eks:%s:%s:access-entry/%s/%s/%s/%s/*", a.region, a.account, cluster, kind, f[4], name)
+}
+
+// identityProviderBody is what identity provider config requests carry
+// that checks use.
+type identityProviderBody struct {
+	OIDC *struct {
+		IssuerURL string `json:"issuerUrl"`
+		ClientID  string `json:"clientId"`
+	} `json:"oidc"`
+	IdentityProviderConfig *configRefWire `json:"identityProviderConfig"`
+}
+
+// identityProviderContext adds the condition keys of
+// eks:AssociateIdentityProviderConfig to ctx: eks:clientId and
+// eks:issuerUrl, as the request sets them.
+func identityProviderContext(ctx map[string][]string, b identityProviderBody) map[string][]string {
+	oidc := b.OIDC
+	if oidc == nil || (oidc.ClientID == "" && oidc.IssuerURL == "") {
+		return ctx
+	}
+	if ctx == nil {
+		ctx = map[string][]string{}
+	}
+	if oidc.ClientID != "" {
+		ctx["eks:clientId"] = []string{oidc.ClientID}
+	}
+	if oidc.IssuerURL != "" {
+		ctx["eks:issuerUrl"] = []string{oidc.IssuerURL}
+	}
+	return ctx
+}
+
+// identityProviderConfigARN is the config's own ARN (its last part is a
+// UUID only the config knows); for a config that does not exist, the ARN
+// with that part "*", and "*" when the request names no config that could
+// have one.
+func (h *Handler) identityProviderConfigARN(ctx context.Context, a eksARNs, cluster, typ, name string) string {
+	if a.cluster(cluster) == "*" || typ == "" || name == "" || strings.Contains(typ, "/") || strings.Contains(name, "/") {
+		return "*"
+	}
+	if idp, err := h.EKS.DescribeIdentityProviderConfig(ctx, a.region, cluster, eks.IdentityProviderConfigRef{Type: typ, Name: name}); err == nil {
+		return idp.ARN
+	}
+	return fmt.Sprintf("arn:aws:eks:%s:%s:identityproviderconfig/%s/%s/%s/*", a.region, a.account, cluster, typ, name)
 }
