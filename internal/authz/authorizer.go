@@ -75,8 +75,19 @@ func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Re
 	principal := policy.Principal{ARN: c.Principal.ARN, Account: c.Principal.Account, UserID: c.Principal.UserID,
 		Username: pp.Username, RoleARN: pp.RoleARN, Tags: principalTags(pp.Tags, c.Principal.SessionTags)}
 	global := a.globalContext(c, r)
+	var session *policy.Document
+	if c.Principal.SessionPolicy != "" {
+		// A session policy that no longer parses allows nothing.
+		if session, err = a.docs.parse(c.Principal.SessionPolicy, policy.Identity); err != nil {
+			session = &policy.Document{}
+		}
+	}
 	for _, ch := range pending {
-		if err := a.decide(ctx, principal, docs, global, ch); err != nil {
+		err := a.decide(ctx, principal, docs, global, ch)
+		if err == nil && session != nil {
+			err = sessionAllows(principal, session, global, ch)
+		}
+		if err != nil {
 			if service == "ec2" {
 				// EC2 says it its own way first.
 				e, _ := awserr.AsError(err)
@@ -136,6 +147,19 @@ func (a *Authorizer) decide(ctx context.Context, principal policy.Principal, doc
 		return denied(principal.ARN, ch, "")
 	}
 	return denied(principal.ARN, ch, "because no identity-based policy allows the "+ch.Action+" action")
+}
+
+// sessionAllows applies a session policy: a session may do only what both
+// its role's policies and the policy it was given allow.
+func sessionAllows(principal policy.Principal, session *policy.Document, global map[string][]string, ch awsproto.Check) error {
+	req := &policy.Request{Principal: principal, Action: ch.Action, Resource: ch.Resource, Context: merge(global, ch.Context)}
+	switch policy.Decide([]*policy.Document{session}, req) {
+	case policy.Allow:
+		return nil
+	case policy.ExplicitDeny:
+		return denied(principal.ARN, ch, "with an explicit deny in a session policy")
+	}
+	return denied(principal.ARN, ch, "because no session policy allows the "+ch.Action+" action")
 }
 
 // needsResourcePolicy: assuming a role (and tagging its session or

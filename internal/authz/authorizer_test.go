@@ -84,3 +84,34 @@ func TestAuthorize(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionTagsAndPolicy: a session's tags stand over its role's as
+// aws:PrincipalTag, and a session policy narrows what the role allows.
+func TestSessionTagsAndPolicy(t *testing.T) {
+	cluster := "arn:aws:eks:us-east-1:" + acct + ":cluster/c"
+	onlyReaders := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/kubernetes-service-account":"reader"}}}]}`
+	pp := iam.PrincipalPolicies{Documents: []string{onlyReaders}, Tags: map[string]string{"kubernetes-service-account": "role-tag"}}
+	run := func(tags map[string]string, sessionPolicy, action string) error {
+		a := &Authorizer{IAM: &fakeIAM{pp}, Now: time.Now}
+		call := &awsproto.Call{Region: "us-east-1", Principal: awsproto.Principal{Account: acct, ARN: "arn:aws:sts::" + acct + ":assumed-role/r/s",
+			UserID: "AROAR:s", AccessKeyID: "ASIAS", SessionTags: tags, SessionPolicy: sessionPolicy}}
+		return a.Authorize(context.Background(), call, httptest.NewRequest("POST", "https://127.0.0.1/", nil), "eks", []awsproto.Check{{Action: action, Resource: cluster}})
+	}
+	if err := run(map[string]string{"kubernetes-service-account": "reader"}, "", "eks:DescribeCluster"); err != nil {
+		t.Errorf("a session tagged reader: %v", err)
+	}
+	if err := run(nil, "", "eks:DescribeCluster"); err == nil {
+		t.Errorf("the role's own tag was overridden by nothing, yet allowed")
+	}
+	describeOnly := doc("Allow", "eks:DescribeCluster", "*")
+	readers := map[string]string{"kubernetes-service-account": "reader"}
+	if err := run(readers, describeOnly, "eks:DescribeCluster"); err != nil {
+		t.Errorf("allowed by role and session policy: %v", err)
+	}
+	if err := run(readers, describeOnly, "eks:DeleteCluster"); err == nil || !strings.Contains(err.Error(), "because no session policy allows the eks:DeleteCluster action") {
+		t.Errorf("the role allows, the session policy does not: %v", err)
+	}
+	if err := run(readers, doc("Deny", "eks:*", "*"), "eks:DescribeCluster"); err == nil || !strings.Contains(err.Error(), "explicit deny in a session policy") {
+		t.Errorf("a session policy's deny: %v", err)
+	}
+}

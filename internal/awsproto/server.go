@@ -33,6 +33,9 @@ type Principal struct {
 	// SessionTags are a role session's tags, which stand over the role's
 	// own as aws:PrincipalTag.
 	SessionTags map[string]string
+	// SessionPolicy is a role session's session policy, which limits it to
+	// what both it and the role's policies allow.
+	SessionPolicy string
 }
 
 // KeyResolver finds the secret and owner of an access key.

@@ -101,8 +101,13 @@ func (s *Service) AssumeRoleForPodIdentity(ctx context.Context, region, clusterN
 	// EKS names the cluster as the source, for trust policies that guard
 	// against a confused deputy.
 	source := map[string][]string{"aws:SourceArn": {cl.ARN}, "aws:SourceAccount": {accountOf(cl.ARN)}}
+	// The association's policy, if any, limits the pods' session (on the
+	// target role's session when there is one).
 	req := iam.ServiceSessionRequest{Service: Audience, RoleARN: a.RoleARN, SessionName: sessionName(cl.Name, pod.Name), Duration: sessionDuration,
 		Tags: tags, Context: source}
+	if a.TargetRoleARN == "" {
+		req.Policy = a.Policy
+	}
 	creds, ok, err := s.IAM.AssumeRoleAsService(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("assume %s for pod %s/%s: %w", a.RoleARN, ns, pod.Name, err)
@@ -114,7 +119,7 @@ func (s *Service) AssumeRoleForPodIdentity(ctx context.Context, region, clusterN
 		// The association's role assumes the target role, as EKS does for
 		// a role in another account.
 		target := req
-		target.RoleARN, target.ExternalID, target.Caller = a.TargetRoleARN, a.ExternalID, creds
+		target.RoleARN, target.ExternalID, target.Caller, target.Policy = a.TargetRoleARN, a.ExternalID, creds, a.Policy
 		if creds, ok, err = s.IAM.AssumeRoleAsService(ctx, target); err != nil {
 			return nil, fmt.Errorf("assume target role %s for pod %s/%s: %w", a.TargetRoleARN, ns, pod.Name, err)
 		} else if !ok {

@@ -177,3 +177,30 @@ func TestAssumeRoleForPodIdentityNeedsTheTrustPolicy(t *testing.T) {
 		t.Fatalf("%v, want %s", err, CodeAccessDenied)
 	}
 }
+
+// TestAssociationPolicyLimitsTheSession: an association's policy becomes
+// the session's policy (EKS requires session tags off with one).
+func TestAssociationPolicyLimitsTheSession(t *testing.T) {
+	f := newFixture(t, podTrust)
+	ctx := context.Background()
+	limited := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"*"}]}`
+	role, err := f.auth.IAM.RoleByARN(ctx, "arn:aws:iam::"+accountOf(f.clusterARN)+":role/reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.auth.EKS.CreatePodIdentityAssociation(ctx, eks.CreatePodIdentityAssociationInput{Region: region, ClusterName: f.cluster,
+		Namespace: "team", ServiceAccount: "limited", RoleARN: role.ARN, DisableSessionTags: true, Policy: limited}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.auth.AssumeRoleForPodIdentity(ctx, region, f.cluster, f.token(t, f.key, f.issuer, Audience, "team", "limited", f.now.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, p, err := f.auth.IAM.ResolveAccessKey(ctx, got.Credentials.AccessKeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.SessionPolicy != limited || len(p.SessionTags) != 0 {
+		t.Errorf("session policy %q, tags %v", p.SessionPolicy, p.SessionTags)
+	}
+}

@@ -22,6 +22,8 @@ type ServiceSessionRequest struct {
 	// Caller, when set, is the session that assumes RoleARN in place of the
 	// service (a chained role): its trust policy must name that session's role.
 	Caller *Credentials
+	// Policy is a session policy limiting the session, if any.
+	Policy string
 	// Context holds the request's other condition keys (aws:SourceArn,
 	// aws:SourceAccount: the resource the service acts for).
 	Context map[string][]string
@@ -84,6 +86,6 @@ func (s *Service) AssumeRoleAsService(ctx context.Context, in ServiceSessionRequ
 	if d <= 0 {
 		d = time.Hour
 	}
-	creds, err := s.issueTaggedSession(ctx, role, in.SessionName, d, in.Tags)
+	creds, err := s.issueTaggedSession(ctx, role, in.SessionName, d, in.Tags, in.Policy)
 	return creds, err == nil, err
 }

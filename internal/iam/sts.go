@@ -37,14 +37,15 @@ func (s *Service) ResolveAccessKey(ctx context.Context, id string) (string, stri
 	}
 	token := ""
 	var sessionTags map[string]string
+	var sessionPolicy string
 	if k.Session != nil {
-		sessionTags = k.Session.Tags
+		sessionTags, sessionPolicy = k.Session.Tags, k.Session.Policy
 		if s.Now().After(k.Session.Expiration) {
 			return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeExpiredToken, "The security token included in the request is expired")
 		}
 		token = k.Session.Token
 	}
-	return k.Secret, token, awsproto.Principal{Account: id2.Account, ARN: id2.ARN, UserID: id2.UserID, AccessKeyID: k.ID, SessionTags: sessionTags}, nil
+	return k.Secret, token, awsproto.Principal{Account: id2.Account, ARN: id2.ARN, UserID: id2.UserID, AccessKeyID: k.ID, SessionTags: sessionTags, SessionPolicy: sessionPolicy}, nil
 }
 
 func (s *Service) identityOf(ctx context.Context, k *AccessKey) (*Identity, error) {
@@ -135,14 +136,14 @@ func (s *Service) IssueRoleSession(ctx context.Context, roleARN, sessionName str
 }
 
 func (s *Service) issueSession(ctx context.Context, role *Role, sessionName string, d time.Duration) (*Credentials, error) {
-	return s.issueTaggedSession(ctx, role, sessionName, d, nil)
+	return s.issueTaggedSession(ctx, role, sessionName, d, nil, "")
 }
 
-func (s *Service) issueTaggedSession(ctx context.Context, role *Role, sessionName string, d time.Duration, tags map[string]string) (*Credentials, error) {
+func (s *Service) issueTaggedSession(ctx context.Context, role *Role, sessionName string, d time.Duration, tags map[string]string, sessionPolicy string) (*Credentials, error) {
 	now := s.Now().UTC()
 	k := &AccessKey{ID: newID("ASIA"), Secret: newSecret(), Status: "Active", CreateDate: now, Session: &Session{
 		Token: "IQoJb3JpZ2luX2VjE" + randomString(200, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"), Expiration: now.Add(d),
-		RoleARN: role.ARN, RoleID: role.ID, SessionName: sessionName, Tags: tags,
+		RoleARN: role.ARN, RoleID: role.ID, SessionName: sessionName, Tags: tags, Policy: sessionPolicy,
 	}}
 	if err := s.Store.Create(ctx, keyKey(k.ID), sealKey(s.Store, k)); err != nil {
 		return nil, err

@@ -100,6 +100,8 @@ type Session struct {
 	SessionName string    `json:"sessionName"`
 	// Tags are the session's tags (aws:PrincipalTag), over the role's.
 	Tags map[string]string `json:"tags,omitempty"`
+	// Policy is the session policy it was given, if any.
+	Policy string `json:"policy,omitempty"`
 }
 
 // Identity is who a key belongs to, as GetCallerIdentity reports it.
