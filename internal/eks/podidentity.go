@@ -364,62 +364,13 @@ func roleAccount(arn string) (string, bool) {
 // trustsPodIdentity says whether a role's trust policy lets EKS Pod
 // Identity's service principal sts:AssumeRole and, when it sets session
 // tags, sts:TagSession. Conditions are for the moment a pod asks (EKS Auth
-// judges them then, with the session's tags): here an Allow's conditions
-// are taken to hold and a conditional Deny not to apply.
+// judges them then, with the session's tags).
 func trustsPodIdentity(role *iam.Role, tags bool) bool {
-	doc, err := policy.Parse(withoutConditions(role.AssumeRolePolicy), policy.Resource)
-	if err != nil {
-		return false
-	}
 	actions := []string{"sts:AssumeRole"}
 	if tags {
 		actions = append(actions, "sts:TagSession")
 	}
-	for _, action := range actions {
-		if doc.EvaluateResource(&policy.Request{Principal: policy.Principal{Service: PodIdentityService}, Action: action, Resource: role.ARN}) != policy.Allow {
-			return false
-		}
-	}
-	return true
-}
-
-// withoutConditions drops the Condition of each Allow statement of a
-// policy document, and each Deny statement that has one; a document it
-// cannot read is returned as it is, for the parser to refuse.
-func withoutConditions(doc string) string {
-	var top map[string]any
-	if json.Unmarshal([]byte(doc), &top) != nil {
-		return doc
-	}
-	var statements []any
-	switch st := top["Statement"].(type) {
-	case []any:
-		statements = st
-	case map[string]any:
-		statements = []any{st}
-	default:
-		return doc
-	}
-	kept := make([]any, 0, len(statements))
-	for _, st := range statements {
-		m, ok := st.(map[string]any)
-		if !ok {
-			return doc
-		}
-		if _, has := m["Condition"]; has {
-			if m["Effect"] == "Deny" {
-				continue
-			}
-			delete(m, "Condition")
-		}
-		kept = append(kept, m)
-	}
-	top["Statement"] = kept
-	out, err := json.Marshal(top)
-	if err != nil {
-		return doc
-	}
-	return string(out)
+	return iam.ServiceTrusted(role, PodIdentityService, actions...)
 }
 
 // UpdatePodIdentityAssociationInput is UpdatePodIdentityAssociation's

@@ -89,3 +89,20 @@ func (s *Service) AssumeRoleAsService(ctx context.Context, in ServiceSessionRequ
 	creds, err := s.issueTaggedSession(ctx, role, in.SessionName, d, in.Tags, in.Policy)
 	return creds, err == nil, err
 }
+
+// ServiceTrusted says whether a role's trust policy lets an AWS service do
+// each of actions on it, before the service asks: an Allow's conditions
+// are taken to hold and a conditional Deny not to apply, as trusts judges
+// a caller (EKS checks a Pod Identity role so when an association is made).
+func ServiceTrusted(role *Role, service string, actions ...string) bool {
+	doc, err := policy.Parse(withoutConditions(role.AssumeRolePolicy), policy.Resource)
+	if err != nil {
+		return false
+	}
+	for _, action := range actions {
+		if doc.EvaluateResource(&policy.Request{Principal: policy.Principal{Service: service}, Action: action, Resource: role.ARN}) != policy.Allow {
+			return false
+		}
+	}
+	return true
+}
