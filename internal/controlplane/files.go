@@ -177,6 +177,9 @@ current-context: default
 // server (serving certificate, config, kube-apiserver's webhook kubeconfig)
 // and refreshes the identity snapshot they verify tokens with.
 func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, ca *pki.CA) error {
+	if err := c.writePodIdentityFiles(dir, cl, ca); err != nil {
+		return err
+	}
 	for i, ip := range apiServerAddrs(n) {
 		suffix := string(rune('a' + i))
 		name := "authenticator-" + suffix
@@ -184,7 +187,7 @@ func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n 
 		if err := ca.IssueFiles(dir.path("pki"), name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip), net.ParseIP(n.endpoint())}, Server: true}); err != nil {
 			return err
 		}
-		webhook, err := c.podIdentityWebhook(dir, cl, ip, suffix, ca)
+		webhook, err := c.podIdentityWebhook(dir, cl, ip, suffix)
 		if err != nil {
 			return err
 		}

@@ -12,27 +12,33 @@ import (
 	"github.com/keksdev/keks/internal/podidentity"
 )
 
-// podIdentityWebhook configures the pod identity webhook the authenticator
-// at ip serves: its client of the API server beside it, and what it gives
-// pods to reach keks's STS.
-func (c *Controller) podIdentityWebhook(dir clusterDir, cl *eks.Cluster, ip, suffix string, ca *pki.CA) (*podidentity.Config, error) {
-	name := "pod-identity-webhook-" + suffix
+// writePodIdentityFiles writes what the pod identity webhooks of a
+// cluster share: their client certificate and the file of the service
+// accounts with a Pod Identity association.
+func (c *Controller) writePodIdentityFiles(dir clusterDir, cl *eks.Cluster, ca *pki.CA) error {
 	if err := ca.IssueFiles(dir.path("pki"), "pod-identity-webhook", pki.Leaf{CommonName: podidentity.User, Client: true}); err != nil {
-		return nil, err
+		return err
 	}
-	if err := writeKubeconfig(dir.kubeconfig(name), "https://"+net.JoinHostPort(ip, "443"), dir.pki("ca.crt"), dir.pki("pod-identity-webhook.crt"), dir.pki("pod-identity-webhook.key")); err != nil {
-		return nil, err
-	}
-	// In a directory of its own: the webhook watches the file's directory.
-	associations := dir.path("pod-identity", "associations.json")
 	var identities []podidentity.Identity
 	if c.cfg.PodIdentities != nil {
 		var err error
 		if identities, err = c.cfg.PodIdentities(context.Background(), cl.UID); err != nil {
-			return nil, fmt.Errorf("list the pod identity associations: %w", err)
+			return fmt.Errorf("list the pod identity associations: %w", err)
 		}
 	}
-	if err := writeAssociationsFile(associations, identities); err != nil {
+	return writeAssociationsFile(associationsFile(dir), identities)
+}
+
+// associationsFile is in a directory of its own: the webhook watches the
+// file's directory.
+func associationsFile(dir clusterDir) string { return dir.path("pod-identity", "associations.json") }
+
+// podIdentityWebhook configures the pod identity webhook the authenticator
+// at ip serves: its client of the API server beside it, and what it gives
+// pods to reach keks's STS.
+func (c *Controller) podIdentityWebhook(dir clusterDir, cl *eks.Cluster, ip, suffix string) (*podidentity.Config, error) {
+	name := "pod-identity-webhook-" + suffix
+	if err := writeKubeconfig(dir.kubeconfig(name), "https://"+net.JoinHostPort(ip, "443"), dir.pki("ca.crt"), dir.pki("pod-identity-webhook.crt"), dir.pki("pod-identity-webhook.key")); err != nil {
 		return nil, err
 	}
 	endpoint := c.cfg.IssuerURL
@@ -40,7 +46,7 @@ func (c *Controller) podIdentityWebhook(dir clusterDir, cl *eks.Cluster, ip, suf
 		endpoint = c.cfg.KeksURL
 	}
 	return &podidentity.Config{Listen: net.JoinHostPort(ip, podidentity.Port), Kubeconfig: dir.kubeconfig(name), Region: cl.Region,
-		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: associations}, nil
+		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: associationsFile(dir)}, nil
 }
 
 // podIdentityWebhookListener is the endpoint's listener in front of the

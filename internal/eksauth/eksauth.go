@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -100,7 +99,7 @@ func (s *Service) AssumeRoleForPodIdentity(ctx context.Context, region, clusterN
 	}
 	// EKS names the cluster as the source, for trust policies that guard
 	// against a confused deputy.
-	source := map[string][]string{"aws:SourceArn": {cl.ARN}, "aws:SourceAccount": {accountOf(cl.ARN)}}
+	source := map[string][]string{"aws:SourceArn": {cl.ARN}, "aws:SourceAccount": {cl.Account}}
 	// The association's policy, if any, limits the pods' session (on the
 	// target role's session when there is one).
 	req := iam.ServiceSessionRequest{Service: Audience, RoleARN: a.RoleARN, SessionName: sessionName(cl.Name, pod.Name), Duration: sessionDuration,
@@ -171,12 +170,4 @@ func sessionName(cluster, pod string) string {
 		p = p[:min(len(p), room-len(c))]
 	}
 	return "eks-" + c + "-" + p + "-" + random
-}
-
-// accountOf is the account of an ARN.
-func accountOf(arn string) string {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		return parts[4]
-	}
-	return ""
 }

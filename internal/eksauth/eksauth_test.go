@@ -184,7 +184,7 @@ func TestAssociationPolicyLimitsTheSession(t *testing.T) {
 	f := newFixture(t, podTrust)
 	ctx := context.Background()
 	limited := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"*"}]}`
-	role, err := f.auth.IAM.RoleByARN(ctx, "arn:aws:iam::"+accountOf(f.clusterARN)+":role/reader")
+	role, err := f.auth.IAM.GetRole(ctx, "reader")
 	if err != nil {
 		t.Fatal(err)
 	}
