@@ -83,11 +83,7 @@ func (a *Authorizer) Authorize(ctx context.Context, c *awsproto.Call, r *http.Re
 		}
 	}
 	for _, ch := range pending {
-		err := a.decide(ctx, principal, docs, global, ch)
-		if err == nil && session != nil {
-			err = sessionAllows(principal, session, global, ch)
-		}
-		if err != nil {
+		if err := a.decide(ctx, principal, docs, session, global, ch); err != nil {
 			if service == "ec2" {
 				// EC2 says it its own way first.
 				e, _ := awserr.AsError(err)
@@ -106,14 +102,17 @@ func (a *Authorizer) authorizeFederated(ctx context.Context, c *awsproto.Call, r
 	principal := policy.Principal{Account: c.Principal.Account, Federated: c.Principal.Federated}
 	global := merge(a.globalContext(c, r), c.Principal.Claims)
 	for _, ch := range checks {
-		if err := a.decide(ctx, principal, nil, global, ch); err != nil {
+		if err := a.decide(ctx, principal, nil, nil, global, ch); err != nil {
 			return awserr.Errorf(awserr.CodeAccessDenied, "Not authorized to perform %s", ch.Action)
 		}
 	}
 	return nil
 }
 
-func (a *Authorizer) decide(ctx context.Context, principal policy.Principal, docs []*policy.Document, global map[string][]string, ch awsproto.Check) error {
+// decide judges one check by the caller's identity policies and the
+// resource's own policy; a session policy (session, nil for none) narrows
+// what they allow.
+func (a *Authorizer) decide(ctx context.Context, principal policy.Principal, docs []*policy.Document, session *policy.Document, global map[string][]string, ch awsproto.Check) error {
 	req := &policy.Request{Principal: principal, Action: ch.Action, Resource: ch.Resource, Context: merge(global, ch.Context)}
 	if ch.ResourceTags != nil {
 		req.ResourceTags = func() map[string]string { return ch.ResourceTags(ctx) }
@@ -141,7 +140,7 @@ func (a *Authorizer) decide(ctx context.Context, principal policy.Principal, doc
 		allowed = allowed || identity == policy.Allow
 	}
 	if allowed {
-		return nil
+		return sessionAllows(principal, session, req, ch)
 	}
 	if strict {
 		return denied(principal.ARN, ch, "")
@@ -151,8 +150,10 @@ func (a *Authorizer) decide(ctx context.Context, principal policy.Principal, doc
 
 // sessionAllows applies a session policy: a session may do only what both
 // its role's policies and the policy it was given allow.
-func sessionAllows(principal policy.Principal, session *policy.Document, global map[string][]string, ch awsproto.Check) error {
-	req := &policy.Request{Principal: principal, Action: ch.Action, Resource: ch.Resource, Context: merge(global, ch.Context)}
+func sessionAllows(principal policy.Principal, session *policy.Document, req *policy.Request, ch awsproto.Check) error {
+	if session == nil {
+		return nil
+	}
 	switch policy.Decide([]*policy.Document{session}, req) {
 	case policy.Allow:
 		return nil
