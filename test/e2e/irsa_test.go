@@ -17,13 +17,7 @@ import (
 // through what the pod identity webhook injected.
 func irsaPods(t *testing.T, e *harness.Env, cluster string) {
 	issuer := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", cluster, "--query", "cluster.identity.oidc.issuer", "--output", "text"))
-	var made struct{ OpenIDConnectProviderArn string }
-	e.JSON(&made, "aws", "iam", "create-open-id-connect-provider", "--url", issuer, "--client-id-list", "sts.amazonaws.com")
-	host := strings.TrimPrefix(issuer, "https://")
-	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithWebIdentity",`+
-		`"Condition":{"StringEquals":{%q:"system:serviceaccount:irsa:app",%q:"sts.amazonaws.com"}}}]}`, made.OpenIDConnectProviderArn, host+":sub", host+":aud")
-	var role struct{ Role struct{ Arn string } }
-	e.JSON(&role, "aws", "iam", "create-role", "--role-name", "lab-irsa-app", "--assume-role-policy-document", trust)
+	_, roleARN := irsaRole(e, issuer, "irsa", "app", "lab-irsa-app")
 	e.Run("aws", "iam", "put-role-policy", "--role-name", "lab-irsa-app", "--policy-name", "list-clusters",
 		"--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:ListClusters","Resource":"*"}]}`)
 
@@ -31,7 +25,7 @@ func irsaPods(t *testing.T, e *harness.Env, cluster string) {
 	for _, sa := range []string{"app", "other"} {
 		e.Run("kubectl", "-n", "irsa", "create", "serviceaccount", sa)
 		// Both name the role; only app's token is trusted.
-		e.Run("kubectl", "-n", "irsa", "annotate", "serviceaccount", sa, "eks.amazonaws.com/role-arn="+role.Role.Arn)
+		e.Run("kubectl", "-n", "irsa", "annotate", "serviceaccount", sa, "eks.amazonaws.com/role-arn="+roleARN)
 	}
 
 	start := time.Now()

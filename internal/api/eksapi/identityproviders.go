@@ -64,6 +64,16 @@ type configRefRequest struct {
 	ClientRequestToken     string         `json:"clientRequestToken"`
 }
 
+// decodeConfigRef reads the body of Describe- and
+// DisassociateIdentityProviderConfig: the config they name.
+func decodeConfigRef(c *awsproto.Call, cluster string) (eks.IdentityProviderConfigRef, error) {
+	var req configRefRequest
+	if err := decode(c, &req); err != nil {
+		return eks.IdentityProviderConfigRef{}, err
+	}
+	return req.ref(cluster)
+}
+
 // ref is the request's identityProviderConfig, which the model requires.
 func (r *configRefRequest) ref(cluster string) (eks.IdentityProviderConfigRef, error) {
 	if r.IdentityProviderConfig == nil {
@@ -104,11 +114,7 @@ func (h *Handler) associateIdentityProviderConfig(w http.ResponseWriter, r *http
 }
 
 func (h *Handler) describeIdentityProviderConfig(w http.ResponseWriter, r *http.Request, c *awsproto.Call, labels []string) error {
-	var req configRefRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	ref, err := req.ref(labels[0])
+	ref, err := decodeConfigRef(c, labels[0])
 	if err != nil {
 		return err
 	}
@@ -142,11 +148,7 @@ func (h *Handler) listIdentityProviderConfigs(w http.ResponseWriter, r *http.Req
 }
 
 func (h *Handler) disassociateIdentityProviderConfig(w http.ResponseWriter, r *http.Request, c *awsproto.Call, labels []string) error {
-	var req configRefRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	ref, err := req.ref(labels[0])
+	ref, err := decodeConfigRef(c, labels[0])
 	if err != nil {
 		return err
 	}
