@@ -74,14 +74,6 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger) error {
 		}
 		_, _ = w.Write([]byte("ok"))
 	})
-	srv := &http.Server{Addr: cfg.Listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
 	if cfg.PodIdentityWebhook != nil {
 		done := make(chan struct{})
 		defer func() { <-done }()
@@ -91,12 +83,31 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger) error {
 			defer close(done)
 			// Authentication goes on if the webhook cannot run: pods are then
 			// admitted unmutated (its failurePolicy is Ignore), as on EKS.
-			if err := podidentity.Serve(wctx, *cfg.PodIdentityWebhook, cert, log.With("component", "pod-identity-webhook")); err != nil {
-				log.Error("pod identity webhook stopped", "err", err)
+			wlog := log.With("component", "pod-identity-webhook")
+			h, err := podidentity.Handler(wctx, *cfg.PodIdentityWebhook, wlog)
+			if err == nil {
+				wlog.Info("pod identity webhook serving", "listen", cfg.PodIdentityWebhook.Listen)
+				err = serveTLS(wctx, cfg.PodIdentityWebhook.Listen, h, cert)
+			}
+			if err != nil {
+				wlog.Error("pod identity webhook stopped", "err", err)
 			}
 		}()
 	}
 	log.Info("authenticator serving", "listen", cfg.Listen)
+	return serveTLS(ctx, cfg.Listen, mux, cert)
+}
+
+// serveTLS serves h on addr with cert until ctx ends.
+func serveTLS(ctx context.Context, addr string, h http.Handler, cert tls.Certificate) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second,
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 	if err := srv.ListenAndServeTLS("", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

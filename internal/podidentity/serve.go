@@ -2,8 +2,6 @@ package podidentity
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -58,58 +56,46 @@ const (
 	resyncPeriod     = time.Minute
 )
 
-// Serve runs the webhook until ctx ends, with the serving certificate the
-// authenticator beside it has.
-func Serve(ctx context.Context, cfg Config, cert tls.Certificate, log *slog.Logger) error {
+// Handler is the webhook's HTTP handler (POST /mutate, GET /healthz), for
+// the authenticator beside the API server to serve; its service-account
+// informer and associations watcher run until ctx ends.
+func Handler(ctx context.Context, cfg Config, log *slog.Logger) (http.Handler, error) {
 	ca, err := os.ReadFile(cfg.CAFile)
 	if err != nil {
-		return fmt.Errorf("read the AWS endpoint's CA: %w", err)
+		return nil, fmt.Errorf("read the AWS endpoint's CA: %w", err)
 	}
 	rc, err := clientcmd.BuildConfigFromFlags("", cfg.Kubeconfig)
 	if err != nil {
-		return fmt.Errorf("load the webhook's kubeconfig: %w", err)
+		return nil, fmt.Errorf("load the webhook's kubeconfig: %w", err)
 	}
 	rc.UserAgent = "keks-pod-identity-webhook"
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	factory := informers.NewSharedInformerFactory(cs, resyncPeriod)
 	sas := factory.Core().V1().ServiceAccounts()
 	if err := sas.Informer().SetTransform(stripServiceAccount); err != nil {
-		return err
+		return nil, err
 	}
 	saCache := cache.New(irsaAudience, annotationPrefix, true, tokenExpiration, sas, nil, cache.ComposeRoleArn{}, cs.CoreV1())
 	stop := make(chan struct{})
-	defer close(stop)
+	go func() { <-ctx.Done(); close(stop) }()
 	factory.Start(stop)
 	saCache.Start(stop)
 
 	modifier, identities := NewModifier(saCache, cfg.Region)
 	if cfg.Associations != "" {
-		// Upstream's watcher loads the file at once, then on each change.
-		go func() {
-			if err := identities.StartWatcher(ctx, cfg.Associations); err != nil && ctx.Err() == nil {
-				log.Warn("pod identity associations not watched", "err", err)
-			}
-		}()
+		// Upstream's watcher loads the file at once, then on each change,
+		// until ctx ends.
+		if err := identities.StartWatcher(ctx, cfg.Associations); err != nil {
+			log.Warn("pod identity associations not watched", "err", err)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /mutate", &Mutator{Modifier: modifier, Endpoint: cfg.Endpoint, CA: string(ca)})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-	srv := &http.Server{Addr: cfg.Listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}()
-	log.Info("pod identity webhook serving", "listen", cfg.Listen)
-	if err := srv.ListenAndServeTLS("", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return mux, nil
 }
 
 // stripServiceAccount keeps of a service account only what the webhook
