@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // eksAuth calls EKS Auth's AssumeRoleForPodIdentity as the agent does: a
 // SigV4-signed POST for service eks-auth.
-func eksAuth(t *testing.T, path string, body []byte) (int, map[string]any) {
+func eksAuth(t *testing.T, cfg aws.Config, path string, body []byte) (int, map[string]any) {
 	t.Helper()
-	cfg := awsConfig()
 	req, err := http.NewRequest(http.MethodPost, testServer.models.Endpoint+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -67,9 +67,21 @@ func TestEKSAuthRefusesBadRequests(t *testing.T) {
 		{"an unknown cluster", "/clusters/nope/assume-role-for-pod-identity", `{"token":"` + jwtLike + `"}`, 404, "ResourceNotFoundException"},
 		{"an unknown operation", "/clusters/demo/other", `{}`, 404, "UnknownOperationException"},
 	} {
-		status, out := eksAuth(t, c.path, []byte(c.body))
+		status, out := eksAuth(t, awsConfig(), c.path, []byte(c.body))
 		if status != c.status || out["code"] != c.code || out["message"] == "" {
 			t.Errorf("%s: %d %v, want %d %s", c.name, status, out, c.status, c.code)
 		}
+	}
+}
+
+// TestEKSAuthRefusesACallerWithoutRights: the front door asks for
+// eks-auth:AssumeRoleForPodIdentity on the cluster before the handler runs.
+func TestEKSAuthRefusesACallerWithoutRights(t *testing.T) {
+	nobody := newUser(t, "eksauth-nobody", nil)
+	status, out := eksAuth(t, nobody.cfg, "/clusters/demo/assume-role-for-pod-identity", []byte(`{"token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}`))
+	msg, _ := out["message"].(string)
+	if status != http.StatusForbidden || out["code"] != "AccessDeniedException" ||
+		!strings.Contains(msg, "eks-auth:AssumeRoleForPodIdentity on resource: arn:aws:eks:us-east-1:") || !strings.Contains(msg, ":cluster/demo") {
+		t.Errorf("%d %v, want 403 AccessDeniedException for eks-auth:AssumeRoleForPodIdentity on the cluster", status, out)
 	}
 }
