@@ -52,7 +52,11 @@ func newBuildKubernetesCommand() *cobra.Command {
 				return err
 			}
 			// The coredns add-on every cluster gets runs this build.
-			return k8sbuild.Dir(dir).BuildCoreDNS(cmd.Context(), os.Stderr)
+			if err := k8sbuild.Dir(dir).BuildCoreDNS(cmd.Context(), os.Stderr); err != nil {
+				return err
+			}
+			// The upstream programs of the other add-ons (metrics-server...).
+			return k8sbuild.Dir(dir).BuildAddonPrograms(cmd.Context(), os.Stderr)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")

@@ -2,8 +2,10 @@ package addons
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +50,8 @@ func (in *install) objects() ([]object, error) {
 		return kubeProxyObjects(), nil
 	case "eks-pod-identity-agent":
 		return podIdentityAgentObjects(in.registry+"/eks/eks-pod-identity-agent:"+in.addon.Version, in.cluster.Name, in.cluster.Region, in.awsEndpoint, in.ca), nil
+	case "metrics-server":
+		return metricsServerObjects(in.registry + "/eks/metrics-server:" + in.addon.Version), nil
 	}
 	// vpc-cni: the nodes' CNI configuration is written by the node controller.
 	return nil, nil
@@ -69,10 +73,10 @@ func (in *install) apply(ctx context.Context) (ready bool, err error) {
 	if in.addon.Name == "eks-pod-identity-agent" {
 		return in.daemonSetReady(ctx, "eks-pod-identity-agent")
 	}
-	if in.addon.Name != "coredns" {
+	if in.addon.Name != "coredns" && in.addon.Name != "metrics-server" {
 		return true, nil
 	}
-	d, err := in.cs.AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+	d, err := in.cs.AppsV1().Deployments("kube-system").Get(ctx, in.addon.Name, metav1.GetOptions{})
 	if err != nil {
 		return false, err
 	}
@@ -95,37 +99,21 @@ func (in *install) applyIfChanged(ctx context.Context, key string, objs []object
 	return nil
 }
 
-// applyObjects server-side-applies each object.
+// applyObjects server-side-applies each object, whatever its kind (the
+// REST path comes from the manifest's apiVersion and kind), so an add-on's
+// APIService, StorageClass or CRD needs no client of its own.
 func (in *install) applyObjects(ctx context.Context, objs []object) error {
-	opts := metav1.PatchOptions{FieldManager: fieldManager, Force: ptr(true)}
 	for _, o := range objs {
 		data, err := yaml.YAMLToJSON([]byte(o.yaml))
 		if err != nil {
 			return fmt.Errorf("manifest %s/%s: %w", o.kind, o.name, err)
 		}
-		p := types.ApplyPatchType
-		switch o.kind {
-		case "ServiceAccount":
-			_, err = in.cs.CoreV1().ServiceAccounts(o.namespace).Patch(ctx, o.name, p, data, opts)
-		case "ConfigMap":
-			_, err = in.cs.CoreV1().ConfigMaps(o.namespace).Patch(ctx, o.name, p, data, opts)
-		case "Service":
-			_, err = in.cs.CoreV1().Services(o.namespace).Patch(ctx, o.name, p, data, opts)
-		case "ClusterRole":
-			_, err = in.cs.RbacV1().ClusterRoles().Patch(ctx, o.name, p, data, opts)
-		case "ClusterRoleBinding":
-			_, err = in.cs.RbacV1().ClusterRoleBindings().Patch(ctx, o.name, p, data, opts)
-		case "Deployment":
-			_, err = in.cs.AppsV1().Deployments(o.namespace).Patch(ctx, o.name, p, data, opts)
-		case "DaemonSet":
-			_, err = in.cs.AppsV1().DaemonSets(o.namespace).Patch(ctx, o.name, p, data, opts)
-		case "PodDisruptionBudget":
-			_, err = in.cs.PolicyV1().PodDisruptionBudgets(o.namespace).Patch(ctx, o.name, p, data, opts)
-		case "MutatingWebhookConfiguration":
-			_, err = in.cs.AdmissionregistrationV1().MutatingWebhookConfigurations().Patch(ctx, o.name, p, data, opts)
-		default:
-			return fmt.Errorf("no applier for kind %s", o.kind)
+		path, err := o.path(data)
+		if err != nil {
+			return err
 		}
+		err = in.cs.Discovery().RESTClient().Patch(types.ApplyPatchType).AbsPath(path).
+			Param("fieldManager", fieldManager).Param("force", "true").Body(data).Do(ctx).Error()
 		if err != nil {
 			return fmt.Errorf("apply %s %s: %w", o.kind, o.name, err)
 		}
@@ -133,38 +121,61 @@ func (in *install) applyObjects(ctx context.Context, objs []object) error {
 	return nil
 }
 
-// remove deletes the add-on's objects.
+// remove deletes the add-on's objects, the last applied first (a
+// Deployment before the ServiceAccount it runs as, CRDs last).
 func (in *install) remove(ctx context.Context) error {
 	objs, err := in.objects()
 	if err != nil {
 		return err
 	}
-	for _, o := range objs {
-		var err error
-		opts := metav1.DeleteOptions{}
-		switch o.kind {
-		case "ServiceAccount":
-			err = in.cs.CoreV1().ServiceAccounts(o.namespace).Delete(ctx, o.name, opts)
-		case "ConfigMap":
-			err = in.cs.CoreV1().ConfigMaps(o.namespace).Delete(ctx, o.name, opts)
-		case "Service":
-			err = in.cs.CoreV1().Services(o.namespace).Delete(ctx, o.name, opts)
-		case "ClusterRole":
-			err = in.cs.RbacV1().ClusterRoles().Delete(ctx, o.name, opts)
-		case "ClusterRoleBinding":
-			err = in.cs.RbacV1().ClusterRoleBindings().Delete(ctx, o.name, opts)
-		case "Deployment":
-			err = in.cs.AppsV1().Deployments(o.namespace).Delete(ctx, o.name, opts)
-		case "DaemonSet":
-			err = in.cs.AppsV1().DaemonSets(o.namespace).Delete(ctx, o.name, opts)
-		case "PodDisruptionBudget":
-			err = in.cs.PolicyV1().PodDisruptionBudgets(o.namespace).Delete(ctx, o.name, opts)
+	for _, o := range slices.Backward(objs) {
+		data, err := yaml.YAMLToJSON([]byte(o.yaml))
+		if err != nil {
+			return fmt.Errorf("manifest %s/%s: %w", o.kind, o.name, err)
 		}
+		path, err := o.path(data)
+		if err != nil {
+			return err
+		}
+		err = in.cs.Discovery().RESTClient().Delete().AbsPath(path).Do(ctx).Error()
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("delete %s %s: %w", o.kind, o.name, err)
 		}
 	}
 	return nil
+}
+
+// path is the object's REST path: /api/v1 or /apis/<group>/<version>, its
+// namespace if it has one, and its resource, the kind's plural as the API
+// names every kind an add-on applies.
+func (o object) path(manifest []byte) (string, error) {
+	var head struct {
+		APIVersion string `json:"apiVersion"`
+	}
+	if err := json.Unmarshal(manifest, &head); err != nil || head.APIVersion == "" {
+		return "", fmt.Errorf("manifest %s/%s has no apiVersion", o.kind, o.name)
+	}
+	p := "/apis/" + head.APIVersion
+	if head.APIVersion == "v1" {
+		p = "/api/v1"
+	}
+	if o.namespace != "" {
+		p += "/namespaces/" + o.namespace
+	}
+	return p + "/" + plural(o.kind) + "/" + o.name, nil
+}
+
+// plural is a kind's resource name: StorageClass -> storageclasses,
+// NetworkPolicy -> networkpolicies, Deployment -> deployments.
+func plural(kind string) string {
+	k := strings.ToLower(kind)
+	switch {
+	case strings.HasSuffix(k, "s"):
+		return k + "es"
+	case strings.HasSuffix(k, "y"):
+		return strings.TrimSuffix(k, "y") + "ies"
+	}
+	return k + "s"
 }
 
 func ptr[T any](v T) *T { return &v }

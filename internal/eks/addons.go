@@ -49,6 +49,7 @@ type Addon struct {
 // Kubernetes minor version.
 type AddonKind struct {
 	Name, Type string
+	Owner      string // "aws" unless it says otherwise ("community")
 	// Versions returns the add-on versions for a cluster version, default first.
 	Versions func(k kubeversions.Version) []string
 }
@@ -61,13 +62,28 @@ var AddonKinds = []AddonKind{
 	// keks's own agent (cmd/eks-pod-identity-agent), seeded as
 	// eks/eks-pod-identity-agent:<version>.
 	{Name: "eks-pod-identity-agent", Type: "security", Versions: func(kubeversions.Version) []string { return []string{PodIdentityAgentVersion} }},
+	// The community add-on: upstream metrics-server, built by keks from the
+	// Go module proxy and seeded as eks/metrics-server:<version>.
+	{Name: "metrics-server", Type: "observability", Owner: "community", Versions: func(kubeversions.Version) []string { return []string{MetricsServerVersion} }},
 }
+
+// MetricsServerVersion is the metrics-server add-on's version.
+const MetricsServerVersion = "v" + k8sbuild.MetricsServerVersion + "-eksbuild.1"
 
 // PodIdentityAgentVersion is the eks-pod-identity-agent add-on's version.
 const PodIdentityAgentVersion = "v1.3.10-eksbuild.1"
 
 // DefaultAddons are installed on every new cluster.
 var DefaultAddons = []string{"vpc-cni", "kube-proxy", "coredns"}
+
+// OwnerName is who owns the add-on as DescribeAddonVersions says: aws, or
+// community for the community add-ons.
+func (k AddonKind) OwnerName() string {
+	if k.Owner == "" {
+		return "aws"
+	}
+	return k.Owner
+}
 
 // LookupAddonKind finds an add-on by name.
 func LookupAddonKind(name string) (AddonKind, bool) {

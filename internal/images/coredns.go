@@ -1,11 +1,6 @@
 package images
 
-import (
-	"fmt"
-	"os"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-)
+import v1 "github.com/google/go-containerregistry/pkg/v1"
 
 // CoreDNS is EKS's eks/coredns as EKS Distro builds it (eks-distro's
 // projects/coredns/coredns/docker/linux/Dockerfile on its minimal base):
@@ -13,18 +8,7 @@ import (
 // 53/udp, and the base's USER 0 and PATH. The add-on's Deployment adds
 // NET_BIND_SERVICE for port 53, as EKS's does.
 func CoreDNS(binary string) (v1.Image, error) {
-	data, err := os.ReadFile(binary)
-	if err != nil {
-		return nil, fmt.Errorf("read %s (run keks build-kubernetes): %w", binary, err)
-	}
-	l, err := eksDistroBase()
-	if err != nil {
-		return nil, err
-	}
-	l.file("coredns", data, 0o755)
-	return image(l, epoch, "CoreDNS (keks build): /coredns on EKS Distro's minimal base layout", func(c *v1.Config) {
-		c.Entrypoint = []string{"/coredns"}
+	return onEKSDistroBase(binary, "0", "CoreDNS (keks build): /coredns on EKS Distro's minimal base layout", func(c *v1.Config) {
 		c.ExposedPorts = map[string]struct{}{"53/tcp": {}, "53/udp": {}}
-		c.User = "0"
 	})
 }

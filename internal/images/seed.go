@@ -16,27 +16,40 @@ import (
 // PauseTag is the sandbox image's tag; nodes pull it by the name upstream uses.
 const PauseTag = "3.10"
 
-// Platform lists the images keks seeds: repository:tag in keks's registry.
+// Sources says where the images' programs are built.
+type Sources struct {
+	CoreDNS, CoreDNSTag string        // keks's CoreDNS build and its add-on version
+	Busybox             BusyboxBinary // keks's busybox build
+	// Programs is the directory of keks's own programs (aws-check,
+	// eks-pod-identity-agent), beside keks; AgentTag the agent add-on's version.
+	Programs, AgentTag string
+	// Upstream maps an image (repository:tag) to an upstream add-on
+	// program's build (metrics-server...), its image's only program.
+	Upstream map[string]string
+}
+
+// Platform lists the images keks seeds from src: repository:tag in keks's registry.
 // docker.io's library/busybox and registry.k8s.io's pause and busybox are
 // served under the names those registries use, as the nodes' mirrors ask
 // for them, with the tags the Kubernetes docs pull (busybox:1.28 in most
 // task pages, registry.k8s.io/busybox:1.27.2 and untagged for probes and
 // the downward API): every busybox tag is the one build of busybox.
-//
-// programs is the directory of keks's own programs (aws-check,
-// eks-pod-identity-agent), beside keks; agentTag the agent add-on's version.
-func Platform(coreDNSBinary, coreDNSTag string, bb BusyboxBinary, programs, agentTag string) map[string]func() (v1.Image, error) {
+func Platform(src Sources) map[string]func() (v1.Image, error) {
+	bb := src.Busybox
 	busyboxImage := sync.OnceValues(func() (v1.Image, error) { return Busybox(bb) })
 	images := map[string]func() (v1.Image, error){
 		"pause:" + PauseTag:     Pause,
 		"eks/pause:" + PauseTag: EKSPause,
 		"keks/shell:latest":     func() (v1.Image, error) { return Shell(bb) },
 		"keks/hello:latest":     func() (v1.Image, error) { return Hello(bb) },
-		"keks/aws-check:latest": func() (v1.Image, error) { return AWSCheck(bb, filepath.Join(programs, "aws-check")) },
-		"eks/eks-pod-identity-agent:" + agentTag: func() (v1.Image, error) {
-			return PodIdentityAgent(bb, filepath.Join(programs, "eks-pod-identity-agent"))
+		"keks/aws-check:latest": func() (v1.Image, error) { return AWSCheck(bb, filepath.Join(src.Programs, "aws-check")) },
+		"eks/eks-pod-identity-agent:" + src.AgentTag: func() (v1.Image, error) {
+			return PodIdentityAgent(bb, filepath.Join(src.Programs, "eks-pod-identity-agent"))
 		},
-		"eks/coredns:" + coreDNSTag: func() (v1.Image, error) { return CoreDNS(coreDNSBinary) },
+		"eks/coredns:" + src.CoreDNSTag: func() (v1.Image, error) { return CoreDNS(src.CoreDNS) },
+	}
+	for ref, binary := range src.Upstream {
+		images[ref] = func() (v1.Image, error) { return UpstreamProgram(binary) }
 	}
 	for _, tag := range []string{"latest", "stable", "1", "1.28", "1.35", "1.36", "1.37"} {
 		images["library/busybox:"+tag] = busyboxImage

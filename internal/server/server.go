@@ -337,8 +337,10 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Handle("/", router)
 	var reg *registry.Registry
 	var builder *imageBuilder
-	platformImages := images.Platform(k8sbuild.Dir(cfg.K8sDir).CoreDNSPath(), k8sbuild.CoreDNSAddonVersion, images.BusyboxBinary(k8sbuild.Dir(cfg.K8sDir).BusyboxPath()),
-		filepath.Dir(exe), eks.PodIdentityAgentVersion)
+	k8sDir := k8sbuild.Dir(cfg.K8sDir)
+	platformImages := images.Platform(images.Sources{CoreDNS: k8sDir.CoreDNSPath(), CoreDNSTag: k8sbuild.CoreDNSAddonVersion,
+		Busybox: images.BusyboxBinary(k8sDir.BusyboxPath()), Programs: filepath.Dir(exe), AgentTag: eks.PodIdentityAgentVersion,
+		Upstream: map[string]string{"eks/metrics-server:" + eks.MetricsServerVersion: k8sDir.AddonProgramPath(k8sbuild.MetricsServer)}})
 	if cfg.RegistryAddress != "" {
 		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
 			return err

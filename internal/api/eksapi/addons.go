@@ -129,7 +129,7 @@ func (h *Handler) describeAddonVersions(w http.ResponseWriter, r *http.Request, 
 			versions = append(versions, map[string]any{"addonVersion": order[i], "architecture": []string{"amd64"}, "computeTypes": []string{"ec2"},
 				"compatibilities": byVersion[order[i]], "requiresConfiguration": false, "requiresIamPermissions": false})
 		}
-		out = append(out, map[string]any{"addonName": name, "type": kind.Type, "addonVersions": versions, "publisher": "eks", "owner": "aws", "defaultNamespace": "kube-system"})
+		out = append(out, map[string]any{"addonName": name, "type": kind.Type, "addonVersions": versions, "publisher": "eks", "owner": kind.OwnerName(), "defaultNamespace": "kube-system"})
 	}
 	resp := map[string]any{"addons": out}
 	if next != "" {
@@ -149,6 +149,9 @@ func addonToWire(a *eks.Addon) map[string]any {
 		"addonName": a.Name, "clusterName": a.ClusterName, "status": a.Status, "addonVersion": a.Version,
 		"health": map[string]any{"issues": issues}, "addonArn": a.ARN, "createdAt": epoch(a.CreatedAt), "modifiedAt": epoch(a.ModifiedAt),
 		"tags": tags, "publisher": "eks", "owner": "aws",
+	}
+	if kind, ok := eks.LookupAddonKind(a.Name); ok {
+		out["owner"] = kind.OwnerName()
 	}
 	if a.ServiceAccountRoleARN != "" {
 		out["serviceAccountRoleArn"] = a.ServiceAccountRoleARN
