@@ -112,15 +112,22 @@ func (c *Controller) reconcile(ctx context.Context, cl *eks.Cluster, a *eks.Addo
 	ready, err := in.apply(cctx)
 	if err != nil {
 		var ie *issueError
-		if !errors.As(err, &ie) {
-			return fmt.Errorf("apply %s: %w", a.Name, err)
+		switch {
+		case errors.As(err, &ie):
+			issues = append(issues, ie.issue)
+		case time.Since(a.ModifiedAt) < settlePeriod:
+			return fmt.Errorf("apply %s: %w", a.Name, err) // perhaps passing: try again
+		default:
+			// Failing for longer than a start takes: the user must see why.
+			issues = append(issues, eks.Issue{Code: "InternalFailure", Message: fmt.Sprintf("Applying the add-on's objects failed: %v", err)})
 		}
-		issues = append(issues, ie.issue)
 	}
 	status := a.Status
 	switch {
-	case !ready && a.Status == eks.AddonCreating && time.Since(a.CreatedAt) < 3*time.Minute:
+	case !ready && a.Status == eks.AddonCreating && time.Since(a.CreatedAt) < settlePeriod:
 		// Still coming up: EKS keeps CREATING until the add-on's pods run.
+	case err != nil && (a.Status == eks.AddonCreating || a.Status == eks.AddonCreateFailed):
+		status = eks.AddonCreateFailed
 	case !ready:
 		status = eks.AddonDegraded
 		if len(issues) == 0 {
@@ -157,6 +164,10 @@ func (c *Controller) reconcile(ctx context.Context, cl *eks.Cluster, a *eks.Addo
 	})
 	return err
 }
+
+// settlePeriod is how long an add-on may take to come up (or an apply may
+// keep failing) before its status says something is wrong.
+const settlePeriod = 3 * time.Minute
 
 // issueError is a failure the add-on reports as a health issue.
 type issueError struct{ issue eks.Issue }

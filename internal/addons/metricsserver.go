@@ -1,6 +1,9 @@
 package addons
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // metricsServerObjects are the metrics-server add-on's objects: upstream's
 // manifests (manifests/base of metrics-server 0.8.0) as EKS's community
@@ -9,9 +12,10 @@ import "fmt"
 // of their own (no serving CSRs yet), which the API server does not verify
 // either.
 func metricsServerObjects(image string) []object {
-	labels := `
-    app.kubernetes.io/name: metrics-server
-    app.kubernetes.io/instance: metrics-server`
+	labels := func(indent int) string {
+		pad := "\n" + strings.Repeat(" ", indent)
+		return pad + "app.kubernetes.io/name: metrics-server" + pad + "app.kubernetes.io/instance: metrics-server"
+	}
 	return []object{
 		manifest("ServiceAccount", "kube-system", "metrics-server", `
 apiVersion: v1
@@ -19,7 +23,7 @@ kind: ServiceAccount
 metadata:
   name: metrics-server
   namespace: kube-system
-  labels:`+labels),
+  labels:`+labels(4)),
 		manifest("ClusterRole", "", "system:metrics-server-aggregated-reader", `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -38,7 +42,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
   name: system:metrics-server
-  labels:`+labels+`
+  labels:`+labels(4)+`
 rules:
 - apiGroups: [""]
   resources: [nodes/metrics]
@@ -86,9 +90,9 @@ kind: Service
 metadata:
   name: metrics-server
   namespace: kube-system
-  labels:`+labels+`
+  labels:`+labels(4)+`
 spec:
-  selector:`+labels+`
+  selector:`+labels(4)+`
   ports:
   - {name: https, port: 443, protocol: TCP, targetPort: https}`),
 		manifest("Deployment", "kube-system", "metrics-server", fmt.Sprintf(`
@@ -97,17 +101,17 @@ kind: Deployment
 metadata:
   name: metrics-server
   namespace: kube-system
-  labels:`+labels+`
+  labels:`+labels(4)+`
 spec:
   replicas: 2
   selector:
-    matchLabels:`+labels+`
+    matchLabels:`+labels(6)+`
   strategy:
     rollingUpdate:
       maxUnavailable: 0
   template:
     metadata:
-      labels:`+labels+`
+      labels:`+labels(8)+`
     spec:
       serviceAccountName: metrics-server
       priorityClassName: system-cluster-critical
@@ -120,7 +124,7 @@ spec:
             podAffinityTerm:
               topologyKey: kubernetes.io/hostname
               labelSelector:
-                matchLabels:`+labels+`
+                matchLabels:`+labels(18)+`
       volumes:
       - {name: tmp-dir, emptyDir: {}}
       containers:
@@ -161,17 +165,17 @@ kind: PodDisruptionBudget
 metadata:
   name: metrics-server
   namespace: kube-system
-  labels:`+labels+`
+  labels:`+labels(4)+`
 spec:
   minAvailable: 1
   selector:
-    matchLabels:`+labels),
+    matchLabels:`+labels(6)),
 		manifest("APIService", "", "v1beta1.metrics.k8s.io", `
 apiVersion: apiregistration.k8s.io/v1
 kind: APIService
 metadata:
   name: v1beta1.metrics.k8s.io
-  labels:`+labels+`
+  labels:`+labels(4)+`
 spec:
   service: {name: metrics-server, namespace: kube-system}
   group: metrics.k8s.io
