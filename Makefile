@@ -11,7 +11,7 @@ TEST_FUZZTIME ?= 5s
 # Every fuzz target, as package:Target.
 FUZZ_TARGETS := ./internal/server:FuzzEKS ./internal/server:FuzzIAM ./internal/server:FuzzIAMOps ./internal/server:FuzzSTS \
 	./internal/server:FuzzEC2 ./internal/server:FuzzECR ./internal/api/kmsapi:FuzzKMS ./internal/api/ec2api:FuzzWildcard \
-	./internal/iam/policy:FuzzParseEvaluate
+	./internal/iam/policy:FuzzParseEvaluate ./internal/server:FuzzLogs ./internal/cwlogs/filterpattern:FuzzParse
 
 .PHONY: all build keks kubernetes run test unit fuzz e2e bench conformance conformance-suite vet clean
 

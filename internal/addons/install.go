@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/k8sbuild"
 )
 
 // install is one add-on's objects in one cluster.
@@ -27,6 +28,7 @@ type install struct {
 	// awsEndpoint and ca are keks's AWS API as pods reach it and the CA its
 	// certificate chains to, for the Pod Identity agent.
 	awsEndpoint, ca string
+	snapshotCRDs    []string           // the snapshot API's CRD files
 	applied         map[string]applied // shared by passes; nil applies every time
 }
 
@@ -52,9 +54,20 @@ func (in *install) objects() ([]object, error) {
 		return podIdentityAgentObjects(in.registry+"/eks/eks-pod-identity-agent:"+in.addon.Version, in.cluster.Name, in.cluster.Region, in.awsEndpoint, in.ca), nil
 	case "metrics-server":
 		return metricsServerObjects(in.registry + "/eks/metrics-server:" + in.addon.Version), nil
+	case "aws-ebs-csi-driver":
+		return append(ebsCSIObjects(ebsCSI{driver: in.registry + "/" + k8sbuild.EBSCSIDriver.Image(), attacher: in.registry + "/" + k8sbuild.CSIAttacher.Image(),
+			snapshotter: in.registry + "/" + k8sbuild.CSISnapshotter.Image(), sidecars: in.registry + "/keks/csi-sidecars:latest",
+			region: in.cluster.Region, awsEndpoint: in.awsEndpoint, ca: in.ca, roleARN: in.addon.ServiceAccountRoleARN}), storageClassObjects()[1]), nil
+	case "snapshot-controller":
+		return snapshotControllerObjects(in.registry+"/"+k8sbuild.SnapshotController.Image(), in.snapshotCRDs)
 	}
 	// vpc-cni: the nodes' CNI configuration is written by the node controller.
 	return nil, nil
+}
+
+// addonDeployments are the Deployments whose availability makes an add-on ACTIVE.
+var addonDeployments = map[string]string{
+	"coredns": "coredns", "metrics-server": "metrics-server", "aws-ebs-csi-driver": "ebs-csi-controller", "snapshot-controller": "snapshot-controller",
 }
 
 // fieldManager is the server-side apply manager EKS's add-on manager uses.
@@ -73,10 +86,16 @@ func (in *install) apply(ctx context.Context) (ready bool, err error) {
 	if in.addon.Name == "eks-pod-identity-agent" {
 		return in.daemonSetReady(ctx, "eks-pod-identity-agent")
 	}
-	if in.addon.Name != "coredns" && in.addon.Name != "metrics-server" {
+	if in.addon.Name == "aws-ebs-csi-driver" {
+		if ready, err := in.daemonSetReady(ctx, "ebs-csi-node"); !ready || err != nil {
+			return ready, err
+		}
+	}
+	deployment, ok := addonDeployments[in.addon.Name]
+	if !ok {
 		return true, nil
 	}
-	d, err := in.cs.AppsV1().Deployments("kube-system").Get(ctx, in.addon.Name, metav1.GetOptions{})
+	d, err := in.cs.AppsV1().Deployments("kube-system").Get(ctx, deployment, metav1.GetOptions{})
 	if err != nil {
 		return false, err
 	}

@@ -15,13 +15,13 @@ const platformKey = "eks:platform"
 
 // platformObjects are what every EKS cluster has whatever its add-ons: the
 // pod identity webhook's configuration and the RBAC it reads service
-// accounts with. The webhook itself runs beside each API server.
+// accounts with, and the gp2 StorageClass. The webhook itself runs beside each API server.
 func platformObjects(cl *eks.Cluster) ([]object, error) {
 	u, err := url.Parse(cl.Status.Endpoint)
 	if err != nil || u.Hostname() == "" {
 		return nil, fmt.Errorf("cluster endpoint %q: %v", cl.Status.Endpoint, err)
 	}
-	return []object{
+	return append([]object{
 		manifest("ClusterRole", "", "eks:pod-identity-mutating-webhook", `
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -78,7 +78,7 @@ webhooks:
     scope: "*"
   sideEffects: None
   timeoutSeconds: 10`, podidentity.URL(u.Hostname()), cl.Status.CertificateAuthority)),
-	}, nil
+	}, storageClassObjects()[0]), nil
 }
 
 // applyPlatform applies a cluster's platform objects when they changed or

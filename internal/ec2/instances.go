@@ -245,6 +245,7 @@ func (s *Service) TerminateInstances(ctx context.Context, ids []string) ([]Termi
 		out = nil
 		var missing []string
 		seen := map[string]bool{}
+		writes := 0
 		for _, id := range ids {
 			if !strings.HasPrefix(id, "i-") {
 				return awserr.Errorf(CodeInvalidInstanceMalformed, "Invalid id: \"%s\"", id)
@@ -264,6 +265,7 @@ func (s *Service) TerminateInstances(ctx context.Context, ids []string) ([]Termi
 			if !seen[id] && term.Instance.State != in.State {
 				t.Unchanged(instanceKey(id), rev)
 				t.Put(instanceKey(id), &term.Instance)
+				writes++
 			}
 			seen[id] = true
 			out = append(out, term)
@@ -272,6 +274,15 @@ func (s *Service) TerminateInstances(ctx context.Context, ids []string) ([]Termi
 			return awserr.Errorf(CodeInvalidInstanceNotFound, "The instance ID '%s' does not exist", missing[0])
 		} else if len(missing) > 1 {
 			return awserr.Errorf(CodeInvalidInstanceNotFound, "The instance IDs '%s' do not exist", strings.Join(missing, ", "))
+		}
+		// Their volumes are detached in the same write: a terminated
+		// instance holds none.
+		detached, err := s.detachFromTerminating(ctx, t, seen)
+		if err != nil {
+			return err
+		}
+		if writes+detached > store.MaxTxnOps {
+			return awserr.Errorf(CodeInvalidParameterValue, "keks terminates instances with at most %d volumes attached at once", store.MaxTxnOps-writes)
 		}
 		return nil
 	})

@@ -51,6 +51,9 @@ func init() {
 // and the second is decided again on what the first stored.
 type Service struct {
 	Store *store.Store
+	// KMSKey resolves the KMS keys of encrypted volumes; nil takes every
+	// key as given.
+	KMSKey KeyLookup
 }
 
 const (

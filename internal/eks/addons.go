@@ -65,6 +65,14 @@ var AddonKinds = []AddonKind{
 	// The community add-on: upstream metrics-server, built by keks from the
 	// Go module proxy and seeded as eks/metrics-server:<version>.
 	{Name: "metrics-server", Type: "observability", Owner: "community", Versions: func(kubeversions.Version) []string { return []string{MetricsServerVersion} }},
+	// AWS's driver built from the Go module proxy, with the CSI sidecars the
+	// proxy serves and keks's for those it does not (cmd/csi-sidecars).
+	{Name: "aws-ebs-csi-driver", Type: "storage", Versions: func(kubeversions.Version) []string {
+		return []string{"v" + k8sbuild.EBSCSIDriverVersion + "-eksbuild.1"}
+	}},
+	{Name: "snapshot-controller", Type: "storage", Versions: func(kubeversions.Version) []string {
+		return []string{"v" + k8sbuild.SnapshotterVersion + "-eksbuild.1"}
+	}},
 }
 
 // MetricsServerVersion is the metrics-server add-on's version.

@@ -26,6 +26,9 @@ type Sources struct {
 	// Upstream maps an image (repository:tag) to an upstream add-on
 	// program's build (metrics-server...), its image's only program.
 	Upstream map[string]string
+	// EBSCSIDriver is the aws-ebs-csi-driver build, seeded as
+	// EBSCSIDriverImage with the node plugin's block tools.
+	EBSCSIDriver, EBSCSIDriverImage string
 }
 
 // Platform lists the images keks seeds from src: repository:tag in keks's registry.
@@ -47,6 +50,10 @@ func Platform(src Sources) map[string]func() (v1.Image, error) {
 			return PodIdentityAgent(bb, filepath.Join(src.Programs, "eks-pod-identity-agent"))
 		},
 		"eks/coredns:" + src.CoreDNSTag: func() (v1.Image, error) { return CoreDNS(src.CoreDNS) },
+	}
+	images["keks/csi-sidecars:latest"] = func() (v1.Image, error) { return CSISidecars(filepath.Join(src.Programs, "csi-sidecars")) }
+	if src.EBSCSIDriverImage != "" {
+		images[src.EBSCSIDriverImage] = func() (v1.Image, error) { return EBSCSIDriver(src.EBSCSIDriver) }
 	}
 	for ref, binary := range src.Upstream {
 		images[ref] = func() (v1.Image, error) { return UpstreamProgram(binary) }

@@ -119,8 +119,22 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		if err != nil {
 			return p, err
 		}
-		if err := ensureMountNS(ctx, s, append(cgroupBinds, s.machineBinds()...)); err != nil {
+		fresh := !hasMountNS(s.mountNS())
+		binds := append(cgroupBinds, s.machineBinds()...)
+		if fresh {
+			kubeletBind, err := s.kubeletRootBind()
+			if err != nil {
+				return p, err
+			}
+			binds = append(binds, kubeletBind)
+		}
+		if err := ensureMountNS(ctx, s, binds); err != nil {
 			return p, err
+		}
+		if fresh {
+			if err := os.WriteFile(s.kubeletRootInViewMarker(), nil, 0o644); err != nil {
+				return p, fmt.Errorf("mark the kubelet root of %s: %w", s.ID, err)
+			}
 		}
 		if err := ensureCgroupNS(ctx, s, cgroupBinds); err != nil {
 			return p, err
@@ -149,7 +163,7 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		args := append(slices.Clone(daemonNS), filepath.Join(s.K8sBinDir, "kubelet"),
 			"--config="+s.path("kubelet", "config.yaml"),
 			"--kubeconfig="+s.path("kubelet", "kubeconfig"),
-			"--root-dir="+s.kubeletRoot(),
+			"--root-dir="+s.kubeletRootFor(host.view),
 			"--hostname-override="+s.DNSName(),
 			"--node-ip="+s.Address.Addr().String(),
 			"--node-labels="+s.nodeLabels(),

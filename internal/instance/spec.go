@@ -3,8 +3,11 @@ package instance
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/keksdev/keks/internal/cgroups"
 )
 
 // Spec is one instance to run.
@@ -69,3 +72,33 @@ func (s *Spec) cgroupRoot() string { return "/keks/" + s.ID }
 
 // kubeletRoot is short for the same reason as runDir: the kubelet puts sockets there.
 func (s *Spec) kubeletRoot() string { return filepath.Join("/var/lib/keks-node", s.ID, "kubelet") }
+
+// viewKubeletRoot is where the kubelet's root is inside the machine view,
+// as on any node: DaemonSets that reach into the kubelet's directory (CSI
+// node plugins and their registrars, log agents) name /var/lib/kubelet,
+// and the paths the kubelet hands them must be the paths they see.
+const viewKubeletRoot = "/var/lib/kubelet"
+
+// kubeletRootBind puts the instance's kubelet directory at /var/lib/kubelet
+// in its machine view.
+func (s *Spec) kubeletRootBind() (cgroups.Bind, error) {
+	for _, dir := range []string{s.kubeletRoot(), viewKubeletRoot} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return cgroups.Bind{}, fmt.Errorf("kubelet root of %s: %w", s.ID, err)
+		}
+	}
+	return cgroups.Bind{Source: s.kubeletRoot(), Target: viewKubeletRoot}, nil
+}
+
+// kubeletRootInViewMarker says the instance's machine view was made with
+// its kubelet directory at /var/lib/kubelet. A view made by an older keks
+// has no such bind, and its kubelet keeps the host path it started with.
+func (s *Spec) kubeletRootInViewMarker() string { return s.path("kubelet", "root-in-view") }
+
+// kubeletRootFor is the --root-dir the kubelet runs with.
+func (s *Spec) kubeletRootFor(view bool) string {
+	if _, err := os.Stat(s.kubeletRootInViewMarker()); view && err == nil {
+		return viewKubeletRoot
+	}
+	return s.kubeletRoot()
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -19,6 +20,9 @@ type AddonProgram struct {
 	Package string // the main package
 	// Stamp returns the -X flags that set the version the program reports.
 	Stamp func(version string) []string
+	// Files are files of the build's modules the add-on applies (CRDs),
+	// copied beside the binary: module -> paths within it.
+	Files map[string][]string
 }
 
 // MetricsServerVersion is the metrics-server release keks builds.
@@ -34,8 +38,73 @@ var MetricsServer = AddonProgram{
 	},
 }
 
+// EBSCSIDriverVersion is the aws-ebs-csi-driver release keks builds.
+const EBSCSIDriverVersion = "1.44.0"
+
+// The aws-ebs-csi-driver add-on's programs: AWS's driver, and the CSI
+// sidecars the module proxy serves (keks writes the others: cmd/csi-sidecars).
+var (
+	EBSCSIDriver = AddonProgram{
+		Name: "aws-ebs-csi-driver", Module: "github.com/kubernetes-sigs/aws-ebs-csi-driver", Version: EBSCSIDriverVersion,
+		Package: "github.com/kubernetes-sigs/aws-ebs-csi-driver/cmd",
+		Stamp: func(v string) []string {
+			const pkg = "github.com/kubernetes-sigs/aws-ebs-csi-driver/pkg/"
+			return []string{"-X", pkg + "driver.driverVersion=v" + v, "-X", pkg + "cloud.driverVersion=v" + v, "-X", pkg + "driver.gitCommit=keks"}
+		},
+	}
+	CSIAttacher = AddonProgram{
+		Name: "csi-attacher", Module: "github.com/kubernetes-csi/external-attacher/v4", Version: "4.13.0",
+		Package: "github.com/kubernetes-csi/external-attacher/v4/cmd/csi-attacher", Stamp: mainVersion,
+	}
+	CSISnapshotter = AddonProgram{
+		Name: "csi-snapshotter", Module: "github.com/kubernetes-csi/external-snapshotter/v8", Version: SnapshotterVersion,
+		Package: "github.com/kubernetes-csi/external-snapshotter/v8/cmd/csi-snapshotter", Stamp: mainVersion,
+	}
+	SnapshotController = AddonProgram{
+		Name: "snapshot-controller", Module: "github.com/kubernetes-csi/external-snapshotter/v8", Version: SnapshotterVersion,
+		Package: "github.com/kubernetes-csi/external-snapshotter/v8/cmd/snapshot-controller", Stamp: mainVersion,
+		// The snapshot API's CRDs, from the client module the controller is built with.
+		Files: map[string][]string{"github.com/kubernetes-csi/external-snapshotter/client/v8": SnapshotCRDs},
+	}
+)
+
+// SnapshotterVersion is the external-snapshotter release keks builds: the
+// csi-snapshotter sidecar and the snapshot-controller add-on.
+const SnapshotterVersion = "8.7.0"
+
+// SnapshotCRDs are the snapshot API's CustomResourceDefinitions, as the
+// client module keeps them.
+var SnapshotCRDs = []string{
+	"config/crd/snapshot.storage.k8s.io_volumesnapshotclasses.yaml",
+	"config/crd/snapshot.storage.k8s.io_volumesnapshotcontents.yaml",
+	"config/crd/snapshot.storage.k8s.io_volumesnapshots.yaml",
+}
+
+// AddonProgramFile is where a file of p's Files is after its build.
+func (d Dir) AddonProgramFile(p AddonProgram, path string) string {
+	return filepath.Join(d.addonProgramDir(p), "files", filepath.Base(path))
+}
+
+// mainVersion stamps the version the kubernetes-csi programs keep in main.
+func mainVersion(v string) []string { return []string{"-X", "main.version=v" + v} }
+
+// Image is the repository:tag keks seeds the program's image as: EKS
+// Distro's repository of it for the CSI sidecars, the add-on's own for
+// the others.
+func (p AddonProgram) Image() string {
+	switch p.Name {
+	case "aws-ebs-csi-driver":
+		return "ebs-csi-driver/aws-ebs-csi-driver:v" + p.Version
+	case "csi-attacher":
+		return "eks-distro/kubernetes-csi/external-attacher:v" + p.Version
+	case "csi-snapshotter", "snapshot-controller":
+		return "eks-distro/kubernetes-csi/external-snapshotter/" + p.Name + ":v" + p.Version
+	}
+	return "eks/" + p.Name + ":v" + p.Version + "-eksbuild.1"
+}
+
 // AddonPrograms are every add-on program keks builds.
-var AddonPrograms = []AddonProgram{MetricsServer}
+var AddonPrograms = []AddonProgram{MetricsServer, EBSCSIDriver, CSIAttacher, CSISnapshotter, SnapshotController}
 
 // AddonProgramPath is where a program's build is.
 func (d Dir) AddonProgramPath(p AddonProgram) string {
@@ -52,6 +121,13 @@ func (d Dir) BuildAddonPrograms(ctx context.Context, progress io.Writer) error {
 	for _, p := range AddonPrograms {
 		built := func() bool {
 			_, err := os.Stat(d.AddonProgramPath(p))
+			for _, paths := range p.Files {
+				for _, f := range paths {
+					if _, ferr := os.Stat(d.AddonProgramFile(p, f)); ferr != nil {
+						err = ferr
+					}
+				}
+			}
 			return err == nil
 		}
 		if err := d.buildOnce(built, progress, func() error { return d.buildAddonProgram(ctx, p, progress) }); err != nil {
@@ -81,9 +157,37 @@ func (d Dir) buildAddonProgram(ctx context.Context, p AddonProgram, progress io.
 	if err := compile(ctx, src, tmp, []string{p.Package}, p.Name+" "+p.Version, stamp, []string{"CGO_ENABLED=0"}, progress); err != nil {
 		return err
 	}
+	if err := d.copyModuleFiles(ctx, p, src); err != nil {
+		return err
+	}
 	if err := os.Rename(tmp, out); err != nil {
 		return err
 	}
 	fmt.Fprintf(progress, "%s %s built in %s: %s\n", p.Name, p.Version, time.Since(start).Round(time.Second), out)
+	return nil
+}
+
+// copyModuleFiles copies p's Files out of the module cache, from the
+// versions of their modules the build resolved.
+func (d Dir) copyModuleFiles(ctx context.Context, p AddonProgram, src string) error {
+	for module, paths := range p.Files {
+		dir, err := goOutput(ctx, src, "list", "-m", "-f", "{{.Dir}}", module)
+		if err != nil {
+			return fmt.Errorf("find module %s: %w", module, err)
+		}
+		for _, f := range paths {
+			data, err := os.ReadFile(filepath.Join(strings.TrimSpace(dir), f))
+			if err != nil {
+				return fmt.Errorf("read %s of %s: %w", f, module, err)
+			}
+			out := d.AddonProgramFile(p, f)
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, data, 0o644); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }

@@ -43,6 +43,9 @@ func TestEveryOperationRefusesACallerWithoutRights(t *testing.T) {
 	for i, o := range ecrOps {
 		expect("ecr "+o.name, ecrCall(vars, uint8(i), []byte(o.body), modeSigned), "AccessDeniedException")
 	}
+	for i, o := range logsOps {
+		expect("logs "+o.name, logsCall(logsVars(t), uint8(i), []byte(o.body), modeSigned), "AccessDeniedException")
+	}
 	for _, s := range []struct {
 		service, version, code string
 		w                      wire

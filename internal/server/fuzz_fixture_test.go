@@ -115,6 +115,9 @@ func makeFuzzFixture(ctx context.Context) (*strings.Replacer, error) {
 		return nil, fmt.Errorf("instance: %w", err)
 	}
 	v["$INSTANCE"] = in.ID
+	if err := ebsFixture(ctx, v); err != nil {
+		return nil, err
+	}
 
 	cluster := func(name, version string) (*eks.Cluster, error) {
 		_, err := m.EKS.CreateCluster(ctx, eks.CreateClusterInput{Name: name, Version: version, RoleARN: role.ARN, SubnetIDs: pair,
@@ -228,4 +231,42 @@ func makeFuzzFixture(ctx context.Context) (*strings.Replacer, error) {
 		pairs = append(pairs, k, v[k])
 	}
 	return strings.NewReplacer(pairs...), nil
+}
+
+// ebsFixture makes what the EBS seeds act on: a running instance of zone a,
+// available volumes there, and completed snapshots, as the host would
+// leave them.
+func ebsFixture(ctx context.Context, v map[string]string) error {
+	m := testServer.models
+	in, err := m.EC2.RunInstance(ctx, ec2.Instance{SubnetID: v["$SUBNET"], InstanceType: "t3.small", ImageID: "ami-fuzz"})
+	if err != nil {
+		return fmt.Errorf("volume instance: %w", err)
+	}
+	if _, err := m.EC2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error { i.State = ec2.StateRunning; return nil }); err != nil {
+		return err
+	}
+	v["$VOL_INSTANCE"] = in.ID
+	size := 8
+	for _, placeholder := range []string{"$VOLUME", "$VOLUME_DEL"} {
+		vol, err := m.EC2.CreateVolume(ctx, ec2.CreateVolumeInput{Region: fuzzRegion, Account: m.Bootstrap.AccountID, Zone: fuzzRegion + "a",
+			VolumeRequest: ec2.VolumeRequest{Size: &size, Type: "gp3"}, Tags: map[string]string{"team": "fz"}})
+		if err != nil {
+			return fmt.Errorf("volume %s: %w", placeholder, err)
+		}
+		if err := m.EC2.VolumeCreated(ctx, vol.ID); err != nil {
+			return err
+		}
+		v[placeholder] = vol.ID
+	}
+	for _, placeholder := range []string{"$SNAPSHOT", "$SNAPSHOT_DEL"} {
+		snap, err := m.EC2.CreateSnapshot(ctx, fuzzRegion, v["$VOLUME"], "fuzz", map[string]string{"team": "fz"})
+		if err != nil {
+			return fmt.Errorf("snapshot %s: %w", placeholder, err)
+		}
+		if err := m.EC2.SnapshotCompleted(ctx, snap.ID); err != nil {
+			return err
+		}
+		v[placeholder] = snap.ID
+	}
+	return nil
 }

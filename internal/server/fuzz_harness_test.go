@@ -25,6 +25,7 @@ import (
 	"github.com/keksdev/keks/internal/api/ecrapi"
 	"github.com/keksdev/keks/internal/api/eksapi"
 	"github.com/keksdev/keks/internal/api/iamapi"
+	"github.com/keksdev/keks/internal/api/logsapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authz"
 	"github.com/keksdev/keks/internal/awsproto"
@@ -132,6 +133,7 @@ func fuzzRouter() (*awsproto.Router, *logBuffer) {
 					return r.ARN, nil
 				}}).Service(),
 			(&ecrapi.Handler{ECR: m.ECR}).Service(),
+			(&logsapi.Handler{Logs: m.Logs}).Service(),
 		} {
 			rt.Services[s.Name] = s
 		}

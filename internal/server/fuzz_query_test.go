@@ -56,6 +56,18 @@ var ec2Ops = []queryOp{
 	{"DeleteSecurityGroup", "GroupId=$SG_DEL"},
 	{"DeleteSubnet", "SubnetId=$SUBNET_DEL"},
 	{"DeleteVpc", "VpcId=$VPC_DEL"},
+	{"CreateVolume", "AvailabilityZone=eu-west-1a&Size=8&VolumeType=gp3&Iops=3000&Throughput=125&Encrypted=false&ClientToken=fz-token" +
+		"&TagSpecification.1.ResourceType=volume&TagSpecification.1.Tag.1.Key=CSIVolumeName&TagSpecification.1.Tag.1.Value=fz"},
+	{"DescribeVolumes", "Filter.1.Name=tag:CSIVolumeName&Filter.1.Value.1=fz*&Filter.2.Name=attachment.status&Filter.2.Value.1=attached&MaxResults=5"},
+	{"ModifyVolume", "VolumeId=$VOLUME&Size=9&VolumeType=gp3&Iops=4000&Throughput=250"},
+	{"DescribeVolumesModifications", "VolumeId.1=$VOLUME"},
+	{"AttachVolume", "VolumeId=$VOLUME&InstanceId=$VOL_INSTANCE&Device=%2Fdev%2Fxvdaa"},
+	{"CreateSnapshot", "VolumeId=$VOLUME&Description=fz&TagSpecification.1.ResourceType=snapshot&TagSpecification.1.Tag.1.Key=team&TagSpecification.1.Tag.1.Value=fz"},
+	{"DescribeSnapshots", "Owner.1=self&Filter.1.Name=volume-id&Filter.1.Value.1=$VOLUME&MaxResults=5"},
+	{"DetachVolume", "VolumeId=$VOLUME&InstanceId=$VOL_INSTANCE&Force=true"},
+	{"DeleteTags", "ResourceId.1=$VOLUME&ResourceId.2=$SNAPSHOT_DEL&Tag.1.Key=team&Tag.2.Key=env&Tag.2.Value=fz"},
+	{"DeleteSnapshot", "SnapshotId=$SNAPSHOT_DEL"},
+	{"DeleteVolume", "VolumeId=$VOLUME_DEL"},
 }
 
 // queryCall builds a Query request: action op of ops (or, past the list,
@@ -78,6 +90,11 @@ var ec2Edges = []queryOp{
 	{"TerminateInstances", "InstanceId.1=$INSTANCE&InstanceId.2=i-00000000000000000"},
 	{"RunInstances", "ImageId=ami-fuzz&InstanceType=t3.small&MinCount=20&MaxCount=20&SubnetId=$SUBNET"},
 	{"DescribeVpcs", "Filter.1.Name=tag:Name&Filter.1.Value.1=*&MaxResults=5&NextToken=azp2cGMt"},
+	{"CreateTags", "ResourceId.1=$VOLUME&ResourceId.2=snap-00000000000000000&Tag.1.Key=a&Tag.1.Value=b"},
+	{"DeleteTags", "ResourceId.1=$VOLUME&ResourceId.2=vol-00000000000000000&Tag.1.Key=a"},
+	{"CreateVolume", "AvailabilityZone=eu-west-1a&SnapshotId=$SNAPSHOT&VolumeType=io2&Iops=64000&MultiAttachEnabled=true&Encrypted=true&KmsKeyId=alias%2Fnope"},
+	{"AttachVolume", "VolumeId=$VOLUME&InstanceId=$INSTANCE&Device=%2Fdev%2Fxvdaa"},
+	{"DescribeVolumes", "VolumeId.1=$VOLUME&VolumeId.2=vol-00000000000000000"},
 }
 
 func fuzzQuery(f *testing.F, service, version string, w wire, ops []queryOp, edges ...queryOp) {

@@ -104,3 +104,15 @@ func (b *imageBuilder) refresh(ctx context.Context) error {
 	defer b.mu.Unlock()
 	return images.Seed(ctx, b.host, b.reg.Transport(), stale, b.log)
 }
+
+// upstreamImages are the images of the upstream add-on programs keks
+// builds that run alone in theirs (the EBS CSI driver has its own).
+func upstreamImages(k8s k8sbuild.Dir) map[string]string {
+	out := map[string]string{}
+	for _, p := range k8sbuild.AddonPrograms {
+		if p.Name != k8sbuild.EBSCSIDriver.Name {
+			out[p.Image()] = k8s.AddonProgramPath(p)
+		}
+	}
+	return out
+}

@@ -25,12 +25,16 @@ import (
 	"github.com/keksdev/keks/internal/api/eksauthapi"
 	"github.com/keksdev/keks/internal/api/iamapi"
 	"github.com/keksdev/keks/internal/api/kmsapi"
+	"github.com/keksdev/keks/internal/api/logsapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authn"
 	"github.com/keksdev/keks/internal/authz"
 	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/controlplane"
+	"github.com/keksdev/keks/internal/cplogs"
+	"github.com/keksdev/keks/internal/cwlogs"
+	"github.com/keksdev/keks/internal/ebs"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/ecr"
 	"github.com/keksdev/keks/internal/eks"
@@ -99,6 +103,7 @@ type Models struct {
 	EC2       *ec2.Service
 	EKS       *eks.Service
 	ECR       *ecr.Service
+	Logs      *cwlogs.Service
 	Bootstrap *iam.BootstrapCredentials
 	CAFile    string
 	Endpoint  string
@@ -247,6 +252,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline
+	ebsCtl := ebs.New(ec2Svc, ebs.Config{Dir: filepath.Join(dataDir, "ebs")}, log.With("component", "ebs"))
 	elbCtl := elb.New(eksSvc, st, kube, cfg.Slot.LoadBalancerPool(), filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), Region: cfg.Region,
 		InstanceLive: func(ctx context.Context, id string) bool {
@@ -263,6 +269,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := ecrSvc.Open(ctx); err != nil {
 		return fmt.Errorf("open ECR: %w", err)
 	}
+	logsSvc := &cwlogs.Service{Store: st, Dir: filepath.Join(dataDir, "cloudwatch"), Now: now, Log: log.With("component", "logs")}
+	if err := logsSvc.Open(ctx); err != nil {
+		return fmt.Errorf("open CloudWatch Logs: %w", err)
+	}
 	kmsMaster, err := kms.LoadOrCreateMasterKey(filepath.Join(dataDir, "kms-master.key"))
 	if err != nil {
 		return fmt.Errorf("open KMS: %w", err)
@@ -275,8 +285,18 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return k.State, nil
 	}
+	ec2Svc.KMSKey = func(ctx context.Context, region, account, keyID string) (string, bool, error) {
+		r, err := kmsSvc.Resolve(ctx, kms.Scope{Region: region, Account: account}, keyID)
+		if err != nil {
+			return "", false, err
+		}
+		return r.Key.ARN, r.Key.Enabled(), nil
+	}
 	addonCtl := addons.New(eksSvc, kube, ecrSvc.Host, log.With("component", "addons"))
 	addonCtl.AWSEndpoint = issuerURL(cfg.RegistryAddress)
+	for _, f := range k8sbuild.SnapshotCRDs {
+		addonCtl.SnapshotCRDs = append(addonCtl.SnapshotCRDs, k8sbuild.Dir(cfg.K8sDir).AddonProgramFile(k8sbuild.SnapshotController, f))
+	}
 	if ca, err := os.ReadFile(caFile); err == nil {
 		addonCtl.CA = string(ca)
 	}
@@ -300,6 +320,7 @@ func Run(ctx context.Context, cfg Config) error {
 			}}).Service(),
 		(&ecrapi.Handler{ECR: ecrSvc}).Service(),
 		(&kmsapi.Handler{KMS: kmsSvc}).Service(),
+		(&logsapi.Handler{Logs: logsSvc}).Service(),
 		(&eksauthapi.Handler{Auth: &eksauth.Service{EKS: eksSvc, IAM: iamSvc, Now: now,
 			SigningKey: func(ctx context.Context, clusterUID string) (crypto.PublicKey, error) {
 				sec, err := controlplane.LoadSecrets(ctx, st, clusterUID)
@@ -340,7 +361,7 @@ func Run(ctx context.Context, cfg Config) error {
 	k8sDir := k8sbuild.Dir(cfg.K8sDir)
 	platformImages := images.Platform(images.Sources{CoreDNS: k8sDir.CoreDNSPath(), CoreDNSTag: k8sbuild.CoreDNSAddonVersion,
 		Busybox: images.BusyboxBinary(k8sDir.BusyboxPath()), Programs: filepath.Dir(exe), AgentTag: eks.PodIdentityAgentVersion,
-		Upstream: map[string]string{"eks/metrics-server:" + eks.MetricsServerVersion: k8sDir.AddonProgramPath(k8sbuild.MetricsServer)}})
+		Upstream: upstreamImages(k8sDir), EBSCSIDriver: k8sDir.AddonProgramPath(k8sbuild.EBSCSIDriver), EBSCSIDriverImage: k8sbuild.EBSCSIDriver.Image()})
 	if cfg.RegistryAddress != "" {
 		if reg, err = registry.New(filepath.Join(dataDir, "registry"), ecrSvc.Check, log.With("component", "registry")); err != nil {
 			return err
@@ -388,7 +409,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
 	if cfg.Started != nil {
-		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
+		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
 	}
 
 	// Every background task has this owner: shutdown cancels them and waits.
@@ -420,12 +441,24 @@ func Run(ctx context.Context, cfg Config) error {
 		run(func(ctx context.Context) { _ = ngCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = addonCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = elbCtl.Run(ctx) })
+		run(func(ctx context.Context) { _ = ebsCtl.Run(ctx) })
+		// Control-plane logs of the types a cluster enables, to CloudWatch Logs.
+		shipper := cplogs.New(eksSvc.ListAllClusters, logsSvc, filepath.Join(dataDir, "clusters"), filepath.Join(dataDir, "cplogs-places.json"),
+			log.With("component", "cplogs"))
+		run(func(ctx context.Context) { _ = shipper.Run(ctx) })
 		// Reconcilers pass at an idle pace; a change in the store wakes them at once.
-		run(func(ctx context.Context) { wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake) })
-		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake) })
+		run(func(ctx context.Context) {
+			wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake, shipper.Wake)
+		})
+		run(func(ctx context.Context) {
+			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake)
+		})
+		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.EBSPrefix, ebsCtl.Wake) })
 	}
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
 	run(iamSvc.Run) // writes access keys' and roles' last use
+	// CloudWatch Logs' retention and byte caps.
+	run(logsSvc.Run)
 	run(func(ctx context.Context) {
 		every(ctx, time.Hour, func() {
 			if err := kmsSvc.PurgeDeleted(ctx); err != nil {

@@ -39,21 +39,32 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 
 // actionChecks describes each action keks serves (the handler's actions).
 var actionChecks = map[string]func(*ec2Call) []awsproto.Check{
-	"DescribeAvailabilityZones": onAnything("ec2:DescribeAvailabilityZones"),
-	"DescribeRegions":           onAnything("ec2:DescribeRegions"),
-	"DescribeVpcs":              onAnything("ec2:DescribeVpcs"),
-	"DescribeSubnets":           onAnything("ec2:DescribeSubnets"),
-	"DescribeSecurityGroups":    onAnything("ec2:DescribeSecurityGroups"),
-	"DescribeInstances":         onAnything("ec2:DescribeInstances"),
-	"CreateVpc":                 (*ec2Call).createVpc,
-	"DeleteVpc":                 (*ec2Call).deleteVpc,
-	"CreateSubnet":              (*ec2Call).createSubnet,
-	"DeleteSubnet":              (*ec2Call).deleteSubnet,
-	"CreateSecurityGroup":       (*ec2Call).createSecurityGroup,
-	"DeleteSecurityGroup":       (*ec2Call).deleteSecurityGroup,
-	"CreateTags":                (*ec2Call).createTags,
-	"RunInstances":              (*ec2Call).runInstances,
-	"TerminateInstances":        (*ec2Call).terminateInstances,
+	"DescribeAvailabilityZones":    onAnything("ec2:DescribeAvailabilityZones"),
+	"DescribeRegions":              onAnything("ec2:DescribeRegions"),
+	"DescribeVpcs":                 onAnything("ec2:DescribeVpcs"),
+	"DescribeSubnets":              onAnything("ec2:DescribeSubnets"),
+	"DescribeSecurityGroups":       onAnything("ec2:DescribeSecurityGroups"),
+	"DescribeInstances":            onAnything("ec2:DescribeInstances"),
+	"CreateVpc":                    (*ec2Call).createVpc,
+	"DeleteVpc":                    (*ec2Call).deleteVpc,
+	"CreateSubnet":                 (*ec2Call).createSubnet,
+	"DeleteSubnet":                 (*ec2Call).deleteSubnet,
+	"CreateSecurityGroup":          (*ec2Call).createSecurityGroup,
+	"DeleteSecurityGroup":          (*ec2Call).deleteSecurityGroup,
+	"CreateTags":                   (*ec2Call).createTags,
+	"RunInstances":                 (*ec2Call).runInstances,
+	"TerminateInstances":           (*ec2Call).terminateInstances,
+	"DeleteTags":                   (*ec2Call).deleteTags,
+	"DescribeVolumes":              onAnything("ec2:DescribeVolumes"),
+	"DescribeVolumesModifications": onAnything("ec2:DescribeVolumesModifications"),
+	"DescribeSnapshots":            onAnything("ec2:DescribeSnapshots"),
+	"CreateVolume":                 (*ec2Call).createVolume,
+	"ModifyVolume":                 onVolumeNamed("ec2:ModifyVolume"),
+	"DeleteVolume":                 onVolumeNamed("ec2:DeleteVolume"),
+	"AttachVolume":                 (*ec2Call).attachVolume,
+	"DetachVolume":                 (*ec2Call).detachVolume,
+	"CreateSnapshot":               (*ec2Call).createSnapshot,
+	"DeleteSnapshot":               (*ec2Call).deleteSnapshot,
 }
 
 // ec2Call is one EC2 request being described.
@@ -280,6 +291,10 @@ func (e *ec2Call) onExisting(action, id string) awsproto.Check {
 		return e.onSecurityGroup(action, id)
 	case "instance":
 		return e.onInstance(action, id)
+	case "volume":
+		return e.onVolume(action, id)
+	case "snapshot":
+		return e.onSnapshot(action, id)
 	}
 	return awsproto.Check{Action: action, Resource: "*"}
 }
@@ -360,7 +375,7 @@ func (e *ec2Call) onKeyPair(action, name string) awsproto.Check {
 // idPrefixes are the id prefixes of the resource types keks describes.
 var idPrefixes = map[string]string{
 	"instance": "i", "vpc": "vpc", "subnet": "subnet", "security-group": "sg",
-	"image": "ami", "volume": "vol", "network-interface": "eni",
+	"image": "ami", "volume": "vol", "network-interface": "eni", "snapshot": "snap",
 }
 
 var (
@@ -398,11 +413,11 @@ func (e *ec2Call) arn(typ, id string) string {
 // newARN names a resource the call makes, before it has an id.
 func (e *ec2Call) newARN(typ string) string { return e.arnOf(typ, "*") }
 
-// arnOf formats an EC2 ARN; images are public to every account, so their
-// ARNs name none.
+// arnOf formats an EC2 ARN; images and snapshots may be public to every
+// account, so their ARNs name none.
 func (e *ec2Call) arnOf(typ, id string) string {
 	account := e.c.Principal.Account
-	if typ == "image" {
+	if typ == "image" || typ == "snapshot" {
 		account = ""
 	}
 	return fmt.Sprintf("arn:aws:ec2:%s:%s:%s/%s", e.c.Region, account, typ, id)
@@ -428,6 +443,14 @@ func (e *ec2Call) tagsOf(id string) func(context.Context) map[string]string {
 		case "instance":
 			if in := h.lookupInstance(ctx, region, id); in != nil {
 				return in.Tags
+			}
+		case "volume":
+			if v := h.lookupVolume(ctx, region, id); v != nil {
+				return v.Tags
+			}
+		case "snapshot":
+			if s := h.lookupSnapshot(ctx, region, id); s != nil {
+				return s.Tags
 			}
 		}
 		return nil

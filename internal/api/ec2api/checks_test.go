@@ -282,14 +282,14 @@ func TestChecksCoverEveryAction(t *testing.T) {
 
 // sane is a resource a malformed request may name: "*", a resource the
 // call would make (<type>/*), or an ARN with nothing of the garbage in it.
-var sane = regexp.MustCompile(`^(\*|arn:aws:ec2:us-east-1:` + testAccount + `:(vpc|subnet|security-group|instance|volume|network-interface)/\*|arn:aws:(ec2|iam):[a-z0-9-]*:\d*:[a-z-]+/[\w/.+=,@-]*[\w+=,.@-])$`)
+var sane = regexp.MustCompile(`^(\*|arn:aws:ec2:us-east-1:` + testAccount + `:(vpc|subnet|security-group|instance|volume|network-interface)/\*|arn:aws:ec2:us-east-1::snapshot/\*|arn:aws:(ec2|iam):[a-z0-9-]*:\d*:[a-z-]+/[\w/.+=,@-]*[\w+=,.@-])$`)
 
 func TestChecksOfMalformedRequests(t *testing.T) {
 	garbage := []string{"", "*", "?", "vpc-*", "subnet-../../x", "sg-", "i-ZZZZZZZZ", "ami-?", "vol-\x00", "arn:aws:iam::1:instance-profile/*",
 		"a*b", strings.Repeat("x", 5000), "i-0123456789abcdef0/../i-1", "vpc-0123456789abcdef0*"}
 	params := []string{"VpcId", "SubnetId", "GroupId", "GroupName", "InstanceId.1", "ResourceId.1", "ImageId", "KeyName", "InstanceType",
 		"IamInstanceProfile.Arn", "IamInstanceProfile.Name", "NetworkInterface.1.SubnetId", "SecurityGroupId.1", "SecurityGroup.1", "Tag.1.Key",
-		"TagSpecification.1.ResourceType", "TagSpecification.1.Tag.1.Key", "AvailabilityZone"}
+		"TagSpecification.1.ResourceType", "TagSpecification.1.Tag.1.Key", "AvailabilityZone", "VolumeId", "SnapshotId", "AvailabilityZoneId", "KmsKeyId"}
 	for _, h := range []*Handler{{}, newWorld(t).h} {
 		for name := range actions {
 			for _, param := range params {

@@ -83,4 +83,19 @@ var filterNames = map[string][]string{
 		"state-reason-message", "subnet-id", "tenancy", "tpm-support", "usage-operation", "usage-operation-update-time",
 		"virtualization-type", "vpc-id",
 	},
+	"DescribeVolumes": {
+		"attachment.attach-time", "attachment.delete-on-termination", "attachment.device", "attachment.instance-id",
+		"attachment.status", "availability-zone", "availability-zone-id", "create-time", "encrypted", "fast-restored",
+		"multi-attach-enabled", "operator.managed", "operator.principal", "size", "snapshot-id", "status", "volume-id",
+		"volume-type",
+	},
+	"DescribeSnapshots": {
+		"description", "encrypted", "owner-alias", "owner-id", "progress", "snapshot-id", "start-time", "status",
+		"storage-tier", "transfer-type", "volume-id", "volume-size",
+	},
+	"DescribeVolumesModifications": {
+		"modification-state", "original-iops", "original-size", "original-volume-type", "original-multi-attach-enabled",
+		"start-time", "target-iops", "target-size", "target-volume-type", "target-multi-attach-enabled",
+		"target-throughput", "volume-id",
+	},
 }

@@ -19,8 +19,8 @@ type filter struct {
 }
 
 // filters reads Filter.N.Name and Filter.N.Value.M and refuses names the
-// action does not know, as EC2 does; tagged says whether tag:<key> and
-// tag-key apply to the action's resources.
+// action does not know, as EC2 does; tagged says whether tag:<key>,
+// tag-key and tag-value apply to the action's resources.
 func filters(c *awsproto.Call, action string, tagged bool) ([]filter, error) {
 	var out []filter
 	values := 0
@@ -31,7 +31,7 @@ func filters(c *awsproto.Call, action string, tagged bool) ([]filter, error) {
 		}
 		name := n[0]
 		known := slices.Contains(filterNames[action], name) ||
-			(tagged && (name == "tag-key" || (strings.HasPrefix(name, "tag:") && len(name) > len("tag:"))))
+			(tagged && (name == "tag-key" || name == "tag-value" || (strings.HasPrefix(name, "tag:") && len(name) > len("tag:"))))
 		if !known {
 			return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "The filter '%s' is invalid", name)
 		}
@@ -46,6 +46,16 @@ func filters(c *awsproto.Call, action string, tagged bool) ([]filter, error) {
 // matches applies filters to a resource described by its filterable fields:
 // every filter must match, each by any of its values.
 func matches(fs []filter, fields map[string]string, tags map[string]string) bool {
+	multi := make(map[string][]string, len(fields))
+	for k, v := range fields {
+		multi[k] = []string{v}
+	}
+	return matchesEach(fs, multi, tags)
+}
+
+// matchesEach is matches for resources whose fields may have several
+// values (a volume's attachments): a filter matches when any value does.
+func matchesEach(fs []filter, fields map[string][]string, tags map[string]string) bool {
 	for _, f := range fs {
 		var have []string
 		switch {
@@ -57,10 +67,12 @@ func matches(fs []filter, fields map[string]string, tags map[string]string) bool
 			for k := range tags {
 				have = append(have, k)
 			}
-		default:
-			if v, ok := fields[f.name]; ok {
-				have = []string{v}
+		case f.name == "tag-value":
+			for _, v := range tags {
+				have = append(have, v)
 			}
+		default:
+			have = fields[f.name]
 		}
 		if !slices.ContainsFunc(have, func(h string) bool {
 			return slices.ContainsFunc(f.values, func(w string) bool { return wildcard(w, h) })

@@ -1,6 +1,6 @@
 // Package ec2api is the Query-protocol wire layer of the EC2 actions EKS
-// needs: availability zones, VPCs, subnets, security groups, tags and
-// instances.
+// and the EBS CSI driver need: availability zones, VPCs, subnets, security
+// groups, tags, instances, and EBS volumes and snapshots.
 package ec2api
 
 import (
@@ -35,21 +35,32 @@ func (h *Handler) Service() *awsproto.Service {
 type action func(h *Handler, r *http.Request, c *awsproto.Call) ([]awsproto.Node, error)
 
 var actions = map[string]action{
-	"DescribeAvailabilityZones": (*Handler).describeAvailabilityZones,
-	"DescribeRegions":           (*Handler).describeRegions,
-	"DescribeVpcs":              (*Handler).describeVpcs,
-	"CreateVpc":                 (*Handler).createVpc,
-	"DeleteVpc":                 (*Handler).deleteVpc,
-	"DescribeSubnets":           (*Handler).describeSubnets,
-	"CreateSubnet":              (*Handler).createSubnet,
-	"DeleteSubnet":              (*Handler).deleteSubnet,
-	"DescribeSecurityGroups":    (*Handler).describeSecurityGroups,
-	"CreateSecurityGroup":       (*Handler).createSecurityGroup,
-	"DeleteSecurityGroup":       (*Handler).deleteSecurityGroup,
-	"CreateTags":                (*Handler).createTags,
-	"RunInstances":              (*Handler).runInstances,
-	"DescribeInstances":         (*Handler).describeInstances,
-	"TerminateInstances":        (*Handler).terminateInstances,
+	"DescribeAvailabilityZones":    (*Handler).describeAvailabilityZones,
+	"DescribeRegions":              (*Handler).describeRegions,
+	"DescribeVpcs":                 (*Handler).describeVpcs,
+	"CreateVpc":                    (*Handler).createVpc,
+	"DeleteVpc":                    (*Handler).deleteVpc,
+	"DescribeSubnets":              (*Handler).describeSubnets,
+	"CreateSubnet":                 (*Handler).createSubnet,
+	"DeleteSubnet":                 (*Handler).deleteSubnet,
+	"DescribeSecurityGroups":       (*Handler).describeSecurityGroups,
+	"CreateSecurityGroup":          (*Handler).createSecurityGroup,
+	"DeleteSecurityGroup":          (*Handler).deleteSecurityGroup,
+	"CreateTags":                   (*Handler).createTags,
+	"DeleteTags":                   (*Handler).deleteTags,
+	"RunInstances":                 (*Handler).runInstances,
+	"DescribeInstances":            (*Handler).describeInstances,
+	"TerminateInstances":           (*Handler).terminateInstances,
+	"CreateVolume":                 (*Handler).createVolume,
+	"DescribeVolumes":              (*Handler).describeVolumes,
+	"ModifyVolume":                 (*Handler).modifyVolume,
+	"DescribeVolumesModifications": (*Handler).describeVolumesModifications,
+	"AttachVolume":                 (*Handler).attachVolume,
+	"DetachVolume":                 (*Handler).detachVolume,
+	"DeleteVolume":                 (*Handler).deleteVolume,
+	"CreateSnapshot":               (*Handler).createSnapshot,
+	"DescribeSnapshots":            (*Handler).describeSnapshots,
+	"DeleteSnapshot":               (*Handler).deleteSnapshot,
 }
 
 const codeDryRun = "DryRunOperation"

@@ -18,12 +18,19 @@ func stateNode(name, state string) awsproto.Node {
 	return awsproto.El(name, awsproto.Int("code", stateCodes[state]), awsproto.Tx("name", state))
 }
 
-func instanceNode(i *ec2.Instance) awsproto.Node {
+// instanceNode is an Instance in EC2's XML, with the volumes attached to it
+// as its block device mappings.
+func instanceNode(i *ec2.Instance, devices []blockDevice) awsproto.Node {
+	mappings := make([]awsproto.Node, 0, len(devices))
+	for _, d := range devices {
+		mappings = append(mappings, d.node())
+	}
 	n := awsproto.El("", awsproto.Tx("instanceId", i.ID), awsproto.Tx("imageId", i.ImageID), stateNode("instanceState", i.State),
 		awsproto.Tx("privateDnsName", i.PrivateDNSName()), awsproto.Tx("dnsName", ""), awsproto.Tx("instanceType", i.InstanceType),
 		awsproto.Time("launchTime", i.LaunchTime), awsproto.El("placement", awsproto.Tx("availabilityZone", i.Zone), awsproto.Tx("tenancy", "default")),
 		awsproto.Tx("subnetId", i.SubnetID), awsproto.Tx("vpcId", i.VPCID), awsproto.Tx("privateIpAddress", i.PrivateIP),
-		awsproto.Tx("architecture", "x86_64"), awsproto.Tx("rootDeviceType", "ebs"), awsproto.Tx("hypervisor", "xen"), tagSet(i.Tags))
+		awsproto.Tx("architecture", "x86_64"), awsproto.Tx("rootDeviceType", "ebs"), awsproto.Tx("hypervisor", "xen"),
+		awsproto.List("blockDeviceMapping", "item", mappings), tagSet(i.Tags))
 	if i.RoleARN != "" {
 		profile := strings.Replace(i.RoleARN, ":role/", ":instance-profile/", 1)
 		n.Kids = append(n.Kids, awsproto.El("iamInstanceProfile", awsproto.Tx("arn", profile), awsproto.Tx("id", "AIPA"+strings.ToUpper(i.ID[2:12]))))
@@ -104,7 +111,7 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	}
 	var items []awsproto.Node
 	for i := range launched {
-		items = append(items, instanceNode(&launched[i]))
+		items = append(items, instanceNode(&launched[i], nil))
 	}
 	if h.InstancesChanged != nil {
 		h.InstancesChanged()
@@ -153,12 +160,16 @@ func (h *Handler) describeInstances(r *http.Request, c *awsproto.Call) ([]awspro
 	if err := allFound(ids, all, func(i ec2.Instance) string { return i.ID }, ec2.CodeInvalidInstanceNotFound, "instance ID"); err != nil {
 		return nil, err
 	}
+	devices, err := h.blockDevices(r.Context(), c.Region)
+	if err != nil {
+		return nil, err
+	}
 	var found []ec2.Instance
 	for _, in := range all {
 		if len(ids) > 0 && !slices.Contains(ids, in.ID) {
 			continue
 		}
-		if matches(fs, instanceFields(&in), in.Tags) {
+		if matchesEach(fs, withBlockDevices(instanceFields(&in), devices[in.ID]), in.Tags) {
 			found = append(found, in)
 		}
 	}
@@ -166,7 +177,7 @@ func (h *Handler) describeInstances(r *http.Request, c *awsproto.Call) ([]awspro
 	var res []awsproto.Node
 	for i, in := range found {
 		res = append(res, awsproto.El("", awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(in.ID, "i-")), awsproto.Tx("ownerId", in.OwnerID),
-			awsproto.El("groupSet"), awsproto.List("instancesSet", "item", []awsproto.Node{instanceNode(&found[i])})))
+			awsproto.El("groupSet"), awsproto.List("instancesSet", "item", []awsproto.Node{instanceNode(&found[i], devices[in.ID])})))
 	}
 	return append([]awsproto.Node{awsproto.List("reservationSet", "item", res)}, nextToken(next)...), nil
 }

@@ -26,6 +26,17 @@ type pager struct {
 // pageParams reads MaxResults and NextToken. idsParam names the list of
 // ids that, for actions where EC2 says so, cannot be paged.
 func pageParams(c *awsproto.Call, idsParam, idsWire string) (pager, error) {
+	return readPage(c, idsParam, idsWire, maxPage, false)
+}
+
+// pageParamsUpTo reads MaxResults and NextToken of the Describe actions
+// that answer at most limit items a page, however many are asked for
+// (DescribeVolumes: 500, DescribeSnapshots: 1000).
+func pageParamsUpTo(c *awsproto.Call, idsParam, idsWire string, limit int) (pager, error) {
+	return readPage(c, idsParam, idsWire, limit, true)
+}
+
+func readPage(c *awsproto.Call, idsParam, idsWire string, limit int, clamp bool) (pager, error) {
 	max, set, err := intParam(c, "MaxResults")
 	if err != nil {
 		return pager{}, err
@@ -37,8 +48,11 @@ func pageParams(c *awsproto.Call, idsParam, idsWire string) (pager, error) {
 		if max < minPage {
 			return pager{}, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value greater than %d.", max, minPage)
 		}
-		if max > maxPage {
-			return pager{}, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value less than %d.", max, maxPage)
+		if max > limit && clamp {
+			max = limit
+		}
+		if max > limit {
+			return pager{}, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value ( %d ) for parameter maxResults is invalid. Expecting a value less than %d.", max, limit)
 		}
 	}
 	p := pager{max: max}

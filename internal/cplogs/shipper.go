@@ -1,0 +1,181 @@
+package cplogs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/keksdev/keks/internal/cwlogs"
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/loop"
+)
+
+// Shipper ships the logs of enabled types to CloudWatch Logs.
+type Shipper struct {
+	*loop.Loop
+	// Clusters lists every cluster.
+	Clusters func(ctx context.Context) ([]eks.Cluster, error)
+	Logs     Sink
+	// ClustersDir holds each cluster's directory, <uid>/logs its logs.
+	ClustersDir string
+	// StateFile keeps where each file was read up to.
+	StateFile string
+	Log       *slog.Logger
+
+	places  map[string]place // file -> where it was read up to
+	ensured map[string]bool  // streams known to exist
+}
+
+// Sink is where events go: keks's CloudWatch Logs.
+type Sink interface {
+	EnsureLogStream(ctx context.Context, account, region, group, stream string) error
+	Append(ctx context.Context, account, region, group, stream string, events []cwlogs.Event) error
+}
+
+// place is how far a file was shipped: the file (by inode, so a rotated
+// file is read anew) and the offset of the first line not shipped.
+type place struct {
+	Inode  uint64 `json:"inode"`
+	Offset int64  `json:"offset"`
+}
+
+// New makes a shipper.
+func New(clusters func(context.Context) ([]eks.Cluster, error), logs Sink, clustersDir, stateFile string, log *slog.Logger) *Shipper {
+	return &Shipper{Loop: loop.New(), Clusters: clusters, Logs: logs, ClustersDir: clustersDir, StateFile: stateFile, Log: log,
+		ensured: map[string]bool{}}
+}
+
+// shipEvery paces passes while some cluster ships logs; idleWait when none
+// does (a cluster's change wakes the shipper).
+const (
+	shipEvery = time.Second
+	idleWait  = 10 * time.Minute
+)
+
+// Run ships until ctx ends.
+func (s *Shipper) Run(ctx context.Context) error {
+	s.places = s.loadPlaces()
+	return s.Loop.RunPaced(ctx, func(ctx context.Context) time.Duration {
+		if s.pass(ctx) {
+			return shipEvery
+		}
+		return idleWait
+	})
+}
+
+// pass ships what every enabled type wrote since the last pass and
+// reports whether any type is enabled.
+func (s *Shipper) pass(ctx context.Context) bool {
+	clusters, err := s.Clusters(ctx)
+	if err != nil {
+		s.Log.Warn("list clusters", "err", err)
+		return true
+	}
+	seen := map[string]bool{}
+	active := false
+	for _, cl := range clusters {
+		if cl.DeletionRequested || (cl.Status.Phase != eks.StatusActive && cl.Status.Phase != eks.StatusUpdating) {
+			continue
+		}
+		group := "/aws/eks/" + cl.Name + "/cluster"
+		for _, src := range sources(cl.UID, filepath.Join(s.ClustersDir, cl.UID, "logs"), cl.Spec.Logging) {
+			active = true
+			seen[src.path] = true
+			if err := s.ship(ctx, &cl, group, src); err != nil && ctx.Err() == nil {
+				s.Log.Warn("ship control-plane logs", "cluster", cl.Name, "stream", src.stream, "err", err)
+			}
+		}
+	}
+	changed := false
+	for path := range s.places {
+		// A type disabled (or a cluster gone) forgets its places: enabled
+		// again, it ships from then on, not what was written meanwhile.
+		if !seen[path] {
+			delete(s.places, path)
+			changed = true
+		}
+	}
+	if active || changed {
+		s.savePlaces()
+	}
+	return active
+}
+
+// ship sends the complete lines src's file gained since its place.
+func (s *Shipper) ship(ctx context.Context, cl *eks.Cluster, group string, src source) error {
+	f, err := os.Open(src.path)
+	if err != nil {
+		return nil // not written yet
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	inode := st.Sys().(*syscall.Stat_t).Ino
+	p, ok := s.places[src.path]
+	switch {
+	case !ok:
+		// Newly enabled: ship what is written from now on.
+		s.places[src.path] = place{Inode: inode, Offset: st.Size()}
+		return nil
+	case p.Inode != inode || st.Size() < p.Offset:
+		p = place{Inode: inode} // rotated: the file is a new one
+	}
+	if st.Size() == p.Offset {
+		s.places[src.path] = p
+		return nil
+	}
+	buf := make([]byte, min(st.Size()-p.Offset, maxRead))
+	n, err := f.ReadAt(buf, p.Offset)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read %s: %w", src.path, err)
+	}
+	lines, used := completeLines(buf[:n])
+	if len(lines) > 0 {
+		now := time.Now()
+		events := make([]cwlogs.Event, len(lines))
+		for i, l := range lines {
+			events[i] = cwlogs.Event{Timestamp: timestampOf(src.typ, l, now), Message: string(l)}
+		}
+		if err := s.append(ctx, cl, group, src.stream, events); err != nil {
+			return err
+		}
+	}
+	p.Offset += int64(used)
+	s.places[src.path] = p
+	return nil
+}
+
+// append writes events to the stream, making the group and the stream
+// first when they are not known to exist (a user may delete the group).
+func (s *Shipper) append(ctx context.Context, cl *eks.Cluster, group, stream string, events []cwlogs.Event) error {
+	key := cl.Account + "/" + cl.Region + "/" + group + "/" + stream
+	for attempt := 0; ; attempt++ {
+		if !s.ensured[key] {
+			if err := s.Logs.EnsureLogStream(ctx, cl.Account, cl.Region, group, stream); err != nil {
+				return fmt.Errorf("make %s %s: %w", group, stream, err)
+			}
+			s.ensured[key] = true
+		}
+		err := s.Logs.Append(ctx, cl.Account, cl.Region, group, stream, events)
+		var dropped *cwlogs.DroppedEventsError
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &dropped):
+			s.Log.Debug("control-plane log lines dropped", "stream", stream, "why", err)
+			return nil
+		case attempt == 0:
+			delete(s.ensured, key) // perhaps deleted: make it again once
+		default:
+			return err
+		}
+	}
+}
