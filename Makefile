@@ -21,7 +21,7 @@ build: keks kubernetes
 
 # The programs of the images keks makes of its own code (keks/aws-check,
 # eks/eks-pod-identity-agent) go beside keks, where keks server finds them.
-PROGRAMS := aws-check eks-pod-identity-agent
+PROGRAMS := aws-check eks-pod-identity-agent csi-sidecars
 
 keks:
 	@mkdir -p $(OUT)/bin

@@ -139,13 +139,15 @@ func indent(s string, n int) string {
 	return pad + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n"+pad)
 }
 
-// sidecar is one CSI sidecar container of the controller.
+// sidecar is one CSI sidecar container of the controller; each image has
+// its program at /<name> (keks/csi-sidecars runs the one it is called as).
 func sidecar(name, image, pull string, args ...string) string {
 	return fmt.Sprintf(`
-      - name: %s
-        image: %s
-        imagePullPolicy: %s
-        args: [%s]
+      - name: %[1]s
+        image: %[2]s
+        imagePullPolicy: %[3]s
+        command: [/%[1]s]
+        args: [%[4]s]
         env:
         - {name: ADDRESS, value: /var/lib/csi/sockets/pluginproxy/csi.sock}
         volumeMounts:
@@ -160,8 +162,9 @@ func sidecar(name, image, pull string, args ...string) string {
 }
 
 func ebsCSIController(e ebsCSI, labels func(int, ...string) string) string {
-	// keks's own sidecars are rebuilt with keks under one tag: Always
-	// fetches the build keks seeded, from the registry beside the node.
+	// keks's builds (the driver's image with the host's tools, its own
+	// sidecars) change under one tag when keks does: Always fetches the
+	// one keks seeded, from the registry beside the node, in milliseconds.
 	return fmt.Sprintf(`
 apiVersion: apps/v1
 kind: Deployment
@@ -206,7 +209,7 @@ spec:
       containers:
       - name: ebs-plugin
         image: %[1]s
-        imagePullPolicy: IfNotPresent
+        imagePullPolicy: Always
         args: [controller, --endpoint=$(CSI_ENDPOINT), --batching=true, --logging-format=text, --user-agent-extra=eks, --v=2]
         env:
         - {name: CSI_ENDPOINT, value: "unix:///var/lib/csi/sockets/pluginproxy/csi.sock"}
@@ -301,7 +304,7 @@ spec:
       containers:
       - name: ebs-plugin
         image: %[1]s
-        imagePullPolicy: IfNotPresent
+        imagePullPolicy: Always
         args: [node, --endpoint=$(CSI_ENDPOINT), --csi-mount-point-prefix=/var/lib/kubelet/plugins/kubernetes.io/csi/ebs.csi.aws.com/, --logging-format=text, --v=2]
         env:
         - {name: CSI_ENDPOINT, value: "unix:/csi/csi.sock"}

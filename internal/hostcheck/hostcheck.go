@@ -56,6 +56,8 @@ var Server = []Requirement{
 	{What: "compiling the pause image", Package: "gcc", Command: "gcc"},
 	{What: "the pause image's static C library", Package: "libc6-dev", File: "/usr/include/stdio.h"},
 	{What: "the busybox image's time zone", Package: "tzdata", File: "/usr/share/zoneinfo/UTC"},
+	{What: "the EBS CSI driver image's ext4 tools", Package: "e2fsprogs", Command: "mke2fs"},
+	{What: "the EBS CSI driver image's XFS tools", Package: "xfsprogs", Command: "mkfs.xfs"},
 }
 
 // TestImages is what the conformance suite's images are made of beside

@@ -10,12 +10,15 @@ import (
 // blockTools are what the EBS CSI driver's node plugin runs to find,
 // format, check, mount and grow a volume (k8s.io/mount-utils execs them by
 // name), as its upstream image (EKS Distro's minimal base for CSI EBS)
-// carries them: Debian's util-linux and e2fsprogs, with their libraries.
+// carries them: Debian's util-linux, e2fsprogs and xfsprogs, with their
+// libraries.
 var blockTools = map[string]string{
 	"/usr/bin/mount": "usr/bin/mount", "/usr/bin/umount": "usr/bin/umount", "/usr/bin/lsblk": "usr/bin/lsblk",
 	"/usr/bin/findmnt": "usr/bin/findmnt", "/usr/sbin/blkid": "usr/sbin/blkid", "/usr/sbin/blockdev": "usr/sbin/blockdev",
 	"/usr/sbin/fsck": "usr/sbin/fsck", "/usr/sbin/e2fsck": "usr/sbin/e2fsck", "/usr/sbin/mke2fs": "usr/sbin/mke2fs",
 	"/usr/sbin/resize2fs": "usr/sbin/resize2fs", "/usr/sbin/dumpe2fs": "usr/sbin/dumpe2fs", "/usr/sbin/tune2fs": "usr/sbin/tune2fs",
+	"/usr/sbin/mkfs.xfs": "usr/sbin/mkfs.xfs", "/usr/sbin/xfs_growfs": "usr/sbin/xfs_growfs", "/usr/sbin/xfs_io": "usr/sbin/xfs_io",
+	"/usr/sbin/xfs_repair": "usr/sbin/xfs_repair",
 }
 
 // EBSCSIDriver is ebs-csi-driver/aws-ebs-csi-driver: AWS's driver (keks's
@@ -34,7 +37,7 @@ func EBSCSIDriver(binary string) (v1.Image, error) {
 	hostPaths := []string{}
 	for host, name := range blockTools {
 		if err := l.addHostFile(host, name, 0o755); err != nil {
-			return nil, fmt.Errorf("%w (install util-linux and e2fsprogs)", err)
+			return nil, fmt.Errorf("%w (install util-linux, e2fsprogs and xfsprogs)", err)
 		}
 		if err := l.addLibrariesFlat(host); err != nil {
 			return nil, err

@@ -132,6 +132,12 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 			return p, err
 		}
 		if fresh {
+			// Shared, as on a node booted by systemd: Bidirectional
+			// propagation (CSI node plugins) needs it.
+			if out, err := exec.CommandContext(ctx, "nsenter", "--mount="+s.mountNS(), "--", "mount", "--make-shared", viewKubeletRoot).CombinedOutput(); err != nil {
+				_ = removeMountNS(s.mountNS())
+				return p, fmt.Errorf("share the kubelet root of %s: %w: %s", s.ID, err, strings.TrimSpace(string(out)))
+			}
 			if err := os.WriteFile(s.kubeletRootInViewMarker(), nil, 0o644); err != nil {
 				return p, fmt.Errorf("mark the kubelet root of %s: %w", s.ID, err)
 			}
