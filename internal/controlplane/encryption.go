@@ -223,8 +223,9 @@ func kmsPluginProbes(clusterUID, instance string) (ready, live probeFunc) {
 // every Secret stored before has been written again, encrypted.
 func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version, u eks.Update) (bool, error) {
 	switch u.Type {
-	case eks.UpdateAssociateIdentityProviderConfig, eks.UpdateDisassociateIdentityProviderConfig:
-		// Done once every API server authenticates as the config now says.
+	case eks.UpdateAssociateIdentityProviderConfig, eks.UpdateDisassociateIdentityProviderConfig, eks.UpdateLogging:
+		// Done once every API server authenticates (or writes its audit
+		// log) as the config now says.
 		return c.apiServersCurrent(cl, st, v), nil
 	case eks.UpdateAssociateEncryptionConfig:
 	default:

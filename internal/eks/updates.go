@@ -138,7 +138,7 @@ func (s *Service) UpdateClusterConfig(ctx context.Context, in UpdateClusterConfi
 			return nil, invalidParam(in.Name, "No changes needed for the logging config provided")
 		}
 		spec.Logging = next
-		upd = Update{Type: "LoggingUpdate", Params: []UpdateParam{{Type: "ClusterLogging", Value: loggingParam(next)}}}
+		upd = Update{Type: UpdateLogging, Params: []UpdateParam{{Type: "ClusterLogging", Value: loggingParam(next)}}}
 	case in.AuthenticationMode != "":
 		var err error
 		if upd, err = authModeUpdate(in.Name, spec.AuthenticationMode, in.AuthenticationMode); err != nil {
@@ -437,3 +437,8 @@ func (s *Service) forget(ctx context.Context, clusterUID, key string, owns func(
 	}
 	return s.Store.Delete(ctx, key)
 }
+
+// UpdateLogging is the update type of a change to a cluster's control-plane
+// logging. Turning audit on or off changes the API servers' flags, so it is
+// done when they run with the new ones.
+const UpdateLogging = "LoggingUpdate"

@@ -3,9 +3,10 @@ package livenessprobe
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"net"
 	"time"
+
+	"github.com/keksdev/keks/internal/csi/sidecar"
 )
 
 const defaultHealthPort = "9808"
@@ -17,7 +18,6 @@ type options struct {
 	httpEndpoint string
 	probeTimeout time.Duration
 	verbosity    int
-	showVersion  bool
 }
 
 func parseOptions(args []string) (options, error) {
@@ -28,16 +28,12 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.httpEndpoint, "http-endpoint", "", "Address of the HTTP server of /healthz; overrides --health-port.")
 	fs.DurationVar(&o.probeTimeout, "probe-timeout", time.Second, "Timeout of each Probe of the CSI driver.")
 	fs.IntVar(&o.verbosity, "v", 0, "Log verbosity; 4 and above logs each probe.")
-	fs.BoolVar(&o.showVersion, "version", false, "Show version.")
 	// Accepted so upstream manifests run unchanged; keks's livenessprobe
 	// serves no metrics.
 	fs.String("metrics-address", "", "Ignored: accepted for compatibility with livenessprobe.")
 	fs.String("metrics-path", "/metrics", "Ignored: accepted for compatibility with livenessprobe.")
-	if err := fs.Parse(args); err != nil {
+	if err := sidecar.ParseFlags(fs, args, "livenessprobe (keks)"); err != nil {
 		return options{}, err
-	}
-	if fs.NArg() > 0 {
-		return options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if o.healthPort != defaultHealthPort && o.httpEndpoint != "" {
 		return options{}, errors.New("only one of --health-port and --http-endpoint can be explicitly set")

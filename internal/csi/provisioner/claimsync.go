@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -118,7 +119,7 @@ func (c *Controller) provisionClaim(ctx context.Context, claim *corev1.Persisten
 	if exists, err := c.volumeExists(ctx, pvName); err != nil {
 		return stateNoChange, nil, err
 	} else if exists {
-		c.log.Log(ctx, levelV4, "PersistentVolume already exists, skipping", "claim", claim.Namespace+"/"+claim.Name, "pv", pvName)
+		c.log.Log(ctx, sidecar.LevelV4, "PersistentVolume already exists, skipping", "claim", claim.Namespace+"/"+claim.Name, "pv", pvName)
 		return stateFinished, nil, errStopProvision
 	}
 	claimRef, err := reference.GetReference(scheme.Scheme, claim)
@@ -145,7 +146,7 @@ func (c *Controller) provisionClaim(ctx context.Context, claim *corev1.Persisten
 	if err != nil {
 		var ignored *ignoredError
 		if errors.As(err, &ignored) {
-			c.log.Log(ctx, levelV4, "Volume provision ignored", "claim", claim.Namespace+"/"+claim.Name, "reason", ignored.reason)
+			c.log.Log(ctx, sidecar.LevelV4, "Volume provision ignored", "claim", claim.Namespace+"/"+claim.Name, "reason", ignored.reason)
 			return stateFinished, nil, errStopProvision
 		}
 		c.events.Event(claim, corev1.EventTypeWarning, "ProvisioningFailed", err.Error())
@@ -155,7 +156,7 @@ func (c *Controller) provisionClaim(ctx context.Context, claim *corev1.Persisten
 					c.log.Info("Volume rescheduling failed", "claim", claim.Namespace+"/"+claim.Name, "err", rerr)
 					return stateFinished, req, err
 				}
-				c.log.Log(ctx, levelV2, "Volume rescheduled", "claim", claim.Namespace+"/"+claim.Name, "err", err)
+				c.log.Log(ctx, sidecar.LevelV2, "Volume rescheduled", "claim", claim.Namespace+"/"+claim.Name, "err", err)
 				return stateFinished, req, errStopProvision
 			}
 			state = stateFinished

@@ -13,10 +13,12 @@
 // EKS.
 //
 // The pieces, each in its own file: Run parses the flags and wires
-// everything (run.go); the driver connection and its discovery
-// (driverconn.go, driverinfo.go); leader election (leader.go); the
-// controller with its informers and queues (controller.go); provisioning a
+// everything (run.go); what the driver says about itself (driverinfo.go);
+// the Lease's name (leader.go); the controller with its informers and
+// queues (controller.go); provisioning a
 // claim (claimsync.go, provision.go, request.go and the helpers they use);
 // saving the PersistentVolume without leaking the volume (pvsaver.go); and
-// deleting released volumes (volumesync.go).
+// deleting released volumes (volumesync.go). What every keks sidecar does
+// alike (the driver connection, leader election, the diagnostics endpoint,
+// logging, the Kubernetes client configuration) is internal/csi/sidecar's.
 package provisioner

@@ -3,10 +3,10 @@ package provisioner
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	"google.golang.org/grpc"
 )
 
@@ -18,48 +18,27 @@ type driverInfo struct {
 }
 
 // discoverDriver asks for the driver's name and capabilities, each call
-// with its own timeout.
+// bounded by timeout. Like upstream, it asks for the controller's
+// capabilities whatever the plugin's are: checkProvisioning judges them.
 func discoverDriver(ctx context.Context, conn grpc.ClientConnInterface, timeout time.Duration) (driverInfo, error) {
-	identity := csi.NewIdentityClient(conn)
-	info := driverInfo{
-		plugin:     map[csi.PluginCapability_Service_Type]bool{},
-		controller: map[csi.ControllerServiceCapability_RPC_Type]bool{},
-	}
-
+	var info driverInfo
+	var err error
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
-	pluginInfo, err := identity.GetPluginInfo(callCtx, &csi.GetPluginInfoRequest{})
+	info.name, err = sidecar.DriverName(callCtx, conn)
 	cancel()
 	if err != nil {
-		return info, fmt.Errorf("get the CSI driver's name: %w", err)
+		return info, err
 	}
-	if info.name = pluginInfo.GetName(); info.name == "" {
-		return info, errors.New("get the CSI driver's name: driver name is empty")
-	}
-
 	callCtx, cancel = context.WithTimeout(ctx, timeout)
-	pluginCaps, err := identity.GetPluginCapabilities(callCtx, &csi.GetPluginCapabilitiesRequest{})
+	info.plugin, err = sidecar.PluginCapabilities(callCtx, conn)
 	cancel()
 	if err != nil {
-		return info, fmt.Errorf("get the CSI driver's plugin capabilities: %w", err)
+		return info, err
 	}
-	for _, c := range pluginCaps.GetCapabilities() {
-		if s := c.GetService(); s != nil {
-			info.plugin[s.GetType()] = true
-		}
-	}
-
 	callCtx, cancel = context.WithTimeout(ctx, timeout)
-	controllerCaps, err := csi.NewControllerClient(conn).ControllerGetCapabilities(callCtx, &csi.ControllerGetCapabilitiesRequest{})
+	info.controller, err = sidecar.ControllerCapabilities(callCtx, conn)
 	cancel()
-	if err != nil {
-		return info, fmt.Errorf("get the CSI driver's controller capabilities: %w", err)
-	}
-	for _, c := range controllerCaps.GetCapabilities() {
-		if r := c.GetRpc(); r != nil {
-			info.controller[r.GetType()] = true
-		}
-	}
-	return info, nil
+	return info, err
 }
 
 // checkProvisioning is upstream's precondition for every CreateVolume and

@@ -65,31 +65,3 @@ func (g *featureGates) Set(value string) error {
 	}
 	return nil
 }
-
-// labelMap is --leader-election-labels: key:value pairs separated by commas.
-type labelMap map[string]string
-
-func (m *labelMap) String() string {
-	if m == nil {
-		return ""
-	}
-	var pairs []string
-	for _, k := range slices.Sorted(maps.Keys(*m)) {
-		pairs = append(pairs, k+":"+(*m)[k])
-	}
-	return strings.Join(pairs, ",")
-}
-
-func (m *labelMap) Set(value string) error {
-	if *m == nil {
-		*m = labelMap{}
-	}
-	for _, item := range strings.Split(value, ",") {
-		k, v, ok := strings.Cut(item, ":")
-		if !ok || strings.Contains(v, ":") {
-			return fmt.Errorf("malformed item in list of labels: %s", item)
-		}
-		(*m)[k] = v
-	}
-	return nil
-}

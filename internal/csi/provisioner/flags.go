@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/keksdev/keks/internal/csi/sidecar"
 )
 
 // options are the sidecar's command line, named and defaulted as
@@ -12,8 +14,7 @@ import (
 // sidecar flags) has them, so the driver's manifests need no change.
 type options struct {
 	csiAddress string
-	kubeconfig string
-	master     string
+	kube       sidecar.KubeFlags
 
 	verbosity     int
 	loggingFormat string
@@ -34,23 +35,11 @@ type options struct {
 	controllerPublishReadOnly   bool
 	preventVolumeModeConversion bool
 
-	leaderElection          bool
-	leaderElectionNamespace string
-	leaseDuration           time.Duration
-	renewDeadline           time.Duration
-	retryPeriod             time.Duration
-	leaderElectionLabels    labelMap
-
-	kubeAPIQPS   float64
-	kubeAPIBurst int
-
-	httpEndpoint   string
-	metricsAddress string
-	metricsPath    string
+	leaderElection sidecar.LeaderElectionFlags
+	diagnostics    sidecar.DiagnosticsFlags
 
 	enableCapacity bool
 	nodeDeployment bool
-	showVersion    bool
 }
 
 // parseFlags reads args (without the program name). Flags upstream has but
@@ -58,14 +47,12 @@ type options struct {
 // starts; the ones whose absence would change behaviour are refused in
 // validate.
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{features: defaultFeatureGates(), leaderElectionLabels: labelMap{}}
+	o := &options{features: defaultFeatureGates(), leaderElection: sidecar.LeaderElectionFlags{Labels: sidecar.Labels{}}}
 	fs := flag.NewFlagSet("csi-provisioner", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 
 	fs.StringVar(&o.csiAddress, "csi-address", "/run/csi/socket", "Address of the CSI driver socket.")
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "Absolute path to the kubeconfig file. Required only when running out of cluster.")
-	fs.StringVar(&o.master, "master", "", "Master URL to build a client config from.")
-	fs.BoolVar(&o.showVersion, "version", false, "Show version.")
+	o.kube.Register(fs)
 
 	fs.IntVar(&o.verbosity, "v", 0, "Log verbosity: messages at this klog level or below are written.")
 	fs.StringVar(&o.loggingFormat, "logging-format", "text", "Log format: text or json.")
@@ -87,19 +74,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.controllerPublishReadOnly, "controller-publish-readonly", false, "Mark PVs readonly at controller publish if the PVC access mode is ReadOnlyMany.")
 	fs.BoolVar(&o.preventVolumeModeConversion, "prevent-volume-mode-conversion", true, "Prevents an unauthorised user from modifying the volume mode when creating a PVC from an existing VolumeSnapshot.")
 
-	fs.BoolVar(&o.leaderElection, "leader-election", false, "Enable leader election.")
-	fs.StringVar(&o.leaderElectionNamespace, "leader-election-namespace", "", "Namespace where the leader election resource lives. Defaults to the pod namespace if not set.")
-	fs.DurationVar(&o.leaseDuration, "leader-election-lease-duration", 15*time.Second, "Duration that non-leader candidates will wait to force acquire leadership.")
-	fs.DurationVar(&o.renewDeadline, "leader-election-renew-deadline", 10*time.Second, "Duration that the acting leader will retry refreshing leadership before giving up.")
-	fs.DurationVar(&o.retryPeriod, "leader-election-retry-period", 5*time.Second, "Duration the LeaderElector clients should wait between tries of actions.")
-	fs.Var(&o.leaderElectionLabels, "leader-election-labels", "Labels to add to the lease when this replica becomes leader, as key:value pairs separated by commas.")
-
-	fs.Float64Var(&o.kubeAPIQPS, "kube-api-qps", 5, "QPS to use while communicating with the kubernetes apiserver.")
-	fs.IntVar(&o.kubeAPIBurst, "kube-api-burst", 10, "Burst to use while communicating with the kubernetes apiserver.")
-
-	fs.StringVar(&o.httpEndpoint, "http-endpoint", "", "The TCP network address where the HTTP server for metrics and the leader election health check listens (example: `:8080`). Empty disables it.")
-	fs.StringVar(&o.metricsAddress, "metrics-address", "", "(deprecated) The TCP network address where the metrics endpoint listens.")
-	fs.StringVar(&o.metricsPath, "metrics-path", "/metrics", "The HTTP path where metrics are exposed.")
+	o.leaderElection.Register(fs)
+	o.diagnostics.Register(fs)
 
 	fs.BoolVar(&o.enableCapacity, "enable-capacity", false, "Produce CSIStorageCapacity objects (not implemented by keks; ignored).")
 	fs.BoolVar(&o.nodeDeployment, "node-deployment", false, "Run the provisioner on every node (not implemented by keks).")
@@ -108,11 +84,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		"node-deployment-base-delay", "node-deployment-max-delay")
 	ignoreBool(fs, "capacity-for-immediate-binding", "enable-pprof", "node-deployment-immediate-binding")
 
-	if err := fs.Parse(args); err != nil {
+	if err := sidecar.ParseFlags(fs, args, "csi-provisioner "+Version); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	return o, o.validate()
 }
@@ -121,8 +94,6 @@ func (o *options) validate() error {
 	switch {
 	case o.nodeDeployment:
 		return fmt.Errorf("--node-deployment is not supported by keks's csi-provisioner")
-	case o.metricsAddress != "" && o.httpEndpoint != "":
-		return fmt.Errorf("only one of --metrics-address and --http-endpoint can be set")
 	case o.volumeNamePrefix == "":
 		return fmt.Errorf("--volume-name-prefix cannot be empty")
 	case o.volumeNameUUIDLength == 0 || o.volumeNameUUIDLength > 32:
@@ -133,16 +104,7 @@ func (o *options) validate() error {
 	case o.loggingFormat != "text" && o.loggingFormat != "json":
 		return fmt.Errorf("--logging-format %q: want text or json", o.loggingFormat)
 	}
-	return nil
-}
-
-// diagnosticsAddress is where the HTTP endpoint listens: --http-endpoint, or
-// the deprecated --metrics-address.
-func (o *options) diagnosticsAddress() string {
-	if o.httpEndpoint != "" {
-		return o.httpEndpoint
-	}
-	return o.metricsAddress
+	return o.diagnostics.Validate()
 }
 
 const ignoredUsage = "Accepted for compatibility with kubernetes-csi/external-provisioner; ignored."

@@ -24,14 +24,14 @@ func TestParseEBSManifestFlags(t *testing.T) {
 	switch {
 	case o.timeout != time.Minute, o.csiAddress != "/var/lib/csi/sockets/pluginproxy/csi.sock", o.verbosity != 2:
 		t.Errorf("timeout %v address %q v %d", o.timeout, o.csiAddress, o.verbosity)
-	case !o.extraCreateMetadata, !o.leaderElection, o.leaseDuration != 20*time.Second, o.defaultFSType != "ext4":
-		t.Errorf("metadata %v election %v lease %v fstype %q", o.extraCreateMetadata, o.leaderElection, o.leaseDuration, o.defaultFSType)
-	case o.kubeAPIQPS != 20, o.kubeAPIBurst != 100, o.workerThreads != 100, o.retryIntervalMax != 30*time.Minute:
-		t.Errorf("qps %v burst %d workers %d retry %v", o.kubeAPIQPS, o.kubeAPIBurst, o.workerThreads, o.retryIntervalMax)
+	case !o.extraCreateMetadata, !o.leaderElection.Enabled, o.leaderElection.LeaseDuration != 20*time.Second, o.defaultFSType != "ext4":
+		t.Errorf("metadata %v election %+v fstype %q", o.extraCreateMetadata, o.leaderElection, o.defaultFSType)
+	case o.kube.QPS != 20, o.kube.Burst != 100, o.workerThreads != 100, o.retryIntervalMax != 30*time.Minute:
+		t.Errorf("qps %v burst %d workers %d retry %v", o.kube.QPS, o.kube.Burst, o.workerThreads, o.retryIntervalMax)
 	case !o.features.enabled(featureTopology), o.features.enabled(featureVolumeAttributesClass):
 		t.Errorf("feature gates %s", o.features.String())
-	case o.diagnosticsAddress() != "0.0.0.0:8090", o.leaderElectionLabels["tier"] != "storage":
-		t.Errorf("endpoint %q labels %v", o.diagnosticsAddress(), o.leaderElectionLabels)
+	case o.diagnostics.Address() != "0.0.0.0:8090", o.leaderElection.Labels["tier"] != "storage":
+		t.Errorf("endpoint %q labels %v", o.diagnostics.Address(), o.leaderElection.Labels)
 	}
 
 	defaults, err := parseFlags(nil, io.Discard)
@@ -39,8 +39,8 @@ func TestParseEBSManifestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if defaults.csiAddress != "/run/csi/socket" || defaults.timeout != 10*time.Second || defaults.volumeNamePrefix != "pvc" ||
-		defaults.kubeAPIQPS != 5 || defaults.kubeAPIBurst != 10 || !defaults.immediateTopology || defaults.leaderElection ||
-		!defaults.features.enabled(featureTopology) || defaults.metricsPath != "/metrics" {
+		defaults.kube.QPS != 5 || defaults.kube.Burst != 10 || !defaults.immediateTopology || defaults.leaderElection.Enabled ||
+		!defaults.features.enabled(featureTopology) || defaults.diagnostics.MetricsPath != "/metrics" {
 		t.Errorf("defaults %+v", defaults)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -67,18 +68,8 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 	socket := driver.serve(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	conn, err := dialDriver(socket)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, info := connectDriver(ctx, t, socket)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := waitForDriver(ctx, conn, 5*time.Second, log); err != nil {
-		t.Fatal(err)
-	}
-	info, err := discoverDriver(ctx, conn, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := testSettings()
 	if cfg.settings != nil {
 		cfg.settings(&s)
@@ -95,6 +86,7 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 		}, cfg.snapshot...),
 		events: record.NewFakeRecorder(100),
 	}
+	var err error
 	h.c, err = newController(controllerDeps{
 		driver: info, settings: s, kube: h.kube, dynamic: h.dynamic, csi: csi.NewControllerClient(conn),
 		events: h.events, log: log, identity: "test-identity",
@@ -105,12 +97,30 @@ func newHarness(t *testing.T, cfg harnessConfig) *harness {
 	t.Cleanup(func() {
 		cancel()
 		h.c.shutDown()
-		conn.Close()
 	})
 	if err := h.c.startInformers(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// connectDriver connects to the driver serving socket as Run does; the
+// connection closes with the test.
+func connectDriver(ctx context.Context, t *testing.T, socket string) (*sidecar.DriverConn, driverInfo) {
+	t.Helper()
+	conn, err := sidecar.DialDriver(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := sidecar.WaitForDriver(ctx, conn, 5*time.Second, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	info, err := discoverDriver(ctx, conn, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return conn, info
 }
 
 // syncClaim runs one provisioning pass over a claim.

@@ -8,7 +8,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // kubeClients are the API clients the sidecar uses.
@@ -20,28 +19,15 @@ type kubeClients struct {
 	dynamic        dynamic.Interface
 }
 
-// restConfig is --kubeconfig (or $KUBECONFIG) and --master if given, else
-// the pod's service account, with --kube-api-qps and --kube-api-burst.
+// restConfig is the shared client configuration, except that $KUBECONFIG
+// overrides --kubeconfig: upstream's provisioner (alone) lets the
+// environment win, for local debugging.
 func restConfig(o *options) (*rest.Config, error) {
-	kubeconfig := o.kubeconfig
+	flags := o.kube
 	if env := os.Getenv("KUBECONFIG"); env != "" {
-		kubeconfig = env // as upstream: the environment wins, for local debugging
+		flags.Kubeconfig = env
 	}
-	var (
-		config *rest.Config
-		err    error
-	)
-	if o.master != "" || kubeconfig != "" {
-		config, err = clientcmd.BuildConfigFromFlags(o.master, kubeconfig)
-	} else {
-		config, err = rest.InClusterConfig()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("build the Kubernetes client configuration: %w", err)
-	}
-	config.QPS = float32(o.kubeAPIQPS)
-	config.Burst = o.kubeAPIBurst
-	return config, nil
+	return flags.RESTConfig()
 }
 
 func newKubeClients(config *rest.Config) (kubeClients, error) {

@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -42,7 +43,7 @@ func (c *Controller) provision(ctx context.Context, claim *corev1.PersistentVolu
 		return nil, req, createVolumeState(err, mayReschedule), err
 	}
 	volume := rsp.GetVolume()
-	c.log.Log(ctx, levelV2, "Created volume", "claim", claim.Namespace+"/"+claim.Name, "volumeID", volume.GetVolumeId())
+	c.log.Log(ctx, sidecar.LevelV2, "Created volume", "claim", claim.Namespace+"/"+claim.Name, "volumeID", volume.GetVolumeId())
 
 	requested := req.CapacityRange.RequiredBytes
 	capacity := volume.GetCapacityBytes()
@@ -71,7 +72,7 @@ func (c *Controller) provision(ctx context.Context, claim *corev1.PersistentVolu
 func (c *Controller) createVolume(ctx context.Context, req *csi.CreateVolumeRequest) (*csi.CreateVolumeResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.settings.timeout)
 	defer cancel()
-	c.log.Log(ctx, levelV5, "CreateVolume", "name", req.GetName(), "parameters", req.GetParameters(),
+	c.log.Log(ctx, sidecar.LevelV5, "CreateVolume", "name", req.GetName(), "parameters", req.GetParameters(),
 		"requiredBytes", req.GetCapacityRange().GetRequiredBytes(), "topology", req.GetAccessibilityRequirements().String())
 	return c.csi.CreateVolume(ctx, req)
 }

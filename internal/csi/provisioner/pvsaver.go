@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -100,7 +101,7 @@ func (s *pvSaver) saveOnce(ctx context.Context, u unsavedVolume) error {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("error saving volume %s: %w", u.pv.Name, err)
 	}
-	s.c.log.Log(ctx, levelV2, "Saved PersistentVolume", "pv", u.pv.Name, "claim", claim.Namespace+"/"+claim.Name)
+	s.c.log.Log(ctx, sidecar.LevelV2, "Saved PersistentVolume", "pv", u.pv.Name, "claim", claim.Namespace+"/"+claim.Name)
 	s.c.events.Event(claim, corev1.EventTypeNormal, "ProvisioningSucceeded", fmt.Sprintf("Successfully provisioned volume %s", u.pv.Name))
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -108,7 +109,7 @@ func (c *Controller) prepareVolume(ctx context.Context, claim *corev1.Persistent
 	if err != nil {
 		return nil, stateNoChange, err
 	}
-	if req.Secrets, err = secretData(ctx, c.kube, secrets.provisioner); err != nil {
+	if req.Secrets, err = sidecar.SecretData(ctx, c.kube, secrets.provisioner); err != nil {
 		return nil, stateNoChange, err
 	}
 

@@ -2,8 +2,6 @@ package provisioner
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -12,8 +10,8 @@ import (
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	"golang.org/x/sync/errgroup"
-	"k8s.io/client-go/tools/leaderelection"
 )
 
 // Version is what --version prints; the sidecar binary may set it.
@@ -25,18 +23,11 @@ var Version = "keks"
 // stop: the driver connection or the leader election lease was lost.
 func Run(ctx context.Context, args []string) error {
 	o, err := parseFlags(args, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
-		return fmt.Errorf("csi-provisioner: %w", err)
+		return sidecar.ErrorUnlessNothingToRun(fmt.Errorf("csi-provisioner: %w", err))
 	}
-	if o.showVersion {
-		fmt.Println("csi-provisioner", Version)
-		return nil
-	}
-	log := newLogger(o, os.Stderr)
-	routeKlog(log, o.verbosity)
+	log := sidecar.NewLogger(os.Stderr, o.verbosity, o.loggingFormat)
+	sidecar.RouteKlog(log, o.verbosity)
 	log.Info("Version", "version", Version)
 	if o.enableCapacity {
 		log.Warn("--enable-capacity is not implemented by keks's csi-provisioner: no CSIStorageCapacity objects are published")
@@ -50,33 +41,30 @@ func Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := dialDriver(o.csiAddress)
+	conn, err := sidecar.DialDriver(o.csiAddress)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if err := waitForDriver(ctx, conn, o.timeout, log); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
+	if err := sidecar.WaitForDriver(ctx, conn, o.timeout, log); err != nil {
+		return sidecar.ErrorUnlessStopped(ctx, err)
 	}
 	driver, err := discoverDriver(ctx, conn, o.timeout)
 	if err != nil {
 		return err
 	}
-	log.Log(ctx, levelV2, "Detected CSI driver", "name", driver.name)
+	log.Log(ctx, sidecar.LevelV2, "Detected CSI driver", "name", driver.name)
 	return serve(ctx, o, driver, conn, clients, log)
 }
 
 // serve runs the controller (as leader, with --leader-election) and the
 // diagnostics endpoint until ctx ends or one of them fails.
-func serve(ctx context.Context, o *options, driver driverInfo, conn *driverConn, clients kubeClients, log *slog.Logger) error {
+func serve(ctx context.Context, o *options, driver driverInfo, conn *sidecar.DriverConn, clients kubeClients, log *slog.Logger) error {
 	component, err := eventComponent(driver.name)
 	if err != nil {
 		return err
 	}
-	events, stopEvents := newEventRecorder(ctx, clients.kube, component, log)
+	events, stopEvents := sidecar.NewEventRecorder(ctx, clients.kube, component, log)
 	defer stopEvents()
 
 	counters := &metrics{}
@@ -97,40 +85,20 @@ func serve(ctx context.Context, o *options, driver driverInfo, conn *driverConn,
 	// Run shuts it down too; this is for a replica that never led.
 	defer controller.shutDown()
 
-	var health *leaderelection.HealthzAdaptor
-	if o.leaderElection {
-		health = leaderelection.NewLeaderHealthzAdaptor(leaderHealthTimeout)
-	}
+	leaderHealth := o.leaderElection.HealthCheck()
 	g, gctx := errgroup.WithContext(ctx)
-	if address := o.diagnosticsAddress(); address != "" {
-		g.Go(func() error {
-			return serveDiagnostics(gctx, address, diagnostics(health, counters, o.metricsPath), log)
-		})
-	}
-	g.Go(func() error { return conn.awaitLoss(gctx) })
+	g.Go(func() error { return o.diagnostics.Serve(gctx, counters, leaderHealth, log) })
+	g.Go(func() error { return conn.AwaitLoss(gctx) })
 	g.Go(func() error {
-		if !o.leaderElection {
-			return controller.Run(gctx)
-		}
-		host, err := os.Hostname()
-		if err != nil {
-			return fmt.Errorf("get the hostname for the leader election identity: %w", err)
-		}
-		e := &election{
-			kube:            clients.leaderElection,
-			lockName:        leaseName(driver.name),
-			namespace:       leaseNamespace(o.leaderElectionNamespace),
-			identity:        host,
-			labels:          o.leaderElectionLabels,
-			leaseDuration:   o.leaseDuration,
-			renewDeadline:   o.renewDeadline,
-			retryPeriod:     o.retryPeriod,
-			releaseOnCancel: o.features.enabled(featureReleaseLeaseOnExit),
-			events:          events,
-			health:          health,
-			log:             log,
-		}
-		return e.run(gctx, controller.Run)
+		return sidecar.Election{
+			Client:          clients.leaderElection,
+			Lease:           leaseName(driver.name),
+			Flags:           o.leaderElection,
+			ReleaseOnCancel: o.features.enabled(featureReleaseLeaseOnExit),
+			Events:          events,
+			Health:          leaderHealth,
+			Log:             log,
+		}.Run(gctx, controller.Run)
 	})
 	return g.Wait()
 }

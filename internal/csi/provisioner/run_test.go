@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -31,20 +32,9 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	conn, err := dialDriver(socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := waitForDriver(ctx, conn, 5*time.Second, log); err != nil {
-		t.Fatal(err)
-	}
-	info, err := discoverDriver(ctx, conn, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, info := connectDriver(ctx, t, socket)
 	pvc := claim("data", "uid-1", "gp3", "1Gi", nil)
 	kube := fake.NewClientset(append(twoZones(), storageClass("gp3", storagev1.VolumeBindingImmediate, nil), pvc)...)
 	clients := kubeClients{kube: kube, leaderElection: kube, dynamic: dynamicfake.NewSimpleDynamicClient(runtime.NewScheme())}
@@ -60,7 +50,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("the driver's lease: %v", err)
 	}
 	host, _ := os.Hostname()
-	if holder := lease.Spec.HolderIdentity; holder == nil || *holder != sanitizeName(host) {
+	if holder := lease.Spec.HolderIdentity; holder == nil || *holder != sidecar.SanitizeName(host) {
 		t.Errorf("lease holder %v, want %s", holder, host)
 	}
 	if req := driver.createRequests()[0]; req.GetParameters()[paramPVCName] != "data" {
@@ -88,20 +78,9 @@ func TestServeEndsWhenDriverGoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	conn, err := dialDriver(socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := waitForDriver(ctx, conn, 5*time.Second, log); err != nil {
-		t.Fatal(err)
-	}
-	info, err := discoverDriver(ctx, conn, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, info := connectDriver(ctx, t, socket)
 	kube := fake.NewClientset()
 	served := make(chan error, 1)
 	go func() {
@@ -126,11 +105,11 @@ func TestDiagnostics(t *testing.T) {
 	m.countProvision(nil)
 	m.countProvision(errStopProvision)
 	m.countDelete(errors.New("attached"))
-	server := httptest.NewServer(diagnostics(nil, m, "/metrics"))
+	server := httptest.NewServer(sidecar.DiagnosticsHandler("/metrics", m, nil))
 	defer server.Close()
 	for path, want := range map[string]string{
-		leaderHealthPath: "ok",
-		"/metrics":       "controller_persistentvolumeclaim_provision_total 1\n",
+		sidecar.LeaderHealthPath: "ok",
+		"/metrics":               "controller_persistentvolumeclaim_provision_total 1\n",
 	} {
 		rsp, err := http.Get(server.URL + path)
 		if err != nil {

@@ -1,16 +1,13 @@
 package provisioner
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"os"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 )
 
 // secretKeys names the StorageClass parameters that point at one of the
@@ -169,20 +166,4 @@ func resolveTemplate(template string, params map[string]string) (string, error) 
 		return "", fmt.Errorf("invalid tokens: %q", slices.Sorted(maps.Keys(missing)))
 	}
 	return resolved, nil
-}
-
-// secretData reads a secret's values for a CSI call; nil ref, nil data.
-func secretData(ctx context.Context, kube kubernetes.Interface, ref *corev1.SecretReference) (map[string]string, error) {
-	if ref == nil {
-		return nil, nil
-	}
-	secret, err := kube.CoreV1().Secrets(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("error getting secret %s in namespace %s: %w", ref.Name, ref.Namespace, err)
-	}
-	data := make(map[string]string, len(secret.Data))
-	for k, v := range secret.Data {
-		data[k] = string(v)
-	}
-	return data, nil
 }

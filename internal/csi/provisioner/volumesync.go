@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,7 +92,7 @@ func (c *Controller) deleteReleased(ctx context.Context, pv *corev1.PersistentVo
 		c.events.Event(pv, corev1.EventTypeWarning, "VolumeFailedDelete", err.Error())
 		return err
 	}
-	c.log.Log(ctx, levelV2, "Deleted volume", "pv", pv.Name, "volumeID", pv.Spec.CSI.VolumeHandle)
+	c.log.Log(ctx, sidecar.LevelV2, "Deleted volume", "pv", pv.Name, "volumeID", pv.Spec.CSI.VolumeHandle)
 
 	if err := c.kube.CoreV1().PersistentVolumes().Delete(ctx, pv.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete PersistentVolume %s: %w", pv.Name, err)
@@ -109,7 +110,7 @@ func (c *Controller) deleteReleased(ctx context.Context, pv *corev1.PersistentVo
 			return fmt.Errorf("remove finalizer of PersistentVolume %s: %w", pv.Name, err)
 		}
 	}
-	c.log.Log(ctx, levelV4, "PersistentVolume deleted", "pv", pv.Name)
+	c.log.Log(ctx, sidecar.LevelV4, "PersistentVolume deleted", "pv", pv.Name)
 	return nil
 }
 
@@ -166,7 +167,7 @@ func (c *Controller) deletionSecrets(ctx context.Context, pv *corev1.PersistentV
 			return nil, fmt.Errorf("failed to get secretreference for volume %s: %w", pv.Name, err)
 		}
 	}
-	secrets, err := secretData(ctx, c.kube, ref)
+	secrets, err := sidecar.SecretData(ctx, c.kube, ref)
 	if err != nil {
 		c.log.Error("Failed to get credentials for volume, deleting it without them", "pv", pv.Name, "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http/pprof"
 	"time"
 
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	registerapi "k8s.io/kubelet/pkg/apis/pluginregistration/v1"
 )
 
@@ -50,14 +51,14 @@ func (h *healthCheck) fail(w http.ResponseWriter, code int, msg string) {
 // askSocket checks the socket is served, by this registrar: the kubelet's
 // view of it.
 func (h *healthCheck) askSocket(ctx context.Context) error {
-	conn, err := dialUnix(h.socketPath)
+	conn, err := sidecar.DialUnix(h.socketPath)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
-	if err := waitUntilReady(ctx, conn); err != nil {
+	if err := sidecar.WaitUntilReady(ctx, conn); err != nil {
 		return fmt.Errorf("connect to the registration socket %s: %w", h.socketPath, err)
 	}
 	info, err := registerapi.NewRegistrationClient(conn).GetInfo(ctx, &registerapi.InfoRequest{})

@@ -3,9 +3,10 @@ package registrar
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/keksdev/keks/internal/csi/sidecar"
 )
 
 // modeRegistrationProbe is the deprecated exec-probe mode manifests still
@@ -25,7 +26,6 @@ type options struct {
 	timeout                 time.Duration
 	verbosity               int
 	enablePprof             bool
-	showVersion             bool
 }
 
 func parseOptions(args []string) (options, error) {
@@ -40,13 +40,9 @@ func parseOptions(args []string) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", time.Second, "Timeout of each call to the CSI driver.")
 	fs.IntVar(&o.verbosity, "v", 0, "Log verbosity; 4 and above logs debug messages.")
 	fs.BoolVar(&o.enablePprof, "enable-pprof", false, "Serve pprof on the HTTP server.")
-	fs.BoolVar(&o.showVersion, "version", false, "Show version.")
 	fs.Duration("connection-timeout", 0, "Deprecated and ignored, as upstream.")
-	if err := fs.Parse(args); err != nil {
+	if err := sidecar.ParseFlags(fs, args, "csi-node-driver-registrar (keks)"); err != nil {
 		return options{}, err
-	}
-	if fs.NArg() > 0 {
-		return options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if o.healthPort > 0 && o.httpEndpoint != "" {
 		return options{}, errors.New("only one of --health-port and --http-endpoint can be set")

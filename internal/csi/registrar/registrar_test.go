@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	"google.golang.org/grpc"
 	registerapi "k8s.io/kubelet/pkg/apis/pluginregistration/v1"
 )
@@ -102,7 +103,7 @@ func (r *running) client(t *testing.T) registerapi.RegistrationClient {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	conn, err := dialUnix(r.socket)
+	conn, err := sidecar.DialUnix(r.socket)
 	if err != nil {
 		t.Fatal(err)
 	}

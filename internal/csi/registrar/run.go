@@ -9,16 +9,14 @@ package registrar
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	registerapi "k8s.io/kubelet/pkg/apis/pluginregistration/v1"
@@ -33,15 +31,8 @@ const gracefulStopTimeout = 5 * time.Second
 // failed (an error, so the container restarts).
 func Run(ctx context.Context, args []string) error {
 	opts, err := parseOptions(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
-		return err
-	}
-	if opts.showVersion {
-		fmt.Println("csi-node-driver-registrar (keks)")
-		return nil
+		return sidecar.ErrorUnlessNothingToRun(err)
 	}
 	if opts.kubeletRegistrationPath == "" {
 		return errors.New("--kubelet-registration-path is required")
@@ -49,14 +40,12 @@ func Run(ctx context.Context, args []string) error {
 	if opts.mode == modeRegistrationProbe {
 		return nil
 	}
-	log := newLogger(opts.verbosity)
+	// Upstream logs its details at --v=4 and above.
+	log := sidecar.NewLogger(os.Stderr, opts.verbosity, "text").With("sidecar", "csi-node-driver-registrar")
 
 	name, err := driverName(ctx, opts.csiAddress, opts.timeout)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
+		return sidecar.ErrorUnlessStopped(ctx, err)
 	}
 	log = log.With("driver", name)
 	log.Info("CSI driver found", "endpoint", opts.kubeletRegistrationPath)
@@ -100,7 +89,12 @@ func serveRegistration(ctx context.Context, opts options, name string, log *slog
 	})
 	if addr := opts.healthAddress(); addr != "" {
 		check := &healthCheck{socketPath: socketPath, server: registration, timeout: opts.timeout, log: log}
-		group.Go(func() error { return serveHealth(groupCtx, addr, healthHandler(check, opts.enablePprof)) })
+		group.Go(func() error {
+			if err := sidecar.ServeHTTP(groupCtx, addr, healthHandler(check, opts.enablePprof)); err != nil {
+				return fmt.Errorf("serve health checks: %w", err)
+			}
+			return nil
+		})
 	}
 	return group.Wait()
 }
@@ -119,37 +113,4 @@ func stopGracefully(server *grpc.Server) {
 		server.Stop()
 		<-stopped
 	}
-}
-
-// serveHealth serves handler on addr until ctx ends.
-func serveHealth(ctx context.Context, addr string, handler http.Handler) error {
-	listener, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s for health checks: %w", addr, err)
-	}
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- server.Serve(listener) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve health checks on %s: %w", addr, err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), gracefulStopTimeout)
-	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("stop serving health checks: %w", err)
-	}
-	<-served
-	return nil
-}
-
-// newLogger maps klog's --v onto slog: upstream logs its details at 4
-// and above.
-func newLogger(verbosity int) *slog.Logger {
-	level := slog.LevelInfo
-	if verbosity >= 4 {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("sidecar", "csi-node-driver-registrar")
 }

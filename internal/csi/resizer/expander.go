@@ -2,15 +2,14 @@ package resizer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	"google.golang.org/grpc"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -33,20 +32,27 @@ type csiExpander struct {
 }
 
 // newCSIExpander asks the driver its name and whether it can expand
-// volumes in its controller service; it refuses a driver that cannot.
-func newCSIExpander(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration, secrets kubernetes.Interface) (*csiExpander, error) {
-	name, err := driverName(ctx, conn, timeout)
+// volumes in its controller service, each call bounded by timeout; it
+// refuses a driver that cannot.
+func newCSIExpander(ctx context.Context, conn grpc.ClientConnInterface, timeout time.Duration, secrets kubernetes.Interface) (*csiExpander, error) {
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	name, err := sidecar.DriverName(callCtx, conn)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
-	hasController, err := hasControllerService(ctx, conn, timeout)
+	callCtx, cancel = context.WithTimeout(ctx, timeout)
+	services, err := sidecar.PluginCapabilities(callCtx, conn)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
-	if !hasController {
+	if !services[csi.PluginCapability_Service_CONTROLLER_SERVICE] {
 		return nil, fmt.Errorf("CSI driver %s does not offer the controller service", name)
 	}
-	caps, err := controllerCapabilities(ctx, conn, timeout)
+	callCtx, cancel = context.WithTimeout(ctx, timeout)
+	caps, err := sidecar.ControllerCapabilities(callCtx, conn)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -60,48 +66,6 @@ func newCSIExpander(ctx context.Context, conn *grpc.ClientConn, timeout time.Dur
 		singleNodeMultiWriter: caps[csi.ControllerServiceCapability_RPC_SINGLE_NODE_MULTI_WRITER],
 		secrets:               secrets,
 	}, nil
-}
-
-func driverName(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	info, err := csi.NewIdentityClient(conn).GetPluginInfo(ctx, &csi.GetPluginInfoRequest{})
-	if err != nil {
-		return "", fmt.Errorf("get the CSI driver's name: %w", err)
-	}
-	if info.GetName() == "" {
-		return "", errors.New("the CSI driver returned an empty name")
-	}
-	return info.GetName(), nil
-}
-
-func hasControllerService(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp, err := csi.NewIdentityClient(conn).GetPluginCapabilities(ctx, &csi.GetPluginCapabilitiesRequest{})
-	if err != nil {
-		return false, fmt.Errorf("get the CSI driver's plugin capabilities: %w", err)
-	}
-	for _, c := range resp.GetCapabilities() {
-		if c.GetService().GetType() == csi.PluginCapability_Service_CONTROLLER_SERVICE {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func controllerCapabilities(ctx context.Context, conn *grpc.ClientConn, timeout time.Duration) (map[csi.ControllerServiceCapability_RPC_Type]bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp, err := csi.NewControllerClient(conn).ControllerGetCapabilities(ctx, &csi.ControllerGetCapabilitiesRequest{})
-	if err != nil {
-		return nil, fmt.Errorf("get the CSI driver's controller capabilities: %w", err)
-	}
-	caps := map[csi.ControllerServiceCapability_RPC_Type]bool{}
-	for _, c := range resp.GetCapabilities() {
-		caps[c.GetRpc().GetType()] = true
-	}
-	return caps, nil
 }
 
 func (e *csiExpander) canExpand(pv *v1.PersistentVolume) bool {
@@ -118,7 +82,8 @@ func (e *csiExpander) expand(ctx context.Context, pv *v1.PersistentVolume, size 
 	if err != nil {
 		return oldSize, false, fmt.Errorf("volume capability of PV %s: %w", pv.Name, err)
 	}
-	secrets, err := e.expandSecrets(ctx, source.ControllerExpandSecretRef)
+	// The driver may need credentials to expand.
+	secrets, err := sidecar.SecretData(ctx, e.secrets, source.ControllerExpandSecretRef)
 	if err != nil {
 		return oldSize, false, err
 	}
@@ -136,21 +101,4 @@ func (e *csiExpander) expand(ctx context.Context, pv *v1.PersistentVolume, size 
 		return oldSize, false, err
 	}
 	return *resource.NewQuantity(resp.GetCapacityBytes(), resource.BinarySI), resp.GetNodeExpansionRequired(), nil
-}
-
-// expandSecrets reads the PV's controllerExpandSecretRef, as the driver
-// may need credentials to expand.
-func (e *csiExpander) expandSecrets(ctx context.Context, ref *v1.SecretReference) (map[string]string, error) {
-	if ref == nil {
-		return nil, nil
-	}
-	secret, err := e.secrets.CoreV1().Secrets(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("get the expand secret %s/%s: %w", ref.Namespace, ref.Name, err)
-	}
-	values := make(map[string]string, len(secret.Data))
-	for k, v := range secret.Data {
-		values[k] = string(v)
-	}
-	return values, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -78,12 +79,12 @@ func newHarness(t *testing.T, driver *fakeDriver, handleInUse bool, objects ...r
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	client := fake.NewClientset(objects...)
 
-	conn, err := dialCSI(driver.serve(t))
+	conn, err := sidecar.DialDriver(driver.serve(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	if err := waitForDriver(ctx, conn, 5*time.Second, log); err != nil {
+	if err := sidecar.WaitForDriver(ctx, conn, 5*time.Second, log); err != nil {
 		t.Fatal(err)
 	}
 	expander, err := newCSIExpander(ctx, conn, 5*time.Second, client)

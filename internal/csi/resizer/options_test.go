@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/client-go/util/workqueue"
@@ -25,10 +26,10 @@ func TestParsesTheEBSChartsArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.timeout != time.Minute || opts.handleVolumeInUseError || !opts.leaderElection ||
-		opts.kubeAPIQPS != 20 || opts.kubeAPIBurst != 100 || opts.workers != 100 ||
-		opts.retryIntervalMax != 30*time.Minute || opts.diagnosticsAddress() != ":8080" ||
-		opts.leaderElectionLabels["c"] != "d" {
+	if opts.timeout != time.Minute || opts.handleVolumeInUseError || !opts.leaderElection.Enabled ||
+		opts.kube.QPS != 20 || opts.kube.Burst != 100 || opts.workers != 100 ||
+		opts.retryIntervalMax != 30*time.Minute || opts.diagnostics.Address() != ":8080" ||
+		opts.leaderElection.Labels["c"] != "d" {
 		t.Errorf("options = %+v", opts)
 	}
 }
@@ -39,8 +40,8 @@ func TestDefaultsAreUpstreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	if opts.csiAddress != "/run/csi/socket" || opts.timeout != 10*time.Second || opts.workers != 10 ||
-		!opts.handleVolumeInUseError || opts.leaderElection || opts.kubeAPIQPS != 5 || opts.kubeAPIBurst != 10 ||
-		opts.retryIntervalStart != time.Second || opts.retryIntervalMax != 5*time.Minute || opts.metricsPath != "/metrics" {
+		!opts.handleVolumeInUseError || opts.leaderElection.Enabled || opts.kube.QPS != 5 || opts.kube.Burst != 10 ||
+		opts.retryIntervalStart != time.Second || opts.retryIntervalMax != 5*time.Minute || opts.diagnostics.MetricsPath != "/metrics" {
 		t.Errorf("defaults = %+v", opts)
 	}
 	if _, err := parseOptions([]string{"--metrics-address=:1", "--http-endpoint=:2"}); err == nil {
@@ -60,7 +61,7 @@ func TestLeaseIsNamedAsUpstreams(t *testing.T) {
 func TestDiagnosticsServeHealthAndMetrics(t *testing.T) {
 	metrics := newCSIMetrics()
 	metrics.operations.WithLabelValues("ebs.csi.aws.com", "/csi.v1.Controller/ControllerExpandVolume", "OK").Observe(0.2)
-	server := httptest.NewServer(diagnosticsHandler("/metrics", metrics.handler(), nil))
+	server := httptest.NewServer(sidecar.DiagnosticsHandler("/metrics", metrics.handler(), nil))
 	defer server.Close()
 	for path, want := range map[string]string{
 		"/healthz/leader-election": "ok",

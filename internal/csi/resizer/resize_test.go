@@ -286,6 +286,9 @@ func TestRetriesUntilTheDriverSucceeds(t *testing.T) {
 	if h.pvc().Status.AllocatedResourceStatuses != nil {
 		t.Errorf("allocatedResourceStatuses = %v after success, want none", h.pvc().Status.AllocatedResourceStatuses)
 	}
+	// The success event is recorded after the capacity is patched: read
+	// the events once the controller has finished.
+	stopAndWait(t, h, done)
 	events := h.events()
 	if n := countOf(events, "Warning VolumeResizeFailed"); n != 2 {
 		t.Errorf("events = %v, want 2 VolumeResizeFailed", events)
@@ -293,7 +296,6 @@ func TestRetriesUntilTheDriverSucceeds(t *testing.T) {
 	if n := countOf(events, "Normal VolumeResizeSuccessful"); n != 1 {
 		t.Errorf("events = %v, want 1 VolumeResizeSuccessful", events)
 	}
-	stopAndWait(t, h, done)
 }
 
 func TestNothingIsDoneWhenSizesMatch(t *testing.T) {

@@ -8,47 +8,28 @@ package resizer
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
+	"github.com/keksdev/keks/internal/csi/sidecar"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
-	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/record"
 )
-
-// leaderHealthTimeout is how far past a missed renewal the leader
-// election health check fails, csi-lib-utils' default.
-const leaderHealthTimeout = 20 * time.Second
 
 // Run runs the resizer until ctx ends (nil) or it cannot go on: the
 // driver's connection or the Lease was lost, and the container should
 // restart.
 func Run(ctx context.Context, args []string) error {
 	opts, err := parseOptions(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
-		return err
+		return sidecar.ErrorUnlessNothingToRun(err)
 	}
-	if opts.showVersion {
-		fmt.Println("csi-resizer (keks)")
-		return nil
-	}
-	log := newLogger(opts.verbosity)
+	// Upstream logs its details at --v=4 and above.
+	log := sidecar.NewLogger(os.Stderr, opts.verbosity, "text").With("sidecar", "csi-resizer")
 
 	restConfig, err := kubeClientConfig(opts)
 	if err != nil {
@@ -60,39 +41,28 @@ func Run(ctx context.Context, args []string) error {
 	}
 
 	metrics := newCSIMetrics()
-	conn, err := dialCSI(opts.csiAddress, metrics.interceptor)
+	conn, err := sidecar.DialDriver(opts.csiAddress, metrics.interceptor)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if err := waitForDriver(ctx, conn, opts.timeout, log); err != nil {
-		return endError(ctx, err)
+	if err := sidecar.WaitForDriver(ctx, conn, opts.timeout, log); err != nil {
+		return sidecar.ErrorUnlessStopped(ctx, err)
 	}
 	expander, err := newCSIExpander(ctx, conn, opts.timeout, client)
 	if err != nil {
-		return endError(ctx, err)
+		return sidecar.ErrorUnlessStopped(ctx, err)
 	}
 	metrics.setDriverName(expander.driverName)
 	log = log.With("driver", expander.driverName)
 	log.Info("CSI driver ready")
 
-	return endError(ctx, runResizer(ctx, opts, restConfig, client, conn, expander, metrics, log))
+	return sidecar.ErrorUnlessStopped(ctx, runResizer(ctx, opts, restConfig, client, conn, expander, metrics, log))
 }
 
-// endError is what Run reports: nothing once the caller asked it to stop,
-// as errors are then only the stop's echo.
-func endError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return nil
-	}
-	return err
-}
-
-func runResizer(ctx context.Context, opts options, restConfig *rest.Config, client kubernetes.Interface, conn *grpc.ClientConn, expander *csiExpander, metrics *csiMetrics, log *slog.Logger) error {
-	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	defer broadcaster.Shutdown()
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events(v1.NamespaceAll)})
-	recorder := broadcaster.NewRecorder(scheme.Scheme, v1.EventSource{Component: "external-resizer " + expander.driverName})
+func runResizer(ctx context.Context, opts options, restConfig *rest.Config, client kubernetes.Interface, conn *sidecar.DriverConn, expander *csiExpander, metrics *csiMetrics, log *slog.Logger) error {
+	recorder, stopEvents := sidecar.NewEventRecorder(ctx, client, "external-resizer "+expander.driverName, log)
+	defer stopEvents()
 
 	factory := informers.NewSharedInformerFactory(client, opts.resyncPeriod)
 	ctrl, err := newController(controllerConfig{
@@ -114,69 +84,40 @@ func runResizer(ctx context.Context, opts options, restConfig *rest.Config, clie
 		defer factory.Shutdown()
 		return ctrl.run(ctx, opts.workers)
 	}
-
-	var watchdog *leaderelection.HealthzAdaptor
-	if opts.leaderElection {
-		watchdog = leaderelection.NewLeaderHealthzAdaptor(leaderHealthTimeout)
+	// A client of its own, so the controller's requests never delay the
+	// Lease's renewal behind the same rate limiter.
+	leaseClient, err := kubernetes.NewForConfig(restConfig)
+	if err != nil {
+		return fmt.Errorf("make the leader election client: %w", err)
 	}
+	leaderHealth := opts.leaderElection.HealthCheck()
+
 	group, groupCtx := errgroup.WithContext(ctx)
-	group.Go(func() error { return watchConnection(groupCtx, conn) })
+	group.Go(func() error { return conn.AwaitLoss(groupCtx) })
 	diagnosticsCtx, stopDiagnostics := context.WithCancel(groupCtx)
 	defer stopDiagnostics()
-	if addr := opts.diagnosticsAddress(); addr != "" {
-		handler := diagnosticsHandler(opts.metricsPath, metrics.handler(), watchdog)
-		group.Go(func() error { return serveDiagnostics(diagnosticsCtx, addr, handler) })
-	}
+	group.Go(func() error { return opts.diagnostics.Serve(diagnosticsCtx, metrics.handler(), leaderHealth, log) })
 	group.Go(func() error {
 		defer stopDiagnostics()
-		if !opts.leaderElection {
-			return resize(groupCtx)
-		}
-		// A client of its own, so the controller's requests never delay
-		// the Lease's renewal behind the same rate limiter.
-		leaseClient, err := kubernetes.NewForConfig(restConfig)
-		if err != nil {
-			return fmt.Errorf("make the leader election client: %w", err)
-		}
-		return runAsLeader(groupCtx, leaderElectionConfig{
-			client:    leaseClient,
-			lease:     leaseName(expander.driverName),
-			namespace: leaseNamespace(opts.leaderElectionNamespace),
-			labels:    opts.leaderElectionLabels,
-			opts:      opts,
-			watchdog:  watchdog,
-			log:       log,
-		}, resize)
+		return sidecar.Election{
+			Client: leaseClient,
+			Lease:  leaseName(expander.driverName),
+			Flags:  opts.leaderElection,
+			Health: leaderHealth,
+			Log:    log,
+		}.Run(groupCtx, resize)
 	})
 	return group.Wait()
 }
 
-// kubeClientConfig is --kubeconfig (or --master) if given, else the pod's
-// service account.
+// kubeClientConfig is the shared client configuration, in protobuf (the
+// resizer only reads and writes built-in types) and named as upstream's.
 func kubeClientConfig(opts options) (*rest.Config, error) {
-	var config *rest.Config
-	var err error
-	if opts.kubeconfig != "" || opts.master != "" {
-		config, err = clientcmd.BuildConfigFromFlags(opts.master, opts.kubeconfig)
-	} else {
-		config, err = rest.InClusterConfig()
-	}
+	config, err := opts.kube.RESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("load the Kubernetes client configuration: %w", err)
+		return nil, err
 	}
-	config.QPS = float32(opts.kubeAPIQPS)
-	config.Burst = opts.kubeAPIBurst
 	config.ContentType = runtime.ContentTypeProtobuf
 	config.UserAgent = "csi-resizer"
 	return config, nil
-}
-
-// newLogger maps klog's --v onto slog: upstream logs its details at 4
-// and above.
-func newLogger(verbosity int) *slog.Logger {
-	level := slog.LevelInfo
-	if verbosity >= 4 {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("sidecar", "csi-resizer")
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/csi/sidecar"
 )
 
 // unreachableKubeconfig points at a port nobody listens on: Run starts,
@@ -86,8 +88,8 @@ func TestRunServesDiagnosticsAndEndsWhenTheDriverGoes(t *testing.T) {
 	driver.stop()
 	select {
 	case err := <-done:
-		if !errors.Is(err, errCSIConnectionLost) {
-			t.Errorf("Run = %v, want %v", err, errCSIConnectionLost)
+		if !errors.Is(err, sidecar.ErrConnectionLost) {
+			t.Errorf("Run = %v, want %v", err, sidecar.ErrConnectionLost)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("Run did not notice the lost driver")
