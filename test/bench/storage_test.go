@@ -67,7 +67,7 @@ func BenchmarkStorageAndLogs(b *testing.B) {
 	b.Logf("gp3 claim created to its pod Ready with the volume mounted: %s s (median %.1f s)", fmtSecs(mounted), p50)
 	b.ReportMetric(p50, "s-claim-to-mounted")
 
-	inPod := ddRate(b, e.Run("kubectl", "--kubeconfig", kubeconfigOf(b, e), "exec", "vol-0", "--", "dd", "if=/dev/zero", "of=/data/bench", "bs=1M", "count=256", "conv=fsync"))
+	inPod := ddRate(b, e.Run("kubectl", "--kubeconfig", kubeconfigOf(b, e), "exec", "vol-0", "--", "sh", "-c", "dd if=/dev/zero of=/data/bench bs=1M count=256 conv=fsync 2>&1"))
 	hostFile := filepath.Join(e.Dir, "data", "ebs", "bench-host-write")
 	out, err := exec.Command("dd", "if=/dev/zero", "of="+hostFile, "bs=1M", "count=256", "conv=fsync").CombinedOutput()
 	_ = os.Remove(hostFile)
