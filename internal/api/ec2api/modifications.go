@@ -2,7 +2,7 @@ package ec2api
 
 import (
 	"net/http"
-	"slices"
+
 	"strconv"
 
 	"github.com/keksdev/keks/internal/awserr"
@@ -63,22 +63,15 @@ func (h *Handler) describeVolumesModifications(r *http.Request, c *awsproto.Call
 	if err != nil {
 		return nil, err
 	}
-	ids := listParam(c, "VolumeId")
-	all, err := h.EC2.Volumes(r.Context(), c.Region)
+	all, named, err := h.requestedVolumes(r.Context(), c)
 	if err != nil {
-		return nil, err
-	}
-	if err := allVolumesFound(ids, all); err != nil {
 		return nil, err
 	}
 	var found []ec2.Volume
 	for i := range all {
 		v := &all[i]
-		if len(ids) > 0 && !slices.Contains(ids, v.ID) {
-			continue
-		}
 		if v.Modification == nil {
-			if len(ids) > 0 {
+			if named {
 				return nil, awserr.Errorf(ec2.CodeInvalidModificationNotFound, "Modification for volume '%s' does not exist.", v.ID)
 			}
 			continue

@@ -1,6 +1,7 @@
 package ec2api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -122,17 +123,13 @@ func (h *Handler) describeVolumes(r *http.Request, c *awsproto.Call) ([]awsproto
 	if err != nil {
 		return nil, err
 	}
-	ids := listParam(c, "VolumeId")
-	all, err := h.EC2.Volumes(r.Context(), c.Region)
+	all, _, err := h.requestedVolumes(r.Context(), c)
 	if err != nil {
-		return nil, err
-	}
-	if err := allVolumesFound(ids, all); err != nil {
 		return nil, err
 	}
 	var found []ec2.Volume
 	for i := range all {
-		if (len(ids) == 0 || slices.Contains(ids, all[i].ID)) && matchesEach(fs, volumeFields(&all[i]), all[i].Tags) {
+		if matchesEach(fs, volumeFields(&all[i]), all[i].Tags) {
 			found = append(found, all[i])
 		}
 	}
@@ -144,20 +141,30 @@ func (h *Handler) describeVolumes(r *http.Request, c *awsproto.Call) ([]awsproto
 	return append([]awsproto.Node{awsproto.List("volumeSet", "item", items)}, nextToken(next)...), nil
 }
 
-// allVolumesFound refuses ids that are not volume ids, then the first
-// that names no volume of the region.
-func allVolumesFound(ids []string, have []ec2.Volume) error {
+// requestedVolumes are the region's volumes a Describe call names by
+// VolumeId, all of them when it names none; a malformed or unknown id is
+// an error, as on EC2. named says whether the call named any.
+func (h *Handler) requestedVolumes(ctx context.Context, c *awsproto.Call) (vols []ec2.Volume, named bool, err error) {
+	ids := listParam(c, "VolumeId")
 	for _, id := range ids {
 		if err := ec2.CheckVolumeID(id); err != nil {
-			return err
+			return nil, false, err
 		}
+	}
+	all, err := h.EC2.Volumes(ctx, c.Region)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ids) == 0 {
+		return all, false, nil
 	}
 	for _, id := range ids {
-		if !slices.ContainsFunc(have, func(v ec2.Volume) bool { return v.ID == id }) {
-			return awserr.Errorf(ec2.CodeInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
+		i := slices.IndexFunc(all, func(v ec2.Volume) bool { return v.ID == id })
+		if i < 0 {
+			return nil, false, awserr.Errorf(ec2.CodeInvalidVolumeNotFound, "The volume '%s' does not exist.", id)
 		}
 	}
-	return nil
+	return slices.DeleteFunc(all, func(v ec2.Volume) bool { return !slices.Contains(ids, v.ID) }), true, nil
 }
 
 // volumeFields are the filterable fields of a volume; attachment.* has a

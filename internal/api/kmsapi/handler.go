@@ -8,7 +8,6 @@ package kmsapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -65,24 +64,11 @@ func scopeOf(c *awsproto.Call) kms.Scope {
 func op[T any](serve func(h *Handler, ctx context.Context, sc kms.Scope, in *T) (any, error)) operation {
 	return func(h *Handler, ctx context.Context, sc kms.Scope, body []byte) (any, error) {
 		in := new(T)
-		if err := decode(body, in); err != nil {
+		if err := awsproto.DecodeJSON(body, in); err != nil {
 			return nil, err
 		}
 		return serve(h, ctx, sc, in)
 	}
-}
-
-// decode reads a JSON 1.1 body; an empty one is an empty request. A body
-// that is not JSON of the request's shape (a blob that is not base64, a
-// string for a number) is refused as AWS's JSON services refuse it.
-func decode(body []byte, v any) error {
-	if len(body) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return kms.Errorf(kms.CodeSerialization, "The request body cannot be read: %v", err)
-	}
-	return nil
 }
 
 // operations are the KMS operations keks serves.

@@ -9,7 +9,6 @@ package logsapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -68,24 +67,11 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 func op[T any](serve func(h *Handler, ctx context.Context, sc scope, in *T) (any, error)) operation {
 	return func(h *Handler, ctx context.Context, sc scope, body []byte) (any, error) {
 		in := new(T)
-		if err := decode(body, in); err != nil {
+		if err := awsproto.DecodeJSON(body, in); err != nil {
 			return nil, err
 		}
 		return serve(h, ctx, sc, in)
 	}
-}
-
-// decode reads a JSON 1.1 body; an empty one is an empty request. A body
-// that is not JSON of the request's shape (a string for a number, a
-// number too large for a long) is refused as AWS's JSON services refuse it.
-func decode(body []byte, v any) error {
-	if len(body) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return cwlogs.Errorf(cwlogs.CodeSerialization, "The request body cannot be read: %v", err)
-	}
-	return nil
 }
 
 // operations are the CloudWatch Logs operations keks serves.
