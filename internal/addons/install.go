@@ -47,7 +47,11 @@ func (in *install) objects() ([]object, error) {
 		}
 		dns := svc.Addr().As4()
 		dns[3] += 10
-		return coreDNSObjects(in.registry+"/eks/coredns:"+in.addon.Version, netip.AddrFrom4(dns).String()), nil
+		cfg, err := eks.ParseCoreDNSConfig(in.addon.ConfigurationValues)
+		if err != nil {
+			return nil, err
+		}
+		return coreDNSObjects(in.registry+"/eks/coredns:"+in.addon.Version, netip.AddrFrom4(dns).String(), cfg), nil
 	case "kube-proxy":
 		return kubeProxyObjects(), nil
 	case "eks-pod-identity-agent":

@@ -1,11 +1,17 @@
 package addons
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/keksdev/keks/internal/eks"
+)
 
 // coreDNSObjects are the coredns add-on's objects, as EKS installs them:
 // two replicas spread over zones, the kube-dns Service at the tenth address
 // of the service range, and a budget that keeps one running during drains.
-func coreDNSObjects(image, clusterIP string) []object {
+func coreDNSObjects(image, clusterIP string, cfg *eks.CoreDNSConfig) []object {
+	replicas, annotations, resources := coreDNSSettings(cfg)
 	return []object{
 		manifest("ServiceAccount", "kube-system", "coredns", `
 apiVersion: v1
@@ -80,7 +86,7 @@ metadata:
     k8s-app: kube-dns
     eks.amazonaws.com/component: coredns
 spec:
-  replicas: 2
+  replicas: %d
   strategy:
     type: RollingUpdate
     rollingUpdate: {maxUnavailable: 1}
@@ -92,7 +98,7 @@ spec:
     metadata:
       labels:
         k8s-app: kube-dns
-        eks.amazonaws.com/component: coredns
+        eks.amazonaws.com/component: coredns%s
     spec:
       serviceAccountName: coredns
       priorityClassName: system-cluster-critical
@@ -118,9 +124,7 @@ spec:
       - name: coredns
         image: %s
         args: [-conf, /etc/coredns/Corefile]
-        resources:
-          limits: {memory: 170Mi}
-          requests: {cpu: 100m, memory: 70Mi}
+        resources: %s
         ports:
         - {containerPort: 53, name: dns, protocol: UDP}
         - {containerPort: 53, name: dns-tcp, protocol: TCP}
@@ -145,7 +149,7 @@ spec:
         configMap:
           name: coredns
           items:
-          - {key: Corefile, path: Corefile}`, image)),
+          - {key: Corefile, path: Corefile}`, replicas, annotations, image, resources)),
 		manifest("Service", "kube-system", "kube-dns", fmt.Sprintf(`
 apiVersion: v1
 kind: Service
@@ -200,4 +204,28 @@ subjects:
 - apiGroup: rbac.authorization.k8s.io
   kind: Group
   name: system:nodes`)}
+}
+
+// coreDNSSettings are the parts of the coredns Deployment its
+// configuration values change: replicas, the pod template's compute-type
+// annotation, and the container's resources (as JSON, which is YAML).
+func coreDNSSettings(cfg *eks.CoreDNSConfig) (replicas int, annotations, resources string) {
+	replicas, resources = 2, `{"limits": {"memory": "170Mi"}, "requests": {"cpu": "100m", "memory": "70Mi"}}`
+	if cfg == nil {
+		return replicas, "", resources
+	}
+	if cfg.ReplicaCount != nil {
+		replicas = *cfg.ReplicaCount
+	}
+	switch cfg.ComputeType {
+	case "Fargate", "fargate":
+		annotations = "\n      annotations:\n        eks.amazonaws.com/compute-type: fargate"
+	case "EC2", "ec2":
+		annotations = "\n      annotations:\n        eks.amazonaws.com/compute-type: ec2"
+	}
+	if cfg.Resources != nil {
+		data, _ := json.Marshal(cfg.Resources)
+		resources = string(data)
+	}
+	return replicas, annotations, resources
 }

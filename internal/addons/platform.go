@@ -78,7 +78,7 @@ webhooks:
     scope: "*"
   sideEffects: None
   timeoutSeconds: 10`, podidentity.URL(u.Hostname()), cl.Status.CertificateAuthority)),
-	}, storageClassObjects()[0]), nil
+	}, append(fargateWebhooks(u.Hostname(), cl.Status.CertificateAuthority), storageClassObjects()[0])...), nil
 }
 
 // applyPlatform applies a cluster's platform objects when they changed or

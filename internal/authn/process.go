@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/keksdev/keks/internal/fargate"
 	"github.com/keksdev/keks/internal/podidentity"
 )
 
@@ -25,6 +26,9 @@ type ProcessConfig struct {
 	// identity webhook (IRSA and Pod Identity), as EKS runs it beside each
 	// API server.
 	PodIdentityWebhook *podidentity.Config `json:"podIdentityWebhook,omitempty"`
+	// FargateProfiles, when set, is the cluster's Fargate profiles file:
+	// the webhook listener then also serves EKS's Fargate webhooks.
+	FargateProfiles string `json:"fargateProfiles,omitempty"`
 }
 
 // Port is where authenticators listen on their instance's address, as on EKS.
@@ -85,6 +89,12 @@ func Serve(ctx context.Context, configPath string, log *slog.Logger) error {
 			// admitted unmutated (its failurePolicy is Ignore), as on EKS.
 			wlog := log.With("component", "pod-identity-webhook")
 			h, err := podidentity.Handler(wctx, *cfg.PodIdentityWebhook, wlog)
+			if err == nil && cfg.FargateProfiles != "" {
+				mux := http.NewServeMux()
+				mux.Handle("/", h)
+				mux.Handle("/fargate/", (&fargate.Webhook{ProfilesPath: cfg.FargateProfiles}).Handler())
+				h = mux
+			}
 			if err == nil {
 				wlog.Info("pod identity webhook serving", "listen", cfg.PodIdentityWebhook.Listen)
 				err = serveTLS(wctx, cfg.PodIdentityWebhook.Listen, h, cert)

@@ -15,8 +15,11 @@ import (
 // Limits size an instance's cgroup by its instance type; zero is no limit.
 type Limits struct {
 	MemoryBytes int64
-	CPUs        int
+	MilliCPUs   int64 // a Fargate node may have a quarter of a CPU
 }
+
+// quota is the CFS quota, per cpuPeriod, of MilliCPUs.
+func (l Limits) quota() int64 { return l.MilliCPUs * cpuPeriod / 1000 }
 
 // cpuPeriod is the CFS period every quota here is a multiple of: 100 ms,
 // the kernel's default, so a quota of N periods is N CPUs.

@@ -71,12 +71,12 @@ func (d *V1Driver) Ensure(group string, l Limits) error {
 			return err
 		}
 	}
-	if l.CPUs > 0 {
+	if l.MilliCPUs > 0 {
 		cpu := filepath.Join(d.Root, "cpu", group)
 		if err := writeFile(filepath.Join(cpu, "cpu.cfs_period_us"), strconv.Itoa(cpuPeriod)); err != nil {
 			return err
 		}
-		if err := writeFile(filepath.Join(cpu, "cpu.cfs_quota_us"), strconv.Itoa(l.CPUs*cpuPeriod)); err != nil {
+		if err := writeFile(filepath.Join(cpu, "cpu.cfs_quota_us"), strconv.FormatInt(l.quota(), 10)); err != nil {
 			return err
 		}
 	}

@@ -28,7 +28,7 @@ func fakeV1(t *testing.T) string {
 func TestV1EnsureMakesTheGroupInEveryHierarchyAndSizesIt(t *testing.T) {
 	root := fakeV1(t)
 	d := &V1Driver{Root: root, Hybrid: true}
-	if err := d.Ensure("/keks/i-1", Limits{MemoryBytes: 4 << 30, CPUs: 2}); err != nil {
+	if err := d.Ensure("/keks/i-1", Limits{MemoryBytes: 4 << 30, MilliCPUs: 2000}); err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range []string{"memory", "cpu,cpuacct", "cpuset", "pids", "devices", "systemd", "unified"} {

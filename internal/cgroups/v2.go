@@ -59,8 +59,8 @@ func (d *V2Driver) Ensure(group string, l Limits) error {
 			return err
 		}
 	}
-	if l.CPUs > 0 {
-		if err := writeFile(filepath.Join(dir, "cpu.max"), fmt.Sprintf("%d %d", l.CPUs*cpuPeriod, cpuPeriod)); err != nil {
+	if l.MilliCPUs > 0 {
+		if err := writeFile(filepath.Join(dir, "cpu.max"), fmt.Sprintf("%d %d", l.quota(), cpuPeriod)); err != nil {
 			return err
 		}
 	}

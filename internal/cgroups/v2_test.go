@@ -29,7 +29,7 @@ func TestV2EnsureDelegatesControllersAndSizesTheGroup(t *testing.T) {
 		"cgroup.subtree_control": "memory pids\n",
 	})
 	d := &V2Driver{Root: root}
-	if err := d.Ensure("/keks/i-1", Limits{MemoryBytes: 4 << 30, CPUs: 2}); err != nil {
+	if err := d.Ensure("/keks/i-1", Limits{MemoryBytes: 4 << 30, MilliCPUs: 2000}); err != nil {
 		t.Fatal(err)
 	}
 	for file, want := range map[string]string{
@@ -47,7 +47,7 @@ func TestV2EnsureDelegatesControllersAndSizesTheGroup(t *testing.T) {
 	// Once the kernel has applied it, a second pass writes nothing.
 	kernelShows(t, root)
 	before := read(t, root, "keks/cgroup.subtree_control")
-	if err := d.Ensure("/keks/i-1", Limits{MemoryBytes: 4 << 30, CPUs: 2}); err != nil {
+	if err := d.Ensure("/keks/i-1", Limits{MemoryBytes: 4 << 30, MilliCPUs: 2000}); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, root, "keks/cgroup.subtree_control"); got != before {

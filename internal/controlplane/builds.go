@@ -63,6 +63,14 @@ func (c *Controller) ensureBuilt(ctx context.Context, v kubeversions.Version, on
 		return false, "", f.err
 	}
 	if !b.running[v.Patch] {
+		// The build takes minutes: it must not end with the reconcile that
+		// started it (whose context ends when it returns "not ready yet"),
+		// or each pass would start it again and kill it at once.
+		c.mu.Lock()
+		if c.runCtx != nil {
+			ctx = c.runCtx
+		}
+		c.mu.Unlock()
 		b.running[v.Patch] = true
 		c.wg.Add(1)
 		go func() {

@@ -13,6 +13,7 @@ import (
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/fargate"
 	"github.com/keksdev/keks/internal/podidentity"
 	"github.com/keksdev/keks/internal/store"
 )
@@ -55,6 +56,9 @@ type Config struct {
 	// PodIdentities lists the service accounts of a cluster that have a Pod
 	// Identity association, for its pod identity webhooks.
 	PodIdentities func(ctx context.Context, clusterUID string) ([]podidentity.Identity, error)
+	// FargateProfiles lists the profiles of a cluster that take new pods,
+	// for its Fargate webhooks.
+	FargateProfiles func(ctx context.Context, clusterUID string) ([]fargate.Profile, error)
 	// Kube returns keks's client of a cluster, which writes existing Secrets
 	// again once encryption is enabled.
 	Kube func(clusterUID string) (kubernetes.Interface, error)
@@ -72,6 +76,9 @@ type Controller struct {
 	running map[string]bool
 	wake    chan struct{}
 	wg      sync.WaitGroup
+	// runCtx is Run's: what outlives one reconcile (a Kubernetes build)
+	// runs under it, not under the reconcile's own deadline.
+	runCtx context.Context
 
 	unhealthySince sync.Map // instance id -> time.Time
 	builds         builds
@@ -104,6 +111,9 @@ func (c *Controller) enqueueAfter(key string, d time.Duration) {
 // Run reconciles until ctx ends, then waits for work in flight.
 func (c *Controller) Run(ctx context.Context) error {
 	defer c.wg.Wait()
+	c.mu.Lock()
+	c.runCtx = ctx
+	c.mu.Unlock()
 	clusters, err := c.eks.ListAllClusters(ctx)
 	if err != nil {
 		return err

@@ -180,6 +180,9 @@ func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n 
 	if err := c.writePodIdentityFiles(dir, cl, ca); err != nil {
 		return err
 	}
+	if err := c.writeFargateProfiles(dir, cl.UID); err != nil {
+		return err
+	}
 	for i, ip := range apiServerAddrs(n) {
 		suffix := string(rune('a' + i))
 		name := "authenticator-" + suffix
@@ -192,7 +195,7 @@ func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n 
 			return err
 		}
 		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: dir.pki(name + ".crt"), KeyFile: dir.pki(name + ".key"),
-			Snapshot: dir.path("identities.json"), PodIdentityWebhook: webhook}, "", "  ")
+			Snapshot: dir.path("identities.json"), PodIdentityWebhook: webhook, FargateProfiles: fargateProfilesFile(dir)}, "", "  ")
 		if err := pki.WriteFileIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
 			return err
 		}

@@ -68,6 +68,40 @@ type Instance struct {
 	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
 	// CredentialsExpiry is when the role session handed to the instance ends.
 	CredentialsExpiry time.Time `json:"credentialsExpiry,omitempty"`
+	// Fargate is set on the one-pod instance a Fargate pod runs on. EC2's
+	// API does not show these: on AWS they are not the account's instances.
+	Fargate *FargateTask `json:"fargate,omitempty"`
+}
+
+// FargateTask is what makes an instance a Fargate node: the pod it runs
+// and the size it was given.
+type FargateTask struct {
+	Profile      string `json:"profile"`
+	PodNamespace string `json:"podNamespace"`
+	PodName      string `json:"podName"`
+	PodUID       string `json:"podUid"`
+	MilliCPU     int64  `json:"milliCpu"`
+	MemoryMiB    int64  `json:"memoryMiB"`
+	// Logging is where the pod's container logs go, as its aws-logging
+	// ConfigMap said when it started.
+	Logging []FargateLogOutput `json:"logging,omitempty"`
+}
+
+// FargateLogOutput is a CloudWatch Logs output of a Fargate pod's logging.
+type FargateLogOutput struct {
+	Region       string `json:"region"`
+	Group        string `json:"group"`
+	StreamPrefix string `json:"streamPrefix,omitempty"`
+	StreamName   string `json:"streamName,omitempty"`
+}
+
+// NodeName is the name of the instance's Kubernetes node: its private DNS
+// name, which a Fargate node has behind "fargate-".
+func (i *Instance) NodeName() string {
+	if i.Fargate != nil {
+		return "fargate-" + i.PrivateDNSName()
+	}
+	return i.PrivateDNSName()
 }
 
 // InstancePrefix is where instances live in the store.
@@ -136,7 +170,7 @@ func (s *Service) RunInstance(ctx context.Context, in Instance) (*Instance, erro
 // like in, each with the next free address of its subnet: as many as the
 // subnet has addresses for, all in one write, or none.
 func (s *Service) RunInstances(ctx context.Context, in Instance, minCount, maxCount int) ([]Instance, error) {
-	if _, ok := InstanceTypes[in.InstanceType]; !ok {
+	if _, ok := InstanceTypes[in.InstanceType]; !ok && in.Fargate == nil {
 		return nil, awserr.Errorf(CodeInvalidParameterValue, "Invalid value '%s' for InstanceType.", in.InstanceType)
 	}
 	if minCount < 1 || maxCount < minCount || maxCount > store.MaxTxnOps-1 {

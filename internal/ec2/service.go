@@ -66,16 +66,19 @@ func vpcKey(id string) string    { return vpcPrefix + id }
 func subnetKey(id string) string { return subnetPrefix + id }
 func sgKey(id string) string     { return sgPrefix + id }
 
-// CreateVPC makes a VPC and its default security group.
+// CreateVPC makes a VPC, its default security group and its main route
+// table (with the local route).
 func (s *Service) CreateVPC(ctx context.Context, region, owner, cidr string, isDefault bool, tags map[string]string) (*VPC, error) {
 	if _, err := vpcBlock(cidr); err != nil {
 		return nil, err
 	}
 	v := &VPC{ID: newResourceID("vpc"), Region: region, CIDR: cidr, IsDefault: isDefault, OwnerID: owner, Tags: tags}
 	sg := &SecurityGroup{ID: newResourceID("sg"), Region: region, VPCID: v.ID, Name: "default", Description: "default VPC security group", OwnerID: owner}
+	main := newMainRouteTable(v)
 	err := s.Store.Transact(ctx, func(t *store.Txn) error {
 		t.Create(vpcKey(v.ID), v)
 		t.Create(sgKey(sg.ID), sg)
+		t.Create(rtbKey(main.ID), main)
 		return nil
 	})
 	if err != nil {
@@ -120,7 +123,9 @@ func (s *Service) claimVPC(ctx context.Context, t *store.Txn, id string) (*VPC, 
 	return v, nil
 }
 
-// DeleteVPC removes a VPC that has no subnets and no security groups but its default one.
+// DeleteVPC removes a VPC that has no subnets, no security groups but its
+// default one, no route tables but its main one, and no internet gateway;
+// its default group and main route table go with it.
 func (s *Service) DeleteVPC(ctx context.Context, id string) error {
 	return s.Store.Transact(ctx, func(t *store.Txn) error {
 		_, rev, err := s.vpcAt(ctx, id)
@@ -146,9 +151,32 @@ func (s *Service) DeleteVPC(ctx context.Context, id string) error {
 				return awserr.Errorf(CodeDependencyViolation, "The vpc '%s' has dependencies and cannot be deleted.", id)
 			}
 		}
+		igws, err := store.List[InternetGateway](ctx, s.Store, igwPrefix)
+		if err != nil {
+			return err
+		}
+		for _, g := range igws {
+			if g.AttachedTo() == id {
+				return awserr.Errorf(CodeDependencyViolation, "The vpc '%s' has dependencies and cannot be deleted.", id)
+			}
+		}
+		tables, err := store.List[RouteTable](ctx, s.Store, rtbPrefix)
+		if err != nil {
+			return err
+		}
+		for _, rt := range tables {
+			if rt.VPCID == id && !rt.Main {
+				return awserr.Errorf(CodeDependencyViolation, "The vpc '%s' has dependencies and cannot be deleted.", id)
+			}
+		}
 		for _, sg := range sgs {
 			if sg.VPCID == id {
 				t.Delete(sgKey(sg.ID))
+			}
+		}
+		for _, rt := range tables {
+			if rt.VPCID == id {
+				t.Delete(rtbKey(rt.ID))
 			}
 		}
 		t.Delete(vpcKey(id))
@@ -157,14 +185,28 @@ func (s *Service) DeleteVPC(ctx context.Context, id string) error {
 }
 
 // EnsureDefaultVPC makes, once per region, a default VPC with a public and a
-// private subnet in each availability zone.
+// private subnet in each availability zone, laid out as AWS lays out a
+// default VPC: an internet gateway, the main route table routing 0.0.0.0/0
+// to it (so the subnets using it, the public ones, are public), and a
+// route table keks-default-private with only the local route for the
+// private subnets. A default VPC made by an older keks gets that layout
+// here, and every VPC without a main route table one (EnsureRouteTables).
 func (s *Service) EnsureDefaultVPC(ctx context.Context, region, owner string) (*VPC, error) {
+	if err := s.EnsureRouteTables(ctx); err != nil {
+		return nil, err
+	}
 	vpcs, err := s.VPCs(ctx, region)
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range vpcs {
 		if v.IsDefault {
+			if v.DefaultLayout < defaultLayoutVersion {
+				if err := s.layDefaultVPC(ctx, v.ID); err != nil {
+					return nil, fmt.Errorf("lay out default VPC %s: %w", v.ID, err)
+				}
+				return s.GetVPC(ctx, v.ID)
+			}
 			return &v, nil
 		}
 	}
@@ -183,7 +225,10 @@ func (s *Service) EnsureDefaultVPC(ctx context.Context, region, owner string) (*
 			}
 		}
 	}
-	return v, nil
+	if err := s.layDefaultVPC(ctx, v.ID); err != nil {
+		return nil, fmt.Errorf("lay out default VPC %s: %w", v.ID, err)
+	}
+	return s.GetVPC(ctx, v.ID)
 }
 
 func inRegion[T any](all []T, region string, of func(T) string) []T {

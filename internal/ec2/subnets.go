@@ -77,8 +77,8 @@ func (s *Service) subnetAt(ctx context.Context, id string) (*Subnet, int64, erro
 	return &sn, rev, nil
 }
 
-// DeleteSubnet removes a subnet that no instance uses; inUse reports
-// whether anything else (a cluster) still does.
+// DeleteSubnet removes a subnet that no instance uses, and its route table
+// association; inUse reports whether anything else (a cluster) still does.
 func (s *Service) DeleteSubnet(ctx context.Context, id string, inUse func(subnetID string) (bool, error)) error {
 	return s.Store.Transact(ctx, func(t *store.Txn) error {
 		sn, rev, err := s.subnetAt(ctx, id)
@@ -100,6 +100,10 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string, inUse func(subnet
 		}
 		if used {
 			return awserr.Errorf(CodeDependencyViolation, "The subnet '%s' has dependencies and cannot be deleted.", id)
+		}
+		// Its explicit route table association goes with it.
+		if err := s.dropAssociations(ctx, t, id); err != nil {
+			return err
 		}
 		t.Delete(subnetKey(id))
 		return nil

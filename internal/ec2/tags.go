@@ -40,8 +40,8 @@ func ValidateTags(tags map[string]string) error {
 }
 
 // TagResources merges tags into VPCs, subnets, security groups,
-// instances, volumes and snapshots: into all of them or, if one is
-// missing, into none.
+// instances, route tables, internet gateways, volumes and snapshots: into
+// all of them or, if one is missing, into none.
 func (s *Service) TagResources(ctx context.Context, ids []string, tags map[string]string) error {
 	if err := ValidateTags(tags); err != nil {
 		return err
@@ -66,6 +66,10 @@ func (s *Service) TagResources(ctx context.Context, ids []string, tags map[strin
 			case strings.HasPrefix(id, "i-"):
 				err = tagRecord(ctx, s, t, instanceKey(id), func(v *Instance) *map[string]string { return &v.Tags },
 					awserr.Errorf(CodeInvalidInstanceNotFound, "The instance ID '%s' does not exist", id), merge(tags))
+			case strings.HasPrefix(id, "rtb-"):
+				err = tagRecord(ctx, s, t, rtbKey(id), func(v *RouteTable) *map[string]string { return &v.Tags }, rtbNotFound(id), merge(tags))
+			case strings.HasPrefix(id, "igw-"):
+				err = tagRecord(ctx, s, t, igwKey(id), func(v *InternetGateway) *map[string]string { return &v.Tags }, igwNotFound(id), merge(tags))
 			default:
 				err = s.tagEBSRecord(ctx, t, id, merge(tags))
 			}
@@ -113,6 +117,10 @@ func (s *Service) UntagResources(ctx context.Context, ids []string, tags map[str
 			case strings.HasPrefix(id, "i-"):
 				err = tagRecord(ctx, s, t, instanceKey(id), func(v *Instance) *map[string]string { return &v.Tags },
 					awserr.Errorf(CodeInvalidInstanceNotFound, "The instance ID '%s' does not exist", id), drop)
+			case strings.HasPrefix(id, "rtb-"):
+				err = tagRecord(ctx, s, t, rtbKey(id), func(v *RouteTable) *map[string]string { return &v.Tags }, rtbNotFound(id), drop)
+			case strings.HasPrefix(id, "igw-"):
+				err = tagRecord(ctx, s, t, igwKey(id), func(v *InternetGateway) *map[string]string { return &v.Tags }, igwNotFound(id), drop)
 			default:
 				err = s.tagEBSRecord(ctx, t, id, drop)
 			}

@@ -13,6 +13,10 @@ type VPC struct {
 	IsDefault bool              `json:"isDefault"`
 	OwnerID   string            `json:"ownerId"`
 	Tags      map[string]string `json:"tags,omitempty"`
+	// DefaultLayout is the version of the default VPC's network layout
+	// (internet gateway, route tables) keks has given it; 0 on VPCs made
+	// by a keks without route tables, and on every other VPC.
+	DefaultLayout int `json:"defaultLayout,omitempty"`
 }
 
 // Subnet is a range of a VPC in one availability zone.
@@ -37,6 +41,69 @@ type SecurityGroup struct {
 	Description string            `json:"description"`
 	OwnerID     string            `json:"ownerId"`
 	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+// InternetGateway connects a VPC to the internet; it is attached to at
+// most one VPC, and a VPC has at most one.
+type InternetGateway struct {
+	ID          string                      `json:"id"`
+	Region      string                      `json:"region"`
+	OwnerID     string                      `json:"ownerId"`
+	Attachments []InternetGatewayAttachment `json:"attachments,omitempty"`
+	Tags        map[string]string           `json:"tags,omitempty"`
+}
+
+// InternetGatewayAttachment is an internet gateway's link to a VPC. EC2
+// reports an attached internet gateway's state as "available".
+type InternetGatewayAttachment struct {
+	VPCID string `json:"vpcId"`
+	State string `json:"state"`
+}
+
+// AttachedTo is the VPC an internet gateway is attached to, or "".
+func (g *InternetGateway) AttachedTo() string {
+	for _, a := range g.Attachments {
+		if a.State == AttachmentAvailable {
+			return a.VPCID
+		}
+	}
+	return ""
+}
+
+// RouteTable is a VPC's set of routes, used by the subnets associated
+// with it, or, for its VPC's main route table, by every subnet without an
+// association of its own.
+type RouteTable struct {
+	ID           string                  `json:"id"`
+	Region       string                  `json:"region"`
+	VPCID        string                  `json:"vpcId"`
+	OwnerID      string                  `json:"ownerId"`
+	Main         bool                    `json:"main,omitempty"`
+	Routes       []Route                 `json:"routes"`
+	Associations []RouteTableAssociation `json:"associations,omitempty"`
+	Tags         map[string]string       `json:"tags,omitempty"`
+}
+
+// Route sends a destination to a target: "local" (the VPC) or an internet
+// gateway in GatewayID, or a NAT gateway in NatGatewayID.
+type Route struct {
+	DestinationCidrBlock string `json:"destinationCidrBlock"`
+	GatewayID            string `json:"gatewayId,omitempty"`
+	NatGatewayID         string `json:"natGatewayId,omitempty"`
+	Origin               string `json:"origin"`
+	// State is "active", or "blackhole" when the target is gone (an
+	// internet gateway deleted or detached from the VPC); it is worked out
+	// as routes are read, not stored.
+	State string `json:"-"`
+}
+
+// RouteTableAssociation links a route table to a subnet, or marks it as
+// its VPC's main route table (Main, without a subnet).
+type RouteTableAssociation struct {
+	ID       string `json:"id"`
+	SubnetID string `json:"subnetId,omitempty"`
+	Main     bool   `json:"main,omitempty"`
+	State    string `json:"state"`
 }
 
 // Zone is an availability zone of a region.

@@ -17,7 +17,8 @@ const ClusterAdminPolicyARN = accesspolicies.ARNPrefix + "AmazonEKSClusterAdminP
 // The entries EKS makes itself, when a cluster gets the access entry API
 // (created so, or moved off CONFIG_MAP): the creator's, as cluster admin,
 // when bootstrapClusterCreatorAdminPermissions was on; and one for each
-// managed node group's role, as its nodes' way in. A node group created
+// managed node group's role and each Fargate profile's pod execution
+// role, as their nodes' way in. A node group or Fargate profile created
 // later brings its role's entry along.
 
 // creatorEntry is the cluster creator's admin entry, or nil when the
@@ -59,8 +60,19 @@ func (s *Service) nodeRoleEntry(c *Cluster, ng *Nodegroup) (*AccessEntry, error)
 	return newEntry(c, p, typ, s.Now().UTC()), nil
 }
 
+// fargateRoleEntry is the entry EKS makes for a Fargate profile's pod
+// execution role.
+func (s *Service) fargateRoleEntry(c *Cluster, fp *FargateProfile) (*AccessEntry, error) {
+	p, err := parsePrincipal(c.Name, fp.PodExecutionRoleARN)
+	if err != nil {
+		return nil, fmt.Errorf("pod execution role %s of Fargate profile %s: %w", fp.PodExecutionRoleARN, fp.Name, err)
+	}
+	return newEntry(c, p, AccessEntryFargateLinux, s.Now().UTC()), nil
+}
+
 // apiModeEntries are the entries a cluster gets when it gets the access
-// entry API: the creator's (with bootstrap on) and its node groups' roles'.
+// entry API: the creator's (with bootstrap on), its node groups' roles'
+// and its Fargate profiles' pod execution roles'.
 func (s *Service) apiModeEntries(ctx context.Context, c *Cluster) ([]*AccessEntry, error) {
 	var out []*AccessEntry
 	if c.Spec.BootstrapCreatorAdmin {
@@ -81,6 +93,20 @@ func (s *Service) apiModeEntries(ctx context.Context, c *Cluster) ([]*AccessEntr
 			continue
 		}
 		e, err := s.nodeRoleEntry(c, &ngs[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	fps, err := s.FargateProfiles(ctx, c.UID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range fps {
+		if fps[i].Status == FargateProfileDeleting {
+			continue
+		}
+		e, err := s.fargateRoleEntry(c, &fps[i])
 		if err != nil {
 			return nil, err
 		}
@@ -121,6 +147,20 @@ func (s *Service) addNodeRoleEntry(ctx context.Context, t *store.Txn, c *Cluster
 		return nil
 	}
 	e, err := s.nodeRoleEntry(c, ng)
+	if err != nil {
+		return err
+	}
+	return s.addMissingEntries(ctx, t, c.UID, []*AccessEntry{e})
+}
+
+// addFargateRoleEntry has t give a new Fargate profile's pod execution
+// role its FARGATE_LINUX entry, as EKS does in a cluster with the access
+// entry API (in CONFIG_MAP mode EKS maps the role in aws-auth instead).
+func (s *Service) addFargateRoleEntry(ctx context.Context, t *store.Txn, c *Cluster, fp *FargateProfile) error {
+	if !hasAccessEntries(c.Spec.AuthenticationMode) {
+		return nil
+	}
+	e, err := s.fargateRoleEntry(c, fp)
 	if err != nil {
 		return err
 	}

@@ -217,6 +217,12 @@ func checkAddonOptions(cluster, name, resolve, config string) error {
 	if resolve != "" && !slices.Contains([]string{"OVERWRITE", "NONE", "PRESERVE"}, resolve) {
 		return addonInvalid(cluster, name, "1 validation error detected: Value '%s' at 'resolveConflicts' failed to satisfy constraint: Member must satisfy enum value set: [OVERWRITE, NONE, PRESERVE]", resolve)
 	}
+	if name == "coredns" {
+		if _, err := ParseCoreDNSConfig(config); err != nil {
+			return addonInvalid(cluster, name, "ConfigurationValue provided in request is not supported: %s", err)
+		}
+		return nil
+	}
 	if config != "" && config != "{}" {
 		return addonInvalid(cluster, name, "ConfigurationValue provided in request is not supported: keks add-ons take no configuration values yet")
 	}

@@ -294,30 +294,75 @@ func Page(names []string, maxResults int, nextToken string) ([]string, string, e
 	return page, token, nil
 }
 
-// DeleteCluster starts deleting a cluster once nothing depends on it.
+// DeleteCluster starts deleting a cluster once nothing depends on it: no
+// node group and no Fargate profile (EKS refuses with ResourceInUse
+// until they are deleted). The mark commits only while the cluster has
+// none, so a group or profile created meanwhile is never left behind.
 func (s *Service) DeleteCluster(ctx context.Context, region, name string) (*Cluster, error) {
-	c, err := s.GetCluster(ctx, region, name)
-	if err != nil {
-		return nil, err
-	}
-	if c.Spec.DeletionProtection {
-		return nil, awserr.Errorf(CodeInvalidRequest, "Cluster %s has deletion protection enabled; disable it with update-cluster-config before deleting the cluster", name).With("clusterName", name)
-	}
-	ngs, err := s.Nodegroups(ctx, c.UID)
-	if err != nil {
-		return nil, err
-	}
-	if len(ngs) > 0 {
-		return nil, awserr.Errorf(CodeResourceInUse, "Cluster has nodegroups attached").With("clusterName", name)
-	}
-	return store.Mutate(ctx, s.Store, clusterKey(region, name), func(c *Cluster) error {
+	key := clusterKey(region, name)
+	var out *Cluster
+	err := s.Store.Transact(ctx, func(t *store.Txn) error {
+		var c Cluster
+		rev, err := s.Store.Get(ctx, key, &c)
+		if errors.Is(err, store.ErrNotFound) {
+			return clusterNotFound(name)
+		} else if err != nil {
+			return err
+		}
+		if c.Spec.DeletionProtection {
+			return awserr.Errorf(CodeInvalidRequest, "Cluster %s has deletion protection enabled; disable it with update-cluster-config before deleting the cluster", name).With("clusterName", name)
+		}
+		ngs, err := s.Nodegroups(ctx, c.UID)
+		if err != nil {
+			return err
+		}
+		if len(ngs) > 0 {
+			return awserr.Errorf(CodeResourceInUse, "Cluster has nodegroups attached").With("clusterName", name)
+		}
+		fps, err := s.FargateProfiles(ctx, c.UID)
+		if err != nil {
+			return err
+		}
+		if len(fps) > 0 {
+			return fargateProfilesAttached(name, fps)
+		}
+		before := jsonString(&c)
 		if !c.DeletionRequested {
 			c.DeletionRequested = true
 			c.Generation++
 		}
 		c.Status.Phase = StatusDeleting
+		out = &c
+		if jsonString(&c) == before {
+			return nil // already deleting: nothing to write
+		}
+		t.Unchanged(key, rev)
+		t.NoneUnder(nodegroupPrefix(c.UID))
+		t.NoneUnder(fargateProfilePrefix(c.UID))
+		t.Put(key, &c)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// fargateProfilesAttached is EKS's refusal to delete a cluster with
+// Fargate profiles: "Cluster has Fargate Profiles in ACTIVE/CREATING
+// state" (kubernetes-sigs/cluster-api-provider-aws#4728). A profile being
+// deleted holds the cluster back too (mattclay/aws-terminator#197: "if
+// there is a fargate in process of deletion, the cluster delete fails");
+// with only those left, keks words it after EKS's message.
+func fargateProfilesAttached(cluster string, fps []FargateProfile) error {
+	msg := "Cluster has Fargate Profiles in DELETING state"
+	for _, fp := range fps {
+		if fp.Status != FargateProfileDeleting {
+			msg = "Cluster has Fargate Profiles in ACTIVE/CREATING state"
+			break
+		}
+	}
+	return awserr.Errorf(CodeResourceInUse, "%s", msg).With("clusterName", cluster)
 }
 
 // SetStatus lets the reconciler record what it observed.
@@ -339,10 +384,13 @@ func (s *Service) Forget(ctx context.Context, c *Cluster) error {
 			}
 		}
 	}
-	for _, prefix := range []string{updatePrefix(c.UID), addonPrefix(c.UID), nodegroupPrefix(c.UID), accessEntryPrefix(c.UID), podIdentityPrefix(c.UID)} {
+	for _, prefix := range []string{updatePrefix(c.UID), addonPrefix(c.UID), nodegroupPrefix(c.UID), accessEntryPrefix(c.UID), podIdentityPrefix(c.UID), fargateProfilePrefix(c.UID)} {
 		if err := s.Store.DeletePrefix(ctx, prefix); err != nil {
 			return err
 		}
+	}
+	if err := s.Store.Delete(ctx, fargateLockKey(c.UID)); err != nil {
+		return err
 	}
 	return s.Store.Delete(ctx, clusterKey(c.Region, c.Name))
 }

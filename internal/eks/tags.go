@@ -20,15 +20,15 @@ const (
 
 // taggedResource is the record an EKS ARN names.
 type taggedResource struct {
-	kind string // "cluster", "nodegroup", "addon", "access-entry", "podidentityassociation" or "identityproviderconfig"
+	kind string // "cluster", "nodegroup", "addon", "fargateprofile", "access-entry", "podidentityassociation" or "identityproviderconfig"
 	key  string
 	arn  string
 	tags map[string]string // as read
 }
 
 // eksResourceTypes are the resource types in EKS ARNs; keks has clusters,
-// node groups, add-ons, access entries, pod identity associations and
-// identity provider configs, and finds none of the others.
+// node groups, add-ons, Fargate profiles, access entries, pod identity
+// associations and identity provider configs, and finds none of the others.
 var eksResourceTypes = []string{"cluster", "nodegroup", "addon", "fargateprofile", "identityproviderconfig", "access-entry", "podidentityassociation", "capability"}
 
 // resolveARN finds the resource an ARN names in the caller's region.
@@ -72,6 +72,15 @@ func (s *Service) resolveARN(ctx context.Context, region, arn string) (*taggedRe
 			return nil, notFound
 		}
 		res = &taggedResource{kind: typ, key: addonKey(a.ClusterUID, a.Name), arn: a.ARN, tags: a.Tags}
+	case typ == "fargateprofile" && len(parts) == 3:
+		fp, err := s.fargateProfileByARN(ctx, region, parts[0], parts[1], arn)
+		if err != nil {
+			return nil, err
+		}
+		if fp == nil {
+			return nil, notFound
+		}
+		res = &taggedResource{kind: typ, key: FargateProfileKey(fp.ClusterUID, fp.Name), arn: fp.ARN, tags: fp.Tags}
 	case typ == "access-entry" && len(parts) == 5:
 		e, err := s.accessEntryByARN(ctx, region, parts[0], arn)
 		if err != nil {
@@ -117,6 +126,13 @@ func (s *Service) changeTags(ctx context.Context, res *taggedResource, fn func(m
 		_, err = store.Mutate(ctx, s.Store, res.key, func(n *Nodegroup) error { return applyTags(&n.Tags, fn) })
 	case "addon":
 		_, err = store.Mutate(ctx, s.Store, res.key, func(a *Addon) error { return applyTags(&a.Tags, fn) })
+	case "fargateprofile":
+		_, err = store.Mutate(ctx, s.Store, res.key, func(fp *FargateProfile) error {
+			if fp.ARN != res.arn {
+				return store.ErrNotFound // deleted and made again since: another profile
+			}
+			return applyTags(&fp.Tags, fn)
+		})
 	case "access-entry":
 		_, err = store.Mutate(ctx, s.Store, res.key, func(e *AccessEntry) error {
 			if e.ARN != res.arn {

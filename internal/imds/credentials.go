@@ -44,7 +44,13 @@ func (h *Handler) session(ctx context.Context, in *ec2.Instance) (session, error
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), issueTimeout)
 	defer cancel()
-	creds, err := h.IssueSession(ctx, in.RoleARN, in.ID, sessionDuration)
+	// A Fargate node's session is named after the node, which is how
+	// its FARGATE_LINUX access entry names its user (system:node:{{SessionName}}).
+	name := in.ID
+	if in.Fargate != nil {
+		name = in.NodeName()
+	}
+	creds, err := h.IssueSession(ctx, in.RoleARN, name, sessionDuration)
 	if err != nil {
 		return session{}, fmt.Errorf("issue a session of %s for %s: %w", in.RoleARN, in.ID, err)
 	}

@@ -18,7 +18,11 @@ var hostCgroups = sync.OnceValues(func() (cgroups.Driver, error) {
 })
 
 func (s *Spec) limits() cgroups.Limits {
-	return cgroups.Limits{MemoryBytes: s.MemoryBytes, CPUs: s.CPUs}
+	milli := s.MilliCPUs
+	if milli == 0 {
+		milli = int64(s.CPUs) * 1000
+	}
+	return cgroups.Limits{MemoryBytes: s.MemoryBytes, MilliCPUs: milli}
 }
 
 // ensureCgroups makes the instance's cgroup root, sized by its instance type.

@@ -185,7 +185,7 @@ failSwapOn: false
 // without it the kubelet sees the whole host, so what the host has beyond
 // the instance type is reserved for "the system".
 func (s *Spec) reserved(view bool) string {
-	if s.MemoryBytes == 0 || s.CPUs == 0 {
+	if s.MemoryBytes == 0 || s.CPUs == 0 || (s.NoReserve && view) {
 		return ""
 	}
 	hostMem, hostCPUs := hostMemoryBytes(), runtime.NumCPU()
@@ -296,5 +296,5 @@ conntrack:
   maxPerCore: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
-`, s.path("kubelet", "kubeconfig"), s.ClusterCIDR, s.DNSName(), s.Address.Addr(), s.Address.Addr(), s.Address.Addr())
+`, s.path("kubelet", "kubeconfig"), s.ClusterCIDR, s.Name(), s.Address.Addr(), s.Address.Addr(), s.Address.Addr())
 }

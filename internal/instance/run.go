@@ -170,7 +170,7 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 			"--config="+s.path("kubelet", "config.yaml"),
 			"--kubeconfig="+s.path("kubelet", "kubeconfig"),
 			"--root-dir="+s.kubeletRootFor(host.view),
-			"--hostname-override="+s.DNSName(),
+			"--hostname-override="+s.Name(),
 			"--node-ip="+s.Address.Addr().String(),
 			"--node-labels="+s.nodeLabels(),
 		)

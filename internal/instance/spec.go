@@ -39,7 +39,15 @@ type Spec struct {
 	Taints      []string
 	MaxPods     int
 	MemoryBytes int64
-	CPUs        int
+	CPUs        int // what the machine view shows
+	// MilliCPUs, when set, is the CPU the instance's cgroup may use, less
+	// than CPUs: a Fargate node of 0.25 vCPU still shows one CPU.
+	MilliCPUs int64
+	// NodeName is the node's name when it is not DNSName (Fargate's "fargate-ip-...").
+	NodeName string
+	// NoReserve gives the pods all the node has: a Fargate node's size
+	// already includes what its agents need.
+	NoReserve bool
 }
 
 // DNSName is the EC2 private DNS name, which is also the node name.
@@ -49,6 +57,14 @@ func (s *Spec) DNSName() string {
 		return host + ".ec2.internal"
 	}
 	return host + "." + s.Region + ".compute.internal"
+}
+
+// Name is the node's name.
+func (s *Spec) Name() string {
+	if s.NodeName != "" {
+		return s.NodeName
+	}
+	return s.DNSName()
 }
 
 // ProviderID is what the kubelet reports for the node, as on EKS.

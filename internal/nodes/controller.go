@@ -27,6 +27,7 @@ import (
 	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/fargate"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/instance"
 	"github.com/keksdev/keks/internal/k8sbuild"
@@ -191,7 +192,7 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 	}
 	c.converged[in.ID] = converged{sum: sum, at: time.Now()}
 	if p != processes(in) || in.State != ec2.StateRunning {
-		c.log.Info("instance running", "instance", in.ID, "node", in.PrivateDNSName(), "kubelet", p.Kubelet)
+		c.log.Info("instance running", "instance", in.ID, "node", in.NodeName(), "kubelet", p.Kubelet)
 		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
 			if i.State == ec2.StatePending || i.State == ec2.StateRunning {
 				i.State, i.ContainerdPID, i.KubeletPID, i.KubeProxyPID = ec2.StateRunning, p.Containerd, p.Kubelet, p.KubeProxy
@@ -315,20 +316,32 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		"topology.kubernetes.io/zone": in.Zone, "topology.kubernetes.io/region": in.Region,
 		"node.kubernetes.io/instance-type": in.InstanceType, "eks.amazonaws.com/capacityType": "ON_DEMAND",
 	}
+	taints := in.NodeTaints
+	if in.Fargate != nil {
+		labels = fargate.NodeLabels(netip.MustParseAddr(in.PrivateIP), in.Region, in.Zone)
+		taints = []string{fargate.Taint}
+	}
 	if ng := in.Tags["eks:nodegroup-name"]; ng != "" {
 		labels["eks.amazonaws.com/nodegroup"] = ng
 		labels["eks.amazonaws.com/nodegroup-image"] = in.ImageID
 	}
 	maps.Copy(labels, in.NodeLabels)
-	return &instance.Spec{
+	spec := &instance.Spec{
 		ID: in.ID, Zone: in.Zone, Region: in.Region,
 		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: subnet.Addr().Next(), Bridge: subnetBridge(in.SubnetID),
 		PodCIDR: in.PodCIDR(), Dir: dir, ClusterName: name, Endpoint: cl.Status.Endpoint, CAFile: caFile,
 		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), RuntimeDir: c.cfg.K8s.NodeRuntimeDir(), KeksBinary: c.cfg.KeksBinary,
-		AWSConfig: c.awsConfig(in), Labels: labels, Taints: in.NodeTaints,
+		AWSConfig: c.awsConfig(in), Labels: labels, Taints: taints,
 		KubeProxy: kubeProxy, ClusterCIDR: PodNetwork, Registry: c.registry, RegistryCA: c.cfg.CABundle,
 		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
-	}, nil
+	}
+	if f := in.Fargate; f != nil {
+		// One pod, sized as Fargate sized it: the cgroup holds the kubelet and
+		// its runtime too, as Fargate's 256 MB of overhead is for its agents.
+		spec.NodeName, spec.MaxPods, spec.NoReserve = in.NodeName(), 1, true
+		spec.MemoryBytes, spec.MilliCPUs, spec.CPUs = f.MemoryMiB<<20, f.MilliCPU, int((f.MilliCPU+999)/1000)
+	}
+	return spec, nil
 }
 
 // PodNetwork holds every pod address: each node takes a /26 of it.
@@ -351,7 +364,9 @@ func Identities(ctx context.Context, e2 *ec2.Service, region, cluster string) (r
 	instances = map[string]string{}
 	seen := map[string]bool{}
 	for _, in := range all {
-		if in.ClusterName() != cluster || in.State == ec2.StateTerminated || in.RoleARN == "" {
+		// Fargate nodes are mapped as EKS maps them: by their pod execution
+		// role's access entry or aws-auth, never as a node role.
+		if in.ClusterName() != cluster || in.State == ec2.StateTerminated || in.RoleARN == "" || in.Fargate != nil {
 			continue
 		}
 		instances[in.ID] = in.PrivateDNSName()
@@ -378,8 +393,8 @@ func (c *Controller) deleteNode(ctx context.Context, in *ec2.Instance) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := cs.CoreV1().Nodes().Delete(dctx, in.PrivateDNSName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		c.log.Warn("delete node object", "node", in.PrivateDNSName(), "err", err)
+	if err := cs.CoreV1().Nodes().Delete(dctx, in.NodeName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		c.log.Warn("delete node object", "node", in.NodeName(), "err", err)
 	}
 }
 

@@ -38,6 +38,8 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/ecr"
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/fargate"
+	fargatescheduler "github.com/keksdev/keks/internal/fargate/scheduler"
 	"github.com/keksdev/keks/internal/eksauth"
 	"github.com/keksdev/keks/internal/elb"
 	"github.com/keksdev/keks/internal/hostslot"
@@ -209,6 +211,9 @@ func Run(ctx context.Context, cfg Config) error {
 		Deleted:                func(uid string) { kube.Forget(uid); access.forget(uid) },
 		Access:                 access.fill,
 		IdentityProviderCAFile: cfg.IdentityProviderCAFile,
+		FargateProfiles: func(ctx context.Context, clusterUID string) ([]fargate.Profile, error) {
+			return fargateProfilesForWebhooks(ctx, eksSvc, clusterUID)
+		},
 		PodIdentities: func(ctx context.Context, clusterUID string) ([]podidentity.Identity, error) {
 			as, err := eksSvc.PodIdentityAssociationsOf(ctx, clusterUID)
 			var out []podidentity.Identity
@@ -437,6 +442,11 @@ func Run(ctx context.Context, cfg Config) error {
 		run(access.awsAuth.Run)
 		run(func(ctx context.Context) { access.watchEntries(ctx, st, eks.AccessEntryPrefix) })
 		run(func(ctx context.Context) { access.watchEntries(ctx, st, eks.PodIdentityAssociationPrefix) })
+		// The webhooks' profiles file is rewritten when a profile changes.
+		run(func(ctx context.Context) { access.watchEntries(ctx, st, eks.FargateProfilePrefix) })
+		fargateCtl := fargatescheduler.New(fargatescheduler.Config{EKS: eksSvc, EC2: ec2Svc, Kube: kube, Log: log.With("component", "fargate-scheduler"),
+			Served: cp.FargateProfilesServed, InstancesChanged: nodeCtl.Wake, Logs: logsSvc, DataDir: filepath.Join(dataDir, "instances")})
+		run(func(ctx context.Context) { _ = fargateCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = nodeCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = ngCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = addonCtl.Run(ctx) })
@@ -448,10 +458,10 @@ func Run(ctx context.Context, cfg Config) error {
 		run(func(ctx context.Context) { _ = shipper.Run(ctx) })
 		// Reconcilers pass at an idle pace; a change in the store wakes them at once.
 		run(func(ctx context.Context) {
-			wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake, shipper.Wake)
+			wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake, shipper.Wake, fargateCtl.Wake)
 		})
 		run(func(ctx context.Context) {
-			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake)
+			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake, fargateCtl.Wake)
 		})
 		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.EBSPrefix, ebsCtl.Wake) })
 	}

@@ -173,6 +173,7 @@ func TestLab1(t *testing.T) {
 	t.Run("EKS Pod Identity", func(t *testing.T) { podIdentity(t, e.With(t), cluster) })
 	t.Run("metrics-server and HPA", func(t *testing.T) { metricsAndHPA(t, e.With(t), cluster) })
 	t.Run("EBS volumes", func(t *testing.T) { ebsVolumes(t, e.With(t), cluster, nodeRole) })
+	t.Run("Fargate", func(t *testing.T) { fargate(t, e.With(t), cluster) })
 
 	// Restarting keks loses nothing: nodes keep their processes, the load
 	// balancer keeps answering, the registry still holds the pushed image.

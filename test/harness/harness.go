@@ -256,6 +256,16 @@ func (e *Env) NodeRole(name string) string {
 	return arn
 }
 
+// FargateRole makes a pod execution role: trusted by Fargate's pods
+// service for the account's profiles, with AWS's policy for it.
+func (e *Env) FargateRole(name string) string {
+	e.t.Helper()
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks-fargate-pods.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	arn := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", name, "--assume-role-policy-document", trust, "--query", "Role.Arn", "--output", "text"))
+	e.Run("aws", "iam", "attach-role-policy", "--role-name", name, "--policy-arn", "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy")
+	return arn
+}
+
 // PrivateSubnets returns the default VPC's private subnets, one per zone.
 func (e *Env) PrivateSubnets() []string {
 	e.t.Helper()
@@ -282,6 +292,14 @@ func (e *Env) deleteClusters() {
 		for _, ng := range strings.Fields(ngs) {
 			if _, err := e.Try("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", c, "--nodegroup-name", ng); err != nil {
 				e.t.Logf("cleanup: wait for node group %s: %v", ng, err)
+			}
+		}
+		// Fargate profiles one at a time, as EKS allows; their pods' nodes go with them.
+		fps, _ := e.Try("aws", "eks", "list-fargate-profiles", "--cluster-name", c, "--query", "fargateProfileNames", "--output", "text")
+		for _, fp := range strings.Fields(fps) {
+			_, _ = e.Try("aws", "eks", "delete-fargate-profile", "--cluster-name", c, "--fargate-profile-name", fp)
+			if _, err := e.Try("aws", "eks", "wait", "fargate-profile-deleted", "--cluster-name", c, "--fargate-profile-name", fp); err != nil {
+				e.t.Logf("cleanup: wait for Fargate profile %s: %v", fp, err)
 			}
 		}
 	}

@@ -65,6 +65,20 @@ var actionChecks = map[string]func(*ec2Call) []awsproto.Check{
 	"DetachVolume":                 (*ec2Call).detachVolume,
 	"CreateSnapshot":               (*ec2Call).createSnapshot,
 	"DeleteSnapshot":               (*ec2Call).deleteSnapshot,
+	"DescribeInternetGateways":     onAnything("ec2:DescribeInternetGateways"),
+	"DescribeRouteTables":          onAnything("ec2:DescribeRouteTables"),
+	"CreateInternetGateway":        (*ec2Call).createInternetGateway,
+	"AttachInternetGateway":        onGatewayAndVPC("ec2:AttachInternetGateway"),
+	"DetachInternetGateway":        onGatewayAndVPC("ec2:DetachInternetGateway"),
+	"DeleteInternetGateway":        (*ec2Call).deleteInternetGateway,
+	"CreateRouteTable":             (*ec2Call).createRouteTable,
+	"DeleteRouteTable":             onRouteTableNamed("ec2:DeleteRouteTable"),
+	"CreateRoute":                  onRouteTableNamed("ec2:CreateRoute"),
+	"ReplaceRoute":                 onRouteTableNamed("ec2:ReplaceRoute"),
+	"DeleteRoute":                  onRouteTableNamed("ec2:DeleteRoute"),
+	"AssociateRouteTable":          (*ec2Call).associateRouteTable,
+	"DisassociateRouteTable":       (*ec2Call).disassociateRouteTable,
+	"ReplaceRouteTableAssociation": (*ec2Call).replaceRouteTableAssociation,
 }
 
 // ec2Call is one EC2 request being described.
@@ -295,6 +309,10 @@ func (e *ec2Call) onExisting(action, id string) awsproto.Check {
 		return e.onVolume(action, id)
 	case "snapshot":
 		return e.onSnapshot(action, id)
+	case "route-table":
+		return e.onRouteTable(action, id)
+	case "internet-gateway":
+		return e.onInternetGateway(action, id)
 	}
 	return awsproto.Check{Action: action, Resource: "*"}
 }
@@ -376,6 +394,7 @@ func (e *ec2Call) onKeyPair(action, name string) awsproto.Check {
 var idPrefixes = map[string]string{
 	"instance": "i", "vpc": "vpc", "subnet": "subnet", "security-group": "sg",
 	"image": "ami", "volume": "vol", "network-interface": "eni", "snapshot": "snap",
+	"route-table": "rtb", "internet-gateway": "igw",
 }
 
 var (
@@ -451,6 +470,14 @@ func (e *ec2Call) tagsOf(id string) func(context.Context) map[string]string {
 		case "snapshot":
 			if s := h.lookupSnapshot(ctx, region, id); s != nil {
 				return s.Tags
+			}
+		case "route-table":
+			if rt := h.lookupRouteTable(ctx, region, id); rt != nil {
+				return rt.Tags
+			}
+		case "internet-gateway":
+			if g := h.lookupInternetGateway(ctx, region, id); g != nil {
+				return g.Tags
 			}
 		}
 		return nil
@@ -562,4 +589,141 @@ func addKeys(ch *awsproto.Check, keys map[string][]string) {
 		ch.Context = map[string][]string{}
 	}
 	maps.Copy(ch.Context, keys)
+}
+
+// createInternetGateway acts on the new gateway.
+func (e *ec2Call) createInternetGateway() []awsproto.Check {
+	return e.creating("CreateInternetGateway", "internet-gateway", nil)
+}
+
+func (e *ec2Call) deleteInternetGateway() []awsproto.Check {
+	return []awsproto.Check{e.onInternetGateway("ec2:DeleteInternetGateway", e.c.Form.Get("InternetGatewayId"))}
+}
+
+// onGatewayAndVPC is an action on the internet gateway and the VPC a
+// request names (AttachInternetGateway, DetachInternetGateway).
+func onGatewayAndVPC(action string) func(*ec2Call) []awsproto.Check {
+	return func(e *ec2Call) []awsproto.Check {
+		return []awsproto.Check{e.onInternetGateway(action, e.c.Form.Get("InternetGatewayId")), e.onVPC(action, e.c.Form.Get("VpcId"))}
+	}
+}
+
+// createRouteTable acts on the new table and on its VPC.
+func (e *ec2Call) createRouteTable() []awsproto.Check {
+	vpcID := e.c.Form.Get("VpcId")
+	keys := map[string][]string{}
+	if vpc := e.arn("vpc", vpcID); vpc != "*" {
+		keys["ec2:Vpc"] = []string{vpc}
+	}
+	return append(e.creating("CreateRouteTable", "route-table", keys), e.onVPC("ec2:CreateRouteTable", vpcID))
+}
+
+// onRouteTableNamed is an action on the route table named by RouteTableId.
+func onRouteTableNamed(action string) func(*ec2Call) []awsproto.Check {
+	return func(e *ec2Call) []awsproto.Check {
+		return []awsproto.Check{e.onRouteTable(action, e.c.Form.Get("RouteTableId"))}
+	}
+}
+
+// associateRouteTable acts on the table and on the subnet (or gateway) it
+// is associated with.
+func (e *ec2Call) associateRouteTable() []awsproto.Check {
+	const action = "ec2:AssociateRouteTable"
+	checks := []awsproto.Check{e.onRouteTable(action, e.c.Form.Get("RouteTableId"))}
+	if id := e.c.Form.Get("SubnetId"); id != "" {
+		checks = append(checks, e.onSubnet(action, id))
+	}
+	if id := e.c.Form.Get("GatewayId"); id != "" {
+		checks = append(checks, e.onExisting(action, id))
+	}
+	return checks
+}
+
+// disassociateRouteTable acts on the table and subnet of the association
+// it ends.
+func (e *ec2Call) disassociateRouteTable() []awsproto.Check {
+	const action = "ec2:DisassociateRouteTable"
+	rt, a := e.h.lookupAssociation(e.ctx, e.c.Region, e.c.Form.Get("AssociationId"))
+	if rt == nil {
+		return []awsproto.Check{{Action: action, Resource: "*"}}
+	}
+	checks := []awsproto.Check{e.onRouteTable(action, rt.ID)}
+	if a.SubnetID != "" {
+		checks = append(checks, e.onSubnet(action, a.SubnetID))
+	}
+	return checks
+}
+
+// replaceRouteTableAssociation acts on the table the association moves to
+// and on the association's subnet.
+func (e *ec2Call) replaceRouteTableAssociation() []awsproto.Check {
+	const action = "ec2:ReplaceRouteTableAssociation"
+	checks := []awsproto.Check{e.onRouteTable(action, e.c.Form.Get("RouteTableId"))}
+	if _, a := e.h.lookupAssociation(e.ctx, e.c.Region, e.c.Form.Get("AssociationId")); a != nil && a.SubnetID != "" {
+		checks = append(checks, e.onSubnet(action, a.SubnetID))
+	}
+	return checks
+}
+
+func (e *ec2Call) onRouteTable(action, id string) awsproto.Check {
+	ch := awsproto.Check{Action: action, Resource: e.arn("route-table", id)}
+	if ch.Resource == "*" {
+		return ch
+	}
+	ch.Context = map[string][]string{"ec2:RouteTableID": {id}}
+	ch.ResourceTags = e.tagsOf(id)
+	if rt := e.h.lookupRouteTable(e.ctx, e.c.Region, id); rt != nil {
+		ch.Context["ec2:Vpc"] = []string{e.arn("vpc", rt.VPCID)}
+	}
+	return ch
+}
+
+func (e *ec2Call) onInternetGateway(action, id string) awsproto.Check {
+	ch := awsproto.Check{Action: action, Resource: e.arn("internet-gateway", id)}
+	if ch.Resource == "*" {
+		return ch
+	}
+	ch.Context = map[string][]string{"ec2:InternetGatewayID": {id}}
+	ch.ResourceTags = e.tagsOf(id)
+	return ch
+}
+
+func (h *Handler) lookupRouteTable(ctx context.Context, region, id string) *ec2.RouteTable {
+	if h.EC2 == nil || typeOfID(id) != "route-table" {
+		return nil
+	}
+	if rt, err := h.EC2.GetRouteTable(ctx, id); err == nil && rt.Region == region {
+		return rt
+	}
+	return nil
+}
+
+func (h *Handler) lookupInternetGateway(ctx context.Context, region, id string) *ec2.InternetGateway {
+	if h.EC2 == nil || typeOfID(id) != "internet-gateway" {
+		return nil
+	}
+	if g, err := h.EC2.GetInternetGateway(ctx, id); err == nil && g.Region == region {
+		return g
+	}
+	return nil
+}
+
+// lookupAssociation finds a route table association of the region and
+// its table, or nils.
+func (h *Handler) lookupAssociation(ctx context.Context, region, id string) (*ec2.RouteTable, *ec2.RouteTableAssociation) {
+	if m := resourceID.FindStringSubmatch(id); h.EC2 == nil || m == nil || m[1] != "rtbassoc" {
+		return nil, nil
+	}
+	tables, err := h.EC2.RouteTables(ctx, region)
+	if err != nil {
+		return nil, nil
+	}
+	for i := range tables {
+		for j := range tables[i].Associations {
+			if tables[i].Associations[j].ID == id {
+				return &tables[i], &tables[i].Associations[j]
+			}
+		}
+	}
+	return nil, nil
 }

@@ -93,6 +93,16 @@ var filterNames = map[string][]string{
 		"description", "encrypted", "owner-alias", "owner-id", "progress", "snapshot-id", "start-time", "status",
 		"storage-tier", "transfer-type", "volume-id", "volume-size",
 	},
+	"DescribeRouteTables": {
+		"association.gateway-id", "association.route-table-association-id", "association.route-table-id",
+		"association.subnet-id", "association.main", "owner-id", "route-table-id", "route.destination-cidr-block",
+		"route.destination-ipv6-cidr-block", "route.destination-prefix-list-id", "route.egress-only-internet-gateway-id",
+		"route.gateway-id", "route.instance-id", "route.nat-gateway-id", "route.transit-gateway-id", "route.origin",
+		"route.state", "route.vpc-peering-connection-id", "vpc-id",
+	},
+	"DescribeInternetGateways": {
+		"attachment.state", "attachment.vpc-id", "internet-gateway-id", "owner-id",
+	},
 	"DescribeVolumesModifications": {
 		"modification-state", "original-iops", "original-size", "original-volume-type", "original-multi-attach-enabled",
 		"start-time", "target-iops", "target-size", "target-volume-type", "target-multi-attach-enabled",

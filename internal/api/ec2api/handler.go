@@ -1,6 +1,7 @@
 // Package ec2api is the Query-protocol wire layer of the EC2 actions EKS
 // and the EBS CSI driver need: availability zones, VPCs, subnets, security
-// groups, tags, instances, and EBS volumes and snapshots.
+// groups, internet gateways, route tables, tags, instances, and EBS
+// volumes and snapshots.
 package ec2api
 
 import (
@@ -61,6 +62,20 @@ var actions = map[string]action{
 	"CreateSnapshot":               (*Handler).createSnapshot,
 	"DescribeSnapshots":            (*Handler).describeSnapshots,
 	"DeleteSnapshot":               (*Handler).deleteSnapshot,
+	"CreateInternetGateway":        (*Handler).createInternetGateway,
+	"AttachInternetGateway":        (*Handler).attachInternetGateway,
+	"DetachInternetGateway":        (*Handler).detachInternetGateway,
+	"DeleteInternetGateway":        (*Handler).deleteInternetGateway,
+	"DescribeInternetGateways":     (*Handler).describeInternetGateways,
+	"CreateRouteTable":             (*Handler).createRouteTable,
+	"DeleteRouteTable":             (*Handler).deleteRouteTable,
+	"DescribeRouteTables":          (*Handler).describeRouteTables,
+	"CreateRoute":                  (*Handler).createRoute,
+	"ReplaceRoute":                 (*Handler).replaceRoute,
+	"DeleteRoute":                  (*Handler).deleteRoute,
+	"AssociateRouteTable":          (*Handler).associateRouteTable,
+	"DisassociateRouteTable":       (*Handler).disassociateRouteTable,
+	"ReplaceRouteTableAssociation": (*Handler).replaceRouteTableAssociation,
 }
 
 const codeDryRun = "DryRunOperation"

@@ -1,6 +1,7 @@
 package ec2api
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"slices"
@@ -153,7 +154,7 @@ func (h *Handler) describeInstances(r *http.Request, c *awsproto.Call) ([]awspro
 		return nil, err
 	}
 	ids := listParam(c, "InstanceId")
-	all, err := h.EC2.Instances(r.Context(), c.Region)
+	all, err := h.accountInstances(r.Context(), c.Region)
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +202,16 @@ func (h *Handler) terminateInstances(r *http.Request, c *awsproto.Call) ([]awspr
 	if len(ids) == 0 {
 		return nil, awserr.Errorf(ec2.CodeMissingParameter, "The request must contain the parameter InstanceId")
 	}
+	// A Fargate node is not the account's to end: to EC2's API it does not exist.
+	all, err := h.EC2.Instances(r.Context(), c.Region)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range all {
+		if in.Fargate != nil && slices.Contains(ids, in.ID) {
+			return nil, awserr.Errorf(ec2.CodeInvalidInstanceNotFound, "The instance ID '%s' does not exist", in.ID)
+		}
+	}
 	done, err := h.EC2.TerminateInstances(r.Context(), ids)
 	if err != nil {
 		return nil, err
@@ -213,4 +224,11 @@ func (h *Handler) terminateInstances(r *http.Request, c *awsproto.Call) ([]awspr
 		h.InstancesChanged()
 	}
 	return []awsproto.Node{awsproto.List("instancesSet", "item", items)}, nil
+}
+
+// accountInstances are the instances EC2's API shows: not the Fargate
+// nodes keks runs for pods, which on AWS belong to no account's EC2.
+func (h *Handler) accountInstances(ctx context.Context, region string) ([]ec2.Instance, error) {
+	all, err := h.EC2.Instances(ctx, region)
+	return slices.DeleteFunc(all, func(in ec2.Instance) bool { return in.Fargate != nil }), err
 }

@@ -30,6 +30,8 @@ const (
 	onPodIdentity                      // the pod identity association of the path's cluster and id; a new role is passed
 	newPodIdentity                     // an association of the path's cluster; its role is passed
 	onIdPConfig                        // the identity provider config the body names, of the path's cluster
+	onFargate                          // the Fargate profile of the path's cluster and name
+	newFargate                         // a Fargate profile of the path's cluster; its pod execution role is passed
 )
 
 // checks describes an EKS call for the front door's authorizer: the
@@ -48,6 +50,7 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		RoleARN       string             `json:"roleArn"`
 		NodeRole      string             `json:"nodeRole"`
 		AddonRoleARN  string             `json:"serviceAccountRoleArn"`
+		PodExecRole   string             `json:"podExecutionRoleArn"`
 		Tags          map[string]string  `json:"tags"`
 		Encryption    []encryptionConfig `json:"encryptionConfig"`
 		accessEntryBody
@@ -80,6 +83,12 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		default:
 			main.Resource = arns.cluster(labels[0])
 		}
+	case newFargate:
+		// The Service Authorization Reference authorizes
+		// eks:CreateFargateProfile on the cluster, as CreateNodegroup.
+		main.Resource, passed = arns.cluster(labels[0]), body.PodExecRole
+	case onFargate:
+		main.Resource = h.fargateProfileARN(r.Context(), arns, labels[0], labels[1])
 	case onTaggedARN:
 		main.Resource = labels[0]
 	case onAccessEntry:
@@ -120,7 +129,7 @@ func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
 		}
 	}
 	switch rt.action {
-	case "CreateCluster", "CreateNodegroup", "CreateAddon", "CreateAccessEntry", "CreatePodIdentityAssociation", "TagResource":
+	case "CreateCluster", "CreateNodegroup", "CreateFargateProfile", "CreateAddon", "CreateAccessEntry", "CreatePodIdentityAssociation", "TagResource":
 		main.Context = awsproto.TagContext(body.Tags)
 	case "AssociateIdentityProviderConfig":
 		main.Context = identityProviderContext(awsproto.TagContext(body.Tags), body.identityProviderBody)
