@@ -11,9 +11,9 @@ import (
 
 	"github.com/keksdev/keks/internal/authn"
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/fargate"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/k8sbuild"
-	"github.com/keksdev/keks/internal/fargate"
 	"github.com/keksdev/keks/internal/podidentity"
 	"github.com/keksdev/keks/internal/store"
 )

@@ -263,17 +263,25 @@ func TestCreateFargateProfileRules(t *testing.T) {
 		{"no cluster", func(in *CreateFargateProfileInput) { in.ClusterName = "nope" }, CodeResourceNotFound, "No cluster found for name: nope."},
 		{"no selector", func(in *CreateFargateProfileInput) { in.Selectors = nil }, CodeInvalidParameter, "Fargate Profile requires at least one selector."},
 		{"six selectors", func(in *CreateFargateProfileInput) { in.Selectors = slices.Repeat([]FargateSelector{sel}, 6) }, CodeInvalidParameter, "at most 5 selectors"},
-		{"no namespace", func(in *CreateFargateProfileInput) { in.Selectors = []FargateSelector{sel, {Labels: map[string]string{"a": "b"}}} },
+		{"no namespace", func(in *CreateFargateProfileInput) {
+			in.Selectors = []FargateSelector{sel, {Labels: map[string]string{"a": "b"}}}
+		},
 			CodeInvalidParameter, "Fargate Profile must have at least one selector with at least one namespace value."},
 		{"six labels", func(in *CreateFargateProfileInput) { in.Selectors = []FargateSelector{{Namespace: "a", Labels: six}} },
 			CodeInvalidParameter, "Request contains Selector with more than 5 Label pairs"},
 		{"bad namespace", func(in *CreateFargateProfileInput) { in.Selectors = []FargateSelector{{Namespace: "Prod"}} }, CodeInvalidParameter, "not a valid Kubernetes namespace name"},
-		{"empty label value", func(in *CreateFargateProfileInput) { in.Selectors = []FargateSelector{{Namespace: "a", Labels: map[string]string{"k": ""}}} },
+		{"empty label value", func(in *CreateFargateProfileInput) {
+			in.Selectors = []FargateSelector{{Namespace: "a", Labels: map[string]string{"k": ""}}}
+		},
 			CodeInvalidParameter, "selector label k= is not valid"},
 		{"no role", func(in *CreateFargateProfileInput) { in.PodExecutionRoleARN = "" }, CodeInvalidParameter, "podExecutionRoleArn is required"},
-		{"not a role ARN", func(in *CreateFargateProfileInput) { in.PodExecutionRoleARN = "arn:aws:iam::" + f.account + ":user/alice" }, CodeInvalidParameter, "Invalid ARN: arn:aws:iam::"},
+		{"not a role ARN", func(in *CreateFargateProfileInput) {
+			in.PodExecutionRoleARN = "arn:aws:iam::" + f.account + ":user/alice"
+		}, CodeInvalidParameter, "Invalid ARN: arn:aws:iam::"},
 		{"role with a path", func(in *CreateFargateProfileInput) { in.PodExecutionRoleARN = pathed }, CodeInvalidParameter, "may have no path other than /"},
-		{"missing role", func(in *CreateFargateProfileInput) { in.PodExecutionRoleARN = "arn:aws:iam::" + f.account + ":role/nobody" },
+		{"missing role", func(in *CreateFargateProfileInput) {
+			in.PodExecutionRoleARN = "arn:aws:iam::" + f.account + ":role/nobody"
+		},
 			CodeInvalidParameter, "Misconfigured PodExecutionRole Trust Policy; Please add the eks-fargate-pods.amazonaws.com Service Principal"},
 		{"untrusting role", func(in *CreateFargateProfileInput) { in.PodExecutionRoleARN = untrusted },
 			CodeInvalidParameter, "Misconfigured PodExecutionRole Trust Policy; Please add the eks-fargate-pods.amazonaws.com Service Principal"},

@@ -165,7 +165,9 @@ func TestFargateProfilesAPI(t *testing.T) {
 
 	// The waiter reads the status; the profile becomes ACTIVE.
 	settleFargate(t, "fg-api", "web")
-	if err := eks.NewFargateProfileActiveWaiter(c, func(o *eks.FargateProfileActiveWaiterOptions) { o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond }).
+	if err := eks.NewFargateProfileActiveWaiter(c, func(o *eks.FargateProfileActiveWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond
+	}).
 		Wait(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String("fg-api"), FargateProfileName: aws.String("web")}, 10*time.Second); err != nil {
 		t.Fatalf("wait for ACTIVE: %v", err)
 	}
@@ -235,7 +237,9 @@ func TestFargateProfilesAPI(t *testing.T) {
 		t.Errorf("delete while DELETING: %v", err)
 	}
 	settleFargate(t, "fg-api", "web")
-	if err := eks.NewFargateProfileDeletedWaiter(c, func(o *eks.FargateProfileDeletedWaiterOptions) { o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond }).
+	if err := eks.NewFargateProfileDeletedWaiter(c, func(o *eks.FargateProfileDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = time.Millisecond, 10*time.Millisecond
+	}).
 		Wait(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String("fg-api"), FargateProfileName: aws.String("web")}, 10*time.Second); err != nil {
 		t.Fatalf("wait for the deletion: %v", err)
 	}
