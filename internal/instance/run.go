@@ -67,6 +67,11 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 	}); err != nil {
 		return p, fmt.Errorf("bridge netfilter in %s: %w", s.ID, err)
 	}
+	if s.NoPodMetadata {
+		if err := blockPodMetadata(ctx, s); err != nil {
+			return p, err
+		}
+	}
 	cmID, kID, kpID := s.markers()
 	// Adopt daemons already running for this instance that the caller lost track of.
 	for pid, id := range supervisor.Find("instance/" + s.ID + "/") {

@@ -48,6 +48,10 @@ type Spec struct {
 	// NoReserve gives the pods all the node has: a Fargate node's size
 	// already includes what its agents need.
 	NoReserve bool
+	// NoPodMetadata keeps the instance's pods from the instance metadata
+	// service, as Fargate does (its pods have no IMDS); the kubelet still
+	// gets the node's credentials there.
+	NoPodMetadata bool
 }
 
 // DNSName is the EC2 private DNS name, which is also the node name.

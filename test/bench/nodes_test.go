@@ -172,6 +172,12 @@ func percentiles(v []float64) (p50, p99 float64) {
 // seconds from its creation to the watch reporting it Ready. The watch is
 // read while pods are created, so no event waits for the loop.
 func podStartup(b *testing.B, ctx context.Context, cs kubernetes.Interface, image, run string, n int, interval time.Duration) []float64 {
+	return podStartupThen(b, ctx, cs, image, run, n, interval, nil)
+}
+
+// podStartupThen is podStartup that calls then, if given, once all are
+// Ready and before they are deleted.
+func podStartupThen(b *testing.B, ctx context.Context, cs kubernetes.Interface, image, run string, n int, interval time.Duration, then func()) []float64 {
 	w, err := cs.CoreV1().Pods("default").Watch(ctx, metav1.ListOptions{LabelSelector: "bench=" + run})
 	if err != nil {
 		b.Fatal(err)
@@ -214,6 +220,9 @@ func podStartup(b *testing.B, ctx context.Context, cs kubernetes.Interface, imag
 	case <-allReady:
 	case <-time.After(3 * time.Minute):
 		b.Fatalf("pods of the %s run not Ready in 3 minutes", run)
+	}
+	if then != nil {
+		then()
 	}
 	mu.Lock()
 	defer mu.Unlock()
