@@ -345,7 +345,7 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 		}
 	}
 	all := healthy == len(st.Instances) && current == len(st.Instances)
-	if cl.Status.Phase == eks.StatusCreating && !all && time.Since(cl.CreatedAt) > createTimeout {
+	if cl.Status.Phase == eks.StatusCreating && !all && time.Since(firstStart(st, cl.CreatedAt)) > createTimeout {
 		return 0, c.fail(ctx, cl, "ClusterUnreachable", fmt.Sprintf("control-plane instances did not become healthy within %s: %s", createTimeout, strings.Join(sick, ", ")))
 	}
 	if !all {
@@ -409,4 +409,20 @@ func (c *Controller) issuerBase() string {
 		return c.cfg.IssuerURL
 	}
 	return c.cfg.KeksURL
+}
+
+// firstStart is when the control plane's first process started: its
+// health is given createTimeout from then, not from the cluster's
+// creation, which may have waited minutes for its Kubernetes build.
+func firstStart(st *State, created time.Time) time.Time {
+	var first time.Time
+	for _, inst := range st.Instances {
+		if !inst.StartedAt.IsZero() && (first.IsZero() || inst.StartedAt.Before(first)) {
+			first = inst.StartedAt
+		}
+	}
+	if first.IsZero() || first.Before(created) {
+		return created
+	}
+	return first
 }

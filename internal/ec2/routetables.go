@@ -302,33 +302,30 @@ func (s *Service) CreateRoute(ctx context.Context, tableID string, r Route) erro
 
 // ReplaceRoute changes the target of a table's route to r.DestinationCidrBlock.
 func (s *Service) ReplaceRoute(ctx context.Context, tableID string, r Route) error {
-	dest, err := destinationBlock(r.DestinationCidrBlock)
-	if err != nil {
-		return err
-	}
-	return s.Store.Transact(ctx, func(t *store.Txn) error {
-		rt, rev, err := s.routeTableAt(ctx, tableID)
-		if err != nil {
-			return err
-		}
-		i := rt.routeTo(dest)
-		if i < 0 {
-			return awserr.Errorf(CodeInvalidParameterValue, "There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
-		}
-		if rt.Routes[i].GatewayID == GatewayLocal {
-			return awserr.Errorf(CodeInvalidParameterValue, "cannot replace local route %s in route table %s", dest, tableID)
-		}
+	return s.editRoute(ctx, tableID, r.DestinationCidrBlock, "replace", func(dest netip.Prefix) error {
+		return awserr.Errorf(CodeInvalidParameterValue, "There is no route defined for '%s' in the route table. Use CreateRoute instead.", dest)
+	}, func(t *store.Txn, rt *RouteTable, i int) error {
 		if err := s.checkTarget(ctx, t, rt, r); err != nil {
 			return err
 		}
 		rt.Routes[i].GatewayID, rt.Routes[i].NatGatewayID = r.GatewayID, r.NatGatewayID
-		putTable(t, rt, rev)
 		return nil
 	})
 }
 
 // DeleteRoute removes a table's route to destination; the local route stays.
 func (s *Service) DeleteRoute(ctx context.Context, tableID, destination string) error {
+	return s.editRoute(ctx, tableID, destination, "remove", func(dest netip.Prefix) error {
+		return awserr.Errorf(CodeInvalidRouteNotFound, "no route with destination-cidr-block %s in route table %s", dest, tableID)
+	}, func(_ *store.Txn, rt *RouteTable, i int) error {
+		rt.Routes = slices.Delete(rt.Routes, i, i+1)
+		return nil
+	})
+}
+
+// editRoute changes, by edit, a table's route to destination other than
+// the local one (which verb, as EC2's message says, cannot touch).
+func (s *Service) editRoute(ctx context.Context, tableID, destination, verb string, missing func(netip.Prefix) error, edit func(*store.Txn, *RouteTable, int) error) error {
 	dest, err := destinationBlock(destination)
 	if err != nil {
 		return err
@@ -340,12 +337,14 @@ func (s *Service) DeleteRoute(ctx context.Context, tableID, destination string) 
 		}
 		i := rt.routeTo(dest)
 		if i < 0 {
-			return awserr.Errorf(CodeInvalidRouteNotFound, "no route with destination-cidr-block %s in route table %s", dest, tableID)
+			return missing(dest)
 		}
 		if rt.Routes[i].GatewayID == GatewayLocal {
-			return awserr.Errorf(CodeInvalidParameterValue, "cannot remove local route %s in route table %s", dest, tableID)
+			return awserr.Errorf(CodeInvalidParameterValue, "cannot %s local route %s in route table %s", verb, dest, tableID)
 		}
-		rt.Routes = slices.Delete(rt.Routes, i, i+1)
+		if err := edit(t, rt, i); err != nil {
+			return err
+		}
 		putTable(t, rt, rev)
 		return nil
 	})

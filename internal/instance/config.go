@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/keksdev/keks/internal/cgroups"
 )
@@ -185,8 +186,11 @@ failSwapOn: false
 // without it the kubelet sees the whole host, so what the host has beyond
 // the instance type is reserved for "the system".
 func (s *Spec) reserved(view bool) string {
-	if s.MemoryBytes == 0 || s.CPUs == 0 || (s.NoReserve && view) {
+	if s.MemoryBytes == 0 || s.CPUs == 0 {
 		return ""
+	}
+	if s.NoReserve && view {
+		return s.storageReserved()
 	}
 	hostMem, hostCPUs := hostMemoryBytes(), runtime.NumCPU()
 	cores := min(s.CPUs, hostCPUs)
@@ -297,4 +301,26 @@ conntrack:
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
 `, s.path("kubelet", "kubeconfig"), s.ClusterCIDR, s.Name(), s.Address.Addr(), s.Address.Addr(), s.Address.Addr())
+}
+
+// storageReserved reserves what the kubelet's disk holds beyond
+// EphemeralStorageBytes, so that pods are offered that much.
+func (s *Spec) storageReserved() string {
+	if s.EphemeralStorageBytes == 0 {
+		return ""
+	}
+	// The kubelet's root may not exist yet: its nearest parent that does
+	// is on the same disk.
+	var st syscall.Statfs_t
+	dir := s.kubeletRoot()
+	for syscall.Statfs(dir, &st) != nil {
+		if dir == "/" {
+			return ""
+		}
+		dir = filepath.Dir(dir)
+	}
+	if extra := int64(st.Blocks)*st.Bsize - s.EphemeralStorageBytes; extra > 0 {
+		return fmt.Sprintf("systemReserved:\n  ephemeral-storage: %dMi\n", extra>>20)
+	}
+	return ""
 }

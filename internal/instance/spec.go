@@ -52,6 +52,9 @@ type Spec struct {
 	// service, as Fargate does (its pods have no IMDS); the kubelet still
 	// gets the node's credentials there.
 	NoPodMetadata bool
+	// EphemeralStorageBytes, when set, is the ephemeral storage the node
+	// offers its pods (Fargate's 20 GiB), whatever its disk holds.
+	EphemeralStorageBytes int64
 }
 
 // DNSName is the EC2 private DNS name, which is also the node name.

@@ -339,6 +339,7 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		// One pod, sized as Fargate sized it: the cgroup holds the kubelet and
 		// its runtime too, as Fargate's 256 MB of overhead is for its agents.
 		spec.NodeName, spec.MaxPods, spec.NoReserve, spec.NoPodMetadata = in.NodeName(), 1, true, true
+		spec.EphemeralStorageBytes = fargateEphemeralStorage
 		spec.MemoryBytes, spec.MilliCPUs, spec.CPUs = f.MemoryMiB<<20, f.MilliCPU, int((f.MilliCPU+999)/1000)
 		if !f.Bound {
 			// A kubelet boots in a CPU-second or so: a quarter of a CPU would
@@ -352,6 +353,9 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 
 // fargateBootMilliCPU is the least CPU a Fargate node boots with.
 const fargateBootMilliCPU = 1000
+
+// fargateEphemeralStorage is what a Fargate pod may write: 20 GiB, as on EKS.
+const fargateEphemeralStorage = 20 << 30
 
 // PodNetwork holds every pod address: each node takes a /26 of it.
 const PodNetwork = "100.64.0.0/10"

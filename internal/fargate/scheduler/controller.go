@@ -112,7 +112,6 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 	c.forgetGone(c.seen)
 	if c.logs != nil {
 		c.logs.forget(running)
-		c.logs.primed = true
 	}
 	if busy {
 		return 2 * time.Second

@@ -47,9 +47,9 @@ type fixture struct {
 	account string
 	role    string // the pod execution role's ARN
 
-	served   atomic.Bool  // what Config.Served answers
-	asked    sync.Map     // "clusterUID/profile" Config.Served was asked about
-	changed  atomic.Int32 // InstancesChanged calls
+	served  atomic.Bool  // what Config.Served answers
+	asked   sync.Map     // "clusterUID/profile" Config.Served was asked about
+	changed atomic.Int32 // InstancesChanged calls
 	// bindings are what the fake API server bound (its reactors run on
 	// the goroutine of the pass that calls it).
 	bindings []binding
@@ -113,14 +113,14 @@ func newFixture(t *testing.T, mode string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids2 []string
+	var subnetIDs []string
 	for _, sn := range subnets {
 		if sn.VPCID == vpc.ID {
-			ids2 = append(ids2, sn.ID)
+			subnetIDs = append(subnetIDs, sn.ID)
 		}
 	}
 	bootstrap := true
-	if _, err := f.eks.CreateCluster(ctx, eks.CreateClusterInput{Name: testCluster, RoleARN: clusterRole.ARN, SubnetIDs: ids2,
+	if _, err := f.eks.CreateCluster(ctx, eks.CreateClusterInput{Name: testCluster, RoleARN: clusterRole.ARN, SubnetIDs: subnetIDs,
 		AuthenticationMode: mode, BootstrapCreatorAdmin: &bootstrap, Region: testRegion, Account: f.account, CallerARN: creator.ARN}); err != nil {
 		t.Fatal(err)
 	}
@@ -202,11 +202,9 @@ func (f *fixture) fakeAPIServer() {
 func (f *fixture) passUntil(what string, cond func() bool) {
 	f.t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
-	start := time.Now()
-	for i := 0; ; i++ {
+	for {
 		f.c.pass(f.ctx)
 		if cond() {
-			f.t.Logf("TIMING %s: %d passes %v", what, i+1, time.Since(start))
 			return
 		}
 		if time.Now().After(deadline) {

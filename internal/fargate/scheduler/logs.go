@@ -60,24 +60,28 @@ func (s *clusterPass) loggingFor(ctx context.Context, p *corev1.Pod) loggingChoi
 // logShipper follows the container log files of Fargate pods with
 // logging on and appends their lines to CloudWatch Logs, as the Fluent
 // Bit Fargate runs beside each pod does. Places are kept in memory: after
-// a keks restart, files found in its first pass are followed from their
-// end (lines written while keks was down are not shipped, rather than
-// shipped twice); files of containers started since, from their start.
+// a keks restart, files found in the first pass that goes over a cluster's
+// pods are followed from their end (lines written while keks was down are
+// not shipped, rather than shipped twice); files of containers started
+// since, from their start.
 type logShipper struct {
 	sink    LogSink
 	log     *slog.Logger
 	dataDir string // instances' directories
 	places  map[string]int64
 	ensured map[string]bool
-	primed  bool // a pass has been made: files seen since are new
+	// primed are the clusters (by uid) whose pods a pass has gone over:
+	// their files seen since are new. Per cluster, since a pass can leave a
+	// cluster out (keks's first pass does: its informers are not synced).
+	primed map[string]bool
 }
 
 func newLogShipper(sink LogSink, dataDir string, log *slog.Logger) *logShipper {
-	return &logShipper{sink: sink, log: log, dataDir: dataDir, places: map[string]int64{}, ensured: map[string]bool{}}
+	return &logShipper{sink: sink, log: log, dataDir: dataDir, places: map[string]int64{}, ensured: map[string]bool{}, primed: map[string]bool{}}
 }
 
 // shipPod ships what the pod's containers wrote since the last pass.
-func (l *logShipper) shipPod(ctx context.Context, account string, in *ec2.Instance, p *corev1.Pod) {
+func (l *logShipper) shipPod(ctx context.Context, account, clusterUID string, in *ec2.Instance, p *corev1.Pod) {
 	if len(in.Fargate.Logging) == 0 {
 		return
 	}
@@ -87,7 +91,7 @@ func (l *logShipper) shipPod(ctx context.Context, account string, in *ec2.Instan
 			continue
 		}
 		file := filepath.Join(dir, st.Name, fmt.Sprintf("%d.log", st.RestartCount))
-		events, err := l.read(file)
+		events, err := l.read(file, l.primed[clusterUID])
 		if err != nil || len(events) == 0 {
 			continue
 		}
@@ -108,15 +112,16 @@ func slices2(s []corev1.ContainerStatus) []corev1.ContainerStatus {
 }
 
 // read returns the complete CRI log lines written to file since the last
-// read, as events.
-func (l *logShipper) read(file string) ([]cwlogs.Event, error) {
+// read, as events. A file not read before is read from its start when its
+// cluster is primed (its container started since), else from its end.
+func (l *logShipper) read(file string, primed bool) ([]cwlogs.Event, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	off, known := l.places[file]
-	if !known && !l.primed {
+	if !known && !primed {
 		if off, err = f.Seek(0, io.SeekEnd); err != nil {
 			return nil, err
 		}

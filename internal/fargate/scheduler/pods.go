@@ -48,7 +48,7 @@ func (s *clusterPass) podsPass(ctx context.Context) (busy bool) {
 	for _, p := range pods {
 		if in := nodeOf[p.UID]; in != nil && p.Spec.NodeName != "" && s.c.logs != nil && len(in.Fargate.Logging) > 0 {
 			busy = true // its logs are followed every pass
-			s.c.logs.shipPod(ctx, s.cl.Account, in, p)
+			s.c.logs.shipPod(ctx, s.cl.Account, s.cl.UID, in, p)
 		}
 		if p.Spec.NodeName != "" || p.DeletionTimestamp != nil {
 			continue
@@ -63,6 +63,9 @@ func (s *clusterPass) podsPass(ctx context.Context) (busy bool) {
 		if err != nil && ctx.Err() == nil {
 			s.c.cfg.Log.Warn("fargate: pod not scheduled", "pod", podRef(p), "err", err)
 		}
+	}
+	if s.c.logs != nil {
+		s.c.logs.primed[s.cl.UID] = true // files of its pods seen from now on are new
 	}
 	return busy
 }

@@ -27,7 +27,7 @@ func TestProfileBecomesActiveOnceServed(t *testing.T) {
 	nodeRole := "arn:aws:iam::" + f.account + ":role/node-role"
 	if _, err := f.cs.CoreV1().ConfigMaps("kube-system").Create(f.ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "aws-auth", Namespace: "kube-system"},
-		Data: map[string]string{"mapRoles": "- rolearn: " + nodeRole + "\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n"},
+		Data:       map[string]string{"mapRoles": "- rolearn: " + nodeRole + "\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n"},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +130,9 @@ func TestPodLaunchBindAndEnd(t *testing.T) {
 	if b := f.actions("create", "pods", "binding"); len(b) != 0 {
 		t.Errorf("bound before the node is Ready: %v", b)
 	}
+	if f.instances(p.UID)[0].Fargate.Bound {
+		t.Error("node sized for its pod before the node is Ready")
+	}
 	if n := len(f.events("p", "LoggingDisabled")); n != 1 {
 		t.Errorf("LoggingDisabled told %d times", n)
 	}
@@ -139,6 +142,9 @@ func TestPodLaunchBindAndEnd(t *testing.T) {
 	b := f.actions("create", "pods", "binding")[0].(k8stesting.CreateAction).GetObject().(*corev1.Binding)
 	if b.Name != "p" || b.Namespace != "default" || b.UID != p.UID || b.Target.Kind != "Node" || b.Target.Name != in.NodeName() {
 		t.Errorf("binding %+v", b)
+	}
+	if !f.instances(p.UID)[0].Fargate.Bound {
+		t.Error("node not sized for its pod on binding")
 	}
 	want := fmt.Sprintf("Successfully assigned default/p to %s", in.NodeName())
 	evs = f.events("p", "Scheduled")
