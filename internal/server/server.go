@@ -41,7 +41,7 @@ import (
 	"github.com/keksdev/keks/internal/eksauth"
 	"github.com/keksdev/keks/internal/elb"
 	"github.com/keksdev/keks/internal/fargate"
-	fargatescheduler "github.com/keksdev/keks/internal/fargate/scheduler"
+	"github.com/keksdev/keks/internal/fargatescheduler"
 	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/images"

@@ -1,4 +1,4 @@
-package scheduler
+package fargatescheduler
 
 import (
 	corev1 "k8s.io/api/core/v1"

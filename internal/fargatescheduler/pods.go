@@ -1,4 +1,4 @@
-package scheduler
+package fargatescheduler
 
 import (
 	"context"
@@ -127,6 +127,7 @@ func (s *clusterPass) launch(ctx context.Context, p *corev1.Pod) error {
 	if err != nil {
 		return fmt.Errorf("launch a Fargate node in %s: %w", subnet, err)
 	}
+	s.nodes = append(s.nodes, *in) // the next pod of this pass counts it when it picks a subnet
 	s.c.cfg.Log.Info("fargate node launched", "pod", podRef(p), "node", in.NodeName(), "size", size.String())
 	if s.c.cfg.InstancesChanged != nil {
 		s.c.cfg.InstancesChanged()
@@ -235,6 +236,9 @@ func (s *clusterPass) bindWhenReady(ctx context.Context, p *corev1.Pod, in *ec2.
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID},
 		Target:     corev1.ObjectReference{Kind: "Node", Name: node.Name},
 	}, metav1.CreateOptions{})
+	if apierrors.IsConflict(err) {
+		return nil // bound by an earlier pass whose binding the informer has not shown yet
+	}
 	if err != nil {
 		return fmt.Errorf("bind to %s: %w", node.Name, err)
 	}

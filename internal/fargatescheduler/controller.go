@@ -5,7 +5,7 @@
 // node of its own, an instance sized as Fargate sizes the pod, binds the pod
 // there once the node is Ready, and terminates the instance when the pod is
 // gone. The instance itself is run by the node controller like any other.
-package scheduler
+package fargatescheduler
 
 import (
 	"context"
