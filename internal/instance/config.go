@@ -319,7 +319,9 @@ func (s *Spec) storageReserved() string {
 		}
 		dir = filepath.Dir(dir)
 	}
-	if extra := int64(st.Blocks)*st.Bsize - s.EphemeralStorageBytes; extra > 0 {
+	// The kubelet holds back nodefs.available (1 %, evictionHard above) too.
+	total := int64(st.Blocks) * st.Bsize
+	if extra := total - total/100 - s.EphemeralStorageBytes; extra > 0 {
 		return fmt.Sprintf("systemReserved:\n  ephemeral-storage: %dMi\n", extra>>20)
 	}
 	return ""
