@@ -85,9 +85,6 @@ type FargateTask struct {
 	// Logging is where the pod's container logs go, as its aws-logging
 	// ConfigMap said when it started.
 	Logging []FargateLogOutput `json:"logging,omitempty"`
-	// Bound is set once the pod is bound to the node: until then the
-	// node boots with at least a whole CPU (see nodes), then it has its size.
-	Bound bool `json:"bound,omitempty"`
 }
 
 // FargateLogOutput is a CloudWatch Logs output of a Fargate pod's logging.

@@ -218,20 +218,6 @@ func (s *clusterPass) bindWhenReady(ctx context.Context, p *corev1.Pod, in *ec2.
 	if node == nil || !kubeclient.NodeReady(node) {
 		return nil // the node's events wake the next pass
 	}
-	// The node takes its provisioned size before the pod's containers start.
-	if !in.Fargate.Bound {
-		if _, err := s.c.cfg.EC2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
-			if i.Fargate != nil {
-				i.Fargate.Bound = true
-			}
-			return nil
-		}); err != nil {
-			return fmt.Errorf("size node %s: %w", node.Name, err)
-		}
-		if s.c.cfg.InstancesChanged != nil {
-			s.c.cfg.InstancesChanged()
-		}
-	}
 	err := s.cs.CoreV1().Pods(p.Namespace).Bind(ctx, &corev1.Binding{
 		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID},
 		Target:     corev1.ObjectReference{Kind: "Node", Name: node.Name},

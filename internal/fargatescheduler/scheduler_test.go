@@ -130,9 +130,6 @@ func TestPodLaunchBindAndEnd(t *testing.T) {
 	if b := f.actions("create", "pods", "binding"); len(b) != 0 {
 		t.Errorf("bound before the node is Ready: %v", b)
 	}
-	if f.instances(p.UID)[0].Fargate.Bound {
-		t.Error("node sized for its pod before the node is Ready")
-	}
 	if n := len(f.events("p", "LoggingDisabled")); n != 1 {
 		t.Errorf("LoggingDisabled told %d times", n)
 	}
@@ -142,9 +139,6 @@ func TestPodLaunchBindAndEnd(t *testing.T) {
 	b := f.actions("create", "pods", "binding")[0].(k8stesting.CreateAction).GetObject().(*corev1.Binding)
 	if b.Name != "p" || b.Namespace != "default" || b.UID != p.UID || b.Target.Kind != "Node" || b.Target.Name != in.NodeName() {
 		t.Errorf("binding %+v", b)
-	}
-	if !f.instances(p.UID)[0].Fargate.Bound {
-		t.Error("node not sized for its pod on binding")
 	}
 	want := fmt.Sprintf("Successfully assigned default/p to %s", in.NodeName())
 	evs = f.events("p", "Scheduled")

@@ -336,23 +336,14 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
 	}
 	if f := in.Fargate; f != nil {
-		// One pod, sized as Fargate sized it: the cgroup holds the kubelet and
-		// its runtime too, as Fargate's 256 MB of overhead is for its agents.
+		// One pod, whose cgroup is the size Fargate gave it; the node's
+		// agents run beside it (Fargate's 256 MB of overhead is for them).
 		spec.NodeName, spec.MaxPods, spec.NoReserve, spec.NoPodMetadata = in.NodeName(), 1, true, true
 		spec.EphemeralStorageBytes = fargateEphemeralStorage
 		spec.MemoryBytes, spec.MilliCPUs, spec.CPUs = f.MemoryMiB<<20, f.MilliCPU, int((f.MilliCPU+999)/1000)
-		if !f.Bound {
-			// A kubelet boots in a CPU-second or so: a quarter of a CPU would
-			// make that seconds. The node gets its size when its pod is bound,
-			// before the pod's containers start.
-			spec.MilliCPUs = max(f.MilliCPU, fargateBootMilliCPU)
-		}
 	}
 	return spec, nil
 }
-
-// fargateBootMilliCPU is the least CPU a Fargate node boots with.
-const fargateBootMilliCPU = 1000
 
 // fargateEphemeralStorage is what a Fargate pod may write: 20 GiB, as on EKS.
 const fargateEphemeralStorage = 20 << 30
