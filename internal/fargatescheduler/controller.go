@@ -3,7 +3,7 @@
 // cluster's webhooks know them and finishes their deletion; it gives each
 // pod the webhook handed to it (schedulerName fargate-scheduler) a Fargate
 // node of its own, an instance sized as Fargate sizes the pod, binds the pod
-// there once the node is Ready, and terminates the instance when the pod is
+// there once the node has registered, and terminates the instance when the pod is
 // gone. The instance itself is run by the node controller like any other.
 package fargatescheduler
 

@@ -17,7 +17,6 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/fargate"
-	"github.com/keksdev/keks/internal/kubeclient"
 )
 
 // podsPass gives each pending Fargate pod its node, binds it once the node
@@ -212,10 +211,12 @@ func (s *clusterPass) subnetFor(fp *eks.FargateProfile) (string, error) {
 	return best, nil
 }
 
-// bindWhenReady binds the pod to its node once the node is Ready.
+// bindWhenReady binds the pod to its node once the node has registered:
+// the kubelet starts it as soon as its runtime and network are ready,
+// which spares the seconds until the node's Ready condition is posted and seen.
 func (s *clusterPass) bindWhenReady(ctx context.Context, p *corev1.Pod, in *ec2.Instance) error {
 	node := s.node(in.NodeName())
-	if node == nil || !kubeclient.NodeReady(node) {
+	if node == nil {
 		return nil // the node's events wake the next pass
 	}
 	err := s.cs.CoreV1().Pods(p.Namespace).Bind(ctx, &corev1.Binding{
