@@ -105,6 +105,11 @@ func (c *Controller) pass(ctx context.Context) {
 	// The metadata redirect is made before an instance's first process
 	// starts, and goes in the pass after the last instance has.
 	c.metadataRedirect(anyActive(all))
+	if anyActive(all) {
+		if err := raiseHostLimits(); err != nil {
+			c.log.Warn("host limits for instances", "err", err)
+		}
+	}
 	inUse := map[string]bool{}
 	known := map[string]bool{}
 	for i := range all {
