@@ -28,15 +28,12 @@ type Shipper struct {
 	StateFile string
 	Log       *slog.Logger
 
-	places  map[string]place // file -> where it was read up to
-	ensured map[string]bool  // streams known to exist
+	places map[string]place // file -> where it was read up to
+	writer *cwlogs.StreamWriter
 }
 
 // Sink is where events go: keks's CloudWatch Logs.
-type Sink interface {
-	EnsureLogStream(ctx context.Context, account, region, group, stream string) error
-	Append(ctx context.Context, account, region, group, stream string, events []cwlogs.Event) error
-}
+type Sink = cwlogs.Sink
 
 // place is how far a file was shipped: the file (by inode, so a rotated
 // file is read anew) and the offset of the first line not shipped.
@@ -48,7 +45,7 @@ type place struct {
 // New makes a shipper.
 func New(clusters func(context.Context) ([]eks.Cluster, error), logs Sink, clustersDir, stateFile string, log *slog.Logger) *Shipper {
 	return &Shipper{Loop: loop.New(), Clusters: clusters, Logs: logs, ClustersDir: clustersDir, StateFile: stateFile, Log: log,
-		ensured: map[string]bool{}}
+		writer: &cwlogs.StreamWriter{Sink: logs}}
 }
 
 // shipEvery paces passes while some cluster ships logs; idleWait when none
@@ -153,29 +150,8 @@ func (s *Shipper) ship(ctx context.Context, cl *eks.Cluster, group string, src s
 	return nil
 }
 
-// append writes events to the stream, making the group and the stream
-// first when they are not known to exist (a user may delete the group).
+// append writes events to the stream (cwlogs.StreamWriter: the group and
+// stream made when missing, dropped events not an error).
 func (s *Shipper) append(ctx context.Context, cl *eks.Cluster, group, stream string, events []cwlogs.Event) error {
-	key := cl.Account + "/" + cl.Region + "/" + group + "/" + stream
-	for attempt := 0; ; attempt++ {
-		if !s.ensured[key] {
-			if err := s.Logs.EnsureLogStream(ctx, cl.Account, cl.Region, group, stream); err != nil {
-				return fmt.Errorf("make %s %s: %w", group, stream, err)
-			}
-			s.ensured[key] = true
-		}
-		err := s.Logs.Append(ctx, cl.Account, cl.Region, group, stream, events)
-		var dropped *cwlogs.DroppedEventsError
-		switch {
-		case err == nil:
-			return nil
-		case errors.As(err, &dropped):
-			s.Log.Debug("control-plane log lines dropped", "stream", stream, "why", err)
-			return nil
-		case attempt == 0:
-			delete(s.ensured, key) // perhaps deleted: make it again once
-		default:
-			return err
-		}
-	}
+	return s.writer.Write(ctx, cl.Account, cl.Region, group, stream, events)
 }

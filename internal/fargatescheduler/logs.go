@@ -3,7 +3,6 @@ package fargatescheduler
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,10 +19,7 @@ import (
 )
 
 // LogSink is CloudWatch Logs as the shipper writes to it (cwlogs.Service).
-type LogSink interface {
-	EnsureLogStream(ctx context.Context, account, region, group, stream string) error
-	Append(ctx context.Context, account, region, group, stream string, events []cwlogs.Event) error
-}
+type LogSink = cwlogs.Sink
 
 // loggingChoice is what a pod's logging comes to at its start: the
 // annotation, the event, and where its logs go.
@@ -65,11 +61,10 @@ func (s *clusterPass) loggingFor(ctx context.Context, p *corev1.Pod) loggingChoi
 // not shipped, rather than shipped twice); files of containers started
 // since, from their start.
 type logShipper struct {
-	sink    LogSink
+	writer  *cwlogs.StreamWriter
 	log     *slog.Logger
 	dataDir string // instances' directories
 	places  map[string]int64
-	ensured map[string]bool
 	// primed are the clusters (by uid) whose pods a pass has gone over:
 	// their files seen since are new. Per cluster, since a pass can leave a
 	// cluster out (keks's first pass does: its informers are not synced).
@@ -77,7 +72,7 @@ type logShipper struct {
 }
 
 func newLogShipper(sink LogSink, dataDir string, log *slog.Logger) *logShipper {
-	return &logShipper{sink: sink, log: log, dataDir: dataDir, places: map[string]int64{}, ensured: map[string]bool{}, primed: map[string]bool{}}
+	return &logShipper{writer: &cwlogs.StreamWriter{Sink: sink}, log: log, dataDir: dataDir, places: map[string]int64{}, primed: map[string]bool{}}
 }
 
 // shipPod ships what the pod's containers wrote since the last pass.
@@ -100,7 +95,7 @@ func (l *logShipper) shipPod(ctx context.Context, account, clusterUID string, in
 			if stream == "" {
 				stream = fargate.StreamName(o.StreamPrefix, p.Name, p.Namespace, st.Name, st.ContainerID)
 			}
-			if err := l.append(ctx, account, o.Region, o.Group, stream, events); err != nil {
+			if err := l.writer.Write(ctx, account, o.Region, o.Group, stream, events); err != nil {
 				l.log.Warn("fargate: ship pod logs", "pod", podRef(p), "group", o.Group, "err", err)
 			}
 		}
@@ -161,27 +156,6 @@ func criLine(line []byte) (cwlogs.Event, bool) {
 	return cwlogs.Event{Timestamp: ts, Message: string(parts[3])}, true
 }
 
-func (l *logShipper) append(ctx context.Context, account, region, group, stream string, events []cwlogs.Event) error {
-	key := account + "/" + region + "/" + group + "/" + stream
-	for attempt := 0; ; attempt++ {
-		if !l.ensured[key] {
-			if err := l.sink.EnsureLogStream(ctx, account, region, group, stream); err != nil {
-				return err
-			}
-			l.ensured[key] = true
-		}
-		err := l.sink.Append(ctx, account, region, group, stream, events)
-		var dropped *cwlogs.DroppedEventsError
-		switch {
-		case err == nil, errors.As(err, &dropped):
-			return nil
-		case attempt == 0:
-			delete(l.ensured, key)
-		default:
-			return err
-		}
-	}
-}
 
 // forget drops the places of files of instances no longer running.
 func (l *logShipper) forget(running map[string]bool) {
