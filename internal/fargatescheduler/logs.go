@@ -156,7 +156,6 @@ func criLine(line []byte) (cwlogs.Event, bool) {
 	return cwlogs.Event{Timestamp: ts, Message: string(parts[3])}, true
 }
 
-
 // forget drops the places of files of instances no longer running.
 func (l *logShipper) forget(running map[string]bool) {
 	for file := range l.places {
