@@ -74,12 +74,12 @@ var eksOps = []fuzzOp{
 		body: `{"disableSessionTags":true,"policy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}"}`},
 	{name: "TagResource", method: "POST", path: "/tags/{1}", label1: "$ASSOCIATION_ARN", body: `{"tags":{"owner":"fuzz"}}`},
 	{name: "DeletePodIdentityAssociation", method: "DELETE", path: "/clusters/{1}/pod-identity-associations/{2}", label1: "fz", label2: "$ASSOCIATION"},
-	// Fargate profiles of fz, in the default VPC's private subnets.
-	{name: "CreateFargateProfile", method: "POST", path: "/clusters/{1}/fargate-profiles", label1: "fz",
-		body: `{"fargateProfileName":"fz-fp","podExecutionRoleArn":"$ROLE","selectors":[{"namespace":"default","labels":{"a":"b*"}}],"tags":{"a":"b"}}`},
-	{name: "ListFargateProfiles", method: "GET", path: "/clusters/{1}/fargate-profiles", label1: "fz", query: "maxResults=1"},
-	{name: "DescribeFargateProfile", method: "GET", path: "/clusters/{1}/fargate-profiles/{2}", label1: "fz", label2: "fz-fp"},
-	{name: "DeleteFargateProfile", method: "DELETE", path: "/clusters/{1}/fargate-profiles/{2}", label1: "fz", label2: "fz-fp"},
+	// Fargate profiles of fz-fg, in its (private) subnets.
+	{name: "CreateFargateProfile", method: "POST", path: "/clusters/{1}/fargate-profiles", label1: "fz-fg",
+		body: `{"fargateProfileName":"fz-fp","podExecutionRoleArn":"$FARGATE_ROLE","selectors":[{"namespace":"default","labels":{"a":"b*"}}],"tags":{"a":"b"}}`},
+	{name: "ListFargateProfiles", method: "GET", path: "/clusters/{1}/fargate-profiles", label1: "fz-fg", query: "maxResults=1"},
+	{name: "DescribeFargateProfile", method: "GET", path: "/clusters/{1}/fargate-profiles/{2}", label1: "fz-fg", label2: "fz-fp"},
+	{name: "DeleteFargateProfile", method: "DELETE", path: "/clusters/{1}/fargate-profiles/{2}", label1: "fz-fg2", label2: "fz-fp-del"},
 	// OIDC identity provider configs: fz-idp2 gets one; fz-idp's (ACTIVE,
 	// $IDP_ARN) is described, listed, tagged and disassociated.
 	{name: "AssociateIdentityProviderConfig", method: "POST", path: "/clusters/{1}/identity-provider-configs/associate", label1: "fz-idp2",

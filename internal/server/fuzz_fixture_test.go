@@ -200,6 +200,28 @@ func makeFuzzFixture(ctx context.Context) (*strings.Replacer, error) {
 	if _, err := cluster("fz-idp2", ""); err != nil {
 		return nil, err
 	}
+	// Clusters with no update in progress for Fargate profiles: fz-fg gets
+	// one; fz-fg2's ACTIVE fz-fp-del is deleted. $FARGATE_ROLE is a pod
+	// execution role.
+	fargateTrust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks-fargate-pods.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	fargateRole, err := m.IAM.CreateRole(ctx, iam.Role{Name: "fz-fargate", AssumeRolePolicy: fargateTrust})
+	if err != nil {
+		return nil, fmt.Errorf("pod execution role: %w", err)
+	}
+	v["$FARGATE_ROLE"] = fargateRole.ARN
+	for _, name := range []string{"fz-fg", "fz-fg2"} {
+		if _, err := cluster(name, ""); err != nil {
+			return nil, err
+		}
+	}
+	fp, err := m.EKS.CreateFargateProfile(ctx, eks.CreateFargateProfileInput{Region: fuzzRegion, Account: acct, ClusterName: "fz-fg2", Name: "fz-fp-del",
+		PodExecutionRoleARN: fargateRole.ARN, Selectors: []eks.FargateSelector{{Namespace: "default"}}})
+	if err != nil {
+		return nil, fmt.Errorf("Fargate profile: %w", err)
+	}
+	if _, err := m.EKS.SetFargateProfile(ctx, fp, func(p *eks.FargateProfile) error { p.Status = eks.FargateProfileActive; return nil }); err != nil {
+		return nil, err
+	}
 	if _, err := cluster("fz-idp", ""); err != nil {
 		return nil, err
 	}
