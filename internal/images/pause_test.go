@@ -95,7 +95,8 @@ func TestPauseReapsZombies(t *testing.T) {
 	bin := pauseOnHost(t)
 	// The shell leaves an orphan (the subshell's sleep) and a child of its
 	// own, then becomes pause, which inherits both.
-	cmd := exec.Command(string(testBusybox(t)), "sh", "-c", "(busybox sleep 1 &); busybox sleep 1 & exec "+bin)
+	bb := string(testBusybox(t)) // by path: the host need not have a busybox of its own
+	cmd := exec.Command(bb, "sh", "-c", "("+bb+" sleep 1 &); "+bb+" sleep 1 & exec "+bin)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
