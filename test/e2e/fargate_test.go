@@ -235,6 +235,25 @@ func fargate(t *testing.T, e *harness.Env, cluster string) {
 		t.Errorf("a deleted profile: %v", err)
 	}
 	e.Run("kubectl", "delete", "namespace", "fargate", "--wait=false")
+
+	// CoreDNS back on EC2 nodes for what follows: without its profile its
+	// pods, made again, are no Fargate pods.
+	e.Run("aws", "eks", "delete-fargate-profile", "--cluster-name", cluster, "--fargate-profile-name", "coredns")
+	e.Run("aws", "eks", "wait", "fargate-profile-deleted", "--cluster-name", cluster, "--fargate-profile-name", "coredns")
+	harness.Eventually(t, 2*time.Minute, "CoreDNS back on EC2 nodes and no Fargate node left", func() error {
+		out := e.Run("kubectl", "get", "nodes", "-o", "name")
+		dns := e.Run("kubectl", "-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns", "-o", `jsonpath={range .items[*]}{.spec.nodeName}|{.status.phase}{"\n"}{end}`)
+		running := 0
+		for _, l := range strings.Fields(dns) {
+			if node, phase, _ := strings.Cut(l, "|"); !strings.HasPrefix(node, "fargate-") && phase == "Running" {
+				running++
+			}
+		}
+		if strings.Contains(out, "fargate-") || running < 2 {
+			return fmt.Errorf("nodes %s; CoreDNS pods %s", strings.Fields(out), dns)
+		}
+		return nil
+	})
 }
 
 // instanceOfNode is the keks instance behind a node: its provider id's last part.
