@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -81,7 +82,7 @@ func (l *logShipper) shipPod(ctx context.Context, account, clusterUID string, in
 		return
 	}
 	dir := filepath.Join(l.dataDir, in.ID, "pod-logs", p.Namespace+"_"+p.Name+"_"+string(p.UID))
-	for _, st := range append(slices2(p.Status.InitContainerStatuses), p.Status.ContainerStatuses...) {
+	for _, st := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
 		if st.ContainerID == "" {
 			continue
 		}
@@ -100,10 +101,6 @@ func (l *logShipper) shipPod(ctx context.Context, account, clusterUID string, in
 			}
 		}
 	}
-}
-
-func slices2(s []corev1.ContainerStatus) []corev1.ContainerStatus {
-	return append([]corev1.ContainerStatus(nil), s...)
 }
 
 // read returns the complete CRI log lines written to file since the last

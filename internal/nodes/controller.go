@@ -72,6 +72,9 @@ type Controller struct {
 	metadataAt  time.Time
 	// HostLacks says what the host is missing to start instances ("" when nothing is).
 	HostLacks func() string
+	// hostLimitsRaised is set once the host's limits for instances are
+	// raised: they stay until a reboot, so later passes read nothing.
+	hostLimitsRaised bool
 	// converged holds, per instance, the spec the last pass made real and when.
 	converged map[string]converged
 }
@@ -105,9 +108,11 @@ func (c *Controller) pass(ctx context.Context) {
 	// The metadata redirect is made before an instance's first process
 	// starts, and goes in the pass after the last instance has.
 	c.metadataRedirect(anyActive(all))
-	if anyActive(all) {
+	if anyActive(all) && !c.hostLimitsRaised {
 		if err := raiseHostLimits(); err != nil {
 			c.log.Warn("host limits for instances", "err", err)
+		} else {
+			c.hostLimitsRaised = true
 		}
 	}
 	inUse := map[string]bool{}
