@@ -42,7 +42,7 @@ func (s *Service) RecordKeyUse(ctx context.Context, accessKeyID, service, region
 	}
 	if strings.HasPrefix(accessKeyID, sessionKeyIDPrefix) {
 		var k AccessKey
-		if _, err := s.Store.Get(ctx, keyKey(accessKeyID), &k); err == nil && k.Session != nil {
+		if _, err := s.Store.Get(ctx, keyKey(accessKeyID), &k); err == nil && k.Session != nil && k.Session.RoleARN != "" {
 			s.keyUse.noteRole(roleNameOf(k.Session.RoleARN), k.Session.RoleID, use)
 		}
 	}

@@ -53,6 +53,9 @@ func (s *Service) identityOf(ctx context.Context, k *AccessKey) (*Identity, erro
 	if err != nil {
 		return nil, err
 	}
+	if k.Session != nil && k.Session.Forward != nil {
+		return &Identity{Account: acct.ID, ARN: k.Session.Forward.ARN, UserID: k.Session.Forward.UserID}, nil
+	}
 	if k.Session != nil {
 		roleName := k.Session.RoleARN[strings.LastIndex(k.Session.RoleARN, "/")+1:]
 		return &Identity{

@@ -102,6 +102,10 @@ type Session struct {
 	Tags map[string]string `json:"tags,omitempty"`
 	// Policy is the session policy it was given, if any.
 	Policy string `json:"policy,omitempty"`
+	// Forward, when set, makes the key a forward access session: it signs
+	// as exactly this principal (a user, the root or a role session), as
+	// an AWS service acting for its caller does (forward.go).
+	Forward *ForwardPrincipal `json:"forward,omitempty"`
 }
 
 // Identity is who a key belongs to, as GetCallerIdentity reports it.
