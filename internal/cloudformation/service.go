@@ -666,3 +666,15 @@ func stackEvent(st *Stack, status, reason string, now time.Time) Event {
 	return Event{ID: newEventID(), StackID: st.ID, StackName: st.Name, LogicalID: st.Name, PhysicalID: st.ID,
 		Type: "AWS::CloudFormation::Stack", Time: now, Status: status, StatusReason: reason, Token: st.Token}
 }
+
+// SetTerminationProtection turns a live stack's termination protection on or off.
+func (s *Service) SetTerminationProtection(ctx context.Context, region, nameOrID string, on bool) (*Stack, error) {
+	cur, _, err := s.Find(ctx, region, nameOrID, true)
+	if err != nil {
+		return nil, err
+	}
+	return store.Mutate(ctx, s.Store, stackKey(cur.UUID), func(st *Stack) error {
+		st.TerminationProtection = on
+		return nil
+	})
+}
