@@ -310,6 +310,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	az := &authz.Authorizer{IAM: iamSvc, Now: now}
+	cfn, err := newCloudFormation(st, iamSvc, cfg.Listen, caFile, now, log.With("component", "cloudformation"))
+	if err != nil {
+		return err
+	}
 	router := &awsproto.Router{Keys: iamSvc, Authz: az, Log: log, Now: now, Region: cfg.Region, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
 		(&eksapi.Handler{EKS: eksSvc, KMS: kmsSvc}).Service(),
@@ -339,6 +343,7 @@ func Run(ctx context.Context, cfg Config) error {
 				return k.Public(), nil
 			}}}).Service(),
 		operatorService(st),
+		cfn.api,
 	} {
 		router.Services[s.Name] = s
 	}
@@ -467,6 +472,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
 	run(iamSvc.Run) // writes access keys' and roles' last use
+	// CloudFormation's stacks move on (it acts through the APIs only).
+	run(cfn.run)
+	run(cfn.watch)
 	// CloudWatch Logs' retention and byte caps.
 	run(logsSvc.Run)
 	run(func(ctx context.Context) {
