@@ -55,6 +55,7 @@ func TestEveryOperationRefusesACallerWithoutRights(t *testing.T) {
 		{"iam", "2010-05-08", "AccessDenied", wireQuery, iamOpsSeeds(t, "authz-")},
 		{"sts", "2011-06-15", "AccessDenied", wireQuery, stsOps},
 		{"ec2", "2016-11-15", "UnauthorizedOperation", wireEC2, ec2Ops},
+		{"cloudformation", "2010-05-15", "AccessDenied", wireQuery, cfnOps},
 	} {
 		for i, o := range s.ops {
 			c := queryCall(vars, s.service, s.version, s.w, s.ops, uint8(i), o.form, "", modeSigned)

@@ -24,7 +24,10 @@ import (
 	"github.com/keksdev/keks/internal/api/ec2api"
 	"github.com/keksdev/keks/internal/api/ecrapi"
 	"github.com/keksdev/keks/internal/api/eksapi"
+	"github.com/keksdev/keks/internal/api/cfnapi"
 	"github.com/keksdev/keks/internal/api/iamapi"
+	"github.com/keksdev/keks/internal/cloudformation"
+	"github.com/keksdev/keks/internal/cloudformation/resources"
 	"github.com/keksdev/keks/internal/api/logsapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authz"
@@ -134,6 +137,7 @@ func fuzzRouter() (*awsproto.Router, *logBuffer) {
 				}}).Service(),
 			(&ecrapi.Handler{ECR: m.ECR}).Service(),
 			(&logsapi.Handler{Logs: m.Logs}).Service(),
+			(&cfnapi.Handler{CFN: &cloudformation.Service{Store: m.IAM.Store, Types: resources.All()}}).Service(),
 		} {
 			rt.Services[s.Name] = s
 		}
