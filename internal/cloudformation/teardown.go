@@ -134,8 +134,8 @@ func (e *Engine) deleteOne(ctx context.Context, st *Stack, r *Resource, cl *reso
 			e.Log.Warn("remove resource record", "stack", st.Name, "resource", r.LogicalID, "err", err)
 		}
 	}
-	// Never made (or never begun): nothing to delete.
-	if r.Status == "" || (r.PhysicalID == "" && r.Pending != "Create") {
+	// Never made (or its create never answered): nothing to delete.
+	if r.Status == "" || r.PhysicalID == "" {
 		if r.Status != "" && r.Status != DeleteComplete {
 			r.Status, r.Pending, r.Op = DeleteComplete, "", st.Op
 			e.save(ctx, st, r, "")
