@@ -75,6 +75,8 @@ func (p ec2Props) integer(name string) (value int32, set bool, err error) {
 		return 0, false, nil
 	case float64:
 		return int32(v), true, nil
+	case int:
+		return int32(v), true, nil
 	case string:
 		n, err := strconv.ParseInt(v, 10, 32)
 		if err != nil {
