@@ -184,7 +184,9 @@ func instanceFields(in *ec2.Instance) map[string]string {
 		"owner-id": in.OwnerID, "reservation-id": "r-" + strings.TrimPrefix(in.ID, "i-"), "launch-time": in.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"architecture": "x86_64", "hypervisor": "xen", "root-device-type": "ebs", "tenancy": "default", "virtualization-type": "hvm",
 		"network-interface.subnet-id": in.SubnetID, "network-interface.vpc-id": in.VPCID, "network-interface.private-ip-address": in.PrivateIP}
-	if in.RoleARN != "" {
+	if in.InstanceProfileARN != "" {
+		f["iam-instance-profile.arn"] = in.InstanceProfileARN
+	} else if in.RoleARN != "" {
 		f["iam-instance-profile.arn"] = strings.Replace(in.RoleARN, ":role/", ":instance-profile/", 1)
 	}
 	return f
