@@ -42,21 +42,24 @@ var InstanceTypes = map[string]InstanceType{
 
 // Instance is an EC2-like instance.
 type Instance struct {
-	ID           string            `json:"id"`
-	Region       string            `json:"region"`
-	Zone         string            `json:"zone"`
-	SubnetID     string            `json:"subnetId"`
-	VPCID        string            `json:"vpcId"`
-	PrivateIP    string            `json:"privateIp"`
-	SubnetBits   int               `json:"subnetBits"`
-	InstanceType string            `json:"instanceType"`
-	ImageID      string            `json:"imageId"`
-	RoleARN      string            `json:"roleArn,omitempty"` // the instance profile's role
-	State        string            `json:"state"`
-	LaunchTime   time.Time         `json:"launchTime"`
-	Tags         map[string]string `json:"tags,omitempty"`
-	UserData     string            `json:"userData,omitempty"`
-	OwnerID      string            `json:"ownerId"`
+	ID           string `json:"id"`
+	Region       string `json:"region"`
+	Zone         string `json:"zone"`
+	SubnetID     string `json:"subnetId"`
+	VPCID        string `json:"vpcId"`
+	PrivateIP    string `json:"privateIp"`
+	SubnetBits   int    `json:"subnetBits"`
+	InstanceType string `json:"instanceType"`
+	ImageID      string `json:"imageId"`
+	RoleARN      string `json:"roleArn,omitempty"` // the instance profile's role
+	// InstanceProfileARN is the profile it was launched with ("": one
+	// named after its role, as keks had before instance profiles).
+	InstanceProfileARN string            `json:"instanceProfileArn,omitempty"`
+	State              string            `json:"state"`
+	LaunchTime         time.Time         `json:"launchTime"`
+	Tags               map[string]string `json:"tags,omitempty"`
+	UserData           string            `json:"userData,omitempty"`
+	OwnerID            string            `json:"ownerId"`
 	// Processes of the running instance, recorded by the instance controller.
 	ContainerdPID int    `json:"containerdPid,omitempty"`
 	KubeletPID    int    `json:"kubeletPid,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/store"
@@ -131,12 +132,18 @@ func putTable(t *store.Txn, rt *RouteTable, rev int64) {
 
 // withStates sets the state of each route of tables: a route to an
 // internet gateway is active while the gateway is attached to the table's
-// VPC, a blackhole otherwise; keks has no NAT gateways, so a route to one
-// is a blackhole.
-func withStates(tables []RouteTable, igws []InternetGateway) []RouteTable {
+// VPC, a route to a NAT gateway while the gateway is not deleting or
+// deleted; a blackhole otherwise.
+func withStates(tables []RouteTable, igws []InternetGateway, nats []NatGateway) []RouteTable {
 	attached := map[string]string{}
 	for _, g := range igws {
 		attached[g.ID] = g.AttachedTo()
+	}
+	now := time.Now()
+	natUp := map[string]bool{}
+	for _, g := range nats {
+		st := g.StateAt(now)
+		natUp[g.ID] = st == NatPending || st == NatAvailable
 	}
 	for i := range tables {
 		rt := &tables[i]
@@ -146,6 +153,8 @@ func withStates(tables []RouteTable, igws []InternetGateway) []RouteTable {
 			case r.GatewayID == GatewayLocal:
 				r.State = RouteActive
 			case r.GatewayID != "" && attached[r.GatewayID] == rt.VPCID:
+				r.State = RouteActive
+			case r.NatGatewayID != "" && natUp[r.NatGatewayID]:
 				r.State = RouteActive
 			default:
 				r.State = RouteBlackhole
@@ -165,7 +174,11 @@ func (s *Service) RouteTables(ctx context.Context, region string) ([]RouteTable,
 	if err != nil {
 		return nil, err
 	}
-	return withStates(inRegion(all, region, func(rt RouteTable) string { return rt.Region }), igws), nil
+	nats, err := store.List[NatGateway](ctx, s.Store, natPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return withStates(inRegion(all, region, func(rt RouteTable) string { return rt.Region }), igws, nats), nil
 }
 
 // GetRouteTable reads one route table, with its routes' states.
@@ -178,7 +191,11 @@ func (s *Service) GetRouteTable(ctx context.Context, id string) (*RouteTable, er
 	if err != nil {
 		return nil, err
 	}
-	return &withStates([]RouteTable{*rt}, igws)[0], nil
+	nats, err := store.List[NatGateway](ctx, s.Store, natPrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &withStates([]RouteTable{*rt}, igws, nats)[0], nil
 }
 
 // CreateRouteTable adds a route table with only the local route to a VPC
@@ -230,14 +247,14 @@ func destinationBlock(cidr string) (netip.Prefix, error) {
 }
 
 // checkTarget checks a route's target for table rt and makes t depend on
-// it: an internet gateway attached to the table's VPC (keks has no other
-// gateways, and no NAT gateways).
+// it: an internet gateway attached to the table's VPC, or a NAT gateway of
+// that VPC that is not deleted (keks has no other gateways).
 func (s *Service) checkTarget(ctx context.Context, t *store.Txn, rt *RouteTable, r Route) error {
 	switch {
 	case r.GatewayID != "" && r.NatGatewayID != "":
 		return awserr.Errorf(CodeInvalidParameterCombo, "The parameter gatewayId cannot be used with the parameter natGatewayId")
 	case r.NatGatewayID != "":
-		return awserr.Errorf(CodeInvalidNatGatewayNotFound, "The natGateway ID '%s' does not exist", r.NatGatewayID)
+		return s.checkNatTarget(ctx, t, rt, r.NatGatewayID)
 	case r.GatewayID == "":
 		return awserr.Errorf(CodeMissingParameter, "The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, "+
 			"vpcPeeringConnectionId, transitGatewayId, localGatewayId, carrierGatewayId, coreNetworkArn or instanceId")
@@ -274,7 +291,8 @@ func (rt *RouteTable) routeTo(dest netip.Prefix) int {
 }
 
 // CreateRoute adds a route to a table: r.DestinationCidrBlock to
-// r.GatewayID (an internet gateway attached to the table's VPC).
+// r.GatewayID (an internet gateway attached to the table's VPC) or
+// r.NatGatewayID (a NAT gateway of the table's VPC).
 func (s *Service) CreateRoute(ctx context.Context, tableID string, r Route) error {
 	dest, err := destinationBlock(r.DestinationCidrBlock)
 	if err != nil {

@@ -160,6 +160,11 @@ func (s *Service) DeleteVPC(ctx context.Context, id string) error {
 				return awserr.Errorf(CodeDependencyViolation, "The vpc '%s' has dependencies and cannot be deleted.", id)
 			}
 		}
+		if nat, err := s.natGatewayIn(ctx, func(g *NatGateway) bool { return g.VPCID == id }); err != nil {
+			return err
+		} else if nat {
+			return awserr.Errorf(CodeDependencyViolation, "The vpc '%s' has dependencies and cannot be deleted.", id)
+		}
 		tables, err := store.List[RouteTable](ctx, s.Store, rtbPrefix)
 		if err != nil {
 			return err

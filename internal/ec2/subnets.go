@@ -93,6 +93,12 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string, inUse func(subnet
 			return err
 		}
 		used := slices.ContainsFunc(instances, func(in Instance) bool { return in.SubnetID == id && in.State != StateTerminated })
+		if !used {
+			// A NAT gateway keeps its subnet until it is deleted.
+			if used, err = s.natGatewayIn(ctx, func(g *NatGateway) bool { return g.SubnetID == id }); err != nil {
+				return err
+			}
+		}
 		if !used && inUse != nil {
 			if used, err = inUse(id); err != nil {
 				return fmt.Errorf("find what uses subnet %s: %w", id, err)

@@ -70,6 +70,8 @@ func (s *Service) TagResources(ctx context.Context, ids []string, tags map[strin
 				err = tagRecord(ctx, s, t, rtbKey(id), func(v *RouteTable) *map[string]string { return &v.Tags }, rtbNotFound(id), merge(tags))
 			case strings.HasPrefix(id, "igw-"):
 				err = tagRecord(ctx, s, t, igwKey(id), func(v *InternetGateway) *map[string]string { return &v.Tags }, igwNotFound(id), merge(tags))
+			case strings.HasPrefix(id, "nat-"), strings.HasPrefix(id, "eipalloc-"):
+				err = s.tagNetworkRecord(ctx, t, id, merge(tags))
 			default:
 				err = s.tagEBSRecord(ctx, t, id, merge(tags))
 			}
@@ -121,6 +123,8 @@ func (s *Service) UntagResources(ctx context.Context, ids []string, tags map[str
 				err = tagRecord(ctx, s, t, rtbKey(id), func(v *RouteTable) *map[string]string { return &v.Tags }, rtbNotFound(id), drop)
 			case strings.HasPrefix(id, "igw-"):
 				err = tagRecord(ctx, s, t, igwKey(id), func(v *InternetGateway) *map[string]string { return &v.Tags }, igwNotFound(id), drop)
+			case strings.HasPrefix(id, "nat-"), strings.HasPrefix(id, "eipalloc-"):
+				err = s.tagNetworkRecord(ctx, t, id, drop)
 			default:
 				err = s.tagEBSRecord(ctx, t, id, drop)
 			}

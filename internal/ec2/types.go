@@ -17,6 +17,11 @@ type VPC struct {
 	// (internet gateway, route tables) keks has given it; 0 on VPCs made
 	// by a keks without route tables, and on every other VPC.
 	DefaultLayout int `json:"defaultLayout,omitempty"`
+	// DNSSupportOff and DNSHostnames are the VPC's DNS attributes: EC2
+	// makes a VPC with DNS support on, and hostnames on only in the
+	// default VPC (DNSHostnames nil: as made).
+	DNSSupportOff bool  `json:"dnsSupportOff,omitempty"`
+	DNSHostnames  *bool `json:"dnsHostnames,omitempty"`
 }
 
 // Subnet is a range of a VPC in one availability zone.

@@ -123,6 +123,13 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 		if len(r.InlinePolicies) > 0 {
 			return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must delete policies first.")
 		}
+		// AddRoleToInstanceProfile writes the role back, so a profile
+		// gaining it meanwhile makes this transaction conflict.
+		if in, err := s.roleInProfile(ctx, r.Name); err != nil {
+			return err
+		} else if in {
+			return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must remove roles from instance profile first.")
+		}
 		t.Unchanged(roleKey(name), rev)
 		t.Delete(roleKey(name))
 		t.Delete(roleUseKey(name))

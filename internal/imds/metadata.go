@@ -138,9 +138,13 @@ func architecture() string {
 
 func roleName(in *ec2.Instance) string { return in.RoleARN[strings.LastIndex(in.RoleARN, "/")+1:] }
 
-// instanceProfileARN: keks names each instance profile after its role, at
-// the role's path.
+// instanceProfileARN is the profile the instance was launched with, or,
+// launched by a role's name, a profile named after its role at the
+// role's path.
 func instanceProfileARN(in *ec2.Instance) string {
+	if in.InstanceProfileARN != "" {
+		return in.InstanceProfileARN
+	}
 	return strings.Replace(in.RoleARN, ":role/", ":instance-profile/", 1)
 }
 

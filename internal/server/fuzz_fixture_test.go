@@ -118,6 +118,9 @@ func makeFuzzFixture(ctx context.Context) (*strings.Replacer, error) {
 	if err := ebsFixture(ctx, v); err != nil {
 		return nil, err
 	}
+	if err := networkFixture(ctx, v); err != nil {
+		return nil, err
+	}
 
 	cluster := func(name, version string) (*eks.Cluster, error) {
 		_, err := m.EKS.CreateCluster(ctx, eks.CreateClusterInput{Name: name, Version: version, RoleARN: role.ARN, SubnetIDs: pair,

@@ -128,6 +128,7 @@ func fuzzRouter() (*awsproto.Router, *logBuffer) {
 					}
 					return false, err
 				},
+				InstanceProfile: m.IAM.InstanceProfileRole,
 				RoleARN: func(ctx context.Context, name string) (string, error) {
 					r, err := m.IAM.GetRole(ctx, name)
 					if err != nil {

@@ -320,6 +320,7 @@ func Run(ctx context.Context, cfg Config) error {
 		(&iamapi.Handler{IAM: iamSvc}).Service(),
 		(&stsapi.Handler{IAM: iamSvc}).Service(),
 		(&ec2api.Handler{EC2: ec2Svc, SubnetInUse: subnetInUse(eksSvc), InstancesChanged: nodeCtl.Wake,
+			InstanceProfile: iamSvc.InstanceProfileRole,
 			RoleARN: func(ctx context.Context, name string) (string, error) {
 				r, err := iamSvc.GetRole(ctx, name)
 				if err != nil {

@@ -266,6 +266,11 @@ func (e *ec2Call) instanceProfile() (profileARN, roleARN string) {
 	if !iamName.MatchString(name) {
 		return "", "*"
 	}
+	if e.h.InstanceProfile != nil {
+		if p, r, err := e.h.InstanceProfile(e.ctx, cmp.Or(arn, name)); err == nil {
+			return p, r
+		}
+	}
 	roleARN = fmt.Sprintf("arn:aws:iam::%s:role/%s", e.c.Principal.Account, name)
 	if e.h.RoleARN != nil {
 		if found, err := e.h.RoleARN(e.ctx, name); err == nil {
@@ -313,6 +318,10 @@ func (e *ec2Call) onExisting(action, id string) awsproto.Check {
 		return e.onRouteTable(action, id)
 	case "internet-gateway":
 		return e.onInternetGateway(action, id)
+	case "natgateway":
+		return e.onNatGateway(action, id)
+	case "elastic-ip":
+		return e.onElasticIP(action, id)
 	}
 	return awsproto.Check{Action: action, Resource: "*"}
 }
@@ -365,7 +374,9 @@ func (e *ec2Call) onInstance(action, id string) awsproto.Check {
 		ch.Context["ec2:AvailabilityZone"] = []string{in.Zone}
 		ch.Context["ec2:Tenancy"] = []string{"default"}
 		ch.Context["ec2:RootDeviceType"] = []string{"ebs"}
-		if in.RoleARN != "" {
+		if in.InstanceProfileARN != "" {
+			ch.Context["ec2:InstanceProfile"] = []string{in.InstanceProfileARN}
+		} else if in.RoleARN != "" {
 			ch.Context["ec2:InstanceProfile"] = []string{strings.Replace(in.RoleARN, ":role/", ":instance-profile/", 1)}
 		}
 	}
@@ -479,6 +490,8 @@ func (e *ec2Call) tagsOf(id string) func(context.Context) map[string]string {
 			if g := h.lookupInternetGateway(ctx, region, id); g != nil {
 				return g.Tags
 			}
+		case "natgateway", "elastic-ip":
+			return h.networkTagsOf(ctx, region, id)
 		}
 		return nil
 	}

@@ -165,7 +165,7 @@ func TestChecksDescribeEachAction(t *testing.T) {
 		{"a group deleted by name is found in the default VPC", map[string]string{"Action": "DeleteSecurityGroup", "GroupName": "web"},
 			[]described{{"ec2:DeleteSecurityGroup", groupARN, keys("ec2:SecurityGroupID", w.group.ID, "ec2:Vpc", vpcARN)}}},
 		{"create tags checks each resource with the tags", map[string]string{"Action": "CreateTags", "ResourceId.1": w.vpc.ID, "ResourceId.2": w.instance.ID,
-			"ResourceId.3": "nat-0123456789abcdef0", "Tag.1.Key": "env", "Tag.1.Value": "prod"},
+			"ResourceId.3": "eigw-0123456789abcdef0", "Tag.1.Key": "env", "Tag.1.Value": "prod"},
 			[]described{
 				{"ec2:CreateTags", vpcARN, keys("ec2:VpcID", w.vpc.ID, "ec2:Tenancy", "default", "aws:RequestTag/env", "prod", "aws:TagKeys", "env")},
 				{"ec2:CreateTags", instanceARN, keys("ec2:InstanceID", w.instance.ID, "ec2:InstanceType", "t3.small", "ec2:AvailabilityZone", zone,
@@ -275,14 +275,14 @@ func TestChecksCoverEveryAction(t *testing.T) {
 			}
 		}
 	}
-	if checks := checksOf(&Handler{}, map[string]string{"Action": "AllocateAddress"}); checks != nil {
+	if checks := checksOf(&Handler{}, map[string]string{"Action": "AllocateHosts"}); checks != nil {
 		t.Errorf("an action keks does not serve is described: %+v", checks)
 	}
 }
 
 // sane is a resource a malformed request may name: "*", a resource the
 // call would make (<type>/*), or an ARN with nothing of the garbage in it.
-var sane = regexp.MustCompile(`^(\*|arn:aws:ec2:us-east-1:` + testAccount + `:(vpc|subnet|security-group|instance|volume|network-interface|route-table|internet-gateway)/\*|arn:aws:ec2:us-east-1::snapshot/\*|arn:aws:(ec2|iam):[a-z0-9-]*:\d*:[a-z-]+/[\w/.+=,@-]*[\w+=,.@-])$`)
+var sane = regexp.MustCompile(`^(\*|arn:aws:ec2:us-east-1:` + testAccount + `:(vpc|subnet|security-group|instance|volume|network-interface|route-table|internet-gateway|natgateway|elastic-ip)/\*|arn:aws:ec2:us-east-1::snapshot/\*|arn:aws:(ec2|iam):[a-z0-9-]*:\d*:[a-z-]+/[\w/.+=,@-]*[\w+=,.@-])$`)
 
 func TestChecksOfMalformedRequests(t *testing.T) {
 	garbage := []string{"", "*", "?", "vpc-*", "subnet-../../x", "sg-", "i-ZZZZZZZZ", "ami-?", "vol-\x00", "arn:aws:iam::1:instance-profile/*",
@@ -290,7 +290,7 @@ func TestChecksOfMalformedRequests(t *testing.T) {
 	params := []string{"VpcId", "SubnetId", "GroupId", "GroupName", "InstanceId.1", "ResourceId.1", "ImageId", "KeyName", "InstanceType",
 		"IamInstanceProfile.Arn", "IamInstanceProfile.Name", "NetworkInterface.1.SubnetId", "SecurityGroupId.1", "SecurityGroup.1", "Tag.1.Key",
 		"TagSpecification.1.ResourceType", "TagSpecification.1.Tag.1.Key", "AvailabilityZone", "VolumeId", "SnapshotId", "AvailabilityZoneId", "KmsKeyId",
-		"RouteTableId", "InternetGatewayId", "AssociationId", "GatewayId"}
+		"RouteTableId", "InternetGatewayId", "AssociationId", "GatewayId", "NatGatewayId", "AllocationId", "PublicIp"}
 	for _, h := range []*Handler{{}, newWorld(t).h} {
 		for name := range actions {
 			for _, param := range params {

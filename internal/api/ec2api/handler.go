@@ -24,6 +24,10 @@ type Handler struct {
 	SubnetInUse func(subnetID string) (bool, error)
 	// RoleARN resolves an instance profile (named after its role) to the role's ARN.
 	RoleARN func(ctx context.Context, name string) (string, error)
+	// InstanceProfile resolves an instance profile, by name or ARN, to its
+	// ARN and its role's ARN ("" when it has none); when nil, or when it
+	// finds nothing, RoleARN's profile named after its role stands.
+	InstanceProfile func(ctx context.Context, nameOrARN string) (profileARN, roleARN string, err error)
 	// InstancesChanged wakes the instance controller.
 	InstancesChanged func()
 }

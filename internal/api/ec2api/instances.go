@@ -32,8 +32,11 @@ func instanceNode(i *ec2.Instance, devices []blockDevice) awsproto.Node {
 		awsproto.Tx("subnetId", i.SubnetID), awsproto.Tx("vpcId", i.VPCID), awsproto.Tx("privateIpAddress", i.PrivateIP),
 		awsproto.Tx("architecture", "x86_64"), awsproto.Tx("rootDeviceType", "ebs"), awsproto.Tx("hypervisor", "xen"),
 		awsproto.List("blockDeviceMapping", "item", mappings), tagSet(i.Tags))
-	if i.RoleARN != "" {
-		profile := strings.Replace(i.RoleARN, ":role/", ":instance-profile/", 1)
+	if i.RoleARN != "" || i.InstanceProfileARN != "" {
+		profile := i.InstanceProfileARN
+		if profile == "" {
+			profile = strings.Replace(i.RoleARN, ":role/", ":instance-profile/", 1)
+		}
 		n.Kids = append(n.Kids, awsproto.El("iamInstanceProfile", awsproto.Tx("arn", profile), awsproto.Tx("id", "AIPA"+strings.ToUpper(i.ID[2:12]))))
 	}
 	if i.StateReason != "" {
@@ -74,19 +77,9 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	if typ == "" {
 		typ = "m5.large"
 	}
-	role := ""
-	if arn := c.Form.Get("IamInstanceProfile.Arn"); arn != "" {
-		role = arn[strings.LastIndex(arn, "/")+1:]
-	} else {
-		role = c.Form.Get("IamInstanceProfile.Name")
-	}
-	var roleARN string
-	if role != "" && h.RoleARN != nil {
-		arn, err := h.RoleARN(r.Context(), role)
-		if err != nil {
-			return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value (%s) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name", role)
-		}
-		roleARN = arn
+	profileARN, roleARN, err := h.launchProfile(r.Context(), c)
+	if err != nil {
+		return nil, err
 	}
 	userData := ""
 	if ud := c.Form.Get("UserData"); ud != "" {
@@ -106,7 +99,7 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	if cl := clusterFromUserData(userData); cl != "" {
 		tags["kubernetes.io/cluster/"+cl] = "owned"
 	}
-	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, Tags: tags, UserData: userData}, minCount, maxCount)
+	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, InstanceProfileARN: profileARN, Tags: tags, UserData: userData}, minCount, maxCount)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +184,9 @@ func instanceFields(in *ec2.Instance) map[string]string {
 		"owner-id": in.OwnerID, "reservation-id": "r-" + strings.TrimPrefix(in.ID, "i-"), "launch-time": in.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"architecture": "x86_64", "hypervisor": "xen", "root-device-type": "ebs", "tenancy": "default", "virtualization-type": "hvm",
 		"network-interface.subnet-id": in.SubnetID, "network-interface.vpc-id": in.VPCID, "network-interface.private-ip-address": in.PrivateIP}
-	if in.RoleARN != "" {
+	if in.InstanceProfileARN != "" {
+		f["iam-instance-profile.arn"] = in.InstanceProfileARN
+	} else if in.RoleARN != "" {
 		f["iam-instance-profile.arn"] = strings.Replace(in.RoleARN, ":role/", ":instance-profile/", 1)
 	}
 	return f
