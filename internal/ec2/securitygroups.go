@@ -59,6 +59,14 @@ func (s *Service) AddSecurityGroup(ctx context.Context, t *store.Txn, sg Securit
 	sg.ID = newResourceID("sg")
 	sg.Region, sg.OwnerID = v.Region, v.OwnerID
 	sg.Rules, sg.RulesVersion = append(initialRules(&sg), sg.Rules...), rulesVersion
+	for i := range sg.Rules {
+		if sg.Rules[i].GroupID == SelfGroup {
+			sg.Rules[i].GroupID = sg.ID
+		}
+		if sg.Rules[i].ID == "" {
+			sg.Rules[i].ID = newResourceID("sgr")
+		}
+	}
 	t.Create(sgKey(sg.ID), &sg)
 	return &sg, nil
 }

@@ -424,6 +424,10 @@ func initialRules(g *SecurityGroup) []SecurityGroupRule {
 	return rules
 }
 
+// SelfGroup stands, in the rules given to AddSecurityGroup, for the group
+// being made, whose ID is not known yet.
+const SelfGroup = "self"
+
 // SelfRule is an inbound rule allowing all traffic from the group's own
 // members: a default group's, and EKS's cluster security group's.
 func SelfRule(groupID string) SecurityGroupRule {
