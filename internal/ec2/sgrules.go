@@ -502,3 +502,13 @@ func (s *Service) securityGroupsOf(ctx context.Context, t *store.Txn, vpcID, sub
 	}
 	return ids, nil
 }
+
+// AllSecurityGroups lists the security groups of every region.
+func (s *Service) AllSecurityGroups(ctx context.Context) ([]SecurityGroup, error) {
+	return store.List[SecurityGroup](ctx, s.Store, sgPrefix)
+}
+
+// AllSubnets lists the subnets of every region.
+func (s *Service) AllSubnets(ctx context.Context) ([]Subnet, error) {
+	return store.List[Subnet](ctx, s.Store, subnetPrefix)
+}

@@ -160,7 +160,6 @@ func (h *Handler) authorizeRules(r *http.Request, c *awsproto.Call, egress bool)
 	if err != nil {
 		return nil, err
 	}
-	h.securityGroupsChanged()
 	return []awsproto.Node{awsproto.Bool("return", true), rulesNode("securityGroupRuleSet", g, rules)}, nil
 }
 
@@ -189,7 +188,6 @@ func (h *Handler) revokeRules(r *http.Request, c *awsproto.Call, egress bool) ([
 	if err != nil {
 		return nil, err
 	}
-	h.securityGroupsChanged()
 	items := make([]awsproto.Node, 0, len(removed))
 	for _, rule := range removed {
 		n := awsproto.El("", awsproto.Tx("securityGroupRuleId", rule.ID), awsproto.Tx("groupId", id), awsproto.Bool("isEgress", rule.Egress),
@@ -385,12 +383,5 @@ func permissionFields(fields map[string][]string, g *ec2.SecurityGroup) {
 			add("group-id", rule.GroupID)
 			add("user-id", g.OwnerID)
 		}
-	}
-}
-
-// securityGroupsChanged wakes what enforces the groups' rules.
-func (h *Handler) securityGroupsChanged() {
-	if h.InstancesChanged != nil {
-		h.InstancesChanged()
 	}
 }
