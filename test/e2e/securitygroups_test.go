@@ -41,11 +41,11 @@ func TestSecurityGroups(t *testing.T) {
 	}
 	// B's node carries B's cluster security group.
 	out := strings.Fields(e.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag:eks:cluster-name,Values=sgb", "Name=instance-state-name,Values=running",
-		"--query", "Reservations[0].Instances[0].[PrivateIpAddress,SecurityGroups[0].GroupId]", "--output", "text"))
-	if len(out) != 2 || out[1] != group["sgb"] {
+		"--query", "Reservations[0].Instances[0].[PrivateIpAddress,SecurityGroups[0].GroupId,InstanceId]", "--output", "text"))
+	if len(out) != 3 || out[1] != group["sgb"] {
 		t.Fatalf("cluster B's node: %v, want its group %s", out, group["sgb"])
 	}
-	nodeB := out[0]
+	nodeB, instanceB := out[0], out[2]
 	if _, err := e.Try("aws", "ec2", "delete-security-group", "--group-id", group["sgb"]); err == nil || !strings.Contains(err.Error(), "DependencyViolation") {
 		t.Errorf("deleting a group an instance carries: %v", err)
 	}
@@ -84,4 +84,11 @@ func TestSecurityGroups(t *testing.T) {
 	if logs := e.Run("kubectl", "--context", "sgb", "logs", "hello"); !strings.Contains(logs, "hello") {
 		t.Errorf("logs through B's kubelet: %q", logs)
 	}
+	// The host (here: this test's nc, from the subnet's gateway address)
+	// counts as a member of B's cluster security group on B's node.
+	if out, err := e.Try("sh", "-c", "if busybox nc -w 2 "+nodeB+" 10250 </dev/null || nc -w 2 "+nodeB+" 10250 </dev/null; then echo CONNECTED; fi"); !strings.Contains(out, "CONNECTED") {
+		t.Errorf("the host does not reach B's kubelet: %q %v", out, err)
+	}
+	// Which sources the traffic came from: the counters of B's node's chain.
+	t.Logf("B's node's chain:\n%s", e.Run("ip", "netns", "exec", "keks-"+instanceB, "iptables", "-w", "-L", "KEKS-SG-INGRESS", "-v", "-n", "-x"))
 }
