@@ -21,10 +21,10 @@
 // load-balancer and service ranges, or reaching instances from a subnet
 // bridge's gateway address): EKS's control-plane network interfaces carry
 // the cluster security group and the cluster's resourcesVpcConfig groups,
-// so on a cluster's instances the host counts as a member of those groups
-// (and of its VPC's default group, standing in for the rule a self-managed
-// node's group gives the control plane), and is matched by CIDR rules by
-// its addresses.
+// so on a cluster's instances the host counts as a member of those groups;
+// on every instance it also counts as a member of the VPC's default group
+// (standing in for the rule an operator, or a self-managed node's control
+// plane, is given); and CIDR rules match it by its addresses.
 package sgfirewall
 
 import (

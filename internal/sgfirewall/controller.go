@@ -139,26 +139,28 @@ func (c *Controller) hostSources(subnets []ec2.Subnet) []string {
 	return out
 }
 
-// hostGroups are the groups the host is a member of on an instance of a
-// cluster: the cluster security group and resourcesVpcConfig's groups, as
-// EKS's control-plane interfaces carry them, and the VPC's default group
-// (for self-managed nodes left in it). On other instances the host is a
-// member of none.
+// hostGroups are the groups the host is a member of on an instance: its
+// VPC's default group on every instance (keks's stand-in for the way in an
+// operator gives itself, so that a plain instance left in the default
+// group is reachable from the host, as a self-managed node's control plane
+// must be), and on an instance of a cluster the cluster security group and
+// resourcesVpcConfig's groups, as EKS's control-plane interfaces carry them.
 func hostGroups(in *ec2.Instance, clusters []eks.Cluster, groups []ec2.SecurityGroup) []string {
+	var out []string
+	if j := slices.IndexFunc(groups, func(g ec2.SecurityGroup) bool { return g.VPCID == in.VPCID && g.Name == "default" }); j >= 0 {
+		out = append(out, groups[j].ID)
+	}
 	name := in.ClusterName()
 	if name == "" {
-		return nil
+		return out
 	}
 	i := slices.IndexFunc(clusters, func(c eks.Cluster) bool { return c.Name == name && c.Region == in.Region })
 	if i < 0 {
-		return nil
+		return out
 	}
-	out := slices.Clone(clusters[i].Spec.SecurityGroupIDs)
+	out = append(out, clusters[i].Spec.SecurityGroupIDs...)
 	if id := clusters[i].Status.ClusterSecurityGroupID; id != "" {
 		out = append(out, id)
-	}
-	if j := slices.IndexFunc(groups, func(g ec2.SecurityGroup) bool { return g.VPCID == in.VPCID && g.Name == "default" }); j >= 0 {
-		out = append(out, groups[j].ID)
 	}
 	return out
 }

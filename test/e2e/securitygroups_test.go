@@ -92,3 +92,73 @@ func TestSecurityGroups(t *testing.T) {
 	// Which sources the traffic came from: the counters of B's node's chain.
 	t.Logf("B's node's chain:\n%s", e.Run("ip", "netns", "exec", "keks-"+instanceB, "iptables", "-w", "-L", "KEKS-SG-INGRESS", "-v", "-n", "-x"))
 }
+
+// TestSecurityGroupRulesWithAWSCLI drives the rules API with the AWS CLI
+// alone (no cluster): authorize, describe (rules and groups, filters),
+// EC2's errors, revoke by permission and by rule ID, and the dependencies
+// that keep a group from being deleted.
+func TestSecurityGroupRulesWithAWSCLI(t *testing.T) {
+	e := harness.New(t)
+	web := strings.TrimSpace(e.Run("aws", "ec2", "create-security-group", "--group-name", "web", "--description", "web servers", "--query", "GroupId", "--output", "text"))
+	lb := strings.TrimSpace(e.Run("aws", "ec2", "create-security-group", "--group-name", "lb", "--description", "load balancers", "--query", "GroupId", "--output", "text"))
+
+	e.Run("aws", "ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
+	ruleID := strings.TrimSpace(e.Run("aws", "ec2", "authorize-security-group-ingress", "--group-id", web, "--ip-permissions",
+		`IpProtocol=tcp,FromPort=80,ToPort=80,IpRanges=[{CidrIp=10.0.0.0/8,Description=inside}],UserIdGroupPairs=[{GroupId=`+lb+`}]`,
+		"--tag-specifications", "ResourceType=security-group-rule,Tags=[{Key=team,Value=web}]", "--query", "SecurityGroupRules[0].SecurityGroupRuleId", "--output", "text"))
+	if !strings.HasPrefix(ruleID, "sgr-") {
+		t.Fatalf("rule id %q", ruleID)
+	}
+	_, err := e.Try("aws", "ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
+	if err == nil || !strings.Contains(err.Error(), `(InvalidPermission.Duplicate)`) || !strings.Contains(err.Error(), `the specified rule "peer: 0.0.0.0/0, TCP, from port: 22, to port: 22, ALLOW" already exists`) {
+		t.Errorf("duplicate rule: %v", err)
+	}
+	if _, err := e.Try("aws", "ec2", "authorize-security-group-ingress", "--group-id", web, "--protocol", "tcp", "--port", "443", "--source-group", "sg-00000000000000000"); err == nil || !strings.Contains(err.Error(), "InvalidGroup.NotFound") {
+		t.Errorf("missing source group: %v", err)
+	}
+
+	perms := e.Run("aws", "ec2", "describe-security-groups", "--group-ids", web, "--query",
+		"SecurityGroups[0].IpPermissions[].[IpProtocol,FromPort,ToPort,join(',',IpRanges[].CidrIp),join(',',UserIdGroupPairs[].GroupId)]", "--output", "text")
+	if want := "tcp\t22\t22\t0.0.0.0/0\t\ntcp\t80\t80\t10.0.0.0/8\t" + lb + "\n"; perms != want {
+		t.Errorf("ipPermissions:\n%q\nwant\n%q", perms, want)
+	}
+	if egress := e.Run("aws", "ec2", "describe-security-groups", "--group-ids", web, "--query", "SecurityGroups[0].IpPermissionsEgress[].[IpProtocol,IpRanges[0].CidrIp]", "--output", "text"); egress != "-1\t0.0.0.0/0\n" {
+		t.Errorf("a new group's egress: %q", egress)
+	}
+	for filter, want := range map[string]string{
+		"Name=ip-permission.group-id,Values=" + lb: web, "Name=ip-permission.from-port,Values=22": web, "Name=ip-permission.cidr,Values=10.0.0.0/8": web,
+		"Name=ip-permission.protocol,Values=udp": "",
+	} {
+		if got := strings.TrimSpace(e.Run("aws", "ec2", "describe-security-groups", "--filters", filter, "--query", "SecurityGroups[].GroupId", "--output", "text")); got != want {
+			t.Errorf("describe-security-groups --filters %s: %q, want %q", filter, got, want)
+		}
+	}
+	if got := strings.TrimSpace(e.Run("aws", "ec2", "describe-security-group-rules", "--filters", "Name=tag:team,Values=web", "--query", "length(SecurityGroupRules)")); got != "2" {
+		t.Errorf("rules tagged at creation: %s", got)
+	}
+	if got := strings.TrimSpace(e.Run("aws", "ec2", "describe-security-group-rules", "--security-group-rule-ids", ruleID, "--query", "SecurityGroupRules[0].[GroupId,IsEgress,CidrIpv4,Description]", "--output", "text")); got != web+"\tFalse\t10.0.0.0/8\tinside" {
+		t.Errorf("describe-security-group-rules by id: %q", got)
+	}
+
+	if _, err := e.Try("aws", "ec2", "delete-security-group", "--group-id", lb); err == nil || !strings.Contains(err.Error(), "DependencyViolation") || !strings.Contains(err.Error(), "resource "+lb+" has a dependent object") {
+		t.Errorf("deleting a group another group's rule names: %v", err)
+	}
+	e.Run("aws", "ec2", "revoke-security-group-ingress", "--group-id", web, "--ip-permissions", `IpProtocol=tcp,FromPort=80,ToPort=80,UserIdGroupPairs=[{GroupId=`+lb+`}]`)
+	e.Run("aws", "ec2", "delete-security-group", "--group-id", lb)
+	e.Run("aws", "ec2", "revoke-security-group-ingress", "--group-id", web, "--security-group-rule-ids", ruleID)
+	if _, err := e.Try("aws", "ec2", "revoke-security-group-ingress", "--group-id", web, "--security-group-rule-ids", ruleID); err == nil || !strings.Contains(err.Error(), "InvalidSecurityGroupRuleId.NotFound") {
+		t.Errorf("revoking a rule twice: %v", err)
+	}
+	if _, err := e.Try("aws", "ec2", "revoke-security-group-ingress", "--group-id", web, "--protocol", "udp", "--port", "53", "--cidr", "10.0.0.0/8"); err == nil || !strings.Contains(err.Error(), "InvalidPermission.NotFound") {
+		t.Errorf("revoking a rule that is not there: %v", err)
+	}
+	if left := strings.TrimSpace(e.Run("aws", "ec2", "describe-security-group-rules", "--filters", "Name=group-id,Values="+web, "--query", "length(SecurityGroupRules)")); left != "2" {
+		t.Errorf("rules left (ssh and the default egress): %s", left)
+	}
+	// The default VPC's default group allows all traffic from itself.
+	self := e.Run("aws", "ec2", "describe-security-groups", "--filters", "Name=group-name,Values=default", "--query", "SecurityGroups[0].[GroupId,IpPermissions[0].IpProtocol,IpPermissions[0].UserIdGroupPairs[0].GroupId]", "--output", "text")
+	if f := strings.Fields(self); len(f) != 3 || f[1] != "-1" || f[2] != f[0] {
+		t.Errorf("the default group's inbound rule: %q", self)
+	}
+	e.Run("aws", "ec2", "delete-security-group", "--group-id", web)
+}
