@@ -512,3 +512,46 @@ func (s *Service) AllSecurityGroups(ctx context.Context) ([]SecurityGroup, error
 func (s *Service) AllSubnets(ctx context.Context) ([]Subnet, error) {
 	return store.List[Subnet](ctx, s.Store, subnetPrefix)
 }
+
+// RuleUpdate is ModifySecurityGroupRules' new content of one rule: a
+// protocol and ports with one peer (CIDRs or Groups holding one entry).
+type RuleUpdate struct {
+	RuleID     string
+	Permission Permission
+}
+
+// ModifySecurityGroupRules replaces the content of rules of a group, each
+// keeping its ID and direction: all of them, or none.
+func (s *Service) ModifySecurityGroupRules(ctx context.Context, groupID string, updates []RuleUpdate) error {
+	if len(updates) == 0 {
+		return awserr.Errorf(CodeMissingParameter, "The request must contain the parameter SecurityGroupRules")
+	}
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		g, rev, err := s.groupAt(ctx, groupID)
+		if err != nil {
+			return err
+		}
+		t.Unchanged(sgKey(g.ID), rev)
+		for _, u := range updates {
+			i := slices.IndexFunc(g.Rules, func(r SecurityGroupRule) bool { return r.ID == u.RuleID })
+			if i < 0 {
+				return awserr.Errorf(CodeRuleIDNotFound, "The security group rule ID '%s' does not exist", u.RuleID)
+			}
+			if len(u.Permission.CIDRs)+len(u.Permission.Groups) != 1 {
+				return awserr.Errorf(CodeInvalidParameterCombo, "A security group rule must have exactly one of CidrIpv4 and ReferencedGroupId")
+			}
+			rules, err := s.rulesOf(ctx, t, g, g.Rules[i].Egress, []Permission{u.Permission})
+			if err != nil {
+				return err
+			}
+			r := rules[0]
+			r.ID, r.Tags = g.Rules[i].ID, g.Rules[i].Tags
+			if j := slices.IndexFunc(g.Rules, r.sameTraffic); j >= 0 && j != i {
+				return awserr.Errorf(CodePermissionDuplicate, "the specified rule \"%s\" already exists", r.text())
+			}
+			g.Rules[i] = r
+		}
+		t.Put(sgKey(g.ID), g)
+		return nil
+	})
+}

@@ -146,3 +146,19 @@ func TestEnsureSecurityGroupRulesUpgradesOldGroupsOnce(t *testing.T) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func ignore[T any](_ T, err error) error { return err }
+
+func TestModifySecurityGroupRulesKeepsIDsAndDirection(t *testing.T) {
+	ctx, s := routingModel(t)
+	v := must1[*VPC](t)(s.CreateVPC(ctx, "us-east-1", "111122223333", "10.0.0.0/16", false, nil))
+	g := must1[*SecurityGroup](t)(s.CreateSecurityGroup(ctx, SecurityGroup{VPCID: v.ID, Name: "g", Description: "g"}))
+	egress := g.Rules[0]
+	mustDo(t, s.ModifySecurityGroupRules(ctx, g.ID, []RuleUpdate{{RuleID: egress.ID,
+		Permission: Permission{Protocol: "tcp", FromPort: port(443), ToPort: port(443), CIDRs: []PermissionPeer{{CIDR: "10.0.0.0/8", Description: "https"}}}}}))
+	got := must1[*SecurityGroup](t)(s.GetSecurityGroup(ctx, g.ID)).Rules[0]
+	if got.ID != egress.ID || !got.Egress || got.Protocol != "tcp" || got.FromPort != 443 || got.CIDR != "10.0.0.0/8" || got.Description != "https" {
+		t.Fatalf("modified rule: %+v", got)
+	}
+	if err := s.ModifySecurityGroupRules(ctx, g.ID, []RuleUpdate{{RuleID: "sgr-00000000000000000", Permission: Permission{Protocol: "-1", CIDRs: []PermissionPeer{{CIDR: "0.0.0.0/0"}}}}}); codeOfErr(err) != CodeRuleIDNotFound {
+		t.Fatalf("modify a missing rule: %v", err)
+	}
+}

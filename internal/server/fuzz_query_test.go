@@ -81,6 +81,8 @@ var ec2Ops = []queryOp{
 	{"UpdateSecurityGroupRuleDescriptionsEgress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=-1&IpPermissions.1.Groups.1.GroupId=$SG_RULES&IpPermissions.1.Groups.1.Description=self"},
 	{"RevokeSecurityGroupIngress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0"},
 	{"RevokeSecurityGroupEgress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=-1&IpPermissions.1.Groups.1.GroupId=$SG_RULES"},
+	{"ModifySecurityGroupRules", "GroupId=$SG_RULES&SecurityGroupRule.1.SecurityGroupRuleId=$SG_RULE&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=udp" +
+		"&SecurityGroupRule.1.SecurityGroupRule.FromPort=53&SecurityGroupRule.1.SecurityGroupRule.ToPort=53&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=10.0.0.0%2F8"},
 }
 
 // queryCall builds a Query request: action op of ops (or, past the list,

@@ -87,6 +87,7 @@ var actionChecks = map[string]func(*ec2Call) []awsproto.Check{
 	"UpdateSecurityGroupRuleDescriptionsIngress": onRuleGroup("ec2:UpdateSecurityGroupRuleDescriptionsIngress"),
 	"UpdateSecurityGroupRuleDescriptionsEgress":  onRuleGroup("ec2:UpdateSecurityGroupRuleDescriptionsEgress"),
 	"DescribeSecurityGroupRules":                 onAnything("ec2:DescribeSecurityGroupRules"),
+	"ModifySecurityGroupRules":                   onRuleGroup("ec2:ModifySecurityGroupRules"),
 }
 
 // ec2Call is one EC2 request being described.

@@ -82,6 +82,7 @@ var actions = map[string]action{
 	"RevokeSecurityGroupIngress":                 (*Handler).revokeSecurityGroupIngress,
 	"RevokeSecurityGroupEgress":                  (*Handler).revokeSecurityGroupEgress,
 	"DescribeSecurityGroupRules":                 (*Handler).describeSecurityGroupRules,
+	"ModifySecurityGroupRules":                   (*Handler).modifySecurityGroupRules,
 	"UpdateSecurityGroupRuleDescriptionsIngress": (*Handler).updateSecurityGroupRuleDescriptionsIngress,
 	"UpdateSecurityGroupRuleDescriptionsEgress":  (*Handler).updateSecurityGroupRuleDescriptionsEgress,
 }

@@ -385,3 +385,37 @@ func permissionFields(fields map[string][]string, g *ec2.SecurityGroup) {
 		}
 	}
 }
+
+// modifySecurityGroupRules reads SecurityGroupRule.N: each rule's ID and
+// its new content (SecurityGroupRule.N.SecurityGroupRule.*).
+func (h *Handler) modifySecurityGroupRules(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	id, err := required(c, "GroupId", "GroupId")
+	if err != nil {
+		return nil, err
+	}
+	var updates []ec2.RuleUpdate
+	for i := 1; ; i++ {
+		prefix := fmt.Sprintf("SecurityGroupRule.%d.", i)
+		if !hasPrefixParam(c, prefix) {
+			break
+		}
+		p, err := portsOf(c, prefix+"SecurityGroupRule.")
+		if err != nil {
+			return nil, err
+		}
+		if cidr := c.Form.Get(prefix + "SecurityGroupRule.CidrIpv4"); cidr != "" {
+			p.CIDRs = []ec2.PermissionPeer{{CIDR: cidr, Description: c.Form.Get(prefix + "SecurityGroupRule.Description")}}
+		}
+		if g := c.Form.Get(prefix + "SecurityGroupRule.ReferencedGroupId"); g != "" {
+			p.Groups = []ec2.PermissionPeer{{GroupID: g, Description: c.Form.Get(prefix + "SecurityGroupRule.Description")}}
+		}
+		if c.Form.Get(prefix+"SecurityGroupRule.CidrIpv6") != "" || c.Form.Get(prefix+"SecurityGroupRule.PrefixListId") != "" {
+			return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "keks's VPCs have no IPv6 CIDR blocks or managed prefix lists")
+		}
+		updates = append(updates, ec2.RuleUpdate{RuleID: c.Form.Get(prefix + "SecurityGroupRuleId"), Permission: p})
+	}
+	if err := h.EC2.ModifySecurityGroupRules(r.Context(), id, updates); err != nil {
+		return nil, err
+	}
+	return []awsproto.Node{awsproto.Bool("return", true)}, nil
+}
