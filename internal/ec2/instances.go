@@ -60,6 +60,10 @@ type Instance struct {
 	Tags               map[string]string `json:"tags,omitempty"`
 	UserData           string            `json:"userData,omitempty"`
 	OwnerID            string            `json:"ownerId"`
+	// SecurityGroupIDs are the groups of the instance's network interface;
+	// none on instances made by a keks without security groups, which no
+	// firewall then guards.
+	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
 	// Processes of the running instance, recorded by the instance controller.
 	ContainerdPID int    `json:"containerdPid,omitempty"`
 	KubeletPID    int    `json:"kubeletPid,omitempty"`
@@ -190,6 +194,10 @@ func (s *Service) RunInstances(ctx context.Context, in Instance, minCount, maxCo
 		// so the addresses it sees taken are all that are.
 		t.Unchanged(subnetKey(sn.ID), rev)
 		t.Put(subnetKey(sn.ID), sn)
+		groups, err := s.securityGroupsOf(ctx, t, sn.VPCID, sn.ID, in.SecurityGroupIDs)
+		if err != nil {
+			return err
+		}
 		all, err := s.Instances(ctx, sn.Region)
 		if err != nil {
 			return err
@@ -216,6 +224,7 @@ func (s *Service) RunInstances(ctx context.Context, in Instance, minCount, maxCo
 			one.ID = newResourceID("i")
 			one.Region, one.Zone, one.VPCID, one.PrivateIP, one.SubnetBits = sn.Region, sn.AvailabilityZone, sn.VPCID, addr.String(), p.Bits()
 			one.State, one.LaunchTime, one.OwnerID = StatePending, time.Now().UTC(), sn.OwnerID
+			one.SecurityGroupIDs = groups
 			used[addr] = true
 			t.Create(instanceKey(one.ID), &one)
 			out = append(out, one)

@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/keksdev/keks/internal/awserr"
@@ -57,6 +58,15 @@ func (s *Service) AddSecurityGroup(ctx context.Context, t *store.Txn, sg Securit
 	}
 	sg.ID = newResourceID("sg")
 	sg.Region, sg.OwnerID = v.Region, v.OwnerID
+	sg.Rules, sg.RulesVersion = append(initialRules(&sg), sg.Rules...), rulesVersion
+	for i := range sg.Rules {
+		if sg.Rules[i].GroupID == SelfGroup {
+			sg.Rules[i].GroupID = sg.ID
+		}
+		if sg.Rules[i].ID == "" {
+			sg.Rules[i].ID = newResourceID("sgr")
+		}
+	}
 	t.Create(sgKey(sg.ID), &sg)
 	return &sg, nil
 }
@@ -78,14 +88,55 @@ func (s *Service) GetSecurityGroup(ctx context.Context, id string) (*SecurityGro
 	return &sg, nil
 }
 
-// DeleteSecurityGroup removes a security group other than a VPC's default.
+// DeleteSecurityGroup removes a security group other than a VPC's
+// default, while no instance that is not terminated carries it and no
+// other group's rule names it.
 func (s *Service) DeleteSecurityGroup(ctx context.Context, id string) error {
-	sg, err := s.GetSecurityGroup(ctx, id)
-	if err != nil {
-		return err
-	}
-	if sg.Name == "default" {
-		return awserr.Errorf(CodeCannotDelete, "the specified group: \"%s\" name: \"default\" cannot be deleted by a user", id)
-	}
-	return s.Store.Delete(ctx, sgKey(id))
+	return s.deleteSecurityGroup(ctx, id, false)
+}
+
+// RemoveSecurityGroup removes a group a service made (EKS's cluster
+// security group) while no instance carries it, and with it the rules of
+// other groups that name it, as the service's own clean-up does.
+func (s *Service) RemoveSecurityGroup(ctx context.Context, id string) error {
+	return s.deleteSecurityGroup(ctx, id, true)
+}
+
+func (s *Service) deleteSecurityGroup(ctx context.Context, id string, dropReferences bool) error {
+	return s.Store.Transact(ctx, func(t *store.Txn) error {
+		sg, rev, err := s.groupAt(ctx, id)
+		if err != nil {
+			return err
+		}
+		if sg.Name == "default" {
+			return awserr.Errorf(CodeCannotDelete, "the specified group: \"%s\" name: \"default\" cannot be deleted by a user", id)
+		}
+		t.Unchanged(sgKey(id), rev)
+		dependent := awserr.Errorf(CodeDependencyViolation, "resource %s has a dependent object", id)
+		instances, err := store.List[Instance](ctx, s.Store, InstancePrefix)
+		if err != nil {
+			return err
+		}
+		for _, in := range instances {
+			if in.State != StateTerminated && slices.Contains(in.SecurityGroupIDs, id) {
+				return dependent
+			}
+		}
+		groups, err := store.List[SecurityGroup](ctx, s.Store, sgPrefix)
+		if err != nil {
+			return err
+		}
+		for _, o := range groups {
+			if o.ID == id || !slices.ContainsFunc(o.Rules, func(r SecurityGroupRule) bool { return r.GroupID == id }) {
+				continue
+			}
+			if !dropReferences {
+				return dependent
+			}
+			o.Rules = slices.DeleteFunc(o.Rules, func(r SecurityGroupRule) bool { return r.GroupID == id })
+			t.Put(sgKey(o.ID), &o)
+		}
+		t.Delete(sgKey(id))
+		return nil
+	})
 }

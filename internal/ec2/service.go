@@ -74,6 +74,7 @@ func (s *Service) CreateVPC(ctx context.Context, region, owner, cidr string, isD
 	}
 	v := &VPC{ID: newResourceID("vpc"), Region: region, CIDR: cidr, IsDefault: isDefault, OwnerID: owner, Tags: tags}
 	sg := &SecurityGroup{ID: newResourceID("sg"), Region: region, VPCID: v.ID, Name: "default", Description: "default VPC security group", OwnerID: owner}
+	sg.Rules, sg.RulesVersion = initialRules(sg), rulesVersion
 	main := newMainRouteTable(v)
 	err := s.Store.Transact(ctx, func(t *store.Txn) error {
 		t.Create(vpcKey(v.ID), v)
@@ -198,6 +199,9 @@ func (s *Service) DeleteVPC(ctx context.Context, id string) error {
 // here, and every VPC without a main route table one (EnsureRouteTables).
 func (s *Service) EnsureDefaultVPC(ctx context.Context, region, owner string) (*VPC, error) {
 	if err := s.EnsureRouteTables(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.EnsureSecurityGroupRules(ctx); err != nil {
 		return nil, err
 	}
 	vpcs, err := s.VPCs(ctx, region)

@@ -46,6 +46,13 @@ type SecurityGroup struct {
 	Description string            `json:"description"`
 	OwnerID     string            `json:"ownerId"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	// Rules are the group's inbound and outbound rules, one per peer
+	// (a CIDR or a group), as EC2's security group rules are.
+	Rules []SecurityGroupRule `json:"rules,omitempty"`
+	// RulesVersion is the version of the rules keks gives a group when it
+	// is made (EC2's default egress rule, a default group's self rule);
+	// 0 on groups made by a keks without rules, which get them at start.
+	RulesVersion int `json:"rulesVersion,omitempty"`
 }
 
 // InternetGateway connects a VPC to the internet; it is attached to at

@@ -45,7 +45,7 @@ func (s *Service) storeNewCluster(ctx context.Context, c *Cluster, clientToken s
 		}
 		sg, err := s.EC2.AddSecurityGroup(ctx, t, ec2.SecurityGroup{VPCID: c.Spec.VPCID, Name: "eks-cluster-sg-" + c.Name + "-" + c.ID[:10],
 			Description: "EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.",
-			Tags:        map[string]string{"aws:eks:cluster-name": c.Name, "kubernetes.io/cluster/" + c.Name: "owned"}})
+			Tags:        map[string]string{"aws:eks:cluster-name": c.Name, "kubernetes.io/cluster/" + c.Name: "owned"}, Rules: clusterSecurityGroupRules()})
 		if err != nil {
 			return fmt.Errorf("create cluster security group: %w", err)
 		}

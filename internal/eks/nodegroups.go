@@ -57,8 +57,11 @@ type Nodegroup struct {
 	Taints            []Taint           `json:"taints,omitempty"`
 	Tags              map[string]string `json:"tags,omitempty"`
 	RemoteAccess      *RemoteAccess     `json:"remoteAccess,omitempty"`
-	ASGName           string            `json:"asgName"`
-	ClientToken       string            `json:"clientToken,omitempty"`
+	// RemoteAccessSecurityGroup is the group made for RemoteAccess
+	// (eks-remoteAccess-<uuid>), which the group's instances carry.
+	RemoteAccessSecurityGroup string `json:"remoteAccessSecurityGroup,omitempty"`
+	ASGName                   string `json:"asgName"`
+	ClientToken               string `json:"clientToken,omitempty"`
 	// Status is what the node group controller observed.
 	Status string  `json:"status"`
 	Issues []Issue `json:"issues,omitempty"`
@@ -293,6 +296,11 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 		if len(existing) >= maxNodegroupsPerCluster {
 			return awserr.Errorf(CodeResourceLimit, "Cannot exceed the maximum of %d node groups per cluster", maxNodegroupsPerCluster).With("clusterName", c.Name)
 		}
+		if ng.RemoteAccess != nil {
+			if ng.RemoteAccessSecurityGroup, err = s.addRemoteAccessGroup(ctx, t, cur, &ng); err != nil {
+				return err
+			}
+		}
 		t.Create(nodegroupKey(c.UID, ng.Name), &ng)
 		// With the access entry API, the group's role gets its entry along.
 		return s.addNodeRoleEntry(ctx, t, cur, &ng)
@@ -466,5 +474,8 @@ func (s *Service) SetNodegroup(ctx context.Context, ng *Nodegroup, fn func(*Node
 
 // ForgetNodegroup removes a deleted node group's record and its updates.
 func (s *Service) ForgetNodegroup(ctx context.Context, ng *Nodegroup) error {
+	if err := s.removeRemoteAccessGroup(ctx, ng); err != nil {
+		return err
+	}
 	return s.forget(ctx, ng.ClusterUID, nodegroupKey(ng.ClusterUID, ng.Name), func(u *Update) bool { return u.Nodegroup == ng.Name })
 }

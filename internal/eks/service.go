@@ -377,7 +377,7 @@ func (s *Service) SetStatus(ctx context.Context, region, name string, fn func(*C
 // Forget removes a deleted cluster's records once its resources are gone.
 func (s *Service) Forget(ctx context.Context, c *Cluster) error {
 	if c.Status.ClusterSecurityGroupID != "" {
-		if err := s.EC2.DeleteSecurityGroup(ctx, c.Status.ClusterSecurityGroupID); err != nil {
+		if err := s.EC2.RemoveSecurityGroup(ctx, c.Status.ClusterSecurityGroupID); err != nil {
 			var e *awserr.Error
 			if !errors.As(err, &e) || e.Code != ec2.CodeInvalidGroupNotFound {
 				return err

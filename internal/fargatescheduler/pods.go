@@ -119,7 +119,8 @@ func (s *clusterPass) launch(ctx context.Context, p *corev1.Pod) error {
 	}
 	in, err := s.c.cfg.EC2.RunInstance(ctx, ec2.Instance{
 		SubnetID: subnet, RoleARN: fp.PodExecutionRoleARN, KubernetesVersion: s.cl.Status.RunningVersion,
-		Tags: map[string]string{"kubernetes.io/cluster/" + s.cl.Name: "owned", "eks:fargate-profile": fp.Name},
+		SecurityGroupIDs: eks.InstanceSecurityGroups(s.cl, nil), // Fargate pods carry the cluster security group
+		Tags:             map[string]string{"kubernetes.io/cluster/" + s.cl.Name: "owned", "eks:fargate-profile": fp.Name},
 		Fargate: &ec2.FargateTask{Profile: fp.Name, PodNamespace: p.Namespace, PodName: p.Name, PodUID: string(p.UID),
 			MilliCPU: size.MilliCPU, MemoryMiB: size.MemoryMiB, Logging: logging.target},
 	})

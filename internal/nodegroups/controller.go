@@ -328,9 +328,14 @@ func (c *Controller) launch(ctx context.Context, ng *eks.Nodegroup, live []*memb
 	for _, t := range ng.Taints {
 		taints = append(taints, t.Key+"="+t.Value+":"+t.KubernetesEffect())
 	}
+	cl, err := c.eks.GetCluster(ctx, ng.Region, ng.ClusterName)
+	if err != nil {
+		return nil, err
+	}
 	in, err := c.ec2.RunInstance(ctx, ec2.Instance{
 		SubnetID: best, InstanceType: ng.InstanceTypes[0], ImageID: "ami-keks-" + strings.ReplaceAll(ng.ReleaseVersion, ".", "-"),
 		RoleARN: ng.NodeRole, Tags: tags, NodeLabels: ng.Labels, NodeTaints: taints, KubernetesVersion: v.Patch,
+		SecurityGroupIDs: eks.InstanceSecurityGroups(cl, ng),
 	})
 	if err != nil {
 		return nil, err

@@ -105,6 +105,12 @@ func makeFuzzFixture(ctx context.Context) (*strings.Replacer, error) {
 		return nil, fmt.Errorf("security group: %w", err)
 	}
 	v["$SG_DEL"] = sg.ID
+	sgRules, err := m.EC2.CreateSecurityGroup(ctx, ec2.SecurityGroup{VPCID: vpc.ID, Name: "fz-sg-rules", Description: "its rules change"})
+	if err != nil {
+		return nil, fmt.Errorf("security group: %w", err)
+	}
+	v["$SG_RULES"] = sgRules.ID
+	v["$SG_RULE"] = sgRules.Rules[0].ID // its default egress rule
 	vpcDel, err := m.EC2.CreateVPC(ctx, fuzzRegion, acct, "10.79.0.0/16", false, nil)
 	if err != nil {
 		return nil, fmt.Errorf("VPC to delete: %w", err)

@@ -72,6 +72,17 @@ var ec2Ops = []queryOp{
 	{"DeleteTags", "ResourceId.1=$VOLUME&ResourceId.2=$SNAPSHOT_DEL&Tag.1.Key=team&Tag.2.Key=env&Tag.2.Value=fz"},
 	{"DeleteSnapshot", "SnapshotId=$SNAPSHOT_DEL"},
 	{"DeleteVolume", "VolumeId=$VOLUME_DEL"},
+	// Security group rules.
+	{"AuthorizeSecurityGroupIngress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0&IpPermissions.1.IpRanges.1.Description=ssh" +
+		"&TagSpecification.1.ResourceType=security-group-rule&TagSpecification.1.Tag.1.Key=team&TagSpecification.1.Tag.1.Value=fz"},
+	{"AuthorizeSecurityGroupEgress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=-1&IpPermissions.1.Groups.1.GroupId=$SG_RULES"},
+	{"DescribeSecurityGroupRules", "Filter.1.Name=group-id&Filter.1.Value.1=$SG_RULES&Filter.2.Name=tag:team&Filter.2.Value.1=fz&MaxResults=5"},
+	{"UpdateSecurityGroupRuleDescriptionsIngress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0&IpPermissions.1.IpRanges.1.Description=new"},
+	{"UpdateSecurityGroupRuleDescriptionsEgress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=-1&IpPermissions.1.Groups.1.GroupId=$SG_RULES&IpPermissions.1.Groups.1.Description=self"},
+	{"RevokeSecurityGroupIngress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0"},
+	{"RevokeSecurityGroupEgress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=-1&IpPermissions.1.Groups.1.GroupId=$SG_RULES"},
+	{"ModifySecurityGroupRules", "GroupId=$SG_RULES&SecurityGroupRule.1.SecurityGroupRuleId=$SG_RULE&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=udp" +
+		"&SecurityGroupRule.1.SecurityGroupRule.FromPort=53&SecurityGroupRule.1.SecurityGroupRule.ToPort=53&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=10.0.0.0%2F8"},
 }
 
 // queryCall builds a Query request: action op of ops (or, past the list,
@@ -99,6 +110,10 @@ var ec2Edges = []queryOp{
 	{"CreateVolume", "AvailabilityZone=eu-west-1a&SnapshotId=$SNAPSHOT&VolumeType=io2&Iops=64000&MultiAttachEnabled=true&Encrypted=true&KmsKeyId=alias%2Fnope"},
 	{"AttachVolume", "VolumeId=$VOLUME&InstanceId=$INSTANCE&Device=%2Fdev%2Fxvdaa"},
 	{"DescribeVolumes", "VolumeId.1=$VOLUME&VolumeId.2=vol-00000000000000000"},
+	{"AuthorizeSecurityGroupIngress", "GroupId=$SG_RULES&IpProtocol=tcp&FromPort=80&ToPort=80&CidrIp=10.0.0.0%2F8&IpPermissions.1.IpProtocol=udp"},
+	{"AuthorizeSecurityGroupIngress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=1&IpPermissions.1.ToPort=2" +
+		"&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0%2F8&IpPermissions.1.Groups.1.GroupId=sg-00000000000000000"},
+	{"RevokeSecurityGroupIngress", "GroupId=$SG_RULES&SecurityGroupRuleId.1=sgr-00000000000000000"},
 }
 
 func fuzzQuery(f *testing.F, service, version string, w wire, ops []queryOp, edges ...queryOp) {

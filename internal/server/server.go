@@ -470,6 +470,7 @@ func Run(ctx context.Context, cfg Config) error {
 			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake, fargateCtl.Wake)
 		})
 		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.EBSPrefix, ebsCtl.Wake) })
+		runSecurityGroups(run, st, ec2Svc, eksSvc, cfg.Slot, log.With("component", "security-groups"))
 	}
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
 	run(iamSvc.Run) // writes access keys' and roles' last use

@@ -79,6 +79,15 @@ var actionChecks = map[string]func(*ec2Call) []awsproto.Check{
 	"AssociateRouteTable":          (*ec2Call).associateRouteTable,
 	"DisassociateRouteTable":       (*ec2Call).disassociateRouteTable,
 	"ReplaceRouteTableAssociation": (*ec2Call).replaceRouteTableAssociation,
+	// Security group rules act on their group (checks_sgrules.go).
+	"AuthorizeSecurityGroupIngress":              authorizingRules("ec2:AuthorizeSecurityGroupIngress"),
+	"AuthorizeSecurityGroupEgress":               authorizingRules("ec2:AuthorizeSecurityGroupEgress"),
+	"RevokeSecurityGroupIngress":                 onRuleGroup("ec2:RevokeSecurityGroupIngress"),
+	"RevokeSecurityGroupEgress":                  onRuleGroup("ec2:RevokeSecurityGroupEgress"),
+	"UpdateSecurityGroupRuleDescriptionsIngress": onRuleGroup("ec2:UpdateSecurityGroupRuleDescriptionsIngress"),
+	"UpdateSecurityGroupRuleDescriptionsEgress":  onRuleGroup("ec2:UpdateSecurityGroupRuleDescriptionsEgress"),
+	"DescribeSecurityGroupRules":                 onAnything("ec2:DescribeSecurityGroupRules"),
+	"ModifySecurityGroupRules":                   onRuleGroup("ec2:ModifySecurityGroupRules"),
 }
 
 // ec2Call is one EC2 request being described.

@@ -37,6 +37,9 @@ var filterNames = map[string][]string{
 		"ip-permission.ipv6-cidr", "ip-permission.prefix-list-id", "ip-permission.protocol", "ip-permission.to-port",
 		"ip-permission.user-id", "owner-id", "vpc-id",
 	},
+	"DescribeSecurityGroupRules": {
+		"group-id", "security-group-rule-id",
+	},
 	"DescribeInstances": {
 		"affinity", "architecture", "availability-zone", "availability-zone-id", "block-device-mapping.attach-time",
 		"block-device-mapping.delete-on-termination", "block-device-mapping.device-name", "block-device-mapping.status",

@@ -80,6 +80,15 @@ var actions = map[string]action{
 	"AssociateRouteTable":          (*Handler).associateRouteTable,
 	"DisassociateRouteTable":       (*Handler).disassociateRouteTable,
 	"ReplaceRouteTableAssociation": (*Handler).replaceRouteTableAssociation,
+	// Security group rules (sgrules.go).
+	"AuthorizeSecurityGroupIngress":              (*Handler).authorizeSecurityGroupIngress,
+	"AuthorizeSecurityGroupEgress":               (*Handler).authorizeSecurityGroupEgress,
+	"RevokeSecurityGroupIngress":                 (*Handler).revokeSecurityGroupIngress,
+	"RevokeSecurityGroupEgress":                  (*Handler).revokeSecurityGroupEgress,
+	"DescribeSecurityGroupRules":                 (*Handler).describeSecurityGroupRules,
+	"ModifySecurityGroupRules":                   (*Handler).modifySecurityGroupRules,
+	"UpdateSecurityGroupRuleDescriptionsIngress": (*Handler).updateSecurityGroupRuleDescriptionsIngress,
+	"UpdateSecurityGroupRuleDescriptionsEgress":  (*Handler).updateSecurityGroupRuleDescriptionsEgress,
 }
 
 const codeDryRun = "DryRunOperation"

@@ -99,13 +99,18 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	if cl := clusterFromUserData(userData); cl != "" {
 		tags["kubernetes.io/cluster/"+cl] = "owned"
 	}
-	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, InstanceProfileARN: profileARN, Tags: tags, UserData: userData}, minCount, maxCount)
+	groups, err := h.launchGroupIDs(r, c, subnet)
+	if err != nil {
+		return nil, err
+	}
+	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, InstanceProfileARN: profileARN, Tags: tags, UserData: userData,
+		SecurityGroupIDs: groups}, minCount, maxCount)
 	if err != nil {
 		return nil, err
 	}
 	var items []awsproto.Node
 	for i := range launched {
-		items = append(items, instanceNode(&launched[i], nil))
+		items = append(items, h.withGroupSet(r.Context(), instanceNode(&launched[i], nil), &launched[i]))
 	}
 	if h.InstancesChanged != nil {
 		h.InstancesChanged()
@@ -163,7 +168,7 @@ func (h *Handler) describeInstances(r *http.Request, c *awsproto.Call) ([]awspro
 		if len(ids) > 0 && !slices.Contains(ids, in.ID) {
 			continue
 		}
-		if matchesEach(fs, withBlockDevices(instanceFields(&in), devices[in.ID]), in.Tags) {
+		if matchesEach(fs, h.withGroupFields(r.Context(), withBlockDevices(instanceFields(&in), devices[in.ID]), &in), in.Tags) {
 			found = append(found, in)
 		}
 	}
@@ -171,7 +176,7 @@ func (h *Handler) describeInstances(r *http.Request, c *awsproto.Call) ([]awspro
 	var res []awsproto.Node
 	for i, in := range found {
 		res = append(res, awsproto.El("", awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(in.ID, "i-")), awsproto.Tx("ownerId", in.OwnerID),
-			awsproto.El("groupSet"), awsproto.List("instancesSet", "item", []awsproto.Node{instanceNode(&found[i], devices[in.ID])})))
+			awsproto.El("groupSet"), awsproto.List("instancesSet", "item", []awsproto.Node{h.withGroupSet(r.Context(), instanceNode(&found[i], devices[in.ID]), &found[i])})))
 	}
 	return append([]awsproto.Node{awsproto.List("reservationSet", "item", res)}, nextToken(next)...), nil
 }

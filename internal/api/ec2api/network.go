@@ -271,9 +271,9 @@ func (h *Handler) deleteSubnet(r *http.Request, c *awsproto.Call) ([]awsproto.No
 
 func sgNode(g *ec2.SecurityGroup) awsproto.Node {
 	return awsproto.El("", awsproto.Tx("ownerId", g.OwnerID), awsproto.Tx("groupId", g.ID), awsproto.Tx("groupName", g.Name),
-		awsproto.Tx("groupDescription", g.Description), awsproto.Tx("vpcId", g.VPCID), awsproto.El("ipPermissions"),
-		awsproto.List("ipPermissionsEgress", "item", []awsproto.Node{awsproto.El("", awsproto.Tx("ipProtocol", "-1"),
-			awsproto.List("ipRanges", "item", []awsproto.Node{awsproto.El("", awsproto.Tx("cidrIp", "0.0.0.0/0"))}))}), tagSet(g.Tags))
+		awsproto.Tx("groupDescription", g.Description), awsproto.Tx("vpcId", g.VPCID), permissionsNode("ipPermissions", g, false),
+		permissionsNode("ipPermissionsEgress", g, true), tagSet(g.Tags),
+		awsproto.Tx("securityGroupArn", "arn:aws:ec2:"+g.Region+":"+g.OwnerID+":security-group/"+g.ID))
 }
 
 func (h *Handler) describeSecurityGroups(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -301,9 +301,9 @@ func (h *Handler) describeSecurityGroups(r *http.Request, c *awsproto.Call) ([]a
 		if (len(ids) > 0 && !slices.Contains(ids, g.ID)) || (len(names) > 0 && !slices.Contains(names, g.Name)) {
 			continue
 		}
-		fields := map[string]string{"group-id": g.ID, "group-name": g.Name, "vpc-id": g.VPCID, "description": g.Description, "owner-id": g.OwnerID,
-			"egress.ip-permission.cidr": "0.0.0.0/0", "egress.ip-permission.protocol": "-1"}
-		if matches(fs, fields, g.Tags) {
+		fields := map[string][]string{"group-id": {g.ID}, "group-name": {g.Name}, "vpc-id": {g.VPCID}, "description": {g.Description}, "owner-id": {g.OwnerID}}
+		permissionFields(fields, &g)
+		if matchesEach(fs, fields, g.Tags) {
 			found = append(found, g)
 		}
 	}

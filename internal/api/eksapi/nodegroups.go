@@ -203,6 +203,9 @@ func nodegroupToWire(ng *eks.Nodegroup) map[string]any {
 	if ng.RemoteAccess != nil {
 		out["remoteAccess"] = ng.RemoteAccess
 	}
+	if ng.RemoteAccessSecurityGroup != "" {
+		out["resources"].(map[string]any)["remoteAccessSecurityGroup"] = ng.RemoteAccessSecurityGroup
+	}
 	return out
 }
 

@@ -1,0 +1,50 @@
+package instance
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// HasNetwork says whether an instance's network namespace exists (the
+// instance controller has made it).
+func HasNetwork(id string) bool {
+	_, err := os.Stat(nsPath((&Spec{ID: id}).netns()))
+	return err == nil
+}
+
+// ApplyFirewall replaces the rules of chain in an instance's namespace with
+// restore (iptables-restore input for table filter, applied with --noflush
+// in one transaction, waiting for the xtables lock as every keks iptables
+// call does), and makes sure INPUT and FORWARD send what arrives on eth0
+// to chain first. The namespace, and the rules with it, go when the
+// instance is deleted.
+func ApplyFirewall(ctx context.Context, id, chain, restore string) error {
+	ns := (&Spec{ID: id}).netns()
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "iptables-restore", "-w", "--noflush")
+	cmd.Stdin = strings.NewReader(restore)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("iptables-restore in %s: %w: %s", ns, err, strings.TrimSpace(string(out)))
+	}
+	for _, hook := range []string{"INPUT", "FORWARD"} {
+		jump := []string{hook, "-i", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", chain}
+		if nsIPTables(ctx, ns, append([]string{"-C"}, jump...)...) == nil {
+			continue
+		}
+		if err := nsIPTables(ctx, ns, append([]string{"-I", hook, "1"}, jump[1:]...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nsIPTables runs iptables in namespace ns, waiting for the xtables lock.
+func nsIPTables(ctx context.Context, ns string, args ...string) error {
+	out, err := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "iptables", "-w"}, args...)...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("iptables %s in %s: %w: %s", strings.Join(args, " "), ns, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}

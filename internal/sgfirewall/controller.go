@@ -1,0 +1,166 @@
+package sgfirewall
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/instance"
+	"github.com/keksdev/keks/internal/loop"
+)
+
+// Controller keeps every instance's chain what its groups' rules, their
+// members and its cluster say. Store changes to groups, instances and
+// clusters wake it, so a rule takes effect within a pass (well under a
+// second); it re-applies every chain now and then, so a namespace made
+// again (a host restart) gets its rules back. It keeps nothing but a cache
+// of what it applied, so a restarted keks simply applies everything again.
+type Controller struct {
+	EC2 *ec2.Service
+	EKS *eks.Service
+	// HostSources are the host's addresses as instances see them besides
+	// the subnets' gateways: the slot's control-plane, load-balancer,
+	// registry and metadata ranges.
+	HostSources []netip.Prefix
+	// Apply replaces an instance's rules (instance.ApplyFirewall);
+	// Ready says whether its namespace exists (instance.HasNetwork).
+	Apply func(ctx context.Context, id, chain, restore string) error
+	Ready func(id string) bool
+	Log   *slog.Logger
+	// Off makes every chain allow all (KEKS_SECURITY_GROUPS=off): the
+	// switch that turns enforcement off, on instances already guarded too.
+	Off bool
+
+	loop      *loop.Loop
+	applied   map[string]string // instance ID -> rules last applied
+	refreshed time.Time
+}
+
+// New makes a controller that applies rules to instances' namespaces.
+func New(ec2Svc *ec2.Service, eksSvc *eks.Service, hostSources []netip.Prefix, log *slog.Logger) *Controller {
+	return &Controller{EC2: ec2Svc, EKS: eksSvc, HostSources: hostSources, Apply: instance.ApplyFirewall, Ready: instance.HasNetwork, Log: log,
+		loop: loop.New(), applied: map[string]string{}}
+}
+
+// Wake asks for a pass soon.
+func (c *Controller) Wake() { c.loop.Wake() }
+
+// Run reconciles until ctx ends.
+func (c *Controller) Run(ctx context.Context) error { return c.loop.RunPaced(ctx, c.pass) }
+
+const (
+	retryAfter   = 2 * time.Second  // an instance whose namespace is not there yet, or a failed apply
+	refreshEvery = 60 * time.Second // every chain applied again
+)
+
+func (c *Controller) pass(ctx context.Context) time.Duration {
+	if time.Since(c.refreshed) > refreshEvery {
+		clear(c.applied)
+		c.refreshed = time.Now()
+	}
+	instances, err := c.EC2.Instances(ctx, "")
+	if err != nil {
+		c.Log.Warn("list instances", "err", err)
+		return retryAfter
+	}
+	groups, err := c.EC2.AllSecurityGroups(ctx)
+	if err != nil {
+		c.Log.Warn("list security groups", "err", err)
+		return retryAfter
+	}
+	subnets, err := c.EC2.AllSubnets(ctx)
+	if err != nil {
+		c.Log.Warn("list subnets", "err", err)
+		return retryAfter
+	}
+	clusters, err := c.EKS.ListAllClusters(ctx)
+	if err != nil {
+		c.Log.Warn("list clusters", "err", err)
+		return retryAfter
+	}
+	byID := make(map[string]*ec2.SecurityGroup, len(groups))
+	for i := range groups {
+		byID[groups[i].ID] = &groups[i]
+	}
+	v := View{Groups: byID, Members: MembersOf(instances), HostSources: c.hostSources(subnets)}
+	next := refreshEvery
+	live := map[string]bool{}
+	for i := range instances {
+		in := &instances[i]
+		if in.State == ec2.StateTerminated || in.State == ec2.StateShutting {
+			continue
+		}
+		live[in.ID] = true
+		if !c.Ready(in.ID) {
+			next = retryAfter
+			continue
+		}
+		v.HostGroups = hostGroups(in, clusters, groups)
+		rules := Rules(in, &v)
+		if c.Off {
+			rules = Rules(&ec2.Instance{}, &v)
+		}
+		if c.applied[in.ID] == rules {
+			continue
+		}
+		if err := c.Apply(ctx, in.ID, Chain, rules); err != nil {
+			c.Log.Warn("apply security groups", "instance", in.ID, "err", err)
+			next = retryAfter
+			continue
+		}
+		c.applied[in.ID] = rules
+		c.Log.Debug("security groups applied", "instance", in.ID, "groups", in.SecurityGroupIDs)
+	}
+	for id := range c.applied {
+		if !live[id] {
+			delete(c.applied, id)
+		}
+	}
+	return next
+}
+
+// hostSources are the host's addresses: the configured ranges and each
+// subnet's gateway (the bridge's address, from which the host's own
+// processes reach the subnet's instances).
+func (c *Controller) hostSources(subnets []ec2.Subnet) []string {
+	var out []string
+	for _, p := range c.HostSources {
+		out = append(out, p.String())
+	}
+	for _, sn := range subnets {
+		if p, err := netip.ParsePrefix(sn.CIDR); err == nil {
+			out = append(out, netip.PrefixFrom(p.Masked().Addr().Next(), 32).String())
+		}
+	}
+	return out
+}
+
+// hostGroups are the groups the host is a member of on an instance: its
+// VPC's default group on every instance (keks's stand-in for the way in an
+// operator gives itself, so that a plain instance left in the default
+// group is reachable from the host, as a self-managed node's control plane
+// must be), and on an instance of a cluster the cluster security group and
+// resourcesVpcConfig's groups, as EKS's control-plane interfaces carry them.
+func hostGroups(in *ec2.Instance, clusters []eks.Cluster, groups []ec2.SecurityGroup) []string {
+	var out []string
+	if j := slices.IndexFunc(groups, func(g ec2.SecurityGroup) bool { return g.VPCID == in.VPCID && g.Name == "default" }); j >= 0 {
+		out = append(out, groups[j].ID)
+	}
+	name := in.ClusterName()
+	if name == "" {
+		return out
+	}
+	i := slices.IndexFunc(clusters, func(c eks.Cluster) bool { return c.Name == name && c.Region == in.Region })
+	if i < 0 {
+		return out
+	}
+	out = append(out, clusters[i].Spec.SecurityGroupIDs...)
+	if id := clusters[i].Status.ClusterSecurityGroupID; id != "" {
+		out = append(out, id)
+	}
+	return out
+}
