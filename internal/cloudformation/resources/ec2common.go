@@ -126,10 +126,25 @@ func (p ec2Props) objects(name string) ([]ec2Props, error) {
 }
 
 // unsupported refuses properties keks cannot honour, rather than
-// silently making something other than the template asks for.
+// silently making something other than the template asks for; a property
+// set to its off value (false, "", []) asks for nothing and passes.
 func (p ec2Props) unsupported(typ string, names ...string) error {
 	for _, n := range names {
-		if v, ok := p[n]; ok && v != nil {
+		switch v := p[n].(type) {
+		case nil:
+		case bool:
+			if v {
+				return fmt.Errorf("%s: keks does not support property %s", typ, n)
+			}
+		case string:
+			if v != "" && v != "false" {
+				return fmt.Errorf("%s: keks does not support property %s", typ, n)
+			}
+		case []any:
+			if len(v) > 0 {
+				return fmt.Errorf("%s: keks does not support property %s", typ, n)
+			}
+		default:
 			return fmt.Errorf("%s: keks does not support property %s", typ, n)
 		}
 	}
