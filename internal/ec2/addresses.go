@@ -37,6 +37,9 @@ const (
 	CodeInvalidIPAddressInUse      = "InvalidIPAddress.InUse"
 	CodeAddressLimitExceeded       = "AddressLimitExceeded"
 	CodeInvalidAllocationMalformed = "InvalidAllocationID.Malformed"
+	// CodeAuthFailure is what EC2 answers a release of an address a NAT
+	// gateway holds.
+	CodeAuthFailure = "AuthFailure"
 )
 
 func init() {
@@ -139,15 +142,20 @@ func (s *Service) AddressByIP(ctx context.Context, region, ip string) (*Address,
 	return nil, awserr.Errorf(CodeInvalidAddressNotFound, "Address '%s' not found.", ip)
 }
 
-// ReleaseAddress gives an address back; one in use (a NAT gateway's) is
-// refused, as EC2 refuses it.
+// ReleaseAddress gives an address back; one in use is refused, as EC2
+// refuses it: one a NAT gateway holds with AuthFailure (EC2's own answer,
+// which clients deleting NAT gateways retry on), any other association
+// with InvalidIPAddress.InUse.
 func (s *Service) ReleaseAddress(ctx context.Context, id string) error {
 	return s.Store.Transact(ctx, func(t *store.Txn) error {
 		a, rev, err := s.addressAt(ctx, id)
 		if err != nil {
 			return err
 		}
-		if a.AssociationID != "" || a.NatGatewayID != "" {
+		if a.NatGatewayID != "" {
+			return awserr.Errorf(CodeAuthFailure, "You do not have permission to access the specified resource.").WithStatus(http.StatusBadRequest)
+		}
+		if a.AssociationID != "" {
 			return awserr.Errorf(CodeInvalidIPAddressInUse, "Address %s is in use.", a.PublicIP)
 		}
 		t.Unchanged(addressKey(id), rev)

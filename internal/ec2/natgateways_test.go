@@ -59,7 +59,7 @@ func TestNatGatewaysAndAddresses(t *testing.T) {
 	wantErrCode(t, "the same client token, other parameters", err, CodeIdempotentParameterMism)
 	_, err = s.CreateNatGateway(ctx, NatGatewayInput{Region: testRegion, SubnetID: private.ID, AllocationID: a1.AllocationID})
 	wantErrCode(t, "an address in use", err, CodeResourceAlreadyAssociated)
-	wantErrCode(t, "releasing an address in use", s.ReleaseAddress(ctx, a1.AllocationID), CodeInvalidIPAddressInUse)
+	wantErrCode(t, "releasing an address a NAT gateway holds", s.ReleaseAddress(ctx, a1.AllocationID), CodeAuthFailure)
 	// EC2 lets a NAT gateway into any subnet: a private one here.
 	priv := must1[*NatGateway](t)(s.CreateNatGateway(ctx, NatGatewayInput{Region: testRegion, SubnetID: private.ID, ConnectivityType: ConnectivityPrivate}))
 

@@ -136,7 +136,7 @@ func TestEksctlStyleVPC(t *testing.T) {
 	}
 	// Nor its address.
 	_, err = c.ReleaseAddress(s.ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(s.att("NATIP", "AllocationId").(string))})
-	if code(err) != "InvalidIPAddress.InUse" {
+	if code(err) != "AuthFailure" {
 		t.Fatalf("releasing the NAT gateway's address: %v", err)
 	}
 
@@ -151,24 +151,34 @@ func TestEksctlStyleVPC(t *testing.T) {
 	}
 }
 
-// TestDeleteWaitsForDependencies deletes a subnet while a NAT gateway is
-// still in it: the delete waits (Done false) rather than failing, and
-// finishes once the gateway is gone.
+// TestDeleteWaitsForDependencies deletes a subnet and an Elastic IP while
+// a NAT gateway still holds them: each delete waits (Done false) rather
+// than failing, and finishes once the gateway is gone.
 func TestDeleteWaitsForDependencies(t *testing.T) {
 	s := newStack(t, "deps")
 	s.create("VPC", "AWS::EC2::VPC", map[string]any{"CidrBlock": "10.20.0.0/16"})
 	s.create("Subnet", "AWS::EC2::Subnet", map[string]any{"VpcId": s.ref("VPC"), "CidrBlock": "10.20.0.0/24"})
-	s.create("NAT", "AWS::EC2::NatGateway", map[string]any{"SubnetId": s.ref("Subnet"), "ConnectivityType": "private"})
+	s.create("IP", "AWS::EC2::EIP", map[string]any{"Domain": "vpc"})
+	s.create("NAT", "AWS::EC2::NatGateway", map[string]any{"SubnetId": s.ref("Subnet"), "AllocationId": s.att("IP", "AllocationId")})
 
-	p := s.provider("AWS::EC2::Subnet")
-	req := s.made["Subnet"]
-	r, err := p.Delete(s.ctx, req)
-	if err != nil || r.Done || r.State["deleteStarted"] == "" {
-		t.Fatalf("deleting a subnet with a NAT gateway: %+v, %v", r, err)
+	var pending []resource.Result
+	for _, id := range []string{"Subnet", "IP"} {
+		req := s.made[id]
+		r, err := s.provider(req.Type).Delete(s.ctx, req)
+		if err != nil || r.Done || r.State["deleteStarted"] == "" {
+			t.Fatalf("deleting %s, which the NAT gateway holds: %+v, %v", id, r, err)
+		}
+		req.State = r.State
+		pending = append(pending, r)
 	}
 	s.delete("NAT")
-	req.State = r.State
-	s.settle(p, "Delete", req, r)
+	for i, id := range []string{"Subnet", "IP"} {
+		req := s.made[id]
+		s.settle(s.provider(req.Type), "Delete", req, pending[i])
+	}
+	if _, err := s.clients.EC2.DescribeAddresses(s.ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{s.att("IP", "AllocationId").(string)}}); code(err) != "InvalidAllocationID.NotFound" {
+		t.Fatalf("the address after its delete finished: %v", err)
+	}
 	s.delete("VPC")
 }
 
