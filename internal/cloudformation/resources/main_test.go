@@ -79,7 +79,7 @@ func testClients() *resource.Clients {
 	return &resource.Clients{EC2: ec2.NewFromConfig(cfg), EKS: eks.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)}
 }
 
-// stack runs providers as the engine would, for one test.
+// testStack runs providers as the engine would, for one test.
 type testStack struct {
 	t       *testing.T
 	ctx     context.Context
