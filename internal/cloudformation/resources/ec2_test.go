@@ -262,6 +262,7 @@ func TestSecurityGroupRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.PhysicalID, req.State = r.PhysicalID, r.State
 	s.made["SG"], s.out["SG"] = req, r
 	s.create("Ingress", "AWS::EC2::SecurityGroupIngress", map[string]any{"GroupId": s.ref("SG"), "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
 		"SourceSecurityGroupId": s.ref("SG")})
@@ -280,4 +281,23 @@ func apiErrorCode(err error) string {
 		return api.ErrorCode()
 	}
 	return ""
+}
+
+// A group made without VpcId lands in the default VPC; its Ref is then
+// its name, as AWS's reference says, and GroupId its id.
+func TestSecurityGroupInTheDefaultVPC(t *testing.T) {
+	s := newTestStack(t, "default-vpc")
+	s.create("SG", "AWS::EC2::SecurityGroup", map[string]any{"GroupDescription": "in the default VPC", "GroupName": "cfn-default-vpc-group"})
+	id, _ := s.att("SG", "GroupId").(string)
+	if s.ref("SG") != "cfn-default-vpc-group" || !strings.HasPrefix(id, "sg-") {
+		t.Fatalf("a default VPC group: %+v", s.out["SG"])
+	}
+	if _, replaced := s.update("SG", map[string]any{"GroupDescription": "in the default VPC", "GroupName": "cfn-default-vpc-group",
+		"Tags": cfnTagList("team", "a")}); replaced {
+		t.Fatal("retagging replaced the group")
+	}
+	s.delete("SG")
+	if _, err := s.clients.EC2.DescribeSecurityGroups(s.ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}}); apiErrorCode(err) != "InvalidGroup.NotFound" {
+		t.Fatalf("the group after delete: %v", err)
+	}
 }
