@@ -51,13 +51,12 @@ const (
 
 // EC2 error codes of NAT gateways.
 const (
-	CodeNatGatewayNotFound      = "NatGatewayNotFound"
-	CodeNatGatewayMalformed     = "InvalidNatGatewayID.Malformed"
-	CodeIdempotentParameterMism = "IdempotentParameterMismatch"
+	CodeNatGatewayNotFound  = "NatGatewayNotFound"
+	CodeNatGatewayMalformed = "InvalidNatGatewayID.Malformed"
 )
 
 func init() {
-	for _, c := range []string{CodeNatGatewayNotFound, CodeNatGatewayMalformed, CodeIdempotentParameterMism} {
+	for _, c := range []string{CodeNatGatewayNotFound, CodeNatGatewayMalformed} {
 		awserr.RegisterStatus(c, http.StatusBadRequest)
 	}
 }
@@ -141,7 +140,7 @@ func (s *Service) CreateNatGateway(ctx context.Context, in NatGatewayInput) (*Na
 			if i := slices.IndexFunc(all, func(g NatGateway) bool { return g.ClientToken == in.ClientToken && g.Region == in.Region }); i >= 0 {
 				g := all[i]
 				if g.SubnetID != in.SubnetID || g.AllocationID != in.AllocationID || g.ConnectivityType != in.ConnectivityType {
-					return awserr.Errorf(CodeIdempotentParameterMism, "Client token %s was already used with different parameters.", in.ClientToken)
+					return awserr.Errorf(CodeIdempotentParameterMismatch, "Client token %s was already used with different parameters.", in.ClientToken)
 				}
 				out = &g
 				return nil

@@ -56,10 +56,10 @@ func TestNatGatewaysAndAddresses(t *testing.T) {
 		t.Fatalf("a retry with the same client token made %s, not %s", again.ID, nat.ID)
 	}
 	_, err = s.CreateNatGateway(ctx, NatGatewayInput{Region: testRegion, SubnetID: private.ID, AllocationID: a1.AllocationID, ClientToken: "tok-1"})
-	wantErrCode(t, "the same client token, other parameters", err, CodeIdempotentParameterMism)
+	wantErrCode(t, "the same client token, other parameters", err, CodeIdempotentParameterMismatch)
 	_, err = s.CreateNatGateway(ctx, NatGatewayInput{Region: testRegion, SubnetID: private.ID, AllocationID: a1.AllocationID})
 	wantErrCode(t, "an address in use", err, CodeResourceAlreadyAssociated)
-	wantErrCode(t, "releasing an address in use", s.ReleaseAddress(ctx, a1.AllocationID), CodeInvalidIPAddressInUse)
+	wantErrCode(t, "releasing an address a NAT gateway holds", s.ReleaseAddress(ctx, a1.AllocationID), CodeAuthFailure)
 	// EC2 lets a NAT gateway into any subnet: a private one here.
 	priv := must1[*NatGateway](t)(s.CreateNatGateway(ctx, NatGatewayInput{Region: testRegion, SubnetID: private.ID, ConnectivityType: ConnectivityPrivate}))
 
@@ -140,4 +140,46 @@ func TestVPCAndSubnetAttributes(t *testing.T) {
 		t.Fatal("MapPublicIpOnLaunch did not stick")
 	}
 	wantErrCode(t, "an unknown subnet", s.SetMapPublicIPOnLaunch(ctx, "subnet-0123456789abcdef0", true), CodeInvalidSubnetNotFound)
+}
+
+func TestAddressAssociations(t *testing.T) {
+	ctx, s := routingModel(t)
+	vpc := must1[*VPC](t)(s.CreateVPC(ctx, testRegion, testAccount, "10.0.0.0/16", false, nil))
+	sn := must1[*Subnet](t)(s.CreateSubnet(ctx, Subnet{VPCID: vpc.ID, CIDR: "10.0.0.0/24"}))
+	one := must1[*Instance](t)(s.RunInstance(ctx, Instance{SubnetID: sn.ID, InstanceType: "t3.small"}))
+	two := must1[*Instance](t)(s.RunInstance(ctx, Instance{SubnetID: sn.ID, InstanceType: "t3.small"}))
+	a := must1[*Address](t)(s.AllocateAddress(ctx, testRegion, testAccount, nil))
+	b := must1[*Address](t)(s.AllocateAddress(ctx, testRegion, testAccount, nil))
+
+	assoc := must1[string](t)(s.AssociateAddress(ctx, testRegion, a.AllocationID, one.ID, false))
+	if got := must1[*Address](t)(s.GetAddress(ctx, a.AllocationID)); got.InstanceID != one.ID || got.AssociationID != assoc || got.PrivateIP != one.PrivateIP {
+		t.Fatalf("associated address %+v", got)
+	}
+	_, err := s.AssociateAddress(ctx, testRegion, a.AllocationID, two.ID, false)
+	wantErrCode(t, "moving an address without AllowReassociation", err, CodeResourceAlreadyAssociated)
+	wantErrCode(t, "releasing an associated address", s.ReleaseAddress(ctx, a.AllocationID), CodeInvalidIPAddressInUse)
+	_, err = s.AssociateAddress(ctx, testRegion, a.AllocationID, "i-0123456789abcdef0", true)
+	wantErrCode(t, "an unknown instance", err, CodeInvalidInstanceNotFound)
+	_, err = s.AssociateAddress(ctx, "us-west-2", a.AllocationID, one.ID, true)
+	wantErrCode(t, "an address of another region", err, CodeInvalidAllocationNotFound)
+
+	// An instance has one address: a second one takes its place.
+	must1[string](t)(s.AssociateAddress(ctx, testRegion, b.AllocationID, one.ID, false))
+	if got := must1[*Address](t)(s.GetAddress(ctx, a.AllocationID)); got.InstanceID != "" || got.AssociationID != "" {
+		t.Fatalf("the instance's former address is still associated: %+v", got)
+	}
+	moved := must1[string](t)(s.AssociateAddress(ctx, testRegion, b.AllocationID, two.ID, true))
+	wantErrCode(t, "an old association", s.DisassociateAddress(ctx, testRegion, assoc), CodeInvalidAssociationNotFound)
+	mustDo(t, s.DisassociateAddress(ctx, testRegion, moved))
+
+	// A terminated instance lets go of its address.
+	must1[string](t)(s.AssociateAddress(ctx, testRegion, a.AllocationID, two.ID, false))
+	_, _, err = s.TerminateInstance(ctx, two.ID)
+	mustDo(t, err)
+	_, err = s.UpdateInstance(ctx, two.ID, func(in *Instance) error { in.State = StateTerminated; return nil })
+	mustDo(t, err)
+	if got := must1[[]Address](t)(s.Addresses(ctx, testRegion)); got[0].InstanceID != "" || got[1].InstanceID != "" {
+		t.Fatalf("addresses of a terminated instance: %+v", got)
+	}
+	mustDo(t, s.ReleaseAddress(ctx, a.AllocationID))
 }

@@ -104,8 +104,8 @@ type Route struct {
 	NatGatewayID         string `json:"natGatewayId,omitempty"`
 	Origin               string `json:"origin"`
 	// State is "active", or "blackhole" when the target is gone (an
-	// internet gateway deleted or detached from the VPC); it is worked out
-	// as routes are read, not stored.
+	// internet gateway deleted or detached from the VPC, a NAT gateway
+	// deleting or deleted); it is worked out as routes are read, not stored.
 	State string `json:"-"`
 }
 

@@ -19,6 +19,8 @@ func init() {
 			"&TagSpecification.1.ResourceType=natgateway&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=fz"},
 		queryOp{"DescribeNatGateways", "Filter.1.Name=vpc-id&Filter.1.Value.1=$VPC&Filter.2.Name=state&Filter.2.Value.1=pending&Filter.2.Value.2=available&MaxResults=5"},
 		queryOp{"DeleteNatGateway", "NatGatewayId=$NAT_DEL"},
+		queryOp{"AssociateAddress", "AllocationId=$EIP_DEL&InstanceId=$EIP_INSTANCE&AllowReassociation=true"},
+		queryOp{"DisassociateAddress", "PublicIp=$EIP_DEL_IP"},
 		queryOp{"ReleaseAddress", "AllocationId=$EIP_DEL"},
 		queryOp{"ModifySubnetAttribute", "SubnetId=$SUBNET&MapPublicIpOnLaunch.Value=true"},
 		queryOp{"ModifyVpcAttribute", "VpcId=$VPC&EnableDnsHostnames.Value=true"},
@@ -27,6 +29,7 @@ func init() {
 	ec2Edges = append(ec2Edges,
 		queryOp{"CreateNatGateway", "SubnetId=$SUBNET&AllocationId=$EIP_USED"},
 		queryOp{"ReleaseAddress", "AllocationId=$EIP_USED"},
+		queryOp{"AssociateAddress", "AllocationId=$EIP_USED&InstanceId=$EIP_INSTANCE&AllowReassociation=true"},
 		queryOp{"DescribeAddresses", "AllocationId.1=$EIP_USED&AllocationId.2=eipalloc-00000000000000000"},
 	)
 	iamOps = append(iamOps,
@@ -58,11 +61,16 @@ func networkFixture(ctx context.Context, v map[string]string) error {
 		if err != nil {
 			return fmt.Errorf("address %s: %w", placeholder, err)
 		}
-		v[placeholder] = a.AllocationID
+		v[placeholder], v[placeholder+"_IP"] = a.AllocationID, a.PublicIP
 	}
 	if _, err := m.EC2.CreateNatGateway(ctx, ec2.NatGatewayInput{Region: fuzzRegion, Owner: acct, SubnetID: v["$SUBNET"], AllocationID: v["$EIP_USED"]}); err != nil {
 		return fmt.Errorf("NAT gateway holding an address: %w", err)
 	}
+	in, err := m.EC2.RunInstance(ctx, ec2.Instance{SubnetID: v["$SUBNET"], InstanceType: "t3.small", ImageID: "ami-fuzz"})
+	if err != nil {
+		return fmt.Errorf("instance for addresses: %w", err)
+	}
+	v["$EIP_INSTANCE"] = in.ID
 	for _, name := range []string{"fz-ip", "fz-ip-del"} {
 		if _, err := m.IAM.CreateInstanceProfile(ctx, iam.InstanceProfile{Name: name}); err != nil {
 			return fmt.Errorf("instance profile %s: %w", name, err)

@@ -15,8 +15,12 @@ import (
 // holding a role, as eksctl's node groups have.
 func TestNatGatewayCLI(t *testing.T) {
 	e := harness.New(t)
-	ec2 := func(args ...string) string { return strings.TrimSpace(e.Run("aws", append([]string{"ec2"}, args...)...)) }
-	q := func(query string, args ...string) string { return ec2(append(args, "--query", query, "--output", "text")...) }
+	ec2 := func(args ...string) string {
+		return strings.TrimSpace(e.Run("aws", append([]string{"ec2"}, args...)...))
+	}
+	q := func(query string, args ...string) string {
+		return ec2(append(args, "--query", query, "--output", "text")...)
+	}
 
 	vpc := q("Vpc.VpcId", "create-vpc", "--cidr-block", "10.60.0.0/16")
 	ec2("modify-vpc-attribute", "--vpc-id", vpc, "--enable-dns-hostnames", `{"Value":true}`)
@@ -57,7 +61,7 @@ func TestNatGatewayCLI(t *testing.T) {
 		args []string
 		code string
 	}{
-		{[]string{"ec2", "release-address", "--allocation-id", alloc[0]}, "InvalidIPAddress.InUse"},
+		{[]string{"ec2", "release-address", "--allocation-id", alloc[0]}, "AuthFailure"},
 		{[]string{"ec2", "delete-subnet", "--subnet-id", public}, "DependencyViolation"},
 		{[]string{"ec2", "create-nat-gateway", "--subnet-id", private, "--allocation-id", alloc[0]}, "Resource.AlreadyAssociated"},
 		{[]string{"ec2", "create-nat-gateway", "--subnet-id", private, "--allocation-id", "eipalloc-0123456789abcdef0"}, "InvalidAllocationID.NotFound"},
@@ -91,7 +95,9 @@ func TestNatGatewayCLI(t *testing.T) {
 	ec2("delete-vpc", "--vpc-id", vpc)
 
 	// An instance profile, as eksctl's node groups have one.
-	iam := func(args ...string) string { return strings.TrimSpace(e.Run("aws", append([]string{"iam"}, args...)...)) }
+	iam := func(args ...string) string {
+		return strings.TrimSpace(e.Run("aws", append([]string{"iam"}, args...)...))
+	}
 	iam("create-role", "--role-name", "e2eNodeRole", "--assume-role-policy-document",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
 	iam("create-instance-profile", "--instance-profile-name", "e2eNodeProfile", "--path", "/eks/")

@@ -31,13 +31,40 @@ func (e *ec2Call) allocateAddress() []awsproto.Check {
 
 // releaseAddress acts on the address named by allocation id or public IP.
 func (e *ec2Call) releaseAddress() []awsproto.Check {
+	return []awsproto.Check{e.onElasticIP("ec2:ReleaseAddress", e.allocationNamed())}
+}
+
+// associateAddress acts on the address and the instance it goes to.
+func (e *ec2Call) associateAddress() []awsproto.Check {
+	const action = "ec2:AssociateAddress"
+	return []awsproto.Check{e.onElasticIP(action, e.allocationNamed()), e.onInstance(action, e.c.Form.Get("InstanceId"))}
+}
+
+// disassociateAddress acts on the address whose association ends.
+func (e *ec2Call) disassociateAddress() []awsproto.Check {
+	id := ""
+	if e.h.EC2 != nil {
+		if all, err := e.h.EC2.Addresses(e.ctx, e.c.Region); err == nil {
+			assoc, ip := e.c.Form.Get("AssociationId"), e.c.Form.Get("PublicIp")
+			for _, a := range all {
+				if (assoc != "" && a.AssociationID == assoc) || (assoc == "" && ip != "" && a.PublicIP == ip) {
+					id = a.AllocationID
+				}
+			}
+		}
+	}
+	return []awsproto.Check{e.onElasticIP("ec2:DisassociateAddress", id)}
+}
+
+// allocationNamed is the allocation a call names by AllocationId or PublicIp.
+func (e *ec2Call) allocationNamed() string {
 	id := e.c.Form.Get("AllocationId")
 	if ip := e.c.Form.Get("PublicIp"); id == "" && ip != "" && e.h.EC2 != nil {
 		if a, err := e.h.EC2.AddressByIP(e.ctx, e.c.Region, ip); err == nil {
 			id = a.AllocationID
 		}
 	}
-	return []awsproto.Check{e.onElasticIP("ec2:ReleaseAddress", id)}
+	return id
 }
 
 func (e *ec2Call) modifySubnetAttribute() []awsproto.Check {

@@ -23,6 +23,11 @@ func TestChecksOfNatGatewaysAndAddresses(t *testing.T) {
 	vpcARN, subnetARN := arn("vpc", w.vpc.ID), arn("subnet", w.subnet.ID)
 	subnetKeys := keys("ec2:SubnetID", w.subnet.ID, "ec2:Vpc", vpcARN, "ec2:AvailabilityZone", testRegion+"b")
 	addrKeys := keys("ec2:AllocationId", addr.AllocationID, "ec2:Domain", "vpc", "ec2:PublicIpAddress", addr.PublicIP)
+	instanceCheck := func(action string) described {
+		d := describe(checksOf(w.h, map[string]string{"Action": "TerminateInstances", "InstanceId.1": w.instance.ID}))[0]
+		d.Action = action
+		return d
+	}
 	for _, tt := range []struct {
 		name   string
 		params map[string]string
@@ -44,6 +49,10 @@ func TestChecksOfNatGatewaysAndAddresses(t *testing.T) {
 		{"allocate", map[string]string{"Action": "AllocateAddress", "Domain": "vpc"}, []described{{"ec2:AllocateAddress", arn("elastic-ip", "*"), keys()}}},
 		{"release by public IP finds the allocation", map[string]string{"Action": "ReleaseAddress", "PublicIp": addr.PublicIP},
 			[]described{{"ec2:ReleaseAddress", arn("elastic-ip", addr.AllocationID), addrKeys}}},
+		{"associate acts on the address and the instance", map[string]string{"Action": "AssociateAddress", "AllocationId": addr.AllocationID, "InstanceId": w.instance.ID},
+			[]described{{"ec2:AssociateAddress", arn("elastic-ip", addr.AllocationID), addrKeys}, instanceCheck("ec2:AssociateAddress")}},
+		{"disassociate of no association is any address", map[string]string{"Action": "DisassociateAddress", "AssociationId": "eipassoc-0123456789abcdef0"},
+			[]described{{"ec2:DisassociateAddress", "*", keys()}}},
 		{"modify subnet attribute", map[string]string{"Action": "ModifySubnetAttribute", "SubnetId": w.subnet.ID, "MapPublicIpOnLaunch.Value": "true"},
 			[]described{{"ec2:ModifySubnetAttribute", subnetARN, subnetKeys}}},
 		{"modify VPC attribute", map[string]string{"Action": "ModifyVpcAttribute", "VpcId": w.vpc.ID, "EnableDnsHostnames.Value": "true"},

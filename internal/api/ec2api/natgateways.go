@@ -22,6 +22,8 @@ func init() {
 		"AllocateAddress":       (*Handler).allocateAddress,
 		"DescribeAddresses":     (*Handler).describeAddresses,
 		"ReleaseAddress":        (*Handler).releaseAddress,
+		"AssociateAddress":      (*Handler).associateAddress,
+		"DisassociateAddress":   (*Handler).disassociateAddress,
 		"ModifySubnetAttribute": (*Handler).modifySubnetAttribute,
 		"ModifyVpcAttribute":    (*Handler).modifyVpcAttribute,
 		"DescribeVpcAttribute":  (*Handler).describeVpcAttribute,
@@ -35,6 +37,8 @@ func init() {
 		"AllocateAddress":       (*ec2Call).allocateAddress,
 		"DescribeAddresses":     onAnything("ec2:DescribeAddresses"),
 		"ReleaseAddress":        (*ec2Call).releaseAddress,
+		"AssociateAddress":      (*ec2Call).associateAddress,
+		"DisassociateAddress":   (*ec2Call).disassociateAddress,
 		"ModifySubnetAttribute": (*ec2Call).modifySubnetAttribute,
 		"ModifyVpcAttribute":    (*ec2Call).modifyVpcAttribute,
 		"DescribeVpcAttribute":  onAnything("ec2:DescribeVpcAttribute"),
@@ -150,7 +154,11 @@ func (h *Handler) deleteNatGateway(r *http.Request, c *awsproto.Call) ([]awsprot
 }
 
 func addressNode(a *ec2.Address) awsproto.Node {
-	n := awsproto.El("", awsproto.Tx("publicIp", a.PublicIP), awsproto.Tx("allocationId", a.AllocationID))
+	n := awsproto.El("")
+	if a.InstanceID != "" {
+		n.Kids = append(n.Kids, awsproto.Tx("instanceId", a.InstanceID))
+	}
+	n.Kids = append(n.Kids, awsproto.Tx("publicIp", a.PublicIP), awsproto.Tx("allocationId", a.AllocationID))
 	if a.AssociationID != "" {
 		n.Kids = append(n.Kids, awsproto.Tx("associationId", a.AssociationID))
 	}
@@ -158,6 +166,9 @@ func addressNode(a *ec2.Address) awsproto.Node {
 	if a.NetworkInterfaceID != "" {
 		n.Kids = append(n.Kids, awsproto.Tx("networkInterfaceId", a.NetworkInterfaceID), awsproto.Tx("networkInterfaceOwnerId", a.OwnerID),
 			awsproto.Tx("privateIpAddress", a.PrivateIP))
+	}
+	if a.InstanceID != "" {
+		n.Kids = append(n.Kids, awsproto.Tx("privateIpAddress", a.PrivateIP))
 	}
 	n.Kids = append(n.Kids, tagSet(a.Tags), awsproto.Tx("publicIpv4Pool", "amazon"), awsproto.Tx("networkBorderGroup", a.Region))
 	return n
@@ -218,7 +229,7 @@ func (h *Handler) describeAddresses(r *http.Request, c *awsproto.Call) ([]awspro
 			continue
 		}
 		fields := map[string]string{"allocation-id": a.AllocationID, "public-ip": a.PublicIP, "domain": a.Domain, "network-border-group": a.Region,
-			"association-id": a.AssociationID, "network-interface-id": a.NetworkInterfaceID, "private-ip-address": a.PrivateIP}
+			"association-id": a.AssociationID, "network-interface-id": a.NetworkInterfaceID, "private-ip-address": a.PrivateIP, "instance-id": a.InstanceID}
 		if a.NetworkInterfaceID != "" {
 			fields["network-interface-owner-id"] = a.OwnerID
 		}
@@ -245,6 +256,74 @@ func (h *Handler) releaseAddress(r *http.Request, c *awsproto.Call) ([]awsproto.
 		id = a.AllocationID
 	}
 	if err := h.EC2.ReleaseAddress(r.Context(), id); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
+// allocationParam is the allocation an association call names, by
+// AllocationId or PublicIp.
+func (h *Handler) allocationParam(r *http.Request, c *awsproto.Call) (string, error) {
+	id, ip := c.Form.Get("AllocationId"), c.Form.Get("PublicIp")
+	switch {
+	case id != "":
+		return id, nil
+	case ip != "":
+		a, err := h.EC2.AddressByIP(r.Context(), c.Region, ip)
+		if err != nil {
+			return "", err
+		}
+		return a.AllocationID, nil
+	}
+	return "", awserr.Errorf(ec2.CodeMissingParameter, "Either public IP or allocation id must be specified")
+}
+
+// associateAddress associates an address with an instance (keks's
+// instances have one interface: NetworkInterfaceId is not taken).
+func (h *Handler) associateAddress(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	for _, p := range []string{"NetworkInterfaceId", "PrivateIpAddress"} {
+		if c.Form.Get(p) != "" {
+			return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "keks associates addresses with instances only; %s is not supported.", p)
+		}
+	}
+	id, err := h.allocationParam(r, c)
+	if err != nil {
+		return nil, err
+	}
+	instance, err := required(c, "InstanceId", "instanceId")
+	if err != nil {
+		return nil, err
+	}
+	reassociate, err := boolParam(c, "AllowReassociation")
+	if err != nil {
+		return nil, err
+	}
+	assoc, err := h.EC2.AssociateAddress(r.Context(), c.Region, id, instance, reassociate)
+	if err != nil {
+		return nil, err
+	}
+	return []awsproto.Node{awsproto.Bool("return", true), awsproto.Tx("associationId", assoc)}, nil
+}
+
+// disassociateAddress ends an association named by AssociationId, or by
+// the address's PublicIp.
+func (h *Handler) disassociateAddress(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	assoc := c.Form.Get("AssociationId")
+	if assoc == "" {
+		ip, err := required(c, "PublicIp", "associationId")
+		if err != nil {
+			return nil, err
+		}
+		a, err := h.EC2.AddressByIP(r.Context(), c.Region, ip)
+		if err != nil {
+			return nil, err
+		}
+		if a.AssociationID == "" {
+			return nil, awserr.Errorf(ec2.CodeInvalidAssociationNotFound, "The address '%s' is not associated", ip)
+		}
+		assoc = a.AssociationID
+	}
+	if err := h.EC2.DisassociateAddress(r.Context(), c.Region, assoc); err != nil {
 		return nil, err
 	}
 	return returnTrue(), nil

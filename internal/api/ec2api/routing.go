@@ -272,13 +272,13 @@ func routeParams(c *awsproto.Call) (string, ec2.Route, error) {
 	for _, t := range unroutedTargets {
 		if c.Form.Get(t.param) != "" {
 			return "", ec2.Route{}, awserr.Errorf(ec2.CodeInvalidParameterValue,
-				"keks routes IPv4 destinations to internet gateways only; %s is not supported.", t.wire)
+				"keks routes IPv4 destinations to internet and NAT gateways only; %s is not supported.", t.wire)
 		}
 	}
 	if local, err := boolParam(c, "LocalTarget"); err != nil {
 		return "", ec2.Route{}, err
 	} else if local {
-		return "", ec2.Route{}, awserr.Errorf(ec2.CodeInvalidParameterValue, "keks routes IPv4 destinations to internet gateways only; localTarget is not supported.")
+		return "", ec2.Route{}, awserr.Errorf(ec2.CodeInvalidParameterValue, "keks routes IPv4 destinations to internet and NAT gateways only; localTarget is not supported.")
 	}
 	return table, ec2.Route{DestinationCidrBlock: c.Form.Get("DestinationCidrBlock"), GatewayID: c.Form.Get("GatewayId"),
 		NatGatewayID: c.Form.Get("NatGatewayId")}, nil

@@ -20,11 +20,11 @@ import (
 // gateway with an Elastic IP, route tables — through the providers, then
 // updates and deletes it in reverse order.
 func TestEksctlStyleVPC(t *testing.T) {
-	s := newStack(t, "eksctl-demo-cluster")
+	s := newTestStack(t, "eksctl-demo-cluster")
 	c := s.clients.EC2
 
 	s.create("VPC", "AWS::EC2::VPC", map[string]any{"CidrBlock": "192.168.0.0/16", "EnableDnsHostnames": true, "EnableDnsSupport": "true",
-		"Tags": tags("Name", "eksctl-demo-cluster/VPC")})
+		"Tags": cfnTagList("Name", "eksctl-demo-cluster/VPC")})
 	vpc := s.ref("VPC")
 	if !strings.HasPrefix(vpc, "vpc-") || s.att("VPC", "VpcId") != vpc || s.att("VPC", "CidrBlock") != "192.168.0.0/16" ||
 		!strings.HasPrefix(s.att("VPC", "DefaultSecurityGroup").(string), "sg-") {
@@ -35,7 +35,7 @@ func TestEksctlStyleVPC(t *testing.T) {
 		t.Fatalf("enableDnsHostnames: %+v, %v", attr, err)
 	}
 
-	s.create("InternetGateway", "AWS::EC2::InternetGateway", map[string]any{"Tags": tags("Name", "igw")})
+	s.create("InternetGateway", "AWS::EC2::InternetGateway", map[string]any{"Tags": cfnTagList("Name", "igw")})
 	s.create("VPCGatewayAttachment", "AWS::EC2::VPCGatewayAttachment", map[string]any{"VpcId": vpc, "InternetGatewayId": s.ref("InternetGateway")})
 	if s.ref("VPCGatewayAttachment") != "IGW|"+vpc {
 		t.Fatalf("attachment id %s", s.ref("VPCGatewayAttachment"))
@@ -43,20 +43,20 @@ func TestEksctlStyleVPC(t *testing.T) {
 	for i, zone := range []string{"us-east-1a", "us-east-1b"} {
 		suffix := strings.ToUpper(zone[len(zone)-1:])
 		s.create("SubnetPublic"+suffix, "AWS::EC2::Subnet", map[string]any{"VpcId": vpc, "CidrBlock": []string{"192.168.0.0/19", "192.168.32.0/19"}[i],
-			"AvailabilityZone": zone, "MapPublicIpOnLaunch": true, "Tags": tags("kubernetes.io/role/elb", "1")})
+			"AvailabilityZone": zone, "MapPublicIpOnLaunch": true, "Tags": cfnTagList("kubernetes.io/role/elb", "1")})
 		s.create("SubnetPrivate"+suffix, "AWS::EC2::Subnet", map[string]any{"VpcId": vpc, "CidrBlock": []string{"192.168.64.0/19", "192.168.96.0/19"}[i],
-			"AvailabilityZone": zone, "Tags": tags("kubernetes.io/role/internal-elb", "1")})
+			"AvailabilityZone": zone, "Tags": cfnTagList("kubernetes.io/role/internal-elb", "1")})
 	}
 	if s.att("SubnetPublicA", "AvailabilityZone") != "us-east-1a" || s.att("SubnetPublicA", "VpcId") != vpc || s.att("SubnetPrivateB", "CidrBlock") != "192.168.96.0/19" {
 		t.Fatalf("subnet attributes %+v", s.out["SubnetPublicA"].Attributes)
 	}
 
-	s.create("NATIP", "AWS::EC2::EIP", map[string]any{"Domain": "vpc", "Tags": tags("Name", "nat-ip")})
+	s.create("NATIP", "AWS::EC2::EIP", map[string]any{"Domain": "vpc", "Tags": cfnTagList("Name", "nat-ip")})
 	if !regexp.MustCompile(`^(198\.51\.100|203\.0\.113)\.\d+$`).MatchString(s.ref("NATIP")) || !strings.HasPrefix(s.att("NATIP", "AllocationId").(string), "eipalloc-") {
 		t.Fatalf("EIP result %+v", s.out["NATIP"])
 	}
 	s.create("NATGateway", "AWS::EC2::NatGateway", map[string]any{"AllocationId": s.att("NATIP", "AllocationId"), "SubnetId": s.ref("SubnetPublicA"),
-		"Tags": tags("Name", "nat")})
+		"Tags": cfnTagList("Name", "nat")})
 	nats, err := c.DescribeNatGateways(s.ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{s.ref("NATGateway")}})
 	if err != nil || len(nats.NatGateways) != 1 || nats.NatGateways[0].State != ec2types.NatGatewayStateAvailable ||
 		aws.ToString(nats.NatGateways[0].NatGatewayAddresses[0].PublicIp) != s.ref("NATIP") {
@@ -83,7 +83,7 @@ func TestEksctlStyleVPC(t *testing.T) {
 	}
 
 	s.create("ControlPlaneSecurityGroup", "AWS::EC2::SecurityGroup", map[string]any{"GroupDescription": "Communication between the control plane and worker nodegroups",
-		"VpcId": vpc, "Tags": tags("Name", "cp")})
+		"VpcId": vpc, "Tags": cfnTagList("Name", "cp")})
 	sg := s.ref("ControlPlaneSecurityGroup")
 	groups, err := c.DescribeSecurityGroups(s.ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sg}})
 	if err != nil || len(groups.SecurityGroups) != 1 ||
@@ -94,7 +94,7 @@ func TestEksctlStyleVPC(t *testing.T) {
 
 	// Updates: in place where AWS's reference says so, replacement elsewhere.
 	if _, replaced := s.update("VPC", map[string]any{"CidrBlock": "192.168.0.0/16", "EnableDnsHostnames": true, "EnableDnsSupport": "true",
-		"Tags": tags("Name", "renamed", "team", "net")}); replaced {
+		"Tags": cfnTagList("Name", "renamed", "team", "net")}); replaced {
 		t.Fatal("retagging a VPC replaced it")
 	}
 	vpcs, err := c.DescribeVpcs(s.ctx, &ec2.DescribeVpcsInput{VpcIds: []string{vpc}})
@@ -131,12 +131,12 @@ func TestEksctlStyleVPC(t *testing.T) {
 
 	// The subnet of a NAT gateway cannot go while the gateway is there.
 	_, err = c.DeleteSubnet(s.ctx, &ec2.DeleteSubnetInput{SubnetId: aws.String(s.ref("SubnetPublicA"))})
-	if code(err) != "DependencyViolation" {
+	if apiErrorCode(err) != "DependencyViolation" {
 		t.Fatalf("deleting the NAT gateway's subnet: %v", err)
 	}
 	// Nor its address.
 	_, err = c.ReleaseAddress(s.ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(s.att("NATIP", "AllocationId").(string))})
-	if code(err) != "InvalidIPAddress.InUse" {
+	if apiErrorCode(err) != "AuthFailure" {
 		t.Fatalf("releasing the NAT gateway's address: %v", err)
 	}
 
@@ -146,34 +146,44 @@ func TestEksctlStyleVPC(t *testing.T) {
 		"SubnetPrivateB", "SubnetPublicB", "SubnetPrivateA", "SubnetPublicA", "VPCGatewayAttachment", "InternetGateway", "VPC"} {
 		s.delete(id)
 	}
-	if _, err := c.DescribeVpcs(s.ctx, &ec2.DescribeVpcsInput{VpcIds: []string{vpc}}); code(err) != "InvalidVpcID.NotFound" {
+	if _, err := c.DescribeVpcs(s.ctx, &ec2.DescribeVpcsInput{VpcIds: []string{vpc}}); apiErrorCode(err) != "InvalidVpcID.NotFound" {
 		t.Fatalf("the VPC after delete: %v", err)
 	}
 }
 
-// TestDeleteWaitsForDependencies deletes a subnet while a NAT gateway is
-// still in it: the delete waits (Done false) rather than failing, and
-// finishes once the gateway is gone.
+// TestDeleteWaitsForDependencies deletes a subnet and an Elastic IP while
+// a NAT gateway still holds them: each delete waits (Done false) rather
+// than failing, and finishes once the gateway is gone.
 func TestDeleteWaitsForDependencies(t *testing.T) {
-	s := newStack(t, "deps")
+	s := newTestStack(t, "deps")
 	s.create("VPC", "AWS::EC2::VPC", map[string]any{"CidrBlock": "10.20.0.0/16"})
 	s.create("Subnet", "AWS::EC2::Subnet", map[string]any{"VpcId": s.ref("VPC"), "CidrBlock": "10.20.0.0/24"})
-	s.create("NAT", "AWS::EC2::NatGateway", map[string]any{"SubnetId": s.ref("Subnet"), "ConnectivityType": "private"})
+	s.create("IP", "AWS::EC2::EIP", map[string]any{"Domain": "vpc"})
+	s.create("NAT", "AWS::EC2::NatGateway", map[string]any{"SubnetId": s.ref("Subnet"), "AllocationId": s.att("IP", "AllocationId")})
 
-	p := s.provider("AWS::EC2::Subnet")
-	req := s.made["Subnet"]
-	r, err := p.Delete(s.ctx, req)
-	if err != nil || r.Done || r.State["deleteStarted"] == "" {
-		t.Fatalf("deleting a subnet with a NAT gateway: %+v, %v", r, err)
+	var pending []resource.Result
+	for _, id := range []string{"Subnet", "IP"} {
+		req := s.made[id]
+		r, err := s.provider(req.Type).Delete(s.ctx, req)
+		if err != nil || r.Done || r.State["deleteStarted"] == "" {
+			t.Fatalf("deleting %s, which the NAT gateway holds: %+v, %v", id, r, err)
+		}
+		req.State = r.State
+		pending = append(pending, r)
 	}
 	s.delete("NAT")
-	req.State = r.State
-	s.settle(p, "Delete", req, r)
+	for i, id := range []string{"Subnet", "IP"} {
+		req := s.made[id]
+		s.settle(s.provider(req.Type), "Delete", req, pending[i])
+	}
+	if _, err := s.clients.EC2.DescribeAddresses(s.ctx, &ec2.DescribeAddressesInput{AllocationIds: []string{s.att("IP", "AllocationId").(string)}}); apiErrorCode(err) != "InvalidAllocationID.NotFound" {
+		t.Fatalf("the address after its delete finished: %v", err)
+	}
 	s.delete("VPC")
 }
 
 func TestInstanceProfileProvider(t *testing.T) {
-	s := newStack(t, "eksctl-demo-nodegroup-ng")
+	s := newTestStack(t, "eksctl-demo-nodegroup-ng")
 	for _, name := range []string{"NodeInstanceRole", "OtherRole"} {
 		if _, err := s.clients.IAM.CreateRole(s.ctx, &iam.CreateRoleInput{RoleName: aws.String(name),
 			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
@@ -187,7 +197,7 @@ func TestInstanceProfileProvider(t *testing.T) {
 		t.Fatalf("instance profile result %+v", s.out["NodeInstanceProfile"])
 	}
 	_, err := s.clients.IAM.DeleteRole(s.ctx, &iam.DeleteRoleInput{RoleName: aws.String("NodeInstanceRole")})
-	if code(err) != "DeleteConflict" {
+	if apiErrorCode(err) != "DeleteConflict" {
 		t.Fatalf("deleting a role in a profile: %v", err)
 	}
 
@@ -223,7 +233,7 @@ func TestInstanceProfileProvider(t *testing.T) {
 		t.Fatal("a new path did not replace the profile")
 	}
 	s.delete("NodeInstanceProfile")
-	if _, err := s.clients.IAM.GetInstanceProfile(s.ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)}); code(err) != "NoSuchEntity" {
+	if _, err := s.clients.IAM.GetInstanceProfile(s.ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String(name)}); apiErrorCode(err) != "NoSuchEntity" {
 		t.Fatalf("profile after delete: %v", err)
 	}
 	if _, err := s.clients.IAM.DeleteRole(s.ctx, &iam.DeleteRoleInput{RoleName: aws.String("NodeInstanceRole")}); err != nil {
@@ -234,7 +244,7 @@ func TestInstanceProfileProvider(t *testing.T) {
 // TestSecurityGroupRules needs EC2's security group rule actions, which
 // another branch adds; until they are merged it is skipped.
 func TestSecurityGroupRules(t *testing.T) {
-	s := newStack(t, "rules")
+	s := newTestStack(t, "rules")
 	s.create("VPC", "AWS::EC2::VPC", map[string]any{"CidrBlock": "10.30.0.0/16"})
 	p := s.provider("AWS::EC2::SecurityGroup")
 	props := map[string]any{"GroupDescription": "nodes", "GroupName": "nodes", "VpcId": s.ref("VPC"),
@@ -242,7 +252,7 @@ func TestSecurityGroupRules(t *testing.T) {
 		"SecurityGroupEgress":  []any{map[string]any{"IpProtocol": "-1", "CidrIp": "10.0.0.0/8"}}}
 	req := &resource.Request{LogicalID: "SG", Type: "AWS::EC2::SecurityGroup", Properties: props, StackName: s.name, Region: "us-east-1", Clients: s.clients}
 	r, err := p.Create(s.ctx, req)
-	if code(err) == "InvalidAction" {
+	if apiErrorCode(err) == "InvalidAction" {
 		if r.PhysicalID != "" {
 			_, _ = s.clients.EC2.DeleteSecurityGroup(s.ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(r.PhysicalID)})
 		}
@@ -252,6 +262,7 @@ func TestSecurityGroupRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.PhysicalID, req.State = r.PhysicalID, r.State
 	s.made["SG"], s.out["SG"] = req, r
 	s.create("Ingress", "AWS::EC2::SecurityGroupIngress", map[string]any{"GroupId": s.ref("SG"), "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
 		"SourceSecurityGroupId": s.ref("SG")})
@@ -264,10 +275,29 @@ func TestSecurityGroupRules(t *testing.T) {
 	s.delete("VPC")
 }
 
-func code(err error) string {
+func apiErrorCode(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return api.ErrorCode()
 	}
 	return ""
+}
+
+// A group made without VpcId lands in the default VPC; its Ref is then
+// its name, as AWS's reference says, and GroupId its id.
+func TestSecurityGroupInTheDefaultVPC(t *testing.T) {
+	s := newTestStack(t, "default-vpc")
+	s.create("SG", "AWS::EC2::SecurityGroup", map[string]any{"GroupDescription": "in the default VPC", "GroupName": "cfn-default-vpc-group"})
+	id, _ := s.att("SG", "GroupId").(string)
+	if s.ref("SG") != "cfn-default-vpc-group" || !strings.HasPrefix(id, "sg-") {
+		t.Fatalf("a default VPC group: %+v", s.out["SG"])
+	}
+	if _, replaced := s.update("SG", map[string]any{"GroupDescription": "in the default VPC", "GroupName": "cfn-default-vpc-group",
+		"Tags": cfnTagList("team", "a")}); replaced {
+		t.Fatal("retagging replaced the group")
+	}
+	s.delete("SG")
+	if _, err := s.clients.EC2.DescribeSecurityGroups(s.ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}}); apiErrorCode(err) != "InvalidGroup.NotFound" {
+		t.Fatalf("the group after delete: %v", err)
+	}
 }

@@ -126,10 +126,25 @@ func (p ec2Props) objects(name string) ([]ec2Props, error) {
 }
 
 // unsupported refuses properties keks cannot honour, rather than
-// silently making something other than the template asks for.
+// silently making something other than the template asks for; a property
+// set to its off value (false, "", []) asks for nothing and passes.
 func (p ec2Props) unsupported(typ string, names ...string) error {
 	for _, n := range names {
-		if v, ok := p[n]; ok && v != nil {
+		switch v := p[n].(type) {
+		case nil:
+		case bool:
+			if v {
+				return fmt.Errorf("%s: keks does not support property %s", typ, n)
+			}
+		case string:
+			if v != "" && v != "false" {
+				return fmt.Errorf("%s: keks does not support property %s", typ, n)
+			}
+		case []any:
+			if len(v) > 0 {
+				return fmt.Errorf("%s: keks does not support property %s", typ, n)
+			}
+		default:
 			return fmt.Errorf("%s: keks does not support property %s", typ, n)
 		}
 	}
@@ -242,11 +257,17 @@ const ec2DependencyWait = 5 * time.Minute
 // DependencyViolation is tried again by Wait until ec2DependencyWait has
 // passed since the delete began (kept in State).
 func ec2DeleteWithRetry(req *resource.Request, del func() error, goneCodes ...string) (resource.Result, error) {
+	return ec2DeleteRetrying(req, del, []string{"DependencyViolation"}, goneCodes...)
+}
+
+// ec2DeleteRetrying is ec2DeleteWithRetry for a type with other codes that
+// mean "still in use" (retryCodes).
+func ec2DeleteRetrying(req *resource.Request, del func() error, retryCodes []string, goneCodes ...string) (resource.Result, error) {
 	err := del()
 	switch {
 	case err == nil || ec2IsGone(err, goneCodes...):
 		return resource.Result{PhysicalID: req.PhysicalID, Done: true}, nil
-	case ec2ErrorCode(err) == "DependencyViolation" || ec2ErrorCode(err) == "InvalidIPAddress.InUse":
+	case ec2IsGone(err, retryCodes...):
 		started := req.State["deleteStarted"]
 		if started == "" {
 			started = time.Now().UTC().Format(time.RFC3339)

@@ -159,12 +159,12 @@ func (eipProvider) Delete(ctx context.Context, req *resource.Request) (resource.
 	} else {
 		return resource.Result{Done: true}, nil // never made
 	}
-	// An address a NAT gateway still holds is released once the gateway
-	// lets go of it.
-	return ec2DeleteWithRetry(req, func() error {
+	// An address a NAT gateway still holds (EC2 answers AuthFailure) or
+	// that is otherwise in use is released once it is let go of.
+	return ec2DeleteRetrying(req, func() error {
 		_, err := req.Clients.EC2.ReleaseAddress(ctx, in)
 		return err
-	}, "InvalidAllocationID.NotFound", "InvalidAddress.NotFound")
+	}, []string{"AuthFailure", "InvalidIPAddress.InUse"}, "InvalidAllocationID.NotFound", "InvalidAddress.NotFound")
 }
 
 func (e eipProvider) Wait(ctx context.Context, op string, req *resource.Request) (resource.Result, error) {

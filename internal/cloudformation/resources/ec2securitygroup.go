@@ -14,8 +14,8 @@ import (
 	"github.com/keksdev/keks/internal/cloudformation/resource"
 )
 
-// AWS::EC2::SecurityGroup: Ref is the group id (in a VPC); GetAtt GroupId
-// and VpcId. Inline SecurityGroupIngress and SecurityGroupEgress rules
+// AWS::EC2::SecurityGroup: Ref is the group id (its name when the
+// template gives no VpcId); GetAtt GroupId and VpcId. Inline SecurityGroupIngress and SecurityGroupEgress rules
 // are authorized after the group is made; given egress rules replace the
 // allow-all rule EC2 starts a group with, as CloudFormation does. A
 // group without GroupName is named <stack>-<logicalId>-<13 random
@@ -60,7 +60,7 @@ func (securityGroupProvider) Create(ctx context.Context, req *resource.Request) 
 	if len(egress) > 0 {
 		if _, err := req.Clients.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(id),
 			IpPermissions: []ec2types.IpPermission{ec2AllowAllEgress()}}); err != nil && !ec2IsGone(err, "InvalidPermission.NotFound") {
-			return resource.Result{PhysicalID: id}, fmt.Errorf("ec2Revoke the default egress rule of %s: %w", id, err)
+			return resource.Result{PhysicalID: id}, fmt.Errorf("revoke the default egress rule of %s: %w", id, err)
 		}
 		if err := ec2Authorize(ctx, req.Clients.EC2, id, egress, true); err != nil {
 			return resource.Result{PhysicalID: id}, err
@@ -73,12 +73,28 @@ func ec2AllowAllEgress() ec2types.IpPermission {
 	return ec2types.IpPermission{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}
 }
 
+// securityGroupResult is a group's Ref and attributes: Ref is its id when
+// the template names a VpcId, else (a group of the default VPC) its name,
+// as AWS's reference says; the id is kept in State either way.
 func securityGroupResult(ctx context.Context, req *resource.Request, id string) (resource.Result, error) {
 	a, err := securityGroupAttributes(ctx, req, id)
 	if err != nil {
-		return resource.Result{PhysicalID: id}, err
+		return resource.Result{PhysicalID: id, State: map[string]string{"groupId": id}}, err
 	}
-	return resource.Result{PhysicalID: id, Attributes: a, Done: true}, nil
+	ref := id
+	if ec2Props(req.Properties).str("VpcId") == "" {
+		ref = a["GroupName"].(string)
+	}
+	delete(a, "GroupName")
+	return resource.Result{PhysicalID: ref, Attributes: a, State: map[string]string{"groupId": id}, Done: true}, nil
+}
+
+// securityGroupID is the id of the group a request is about.
+func securityGroupID(req *resource.Request) string {
+	if id := req.State["groupId"]; id != "" {
+		return id
+	}
+	return req.PhysicalID
 }
 
 func securityGroupAttributes(ctx context.Context, req *resource.Request, id string) (map[string]any, error) {
@@ -89,7 +105,8 @@ func securityGroupAttributes(ctx context.Context, req *resource.Request, id stri
 	if len(out.SecurityGroups) != 1 {
 		return nil, fmt.Errorf("security group %s not found", id)
 	}
-	return map[string]any{"GroupId": id, "VpcId": aws.ToString(out.SecurityGroups[0].VpcId)}, nil
+	g := out.SecurityGroups[0]
+	return map[string]any{"GroupId": id, "VpcId": aws.ToString(g.VpcId), "GroupName": aws.ToString(g.GroupName)}, nil
 }
 
 // ec2SGRule is one inline rule: its permission and a key to compare rules by.
@@ -188,7 +205,7 @@ func ec2Authorize(ctx context.Context, c *ec2.Client, groupID string, rules []ec
 		_, err = c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(groupID), IpPermissions: perms})
 	}
 	if err != nil {
-		return fmt.Errorf("ec2Authorize rules of %s: %w", groupID, err)
+		return fmt.Errorf("authorize rules of %s: %w", groupID, err)
 	}
 	return nil
 }
@@ -203,7 +220,7 @@ func ec2Revoke(ctx context.Context, c *ec2.Client, groupID string, rules []ec2SG
 			_, err = c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(groupID), IpPermissions: []ec2types.IpPermission{r.perm}})
 		}
 		if err != nil && !ec2IsGone(err, "InvalidPermission.NotFound") {
-			return fmt.Errorf("ec2Revoke a rule of %s: %w", groupID, err)
+			return fmt.Errorf("revoke a rule of %s: %w", groupID, err)
 		}
 	}
 	return nil
@@ -222,7 +239,7 @@ func (securityGroupProvider) Update(ctx context.Context, req *resource.Request) 
 	if ec2Changed(req.OldProperties, req.Properties, "GroupName", "GroupDescription", "VpcId") {
 		return resource.Result{}, resource.ErrReplace
 	}
-	id := req.PhysicalID
+	id := securityGroupID(req)
 	for _, egress := range []bool{false, true} {
 		name := "SecurityGroupIngress"
 		if egress {
@@ -257,7 +274,7 @@ func (securityGroupProvider) Update(ctx context.Context, req *resource.Request) 
 
 func (securityGroupProvider) Delete(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	return ec2DeleteWithRetry(req, func() error {
-		_, err := req.Clients.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(req.PhysicalID)})
+		_, err := req.Clients.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(securityGroupID(req))})
 		return err
 	}, "InvalidGroup.NotFound", "InvalidGroupId.Malformed")
 }
@@ -266,7 +283,7 @@ func (g securityGroupProvider) Wait(ctx context.Context, op string, req *resourc
 	if op == "Delete" {
 		return g.Delete(ctx, req)
 	}
-	return ec2SyncWait(ctx, op, req, securityGroupAttributes)
+	return securityGroupResult(ctx, req, securityGroupID(req))
 }
 
 // AWS::EC2::SecurityGroupIngress and AWS::EC2::SecurityGroupEgress: one
@@ -295,7 +312,7 @@ func (p securityGroupRuleProvider) Create(ctx context.Context, req *resource.Req
 	if p.egress {
 		out, err := req.Clients.EC2.AuthorizeSecurityGroupEgress(ctx, &ec2.AuthorizeSecurityGroupEgressInput{GroupId: aws.String(group), IpPermissions: []ec2types.IpPermission{perm}})
 		if err != nil {
-			return resource.Result{}, fmt.Errorf("ec2Authorize egress of %s: %w", group, err)
+			return resource.Result{}, fmt.Errorf("authorize egress of %s: %w", group, err)
 		}
 		if len(out.SecurityGroupRules) > 0 {
 			ruleID = aws.ToString(out.SecurityGroupRules[0].SecurityGroupRuleId)
@@ -303,7 +320,7 @@ func (p securityGroupRuleProvider) Create(ctx context.Context, req *resource.Req
 	} else {
 		out, err := req.Clients.EC2.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(group), IpPermissions: []ec2types.IpPermission{perm}})
 		if err != nil {
-			return resource.Result{}, fmt.Errorf("ec2Authorize ingress of %s: %w", group, err)
+			return resource.Result{}, fmt.Errorf("authorize ingress of %s: %w", group, err)
 		}
 		if len(out.SecurityGroupRules) > 0 {
 			ruleID = aws.ToString(out.SecurityGroupRules[0].SecurityGroupRuleId)

@@ -72,15 +72,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func clients() *resource.Clients {
+func testClients() *resource.Clients {
 	b := testServer.models.Bootstrap
 	cfg := aws.Config{Region: "us-east-1", HTTPClient: testServer.http, BaseEndpoint: aws.String(testServer.models.Endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider(b.AccessKeyID, b.SecretAccessKey, ""), RetryMaxAttempts: 1}
 	return &resource.Clients{EC2: ec2.NewFromConfig(cfg), EKS: eks.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg)}
 }
 
-// stack runs providers as the engine would, for one test.
-type stack struct {
+// testStack runs providers as the engine would, for one test.
+type testStack struct {
 	t       *testing.T
 	ctx     context.Context
 	clients *resource.Clients
@@ -90,13 +90,13 @@ type stack struct {
 	out  map[string]resource.Result
 }
 
-func newStack(t *testing.T, name string) *stack {
+func newTestStack(t *testing.T, name string) *testStack {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	return &stack{t: t, ctx: ctx, clients: clients(), name: name, made: map[string]*resource.Request{}, out: map[string]resource.Result{}}
+	return &testStack{t: t, ctx: ctx, clients: testClients(), name: name, made: map[string]*resource.Request{}, out: map[string]resource.Result{}}
 }
 
-func (s *stack) provider(typ string) resource.Provider {
+func (s *testStack) provider(typ string) resource.Provider {
 	s.t.Helper()
 	p, ok := resources.All()[typ]
 	if !ok {
@@ -106,7 +106,7 @@ func (s *stack) provider(typ string) resource.Provider {
 }
 
 // settle calls Wait until the operation is done, as the engine does.
-func (s *stack) settle(p resource.Provider, op string, req *resource.Request, r resource.Result) resource.Result {
+func (s *testStack) settle(p resource.Provider, op string, req *resource.Request, r resource.Result) resource.Result {
 	s.t.Helper()
 	for i := 0; !r.Done; i++ {
 		if i > 300 {
@@ -134,7 +134,7 @@ func (s *stack) settle(p resource.Provider, op string, req *resource.Request, r 
 }
 
 // create makes a resource and waits for it.
-func (s *stack) create(logicalID, typ string, props map[string]any) resource.Result {
+func (s *testStack) create(logicalID, typ string, props map[string]any) resource.Result {
 	s.t.Helper()
 	req := &resource.Request{LogicalID: logicalID, Type: typ, Properties: props, StackName: s.name,
 		StackID: "arn:aws:cloudformation:us-east-1:000000000000:stack/" + s.name + "/1", Region: "us-east-1",
@@ -150,7 +150,7 @@ func (s *stack) create(logicalID, typ string, props map[string]any) resource.Res
 }
 
 // createErr is a create that must fail.
-func (s *stack) createErr(logicalID, typ string, props map[string]any) error {
+func (s *testStack) createErr(logicalID, typ string, props map[string]any) error {
 	s.t.Helper()
 	req := &resource.Request{LogicalID: logicalID, Type: typ, Properties: props, StackName: s.name, Region: "us-east-1", Clients: s.clients}
 	_, err := s.provider(typ).Create(s.ctx, req)
@@ -161,7 +161,7 @@ func (s *stack) createErr(logicalID, typ string, props map[string]any) error {
 }
 
 // update changes a resource's properties; replaced reports ErrReplace.
-func (s *stack) update(logicalID string, props map[string]any) (resource.Result, bool) {
+func (s *testStack) update(logicalID string, props map[string]any) (resource.Result, bool) {
 	s.t.Helper()
 	req := s.made[logicalID]
 	upd := *req
@@ -180,7 +180,7 @@ func (s *stack) update(logicalID string, props map[string]any) (resource.Result,
 }
 
 // delete removes a resource and waits for it to go.
-func (s *stack) delete(logicalID string) {
+func (s *testStack) delete(logicalID string) {
 	s.t.Helper()
 	req := s.made[logicalID]
 	p := s.provider(req.Type)
@@ -197,11 +197,11 @@ func (s *stack) delete(logicalID string) {
 	s.settle(p, "Delete", req, r)
 }
 
-func (s *stack) ref(logicalID string) string { return s.out[logicalID].PhysicalID }
+func (s *testStack) ref(logicalID string) string { return s.out[logicalID].PhysicalID }
 
-func (s *stack) att(logicalID, name string) any { return s.out[logicalID].Attributes[name] }
+func (s *testStack) att(logicalID, name string) any { return s.out[logicalID].Attributes[name] }
 
-func tags(kv ...string) []any {
+func cfnTagList(kv ...string) []any {
 	var out []any
 	for i := 0; i+1 < len(kv); i += 2 {
 		out = append(out, map[string]any{"Key": kv[i], "Value": kv[i+1]})
