@@ -22,6 +22,10 @@
 // bridge's gateway address): EKS's control-plane network interfaces carry
 // the cluster security group and the cluster's resourcesVpcConfig groups,
 // so on a cluster's instances the host counts as a member of those groups;
+// (seen with real traffic, TestSecurityGroups' chain counters: the API
+// server's connections to a kubelet and an nc from the host both come
+// from the subnet bridge's gateway address, the kernel's choice for the
+// bridge's route; keks lb dials without a local address, so the same);
 // on every instance it also counts as a member of the VPC's default group
 // (standing in for the rule an operator, or a self-managed node's control
 // plane, is given); and CIDR rules match it by its addresses.
