@@ -40,7 +40,9 @@ func TestClusterAndRemoteAccessSecurityGroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(ra.Name, "eks-remoteAccess-") || ra.Description != remoteAccessDescription || ra.VPCID != c.Spec.VPCID ||
-		!slices.ContainsFunc(ra.Rules, func(r ec2.SecurityGroupRule) bool { return !r.Egress && r.Protocol == "tcp" && r.FromPort == 22 && r.CIDR == "0.0.0.0/0" }) {
+		!slices.ContainsFunc(ra.Rules, func(r ec2.SecurityGroupRule) bool {
+			return !r.Egress && r.Protocol == "tcp" && r.FromPort == 22 && r.CIDR == "0.0.0.0/0"
+		}) {
 		t.Fatalf("remote access group: %+v", ra)
 	}
 	if got := InstanceSecurityGroups(c, ssh); !slices.Equal(got, []string{csg.ID, ra.ID}) {
