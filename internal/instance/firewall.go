@@ -15,25 +15,24 @@ func HasNetwork(id string) bool {
 	return err == nil
 }
 
-// ApplyFirewall replaces the rules of chain in an instance's namespace with
-// restore (iptables-restore input for table filter, applied with --noflush
-// in one transaction, waiting for the xtables lock as every keks iptables
-// call does), and makes sure INPUT and FORWARD send what arrives on eth0
-// to chain first. The namespace, and the rules with it, go when the
-// instance is deleted.
-func ApplyFirewall(ctx context.Context, id, chain, restore string) error {
+// ApplyFirewall replaces chains in an instance's namespace with restore
+// (iptables-restore input for table filter, applied with --noflush in one
+// transaction, waiting for the xtables lock as every keks iptables call
+// does), and makes sure each of jumps (a rule, as iptables arguments after
+// -I) is first in its chain. The namespace, and the rules with it, go when
+// the instance is deleted.
+func ApplyFirewall(ctx context.Context, id, restore string, jumps [][]string) error {
 	ns := (&Spec{ID: id}).netns()
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "iptables-restore", "-w", "--noflush")
 	cmd.Stdin = strings.NewReader(restore)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("iptables-restore in %s: %w: %s", ns, err, strings.TrimSpace(string(out)))
 	}
-	for _, hook := range []string{"INPUT", "FORWARD"} {
-		jump := []string{hook, "-i", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", chain}
-		if nsIPTables(ctx, ns, append([]string{"-C"}, jump...)...) == nil {
+	for _, jump := range jumps {
+		if len(jump) == 0 || nsIPTables(ctx, ns, append([]string{"-C"}, jump...)...) == nil {
 			continue
 		}
-		if err := nsIPTables(ctx, ns, append([]string{"-I", hook, "1"}, jump[1:]...)...); err != nil {
+		if err := nsIPTables(ctx, ns, append([]string{"-I", jump[0], "1"}, jump[1:]...)...); err != nil {
 			return err
 		}
 	}

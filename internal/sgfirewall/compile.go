@@ -1,6 +1,6 @@
 // Package sgfirewall enforces EC2 security groups on keks's instances: the
-// inbound rules of an instance's groups become an iptables chain in the
-// instance's network namespace, kept converged by a small reconciler.
+// rules of an instance's groups become iptables chains in the instance's
+// network namespace, kept converged by a small reconciler.
 //
 // The model, as on EC2 (stateful): a packet that arrives on the instance's
 // interface (eth0) for the node itself (INPUT) or for a pod behind it
@@ -8,9 +8,10 @@
 // when it belongs to a connection already allowed (ESTABLISHED, RELATED),
 // or when an inbound rule of one of the instance's groups allows its
 // protocol, port and source; every other packet is dropped, so a refused
-// connection times out as it does on EC2. Traffic the instance sends is not
-// filtered: keks enforces inbound rules only (outbound rules are recorded,
-// and EC2's default allows all).
+// connection times out as it does on EC2. Traffic the instance sends is
+// filtered the same way by its outbound rules (EgressChain, for what leaves
+// on eth0; EC2's default outbound rule allows all), except to the instance
+// metadata service, which EC2 never filters.
 //
 // Sources: a CIDR rule matches by address. A group rule matches the
 // addresses of the instances carrying that group and the pod ranges behind
@@ -22,6 +23,10 @@
 // bridge's gateway address): EKS's control-plane network interfaces carry
 // the cluster security group and the cluster's resourcesVpcConfig groups,
 // so on a cluster's instances the host counts as a member of those groups;
+// (seen with real traffic, TestSecurityGroups' chain counters: the API
+// server's connections to a kubelet and an nc from the host both come
+// from the subnet bridge's gateway address, the kernel's choice for the
+// bridge's route; keks lb dials without a local address, so the same);
 // on every instance it also counts as a member of the VPC's default group
 // (standing in for the rule an operator, or a self-managed node's control
 // plane, is given); and CIDR rules match it by its addresses.
@@ -36,9 +41,26 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 )
 
-// Chain is the chain of the instance's namespace that holds its rules;
-// INPUT and FORWARD jump to it for what arrives on eth0.
-const Chain = "KEKS-SG-INGRESS"
+// The chains of the instance's namespace that hold its rules: INPUT and
+// FORWARD jump to IngressChain for what arrives on eth0, OUTPUT and
+// FORWARD to EgressChain for what leaves on eth0.
+const (
+	IngressChain = "KEKS-SG-INGRESS"
+	EgressChain  = "KEKS-SG-EGRESS"
+)
+
+// Jumps are the rules (as iptables arguments after -I/-C) that send the
+// instance's traffic to its chains.
+var Jumps = [][]string{
+	{"INPUT", "-i", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", IngressChain},
+	{"FORWARD", "-i", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", IngressChain},
+	{"OUTPUT", "-o", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", EgressChain},
+	{"FORWARD", "-o", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", EgressChain},
+}
+
+// metadataAddress is the instance metadata service, which EC2 never
+// filters by security group.
+const metadataAddress = "169.254.169.254/32"
 
 // View is what deciding one instance's rules needs.
 type View struct {
@@ -68,43 +90,54 @@ func MembersOf(instances []ec2.Instance) map[string][]string {
 }
 
 // Rules is the iptables-restore input (table filter, to be restored with
-// --noflush) that replaces the instance's chain with its rules: one
+// --noflush) that replaces the instance's chains with its rules: one
 // transaction, so a change takes effect at once and never half-applied.
 // An instance without groups (made by a keks without them) allows all.
 func Rules(in *ec2.Instance, v *View) string {
 	var b strings.Builder
-	b.WriteString("*filter\n:" + Chain + " - [0:0]\n")
+	b.WriteString("*filter\n:" + IngressChain + " - [0:0]\n:" + EgressChain + " - [0:0]\n")
 	if len(in.SecurityGroupIDs) == 0 {
-		b.WriteString("-A " + Chain + " -j ACCEPT\nCOMMIT\n")
+		b.WriteString("-A " + IngressChain + " -j ACCEPT\n-A " + EgressChain + " -j ACCEPT\nCOMMIT\n")
 		return b.String()
 	}
-	b.WriteString("-A " + Chain + " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n")
-	seen := map[string]bool{}
-	for _, gid := range in.SecurityGroupIDs {
-		g := v.Groups[gid]
-		if g == nil {
-			continue
+	for _, egress := range []bool{false, true} {
+		chain := IngressChain
+		if egress {
+			chain = EgressChain
 		}
-		for _, r := range g.Rules {
-			if r.Egress {
+		b.WriteString("-A " + chain + " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n")
+		if egress {
+			b.WriteString("-A " + chain + " -d " + metadataAddress + " -j ACCEPT\n")
+		}
+		seen := map[string]bool{}
+		for _, gid := range in.SecurityGroupIDs {
+			g := v.Groups[gid]
+			if g == nil {
 				continue
 			}
-			for _, src := range sourcesOf(&r, v) {
-				line := ruleLine(&r, src)
-				if line != "" && !seen[line] {
-					seen[line] = true
-					b.WriteString(line)
+			for _, r := range g.Rules {
+				if r.Egress != egress {
+					continue
+				}
+				for _, peer := range peersOf(&r, v) {
+					line := ruleLine(&r, peer)
+					if line != "" && !seen[line] {
+						seen[line] = true
+						b.WriteString(line)
+					}
 				}
 			}
 		}
+		b.WriteString("-A " + chain + " -j DROP\n")
 	}
-	b.WriteString("-A " + Chain + " -j DROP\nCOMMIT\n")
+	b.WriteString("COMMIT\n")
 	return b.String()
 }
 
-// sourcesOf are the source prefixes a rule allows: its CIDR, or its
-// group's members (and the host, when it counts as one).
-func sourcesOf(r *ec2.SecurityGroupRule, v *View) []string {
+// peersOf are the prefixes a rule allows traffic from (ingress) or to
+// (egress): its CIDR, or its group's members (and the host, when it
+// counts as one).
+func peersOf(r *ec2.SecurityGroupRule, v *View) []string {
 	if r.CIDR != "" {
 		return []string{r.CIDR}
 	}
@@ -116,18 +149,23 @@ func sourcesOf(r *ec2.SecurityGroupRule, v *View) []string {
 	return slices.Compact(out)
 }
 
-// ruleLine is one ACCEPT of rule r for source src, commented with the
-// rule's ID so that `iptables -S` says which rule let a packet in; "" for
-// a source that is not an IPv4 prefix, which must allow nothing.
-func ruleLine(r *ec2.SecurityGroupRule, src string) string {
-	p, err := netip.ParsePrefix(src)
+// ruleLine is one ACCEPT of rule r for peer (the source of an inbound
+// rule, the destination of an outbound one), commented with the rule's ID
+// so that `iptables -S` says which rule let a packet through; "" for a
+// peer that is not an IPv4 prefix, which must allow nothing.
+func ruleLine(r *ec2.SecurityGroupRule, peer string) string {
+	p, err := netip.ParsePrefix(peer)
 	if err != nil || !p.Addr().Is4() {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("-A " + Chain)
+	chain, flag := IngressChain, " -s "
+	if r.Egress {
+		chain, flag = EgressChain, " -d "
+	}
+	b.WriteString("-A " + chain)
 	if p.Bits() > 0 {
-		b.WriteString(" -s " + p.Masked().String())
+		b.WriteString(flag + p.Masked().String())
 	}
 	switch r.Protocol {
 	case ec2.ProtocolAll:

@@ -9,7 +9,8 @@ import (
 
 func TestRulesAllowWhatTheGroupsAllowAndDropTheRest(t *testing.T) {
 	nodes := &ec2.SecurityGroup{ID: "sg-nodes", Rules: []ec2.SecurityGroupRule{
-		{ID: "sgr-out", Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, CIDR: "0.0.0.0/0"},
+		{ID: "sgr-out", Egress: true, Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "0.0.0.0/0"},
+		{ID: "sgr-out-self", Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, GroupID: "sg-nodes"},
 		{ID: "sgr-self", Protocol: "-1", FromPort: -1, ToPort: -1, GroupID: "sg-nodes"},
 		{ID: "sgr-ssh", Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "0.0.0.0/0"},
 		{ID: "sgr-dns", Protocol: "udp", FromPort: 53, ToPort: 53, CIDR: "10.0.0.5/32"},
@@ -25,7 +26,7 @@ func TestRulesAllowWhatTheGroupsAllowAndDropTheRest(t *testing.T) {
 		HostSources: []string{"198.18.0.0/19", "172.31.0.1/32"}, HostGroups: []string{"sg-nodes"}}
 	got := Rules(&self, v)
 	want := []string{
-		"*filter", ":KEKS-SG-INGRESS - [0:0]",
+		"*filter", ":KEKS-SG-INGRESS - [0:0]", ":KEKS-SG-EGRESS - [0:0]",
 		"-A KEKS-SG-INGRESS -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
 		// The group's own members: the instance, its pods, and the host.
 		"-A KEKS-SG-INGRESS -s " + self.PodCIDR() + " -m comment --comment sgr-self -j ACCEPT",
@@ -39,7 +40,17 @@ func TestRulesAllowWhatTheGroupsAllowAndDropTheRest(t *testing.T) {
 		// Another group's live members, not the host (not a member there), not a terminated instance.
 		"-A KEKS-SG-INGRESS -s " + peer.PodCIDR() + " -p tcp -m tcp --dport 10250:10250 -m comment --comment sgr-other -j ACCEPT",
 		"-A KEKS-SG-INGRESS -s 172.31.16.20/32 -p tcp -m tcp --dport 10250:10250 -m comment --comment sgr-other -j ACCEPT",
-		"-A KEKS-SG-INGRESS -j DROP", "COMMIT", "",
+		"-A KEKS-SG-INGRESS -j DROP",
+		// Outbound: replies, the metadata service, then the outbound rules by destination.
+		"-A KEKS-SG-EGRESS -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+		"-A KEKS-SG-EGRESS -d 169.254.169.254/32 -j ACCEPT",
+		"-A KEKS-SG-EGRESS -p tcp -m tcp --dport 443:443 -m comment --comment sgr-out -j ACCEPT",
+		"-A KEKS-SG-EGRESS -d " + self.PodCIDR() + " -m comment --comment sgr-out-self -j ACCEPT",
+		"-A KEKS-SG-EGRESS -d 172.31.0.1/32 -m comment --comment sgr-out-self -j ACCEPT",
+		"-A KEKS-SG-EGRESS -d 172.31.0.10/32 -m comment --comment sgr-out-self -j ACCEPT",
+		"-A KEKS-SG-EGRESS -d 198.18.0.0/19 -m comment --comment sgr-out-self -j ACCEPT",
+		"-A KEKS-SG-EGRESS -j DROP",
+		"COMMIT", "",
 	}
 	if got != strings.Join(want, "\n") {
 		t.Fatalf("rules:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
@@ -48,7 +59,7 @@ func TestRulesAllowWhatTheGroupsAllowAndDropTheRest(t *testing.T) {
 
 func TestRulesOfAnInstanceWithoutGroupsAllowAll(t *testing.T) {
 	got := Rules(&ec2.Instance{ID: "i-1"}, &View{})
-	if got != "*filter\n:KEKS-SG-INGRESS - [0:0]\n-A KEKS-SG-INGRESS -j ACCEPT\nCOMMIT\n" {
+	if got != "*filter\n:KEKS-SG-INGRESS - [0:0]\n:KEKS-SG-EGRESS - [0:0]\n-A KEKS-SG-INGRESS -j ACCEPT\n-A KEKS-SG-EGRESS -j ACCEPT\nCOMMIT\n" {
 		t.Fatalf("rules:\n%s", got)
 	}
 }

@@ -28,7 +28,7 @@ type Controller struct {
 	HostSources []netip.Prefix
 	// Apply replaces an instance's rules (instance.ApplyFirewall);
 	// Ready says whether its namespace exists (instance.HasNetwork).
-	Apply func(ctx context.Context, id, chain, restore string) error
+	Apply func(ctx context.Context, id, restore string, jumps [][]string) error
 	Ready func(id string) bool
 	Log   *slog.Logger
 	// Off makes every chain allow all (KEKS_SECURITY_GROUPS=off): the
@@ -107,7 +107,7 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 		if c.applied[in.ID] == rules {
 			continue
 		}
-		if err := c.Apply(ctx, in.ID, Chain, rules); err != nil {
+		if err := c.Apply(ctx, in.ID, rules, Jumps); err != nil {
 			c.Log.Warn("apply security groups", "instance", in.ID, "err", err)
 			next = retryAfter
 			continue

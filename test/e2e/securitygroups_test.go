@@ -12,7 +12,8 @@ import (
 // TestSecurityGroups runs two clusters in the default VPC, one node each:
 // a pod of cluster A cannot reach the kubelet of cluster B's node, which
 // only B's cluster security group may reach, until a rule lets A's group
-// in (taking effect within seconds), and cannot again once it is revoked.
+// in (taking effect within seconds), nor while A's group allows no
+// outbound traffic, and cannot again once the rule is revoked.
 func TestSecurityGroups(t *testing.T) {
 	e := harness.New(t)
 	clusters := []string{"sga", "sgb"}
@@ -70,6 +71,23 @@ func TestSecurityGroups(t *testing.T) {
 		return nil
 	})
 	t.Logf("rule took effect within %s", time.Since(start).Round(100*time.Millisecond))
+
+	// Outbound rules hold too: without A's allow-all egress rule, A's pod
+	// cannot open the connection B now accepts; with it back, it can.
+	e.Run("aws", "ec2", "revoke-security-group-egress", "--group-id", group["sga"], "--ip-permissions", "IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]")
+	harness.Eventually(t, 15*time.Second, "cluster A's egress refused", func() error {
+		if reaches() {
+			return fmt.Errorf("still connects")
+		}
+		return nil
+	})
+	e.Run("aws", "ec2", "authorize-security-group-egress", "--group-id", group["sga"], "--ip-permissions", "IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]")
+	harness.Eventually(t, 15*time.Second, "cluster A's egress allowed again", func() error {
+		if !reaches() {
+			return fmt.Errorf("refused")
+		}
+		return nil
+	})
 
 	e.Run("aws", "ec2", "revoke-security-group-ingress", "--group-id", group["sgb"], "--protocol", "tcp", "--port", "10250", "--source-group", group["sga"])
 	harness.Eventually(t, 15*time.Second, "cluster A's pod refused again", func() error {

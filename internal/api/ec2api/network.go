@@ -296,13 +296,17 @@ func (h *Handler) describeSecurityGroups(r *http.Request, c *awsproto.Call) ([]a
 	if err := allFound(names, groups, func(g ec2.SecurityGroup) string { return g.Name }, ec2.CodeInvalidGroupNotFound, "security group"); err != nil {
 		return nil, err
 	}
+	nameOf := make(map[string]string, len(groups))
+	for _, g := range groups {
+		nameOf[g.ID] = g.Name
+	}
 	var found []ec2.SecurityGroup
 	for _, g := range groups {
 		if (len(ids) > 0 && !slices.Contains(ids, g.ID)) || (len(names) > 0 && !slices.Contains(names, g.Name)) {
 			continue
 		}
 		fields := map[string][]string{"group-id": {g.ID}, "group-name": {g.Name}, "vpc-id": {g.VPCID}, "description": {g.Description}, "owner-id": {g.OwnerID}}
-		permissionFields(fields, &g)
+		permissionFields(fields, &g, nameOf)
 		if matchesEach(fs, fields, g.Tags) {
 			found = append(found, g)
 		}

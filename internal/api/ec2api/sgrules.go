@@ -366,7 +366,7 @@ func permissionsNode(name string, g *ec2.SecurityGroup, egress bool) awsproto.No
 // permissionFields are a group's values for DescribeSecurityGroups'
 // ip-permission.* (or egress.ip-permission.*) filters: a filter matches
 // when any rule of that direction has the value.
-func permissionFields(fields map[string][]string, g *ec2.SecurityGroup) {
+func permissionFields(fields map[string][]string, g *ec2.SecurityGroup, nameOf map[string]string) {
 	for _, rule := range g.Rules {
 		prefix := "ip-permission."
 		if rule.Egress {
@@ -381,6 +381,7 @@ func permissionFields(fields map[string][]string, g *ec2.SecurityGroup) {
 		}
 		if rule.GroupID != "" {
 			add("group-id", rule.GroupID)
+			add("group-name", nameOf[rule.GroupID])
 			add("user-id", g.OwnerID)
 		}
 	}
