@@ -207,3 +207,20 @@ func (s *Service) keyPairRecordByID(ctx context.Context, id string) (string, err
 	}
 	return "", awserr.Errorf(CodeInvalidKeyPairNotFound, "The key pair ID '%s' does not exist", id)
 }
+
+// launchKey is the key pair an instance is launched with, which t then
+// depends on: a launch and the key pair's deletion are ordered.
+func (s *Service) launchKey(ctx context.Context, t *store.Txn, region, name string) (*KeyPair, error) {
+	if validateKeyName(name) != nil {
+		return nil, keyPairNotFound(name)
+	}
+	var kp KeyPair
+	rev, err := s.Store.Get(ctx, keyPairKey(region, name), &kp)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, keyPairNotFound(name)
+	} else if err != nil {
+		return nil, err
+	}
+	t.Unchanged(keyPairKey(region, name), rev)
+	return &kp, nil
+}

@@ -72,7 +72,14 @@ var ec2Ops = []queryOp{
 	{"DeleteTags", "ResourceId.1=$VOLUME&ResourceId.2=$SNAPSHOT_DEL&Tag.1.Key=team&Tag.2.Key=env&Tag.2.Value=fz"},
 	{"DeleteSnapshot", "SnapshotId=$SNAPSHOT_DEL"},
 	{"DeleteVolume", "VolumeId=$VOLUME_DEL"},
+	{"CreateKeyPair", "KeyName=fz-key&KeyType=ed25519&TagSpecification.1.ResourceType=key-pair&TagSpecification.1.Tag.1.Key=team&TagSpecification.1.Tag.1.Value=fz"},
+	{"ImportKeyPair", "KeyName=fz-imported&PublicKeyMaterial=" + fuzzPublicKey},
+	{"DescribeKeyPairs", "KeyName.1=fz-key&Filter.1.Name=tag:team&Filter.1.Value.1=f*&IncludePublicKey=true"},
+	{"DeleteKeyPair", "KeyName=fz-imported"},
 }
+
+// fuzzPublicKey is an OpenSSH ed25519 public key line, base64 and URL-encoded.
+const fuzzPublicKey = "c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSUFiUkJhTS93N2FrMkl6SWhRTm8zakpwNmtMWkJUNncrS0QwL00rblZiNmEgZnoK"
 
 // queryCall builds a Query request: action op of ops (or, past the list,
 // the fuzzed form alone) posted to / with a fuzzed URL query.
@@ -99,6 +106,9 @@ var ec2Edges = []queryOp{
 	{"CreateVolume", "AvailabilityZone=eu-west-1a&SnapshotId=$SNAPSHOT&VolumeType=io2&Iops=64000&MultiAttachEnabled=true&Encrypted=true&KmsKeyId=alias%2Fnope"},
 	{"AttachVolume", "VolumeId=$VOLUME&InstanceId=$INSTANCE&Device=%2Fdev%2Fxvdaa"},
 	{"DescribeVolumes", "VolumeId.1=$VOLUME&VolumeId.2=vol-00000000000000000"},
+	{"RunInstances", "ImageId=ami-fuzz&InstanceType=t3.small&MinCount=1&MaxCount=1&SubnetId=$SUBNET&KeyName=nope"},
+	{"ImportKeyPair", "KeyName=fz-bad&PublicKeyMaterial=c3NoLXJzYSBBQUFB"},
+	{"DeleteKeyPair", "KeyPairId=key-00000000000000000"},
 }
 
 func fuzzQuery(f *testing.F, service, version string, w wire, ops []queryOp, edges ...queryOp) {

@@ -36,6 +36,9 @@ func instanceNode(i *ec2.Instance, devices []blockDevice) awsproto.Node {
 		profile := strings.Replace(i.RoleARN, ":role/", ":instance-profile/", 1)
 		n.Kids = append(n.Kids, awsproto.El("iamInstanceProfile", awsproto.Tx("arn", profile), awsproto.Tx("id", "AIPA"+strings.ToUpper(i.ID[2:12]))))
 	}
+	if i.KeyName != "" {
+		n.Kids = append(n.Kids, awsproto.Tx("keyName", i.KeyName))
+	}
 	if i.StateReason != "" {
 		n.Kids = append(n.Kids, awsproto.El("stateReason", awsproto.Tx("code", "Client.UserInitiatedShutdown"), awsproto.Tx("message", i.StateReason)))
 	}
@@ -106,7 +109,8 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	if cl := clusterFromUserData(userData); cl != "" {
 		tags["kubernetes.io/cluster/"+cl] = "owned"
 	}
-	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, Tags: tags, UserData: userData}, minCount, maxCount)
+	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, Tags: tags, UserData: userData,
+		KeyName: c.Form.Get("KeyName")}, minCount, maxCount)
 	if err != nil {
 		return nil, err
 	}
