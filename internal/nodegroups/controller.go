@@ -328,9 +328,14 @@ func (c *Controller) launch(ctx context.Context, ng *eks.Nodegroup, live []*memb
 	for _, t := range ng.Taints {
 		taints = append(taints, t.Key+"="+t.Value+":"+t.KubernetesEffect())
 	}
+	// remoteAccess's key goes to every instance, as the launch template EKS makes for it.
+	var keyName string
+	if ng.RemoteAccess != nil {
+		keyName = ng.RemoteAccess.EC2SSHKey
+	}
 	in, err := c.ec2.RunInstance(ctx, ec2.Instance{
 		SubnetID: best, InstanceType: ng.InstanceTypes[0], ImageID: "ami-keks-" + strings.ReplaceAll(ng.ReleaseVersion, ".", "-"),
-		RoleARN: ng.NodeRole, Tags: tags, NodeLabels: ng.Labels, NodeTaints: taints, KubernetesVersion: v.Patch,
+		RoleARN: ng.NodeRole, Tags: tags, NodeLabels: ng.Labels, NodeTaints: taints, KubernetesVersion: v.Patch, KeyName: keyName,
 	})
 	if err != nil {
 		return nil, err
