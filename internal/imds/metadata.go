@@ -42,6 +42,10 @@ func (h *Handler) tree(in *ec2.Instance) map[string]value {
 	if in.UserData != "" {
 		t["user-data"] = text(in.UserData)
 	}
+	if in.KeyPublicKey != "" {
+		// The launch key, with its name as the comment, as EC2 serves it.
+		t["meta-data/public-keys/0/openssh-key"] = text(in.KeyPublicKey + " " + in.KeyName)
+	}
 	return t
 }
 
