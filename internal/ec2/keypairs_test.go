@@ -260,3 +260,40 @@ func TestKeyPairRules(t *testing.T) {
 		t.Errorf("%d key pairs left", len(all))
 	}
 }
+
+// An instance launched with a key pair keeps its public key after the key
+// pair goes; a missing key pair refuses the launch.
+func TestRunInstancesWithKeyPair(t *testing.T) {
+	ctx, s := newKeyPairService(t)
+	vpc, err := s.CreateVPC(ctx, testRegion, testAccount, "10.0.0.0/16", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := s.CreateSubnet(ctx, Subnet{VPCID: vpc.ID, CIDR: "10.0.1.0/24", AvailabilityZone: testRegion + "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunInstance(ctx, Instance{SubnetID: sn.ID, InstanceType: "t3.small", KeyName: "nope"})
+	wantKeyCode(t, "launch with a missing key", err, CodeInvalidKeyPairNotFound)
+	kp, _, err := s.CreateKeyPair(ctx, testRegion, "node", KeyTypeED25519, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.RunInstance(ctx, Instance{SubnetID: sn.ID, InstanceType: "t3.small", KeyName: "node"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteKeyPair(ctx, testRegion, "node", ""); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetInstance(ctx, in.ID)
+	if err != nil || got.KeyName != "node" || got.KeyPublicKey != kp.PublicKey {
+		t.Errorf("instance after its key pair went: %v %q %q", err, got.KeyName, got.KeyPublicKey)
+	}
+	// Key pairs of another region are not this one's.
+	if _, _, err := s.CreateKeyPair(ctx, "us-east-1", "east", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.RunInstance(ctx, Instance{SubnetID: sn.ID, InstanceType: "t3.small", KeyName: "east"})
+	wantKeyCode(t, "launch with another region's key", err, CodeInvalidKeyPairNotFound)
+}
