@@ -100,6 +100,10 @@ func sshdRunning(s *Spec) bool {
 // then joins.
 func ensureSSHD(ctx context.Context, s *Spec, view bool) error {
 	if s.SSHPublicKey == "" {
+		// An instance that never ran sshd has no pid file: no need to look.
+		if _, err := os.Stat(s.sshdPIDFile()); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
 		return stopSSHD(ctx, s)
 	}
 	if err := writeSSHFiles(s); err != nil {
