@@ -16,7 +16,8 @@ import (
 // pairs with the AWS CLI (one made by keks, one imported from ssh-keygen),
 // a node group whose remoteAccess names the imported key, and OpenSSH's
 // client logging in to its node as ec2-user with that key (and not with
-// another); the node group gone, its sshd and mounts are gone too.
+// another), through a keks restart; the node group gone, its sshd and
+// mounts are gone too.
 func TestSSHToNodes(t *testing.T) {
 	e := harness.New(t)
 	dir := t.TempDir()
@@ -107,6 +108,29 @@ func TestSSHToNodes(t *testing.T) {
 	})
 	if out, err := sshTo(wrong); err == nil || !strings.Contains(out, "Permission denied (publickey)") {
 		t.Errorf("ssh with another key: %v: %s", err, out)
+	}
+
+	// keks restarts: the node's sshd, in a session of its own, runs on and
+	// is adopted rather than started again, with the same host key.
+	listener := func() string {
+		out, _ := exec.Command("pgrep", "-f", filepath.Join(node.InstanceId, "ssh", "sshd_config")).Output()
+		return strings.TrimSpace(string(out))
+	}
+	hostKey := func() string {
+		return strings.TrimSpace(e.Run("ssh-keyscan", "-t", "ed25519", node.PrivateIpAddress))
+	}
+	pidBefore, keyBefore := listener(), hostKey()
+	if pidBefore == "" || strings.Contains(pidBefore, "\n") {
+		t.Fatalf("the node's sshd listener: %q", pidBefore)
+	}
+	e.StopServer()
+	e.StartServer()
+	time.Sleep(10 * time.Second) // the node controller's first passes
+	if out, err := sshTo(key); err != nil || !strings.HasSuffix(out, node.PrivateDnsName) {
+		t.Errorf("ssh after a keks restart: %v: %s", err, out)
+	}
+	if pid, k := listener(), hostKey(); pid != pidBefore || k != keyBefore {
+		t.Errorf("after a keks restart: sshd %q (was %q), host key %q (was %q)", pid, pidBefore, k, keyBefore)
 	}
 
 	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", name, "--nodegroup-name", "ssh")
