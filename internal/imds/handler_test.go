@@ -151,6 +151,9 @@ func TestTree(t *testing.T) {
 	if status, body, _ := do(t, ts, http.MethodGet, "/latest/meta-data/public-keys/0/openssh-key"); status != http.StatusOK || body != withData.KeyPublicKey+" mine" {
 		t.Errorf("GET public-keys/0/openssh-key: %d %q", status, body)
 	}
+	if status, body, _ := do(t, ts, http.MethodGet, "/latest/meta-data/public-keys/"); status != http.StatusOK || body != "0=mine" {
+		t.Errorf("GET public-keys/: %d %q", status, body)
+	}
 	if status, _, _ := do(t, ts, http.MethodGet, "/latest/meta-data/iam/"); status != http.StatusNotFound {
 		t.Errorf("GET iam/ of an instance without a profile: %d, want 404", status)
 	}

@@ -73,6 +73,10 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, in *ec2.
 		reply(w, body)
 		return
 	}
+	if path == "meta-data/public-keys" && in.KeyName != "" {
+		reply(w, "0="+in.KeyName) // EC2 lists each key as <index>=<name>
+		return
+	}
 	if entries := listing(t, path); len(entries) > 0 {
 		reply(w, strings.Join(entries, "\n"))
 		return
