@@ -141,8 +141,8 @@ mount --bind "$2" /home/ec2-user
 exec ` + sshdPath + ` -D -e -f "$1/sshd_config"`
 
 // stopSSHD stops the instance's sshd and its connections: every sshd in
-// the instance's network namespace.
-// Connections go first, so the listener, their parent, reaps them.
+// the instance's network namespace, connections first, so that the
+// listener, their parent, reaps them.
 func stopSSHD(ctx context.Context, s *Spec) error {
 	listener := sshdPID(s)
 	isSSHD := func(pid int) bool {

@@ -24,7 +24,7 @@ func init() {
 	actionChecks["ImportKeyPair"] = (*ec2Call).importKeyPair
 	actionChecks["DescribeKeyPairs"] = onAnything("ec2:DescribeKeyPairs")
 	actionChecks["DeleteKeyPair"] = (*ec2Call).deleteKeyPair
-	filterNames["DescribeKeyPairs"] = []string{"key-pair-id", "key-name", "fingerprint", "key-type"}
+	filterNames["DescribeKeyPairs"] = []string{"key-pair-id", "key-name", "fingerprint"}
 }
 
 // keyPairNode is a key pair in EC2's XML: an item of keySet, or with its
@@ -120,7 +120,7 @@ func (h *Handler) describeKeyPairs(r *http.Request, c *awsproto.Call) ([]awsprot
 		if (len(names) > 0 && !slices.Contains(names, kp.Name)) || (len(ids) > 0 && !slices.Contains(ids, kp.ID)) {
 			continue
 		}
-		fields := map[string]string{"key-pair-id": kp.ID, "key-name": kp.Name, "fingerprint": kp.Fingerprint, "key-type": kp.Type}
+		fields := map[string]string{"key-pair-id": kp.ID, "key-name": kp.Name, "fingerprint": kp.Fingerprint}
 		if matches(fs, fields, kp.Tags) {
 			items = append(items, keyPairNode(kp, withPublicKey))
 		}
