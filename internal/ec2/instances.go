@@ -64,6 +64,11 @@ type Instance struct {
 	// none on instances made by a keks without security groups, which no
 	// firewall then guards.
 	SecurityGroupIDs []string `json:"securityGroupIds,omitempty"`
+	// KeyName is the key pair the instance was launched with, and
+	// KeyPublicKey its public key then: the instance keeps it, as on EC2,
+	// when the key pair is deleted. An instance with a key runs an sshd.
+	KeyName      string `json:"keyName,omitempty"`
+	KeyPublicKey string `json:"keyPublicKey,omitempty"`
 	// Processes of the running instance, recorded by the instance controller.
 	ContainerdPID int    `json:"containerdPid,omitempty"`
 	KubeletPID    int    `json:"kubeletPid,omitempty"`
@@ -210,6 +215,14 @@ func (s *Service) RunInstances(ctx context.Context, in Instance, minCount, maxCo
 				}
 			}
 		}
+		launch := in
+		if in.KeyName != "" {
+			kp, err := s.launchKey(ctx, t, sn.Region, in.KeyName)
+			if err != nil {
+				return err
+			}
+			launch.KeyPublicKey = kp.PublicKey
+		}
 		p := netip.MustParsePrefix(sn.CIDR)
 		// AWS reserves the first four addresses and the last of each subnet.
 		addr := p.Addr().Next().Next().Next().Next()
@@ -220,7 +233,7 @@ func (s *Service) RunInstances(ctx context.Context, in Instance, minCount, maxCo
 			if !p.Contains(addr) || !p.Contains(addr.Next()) {
 				break
 			}
-			one := in
+			one := launch
 			one.ID = newResourceID("i")
 			one.Region, one.Zone, one.VPCID, one.PrivateIP, one.SubnetBits = sn.Region, sn.AvailabilityZone, sn.VPCID, addr.String(), p.Bits()
 			one.State, one.LaunchTime, one.OwnerID = StatePending, time.Now().UTC(), sn.OwnerID

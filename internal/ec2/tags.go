@@ -136,13 +136,19 @@ func (s *Service) UntagResources(ctx context.Context, ids []string, tags map[str
 	})
 }
 
-// tagEBSRecord retags a volume or snapshot.
+// tagEBSRecord retags a volume or snapshot (or a key pair).
 func (s *Service) tagEBSRecord(ctx context.Context, t *store.Txn, id string, retag func(map[string]string) (map[string]string, error)) error {
 	switch {
 	case strings.HasPrefix(id, "vol-"):
 		return tagRecord(ctx, s, t, volumeKey(id), func(v *Volume) *map[string]string { return &v.Tags }, volumeNotFound(id), retag)
 	case strings.HasPrefix(id, "snap-"):
 		return tagRecord(ctx, s, t, snapshotKey(id), func(v *Snapshot) *map[string]string { return &v.Tags }, snapshotNotFound(id), retag)
+	case strings.HasPrefix(id, "key-"):
+		key, err := s.keyPairRecordByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		return tagRecord(ctx, s, t, key, func(v *KeyPair) *map[string]string { return &v.Tags }, keyPairNotFound(id), retag)
 	}
 	return awserr.Errorf(CodeInvalidID, "The ID '%s' is not valid", id)
 }

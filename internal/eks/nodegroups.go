@@ -83,7 +83,8 @@ type Taint struct {
 	Effect string `json:"effect"`
 }
 
-// RemoteAccess is echoed back; instances have no SSH daemon.
+// RemoteAccess gives the group's instances an EC2 key pair: each runs an
+// sshd that lets its holder in as ec2-user.
 type RemoteAccess struct {
 	EC2SSHKey              string   `json:"ec2SshKey,omitempty"`
 	SourceSecurityGroupIDs []string `json:"sourceSecurityGroups,omitempty"`
@@ -210,6 +211,12 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 		}
 	}
 	ng.Subnets = slices.Clone(in.Subnets)
+	// The group's instances are launched with the key, which must exist.
+	if in.RemoteAccess != nil && in.RemoteAccess.EC2SSHKey != "" {
+		if _, err := s.EC2.GetKeyPair(ctx, c.Region, in.RemoteAccess.EC2SSHKey); err != nil {
+			return nil, bad("KeyPair %s not found", in.RemoteAccess.EC2SSHKey)
+		}
+	}
 	if in.NodeRole == "" {
 		return nil, bad("nodeRole is required")
 	}

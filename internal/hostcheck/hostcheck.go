@@ -30,7 +30,7 @@ func (r Requirement) String() string {
 }
 
 // Nodes is what every instance needs: the CNI plugins of its pod network,
-// iptables for kube-proxy, nsenter to enter its namespace, and what keks
+// iptables for kube-proxy, nsenter to enter its namespace, OpenSSH's sshd, and what keks
 // builds the nodes' containerd and runc (k8sbuild.BuildNodeRuntime) and
 // busybox (k8sbuild.BuildBusybox) with.
 var Nodes = []Requirement{
@@ -42,6 +42,7 @@ var Nodes = []Requirement{
 	{What: "entering an instance's namespaces", Package: "util-linux", Command: "nsenter"},
 	{What: "an instance's own mount namespace", Package: "util-linux", Command: "unshare"},
 	{What: "an instance's machine view", Package: "mount", Command: "mount"},
+	{What: "SSH to instances launched with a key pair", Package: "openssh-server", File: "/usr/sbin/sshd"},
 	{What: "building runc", Package: "pkg-config", Command: "pkg-config"},
 	{What: "runc's seccomp filters", Package: "libseccomp-dev", File: "/usr/include/seccomp.h"},
 	{What: "building busybox", Package: "make", Command: "make"},

@@ -39,7 +39,7 @@ func TestMissingNamesEachPieceAndItsPackage(t *testing.T) {
 		}
 	}
 	msg := Describe(missing)
-	if !strings.Contains(msg, "apt-get install -y containernetworking-plugins util-linux mount pkg-config libseccomp-dev make") {
+	if !strings.Contains(msg, "apt-get install -y containernetworking-plugins util-linux mount openssh-server pkg-config libseccomp-dev make") {
 		t.Errorf("install command: %s", msg)
 	}
 }

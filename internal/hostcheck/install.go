@@ -30,6 +30,13 @@ func Install(ctx context.Context, h Host, missing []Requirement, progress io.Wri
 	pkgs := Packages(missing)
 	fmt.Fprintf(progress, "installing what the host lacks: %v\n", pkgs)
 	env := append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	// keks wants the packages' programs, not their services: openssh-server
+	// would otherwise start the host's sshd on port 22 of every address.
+	if restore, err := holdServices(); err != nil {
+		return err
+	} else {
+		defer restore()
+	}
 	for _, args := range [][]string{{"update", "-q"}, append([]string{"install", "-y", "-q", "--no-install-recommends"}, pkgs...)} {
 		cmd := exec.CommandContext(ctx, "apt-get", args...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, progress, progress
@@ -41,4 +48,20 @@ func Install(ctx context.Context, h Host, missing []Requirement, progress io.Wri
 		return fmt.Errorf("after installing, %s", Describe(still))
 	}
 	return nil
+}
+
+// policyRCD is Debian's hook that invoke-rc.d and deb-systemd-invoke ask
+// before starting a service a package installs; exit status 101 says no.
+const policyRCD = "/usr/sbin/policy-rc.d"
+
+// holdServices keeps packages being installed from starting services,
+// unless the host has its own policy, which is then left as it is.
+func holdServices() (restore func(), err error) {
+	if _, err := os.Lstat(policyRCD); err == nil {
+		return func() {}, nil
+	}
+	if err := os.WriteFile(policyRCD, []byte("#!/bin/sh\n# keks: installing packages, starting no services\nexit 101\n"), 0o755); err != nil {
+		return nil, fmt.Errorf("hold services while installing: %w", err)
+	}
+	return func() { _ = os.Remove(policyRCD) }, nil
 }

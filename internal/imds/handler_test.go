@@ -143,9 +143,16 @@ func TestTree(t *testing.T) {
 
 	withData := node
 	withData.UserData, withData.RoleARN = "#!/bin/bash\n/etc/eks/bootstrap.sh demo\n", ""
+	withData.KeyName, withData.KeyPublicKey = "mine", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAbRBaM/w7ak2IzIhQNo3jJp6kLZBT6w+KD0/M+nVb6a"
 	f.set(func() { f.instances = []ec2.Instance{withData} })
 	if status, body, _ := do(t, ts, http.MethodGet, "/latest/user-data"); status != http.StatusOK || body != withData.UserData {
 		t.Errorf("GET user-data: %d %q", status, body)
+	}
+	if status, body, _ := do(t, ts, http.MethodGet, "/latest/meta-data/public-keys/0/openssh-key"); status != http.StatusOK || body != withData.KeyPublicKey+" mine" {
+		t.Errorf("GET public-keys/0/openssh-key: %d %q", status, body)
+	}
+	if status, body, _ := do(t, ts, http.MethodGet, "/latest/meta-data/public-keys/"); status != http.StatusOK || body != "0=mine" {
+		t.Errorf("GET public-keys/: %d %q", status, body)
 	}
 	if status, _, _ := do(t, ts, http.MethodGet, "/latest/meta-data/iam/"); status != http.StatusNotFound {
 		t.Errorf("GET iam/ of an instance without a profile: %d, want 404", status)

@@ -42,6 +42,10 @@ func (h *Handler) tree(in *ec2.Instance) map[string]value {
 	if in.UserData != "" {
 		t["user-data"] = text(in.UserData)
 	}
+	if in.KeyPublicKey != "" {
+		// The launch key, with its name as the comment, as EC2 serves it.
+		t["meta-data/public-keys/0/openssh-key"] = text(in.KeyPublicKey + " " + in.KeyName)
+	}
 	return t
 }
 
@@ -67,6 +71,10 @@ func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, in *ec2.
 			return
 		}
 		reply(w, body)
+		return
+	}
+	if path == "meta-data/public-keys" && in.KeyName != "" {
+		reply(w, "0="+in.KeyName) // EC2 lists each key as <index>=<name>
 		return
 	}
 	if entries := listing(t, path); len(entries) > 0 {

@@ -193,7 +193,10 @@ func Run(ctx context.Context, s *Spec, p Processes) (Processes, error) {
 		p.Kubelet = pid
 	}
 	// kube-proxy needs only the instance's network: it makes no mounts or cgroups.
-	return runKubeProxy(ctx, s, p, []string{"--net=" + nsPath(s.netns()), "--"})
+	if p, err = runKubeProxy(ctx, s, p, []string{"--net=" + nsPath(s.netns()), "--"}); err != nil {
+		return p, err
+	}
+	return p, ensureSSHD(ctx, s, host.view)
 }
 
 // runKubeProxy runs kube-proxy beside the kubelet while the cluster has the
@@ -265,6 +268,14 @@ func Delete(ctx context.Context, s *Spec, p Processes) error {
 		}
 	}
 	killShims(s)
+	// sshd retitles itself, losing its marker, and ec2-user's sessions
+	// never had one: whatever still runs in the instance's network goes.
+	if err := stopSSHD(ctx, s); err != nil {
+		return err
+	}
+	if err := killInNetns(ctx, s, func(int) bool { return true }); err != nil {
+		return err
+	}
 	// With its daemons gone, the mount namespace goes, and with it the
 	// mounts made inside; unmountUnder finds those made on the host by
 	// instances that ran without one.
@@ -350,9 +361,9 @@ func unmountUnder(dir string) {
 }
 
 // Alive reports whether an instance's daemons all run: containerd, the
-// kubelet and, when the instance has it, kube-proxy.
+// kubelet and, when the instance has them, kube-proxy and sshd.
 func Alive(s *Spec, p Processes) bool {
 	cm, k, kp := s.markers()
 	return supervisor.Running(p.Containerd, cm) && supervisor.Running(p.Kubelet, k) &&
-		(!s.KubeProxy || supervisor.Running(p.KubeProxy, kp))
+		(!s.KubeProxy || supervisor.Running(p.KubeProxy, kp)) && sshdRunning(s)
 }

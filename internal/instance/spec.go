@@ -55,6 +55,9 @@ type Spec struct {
 	// EphemeralStorageBytes, when set, is the ephemeral storage the node
 	// offers its pods (Fargate's 20 GiB), whatever its disk holds.
 	EphemeralStorageBytes int64
+	// SSHPublicKey is the public key of the instance's key pair, an
+	// authorized_keys line; an instance with one runs sshd (sshd.go).
+	SSHPublicKey string
 }
 
 // DNSName is the EC2 private DNS name, which is also the node name.

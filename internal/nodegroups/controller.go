@@ -328,6 +328,11 @@ func (c *Controller) launch(ctx context.Context, ng *eks.Nodegroup, live []*memb
 	for _, t := range ng.Taints {
 		taints = append(taints, t.Key+"="+t.Value+":"+t.KubernetesEffect())
 	}
+	// remoteAccess's key goes to every instance, as the launch template EKS makes for it.
+	var keyName string
+	if ng.RemoteAccess != nil {
+		keyName = ng.RemoteAccess.EC2SSHKey
+	}
 	cl, err := c.eks.GetCluster(ctx, ng.Region, ng.ClusterName)
 	if err != nil {
 		return nil, err
@@ -335,7 +340,7 @@ func (c *Controller) launch(ctx context.Context, ng *eks.Nodegroup, live []*memb
 	in, err := c.ec2.RunInstance(ctx, ec2.Instance{
 		SubnetID: best, InstanceType: ng.InstanceTypes[0], ImageID: "ami-keks-" + strings.ReplaceAll(ng.ReleaseVersion, ".", "-"),
 		RoleARN: ng.NodeRole, Tags: tags, NodeLabels: ng.Labels, NodeTaints: taints, KubernetesVersion: v.Patch,
-		SecurityGroupIDs: eks.InstanceSecurityGroups(cl, ng),
+		SecurityGroupIDs: eks.InstanceSecurityGroups(cl, ng), KeyName: keyName,
 	})
 	if err != nil {
 		return nil, err

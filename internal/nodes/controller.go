@@ -343,7 +343,7 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), RuntimeDir: c.cfg.K8s.NodeRuntimeDir(), KeksBinary: c.cfg.KeksBinary,
 		AWSConfig: c.awsConfig(in), Labels: labels, Taints: taints,
 		KubeProxy: kubeProxy, ClusterCIDR: PodNetwork, Registry: c.registry, RegistryCA: c.cfg.CABundle,
-		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs,
+		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs, SSHPublicKey: in.KeyPublicKey,
 	}
 	if f := in.Fargate; f != nil {
 		// One pod, whose cgroup is the size Fargate gave it; the node's

@@ -83,7 +83,14 @@ var ec2Ops = []queryOp{
 	{"RevokeSecurityGroupEgress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=-1&IpPermissions.1.Groups.1.GroupId=$SG_RULES"},
 	{"ModifySecurityGroupRules", "GroupId=$SG_RULES&SecurityGroupRule.1.SecurityGroupRuleId=$SG_RULE&SecurityGroupRule.1.SecurityGroupRule.IpProtocol=udp" +
 		"&SecurityGroupRule.1.SecurityGroupRule.FromPort=53&SecurityGroupRule.1.SecurityGroupRule.ToPort=53&SecurityGroupRule.1.SecurityGroupRule.CidrIpv4=10.0.0.0%2F8"},
+	{"CreateKeyPair", "KeyName=fz-key&KeyType=ed25519&TagSpecification.1.ResourceType=key-pair&TagSpecification.1.Tag.1.Key=team&TagSpecification.1.Tag.1.Value=fz"},
+	{"ImportKeyPair", "KeyName=fz-imported&PublicKeyMaterial=" + fuzzPublicKey},
+	{"DescribeKeyPairs", "KeyName.1=fz-key&Filter.1.Name=tag:team&Filter.1.Value.1=f*&IncludePublicKey=true"},
+	{"DeleteKeyPair", "KeyName=fz-imported"},
 }
+
+// fuzzPublicKey is an OpenSSH ed25519 public key line, base64 and URL-encoded.
+const fuzzPublicKey = "c3NoLWVkMjU1MTkgQUFBQUMzTnphQzFsWkRJMU5URTVBQUFBSUFiUkJhTS93N2FrMkl6SWhRTm8zakpwNmtMWkJUNncrS0QwL00rblZiNmEgZnoK"
 
 // queryCall builds a Query request: action op of ops (or, past the list,
 // the fuzzed form alone) posted to / with a fuzzed URL query.
@@ -114,6 +121,9 @@ var ec2Edges = []queryOp{
 	{"AuthorizeSecurityGroupIngress", "GroupId=$SG_RULES&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=1&IpPermissions.1.ToPort=2" +
 		"&IpPermissions.1.IpRanges.1.CidrIp=10.0.0.0%2F8&IpPermissions.1.Groups.1.GroupId=sg-00000000000000000"},
 	{"RevokeSecurityGroupIngress", "GroupId=$SG_RULES&SecurityGroupRuleId.1=sgr-00000000000000000"},
+	{"RunInstances", "ImageId=ami-fuzz&InstanceType=t3.small&MinCount=1&MaxCount=1&SubnetId=$SUBNET&KeyName=nope"},
+	{"ImportKeyPair", "KeyName=fz-bad&PublicKeyMaterial=c3NoLXJzYSBBQUFB"},
+	{"DeleteKeyPair", "KeyPairId=key-00000000000000000"},
 }
 
 func fuzzQuery(f *testing.F, service, version string, w wire, ops []queryOp, edges ...queryOp) {

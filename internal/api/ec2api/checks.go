@@ -401,7 +401,7 @@ func (e *ec2Call) onImage(action, id string) awsproto.Check {
 	return ch
 }
 
-// onKeyPair is an action on a key pair, named by its name; keks keeps none.
+// onKeyPair is an action on a key pair, named by its name (its ARN's).
 func (e *ec2Call) onKeyPair(action, name string) awsproto.Check {
 	if !keyPairName.MatchString(name) {
 		return awsproto.Check{Action: action, Resource: "*"}

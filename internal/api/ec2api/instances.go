@@ -39,6 +39,9 @@ func instanceNode(i *ec2.Instance, devices []blockDevice) awsproto.Node {
 		}
 		n.Kids = append(n.Kids, awsproto.El("iamInstanceProfile", awsproto.Tx("arn", profile), awsproto.Tx("id", "AIPA"+strings.ToUpper(i.ID[2:12]))))
 	}
+	if i.KeyName != "" {
+		n.Kids = append(n.Kids, awsproto.Tx("keyName", i.KeyName))
+	}
 	if i.StateReason != "" {
 		n.Kids = append(n.Kids, awsproto.El("stateReason", awsproto.Tx("code", "Client.UserInitiatedShutdown"), awsproto.Tx("message", i.StateReason)))
 	}
@@ -104,7 +107,7 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 		return nil, err
 	}
 	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, InstanceProfileARN: profileARN, Tags: tags, UserData: userData,
-		SecurityGroupIDs: groups}, minCount, maxCount)
+		SecurityGroupIDs: groups, KeyName: c.Form.Get("KeyName")}, minCount, maxCount)
 	if err != nil {
 		return nil, err
 	}
