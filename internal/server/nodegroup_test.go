@@ -99,7 +99,9 @@ func TestNodegroupAPI(t *testing.T) {
 			i.UpdateConfig = &ekstypes.NodegroupUpdateConfig{MaxUnavailable: aws.Int32(1), MaxUnavailablePercentage: aws.Int32(10)}
 		}), keks.CodeInvalidParameter},
 		{"unknown cluster", in("x", func(i *eks.CreateNodegroupInput) { i.ClusterName = aws.String("nope") }), keks.CodeResourceNotFound},
-		{"unknown SSH key", in("x", func(i *eks.CreateNodegroupInput) { i.RemoteAccess = &ekstypes.RemoteAccessConfig{Ec2SshKey: aws.String("nope")} }), keks.CodeInvalidParameter},
+		{"unknown SSH key", in("x", func(i *eks.CreateNodegroupInput) {
+			i.RemoteAccess = &ekstypes.RemoteAccessConfig{Ec2SshKey: aws.String("nope")}
+		}), keks.CodeInvalidParameter},
 	} {
 		if _, err := f.eks.CreateNodegroup(ctx, tc.in); errorCode(err) != tc.code {
 			t.Errorf("%s: got %v, want %s", tc.what, err, tc.code)
