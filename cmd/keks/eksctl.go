@@ -64,8 +64,8 @@ func (c *eksctlCommon) manager() (*eksctl.Manager, string, error) {
 			EC2: sdkec2.NewFromConfig(cfg),
 			IAM: iam.NewFromConfig(cfg),
 		},
-		Kube: &keksKube{profile: c.profile, client: cl, kubeconfig: c.kubeconfig},
-		Log:  &eksctl.Logger{Out: os.Stdout, Verbosity: c.verbose},
+		Kube:  &keksKube{profile: c.profile, client: cl, kubeconfig: c.kubeconfig},
+		Log:   &eksctl.Logger{Out: os.Stdout, Verbosity: c.verbose},
 		Zones: zoneNames,
 	}
 	return m, cfg.Region, nil

@@ -23,8 +23,8 @@ const ServiceAccountRoleOutput = "Role1"
 func BuildServiceAccountStack(sa *ClusterIAMServiceAcct, oidc OIDCProvider) *Template {
 	t := newTemplate("IAM role for serviceaccount \"" + sa.Metadata.Namespace + "/" + sa.Metadata.Name + "\"")
 	trust := policyDocument(map[string]any{
-		"Action": []any{"sts:AssumeRoleWithWebIdentity"},
-		"Effect": "Allow",
+		"Action":    []any{"sts:AssumeRoleWithWebIdentity"},
+		"Effect":    "Allow",
 		"Principal": map[string]any{"Federated": oidc.ARN},
 		"Condition": map[string]any{"StringEquals": map[string]any{
 			oidc.IssuerHostPath + ":aud": "sts.amazonaws.com",
