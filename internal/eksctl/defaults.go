@@ -191,8 +191,9 @@ func (cfg *ClusterConfig) HasSubnetIDs() bool {
 	return false
 }
 
-// OwnsVPC reports whether the cluster stack makes the VPC.
-func (cfg *ClusterConfig) OwnsVPC() bool { return cfg.VPC.ID == "" && !cfg.HasSubnetIDs() }
+// OwnsVPC reports whether the cluster stack makes the VPC: once the
+// network is prepared, a cluster on existing subnets knows their VPC.
+func (cfg *ClusterConfig) OwnsVPC() bool { return cfg.VPC.ID == "" }
 
 // SupportedVersions are the versions keks offers, oldest first.
 func SupportedVersions() []string {

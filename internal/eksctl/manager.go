@@ -61,7 +61,7 @@ func (m *Manager) selectZones(region string) ([]string, error) {
 // subnet split for a VPC the stack makes, or the given subnets' VPC and
 // zones from EC2.
 func (m *Manager) PrepareNetwork(ctx context.Context, cfg *ClusterConfig) error {
-	if cfg.OwnsVPC() {
+	if cfg.VPC.ID == "" && !cfg.HasSubnetIDs() {
 		if len(cfg.AvailabilityZones) == 0 {
 			zones, err := m.selectZones(cfg.Metadata.Region)
 			if err != nil {

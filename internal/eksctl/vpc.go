@@ -33,6 +33,9 @@ func SplitInto8(cidr string) ([]string, error) {
 // CIDR, eksctl's split: the i-th eighth public, the (i+zones)-th private.
 // It returns eksctl's log lines for them.
 func SetSubnets(cfg *ClusterConfig) ([]string, error) {
+	if cfg.VPC == nil {
+		return nil, fmt.Errorf("vpc.cidr must be set")
+	}
 	eighths, err := SplitInto8(cfg.VPC.CIDR)
 	if err != nil {
 		return nil, fmt.Errorf("vpc.cidr: %w", err)
