@@ -28,7 +28,7 @@ type Listing struct {
 func (l *Listing) Print(w io.Writer, format string) error {
 	switch format {
 	case "", "table":
-		tw := tabwriter.NewWriter(w, 0, 8, 1, '\t', 0)
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(l.Headers, "\t"))
 		for _, r := range l.Rows {
 			fmt.Fprintln(tw, strings.Join(r, "\t"))
