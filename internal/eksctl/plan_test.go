@@ -322,7 +322,7 @@ func TestDryRunConfigOfTheSeed(t *testing.T) {
 	for _, want := range []string{
 		"apiVersion: eksctl.io/v1alpha5\n", "kind: ClusterConfig\n",
 		"metadata:\n  name: myeks\n  region: ap-northeast-2\n  version: \"1.37\"\n",
-		"    us-west-2a:\n      az: us-west-2a\n      cidr: 172.31.0.0/20\n      id: subnet-1\n",
+		"      us-west-2a:\n        az: us-west-2a\n        cidr: 172.31.0.0/20\n        id: subnet-1\n",
 		"  id: vpc-1\n",
 		"  instanceType: t3.medium\n", "  volumeSize: 30\n", "      externalDNS: true\n",
 		"  ssh:\n    allow: true\n    publicKeyPath: ~/.ssh/id_rsa.pub\n",
