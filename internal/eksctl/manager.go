@@ -92,7 +92,8 @@ func (m *Manager) PrepareNetwork(ctx context.Context, cfg *ClusterConfig) error 
 func (m *Manager) importSubnets(ctx context.Context, cfg *ClusterConfig) error {
 	var ids []string
 	for _, set := range []map[string]Network{cfg.VPC.Subnets.Public, cfg.VPC.Subnets.Private} {
-		for _, n := range set {
+		for _, k := range subnetKeys(set) {
+			n := set[k]
 			if n.ID == "" {
 				return fmt.Errorf("subnets must all be given by id when any is")
 			}
