@@ -70,7 +70,7 @@ func (s *Stacks) Delete(ctx context.Context, name string, wait bool) error {
 // reasons of its failed events as eksctl does.
 func (s *Stacks) Wait(ctx context.Context, name, op string) (*cfntypes.Stack, error) {
 	seen := map[string]bool{}
-	started := time.Now()
+	var lastLine time.Time
 	for {
 		stack, err := s.Describe(ctx, name)
 		if err != nil {
@@ -97,10 +97,11 @@ func (s *Stacks) Wait(ctx context.Context, name, op string) (*cfntypes.Stack, er
 			}
 			return stack, &StackError{Stack: name, Status: status, Reasons: reasons}
 		}
-		if op == "create" {
+		// As eksctl's waiter: a line when the wait starts and about every
+		// 20 seconds after, so a long wait says what it waits for.
+		if lastLine.IsZero() || time.Since(lastLine) >= 20*time.Second {
+			lastLine = time.Now()
 			s.Log.Info("waiting for CloudFormation stack %q", name)
-		} else if time.Since(started) > 30*time.Second {
-			s.Log.Info("waiting for CloudFormation stack %q to be deleted", name)
 		}
 		select {
 		case <-ctx.Done():
