@@ -42,6 +42,20 @@ func newCreateClusterCommand() *cobra.Command {
 		Short: "Create a cluster (eksctl create cluster): a CloudFormation stack for the cluster and one per managed node group",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var cfg *eksctl.ClusterConfig
+			var err error
+			if configFile != "" {
+				if err := eksctl.CheckConfigFileFlags(cmd.Flags()); err != nil {
+					return err
+				}
+				if cfg, err = loadConfigFile(configFile, common.region, ""); err != nil {
+					return err
+				}
+				// The file's region is where the calls go.
+				if common.region == "" {
+					common.region = cfg.Metadata.Region
+				}
+			}
 			m, region, err := common.manager()
 			if err != nil {
 				if !dryRun || common.region == "" {
@@ -50,14 +64,7 @@ func newCreateClusterCommand() *cobra.Command {
 				// A dry run that makes its own VPC asks no API anything.
 				m, region = &eksctl.Manager{Log: &eksctl.Logger{}, Zones: zoneNames}, common.region
 			}
-			var cfg *eksctl.ClusterConfig
-			if configFile != "" {
-				if err := eksctl.CheckConfigFileFlags(cmd.Flags()); err != nil {
-					return err
-				}
-				if cfg, err = loadConfigFile(configFile, common.region, ""); err != nil {
-					return err
-				}
+			if cfg != nil {
 				if cfg.Metadata.Region == "" {
 					cfg.Metadata.Region = region
 				}
@@ -111,11 +118,8 @@ func newCreateNodeGroupCommand() *cobra.Command {
 		Short:   "Create a managed node group in a cluster eksctl created (its own CloudFormation stack)",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, region, err := common.manager()
-			if err != nil {
-				return err
-			}
 			var cfg *eksctl.ClusterConfig
+			var err error
 			if configFile != "" {
 				if err := eksctl.CheckConfigFileFlags(cmd.Flags()); err != nil {
 					return err
@@ -126,7 +130,15 @@ func newCreateNodeGroupCommand() *cobra.Command {
 				if len(cfg.NodeGroups) > 0 {
 					return eksctl.ErrUnmanagedNodeGroups
 				}
-			} else {
+				if common.region == "" {
+					common.region = cfg.Metadata.Region
+				}
+			}
+			m, region, err := common.manager()
+			if err != nil {
+				return err
+			}
+			if cfg == nil {
 				if cluster == "" {
 					return fmt.Errorf("--cluster must be set")
 				}

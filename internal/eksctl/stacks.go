@@ -89,8 +89,8 @@ func (s *Stacks) Wait(ctx context.Context, name, op string) (*cfntypes.Stack, er
 		switch {
 		case op == "create" && status == "CREATE_COMPLETE", op == "delete" && status == "DELETE_COMPLETE":
 			return stack, nil
-		case strings.HasSuffix(status, "_FAILED"), strings.HasSuffix(status, "ROLLBACK_COMPLETE"),
-			op == "create" && strings.Contains(status, "ROLLBACK"), op == "create" && strings.HasPrefix(status, "DELETE"):
+		case op == "delete" && status == "DELETE_FAILED",
+			op == "create" && (strings.HasSuffix(status, "_FAILED") || strings.Contains(status, "ROLLBACK") || strings.HasPrefix(status, "DELETE")):
 			reasons := s.failures(ctx, name)
 			for _, r := range reasons {
 				s.Log.Critical("%s", r)
