@@ -131,7 +131,7 @@ func eksctlCommands() []*cobra.Command {
 		newEksctlVerb("get", "Get clusters or resources of one, as eksctl does", newGetCommands()...),
 		newEksctlVerb("scale", "Scale a node group, as eksctl does", newScaleNodeGroupCommand()),
 		newEksctlVerb("upgrade", "Upgrade a cluster or node group, as eksctl does", newUpgradeClusterCommand(), newUpgradeNodeGroupCommand()),
-		newEksctlVerb("utils", "Utilities, as eksctl's", newAssociateOIDCCommand()),
+		newEksctlVerb("utils", "Utilities, as eksctl's", newAssociateOIDCCommand(), newDescribeStacksCommand(), newUpdateClusterLoggingCommand()),
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -153,6 +154,64 @@ func newAssociateOIDCCommand() *cobra.Command {
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
 	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	fs.BoolVar(&approve, "approve", false, "apply the changes")
+	return cmd
+}
+
+func newDescribeStacksCommand() *cobra.Command {
+	var common eksctlCommon
+	var cluster, output string
+	cmd := &cobra.Command{
+		Use:   "describe-stacks",
+		Short: "Describe the CloudFormation stacks eksctl made for a cluster",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cluster == "" {
+				return fmt.Errorf("--cluster must be set")
+			}
+			m, _, err := common.manager()
+			if err != nil {
+				return err
+			}
+			l, err := m.DescribeStacks(cmd.Context(), cluster)
+			if err != nil {
+				return err
+			}
+			return l.Print(os.Stdout, output)
+		},
+	}
+	fs := cmd.Flags()
+	addEksctlCommon(fs, &common)
+	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	fs.StringVarP(&output, "output", "o", "table", "specifies the output format (valid option: table, json, yaml)")
+	return cmd
+}
+
+func newUpdateClusterLoggingCommand() *cobra.Command {
+	var common eksctlCommon
+	var cluster string
+	var enable, disable []string
+	var approve bool
+	cmd := &cobra.Command{
+		Use:   "update-cluster-logging",
+		Short: "Enable or disable control-plane log types (CloudWatch Logs)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cluster == "" {
+				return fmt.Errorf("--cluster must be set")
+			}
+			m, region, err := common.manager()
+			if err != nil {
+				return err
+			}
+			return m.UpdateClusterLogging(cmd.Context(), cluster, region, enable, disable, approve)
+		},
+	}
+	fs := cmd.Flags()
+	addEksctlCommon(fs, &common)
+	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	fs.StringSliceVar(&enable, "enable-types", nil, "log types to enable (all, api, audit, authenticator, controllerManager, scheduler)")
+	fs.StringSliceVar(&disable, "disable-types", nil, "log types to disable")
 	fs.BoolVar(&approve, "approve", false, "apply the changes")
 	return cmd
 }

@@ -22,6 +22,9 @@ type Kube interface {
 	Client(ctx context.Context, cl *ekstypes.Cluster) (kubernetes.Interface, error)
 }
 
+// managedNodeGroupLabel is the label EKS gives a managed group's nodes.
+const managedNodeGroupLabel = "eks.amazonaws.com/nodegroup"
+
 // roleARNAnnotation is the annotation IRSA's webhook reads.
 const roleARNAnnotation = "eks.amazonaws.com/role-arn"
 
@@ -80,7 +83,7 @@ func waitForNodes(ctx context.Context, log *Logger, k kubernetes.Interface, ng s
 	}
 	log.Info("waiting for at least %d node(s) to become ready in %q", count, ng)
 	for {
-		nodes, err := k.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: TagNodeGroupName + "=" + ng})
+		nodes, err := k.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: managedNodeGroupLabel + "=" + ng})
 		if err == nil {
 			ready := 0
 			for _, n := range nodes.Items {

@@ -338,3 +338,67 @@ func parseMinor(v string) (int, int, error) {
 	minor, err := strconv.Atoi(b)
 	return major, minor, err
 }
+
+// DescribeStacks lists a cluster's stacks with their status, outputs and
+// (at debug verbosity) their failed events.
+func (m *Manager) DescribeStacks(ctx context.Context, cluster string) (*Listing, error) {
+	stacks, err := m.stacks().ListClusterStacks(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	if len(stacks) == 0 {
+		return nil, fmt.Errorf("no eksctl-managed CloudFormation stacks found for %q", cluster)
+	}
+	l := &Listing{Headers: []string{"NAME", "STATUS", "CREATED", "REASON"}}
+	var objs []any
+	for _, st := range stacks {
+		l.Rows = append(l.Rows, []string{aws.ToString(st.StackName), string(st.StackStatus), timeString(st.CreationTime), aws.ToString(st.StackStatusReason)})
+		objs = append(objs, st)
+	}
+	l.Objects = objs
+	return l, nil
+}
+
+// UpdateClusterLogging turns control-plane log types on and off, as
+// `utils update-cluster-logging --enable-types ... --disable-types ...`.
+func (m *Manager) UpdateClusterLogging(ctx context.Context, cluster, region string, enable, disable []string, approve bool) error {
+	on, err := LogTypes(enable)
+	if err != nil {
+		return err
+	}
+	off, err := LogTypes(disable)
+	if err != nil {
+		return err
+	}
+	cl, err := m.describeCluster(ctx, cluster)
+	if err != nil {
+		return err
+	}
+	current := map[string]bool{}
+	if cl.Logging != nil {
+		for _, s := range cl.Logging.ClusterLogging {
+			for _, t := range s.Types {
+				current[string(t)] = aws.ToBool(s.Enabled)
+			}
+		}
+	}
+	for _, t := range on {
+		current[t] = true
+	}
+	for _, t := range off {
+		current[t] = false
+	}
+	var want []string
+	all, _ := LogTypes([]string{"all"})
+	for _, t := range all {
+		if current[t] {
+			want = append(want, t)
+		}
+	}
+	m.Log.Info("will update CloudWatch logging for cluster %q in %q (enable types: %s)", cluster, region, strings.Join(want, ", "))
+	if !approve {
+		m.Log.Warning("no changes were applied, run again with '--approve' to apply the changes")
+		return nil
+	}
+	return m.setLogging(ctx, cluster, region, want)
+}

@@ -120,7 +120,7 @@ func TestEksctlFlow(t *testing.T) {
 	}
 
 	// The nodes, and SSH to one with the key.
-	nodes := strings.Fields(e.Run("kubectl", "get", "nodes", "-l", "alpha.eksctl.io/nodegroup-name="+ng, "-o", "jsonpath={.items[*].metadata.name}"))
+	nodes := strings.Fields(e.Run("kubectl", "get", "nodes", "-l", "eks.amazonaws.com/nodegroup="+ng, "-o", "jsonpath={.items[*].metadata.name}"))
 	if len(nodes) != 2 {
 		t.Fatalf("nodes = %v", nodes)
 	}
