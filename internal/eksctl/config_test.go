@@ -211,12 +211,12 @@ func TestConfigFileDecodesAndDefaults(t *testing.T) {
 
 func TestConfigFileIsStrict(t *testing.T) {
 	for name, doc := range map[string]string{
-		"unknown field":      "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: r}\nmanagedNodeGroups:\n- name: x\n  instanceTyp: t3.medium\n",
-		"unknown top level":  "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: r}\nfoo: 1\n",
-		"wrong kind":         "apiVersion: eksctl.io/v1alpha5\nkind: Cluster\nmetadata: {name: a, region: r}\n",
-		"wrong api version":  "apiVersion: eksctl.io/v1alpha4\nkind: ClusterConfig\nmetadata: {name: a, region: r}\n",
-		"duplicated field":   "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: r}\nkind: ClusterConfig\n",
-		"not yaml":           "{{{",
+		"unknown field":     "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: r}\nmanagedNodeGroups:\n- name: x\n  instanceTyp: t3.medium\n",
+		"unknown top level": "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: r}\nfoo: 1\n",
+		"wrong kind":        "apiVersion: eksctl.io/v1alpha5\nkind: Cluster\nmetadata: {name: a, region: r}\n",
+		"wrong api version": "apiVersion: eksctl.io/v1alpha4\nkind: ClusterConfig\nmetadata: {name: a, region: r}\n",
+		"duplicated field":  "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: r}\nkind: ClusterConfig\n",
+		"not yaml":          "{{{",
 	} {
 		if _, err := Parse([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -227,17 +227,17 @@ func TestConfigFileIsStrict(t *testing.T) {
 func TestConfigFileValidation(t *testing.T) {
 	base := "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: a, region: r}\n"
 	for name, extra := range map[string]string{
-		"unmanaged":              "nodeGroups: [{name: x}]\n",
-		"sa without oidc":        "iam: {serviceAccounts: [{metadata: {name: x}, attachPolicyARNs: [a]}]}\n",
-		"sa without policy":      "iam: {withOIDC: true, serviceAccounts: [{metadata: {name: x}}]}\n",
-		"desired above max":      "managedNodeGroups: [{name: x, desiredCapacity: 5, maxSize: 2}]\n",
-		"bad taint":              "managedNodeGroups: [{name: x, taints: [{key: k, effect: Sometimes}]}]\n",
-		"bad log type":           "cloudWatch: {clusterLogging: {enableTypes: [everything]}}\n",
-		"bad nat":                "vpc: {nat: {gateway: Double}}\n",
-		"fargate no selector":    "fargateProfiles: [{name: x}]\n",
-		"bad cidr prefix":        "vpc: {cidr: 10.0.0.0/8}\n",
-		"duplicate node groups":  "managedNodeGroups: [{name: x}, {name: x}]\n",
-		"bad name":               "managedNodeGroups: [{name: 1x}]\n",
+		"unmanaged":             "nodeGroups: [{name: x}]\n",
+		"sa without oidc":       "iam: {serviceAccounts: [{metadata: {name: x}, attachPolicyARNs: [a]}]}\n",
+		"sa without policy":     "iam: {withOIDC: true, serviceAccounts: [{metadata: {name: x}}]}\n",
+		"desired above max":     "managedNodeGroups: [{name: x, desiredCapacity: 5, maxSize: 2}]\n",
+		"bad taint":             "managedNodeGroups: [{name: x, taints: [{key: k, effect: Sometimes}]}]\n",
+		"bad log type":          "cloudWatch: {clusterLogging: {enableTypes: [everything]}}\n",
+		"bad nat":               "vpc: {nat: {gateway: Double}}\n",
+		"fargate no selector":   "fargateProfiles: [{name: x}]\n",
+		"bad cidr prefix":       "vpc: {cidr: 10.0.0.0/8}\n",
+		"duplicate node groups": "managedNodeGroups: [{name: x}, {name: x}]\n",
+		"bad name":              "managedNodeGroups: [{name: 1x}]\n",
 	} {
 		cfg, err := Parse([]byte(base + extra))
 		if err != nil {

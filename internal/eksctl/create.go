@@ -45,7 +45,7 @@ func (m *Manager) Prepare(ctx context.Context, cfg *ClusterConfig) error {
 
 // CreateClusterPlan is eksctl's task tree for a new cluster: the control
 // plane's stack, then (in order) waiting for it, the OIDC provider,
-// logging, Fargate profiles, the managed node groups' stacks (in
+// access entries (a stack each), logging, Fargate profiles, the managed node groups' stacks (in
 // parallel), add-ons and IAM service accounts.
 func (m *Manager) CreateClusterPlan(cfg *ClusterConfig, st *clusterState) *Task {
 	name := cfg.Metadata.Name
@@ -56,6 +56,7 @@ func (m *Manager) CreateClusterPlan(cfg *ClusterConfig, st *clusterState) *Task 
 			return err
 		}),
 		m.oidcTask(cfg, st),
+		m.accessEntriesTask(cfg),
 		m.loggingTask(cfg),
 		m.fargateTask(cfg, st),
 		m.nodeGroupsTask(cfg),

@@ -291,6 +291,9 @@ func Validate(cfg *ClusterConfig) error {
 			return fmt.Errorf("addons[%d].name must be set", i)
 		}
 	}
+	if err := validateAccessEntries(cfg); err != nil {
+		return err
+	}
 	if cfg.SecretsEncryption != nil && cfg.SecretsEncryption.KeyARN == "" {
 		return fmt.Errorf("secretsEncryption.keyARN is required")
 	}

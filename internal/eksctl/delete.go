@@ -23,6 +23,7 @@ type ClusterResources struct {
 	ClusterStack           string
 	NodeGroupStacks        []string
 	ServiceAccountStacks   []string
+	AccessEntryStacks      []string
 	NodeGroupsWithoutStack []string
 	FargateProfiles        []string
 	Addons                 []string
@@ -50,6 +51,8 @@ func (m *Manager) DiscoverCluster(ctx context.Context, name, region string) (*Cl
 			ngStacks[rest] = true
 		case "iamserviceaccount":
 			r.ServiceAccountStacks = append(r.ServiceAccountStacks, stackName)
+		case "accessentry":
+			r.AccessEntryStacks = append(r.AccessEntryStacks, stackName)
 		}
 	}
 	cl, err := m.describeCluster(ctx, name)
@@ -97,7 +100,8 @@ func (m *Manager) DiscoverCluster(ctx context.Context, name, region string) (*Cl
 }
 
 // DeleteClusterPlan is the order in which eksctl takes a cluster apart:
-// Fargate profiles (one at a time), add-ons, IAM service account stacks,
+// Fargate profiles (one at a time), add-ons, IAM service account and
+// access entry stacks,
 // node groups (their stacks, or through EKS for groups it did not make),
 // the OIDC provider, imported key pairs, and last the cluster stack (or
 // the cluster itself when no stack made it).
@@ -116,6 +120,11 @@ func (m *Manager) DeleteClusterPlan(r *ClusterResources, wait bool) *Task {
 	for _, s := range r.ServiceAccountStacks {
 		_, sa := stackKind(r.Name, s)
 		saStacks = append(saStacks, leaf(fmt.Sprintf("delete IAM role for serviceaccount %q", sa), func(ctx context.Context) error {
+			return m.stacks().Delete(ctx, s, true)
+		}))
+	}
+	for _, s := range r.AccessEntryStacks {
+		saStacks = append(saStacks, leaf(fmt.Sprintf("delete access entry stack %q", s), func(ctx context.Context) error {
 			return m.stacks().Delete(ctx, s, true)
 		}))
 	}
@@ -175,7 +184,7 @@ func (m *Manager) DeleteCluster(ctx context.Context, name, region string, wait b
 	if err != nil {
 		return err
 	}
-	if r.ClusterStack == "" && !r.ClusterExists && len(r.NodeGroupStacks)+len(r.ServiceAccountStacks) == 0 {
+	if r.ClusterStack == "" && !r.ClusterExists && len(r.NodeGroupStacks)+len(r.ServiceAccountStacks)+len(r.AccessEntryStacks) == 0 {
 		return fmt.Errorf("cluster %q not found in %q", name, region)
 	}
 	m.Log.Info("will drain 0 unmanaged nodegroup(s) in cluster %q", name)

@@ -27,11 +27,11 @@ type fakeAWS struct {
 	stacks map[string]*cfntypes.Stack
 	bodies map[string]string
 	// failStack makes that stack's creation fail with a failed event.
-	failStack string
-	keyPairs  []string
-	oidcARN   string
+	failStack                   string
+	keyPairs                    []string
+	oidcARN                     string
 	nodegroups, fargate, addons []string
-	clusterExists bool
+	clusterExists               bool
 }
 
 func newFakeAWS() *fakeAWS {
@@ -44,7 +44,9 @@ func (f *fakeAWS) record(format string, args ...any) {
 	f.calls = append(f.calls, fmt.Sprintf(format, args...))
 }
 
-func (f *fakeAWS) clients() Clients { return Clients{CFN: f, EKS: &fakeEKS{f}, EC2: &fakeEC2{f}, IAM: &fakeIAM{f}} }
+func (f *fakeAWS) clients() Clients {
+	return Clients{CFN: f, EKS: &fakeEKS{f}, EC2: &fakeEC2{f}, IAM: &fakeIAM{f}}
+}
 
 func notFound(code, msg string) error { return &smithy.GenericAPIError{Code: code, Message: msg} }
 

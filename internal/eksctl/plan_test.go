@@ -37,6 +37,7 @@ func TestCreatePlanOrder(t *testing.T) {
 		`create cluster control plane "demo"`,
 		"wait for control plane to become ready",
 		"associate IAM OIDC provider",
+		`create access entry for principal ARN "arn:aws:iam::111122223333:role/admin"`,
 		"update CloudWatch logging configuration",
 		`create fargate profile "fp-dev"`,
 		`create managed nodegroup "ng-1"`,
@@ -48,7 +49,7 @@ func TestCreatePlanOrder(t *testing.T) {
 	if got := plan.Leaves(); !reflect.DeepEqual(got, want) {
 		t.Errorf("plan:\n got %q\nwant %q", got, want)
 	}
-	if d := plan.Describe(); !strings.HasPrefix(d, `2 sequential tasks: { create cluster control plane "demo", 7 sequential sub-tasks: { wait for control plane to become ready, associate IAM OIDC provider,`) ||
+	if d := plan.Describe(); !strings.HasPrefix(d, `2 sequential tasks: { create cluster control plane "demo", 8 sequential sub-tasks: { wait for control plane to become ready, associate IAM OIDC provider,`) ||
 		!strings.Contains(d, `2 parallel sub-tasks: { create managed nodegroup "ng-1", create managed nodegroup "ng-2" }`) {
 		t.Errorf("describe = %s", d)
 	}
@@ -146,11 +147,18 @@ func TestCreateClusterWithItsOwnVPCAndEverything(t *testing.T) {
 	want := []string{
 		"CreateStack eksctl-demo-cluster",
 		"CreateOpenIDConnectProvider https://127.0.0.1:1/id/ABC [sts.amazonaws.com]",
+		"CreateStack eksctl-demo-accessentry-9b517602c50ddc33bf0b",
 		"UpdateClusterConfig logging [api audit]",
 		"CreateFargateProfile fp-dev role=arn:aws:iam::1:role/fargate subnets=[subnet-subnetprivateuswest2a subnet-subnetprivateuswest2b]",
+		"CreateStack eksctl-demo-nodegroup-ng-1",
+		"CreateAddon vpc-cni",
+		"CreateStack eksctl-demo-addon-iamserviceaccount-backend-s3-reader",
 	}
-	if len(f.calls) < 4 || !reflect.DeepEqual(f.calls[:4], want) {
-		t.Errorf("calls:\n got %q\nwant %q...", f.calls, want)
+	if !reflect.DeepEqual(f.calls, want) {
+		t.Errorf("calls:\n got %q\nwant %q", f.calls, want)
+	}
+	if body := f.bodies["eksctl-demo-accessentry-9b517602c50ddc33bf0b"]; !strings.Contains(body, `"AccessEntry":{"Type":"AWS::EKS::AccessEntry","Properties":{"AccessPolicies":[{"AccessScope":{"Type":"cluster"},"PolicyArn":"arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"}],"ClusterName":"demo","PrincipalArn":"arn:aws:iam::111122223333:role/admin"}}`) {
+		t.Errorf("access entry template: %s", body)
 	}
 }
 
@@ -190,6 +198,7 @@ func TestDeletePlanOrder(t *testing.T) {
 		Name: "demo", ClusterStack: "eksctl-demo-cluster", ClusterExists: true,
 		NodeGroupStacks:        []string{"eksctl-demo-nodegroup-ng-1"},
 		ServiceAccountStacks:   []string{"eksctl-demo-addon-iamserviceaccount-backend-s3"},
+		AccessEntryStacks:      []string{"eksctl-demo-accessentry-abc"},
 		NodeGroupsWithoutStack: []string{"manual"},
 		FargateProfiles:        []string{"fp-a", "fp-b"},
 		Addons:                 []string{"vpc-cni"},
@@ -199,7 +208,7 @@ func TestDeletePlanOrder(t *testing.T) {
 	want := []string{
 		`delete fargate profile "fp-a"`, `delete fargate profile "fp-b"`,
 		`delete addon "vpc-cni"`,
-		`delete IAM role for serviceaccount "backend-s3"`,
+		`delete IAM role for serviceaccount "backend-s3"`, `delete access entry stack "eksctl-demo-accessentry-abc"`,
 		`delete nodegroup "ng-1"`, `delete nodegroup "manual"`,
 		"delete IAM OIDC provider",
 		`delete EC2 key pair "eksctl-demo-nodegroup-ng-1-aa"`,

@@ -84,7 +84,7 @@ func TestClusterStackWithItsOwnVPC(t *testing.T) {
 		"PublicRouteTable": "AWS::EC2::RouteTable", "PublicSubnetRoute": "AWS::EC2::Route", "NATIP": "AWS::EC2::EIP",
 		"NATGateway": "AWS::EC2::NatGateway", "SubnetPublicUSWEST2A": "AWS::EC2::Subnet",
 		"RouteTableAssociationPublicUSWEST2A": "AWS::EC2::SubnetRouteTableAssociation",
-		"ControlPlaneSecurityGroup": "AWS::EC2::SecurityGroup", "IngressInterNodeGroupSG": "AWS::EC2::SecurityGroupIngress",
+		"ControlPlaneSecurityGroup":           "AWS::EC2::SecurityGroup", "IngressInterNodeGroupSG": "AWS::EC2::SecurityGroupIngress",
 		"ServiceRole": "AWS::IAM::Role", "PolicyELBPermissions": "AWS::IAM::Policy", "ControlPlane": "AWS::EKS::Cluster",
 	}
 	for id, typ := range types {
