@@ -190,8 +190,9 @@ func (s *Stacks) failures(ctx context.Context, name string) []string {
 	return out
 }
 
-// ListClusterStacks lists the stacks eksctl made for a cluster (by its
-// tag, or by eksctl's naming for stacks without it), by name.
+// ListClusterStacks lists the stacks eksctl made for a cluster, found by
+// eksctl's names for them ("eksctl-<cluster>-cluster", "-nodegroup-<ng>",
+// "-addon-iamserviceaccount-<ns>-<name>", "-accessentry-<hash>"), sorted.
 func (s *Stacks) ListClusterStacks(ctx context.Context, cluster string) ([]cfntypes.Stack, error) {
 	var out []cfntypes.Stack
 	var token *string
@@ -204,11 +205,8 @@ func (s *Stacks) ListClusterStacks(ctx context.Context, cluster string) ([]cfnty
 			if st.StackStatus == cfntypes.StackStatusDeleteComplete {
 				continue
 			}
-			kind, _ := stackKind(cluster, aws.ToString(st.StackName))
-			if tagValue(st.Tags, TagClusterName) == cluster || tagValue(st.Tags, TagClusterNameLegacy) == cluster || kind != "" {
-				if kind != "" {
-					out = append(out, st)
-				}
+			if kind, _ := stackKind(cluster, aws.ToString(st.StackName)); kind != "" {
+				out = append(out, st)
 			}
 		}
 		if token = page.NextToken; token == nil {
