@@ -83,22 +83,22 @@ func (m *Manager) CreateNodeGroups(ctx context.Context, cfg *ClusterConfig, wait
 		}
 	}
 	plan := m.nodeGroupsTask(cfg)
-	m.Log.Info("%d nodegroup(s) that already exist will be excluded from creation", 0)
 	m.Log.Info("\n%s\n", plan.Describe())
 	if err := plan.Execute(ctx); err != nil {
 		m.Log.Critical("%v", err)
 		return fmt.Errorf("failed to create nodegroups for cluster %q", name)
 	}
+	m.Log.Success("created %d managed nodegroup(s) in cluster %q", len(cfg.ManagedNodeGroups), name)
+	if !waitNodes || m.Kube == nil {
+		return nil
+	}
+	k, err := m.Kube.Client(ctx, cl)
+	if err != nil {
+		return err
+	}
 	for _, ng := range cfg.ManagedNodeGroups {
-		m.Log.Success("created %d managed nodegroup(s) in cluster %q", 1, name)
-		if waitNodes && m.Kube != nil {
-			k, err := m.Kube.Client(ctx, cl)
-			if err != nil {
-				return err
-			}
-			if err := waitForNodes(ctx, m.Log, k, ng.Name, *ng.MinSize, m.poll()); err != nil {
-				return err
-			}
+		if err := waitForNodes(ctx, m.Log, k, ng.Name, *ng.MinSize, m.poll()); err != nil {
+			return err
 		}
 	}
 	return nil
