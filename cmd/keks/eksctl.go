@@ -39,7 +39,7 @@ func addEksctlCommon(fs *pflag.FlagSet, c *eksctlCommon) {
 		def = p
 	}
 	fs.StringVar(&c.profile, "profile", def, "AWS credentials profile to use (default: $AWS_PROFILE or keks)")
-	fs.StringVarP(&c.region, "region", "r", "", "AWS region (default: the profile's)")
+	fs.StringVarP(&c.region, "region", "r", "", "AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION or the profile's)")
 	fs.IntVarP(&c.verbose, "verbose", "v", 3, "set log level, use 0 to silence, 4 for debugging and 5 for debugging with AWS debug logging")
 }
 
@@ -50,8 +50,12 @@ func (c *eksctlCommon) manager() (*eksctl.Manager, string, error) {
 		return nil, "", err
 	}
 	cfg := cl.Config.Copy()
-	if c.region != "" {
-		cfg.Region = c.region
+	// As the AWS CLI and eksctl: --region, then the environment, then the profile.
+	for _, r := range []string{c.region, os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")} {
+		if r != "" {
+			cfg.Region = r
+			break
+		}
 	}
 	if cfg.Region == "" {
 		return nil, "", fmt.Errorf("no region: give --region or set one in profile %s", c.profile)

@@ -77,7 +77,7 @@ func newCreateClusterCommand() *cobra.Command {
 			if dryRun {
 				m.Log.Verbosity = 0
 			}
-			m.Log.Info("eksctl version %s", eksctl.Version)
+			m.Log.Info("keks version %s (eksctl-compatible)", eksctl.Version)
 			m.Log.Info("using region %s", cfg.Metadata.Region)
 			ctx, cancel := withTimeout(cmd.Context(), timeout)
 			defer cancel()

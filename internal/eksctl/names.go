@@ -51,8 +51,8 @@ const (
 	TagClusterOIDC       = "alpha.eksctl.io/cluster-oidc-enabled"
 )
 
-// Version is what keks's eksctl reports as its version.
-var Version = "keks-dev"
+// Version is keks's version, which its eksctl reports and tags its stacks with.
+var Version = "dev"
 
 var adjectives = []string{"attractive", "beautiful", "boisterous", "exciting", "fabulous", "floral", "hilarious", "scrumptious", "unique", "wonderful", "ferocious", "gorgeous", "adorable", "delightful", "extravagant", "noisy"}
 var nouns = []string{"badger", "mushroom", "sculpture", "unicorn", "wardrobe", "rainbow", "hideout", "mongoose", "outfit", "party", "monster", "painting", "sheepdog", "gopher", "creature", "gopher"}
