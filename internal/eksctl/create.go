@@ -60,7 +60,7 @@ func (m *Manager) CreateClusterPlan(cfg *ClusterConfig, st *clusterState) *Task 
 		m.loggingTask(cfg),
 		m.fargateTask(cfg, st),
 		m.nodeGroupsTask(cfg),
-		m.addonsTask(cfg),
+		m.addonsTask(cfg, st),
 		m.serviceAccountsTask(cfg, st),
 	)
 	return sequential(
@@ -252,20 +252,26 @@ func (m *Manager) nodeGroupTask(cfg *ClusterConfig, ng *ManagedNodeGroup) *Task 
 	})
 }
 
-func (m *Manager) addonsTask(cfg *ClusterConfig) *Task {
+func (m *Manager) addonsTask(cfg *ClusterConfig, st *clusterState) *Task {
 	var tasks []*Task
 	for _, a := range cfg.Addons {
 		tasks = append(tasks, leaf(fmt.Sprintf("create addon %q", a.Name), func(ctx context.Context) error {
-			return m.createAddon(ctx, cfg.Metadata.Name, a, true)
+			return m.createAddon(ctx, cfg, a, st.oidc, true)
 		}))
 	}
 	return sequential(tasks...)
 }
 
 // createAddon creates an EKS add-on and, with wait, waits for it to be ACTIVE.
-func (m *Manager) createAddon(ctx context.Context, cluster string, a *Addon, wait bool) error {
-	if len(a.AttachPolicyARNs) > 0 || a.AttachPolicy != nil {
-		return fmt.Errorf("addon %q: attachPolicyARNs/attachPolicy are not yet supported by keks; create the role with an iamserviceaccount and set serviceAccountRoleARN", a.Name)
+// An add-on that attaches policies gets a role of its own first, as eksctl does.
+func (m *Manager) createAddon(ctx context.Context, cfg *ClusterConfig, a *Addon, oidc OIDCProvider, wait bool) error {
+	cluster := cfg.Metadata.Name
+	if a.ServiceAccountRoleARN == "" && (len(a.AttachPolicyARNs) > 0 || a.AttachPolicy != nil) {
+		role, err := m.addonRole(ctx, cfg, a, oidc)
+		if err != nil {
+			return err
+		}
+		a.ServiceAccountRoleARN = role
 	}
 	in := &eks.CreateAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(a.Name), Tags: a.Tags, ResolveConflicts: ekstypes.ResolveConflictsOverwrite}
 	if a.Version != "" && a.Version != "latest" {

@@ -24,6 +24,7 @@ type ClusterResources struct {
 	NodeGroupStacks        []string
 	ServiceAccountStacks   []string
 	AccessEntryStacks      []string
+	AddonStacks            []string
 	NodeGroupsWithoutStack []string
 	FargateProfiles        []string
 	Addons                 []string
@@ -53,6 +54,8 @@ func (m *Manager) DiscoverCluster(ctx context.Context, name, region string) (*Cl
 			r.ServiceAccountStacks = append(r.ServiceAccountStacks, stackName)
 		case "accessentry":
 			r.AccessEntryStacks = append(r.AccessEntryStacks, stackName)
+		case "addon":
+			r.AddonStacks = append(r.AddonStacks, stackName)
 		}
 	}
 	cl, err := m.describeCluster(ctx, name)
@@ -123,6 +126,12 @@ func (m *Manager) DeleteClusterPlan(r *ClusterResources, wait bool) *Task {
 			return m.stacks().Delete(ctx, s, true)
 		}))
 	}
+	for _, s := range r.AddonStacks {
+		_, a := stackKind(r.Name, s)
+		saStacks = append(saStacks, leaf(fmt.Sprintf("delete IAM role for addon %q", a), func(ctx context.Context) error {
+			return m.stacks().Delete(ctx, s, true)
+		}))
+	}
 	for _, s := range r.AccessEntryStacks {
 		saStacks = append(saStacks, leaf(fmt.Sprintf("delete access entry stack %q", s), func(ctx context.Context) error {
 			return m.stacks().Delete(ctx, s, true)
@@ -184,7 +193,7 @@ func (m *Manager) DeleteCluster(ctx context.Context, name, region string, wait b
 	if err != nil {
 		return err
 	}
-	if r.ClusterStack == "" && !r.ClusterExists && len(r.NodeGroupStacks)+len(r.ServiceAccountStacks)+len(r.AccessEntryStacks) == 0 {
+	if r.ClusterStack == "" && !r.ClusterExists && len(r.NodeGroupStacks)+len(r.ServiceAccountStacks)+len(r.AccessEntryStacks)+len(r.AddonStacks) == 0 {
 		return fmt.Errorf("cluster %q not found in %q", name, region)
 	}
 	m.Log.Info("will drain 0 unmanaged nodegroup(s) in cluster %q", name)

@@ -34,6 +34,8 @@ func stackKind(cluster, stackName string) (kind, rest string) {
 		return "nodegroup", strings.TrimPrefix(stackName, p+"nodegroup-")
 	case strings.HasPrefix(stackName, p+"addon-iamserviceaccount-"):
 		return "iamserviceaccount", strings.TrimPrefix(stackName, p+"addon-iamserviceaccount-")
+	case strings.HasPrefix(stackName, p+"addon-"):
+		return "addon", strings.TrimPrefix(stackName, p+"addon-")
 	case strings.HasPrefix(stackName, p+"accessentry-"):
 		return "accessentry", strings.TrimPrefix(stackName, p+"accessentry-")
 	}

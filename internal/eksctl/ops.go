@@ -133,8 +133,15 @@ func (m *Manager) CreateFargateProfiles(ctx context.Context, cfg *ClusterConfig)
 
 // CreateAddons creates add-ons and waits for them when asked.
 func (m *Manager) CreateAddons(ctx context.Context, cfg *ClusterConfig, wait bool) error {
+	var oidc OIDCProvider
 	for _, a := range cfg.Addons {
-		if err := m.createAddon(ctx, cfg.Metadata.Name, a, wait); err != nil {
+		if a.ServiceAccountRoleARN == "" && (len(a.AttachPolicyARNs) > 0 || a.AttachPolicy != nil) && oidc.ARN == "" {
+			var err error
+			if oidc, err = m.oidcProviderOf(ctx, cfg.Metadata.Name); err != nil {
+				return err
+			}
+		}
+		if err := m.createAddon(ctx, cfg, a, oidc, wait); err != nil {
 			return err
 		}
 	}
@@ -292,10 +299,18 @@ func (m *Manager) DeleteFargateProfile(ctx context.Context, cluster, name string
 	return nil
 }
 
-// DeleteAddon deletes an add-on.
+// DeleteAddon deletes an add-on and the IAM role stack eksctl made for it.
 func (m *Manager) DeleteAddon(ctx context.Context, cluster, name string, wait bool) error {
 	if err := m.deleteAddon(ctx, cluster, name, wait); err != nil {
 		return err
+	}
+	// And the role eksctl made for it, if any.
+	if stack, err := m.stacks().Describe(ctx, AddonStackName(cluster, name)); err != nil {
+		return err
+	} else if stack != nil {
+		if err := m.stacks().Delete(ctx, AddonStackName(cluster, name), wait); err != nil {
+			return err
+		}
 	}
 	m.Log.Success("deleted addon: %s", name)
 	return nil

@@ -103,3 +103,39 @@ func TestUpgradeAndLogging(t *testing.T) {
 		t.Errorf("upgrade nodegroup: %v %q", err, f.calls)
 	}
 }
+
+func TestAddonWithAttachedPoliciesGetsARoleStack(t *testing.T) {
+	f := newFakeAWS()
+	m := testManager(f, &bytes.Buffer{}, 3)
+	ctx := context.Background()
+	cfg := NewClusterConfig()
+	cfg.Metadata.Name = "demo"
+	cfg.Addons = []*Addon{{Name: "vpc-cni", AttachPolicyARNs: []string{"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"}}}
+	if err := m.CreateAddons(ctx, cfg, true); err == nil || !strings.Contains(err.Error(), "need an IAM OIDC provider") {
+		t.Fatalf("without OIDC: %v", err)
+	}
+	if err := m.AssociateOIDC(ctx, "demo", "us-west-2"); err != nil {
+		t.Fatal(err)
+	}
+	f.calls = nil
+	if err := m.CreateAddons(ctx, cfg, true); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"CreateStack eksctl-demo-addon-vpc-cni", "CreateAddon vpc-cni"}; !reflect.DeepEqual(f.calls, want) {
+		t.Errorf("calls = %q", f.calls)
+	}
+	if body := f.bodies["eksctl-demo-addon-vpc-cni"]; !strings.Contains(body, `"system:serviceaccount:kube-system:aws-node"`) {
+		t.Errorf("role trust: %s", body)
+	}
+	f.calls = nil
+	if err := m.DeleteAddon(ctx, "demo", "vpc-cni", true); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"DeleteAddon vpc-cni", "DeleteStack eksctl-demo-addon-vpc-cni"}; !reflect.DeepEqual(f.calls, want) {
+		t.Errorf("calls = %q", f.calls)
+	}
+	cfg.Addons = []*Addon{{Name: "mystery", AttachPolicyARNs: []string{"arn:aws:iam::aws:policy/x"}}}
+	if err := m.CreateAddons(ctx, cfg, true); err == nil || !strings.Contains(err.Error(), "set serviceAccountRoleARN") {
+		t.Errorf("unknown add-on: %v", err)
+	}
+}
