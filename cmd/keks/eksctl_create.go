@@ -68,6 +68,9 @@ func newCreateClusterCommand() *cobra.Command {
 				if cfg.Metadata.Region == "" {
 					cfg.Metadata.Region = region
 				}
+				if flags.WithoutNodeGroup {
+					cfg.ManagedNodeGroups = nil
+				}
 			} else {
 				flags.Region = region
 				if cfg, err = eksctl.ClusterConfigFromFlags(&flags, cmd.Flags().Changed, time.Now()); err != nil {

@@ -36,11 +36,11 @@ func (m *Manager) addonRole(ctx context.Context, cfg *ClusterConfig, a *Addon, o
 	if err := m.stacks().Deploy(ctx, stackName, BuildServiceAccountStack(role, oidc), clusterStackTags(cfg, map[string]string{"alpha.eksctl.io/addon-name": a.Name})); err != nil {
 		return "", err
 	}
-	stack, err := m.stacks().Describe(ctx, stackName)
-	if err != nil || stack == nil {
-		return "", fmt.Errorf("reading outputs of stack %q: %v", stackName, err)
+	outputs, err := m.stacks().Outputs(ctx, stackName)
+	if err != nil {
+		return "", err
 	}
-	return Outputs(stack)[ServiceAccountRoleOutput], nil
+	return outputs[ServiceAccountRoleOutput], nil
 }
 
 // oidcProviderOf finds the cluster's IAM OIDC provider, if associated.

@@ -16,8 +16,6 @@ import (
 // CreateOptions are create cluster's switches beyond the config.
 type CreateOptions struct {
 	WriteKubeconfig bool
-	// WithoutNodeGroup leaves the config's node groups out.
-	WithoutNodeGroup bool
 }
 
 // clusterState is what the plan's steps learn and pass on.
@@ -45,8 +43,8 @@ func (m *Manager) Prepare(ctx context.Context, cfg *ClusterConfig) error {
 
 // CreateClusterPlan is eksctl's task tree for a new cluster: the control
 // plane's stack, then (in order) waiting for it, the OIDC provider,
-// access entries (a stack each), logging, Fargate profiles, the managed node groups' stacks (in
-// parallel), add-ons and IAM service accounts.
+// access entries (a stack each), logging, Fargate profiles, the managed
+// node groups' stacks (in parallel), add-ons and IAM service accounts.
 func (m *Manager) CreateClusterPlan(cfg *ClusterConfig, st *clusterState) *Task {
 	name := cfg.Metadata.Name
 	post := sequential(
@@ -70,11 +68,11 @@ func (m *Manager) CreateClusterPlan(cfg *ClusterConfig, st *clusterState) *Task 
 			if err := m.stacks().Deploy(ctx, stackName, BuildClusterStack(cfg), clusterStackTags(cfg, nil)); err != nil {
 				return err
 			}
-			stack, err := m.stacks().Describe(ctx, stackName)
-			if err != nil || stack == nil {
-				return fmt.Errorf("reading outputs of stack %q: %v", stackName, err)
+			outputs, err := m.stacks().Outputs(ctx, stackName)
+			if err != nil {
+				return err
 			}
-			st.outputs = Outputs(stack)
+			st.outputs = outputs
 			if cfg.OwnsVPC() {
 				return m.learnSubnetIDs(ctx, cfg, stackName)
 			}
@@ -344,11 +342,11 @@ func (m *Manager) createServiceAccount(ctx context.Context, cfg *ClusterConfig, 
 		if err := m.stacks().Deploy(ctx, stackName, BuildServiceAccountStack(sa, st.oidc), tags); err != nil {
 			return err
 		}
-		stack, err := m.stacks().Describe(ctx, stackName)
-		if err != nil || stack == nil {
-			return fmt.Errorf("reading outputs of stack %q: %v", stackName, err)
+		outputs, err := m.stacks().Outputs(ctx, stackName)
+		if err != nil {
+			return err
 		}
-		roleARN = Outputs(stack)[ServiceAccountRoleOutput]
+		roleARN = outputs[ServiceAccountRoleOutput]
 	}
 	if isEnabled(sa.RoleOnly) {
 		return nil
@@ -371,9 +369,6 @@ func (m *Manager) createServiceAccount(ctx context.Context, cfg *ClusterConfig, 
 // SSH keys, the plan, the kubeconfig and the nodes' readiness.
 func (m *Manager) CreateCluster(ctx context.Context, cfg *ClusterConfig, opts CreateOptions) error {
 	name, region := cfg.Metadata.Name, cfg.Metadata.Region
-	if opts.WithoutNodeGroup {
-		cfg.ManagedNodeGroups = nil
-	}
 	for _, ng := range cfg.ManagedNodeGroups {
 		if err := m.resolveSSHKey(ctx, name, ng); err != nil {
 			return err

@@ -217,6 +217,18 @@ func (s *Stacks) ListClusterStacks(ctx context.Context, cluster string) ([]cfnty
 	return out, nil
 }
 
+// Outputs reads a finished stack's outputs by key.
+func (s *Stacks) Outputs(ctx context.Context, name string) (map[string]string, error) {
+	stack, err := s.Describe(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if stack == nil {
+		return nil, fmt.Errorf("stack %q does not exist", name)
+	}
+	return Outputs(stack), nil
+}
+
 // Outputs are a stack's outputs by key.
 func Outputs(st *cfntypes.Stack) map[string]string {
 	out := map[string]string{}
