@@ -123,7 +123,8 @@ func BuildClusterStack(cfg *ClusterConfig) *Template {
 	if len(n.privateSubnets) > 0 {
 		t.output(OutputSubnetsPrivate, join(",", n.privateSubnets), true)
 	}
-	if cfg.OwnsVPC() {
+	// eksctl records the NAT mode even for a VPC it did not make, unexported.
+	if cfg.VPC.NAT != nil {
 		t.output(OutputFeatureNATMode, cfg.VPC.NAT.Gateway, false)
 	}
 	if cfg.IAM.ServiceRoleARN == "" {
