@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/keksdev/keks/internal/client"
 	"github.com/keksdev/keks/internal/ec2"
@@ -117,6 +118,37 @@ func (k *keksKube) Client(ctx context.Context, cl *ekstypes.Cluster) (kubernetes
 		return t, err
 	})
 	return kubernetes.NewForConfig(cfg)
+}
+
+// ForgetKubeconfig removes the cluster, user and contexts that
+// update-kubeconfig wrote for a cluster (named by its ARN).
+func (k *keksKube) ForgetKubeconfig(clusterARN string) (bool, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if k.kubeconfig != "" {
+		rules.ExplicitPath = k.kubeconfig
+	}
+	cfg, err := rules.GetStartingConfig()
+	if err != nil {
+		return false, err
+	}
+	_, hadCluster := cfg.Clusters[clusterARN]
+	_, hadUser := cfg.AuthInfos[clusterARN]
+	removed := hadCluster || hadUser
+	delete(cfg.Clusters, clusterARN)
+	delete(cfg.AuthInfos, clusterARN)
+	for name, c := range cfg.Contexts {
+		if c.Cluster == clusterARN {
+			delete(cfg.Contexts, name)
+			removed = true
+			if cfg.CurrentContext == name {
+				cfg.CurrentContext = ""
+			}
+		}
+	}
+	if !removed {
+		return false, nil
+	}
+	return true, clientcmd.ModifyConfig(rules, *cfg, false)
 }
 
 func newEksctlVerb(use, short string, subs ...*cobra.Command) *cobra.Command {

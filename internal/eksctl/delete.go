@@ -32,6 +32,8 @@ type ClusterResources struct {
 	KeyPairs               []string
 	// ClusterExists is whether EKS knows the cluster.
 	ClusterExists bool
+	// ClusterARN names the cluster's kubeconfig entries.
+	ClusterARN string
 }
 
 // DiscoverCluster finds a cluster's stacks and what it has outside them.
@@ -62,6 +64,7 @@ func (m *Manager) DiscoverCluster(ctx context.Context, name, region string) (*Cl
 	switch {
 	case err == nil:
 		r.ClusterExists = true
+		r.ClusterARN = aws.ToString(cl.Arn)
 	case isNotFound(err):
 	default:
 		return nil, err
@@ -197,6 +200,13 @@ func (m *Manager) DeleteCluster(ctx context.Context, name, region string, wait b
 		return fmt.Errorf("cluster %q not found in %q", name, region)
 	}
 	m.Log.Info("will drain 0 unmanaged nodegroup(s) in cluster %q", name)
+	if m.Kube != nil && r.ClusterARN != "" {
+		if removed, err := m.Kube.ForgetKubeconfig(r.ClusterARN); err != nil {
+			m.Log.Warning("updating kubeconfig: %v", err)
+		} else if removed {
+			m.Log.Success("kubeconfig has been updated")
+		}
+	}
 	plan := m.DeleteClusterPlan(r, wait)
 	m.Log.Info("\n%s\n", plan.Describe())
 	if err := plan.Execute(ctx); err != nil {

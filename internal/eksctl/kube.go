@@ -20,6 +20,9 @@ type Kube interface {
 	WriteKubeconfig(cl *ekstypes.Cluster) (string, error)
 	// Client is a client of the cluster as the caller.
 	Client(ctx context.Context, cl *ekstypes.Cluster) (kubernetes.Interface, error)
+	// ForgetKubeconfig removes the cluster's entries from the kubeconfig,
+	// reporting whether there were any.
+	ForgetKubeconfig(clusterARN string) (bool, error)
 }
 
 // managedNodeGroupLabel is the label EKS gives a managed group's nodes.
