@@ -71,20 +71,27 @@ func BuildManagedNodeGroupStack(cfg *ClusterConfig, ng *ManagedNodeGroup) (*Temp
 		if ng.SSH.PublicKeyName == "" {
 			return nil, fmt.Errorf("nodegroup %q: SSH is allowed but no key pair was resolved", ng.Name)
 		}
-		// eksctl puts the key and the "<stack>-remoteAccess" group in a
-		// launch template; keks has no launch templates, so the group goes
-		// to EKS as the node group's remote access source, which is how
-		// EKS's own API expresses the same access.
-		sources := []any{}
-		for _, id := range ng.SSH.SourceSecurityGroupIDs {
-			sources = append(sources, id)
-		}
-		if len(sources) == 0 {
+		// eksctl puts the key and its "<stack>-remoteAccess" group in a
+		// launch template, which attaches the group to the nodes. keks has
+		// no launch templates: the group is still made (it is what users
+		// look for), and the same access comes from EKS's own remote access,
+		// which opens port 22 to the given source groups or, with none, to
+		// anywhere, through the eks-remoteAccess group it attaches itself.
+		// (EKS's sourceSecurityGroups are peers allowed in, not groups put
+		// on the nodes, so eksctl's group cannot go there.)
+		remote := map[string]any{"Ec2SshKey": ng.SSH.PublicKeyName}
+		if len(ng.SSH.SourceSecurityGroupIDs) > 0 {
+			sources := []any{}
+			for _, id := range ng.SSH.SourceSecurityGroupIDs {
+				sources = append(sources, id)
+			}
+			remote["SourceSecurityGroups"] = sources
+		} else {
 			cidr := "0.0.0.0/0"
 			if ng.PrivateNetworking && cfg.VPC.CIDR != "" {
 				cidr = cfg.VPC.CIDR
 			}
-			ssh := t.add("SSH", "AWS::EC2::SecurityGroup", map[string]any{
+			t.add("SSH", "AWS::EC2::SecurityGroup", map[string]any{
 				"GroupName":        sub("${AWS::StackName}-remoteAccess"),
 				"GroupDescription": "Allow SSH access",
 				"VpcId":            importValue(clusterStack, OutputVPC),
@@ -92,9 +99,8 @@ func BuildManagedNodeGroupStack(cfg *ClusterConfig, ng *ManagedNodeGroup) (*Temp
 				"SecurityGroupIngress": []any{map[string]any{"FromPort": 22, "ToPort": 22, "IpProtocol": "tcp", "CidrIp": cidr}},
 				"Tags":                 nameTag("SSH"),
 			})
-			sources = append(sources, ssh)
 		}
-		nodeGroup["RemoteAccess"] = map[string]any{"Ec2SshKey": ng.SSH.PublicKeyName, "SourceSecurityGroups": sources}
+		nodeGroup["RemoteAccess"] = remote
 	}
 	t.add("ManagedNodeGroup", "AWS::EKS::Nodegroup", nodeGroup)
 	return t, nil

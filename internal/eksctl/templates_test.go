@@ -265,7 +265,7 @@ func TestSeedNodeGroupStack(t *testing.T) {
 		"Subnets":       `{"Fn::Split":[",",{"Fn::ImportValue":"eksctl-myeks-cluster::SubnetsPublic"}]}`,
 		"Labels":        `{"alpha.eksctl.io/cluster-name":"myeks","alpha.eksctl.io/nodegroup-name":"myeks-nodegroup"}`,
 		"Tags":          `{"alpha.eksctl.io/nodegroup-name":"myeks-nodegroup","alpha.eksctl.io/nodegroup-type":"managed"}`,
-		"RemoteAccess":  `{"Ec2SshKey":"eksctl-myeks-nodegroup-myeks-nodegroup-aa:bb","SourceSecurityGroups":[{"Ref":"SSH"}]}`,
+		"RemoteAccess":  `{"Ec2SshKey":"eksctl-myeks-nodegroup-myeks-nodegroup-aa:bb"}`,
 	} {
 		if got := jsonOf(ng[field]); got != want {
 			t.Errorf("nodegroup %s = %s, want %s", field, got, want)
@@ -310,7 +310,7 @@ func TestNodeGroupStackFromFile(t *testing.T) {
 		"Subnets":       `["subnet-a"]`,
 		"Taints":        `[{"Effect":"NO_SCHEDULE","Key":"dedicated","Value":"x"}]`,
 		"ScalingConfig": `{"DesiredSize":3,"MaxSize":4,"MinSize":1}`,
-		"RemoteAccess":  `{"Ec2SshKey":"mykey","SourceSecurityGroups":[{"Ref":"SSH"}]}`,
+		"RemoteAccess":  `{"Ec2SshKey":"mykey"}`,
 		"Tags":          `{"alpha.eksctl.io/nodegroup-name":"ng-1","alpha.eksctl.io/nodegroup-type":"managed","team":"a"}`,
 	} {
 		if got := jsonOf(p[field]); got != want {
