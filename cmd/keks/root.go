@@ -28,6 +28,8 @@ func newRootCommand() *cobra.Command {
 		newConformanceCommand(),
 		newVersionCommand(),
 	)
+	// eksctl's verbs: create, get, delete, scale, upgrade, utils.
+	root.AddCommand(eksctlCommands()...)
 	return root
 }
 

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"context"
+	"net/http"
+)
+
+// tokenTransport adds a fresh EKS token to each request.
+func tokenTransport(token func(context.Context) (string, error)) func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper {
+		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			t, err := token(req.Context())
+			if err != nil {
+				return nil, err
+			}
+			req = req.Clone(req.Context())
+			req.Header.Set("Authorization", "Bearer "+t)
+			return next.RoundTrip(req)
+		})
+	}
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
