@@ -175,7 +175,7 @@ func (e *Engine) forward(ctx context.Context, st *Stack, recs map[string]*Resour
 		return e.failForward(ctx, st, recs, fmt.Sprintf("The following resource(s) failed to %s: [%s]. ", verb, strings.Join(failed, ", ")))
 	}
 	if st.Timeout > 0 && st.Status == CreateInProgress && e.CFN.now().After(st.OpStart.Add(time.Duration(st.Timeout)*time.Minute)) {
-		return e.failForward(ctx, st, recs, "Stack creation time exceeded the specified timeout")
+		return e.failForward(ctx, st, recs, "Stack creation time exceeded the specified timeout. ")
 	}
 	var tasks []func(context.Context, *resource.Clients)
 	all := true

@@ -309,8 +309,8 @@ func (s *Service) CreateStack(ctx context.Context, in CreateInput) (*Stack, erro
 	}
 	// A retry of a create that succeeded (same token) answers as it did.
 	if existing, _, err := s.findLive(ctx, in.Region, in.Name); err == nil {
-		if in.Token != "" && existing.Token == in.Token {
-			return existing, nil
+		if err := sameToken(existing, in.Token, "CreateStack"); err != nil || (in.Token != "" && existing.Token == in.Token) {
+			return existing, err
 		}
 		return nil, awserr.Errorf(CodeAlreadyExists, "Stack [%s] already exists", in.Name)
 	}
@@ -324,7 +324,7 @@ func (s *Service) CreateStack(ctx context.Context, in CreateInput) (*Stack, erro
 	st := &Stack{ID: arn, UUID: id, Name: in.Name, Region: in.Region, Account: in.Caller.Account, Status: CreateInProgress,
 		StatusReason: "User Initiated", Description: p.t.Description, Created: now, Template: in.TemplateBody, Parameters: p.params,
 		Capabilities: in.Capabilities, Tags: in.Tags, OnFailure: onFailure, RoleARN: in.RoleARN, Timeout: in.Timeout,
-		Imports: p.imports, Caller: in.Caller, Op: 1, OpStart: now, Token: in.Token, TerminationProtection: in.Protect}
+		Imports: p.imports, Caller: in.Caller, Op: 1, OpStart: now, Token: in.Token, TokenOp: "CreateStack", TerminationProtection: in.Protect}
 	err = s.Store.Transact(ctx, func(t *store.Txn) error {
 		var idx nameIndex
 		if _, err := s.Store.Get(ctx, nameKey(in.Region, in.Name), &idx); err == nil {
@@ -341,6 +341,16 @@ func (s *Service) CreateStack(ctx context.Context, in CreateInput) (*Stack, erro
 		return nil, err
 	}
 	return st, nil
+}
+
+// sameToken is nil when a request repeats the operation token was given
+// with (a retry, answered as the first was), CloudFormation's error when
+// the token came with another operation.
+func sameToken(st *Stack, token, op string) error {
+	if token == "" || st.Token != token || st.TokenOp == op {
+		return nil
+	}
+	return awserr.Errorf(CodeTokenAlreadyExists, "A client request token %s already exists for another operation (%s) on stack %s", token, st.TokenOp, st.Name)
 }
 
 func checkTags(tags []Tag) error {
@@ -382,7 +392,7 @@ func (s *Service) UpdateStack(ctx context.Context, in UpdateInput) (*Stack, erro
 		return nil, err
 	}
 	if in.Token != "" && cur.Token == in.Token {
-		return cur, nil
+		return cur, sameToken(cur, in.Token, "UpdateStack")
 	}
 	switch cur.Status {
 	case CreateComplete, UpdateComplete, UpdateRollbackComplete:
@@ -428,7 +438,7 @@ func (s *Service) UpdateStack(ctx context.Context, in UpdateInput) (*Stack, erro
 		st.Capabilities = in.Capabilities
 		st.Status, st.StatusReason = UpdateInProgress, "User Initiated"
 		st.Op++
-		st.OpStart, st.Updated, st.Token = now, now, in.Token
+		st.OpStart, st.Updated, st.Token, st.TokenOp = now, now, in.Token, "UpdateStack"
 		st.Caller = in.Caller
 		if in.DisableRollback {
 			st.OnFailure = "DO_NOTHING"
@@ -459,6 +469,9 @@ func (s *Service) DeleteStack(ctx context.Context, region, nameOrID, roleARN, to
 		if err != nil {
 			return err
 		}
+		if token != "" && st.Token == token {
+			return sameToken(&st, token, "DeleteStack")
+		}
 		switch st.Status {
 		case DeleteComplete, DeleteInProgress:
 			return nil
@@ -471,7 +484,7 @@ func (s *Service) DeleteStack(ctx context.Context, region, nameOrID, roleARN, to
 		now := s.now()
 		st.Status, st.StatusReason = DeleteInProgress, "User Initiated"
 		st.Op++
-		st.OpStart, st.Token = now, token
+		st.OpStart, st.Token, st.TokenOp = now, token, "DeleteStack"
 		if roleARN != "" {
 			st.RoleARN = roleARN
 		}
@@ -677,4 +690,27 @@ func (s *Service) SetTerminationProtection(ctx context.Context, region, nameOrID
 		st.TerminationProtection = on
 		return nil
 	})
+}
+
+// StackOfPhysical finds the live stack that holds a physical resource.
+func (s *Service) StackOfPhysical(ctx context.Context, region, account, physicalID string) (*Stack, error) {
+	stacks, err := s.Stacks(ctx, region, account)
+	if err != nil {
+		return nil, err
+	}
+	for i := range stacks {
+		if stacks[i].Status == DeleteComplete {
+			continue
+		}
+		rs, err := s.Resources(ctx, &stacks[i])
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			if r.PhysicalID == physicalID {
+				return &stacks[i], nil
+			}
+		}
+	}
+	return nil, awserr.Errorf(CodeValidation, "Stack for %s does not exist", physicalID)
 }
