@@ -34,15 +34,16 @@ type Engine struct {
 	Log     *slog.Logger
 	// Concurrency bounds the provider calls of one stack at a time.
 	Concurrency int
-	// Busy is the pace of passes while a stack is in progress.
-	Busy time.Duration
+	// Busy is the pace of passes while a stack is in progress; Idle, when
+	// none is (a stack operation's start wakes the engine).
+	Busy, Idle time.Duration
 
 	loop *loop.Loop
 }
 
 // NewEngine makes an engine.
 func NewEngine(cfn *Service, clients func(context.Context, *Stack) (*resource.Clients, error), log *slog.Logger) *Engine {
-	return &Engine{CFN: cfn, Clients: clients, Log: log, Concurrency: 4, Busy: 3 * time.Second, loop: loop.New()}
+	return &Engine{CFN: cfn, Clients: clients, Log: log, Concurrency: 4, Busy: 3 * time.Second, Idle: 5 * time.Minute, loop: loop.New()}
 }
 
 // Wake asks for a pass now.
@@ -54,7 +55,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		if e.Pass(ctx) {
 			return e.Busy
 		}
-		return 5 * time.Minute
+		return e.Idle
 	})
 }
 

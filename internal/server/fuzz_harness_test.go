@@ -21,17 +21,17 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/keksdev/keks/internal/api/cfnapi"
 	"github.com/keksdev/keks/internal/api/ec2api"
 	"github.com/keksdev/keks/internal/api/ecrapi"
 	"github.com/keksdev/keks/internal/api/eksapi"
-	"github.com/keksdev/keks/internal/api/cfnapi"
 	"github.com/keksdev/keks/internal/api/iamapi"
-	"github.com/keksdev/keks/internal/cloudformation"
-	"github.com/keksdev/keks/internal/cloudformation/resources"
 	"github.com/keksdev/keks/internal/api/logsapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authz"
 	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/cloudformation"
+	"github.com/keksdev/keks/internal/cloudformation/resources"
 	"github.com/keksdev/keks/internal/iam"
 )
 

@@ -469,12 +469,12 @@ func Run(ctx context.Context, cfg Config) error {
 			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake, fargateCtl.Wake)
 		})
 		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.EBSPrefix, ebsCtl.Wake) })
+		// CloudFormation's stacks move on (its engine acts through the APIs).
+		run(cfn.run)
+		run(cfn.watch)
 	}
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
 	run(iamSvc.Run) // writes access keys' and roles' last use
-	// CloudFormation's stacks move on (it acts through the APIs only).
-	run(cfn.run)
-	run(cfn.watch)
 	// CloudWatch Logs' retention and byte caps.
 	run(logsSvc.Run)
 	run(func(ctx context.Context) {
