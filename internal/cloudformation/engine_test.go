@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 const chain = `
@@ -216,4 +217,46 @@ func TestCapabilitiesAndParameters(t *testing.T) {
 	wantCode(t, "no value", err, CodeValidation, "Parameters: [P] must have values")
 	_, err = e.CFN.CreateStack(ctx, CreateInput{Region: "us-east-1", Caller: testCaller, Name: "caps", TemplateBody: "Resources:\n  R:\n    Type: AWS::S3::Bucket\n"})
 	wantCode(t, "unknown type", err, CodeValidation, "Template format error: Unrecognized resource types: [AWS::S3::Bucket]")
+}
+
+func TestClientRequestTokens(t *testing.T) {
+	e, _ := newTestEngine(t)
+	ctx := testCtx(t)
+	in := CreateInput{Region: "us-east-1", Caller: testCaller, Name: "tok", TemplateBody: chain, Token: "t-1"}
+	first, err := e.CFN.CreateStack(ctx, in)
+	must(t, err)
+	again, err := e.CFN.CreateStack(ctx, in)
+	must(t, err)
+	if again.ID != first.ID {
+		t.Errorf("a retried create made %s", again.ID)
+	}
+	settle(t, e)
+	err = e.CFN.DeleteStack(ctx, "us-east-1", "tok", "", "t-1", testCaller)
+	wantCode(t, "delete with the create's token", err, CodeTokenAlreadyExists, "")
+	must(t, e.CFN.DeleteStack(ctx, "us-east-1", "tok", "", "t-2", testCaller))
+	must(t, e.CFN.DeleteStack(ctx, "us-east-1", "tok", "", "t-2", testCaller))
+	settle(t, e)
+}
+
+func TestTimeoutFailsTheStack(t *testing.T) {
+	e, w := newTestEngine(t)
+	ctx := testCtx(t)
+	w.pending["A"] = 1000
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e.CFN.Now = func() time.Time { return now }
+	st, err := e.CFN.CreateStack(ctx, CreateInput{Region: "us-east-1", Caller: testCaller, Name: "slow", TemplateBody: chain, Timeout: 1})
+	must(t, err)
+	e.Pass(ctx)
+	now = now.Add(2 * time.Minute)
+	settle(t, e)
+	got := status(t, e, st.ID)
+	evs, _ := e.CFN.Events(ctx, got)
+	if !slices.ContainsFunc(evs, func(ev Event) bool {
+		return ev.StatusReason == "Stack creation time exceeded the specified timeout. Rollback requested by user."
+	}) {
+		t.Error("no event says the stack timed out")
+	}
+	if got.Status != RollbackComplete || len(w.live) != 0 {
+		t.Errorf("stack %s %q, live %v", got.Status, got.StatusReason, w.live)
+	}
 }

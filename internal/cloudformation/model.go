@@ -94,6 +94,8 @@ type Stack struct {
 	OpStart time.Time `json:"opStart"`
 	// Token is the ClientRequestToken of the operation in progress or last.
 	Token string `json:"token,omitempty"`
+	// TokenOp is the operation Token came with (CreateStack, UpdateStack, DeleteStack).
+	TokenOp string `json:"tokenOp,omitempty"`
 	// Previous is the template and parameters before the update in
 	// progress, which an update rollback returns to.
 	Previous *Previous `json:"previous,omitempty"`

@@ -30,6 +30,9 @@ func TestClusterAndRemoteAccessSecurityGroups(t *testing.T) {
 	if got := InstanceSecurityGroups(c, plain); !slices.Equal(got, []string{csg.ID}) {
 		t.Errorf("a node group's instances' groups: %v", got)
 	}
+	if _, _, err := f.s.EC2.CreateKeyPair(ctx, testRegion, "ops", "ed25519", nil); err != nil {
+		t.Fatal(err)
+	}
 	ssh, err := f.s.CreateNodegroup(ctx, CreateNodegroupInput{ClusterName: "sg", Name: "ssh", Region: testRegion, Account: f.account, Subnets: f.subnets, NodeRole: f.node,
 		RemoteAccess: &RemoteAccess{EC2SSHKey: "ops"}})
 	if err != nil {

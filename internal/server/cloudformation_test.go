@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +15,9 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
+
+	kekscfn "github.com/keksdev/keks/internal/cloudformation"
+	"github.com/keksdev/keks/internal/cloudformation/resources"
 )
 
 const cfnRoleTemplate = `
@@ -80,8 +85,23 @@ func cfnError(err error) (string, string) {
 	return "", ""
 }
 
+// runCloudFormation runs CloudFormation's engine over the test server's
+// store for the test (keks runs none with NoReconcile), as keks wires it.
+func runCloudFormation(t *testing.T) {
+	m := testServer.models
+	svc := &kekscfn.Service{Store: m.IAM.Store, Types: resources.All()}
+	clients := &kekscfn.ClientFactory{Endpoint: m.Endpoint, HTTP: testServer.http, Sessions: m.IAM}
+	engine := kekscfn.NewEngine(svc, clients.For, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	engine.Busy, engine.Idle = 200*time.Millisecond, 200*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = engine.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 func TestCloudFormationStacksOfIAMResources(t *testing.T) {
 	ctx := context.Background()
+	runCloudFormation(t)
 	c := cloudformation.NewFromConfig(awsConfig())
 	admin := iam.NewFromConfig(awsConfig())
 

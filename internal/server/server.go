@@ -471,12 +471,12 @@ func Run(ctx context.Context, cfg Config) error {
 		})
 		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.EBSPrefix, ebsCtl.Wake) })
 		runSecurityGroups(run, st, ec2Svc, eksSvc, cfg.Slot, log.With("component", "security-groups"))
+		// CloudFormation's stacks move on (its engine acts through the APIs).
+		run(cfn.run)
+		run(cfn.watch)
 	}
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
 	run(iamSvc.Run) // writes access keys' and roles' last use
-	// CloudFormation's stacks move on (it acts through the APIs only).
-	run(cfn.run)
-	run(cfn.watch)
 	// CloudWatch Logs' retention and byte caps.
 	run(logsSvc.Run)
 	run(func(ctx context.Context) {

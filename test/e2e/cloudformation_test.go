@@ -24,6 +24,10 @@ Parameters:
   ClusterName:
     Type: String
     Default: cfn-e2e
+  NodeLabel:
+    Type: String
+    Default: one
+    AllowedValues: [one, two]
 Resources:
   ClusterRole:
     Type: AWS::IAM::Role
@@ -55,8 +59,59 @@ Resources:
       RoleArn: !GetAtt ClusterRole.Arn
       ResourcesVpcConfig:
         SubnetIds: !Ref Subnets
+      AccessConfig:
+        AuthenticationMode: API_AND_CONFIG_MAP
       Tags:
         - {Key: owner, Value: e2e}
+  NodeRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}
+      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy
+        - arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly
+        - arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy
+  Nodes:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: !Ref Cluster
+      NodeRole: !GetAtt NodeRole.Arn
+      Subnets: !Ref Subnets
+      ScalingConfig: {MinSize: 1, MaxSize: 2, DesiredSize: 1}
+      InstanceTypes: [t3.medium]
+      Labels: {tier: !Ref NodeLabel}
+  ViewerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {AWS: !Sub "arn:aws:iam::${AWS::AccountId}:root"}, Action: sts:AssumeRole}
+  Viewers:
+    Type: AWS::EKS::AccessEntry
+    Properties:
+      ClusterName: !Ref Cluster
+      PrincipalArn: !GetAtt ViewerRole.Arn
+      AccessPolicies:
+        - PolicyArn: arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy
+          AccessScope: {Type: cluster}
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: pods.eks.amazonaws.com}, Action: [sts:AssumeRole, sts:TagSession]}
+  AppIdentity:
+    Type: AWS::EKS::PodIdentityAssociation
+    Properties:
+      ClusterName: !Ref Cluster
+      Namespace: default
+      ServiceAccount: app
+      RoleArn: !GetAtt AppRole.Arn
 Outputs:
   Endpoint:
     Value: !GetAtt Cluster.Endpoint
@@ -170,8 +225,38 @@ func TestCloudFormation(t *testing.T) {
 	for _, r := range resources.StackResourceSummaries {
 		got[r.LogicalResourceId] = r.ResourceType + " " + r.PhysicalResourceId + " " + r.ResourceStatus
 	}
-	if got["Cluster"] != "AWS::EKS::Cluster cfn-e2e CREATE_COMPLETE" || got["ClusterRole"] != "AWS::IAM::Role cfn-e2e-role CREATE_COMPLETE" || len(got) != 3 {
+	if got["Cluster"] != "AWS::EKS::Cluster cfn-e2e CREATE_COMPLETE" || got["ClusterRole"] != "AWS::IAM::Role cfn-e2e-role CREATE_COMPLETE" || len(got) != 9 ||
+		!strings.HasPrefix(got["Nodes"], "AWS::EKS::Nodegroup cfn-e2e/cfn-e2e-Nodes-") {
 		t.Errorf("list-stack-resources: %v", got)
+	}
+	ng := strings.Fields(got["Nodes"])[1]
+	ngName := ng[strings.Index(ng, "/")+1:]
+	var entries struct{ AccessEntries []string }
+	e.JSON(&entries, "aws", "eks", "list-access-entries", "--cluster-name", "cfn-e2e")
+	if len(entries.AccessEntries) != 3 { // the creator's, the node role's, the viewers'
+		t.Errorf("access entries: %v", entries.AccessEntries)
+	}
+	var assocs struct {
+		Associations []struct{ ServiceAccount string }
+	}
+	e.JSON(&assocs, "aws", "eks", "list-pod-identity-associations", "--cluster-name", "cfn-e2e")
+	if len(assocs.Associations) != 1 || assocs.Associations[0].ServiceAccount != "app" {
+		t.Errorf("pod identity associations: %+v", assocs)
+	}
+
+	// An update of the node group's labels, in place.
+	e.Run("aws", "cloudformation", "update-stack", "--stack-name", "cfn-e2e", "--use-previous-template", "--capabilities", "CAPABILITY_NAMED_IAM",
+		"--parameters", "ParameterKey=Subnets,UsePreviousValue=true", "ParameterKey=NodeLabel,ParameterValue=two")
+	if _, err := e.TryFor(5*time.Minute, "aws", "cloudformation", "wait", "stack-update-complete", "--stack-name", "cfn-e2e"); err != nil {
+		out, _ := e.Try("aws", "cloudformation", "describe-stack-events", "--stack-name", "cfn-e2e", "--output", "text")
+		t.Fatalf("wait stack-update-complete: %v\n%s", err, out)
+	}
+	var ngDesc struct {
+		Nodegroup struct{ Labels map[string]string }
+	}
+	e.JSON(&ngDesc, "aws", "eks", "describe-nodegroup", "--cluster-name", "cfn-e2e", "--nodegroup-name", ngName)
+	if ngDesc.Nodegroup.Labels["tier"] != "two" {
+		t.Errorf("node group labels after the update: %v", ngDesc.Nodegroup.Labels)
 	}
 
 	// The broken stack: its good role made, its policy refused, rolled back.

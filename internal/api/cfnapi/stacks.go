@@ -180,13 +180,21 @@ func (h *Handler) describeStackResource(r *http.Request, c *awsproto.Call) ([]aw
 }
 
 func (h *Handler) describeStackResources(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	if c.Form.Get("StackName") == "" {
-		if c.Form.Get("PhysicalResourceId") != "" {
-			return nil, awserr.Errorf(cloudformation.CodeValidation, "keks finds stack resources by StackName only")
+	var st *cloudformation.Stack
+	var rs []cloudformation.Resource
+	var err error
+	switch physical := c.Form.Get("PhysicalResourceId"); {
+	case c.Form.Get("StackName") != "" && physical != "":
+		return nil, awserr.Errorf(cloudformation.CodeValidation, "Cannot specify both StackName and PhysicalResourceId")
+	case c.Form.Get("StackName") != "":
+		st, rs, err = h.resources(r, c)
+	case physical != "":
+		if st, err = h.CFN.StackOfPhysical(r.Context(), c.Region, c.Principal.Account, physical); err == nil {
+			rs, err = h.CFN.Resources(r.Context(), st)
 		}
+	default:
 		return nil, awserr.Errorf(cloudformation.CodeValidation, "Either StackName or PhysicalResourceId must be specified.")
 	}
-	st, rs, err := h.resources(r, c)
 	if err != nil {
 		return nil, err
 	}
