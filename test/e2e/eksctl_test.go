@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,13 +14,8 @@ import (
 // external-dns's policies, then what the seed looks at: the stacks, the
 // node role's managed and inline policies, the security groups, the
 // endpoint's unauthenticated /version, SSH to a node; and `keks delete
-// cluster --wait` leaving nothing. It needs the CloudFormation API and
-// its EC2/IAM/EKS providers, security group rules and key pairs, so it
-// runs only with KEKS_E2E_EKSCTL=1.
+// cluster --wait` leaving nothing.
 func TestEksctlFlow(t *testing.T) {
-	if os.Getenv("KEKS_E2E_EKSCTL") != "1" {
-		t.Skip("set KEKS_E2E_EKSCTL=1 to run keks's eksctl flow (needs the CloudFormation, security group and key pair APIs)")
-	}
 	e := harness.New(t)
 	const name = "myeks"
 	const ng = name + "-nodegroup"
