@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,6 +125,12 @@ func TestEksctlFlow(t *testing.T) {
 		t.Errorf("ssh hostname = %q, node %s", host, nodes[0])
 	}
 
+	// Security groups decide what reaches an instance: a self-managed node
+	// whose only group has no inbound rule is closed to the host and to the
+	// cluster's pods (dropped, so connections time out), and one rule
+	// authorized with the AWS CLI opens its SSH at once.
+	checkSecurityGroupEnforced(t, e, name, role, key, public[0])
+
 	// eksctl's get commands.
 	if got := e.Run(e.Keks, "get", "cluster"); !strings.Contains(got, name) || !strings.Contains(got, "True") {
 		t.Errorf("get cluster:\n%s", got)
@@ -163,3 +170,59 @@ func TestEksctlFlow(t *testing.T) {
 type leftoverError struct{ left []string }
 
 func (l *leftoverError) Error() string { return strings.Join(l.left, "\n") }
+
+// checkSecurityGroupEnforced starts a node of cluster in subnet with a
+// security group of its own and key, then probes its port 22 from a pod
+// and from the host before and after authorizing it.
+func checkSecurityGroupEnforced(t *testing.T, e *harness.Env, cluster, nodeRole, key, subnet string) {
+	t.Helper()
+	vpc := strings.TrimSpace(e.Run("aws", "ec2", "describe-subnets", "--subnet-ids", subnet, "--query", "Subnets[0].VpcId", "--output", "text"))
+	sg := strings.TrimSpace(e.Run("aws", "ec2", "create-security-group", "--group-name", cluster+"-closed", "--description", "no inbound rule", "--vpc-id", vpc, "--query", "GroupId", "--output", "text"))
+	e.Run("aws", "ec2", "import-key-pair", "--key-name", cluster+"-closed", "--public-key-material", "fileb://"+key+".pub")
+	out := strings.Fields(e.Run("aws", "ec2", "run-instances", "--image-id", "ami-keks", "--instance-type", "t3.small", "--subnet-id", subnet,
+		"--security-group-ids", sg, "--key-name", cluster+"-closed", "--iam-instance-profile", "Name="+nodeRole,
+		"--user-data", "#!/bin/bash\n/etc/eks/bootstrap.sh "+cluster+"\n",
+		"--query", "Instances[0].[InstanceId,PrivateIpAddress,PrivateDnsName]", "--output", "text"))
+	id, addr, node := out[0], out[1], out[2]
+	harness.Eventually(t, 2*time.Minute, "the closed node registered", func() error {
+		_, err := e.Try("kubectl", "get", "node", node)
+		return err
+	})
+	e.Run("kubectl", "run", "sgprobe", "--image=busybox", "--command", "--", "/bin/busybox", "sleep", "3600")
+	e.Run("kubectl", "wait", "--for=condition=Ready", "pod/sgprobe", "--timeout=90s")
+	probe := func() string {
+		out, _ := e.Try("kubectl", "exec", "sgprobe", "--", "/bin/busybox", "sh", "-c",
+			"if /bin/busybox nc -w 3 "+addr+" 22 </dev/null; then echo CONNECTED; else echo CLOSED; fi")
+		return strings.TrimSpace(out)
+	}
+	sshArgs := []string{"-i", key, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=4", "ec2-user@" + addr, "hostname"}
+	if got := probe(); got != "CLOSED" {
+		t.Errorf("a pod reached port 22 of a node whose group allows nothing: %s", got)
+	}
+	if _, err := e.Try("ssh", sshArgs...); err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("ssh from the host to a node whose group allows nothing: %v (want a timeout: dropped, not refused)", err)
+	}
+	start := time.Now()
+	e.Run("aws", "ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
+	harness.Eventually(t, 30*time.Second, "ssh allowed by the new rule", func() error {
+		host, err := e.Try("ssh", sshArgs...)
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(node, strings.TrimSpace(host)) {
+			return fmt.Errorf("hostname %q on node %s", host, node)
+		}
+		return nil
+	})
+	t.Logf("port 22 open %s after authorize-security-group-ingress", time.Since(start).Round(100*time.Millisecond))
+	if got := probe(); got != "CONNECTED" {
+		t.Errorf("a pod could not reach port 22 after it was opened to 0.0.0.0/0: %s", got)
+	}
+	e.Run("kubectl", "delete", "pod", "sgprobe", "--wait=false")
+	e.Run("aws", "ec2", "terminate-instances", "--instance-ids", id)
+	e.Run("aws", "ec2", "delete-key-pair", "--key-name", cluster+"-closed")
+	harness.Eventually(t, 2*time.Minute, "the closed group deleted once its instance is gone", func() error {
+		_, err := e.Try("aws", "ec2", "delete-security-group", "--group-id", sg)
+		return err
+	})
+}
