@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -368,6 +369,7 @@ func (m *Manager) createServiceAccount(ctx context.Context, cfg *ClusterConfig, 
 // CreateCluster is `eksctl create cluster` once the config is prepared:
 // SSH keys, the plan, the kubeconfig and the nodes' readiness.
 func (m *Manager) CreateCluster(ctx context.Context, cfg *ClusterConfig, opts CreateOptions) error {
+	start := time.Now()
 	name, region := cfg.Metadata.Name, cfg.Metadata.Region
 	for _, ng := range cfg.ManagedNodeGroups {
 		if err := m.resolveSSHKey(ctx, name, ng); err != nil {
@@ -387,7 +389,7 @@ func (m *Manager) CreateCluster(ctx context.Context, cfg *ClusterConfig, opts Cr
 	st := &clusterState{}
 	plan := m.CreateClusterPlan(cfg, st)
 	m.Log.Info("\n%s\n", plan.Describe())
-	if err := plan.Execute(ctx); err != nil {
+	if err := plan.ExecuteTimed(ctx, m.Log); err != nil {
 		m.reportCreateFailure(cfg, err)
 		return fmt.Errorf("failed to create cluster %q", name)
 	}
@@ -413,7 +415,7 @@ func (m *Manager) CreateCluster(ctx context.Context, cfg *ClusterConfig, opts Cr
 	if opts.WriteKubeconfig {
 		m.Log.Info("kubectl command should work with the kubeconfig written, try 'kubectl get nodes'")
 	}
-	m.Log.Success("EKS cluster %q in %q region is ready", name, region)
+	m.Log.Success("EKS cluster %q in %q region is ready (took %s)", name, region, time.Since(start).Round(100*time.Millisecond))
 	return nil
 }
 

@@ -209,7 +209,7 @@ func (m *Manager) DeleteCluster(ctx context.Context, name, region string, wait b
 	}
 	plan := m.DeleteClusterPlan(r, wait)
 	m.Log.Info("\n%s\n", plan.Describe())
-	if err := plan.Execute(ctx); err != nil {
+	if err := plan.ExecuteTimed(ctx, m.Log); err != nil {
 		m.Log.Critical("%v", err)
 		return fmt.Errorf("failed to delete cluster %q", name)
 	}

@@ -84,7 +84,7 @@ func (m *Manager) CreateNodeGroups(ctx context.Context, cfg *ClusterConfig, wait
 	}
 	plan := m.nodeGroupsTask(cfg)
 	m.Log.Info("\n%s\n", plan.Describe())
-	if err := plan.Execute(ctx); err != nil {
+	if err := plan.ExecuteTimed(ctx, m.Log); err != nil {
 		m.Log.Critical("%v", err)
 		return fmt.Errorf("failed to create nodegroups for cluster %q", name)
 	}

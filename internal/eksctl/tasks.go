@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Task is a step of a plan: a leaf that runs, or sub-tasks run in order
@@ -58,16 +59,30 @@ func (t *Task) Leaves() []string {
 
 // Execute runs the plan; a sequential list stops at its first error, a
 // parallel one waits for all and joins their errors.
-func (t *Task) Execute(ctx context.Context) error {
+func (t *Task) Execute(ctx context.Context) error { return t.execute(ctx, nil) }
+
+// ExecuteTimed runs the plan as Execute does and says how long each step
+// took once it is done, so a long create shows where its time went.
+func (t *Task) ExecuteTimed(ctx context.Context, log *Logger) error {
+	return t.execute(ctx, func(step string, took time.Duration) {
+		log.Success("%s (took %s)", step, took.Round(100*time.Millisecond))
+	})
+}
+
+func (t *Task) execute(ctx context.Context, done func(step string, took time.Duration)) error {
 	if t.Run != nil {
+		start := time.Now()
 		if err := t.Run(ctx); err != nil {
 			return fmt.Errorf("%s: %w", t.Description, err)
+		}
+		if done != nil {
+			done(t.Description, time.Since(start))
 		}
 		return nil
 	}
 	if !t.Parallel {
 		for _, s := range t.Sub {
-			if err := s.Execute(ctx); err != nil {
+			if err := s.execute(ctx, done); err != nil {
 				return err
 			}
 		}
@@ -79,7 +94,7 @@ func (t *Task) Execute(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.Execute(ctx)
+			errs[i] = s.execute(ctx, done)
 		}()
 	}
 	wg.Wait()
