@@ -171,8 +171,14 @@ func TestLab1(t *testing.T) {
 
 	t.Run("IAM roles for service accounts", func(t *testing.T) { irsaPods(t, e.With(t), cluster) })
 	t.Run("EKS Pod Identity", func(t *testing.T) { podIdentity(t, e.With(t), cluster) })
-	t.Run("metrics-server and HPA", func(t *testing.T) { metricsAndHPA(t, e.With(t), cluster) })
-	t.Run("EBS volumes", func(t *testing.T) { ebsVolumes(t, e.With(t), cluster, nodeRole) })
+	t.Run("metrics-server and HPA", func(t *testing.T) {
+		harness.Long(t, "about 2.5 minutes, mostly the HPA's scale-down window")
+		metricsAndHPA(t, e.With(t), cluster)
+	})
+	t.Run("EBS volumes", func(t *testing.T) {
+		harness.Long(t, "about 4 minutes: its own node group, volumes grown online")
+		ebsVolumes(t, e.With(t), cluster, nodeRole)
+	})
 	t.Run("Fargate", func(t *testing.T) { fargate(t, e.With(t), cluster) })
 
 	// Restarting keks loses nothing: nodes keep their processes, the load

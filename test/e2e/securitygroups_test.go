@@ -15,6 +15,7 @@ import (
 // in (taking effect within seconds), nor while A's group allows no
 // outbound traffic, and cannot again once the rule is revoked.
 func TestSecurityGroups(t *testing.T) {
+	harness.Long(t, "two clusters, about 4 minutes; TestEksctlFlow checks a closed group and an authorized rule")
 	e := harness.New(t)
 	clusters := []string{"sga", "sgb"}
 	role := e.ClusterRole("sgClusterRole")

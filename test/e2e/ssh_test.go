@@ -19,6 +19,7 @@ import (
 // another), through a keks restart; the node group gone, its sshd and
 // mounts are gone too.
 func TestSSHToNodes(t *testing.T) {
+	harness.Long(t, "TestEksctlFlow covers SSH to nodes; this adds sshd kept across a keks restart")
 	e := harness.New(t)
 	dir := t.TempDir()
 

@@ -17,6 +17,7 @@ import (
 // budget allows no eviction the update fails with PodEvictionFailure and the
 // group stays as it was; once it allows one, the update goes through.
 func TestUpgradeWithoutFailedRequests(t *testing.T) {
+	harness.Long(t, "about 9.5 minutes: two version upgrades under a 20 requests/s probe")
 	// A refused drain fails a node group update after 30 s instead of EKS's 15 minutes.
 	e := harness.New(t, "--nodegroup-eviction-timeout=30s")
 	const name, from, to = "upgrade", "1.36", "1.37"

@@ -446,3 +446,13 @@ func (e *Env) Watch(interval time.Duration, name string, args ...string) (stop f
 		return samples
 	}
 }
+
+// Long skips a test `make test` leaves to `make e2e-extended` (which sets
+// KEKS_E2E_LONG=1) to stay under its time budget; why says what covers
+// it in the shorter run, or why it is long.
+func Long(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("KEKS_E2E_LONG") != "1" {
+		t.Skipf("long test (%s): runs with KEKS_E2E_LONG=1, as make e2e-extended sets", why)
+	}
+}
