@@ -183,21 +183,18 @@ func newCreateFargateProfileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var cfg *eksctl.ClusterConfig
-			if configFile != "" {
-				if cfg, err = loadConfigFile(configFile, common.region, cluster); err != nil {
-					return err
-				}
-			} else {
-				if cluster == "" || namespace == "" {
-					return fmt.Errorf("--cluster and --namespace must be set")
-				}
+			var check error
+			if cluster == "" || namespace == "" {
+				check = fmt.Errorf("--cluster and --namespace must be set")
+			}
+			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, check, func(cfg *eksctl.ClusterConfig) {
 				if name == "" {
 					name = "fp-" + eksctl.RandomNodeGroupName()[3:]
 				}
-				cfg = eksctl.NewClusterConfig()
-				cfg.Metadata.Name = cluster
 				cfg.FargateProfiles = []*eksctl.FargateProfile{{Name: name, Selectors: []eksctl.FargateProfileSelector{{Namespace: namespace, Labels: labels}}}}
+			})
+			if err != nil {
+				return err
 			}
 			if cfg.Metadata.Region == "" {
 				cfg.Metadata.Region = region
@@ -207,7 +204,7 @@ func newCreateFargateProfileCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVar(&name, "name", "", "Fargate profile name (generated if unspecified)")
 	fs.StringVar(&namespace, "namespace", "", "Kubernetes namespace of the pods to run on Fargate")
 	fs.StringToStringVarP(&labels, "labels", "l", nil, "Kubernetes selector labels of the pods to run on Fargate, e.g. k1=v1,k2=v2")
@@ -228,25 +225,22 @@ func newCreateAddonCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var cfg *eksctl.ClusterConfig
-			if configFile != "" {
-				if cfg, err = loadConfigFile(configFile, common.region, cluster); err != nil {
-					return err
-				}
-			} else {
-				if cluster == "" || name == "" {
-					return fmt.Errorf("--cluster and --name must be set")
-				}
-				cfg = eksctl.NewClusterConfig()
-				cfg.Metadata.Name = cluster
+			var check error
+			if cluster == "" || name == "" {
+				check = errClusterAndName
+			}
+			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, check, func(cfg *eksctl.ClusterConfig) {
 				cfg.Addons = []*eksctl.Addon{{Name: name, Version: version, ServiceAccountRoleARN: roleARN}}
+			})
+			if err != nil {
+				return err
 			}
 			return m.CreateAddons(cmd.Context(), cfg, wait)
 		},
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVar(&name, "name", "", "Add-on name")
 	fs.StringVar(&version, "version", "", "Add-on version (default: EKS's default for the cluster)")
 	fs.StringVar(&roleARN, "service-account-role-arn", "", "IAM role ARN for the add-on's service account")
@@ -269,20 +263,17 @@ func newCreateServiceAccountCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var cfg *eksctl.ClusterConfig
-			if configFile != "" {
-				if cfg, err = loadConfigFile(configFile, common.region, cluster); err != nil {
-					return err
-				}
-			} else {
-				if cluster == "" || name == "" || len(policies) == 0 {
-					return fmt.Errorf("--cluster, --name and --attach-policy-arn must be set")
-				}
-				cfg = eksctl.NewClusterConfig()
-				cfg.Metadata.Name = cluster
+			var check error
+			if cluster == "" || name == "" || len(policies) == 0 {
+				check = fmt.Errorf("--cluster, --name and --attach-policy-arn must be set")
+			}
+			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, check, func(cfg *eksctl.ClusterConfig) {
 				cfg.IAM.ServiceAccounts = []*eksctl.ClusterIAMServiceAcct{{
 					Metadata: eksctl.ObjectMeta{Name: name, Namespace: namespace}, AttachPolicyARNs: policies, RoleName: roleName, RoleOnly: &roleOnly,
 				}}
+			})
+			if err != nil {
+				return err
 			}
 			for _, sa := range cfg.IAM.ServiceAccounts {
 				m.Log.Info("1 iamserviceaccount (%s/%s) was included", sa.Metadata.Namespace, sa.Metadata.Name)
@@ -296,7 +287,7 @@ func newCreateServiceAccountCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVar(&name, "name", "", "name of the service account")
 	fs.StringVar(&namespace, "namespace", "default", "namespace of the service account")
 	fs.StringSliceVar(&policies, "attach-policy-arn", nil, "ARN of the policy to attach (may repeat)")

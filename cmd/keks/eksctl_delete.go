@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keksdev/keks/internal/eksctl"
 )
 
 func newDeleteClusterCommand() *cobra.Command {
@@ -64,23 +66,13 @@ func newDeleteNodeGroupCommand() *cobra.Command {
 		Aliases: []string{"ng"},
 		Short:   "Delete a node group (its stack, or through EKS)",
 		Args:    cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				name = args[0]
-			}
-			if cluster == "" || name == "" {
-				return fmt.Errorf("--cluster and --name must be set")
-			}
-			m, _, err := common.manager()
-			if err != nil {
-				return err
-			}
-			return m.DeleteNodeGroup(cmd.Context(), cluster, name, wait)
-		},
+		RunE: runOnClusterResource(&common, &cluster, &name, func(ctx context.Context, m *eksctl.Manager) error {
+			return m.DeleteNodeGroup(ctx, cluster, name, wait)
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVarP(&name, "name", "n", "", "name of the nodegroup to delete")
 	fs.BoolVarP(&wait, "wait", "w", false, "wait for deletion of all resources before exiting")
 	return cmd
@@ -93,23 +85,13 @@ func newDeleteFargateProfileCommand() *cobra.Command {
 		Use:   "fargateprofile",
 		Short: "Delete a Fargate profile",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 1 {
-				name = args[0]
-			}
-			if cluster == "" || name == "" {
-				return fmt.Errorf("--cluster and --name must be set")
-			}
-			m, _, err := common.manager()
-			if err != nil {
-				return err
-			}
-			return m.DeleteFargateProfile(cmd.Context(), cluster, name)
-		},
+		RunE: runOnClusterResource(&common, &cluster, &name, func(ctx context.Context, m *eksctl.Manager) error {
+			return m.DeleteFargateProfile(ctx, cluster, name)
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVar(&name, "name", "", "name of the Fargate profile")
 	return cmd
 }
@@ -122,20 +104,13 @@ func newDeleteAddonCommand() *cobra.Command {
 		Use:   "addon",
 		Short: "Delete an EKS add-on",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cluster == "" || name == "" {
-				return fmt.Errorf("--cluster and --name must be set")
-			}
-			m, _, err := common.manager()
-			if err != nil {
-				return err
-			}
-			return m.DeleteAddon(cmd.Context(), cluster, name, wait)
-		},
+		RunE: runOnClusterResource(&common, &cluster, &name, func(ctx context.Context, m *eksctl.Manager) error {
+			return m.DeleteAddon(ctx, cluster, name, wait)
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVar(&name, "name", "", "Add-on name")
 	fs.BoolVarP(&wait, "wait", "w", false, "wait for the add-on to be gone")
 	return cmd
@@ -149,20 +124,13 @@ func newDeleteServiceAccountCommand() *cobra.Command {
 		Use:   "iamserviceaccount",
 		Short: "Delete an IAM service account's stack and its Kubernetes service account",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cluster == "" || name == "" {
-				return fmt.Errorf("--cluster and --name must be set")
-			}
-			m, _, err := common.manager()
-			if err != nil {
-				return err
-			}
-			return m.DeleteServiceAccount(cmd.Context(), cluster, namespace, name, wait)
-		},
+		RunE: runOnClusterResource(&common, &cluster, &name, func(ctx context.Context, m *eksctl.Manager) error {
+			return m.DeleteServiceAccount(ctx, cluster, namespace, name, wait)
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVar(&name, "name", "", "name of the service account")
 	fs.StringVar(&namespace, "namespace", "default", "namespace of the service account")
 	fs.BoolVarP(&wait, "wait", "w", false, "wait for the stack to be deleted")
@@ -199,38 +167,20 @@ func newGetCommands() []*cobra.Command {
 					return fmt.Errorf("--cluster must be set")
 				}
 				ctx := cmd.Context()
+				var listing *eksctl.Listing
 				switch g.use {
 				case "cluster":
-					listing, err := m.GetClusters(ctx, name, region)
-					if err != nil {
-						return err
-					}
-					return listing.Print(os.Stdout, output)
+					listing, err = m.GetClusters(ctx, name, region)
 				case "nodegroup":
-					listing, err := m.GetNodeGroups(ctx, cluster, name)
-					if err != nil {
-						return err
-					}
-					return listing.Print(os.Stdout, output)
+					listing, err = m.GetNodeGroups(ctx, cluster, name)
 				case "fargateprofile":
-					listing, err := m.GetFargateProfiles(ctx, cluster, name)
-					if err != nil {
-						return err
-					}
-					return listing.Print(os.Stdout, output)
+					listing, err = m.GetFargateProfiles(ctx, cluster, name)
 				case "addon":
-					listing, err := m.GetAddons(ctx, cluster, name)
-					if err != nil {
-						return err
-					}
-					return listing.Print(os.Stdout, output)
+					listing, err = m.GetAddons(ctx, cluster, name)
 				default:
-					listing, err := m.GetServiceAccounts(ctx, cluster, namespace, name)
-					if err != nil {
-						return err
-					}
-					return listing.Print(os.Stdout, output)
+					listing, err = m.GetServiceAccounts(ctx, cluster, namespace, name)
 				}
+				return printListing(listing, err, output)
 			},
 		}
 		fs := cmd.Flags()
@@ -238,7 +188,7 @@ func newGetCommands() []*cobra.Command {
 		if g.use == "cluster" {
 			fs.StringVarP(&name, "name", "n", "", "EKS cluster name")
 		} else {
-			fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+			addClusterFlag(fs, &cluster)
 			fs.StringVarP(&name, "name", "n", "", "name of the resource")
 		}
 		if g.use == "iamserviceaccount" {

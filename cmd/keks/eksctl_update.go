@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
+
+	"github.com/keksdev/keks/internal/eksctl"
 )
 
 func newScaleNodeGroupCommand() *cobra.Command {
@@ -23,7 +25,7 @@ func newScaleNodeGroupCommand() *cobra.Command {
 				name = args[0]
 			}
 			if cluster == "" || name == "" {
-				return fmt.Errorf("--cluster and --name must be set")
+				return errClusterAndName
 			}
 			fs := cmd.Flags()
 			if !fs.Changed("nodes") && !fs.Changed("nodes-min") && !fs.Changed("nodes-max") {
@@ -53,7 +55,7 @@ func newScaleNodeGroupCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVarP(&name, "name", "n", "", "name of the nodegroup to scale")
 	fs.IntVarP(&nodes, "nodes", "N", 0, "desired number of nodes")
 	fs.IntVarP(&nodesMin, "nodes-min", "m", 0, "minimum number of nodes")
@@ -104,22 +106,15 @@ func newUpgradeNodeGroupCommand() *cobra.Command {
 		Use:   "nodegroup",
 		Short: "Upgrade a managed node group to a Kubernetes version (the cluster's by default)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cluster == "" || name == "" {
-				return fmt.Errorf("--cluster and --name must be set")
-			}
-			m, _, err := common.manager()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := withTimeout(cmd.Context(), timeout)
+		RunE: runOnClusterResource(&common, &cluster, &name, func(ctx context.Context, m *eksctl.Manager) error {
+			ctx, cancel := withTimeout(ctx, timeout)
 			defer cancel()
 			return m.UpgradeNodeGroup(ctx, cluster, name, version, wait)
-		},
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVarP(&name, "name", "n", "", "nodegroup name")
 	fs.StringVar(&version, "kubernetes-version", "", "Kubernetes version (default: the control plane's)")
 	fs.BoolVarP(&wait, "wait", "w", true, "wait for the upgrade to finish")
@@ -153,7 +148,7 @@ func newAssociateOIDCCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.BoolVar(&approve, "approve", false, "apply the changes")
 	return cmd
 }
@@ -174,15 +169,12 @@ func newDescribeStacksCommand() *cobra.Command {
 				return err
 			}
 			l, err := m.DescribeStacks(cmd.Context(), cluster)
-			if err != nil {
-				return err
-			}
-			return l.Print(os.Stdout, output)
+			return printListing(l, err, output)
 		},
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringVarP(&output, "output", "o", "table", "specifies the output format (valid option: table, json, yaml)")
 	return cmd
 }
@@ -209,7 +201,7 @@ func newUpdateClusterLoggingCommand() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
-	fs.StringVarP(&cluster, "cluster", "c", "", "EKS cluster name")
+	addClusterFlag(fs, &cluster)
 	fs.StringSliceVar(&enable, "enable-types", nil, "log types to enable (all, api, audit, authenticator, controllerManager, scheduler)")
 	fs.StringSliceVar(&disable, "disable-types", nil, "log types to disable")
 	fs.BoolVar(&approve, "approve", false, "apply the changes")

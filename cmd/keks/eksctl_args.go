@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/keksdev/keks/internal/eksctl"
+)
+
+var errClusterAndName = fmt.Errorf("--cluster and --name must be set")
+
+func addClusterFlag(fs *pflag.FlagSet, cluster *string) {
+	fs.StringVarP(cluster, "cluster", "c", "", "EKS cluster name")
+}
+
+// runOnClusterResource is the RunE of a command on one resource of a
+// cluster: an argument names it as --name does, both must be set, and then
+// do runs with a manager. Under cobra.NoArgs the argument never comes.
+func runOnClusterResource(common *eksctlCommon, cluster, name *string, do func(context.Context, *eksctl.Manager) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 {
+			*name = args[0]
+		}
+		if *cluster == "" || *name == "" {
+			return errClusterAndName
+		}
+		m, _, err := common.manager()
+		if err != nil {
+			return err
+		}
+		return do(cmd.Context(), m)
+	}
+}
+
+// printListing prints what a get or describe returned, unless it failed.
+func printListing(l *eksctl.Listing, err error, format string) error {
+	if err != nil {
+		return err
+	}
+	return l.Print(os.Stdout, format)
+}
+
+// configFromFileOrFlags is a create's ClusterConfig: the -f file's when
+// given, or else, once the flags pass check, one naming the cluster for
+// fill to add the resource to.
+func configFromFileOrFlags(configFile, region, cluster string, check error, fill func(*eksctl.ClusterConfig)) (*eksctl.ClusterConfig, error) {
+	if configFile != "" {
+		return loadConfigFile(configFile, region, cluster)
+	}
+	if check != nil {
+		return nil, check
+	}
+	cfg := eksctl.NewClusterConfig()
+	cfg.Metadata.Name = cluster
+	fill(cfg)
+	return cfg, nil
+}
