@@ -36,6 +36,21 @@ func runOnClusterResource(common *eksctlCommon, cluster, name *string, do func(c
 	}
 }
 
+// runOnCluster is the RunE of a command on a cluster: --cluster must be
+// set, and then do runs with a manager and its region.
+func runOnCluster(common *eksctlCommon, cluster *string, do func(context.Context, *eksctl.Manager, string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if *cluster == "" {
+			return fmt.Errorf("--cluster must be set")
+		}
+		m, region, err := common.manager()
+		if err != nil {
+			return err
+		}
+		return do(cmd.Context(), m, region)
+	}
+}
+
 // printListing prints what a get or describe returned, unless it failed.
 func printListing(l *eksctl.Listing, err error, format string) error {
 	if err != nil {
@@ -45,14 +60,14 @@ func printListing(l *eksctl.Listing, err error, format string) error {
 }
 
 // configFromFileOrFlags is a create's ClusterConfig: the -f file's when
-// given, or else, once the flags pass check, one naming the cluster for
-// fill to add the resource to.
-func configFromFileOrFlags(configFile, region, cluster string, check error, fill func(*eksctl.ClusterConfig)) (*eksctl.ClusterConfig, error) {
+// given, or else, when the flags it needs are set (needed names them for
+// the error), one naming the cluster for fill to add the resource to.
+func configFromFileOrFlags(configFile, region, cluster string, flagsSet bool, needed string, fill func(*eksctl.ClusterConfig)) (*eksctl.ClusterConfig, error) {
 	if configFile != "" {
 		return loadConfigFile(configFile, region, cluster)
 	}
-	if check != nil {
-		return nil, check
+	if !flagsSet {
+		return nil, fmt.Errorf("%s must be set", needed)
 	}
 	cfg := eksctl.NewClusterConfig()
 	cfg.Metadata.Name = cluster

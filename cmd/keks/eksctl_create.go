@@ -183,11 +183,7 @@ func newCreateFargateProfileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var check error
-			if cluster == "" || namespace == "" {
-				check = fmt.Errorf("--cluster and --namespace must be set")
-			}
-			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, check, func(cfg *eksctl.ClusterConfig) {
+			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, cluster != "" && namespace != "", "--cluster and --namespace", func(cfg *eksctl.ClusterConfig) {
 				if name == "" {
 					name = "fp-" + eksctl.RandomNodeGroupName()[3:]
 				}
@@ -225,11 +221,7 @@ func newCreateAddonCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var check error
-			if cluster == "" || name == "" {
-				check = errClusterAndName
-			}
-			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, check, func(cfg *eksctl.ClusterConfig) {
+			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, cluster != "" && name != "", "--cluster and --name", func(cfg *eksctl.ClusterConfig) {
 				cfg.Addons = []*eksctl.Addon{{Name: name, Version: version, ServiceAccountRoleARN: roleARN}}
 			})
 			if err != nil {
@@ -263,11 +255,7 @@ func newCreateServiceAccountCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var check error
-			if cluster == "" || name == "" || len(policies) == 0 {
-				check = fmt.Errorf("--cluster, --name and --attach-policy-arn must be set")
-			}
-			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, check, func(cfg *eksctl.ClusterConfig) {
+			cfg, err := configFromFileOrFlags(configFile, common.region, cluster, cluster != "" && name != "" && len(policies) > 0, "--cluster, --name and --attach-policy-arn", func(cfg *eksctl.ClusterConfig) {
 				cfg.IAM.ServiceAccounts = []*eksctl.ClusterIAMServiceAcct{{
 					Metadata: eksctl.ObjectMeta{Name: name, Namespace: namespace}, AttachPolicyARNs: policies, RoleName: roleName, RoleOnly: &roleOnly,
 				}}

@@ -130,21 +130,14 @@ func newAssociateOIDCCommand() *cobra.Command {
 		Use:   "associate-iam-oidc-provider",
 		Short: "Create the IAM OIDC identity provider of a cluster's issuer (for IAM roles for service accounts)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cluster == "" {
-				return fmt.Errorf("--cluster must be set")
-			}
-			m, region, err := common.manager()
-			if err != nil {
-				return err
-			}
+		RunE: runOnCluster(&common, &cluster, func(ctx context.Context, m *eksctl.Manager, region string) error {
 			if !approve {
 				m.Log.Info("will create IAM Open ID Connect provider for cluster %q in %q", cluster, region)
 				m.Log.Warning("no changes were applied, run again with '--approve' to apply the changes")
 				return nil
 			}
-			return m.AssociateOIDC(cmd.Context(), cluster, region)
-		},
+			return m.AssociateOIDC(ctx, cluster, region)
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
@@ -160,17 +153,10 @@ func newDescribeStacksCommand() *cobra.Command {
 		Use:   "describe-stacks",
 		Short: "Describe the CloudFormation stacks eksctl made for a cluster",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cluster == "" {
-				return fmt.Errorf("--cluster must be set")
-			}
-			m, _, err := common.manager()
-			if err != nil {
-				return err
-			}
-			l, err := m.DescribeStacks(cmd.Context(), cluster)
+		RunE: runOnCluster(&common, &cluster, func(ctx context.Context, m *eksctl.Manager, _ string) error {
+			l, err := m.DescribeStacks(ctx, cluster)
 			return printListing(l, err, output)
-		},
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
@@ -188,16 +174,9 @@ func newUpdateClusterLoggingCommand() *cobra.Command {
 		Use:   "update-cluster-logging",
 		Short: "Enable or disable control-plane log types (CloudWatch Logs)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cluster == "" {
-				return fmt.Errorf("--cluster must be set")
-			}
-			m, region, err := common.manager()
-			if err != nil {
-				return err
-			}
-			return m.UpdateClusterLogging(cmd.Context(), cluster, region, enable, disable, approve)
-		},
+		RunE: runOnCluster(&common, &cluster, func(ctx context.Context, m *eksctl.Manager, region string) error {
+			return m.UpdateClusterLogging(ctx, cluster, region, enable, disable, approve)
+		}),
 	}
 	fs := cmd.Flags()
 	addEksctlCommon(fs, &common)
