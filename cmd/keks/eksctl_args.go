@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -15,6 +16,11 @@ var errClusterAndName = fmt.Errorf("--cluster and --name must be set")
 
 func addClusterFlag(fs *pflag.FlagSet, cluster *string) {
 	fs.StringVarP(cluster, "cluster", "c", "", "EKS cluster name")
+}
+
+// addTimeoutFlag is eksctl's --timeout; withTimeout applies it.
+func addTimeoutFlag(fs *pflag.FlagSet, timeout *time.Duration, def time.Duration) {
+	fs.DurationVar(timeout, "timeout", def, "maximum waiting time for any long-running operation")
 }
 
 // runOnClusterResource is the RunE of a command on one resource of a

@@ -106,7 +106,7 @@ func newCreateClusterCommand() *cobra.Command {
 	fs.BoolVar(&dryRun, "dry-run", false, "print the ClusterConfig that would be used to create the cluster, and exit")
 	fs.BoolVar(&writeKubeconfig, "write-kubeconfig", true, "toggle writing of kubeconfig")
 	fs.StringVar(&common.kubeconfig, "kubeconfig", "", "path to write kubeconfig (incompatible with --auto-kubeconfig) (default: $KUBECONFIG or ~/.kube/config)")
-	fs.DurationVar(&timeout, "timeout", 40*time.Minute, "maximum waiting time for any long-running operation")
+	addTimeoutFlag(fs, &timeout, 40*time.Minute)
 	return cmd
 }
 
@@ -166,7 +166,7 @@ func newCreateNodeGroupCommand() *cobra.Command {
 	eksctl.AddNodeGroupFlags(fs, &flags)
 	fs.StringVarP(&cluster, "cluster", "c", "", "name of the EKS cluster to add the nodegroup to")
 	fs.StringVarP(&configFile, "config-file", "f", "", "load configuration from a file")
-	fs.DurationVar(&timeout, "timeout", 40*time.Minute, "maximum waiting time for any long-running operation")
+	addTimeoutFlag(fs, &timeout, 40*time.Minute)
 	return cmd
 }
 

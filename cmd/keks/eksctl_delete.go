@@ -53,7 +53,7 @@ func newDeleteClusterCommand() *cobra.Command {
 	fs.StringVarP(&name, "name", "n", "", "EKS cluster name")
 	fs.StringVarP(&configFile, "config-file", "f", "", "load configuration from a file")
 	fs.BoolVarP(&wait, "wait", "w", false, "wait for deletion of all resources before exiting")
-	fs.DurationVar(&timeout, "timeout", 40*time.Minute, "maximum waiting time for any long-running operation")
+	addTimeoutFlag(fs, &timeout, 40*time.Minute)
 	return cmd
 }
 

@@ -93,7 +93,7 @@ func newUpgradeClusterCommand() *cobra.Command {
 	fs.StringVarP(&name, "name", "n", "", "EKS cluster name")
 	fs.StringVar(&version, "version", "", "Kubernetes version to upgrade to (default: the next one)")
 	fs.BoolVar(&approve, "approve", false, "apply the changes")
-	fs.DurationVar(&timeout, "timeout", 40*time.Minute, "maximum waiting time for any long-running operation")
+	addTimeoutFlag(fs, &timeout, 40*time.Minute)
 	return cmd
 }
 
@@ -118,7 +118,7 @@ func newUpgradeNodeGroupCommand() *cobra.Command {
 	fs.StringVarP(&name, "name", "n", "", "nodegroup name")
 	fs.StringVar(&version, "kubernetes-version", "", "Kubernetes version (default: the control plane's)")
 	fs.BoolVarP(&wait, "wait", "w", true, "wait for the upgrade to finish")
-	fs.DurationVar(&timeout, "timeout", 45*time.Minute, "maximum waiting time for any long-running operation")
+	addTimeoutFlag(fs, &timeout, 45*time.Minute)
 	return cmd
 }
 
