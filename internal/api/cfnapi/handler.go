@@ -87,6 +87,20 @@ func boolParam(c *awsproto.Call, name string) (*bool, error) {
 	}
 }
 
+// boolParams reads optional booleans, in order: the first malformed one is
+// the error.
+func boolParams(c *awsproto.Call, names ...string) ([]*bool, error) {
+	out := make([]*bool, len(names))
+	for i, name := range names {
+		b, err := boolParam(c, name)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
 func intParam(c *awsproto.Call, name string) (int, error) {
 	v := c.Form.Get(name)
 	if v == "" {

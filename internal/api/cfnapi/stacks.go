@@ -14,14 +14,11 @@ func (h *Handler) createStack(r *http.Request, c *awsproto.Call) ([]awsproto.Nod
 	if err := required(c, "StackName"); err != nil {
 		return nil, err
 	}
-	disable, err := boolParam(c, "DisableRollback")
+	flags, err := boolParams(c, "DisableRollback", "EnableTerminationProtection")
 	if err != nil {
 		return nil, err
 	}
-	protect, err := boolParam(c, "EnableTerminationProtection")
-	if err != nil {
-		return nil, err
-	}
+	disable, protect := flags[0], flags[1]
 	timeout, err := intParam(c, "TimeoutInMinutes")
 	if err != nil {
 		return nil, err
@@ -31,7 +28,12 @@ func (h *Handler) createStack(r *http.Request, c *awsproto.Call) ([]awsproto.Nod
 		TemplateURL: c.Form.Get("TemplateURL"), Parameters: parameters(c), Capabilities: c.Members("Capabilities"), Tags: tg,
 		OnFailure: c.Form.Get("OnFailure"), DisableRollback: disable, RoleARN: c.Form.Get("RoleARN"), Token: c.Form.Get("ClientRequestToken"),
 		Timeout: timeout, Protect: protect != nil && *protect}
-	st, err := h.CFN.CreateStack(r.Context(), in)
+	return h.started(h.CFN.CreateStack(r.Context(), in))
+}
+
+// started answers a call that set a stack's work going: the reconciler
+// wakes to do it, and the caller hears the stack's ID.
+func (h *Handler) started(st *cloudformation.Stack, err error) ([]awsproto.Node, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -43,24 +45,16 @@ func (h *Handler) updateStack(r *http.Request, c *awsproto.Call) ([]awsproto.Nod
 	if err := required(c, "StackName"); err != nil {
 		return nil, err
 	}
-	usePrev, err := boolParam(c, "UsePreviousTemplate")
+	flags, err := boolParams(c, "UsePreviousTemplate", "DisableRollback")
 	if err != nil {
 		return nil, err
 	}
-	disable, err := boolParam(c, "DisableRollback")
-	if err != nil {
-		return nil, err
-	}
+	usePrev, disable := flags[0], flags[1]
 	tg, given := tags(c)
-	st, err := h.CFN.UpdateStack(r.Context(), cloudformation.UpdateInput{Region: c.Region, Caller: callerOf(c), Name: c.Form.Get("StackName"),
+	return h.started(h.CFN.UpdateStack(r.Context(), cloudformation.UpdateInput{Region: c.Region, Caller: callerOf(c), Name: c.Form.Get("StackName"),
 		TemplateBody: c.Form.Get("TemplateBody"), TemplateURL: c.Form.Get("TemplateURL"), UsePreviousTemplate: usePrev != nil && *usePrev,
 		Parameters: parameters(c), Capabilities: c.Members("Capabilities"), Tags: tg, TagsGiven: given, RoleARN: c.Form.Get("RoleARN"),
-		Token: c.Form.Get("ClientRequestToken"), DisableRollback: disable != nil && *disable})
-	if err != nil {
-		return nil, err
-	}
-	h.wake()
-	return []awsproto.Node{awsproto.Tx("StackId", st.ID)}, nil
+		Token: c.Form.Get("ClientRequestToken"), DisableRollback: disable != nil && *disable}))
 }
 
 func (h *Handler) deleteStack(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -133,10 +127,7 @@ func (h *Handler) listStacks(r *http.Request, c *awsproto.Call) ([]awsproto.Node
 }
 
 func (h *Handler) describeStackEvents(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	if err := required(c, "StackName"); err != nil {
-		return nil, err
-	}
-	st, _, err := h.CFN.Find(r.Context(), c.Region, c.Form.Get("StackName"), false)
+	st, err := h.namedStack(r, c)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +142,17 @@ func (h *Handler) describeStackEvents(r *http.Request, c *awsproto.Call) ([]awsp
 	return []awsproto.Node{awsproto.List("StackEvents", "member", items)}, nil
 }
 
-func (h *Handler) resources(r *http.Request, c *awsproto.Call) (*cloudformation.Stack, []cloudformation.Resource, error) {
+// namedStack is the stack a call's required StackName (a name or an ID) names.
+func (h *Handler) namedStack(r *http.Request, c *awsproto.Call) (*cloudformation.Stack, error) {
 	if err := required(c, "StackName"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	st, _, err := h.CFN.Find(r.Context(), c.Region, c.Form.Get("StackName"), false)
+	return st, err
+}
+
+func (h *Handler) resources(r *http.Request, c *awsproto.Call) (*cloudformation.Stack, []cloudformation.Resource, error) {
+	st, err := h.namedStack(r, c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -221,10 +218,7 @@ func (h *Handler) listStackResources(r *http.Request, c *awsproto.Call) ([]awspr
 }
 
 func (h *Handler) getTemplate(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
-	if err := required(c, "StackName"); err != nil {
-		return nil, err
-	}
-	st, _, err := h.CFN.Find(r.Context(), c.Region, c.Form.Get("StackName"), false)
+	st, err := h.namedStack(r, c)
 	if err != nil {
 		return nil, err
 	}
@@ -237,36 +231,32 @@ func (h *Handler) validateTemplate(r *http.Request, c *awsproto.Call) ([]awsprot
 	if err != nil {
 		return nil, err
 	}
+	return templateNodes(sum, false), nil
+}
+
+// templateNodes are what ValidateTemplate and GetTemplateSummary both say
+// of a template; a summary adds each parameter's type and allowed values.
+func templateNodes(sum *cloudformation.Summary, summary bool) []awsproto.Node {
 	var params []awsproto.Node
 	for _, p := range sum.Parameters {
 		n := awsproto.El("", awsproto.Tx("ParameterKey", p.Key))
 		if p.HasDefault {
 			n.Kids = append(n.Kids, awsproto.Tx("DefaultValue", p.Default))
 		}
+		if summary {
+			n.Kids = append(n.Kids, awsproto.Tx("ParameterType", p.Type))
+		}
 		n.Kids = append(n.Kids, awsproto.Bool("NoEcho", p.NoEcho))
-		if p.Description != "" {
-			n.Kids = append(n.Kids, awsproto.Tx("Description", p.Description))
+		n.Kids = appendText(n.Kids, "Description", p.Description)
+		if summary {
+			n.Kids = append(n.Kids, awsproto.El("ParameterConstraints", memberList("AllowedValues", p.AllowedValues)))
 		}
 		params = append(params, n)
 	}
 	out := []awsproto.Node{awsproto.List("Parameters", "member", params)}
-	if sum.Description != "" {
-		out = append(out, awsproto.Tx("Description", sum.Description))
-	}
-	out = append(out, capabilitiesNodes(sum)...)
-	return out, nil
-}
-
-func capabilitiesNodes(sum *cloudformation.Summary) []awsproto.Node {
-	var caps []awsproto.Node
-	for _, c := range sum.Capabilities {
-		caps = append(caps, awsproto.Tx("", c))
-	}
-	out := []awsproto.Node{awsproto.List("Capabilities", "member", caps)}
-	if sum.Reason != "" {
-		out = append(out, awsproto.Tx("CapabilitiesReason", sum.Reason))
-	}
-	return out
+	out = appendText(out, "Description", sum.Description)
+	out = append(out, memberList("Capabilities", sum.Capabilities))
+	return appendText(out, "CapabilitiesReason", sum.Reason)
 }
 
 func (h *Handler) getTemplateSummary(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -282,33 +272,8 @@ func (h *Handler) getTemplateSummary(r *http.Request, c *awsproto.Call) ([]awspr
 	if err != nil {
 		return nil, err
 	}
-	var params []awsproto.Node
-	for _, p := range sum.Parameters {
-		n := awsproto.El("", awsproto.Tx("ParameterKey", p.Key))
-		if p.HasDefault {
-			n.Kids = append(n.Kids, awsproto.Tx("DefaultValue", p.Default))
-		}
-		n.Kids = append(n.Kids, awsproto.Tx("ParameterType", p.Type), awsproto.Bool("NoEcho", p.NoEcho))
-		if p.Description != "" {
-			n.Kids = append(n.Kids, awsproto.Tx("Description", p.Description))
-		}
-		var allowed []awsproto.Node
-		for _, v := range p.AllowedValues {
-			allowed = append(allowed, awsproto.Tx("", v))
-		}
-		n.Kids = append(n.Kids, awsproto.El("ParameterConstraints", awsproto.List("AllowedValues", "member", allowed)))
-		params = append(params, n)
-	}
-	out := []awsproto.Node{awsproto.List("Parameters", "member", params)}
-	if sum.Description != "" {
-		out = append(out, awsproto.Tx("Description", sum.Description))
-	}
-	out = append(out, capabilitiesNodes(sum)...)
-	var types []awsproto.Node
-	for _, t := range sum.ResourceTypes {
-		types = append(types, awsproto.Tx("", t))
-	}
-	out = append(out, awsproto.List("ResourceTypes", "member", types), awsproto.Tx("Version", "2010-09-09"))
+	out := templateNodes(sum, true)
+	out = append(out, memberList("ResourceTypes", sum.ResourceTypes), awsproto.Tx("Version", "2010-09-09"))
 	return out, nil
 }
 
