@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/keksdev/keks/internal/cloudformation/resource"
 )
 
@@ -57,6 +59,24 @@ func asTypeError(err error, te **json.UnmarshalTypeError) bool {
 }
 
 func notFound(err error) bool { return isCode(err, "ResourceNotFoundException") }
+
+// deleteResult answers a Delete, or a Wait on one, from EKS's error: a
+// resource EKS no longer finds is deleted.
+func deleteResult(err error) (resource.Result, error) {
+	if notFound(err) {
+		return resource.Result{Done: true}, nil
+	}
+	return resource.Result{}, err
+}
+
+// tagAndToken finishes an EKS create request: the resource's tags, as EKS's
+// map, and the client token, so that a retried create is the same one.
+func tagAndToken(req *resource.Request, tags *map[string]string, token **string) {
+	if t := tagMap(req.Properties); len(t) > 0 {
+		*tags = t
+	}
+	*token = aws.String(req.ClientToken)
+}
 
 // updateState is what a multi-step update remembers: the EKS update in
 // progress and the steps still to start.

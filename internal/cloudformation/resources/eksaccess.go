@@ -47,10 +47,7 @@ func (ae accessEntryProvider) Create(ctx context.Context, req *resource.Request)
 	if err := decode(p, &in, "Tags", "AccessPolicies"); err != nil {
 		return resource.Result{}, err
 	}
-	if t := tagMap(p); len(t) > 0 {
-		in.Tags = t
-	}
-	in.ClientRequestToken = aws.String(req.ClientToken)
+	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateAccessEntry(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
@@ -120,10 +117,7 @@ func (podIdentityProvider) Create(ctx context.Context, req *resource.Request) (r
 	if err := decode(p, &in, "Tags"); err != nil {
 		return resource.Result{}, err
 	}
-	if t := tagMap(p); len(t) > 0 {
-		in.Tags = t
-	}
-	in.ClientRequestToken = aws.String(req.ClientToken)
+	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreatePodIdentityAssociation(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err

@@ -55,10 +55,7 @@ func (clusterProvider) Create(ctx context.Context, req *resource.Request) (resou
 		in.Name = aws.String(req.GeneratedName(100))
 	}
 	in.Logging = clusterLogging(p)
-	if t := tagMap(p); len(t) > 0 {
-		in.Tags = t
-	}
-	in.ClientRequestToken = aws.String(req.ClientToken)
+	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateCluster(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
@@ -188,10 +185,7 @@ func (cp clusterProvider) next(ctx context.Context, req *resource.Request, todo 
 
 func (clusterProvider) Delete(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	_, err := req.Clients.EKS.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: aws.String(req.PhysicalID)})
-	if notFound(err) {
-		return resource.Result{Done: true}, nil
-	}
-	return resource.Result{}, err
+	return deleteResult(err)
 }
 
 func (cp clusterProvider) Wait(ctx context.Context, op string, req *resource.Request) (resource.Result, error) {
@@ -211,10 +205,7 @@ func (cp clusterProvider) Wait(ctx context.Context, op string, req *resource.Req
 	}
 	out, err := c.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: name})
 	if op == "Delete" {
-		if notFound(err) {
-			return resource.Result{Done: true}, nil
-		}
-		return resource.Result{}, err
+		return deleteResult(err)
 	}
 	if err != nil {
 		return resource.Result{}, err

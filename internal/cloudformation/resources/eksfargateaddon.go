@@ -35,10 +35,7 @@ func (fargateProfileProvider) Create(ctx context.Context, req *resource.Request)
 		}
 		in.Selectors = append(in.Selectors, sel)
 	}
-	if t := tagMap(p); len(t) > 0 {
-		in.Tags = t
-	}
-	in.ClientRequestToken = aws.String(req.ClientToken)
+	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateFargateProfile(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
@@ -65,23 +62,17 @@ func (fargateProfileProvider) Update(ctx context.Context, req *resource.Request)
 func (fargateProfileProvider) Delete(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	cluster, name := splitRef(req.PhysicalID, "|")
 	_, err := req.Clients.EKS.DeleteFargateProfile(ctx, &eks.DeleteFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
-	if notFound(err) {
-		return resource.Result{Done: true}, nil
-	}
-	return resource.Result{}, err
+	return deleteResult(err)
 }
 
 func (fargateProfileProvider) Wait(ctx context.Context, op string, req *resource.Request) (resource.Result, error) {
 	cluster, name := splitRef(req.PhysicalID, "|")
 	out, err := req.Clients.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
 	if op == "Delete" {
-		if notFound(err) {
-			return resource.Result{Done: true}, nil
-		}
 		if err == nil && out.FargateProfile.Status == ekstypes.FargateProfileStatusDeleteFailed {
 			return resource.Result{}, fmt.Errorf("Fargate profile %s failed to delete", name)
 		}
-		return resource.Result{}, err
+		return deleteResult(err)
 	}
 	if err != nil {
 		return resource.Result{}, err
@@ -104,10 +95,7 @@ func (addonProvider) Create(ctx context.Context, req *resource.Request) (resourc
 	if err := decode(p, &in, "Tags", "PreserveOnDelete"); err != nil {
 		return resource.Result{}, err
 	}
-	if t := tagMap(p); len(t) > 0 {
-		in.Tags = t
-	}
-	in.ClientRequestToken = aws.String(req.ClientToken)
+	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateAddon(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
@@ -146,20 +134,14 @@ func (addonProvider) Delete(ctx context.Context, req *resource.Request) (resourc
 	cluster, name := splitRef(req.PhysicalID, "|")
 	_, err := req.Clients.EKS.DeleteAddon(ctx, &eks.DeleteAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(name),
 		Preserve: aws.ToBool(boolp(req.Properties, "PreserveOnDelete"))})
-	if notFound(err) {
-		return resource.Result{Done: true}, nil
-	}
-	return resource.Result{}, err
+	return deleteResult(err)
 }
 
 func (addonProvider) Wait(ctx context.Context, op string, req *resource.Request) (resource.Result, error) {
 	cluster, name := splitRef(req.PhysicalID, "|")
 	out, err := req.Clients.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(name)})
 	if op == "Delete" {
-		if notFound(err) {
-			return resource.Result{Done: true}, nil
-		}
-		return resource.Result{}, err
+		return deleteResult(err)
 	}
 	if err != nil {
 		return resource.Result{}, err

@@ -31,10 +31,7 @@ func (nodegroupProvider) Create(ctx context.Context, req *resource.Request) (res
 	if aws.ToString(in.NodegroupName) == "" {
 		in.NodegroupName = aws.String(req.GeneratedName(63))
 	}
-	if t := tagMap(p); len(t) > 0 {
-		in.Tags = t
-	}
-	in.ClientRequestToken = aws.String(req.ClientToken)
+	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateNodegroup(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
@@ -144,10 +141,7 @@ func (nodegroupProvider) next(ctx context.Context, req *resource.Request, todo [
 func (nodegroupProvider) Delete(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	cluster, ng := splitRef(req.PhysicalID, "/")
 	_, err := req.Clients.EKS.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(ng)})
-	if notFound(err) {
-		return resource.Result{Done: true}, nil
-	}
-	return resource.Result{}, err
+	return deleteResult(err)
 }
 
 func (np nodegroupProvider) Wait(ctx context.Context, op string, req *resource.Request) (resource.Result, error) {
@@ -168,13 +162,10 @@ func (np nodegroupProvider) Wait(ctx context.Context, op string, req *resource.R
 	}
 	out, err := c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(ng)})
 	if op == "Delete" {
-		if notFound(err) {
-			return resource.Result{Done: true}, nil
-		}
 		if err == nil && out.Nodegroup.Status == ekstypes.NodegroupStatusDeleteFailed {
 			return resource.Result{}, fmt.Errorf("Nodegroup %s failed to delete: %s", ng, healthOf(out.Nodegroup))
 		}
-		return resource.Result{}, err
+		return deleteResult(err)
 	}
 	if err != nil {
 		return resource.Result{}, err
