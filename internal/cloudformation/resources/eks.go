@@ -1,12 +1,15 @@
 package resources
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"github.com/keksdev/keks/internal/cloudformation/resource"
 )
@@ -82,6 +85,32 @@ func tagAndToken(req *resource.Request, tags *map[string]string, token **string)
 // progress and the steps still to start.
 func updateState(id string, todo []string) map[string]string {
 	return map[string]string{"update": id, "todo": strings.Join(todo, ",")}
+}
+
+// waitForUpdate waits out the EKS update a multi-step update remembers
+// (in names the resource), then has next start the steps still to do.
+func waitForUpdate(ctx context.Context, req *resource.Request, in *eks.DescribeUpdateInput,
+	next func(context.Context, *resource.Request, []string) (resource.Result, error)) (resource.Result, error) {
+	in.UpdateId = aws.String(req.State["update"])
+	out, err := req.Clients.EKS.DescribeUpdate(ctx, in)
+	if err != nil {
+		return resource.Result{}, err
+	}
+	switch out.Update.Status {
+	case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
+		return resource.Result{}, updateFailed(out.Update)
+	case ekstypes.UpdateStatusSuccessful:
+		return next(ctx, req, todoOf(req.State))
+	}
+	return resource.Result{}, nil
+}
+
+func updateFailed(u *ekstypes.Update) error {
+	var msgs []string
+	for _, e := range u.Errors {
+		msgs = append(msgs, aws.ToString(e.ErrorMessage))
+	}
+	return fmt.Errorf("update %s %s: %s", aws.ToString(u.Id), u.Status, strings.Join(msgs, "; "))
 }
 
 func todoOf(state map[string]string) []string {

@@ -88,10 +88,7 @@ func (ae accessEntryProvider) Update(ctx context.Context, req *resource.Request)
 	if err != nil {
 		return resource.Result{}, err
 	}
-	if err := retag(ctx, req, aws.ToString(out.AccessEntry.AccessEntryArn)); err != nil {
-		return resource.Result{}, err
-	}
-	return finished(req.PhysicalID, map[string]any{"AccessEntryArn": aws.ToString(out.AccessEntry.AccessEntryArn)})
+	return retagged(ctx, req, aws.ToString(out.AccessEntry.AccessEntryArn), "AccessEntryArn")
 }
 
 func (accessEntryProvider) Delete(ctx context.Context, req *resource.Request) (resource.Result, error) {

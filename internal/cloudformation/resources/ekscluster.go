@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -114,6 +113,15 @@ func (cp clusterProvider) Update(ctx context.Context, req *resource.Request) (re
 	return cp.next(ctx, req, todo)
 }
 
+// retagged finishes an update that changed at most the Tags of the resource
+// at arn, which its attribute named arnAttr gives.
+func retagged(ctx context.Context, req *resource.Request, arn, arnAttr string) (resource.Result, error) {
+	if err := retag(ctx, req, arn); err != nil {
+		return resource.Result{}, err
+	}
+	return finished(req.PhysicalID, map[string]any{arnAttr: arn})
+}
+
 func clusterARN(req *resource.Request) string {
 	return fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", req.Region, req.AccountID, req.PhysicalID)
 }
@@ -191,17 +199,7 @@ func (clusterProvider) Delete(ctx context.Context, req *resource.Request) (resou
 func (cp clusterProvider) Wait(ctx context.Context, op string, req *resource.Request) (resource.Result, error) {
 	c, name := req.Clients.EKS, aws.String(req.PhysicalID)
 	if op == "Update" && req.State["update"] != "" {
-		out, err := c.DescribeUpdate(ctx, &eks.DescribeUpdateInput{Name: name, UpdateId: aws.String(req.State["update"])})
-		if err != nil {
-			return resource.Result{}, err
-		}
-		switch out.Update.Status {
-		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
-			return resource.Result{}, updateFailed(out.Update)
-		case ekstypes.UpdateStatusSuccessful:
-			return cp.next(ctx, req, todoOf(req.State))
-		}
-		return resource.Result{}, nil
+		return waitForUpdate(ctx, req, &eks.DescribeUpdateInput{Name: name}, cp.next)
 	}
 	out, err := c.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: name})
 	if op == "Delete" {
@@ -217,12 +215,4 @@ func (cp clusterProvider) Wait(ctx context.Context, op string, req *resource.Req
 		return resource.Result{}, fmt.Errorf("Cluster %s is in FAILED state", req.PhysicalID)
 	}
 	return resource.Result{}, nil
-}
-
-func updateFailed(u *ekstypes.Update) error {
-	var msgs []string
-	for _, e := range u.Errors {
-		msgs = append(msgs, aws.ToString(e.ErrorMessage))
-	}
-	return fmt.Errorf("update %s %s: %s", aws.ToString(u.Id), u.Status, strings.Join(msgs, "; "))
 }

@@ -53,10 +53,7 @@ func (fargateProfileProvider) Update(ctx context.Context, req *resource.Request)
 	if err != nil {
 		return resource.Result{}, err
 	}
-	if err := retag(ctx, req, aws.ToString(out.FargateProfile.FargateProfileArn)); err != nil {
-		return resource.Result{}, err
-	}
-	return finished(req.PhysicalID, map[string]any{"Arn": aws.ToString(out.FargateProfile.FargateProfileArn)})
+	return retagged(ctx, req, aws.ToString(out.FargateProfile.FargateProfileArn), "Arn")
 }
 
 func (fargateProfileProvider) Delete(ctx context.Context, req *resource.Request) (resource.Result, error) {

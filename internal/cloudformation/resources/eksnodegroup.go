@@ -148,17 +148,7 @@ func (np nodegroupProvider) Wait(ctx context.Context, op string, req *resource.R
 	c := req.Clients.EKS
 	cluster, ng := splitRef(req.PhysicalID, "/")
 	if op == "Update" && req.State["update"] != "" {
-		out, err := c.DescribeUpdate(ctx, &eks.DescribeUpdateInput{Name: aws.String(cluster), NodegroupName: aws.String(ng), UpdateId: aws.String(req.State["update"])})
-		if err != nil {
-			return resource.Result{}, err
-		}
-		switch out.Update.Status {
-		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
-			return resource.Result{}, updateFailed(out.Update)
-		case ekstypes.UpdateStatusSuccessful:
-			return np.next(ctx, req, todoOf(req.State))
-		}
-		return resource.Result{}, nil
+		return waitForUpdate(ctx, req, &eks.DescribeUpdateInput{Name: aws.String(cluster), NodegroupName: aws.String(ng)}, np.next)
 	}
 	out, err := c.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(ng)})
 	if op == "Delete" {
