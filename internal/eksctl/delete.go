@@ -221,49 +221,38 @@ func (m *Manager) DeleteCluster(ctx context.Context, name, region string, wait b
 }
 
 func (m *Manager) listFargateProfiles(ctx context.Context, cluster string) ([]string, error) {
-	var out []string
-	var token *string
-	for {
+	return allPages(fmt.Sprintf("Fargate profiles of %q", cluster), func(token *string) ([]string, *string, error) {
 		page, err := m.Clients.EKS.ListFargateProfiles(ctx, &eks.ListFargateProfilesInput{ClusterName: aws.String(cluster), NextToken: token})
 		if err != nil {
-			return nil, fmt.Errorf("listing Fargate profiles of %q: %w", cluster, err)
+			return nil, nil, err
 		}
-		out = append(out, page.FargateProfileNames...)
-		if token = page.NextToken; token == nil {
-			return out, nil
-		}
-	}
+		return page.FargateProfileNames, page.NextToken, nil
+	})
 }
 
 func (m *Manager) listAddons(ctx context.Context, cluster string) ([]string, error) {
-	var out []string
-	var token *string
-	for {
+	return allPages(fmt.Sprintf("addons of %q", cluster), func(token *string) ([]string, *string, error) {
 		page, err := m.Clients.EKS.ListAddons(ctx, &eks.ListAddonsInput{ClusterName: aws.String(cluster), NextToken: token})
 		if err != nil {
-			return nil, fmt.Errorf("listing addons of %q: %w", cluster, err)
+			return nil, nil, err
 		}
-		out = append(out, page.Addons...)
-		if token = page.NextToken; token == nil {
-			return out, nil
-		}
-	}
+		return page.Addons, page.NextToken, nil
+	})
 }
 
 func (m *Manager) listNodegroups(ctx context.Context, cluster string) ([]string, error) {
-	var out []string
-	var token *string
-	for {
+	out, err := allPages(fmt.Sprintf("nodegroups of %q", cluster), func(token *string) ([]string, *string, error) {
 		page, err := m.Clients.EKS.ListNodegroups(ctx, &eks.ListNodegroupsInput{ClusterName: aws.String(cluster), NextToken: token})
 		if err != nil {
-			return nil, fmt.Errorf("listing nodegroups of %q: %w", cluster, err)
+			return nil, nil, err
 		}
-		out = append(out, page.Nodegroups...)
-		if token = page.NextToken; token == nil {
-			slices.Sort(out)
-			return out, nil
-		}
+		return page.Nodegroups, page.NextToken, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func (m *Manager) deleteFargateProfile(ctx context.Context, cluster, name string) error {

@@ -75,17 +75,15 @@ func (m *Manager) GetClusters(ctx context.Context, name, region string) (*Listin
 		}
 		return &Listing{Headers: []string{"NAME", "VERSION", "STATUS", "CREATED", "VPC", "SUBNETS", "SECURITYGROUPS", "PROVIDER"}, Rows: [][]string{row}, Objects: []any{cl}}, nil
 	}
-	var names []string
-	var token *string
-	for {
+	names, err := allPages("clusters", func(token *string) ([]string, *string, error) {
 		out, err := m.Clients.EKS.ListClusters(ctx, &eks.ListClustersInput{NextToken: token})
 		if err != nil {
-			return nil, fmt.Errorf("listing clusters: %w", err)
+			return nil, nil, err
 		}
-		names = append(names, out.Clusters...)
-		if token = out.NextToken; token == nil {
-			break
-		}
+		return out.Clusters, out.NextToken, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	sort.Strings(names)
 	l := &Listing{Headers: []string{"NAME", "REGION", "EKSCTL CREATED"}}
@@ -104,12 +102,9 @@ func (m *Manager) GetClusters(ctx context.Context, name, region string) (*Listin
 
 // GetNodeGroups lists a cluster's node groups in eksctl's columns.
 func (m *Manager) GetNodeGroups(ctx context.Context, cluster, name string) (*Listing, error) {
-	names := []string{name}
-	if name == "" {
-		var err error
-		if names, err = m.listNodegroups(ctx, cluster); err != nil {
-			return nil, err
-		}
+	names, err := namedOrAll(name, func() ([]string, error) { return m.listNodegroups(ctx, cluster) })
+	if err != nil {
+		return nil, err
 	}
 	l := &Listing{Headers: []string{"CLUSTER", "NODEGROUP", "STATUS", "CREATED", "MIN SIZE", "MAX SIZE", "DESIRED CAPACITY", "INSTANCE TYPE", "IMAGE ID", "ASG NAME", "TYPE"}}
 	var objs []any
@@ -145,12 +140,9 @@ func itoa(p *int32) string {
 
 // GetFargateProfiles lists a cluster's Fargate profiles.
 func (m *Manager) GetFargateProfiles(ctx context.Context, cluster, name string) (*Listing, error) {
-	names := []string{name}
-	if name == "" {
-		var err error
-		if names, err = m.listFargateProfiles(ctx, cluster); err != nil {
-			return nil, err
-		}
+	names, err := namedOrAll(name, func() ([]string, error) { return m.listFargateProfiles(ctx, cluster) })
+	if err != nil {
+		return nil, err
 	}
 	l := &Listing{Headers: []string{"NAME", "SELECTOR_NAMESPACE", "SELECTOR_LABELS", "POD_EXECUTION_ROLE_ARN", "SUBNETS", "TAGS", "STATUS"}}
 	var objs []any
@@ -187,12 +179,9 @@ func mapString(m map[string]string) string {
 
 // GetAddons lists a cluster's add-ons.
 func (m *Manager) GetAddons(ctx context.Context, cluster, name string) (*Listing, error) {
-	names := []string{name}
-	if name == "" {
-		var err error
-		if names, err = m.listAddons(ctx, cluster); err != nil {
-			return nil, err
-		}
+	names, err := namedOrAll(name, func() ([]string, error) { return m.listAddons(ctx, cluster) })
+	if err != nil {
+		return nil, err
 	}
 	l := &Listing{Headers: []string{"NAME", "VERSION", "STATUS", "ISSUES", "IAMROLE", "UPDATE AVAILABLE", "CONFIGURATION VALUES"}}
 	var objs []any
