@@ -257,13 +257,10 @@ func (m *Manager) listNodegroups(ctx context.Context, cluster string) ([]string,
 
 func (m *Manager) deleteFargateProfile(ctx context.Context, cluster, name string) error {
 	m.Log.Info("deleting Fargate profile %q", name)
-	if _, err := m.Clients.EKS.DeleteFargateProfile(ctx, &eks.DeleteFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)}); err != nil {
-		if isNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("deleting Fargate profile %q: %w", name, err)
-	}
-	return m.waitGone(ctx, fmt.Sprintf("Fargate profile %q to be deleted", name), func(ctx context.Context) error {
+	return m.deleteAndWait(ctx, fmt.Sprintf("Fargate profile %q", name), true, func(ctx context.Context) error {
+		_, err := m.Clients.EKS.DeleteFargateProfile(ctx, &eks.DeleteFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
+		return err
+	}, func(ctx context.Context) error {
 		_, err := m.Clients.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
 		return err
 	})
@@ -271,16 +268,10 @@ func (m *Manager) deleteFargateProfile(ctx context.Context, cluster, name string
 
 func (m *Manager) deleteAddon(ctx context.Context, cluster, name string, wait bool) error {
 	m.Log.Info("deleting addon %q", name)
-	if _, err := m.Clients.EKS.DeleteAddon(ctx, &eks.DeleteAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(name)}); err != nil {
-		if isNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("deleting addon %q: %w", name, err)
-	}
-	if !wait {
-		return nil
-	}
-	return m.waitGone(ctx, fmt.Sprintf("addon %q to be deleted", name), func(ctx context.Context) error {
+	return m.deleteAndWait(ctx, fmt.Sprintf("addon %q", name), wait, func(ctx context.Context) error {
+		_, err := m.Clients.EKS.DeleteAddon(ctx, &eks.DeleteAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(name)})
+		return err
+	}, func(ctx context.Context) error {
 		_, err := m.Clients.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(name)})
 		return err
 	})
@@ -288,35 +279,38 @@ func (m *Manager) deleteAddon(ctx context.Context, cluster, name string, wait bo
 
 func (m *Manager) deleteNodegroupAPI(ctx context.Context, cluster, name string, wait bool) error {
 	m.Log.Info("deleting nodegroup %q", name)
-	if _, err := m.Clients.EKS.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)}); err != nil {
-		if isNotFound(err) {
-			return nil
-		}
-		return fmt.Errorf("deleting nodegroup %q: %w", name, err)
-	}
-	if !wait {
-		return nil
-	}
-	return m.waitGone(ctx, fmt.Sprintf("nodegroup %q to be deleted", name), func(ctx context.Context) error {
+	return m.deleteAndWait(ctx, fmt.Sprintf("nodegroup %q", name), wait, func(ctx context.Context) error {
+		_, err := m.Clients.EKS.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
+		return err
+	}, func(ctx context.Context) error {
 		_, err := m.Clients.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
 		return err
 	})
 }
 
 func (m *Manager) deleteClusterAPI(ctx context.Context, name string, wait bool) error {
-	if _, err := m.Clients.EKS.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: aws.String(name)}); err != nil {
+	return m.deleteAndWait(ctx, fmt.Sprintf("cluster %q", name), wait, func(ctx context.Context) error {
+		_, err := m.Clients.EKS.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: aws.String(name)})
+		return err
+	}, func(ctx context.Context) error {
+		_, err := m.Clients.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
+		return err
+	})
+}
+
+// deleteAndWait deletes what through del, a resource already gone being
+// deleted too, and when wait says so waits until describe no longer finds it.
+func (m *Manager) deleteAndWait(ctx context.Context, what string, wait bool, del, describe func(context.Context) error) error {
+	if err := del(ctx); err != nil {
 		if isNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("deleting cluster %q: %w", name, err)
+		return fmt.Errorf("deleting %s: %w", what, err)
 	}
 	if !wait {
 		return nil
 	}
-	return m.waitGone(ctx, fmt.Sprintf("cluster %q to be deleted", name), func(ctx context.Context) error {
-		_, err := m.Clients.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
-		return err
-	})
+	return m.waitGone(ctx, what+" to be deleted", describe)
 }
 
 // waitGone polls describe until it answers ResourceNotFound.
