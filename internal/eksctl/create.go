@@ -195,7 +195,7 @@ func (m *Manager) createFargateProfile(ctx context.Context, cfg *ClusterConfig, 
 	}
 	subnets := fp.Subnets
 	if len(subnets) == 0 && cfg.VPC != nil && cfg.VPC.Subnets != nil {
-		for _, k := range subnetKeys(cfg.VPC.Subnets.Private) {
+		for _, k := range sortedKeys(cfg.VPC.Subnets.Private) {
 			if id := cfg.VPC.Subnets.Private[k].ID; id != "" {
 				subnets = append(subnets, id)
 			}

@@ -3,8 +3,9 @@ package eksctl
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,7 +93,7 @@ func (m *Manager) PrepareNetwork(ctx context.Context, cfg *ClusterConfig) error 
 func (m *Manager) importSubnets(ctx context.Context, cfg *ClusterConfig) error {
 	var ids []string
 	for _, set := range []map[string]Network{cfg.VPC.Subnets.Public, cfg.VPC.Subnets.Private} {
-		for _, k := range subnetKeys(set) {
+		for _, k := range sortedKeys(set) {
 			n := set[k]
 			if n.ID == "" {
 				return fmt.Errorf("subnets must all be given by id when any is")
@@ -153,20 +154,16 @@ func (m *Manager) importSubnets(ctx context.Context, cfg *ClusterConfig) error {
 
 func describeSubnets(set map[string]Network) string {
 	var parts []string
-	for _, k := range subnetKeys(set) {
+	for _, k := range sortedKeys(set) {
 		n := set[k]
 		parts = append(parts, fmt.Sprintf("%s:{%s %s %s}", k, n.ID, n.AZ, n.CIDR))
 	}
 	return "map[" + strings.Join(parts, " ") + "]"
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// sortedKeys are a map's keys in order, so templates and listings are stable.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // describeCluster is EKS's view of the cluster.

@@ -181,7 +181,7 @@ func nodeGroupSubnets(cfg *ClusterConfig, ng *ManagedNodeGroup) (any, error) {
 		return split(",", importValue(ClusterStackName(cfg.Metadata.Name), output)), nil
 	}
 	var ids []any
-	for _, k := range subnetKeys(kind) {
+	for _, k := range sortedKeys(kind) {
 		n := kind[k]
 		if !slices.Contains(ng.AvailabilityZones, n.AZ) {
 			continue

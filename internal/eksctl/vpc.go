@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
-	"sort"
 )
 
 // SplitInto8 divides a CIDR into 8 equal subnets, as eksctl (after kops) does.
@@ -55,16 +54,6 @@ func SetSubnets(cfg *ClusterConfig) ([]string, error) {
 	return lines, nil
 }
 
-// subnetKeys are a subnet map's keys in order, so templates are stable.
-func subnetKeys(m map[string]Network) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // clusterNetwork is what the cluster stack's other resources need of the
 // network: the VPC and the subnets, as template values.
 type clusterNetwork struct {
@@ -90,7 +79,7 @@ func addVPC(t *Template, cfg *ClusterConfig) clusterNetwork {
 	}, "VPCGatewayAttachment")
 
 	publicByZone := map[string]any{}
-	for _, zone := range subnetKeys(cfg.VPC.Subnets.Public) {
+	for _, zone := range sortedKeys(cfg.VPC.Subnets.Public) {
 		s := cfg.VPC.Subnets.Public[zone]
 		id := "SubnetPublic" + logicalZone(zone)
 		subnet := t.add(id, "AWS::EC2::Subnet", map[string]any{
@@ -108,7 +97,7 @@ func addVPC(t *Template, cfg *ClusterConfig) clusterNetwork {
 	natFor := func(zone string) any { return nil }
 	switch mode {
 	case "Single":
-		first := subnetKeys(cfg.VPC.Subnets.Public)[0]
+		first := sortedKeys(cfg.VPC.Subnets.Public)[0]
 		t.add("NATIP", "AWS::EC2::EIP", map[string]any{"Domain": "vpc", "Tags": nameTag("NATIP")}, "VPCGatewayAttachment")
 		nat := t.add("NATGateway", "AWS::EC2::NatGateway", map[string]any{
 			"AllocationId": getAtt("NATIP", "AllocationId"), "SubnetId": publicByZone[first], "Tags": nameTag("NATGateway"),
@@ -116,7 +105,7 @@ func addVPC(t *Template, cfg *ClusterConfig) clusterNetwork {
 		natFor = func(string) any { return nat }
 	case "HighlyAvailable":
 		nats := map[string]any{}
-		for _, zone := range subnetKeys(cfg.VPC.Subnets.Public) {
+		for _, zone := range sortedKeys(cfg.VPC.Subnets.Public) {
 			z := logicalZone(zone)
 			t.add("NATIP"+z, "AWS::EC2::EIP", map[string]any{"Domain": "vpc", "Tags": nameTag("NATIP" + z)}, "VPCGatewayAttachment")
 			nats[zone] = t.add("NATGateway"+z, "AWS::EC2::NatGateway", map[string]any{
@@ -126,7 +115,7 @@ func addVPC(t *Template, cfg *ClusterConfig) clusterNetwork {
 		natFor = func(zone string) any { return nats[zone] }
 	}
 
-	for _, zone := range subnetKeys(cfg.VPC.Subnets.Private) {
+	for _, zone := range sortedKeys(cfg.VPC.Subnets.Private) {
 		s := cfg.VPC.Subnets.Private[zone]
 		z := logicalZone(zone)
 		id := "SubnetPrivate" + z
@@ -151,10 +140,10 @@ func addVPC(t *Template, cfg *ClusterConfig) clusterNetwork {
 // importedNetwork is the network of a cluster on existing subnets.
 func importedNetwork(cfg *ClusterConfig) clusterNetwork {
 	n := clusterNetwork{vpc: cfg.VPC.ID}
-	for _, k := range subnetKeys(cfg.VPC.Subnets.Public) {
+	for _, k := range sortedKeys(cfg.VPC.Subnets.Public) {
 		n.publicSubnets = append(n.publicSubnets, cfg.VPC.Subnets.Public[k].ID)
 	}
-	for _, k := range subnetKeys(cfg.VPC.Subnets.Private) {
+	for _, k := range sortedKeys(cfg.VPC.Subnets.Private) {
 		n.privateSubnets = append(n.privateSubnets, cfg.VPC.Subnets.Private[k].ID)
 	}
 	return n
