@@ -106,12 +106,10 @@ func (m *Manager) GetNodeGroups(ctx context.Context, cluster, name string) (*Lis
 	if err != nil {
 		return nil, err
 	}
-	l := &Listing{Headers: []string{"CLUSTER", "NODEGROUP", "STATUS", "CREATED", "MIN SIZE", "MAX SIZE", "DESIRED CAPACITY", "INSTANCE TYPE", "IMAGE ID", "ASG NAME", "TYPE"}}
-	var objs []any
-	for _, n := range names {
+	return describeEach([]string{"CLUSTER", "NODEGROUP", "STATUS", "CREATED", "MIN SIZE", "MAX SIZE", "DESIRED CAPACITY", "INSTANCE TYPE", "IMAGE ID", "ASG NAME", "TYPE"}, names, func(n string) ([][]string, any, error) {
 		out, err := m.Clients.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(n)})
 		if err != nil {
-			return nil, fmt.Errorf("describing nodegroup %q: %w", n, err)
+			return nil, nil, fmt.Errorf("describing nodegroup %q: %w", n, err)
 		}
 		ng := out.Nodegroup
 		var minS, maxS, desired string
@@ -124,8 +122,22 @@ func (m *Manager) GetNodeGroups(ctx context.Context, cluster, name string) (*Lis
 				asg = aws.ToString(g.Name)
 			}
 		}
-		l.Rows = append(l.Rows, []string{cluster, n, string(ng.Status), timeString(ng.CreatedAt), minS, maxS, desired, strings.Join(ng.InstanceTypes, ","), string(ng.AmiType), asg, "managed"})
-		objs = append(objs, ng)
+		return [][]string{{cluster, n, string(ng.Status), timeString(ng.CreatedAt), minS, maxS, desired, strings.Join(ng.InstanceTypes, ","), string(ng.AmiType), asg, "managed"}}, ng, nil
+	})
+}
+
+// describeEach fills a listing by describing each name in turn: describe
+// gives the rows a name shows as and the object JSON and YAML print.
+func describeEach(headers, names []string, describe func(name string) (rows [][]string, obj any, err error)) (*Listing, error) {
+	l := &Listing{Headers: headers}
+	var objs []any
+	for _, n := range names {
+		rows, obj, err := describe(n)
+		if err != nil {
+			return nil, err
+		}
+		l.Rows = append(l.Rows, rows...)
+		objs = append(objs, obj)
 	}
 	l.Objects = objs
 	return l, nil
@@ -144,21 +156,18 @@ func (m *Manager) GetFargateProfiles(ctx context.Context, cluster, name string) 
 	if err != nil {
 		return nil, err
 	}
-	l := &Listing{Headers: []string{"NAME", "SELECTOR_NAMESPACE", "SELECTOR_LABELS", "POD_EXECUTION_ROLE_ARN", "SUBNETS", "TAGS", "STATUS"}}
-	var objs []any
-	for _, n := range names {
+	return describeEach([]string{"NAME", "SELECTOR_NAMESPACE", "SELECTOR_LABELS", "POD_EXECUTION_ROLE_ARN", "SUBNETS", "TAGS", "STATUS"}, names, func(n string) ([][]string, any, error) {
 		out, err := m.Clients.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(n)})
 		if err != nil {
-			return nil, fmt.Errorf("describing Fargate profile %q: %w", n, err)
+			return nil, nil, fmt.Errorf("describing Fargate profile %q: %w", n, err)
 		}
 		fp := out.FargateProfile
+		var rows [][]string
 		for _, s := range fp.Selectors {
-			l.Rows = append(l.Rows, []string{n, aws.ToString(s.Namespace), mapString(s.Labels), aws.ToString(fp.PodExecutionRoleArn), strings.Join(fp.Subnets, ","), mapString(fp.Tags), string(fp.Status)})
+			rows = append(rows, []string{n, aws.ToString(s.Namespace), mapString(s.Labels), aws.ToString(fp.PodExecutionRoleArn), strings.Join(fp.Subnets, ","), mapString(fp.Tags), string(fp.Status)})
 		}
-		objs = append(objs, fp)
-	}
-	l.Objects = objs
-	return l, nil
+		return rows, fp, nil
+	})
 }
 
 func mapString(m map[string]string) string {
@@ -179,23 +188,18 @@ func (m *Manager) GetAddons(ctx context.Context, cluster, name string) (*Listing
 	if err != nil {
 		return nil, err
 	}
-	l := &Listing{Headers: []string{"NAME", "VERSION", "STATUS", "ISSUES", "IAMROLE", "UPDATE AVAILABLE", "CONFIGURATION VALUES"}}
-	var objs []any
-	for _, n := range names {
+	return describeEach([]string{"NAME", "VERSION", "STATUS", "ISSUES", "IAMROLE", "UPDATE AVAILABLE", "CONFIGURATION VALUES"}, names, func(n string) ([][]string, any, error) {
 		out, err := m.Clients.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(n)})
 		if err != nil {
-			return nil, fmt.Errorf("describing addon %q: %w", n, err)
+			return nil, nil, fmt.Errorf("describing addon %q: %w", n, err)
 		}
 		a := out.Addon
 		issues := 0
 		if a.Health != nil {
 			issues = len(a.Health.Issues)
 		}
-		l.Rows = append(l.Rows, []string{n, aws.ToString(a.AddonVersion), string(a.Status), strconv.Itoa(issues), aws.ToString(a.ServiceAccountRoleArn), "", aws.ToString(a.ConfigurationValues)})
-		objs = append(objs, a)
-	}
-	l.Objects = objs
-	return l, nil
+		return [][]string{{n, aws.ToString(a.AddonVersion), string(a.Status), strconv.Itoa(issues), aws.ToString(a.ServiceAccountRoleArn), "", aws.ToString(a.ConfigurationValues)}}, a, nil
+	})
 }
 
 // GetServiceAccounts lists the IAM service accounts eksctl made for a cluster.
