@@ -212,23 +212,20 @@ func (m *Manager) createFargateProfile(ctx context.Context, cfg *ClusterConfig, 
 	if _, err := m.Clients.EKS.CreateFargateProfile(ctx, in); err != nil {
 		return fmt.Errorf("failed to create Fargate profile %q: %w", fp.Name, err)
 	}
-	for {
+	return m.pollUntil(ctx, fmt.Sprintf("Fargate profile %q to become active", fp.Name), func(ctx context.Context) (bool, error) {
 		out, err := m.Clients.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(name), FargateProfileName: aws.String(fp.Name)})
 		if err != nil {
-			return fmt.Errorf("describing Fargate profile %q: %w", fp.Name, err)
+			return false, fmt.Errorf("describing Fargate profile %q: %w", fp.Name, err)
 		}
 		switch out.FargateProfile.Status {
 		case ekstypes.FargateProfileStatusActive:
 			m.Log.Info("created Fargate profile %q on EKS cluster %q", fp.Name, name)
-			return nil
+			return true, nil
 		case ekstypes.FargateProfileStatusCreateFailed:
-			return fmt.Errorf("Fargate profile %q: CREATE_FAILED", fp.Name)
+			return false, fmt.Errorf("Fargate profile %q: CREATE_FAILED", fp.Name)
 		}
-		m.Log.Info("waiting for Fargate profile %q to become active", fp.Name)
-		if err := sleep(ctx, m.poll()); err != nil {
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
 func (m *Manager) nodeGroupsTask(cfg *ClusterConfig) *Task {
@@ -293,15 +290,15 @@ func (m *Manager) createAddon(ctx context.Context, cfg *ClusterConfig, a *Addon,
 		m.Log.Success("created addon %q", a.Name)
 		return nil
 	}
-	for {
+	return m.pollUntil(ctx, fmt.Sprintf("addon %q to become active", a.Name), func(ctx context.Context) (bool, error) {
 		out, err := m.Clients.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(cluster), AddonName: aws.String(a.Name)})
 		if err != nil {
-			return fmt.Errorf("describing addon %q: %w", a.Name, err)
+			return false, fmt.Errorf("describing addon %q: %w", a.Name, err)
 		}
 		switch out.Addon.Status {
 		case ekstypes.AddonStatusActive:
 			m.Log.Success("addon %q is active", a.Name)
-			return nil
+			return true, nil
 		case ekstypes.AddonStatusCreateFailed, ekstypes.AddonStatusDegraded:
 			var msgs []string
 			if out.Addon.Health != nil {
@@ -309,13 +306,10 @@ func (m *Manager) createAddon(ctx context.Context, cfg *ClusterConfig, a *Addon,
 					msgs = append(msgs, aws.ToString(i.Message))
 				}
 			}
-			return fmt.Errorf("addon %q is %s: %s", a.Name, out.Addon.Status, strings.Join(msgs, "; "))
+			return false, fmt.Errorf("addon %q is %s: %s", a.Name, out.Addon.Status, strings.Join(msgs, "; "))
 		}
-		m.Log.Info("waiting for addon %q to become active", a.Name)
-		if err := sleep(ctx, m.poll()); err != nil {
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
 func (m *Manager) serviceAccountsTask(cfg *ClusterConfig, st *clusterState) *Task {

@@ -315,19 +315,13 @@ func (m *Manager) deleteAndWait(ctx context.Context, what string, wait bool, del
 
 // waitGone polls describe until it answers ResourceNotFound.
 func (m *Manager) waitGone(ctx context.Context, what string, describe func(context.Context) error) error {
-	for {
+	return m.pollUntil(ctx, what, func(ctx context.Context) (bool, error) {
 		err := describe(ctx)
 		if isNotFound(err) {
-			return nil
+			return true, nil
 		}
-		if err != nil {
-			return err
-		}
-		m.Log.Info("waiting for %s", what)
-		if err := sleep(ctx, m.poll()); err != nil {
-			return err
-		}
-	}
+		return false, err
+	})
 }
 
 // isNotFound is EKS's and IAM's answer for something that is not there.

@@ -177,46 +177,61 @@ func (m *Manager) describeCluster(ctx context.Context, name string) (*ekstypes.C
 
 // waitClusterActive waits for the control plane to be ACTIVE.
 func (m *Manager) waitClusterActive(ctx context.Context, name string) (*ekstypes.Cluster, error) {
-	for {
+	var active *ekstypes.Cluster
+	err := m.pollUntil(ctx, "the control plane to become ready", func(ctx context.Context) (bool, error) {
 		cl, err := m.describeCluster(ctx, name)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		switch cl.Status {
 		case ekstypes.ClusterStatusActive:
-			return cl, nil
+			active = cl
+			return true, nil
 		case ekstypes.ClusterStatusFailed, ekstypes.ClusterStatusDeleting:
-			return nil, fmt.Errorf("cluster %q is %s", name, cl.Status)
+			return false, fmt.Errorf("cluster %q is %s", name, cl.Status)
 		}
-		m.Log.Info("waiting for the control plane to become ready")
-		if err := sleep(ctx, m.poll()); err != nil {
-			return nil, err
-		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return active, nil
 }
 
 // waitUpdate waits for an EKS update to finish.
 func (m *Manager) waitUpdate(ctx context.Context, cluster, nodegroup, id, what string) error {
-	for {
+	return m.pollUntil(ctx, what, func(ctx context.Context) (bool, error) {
 		in := &eks.DescribeUpdateInput{Name: aws.String(cluster), UpdateId: aws.String(id)}
 		if nodegroup != "" {
 			in.NodegroupName = aws.String(nodegroup)
 		}
 		out, err := m.Clients.EKS.DescribeUpdate(ctx, in)
 		if err != nil {
-			return fmt.Errorf("describing update %s: %w", id, err)
+			return false, fmt.Errorf("describing update %s: %w", id, err)
 		}
 		switch out.Update.Status {
 		case ekstypes.UpdateStatusSuccessful:
-			return nil
+			return true, nil
 		case ekstypes.UpdateStatusFailed, ekstypes.UpdateStatusCancelled:
 			var msgs []string
 			for _, e := range out.Update.Errors {
 				msgs = append(msgs, aws.ToString(e.ErrorMessage))
 			}
-			return fmt.Errorf("update %s %s: %s", id, out.Update.Status, strings.Join(msgs, "; "))
+			return false, fmt.Errorf("update %s %s: %s", id, out.Update.Status, strings.Join(msgs, "; "))
 		}
-		m.Log.Info("waiting for %s", what)
+		return false, nil
+	})
+}
+
+// pollUntil calls check until it is done or fails, saying what it is
+// waiting for before each pause.
+func (m *Manager) pollUntil(ctx context.Context, waitingFor string, check func(context.Context) (done bool, err error)) error {
+	for {
+		done, err := check(ctx)
+		if done || err != nil {
+			return err
+		}
+		m.Log.Info("waiting for %s", waitingFor)
 		if err := sleep(ctx, m.poll()); err != nil {
 			return err
 		}
