@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -12,7 +13,7 @@ import (
 	"github.com/keksdev/keks/internal/eksctl"
 )
 
-var errClusterAndName = fmt.Errorf("--cluster and --name must be set")
+var errClusterAndName = errors.New("--cluster and --name must be set")
 
 func addClusterFlag(fs *pflag.FlagSet, cluster *string) {
 	fs.StringVarP(cluster, "cluster", "c", "", "EKS cluster name")
