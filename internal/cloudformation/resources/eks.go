@@ -72,13 +72,18 @@ func deleteResult(err error) (resource.Result, error) {
 	return resource.Result{}, err
 }
 
-// tagAndToken finishes an EKS create request: the resource's tags, as EKS's
-// map, and the client token, so that a retried create is the same one.
-func tagAndToken(req *resource.Request, tags *map[string]string, token **string) {
+// decodeCreate fills an EKS create request from the properties but Tags
+// and those named in skip, then adds the tags, as EKS's map, and the client
+// token, so that a retried create is the same one.
+func decodeCreate(req *resource.Request, into any, tags *map[string]string, token **string, skip ...string) error {
+	if err := decode(req.Properties, into, append([]string{"Tags"}, skip...)...); err != nil {
+		return err
+	}
 	if t := tagMap(req.Properties); len(t) > 0 {
 		*tags = t
 	}
 	*token = aws.String(req.ClientToken)
+	return nil
 }
 
 // updateState is what a multi-step update remembers: the EKS update in

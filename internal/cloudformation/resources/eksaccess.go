@@ -44,10 +44,9 @@ func (accessEntryProvider) associate(ctx context.Context, req *resource.Request,
 func (ae accessEntryProvider) Create(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	p := req.Properties
 	var in eks.CreateAccessEntryInput
-	if err := decode(p, &in, "Tags", "AccessPolicies"); err != nil {
+	if err := decodeCreate(req, &in, &in.Tags, &in.ClientRequestToken, "AccessPolicies"); err != nil {
 		return resource.Result{}, err
 	}
-	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateAccessEntry(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
@@ -109,12 +108,10 @@ func podIdentityAttrs(a *ekstypes.PodIdentityAssociation) map[string]any {
 }
 
 func (podIdentityProvider) Create(ctx context.Context, req *resource.Request) (resource.Result, error) {
-	p := req.Properties
 	var in eks.CreatePodIdentityAssociationInput
-	if err := decode(p, &in, "Tags"); err != nil {
+	if err := decodeCreate(req, &in, &in.Tags, &in.ClientRequestToken); err != nil {
 		return resource.Result{}, err
 	}
-	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreatePodIdentityAssociation(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err

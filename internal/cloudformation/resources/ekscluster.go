@@ -47,14 +47,13 @@ func clusterLogging(props map[string]any) *ekstypes.Logging {
 func (clusterProvider) Create(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	p := req.Properties
 	var in eks.CreateClusterInput
-	if err := decode(p, &in, "Tags", "Logging"); err != nil {
+	if err := decodeCreate(req, &in, &in.Tags, &in.ClientRequestToken, "Logging"); err != nil {
 		return resource.Result{}, err
 	}
 	if aws.ToString(in.Name) == "" {
 		in.Name = aws.String(req.GeneratedName(100))
 	}
 	in.Logging = clusterLogging(p)
-	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateCluster(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err

@@ -19,7 +19,7 @@ type fargateProfileProvider struct{}
 func (fargateProfileProvider) Create(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	p := req.Properties
 	var in eks.CreateFargateProfileInput
-	if err := decode(p, &in, "Tags", "Selectors"); err != nil {
+	if err := decodeCreate(req, &in, &in.Tags, &in.ClientRequestToken, "Selectors"); err != nil {
 		return resource.Result{}, err
 	}
 	if aws.ToString(in.FargateProfileName) == "" {
@@ -35,7 +35,6 @@ func (fargateProfileProvider) Create(ctx context.Context, req *resource.Request)
 		}
 		in.Selectors = append(in.Selectors, sel)
 	}
-	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateFargateProfile(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
@@ -87,12 +86,10 @@ func (fargateProfileProvider) Wait(ctx context.Context, op string, req *resource
 type addonProvider struct{}
 
 func (addonProvider) Create(ctx context.Context, req *resource.Request) (resource.Result, error) {
-	p := req.Properties
 	var in eks.CreateAddonInput
-	if err := decode(p, &in, "Tags", "PreserveOnDelete"); err != nil {
+	if err := decodeCreate(req, &in, &in.Tags, &in.ClientRequestToken, "PreserveOnDelete"); err != nil {
 		return resource.Result{}, err
 	}
-	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateAddon(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err

@@ -23,15 +23,13 @@ func splitRef(id, sep string) (string, string) {
 }
 
 func (nodegroupProvider) Create(ctx context.Context, req *resource.Request) (resource.Result, error) {
-	p := req.Properties
 	var in eks.CreateNodegroupInput
-	if err := decode(p, &in, "Tags"); err != nil {
+	if err := decodeCreate(req, &in, &in.Tags, &in.ClientRequestToken); err != nil {
 		return resource.Result{}, err
 	}
 	if aws.ToString(in.NodegroupName) == "" {
 		in.NodegroupName = aws.String(req.GeneratedName(63))
 	}
-	tagAndToken(req, &in.Tags, &in.ClientRequestToken)
 	out, err := req.Clients.EKS.CreateNodegroup(ctx, &in)
 	if err != nil {
 		return resource.Result{}, err
