@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,8 +74,12 @@ addons:
 			t.Errorf("stacks lack %q:\n%s", s, stacks)
 		}
 	}
-	if got := strings.Fields(e.Run("aws", "eks", "list-addons", "--cluster-name", name, "--query", "addons", "--output", "text")); len(got) != 2 {
-		t.Errorf("add-ons: %v", got)
+	// eksctl's default add-ons (vpc-cni, kube-proxy, coredns) come beside the two asked for.
+	addons := strings.Fields(e.Run("aws", "eks", "list-addons", "--cluster-name", name, "--query", "addons", "--output", "text"))
+	for _, want := range []string{"eks-pod-identity-agent", "metrics-server"} {
+		if !slices.Contains(addons, want) {
+			t.Errorf("add-ons %v lack %s", addons, want)
+		}
 	}
 	if st := strings.TrimSpace(e.Run("aws", "eks", "describe-fargate-profile", "--cluster-name", name, "--fargate-profile-name", "fp-jobs", "--query", "fargateProfile.status", "--output", "text")); st != "ACTIVE" {
 		t.Errorf("Fargate profile %s", st)
