@@ -34,7 +34,9 @@ type Engine struct {
 	Log     *slog.Logger
 	// Concurrency bounds the provider calls of one stack at a time.
 	Concurrency int
-	// Busy is the pace of passes while a stack is in progress; Idle, when
+	// Busy is the pace of passes while a stack is in progress (a second: a
+	// step waits on keks, not on AWS, and each pass is a few local calls);
+	// Idle, when
 	// none is (a stack operation's start wakes the engine).
 	Busy, Idle time.Duration
 
@@ -43,7 +45,7 @@ type Engine struct {
 
 // NewEngine makes an engine.
 func NewEngine(cfn *Service, clients func(context.Context, *Stack) (*resource.Clients, error), log *slog.Logger) *Engine {
-	return &Engine{CFN: cfn, Clients: clients, Log: log, Concurrency: 4, Busy: 3 * time.Second, Idle: 5 * time.Minute, loop: loop.New()}
+	return &Engine{CFN: cfn, Clients: clients, Log: log, Concurrency: 4, Busy: time.Second, Idle: 5 * time.Minute, loop: loop.New()}
 }
 
 // Wake asks for a pass now.

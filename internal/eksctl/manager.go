@@ -34,8 +34,13 @@ func (m *Manager) poll() time.Duration {
 	if m.Poll > 0 {
 		return m.Poll
 	}
-	return 5 * time.Second
+	return defaultPoll
 }
+
+// defaultPoll is how often a wait asks again. eksctl waits on AWS every
+// 20-30 s; keks answers on this machine, where one call a second costs
+// nothing and a step ends as soon as its resource does.
+const defaultPoll = time.Second
 
 // selectZones picks eksctl's number of zones: 3 (2 in us-east-1), at random.
 func (m *Manager) selectZones(region string) ([]string, error) {

@@ -27,7 +27,7 @@ func (s *Stacks) poll() time.Duration {
 	if s.Poll > 0 {
 		return s.Poll
 	}
-	return 5 * time.Second
+	return defaultPoll
 }
 
 // Deploy creates a stack from a template and waits for CREATE_COMPLETE.
