@@ -36,8 +36,7 @@ type Engine struct {
 	Concurrency int
 	// Busy is the pace of passes while a stack is in progress (a second: a
 	// step waits on keks, not on AWS, and each pass is a few local calls);
-	// Idle, when
-	// none is (a stack operation's start wakes the engine).
+	// Idle, when none is (a stack operation's start wakes the engine).
 	Busy, Idle time.Duration
 
 	loop *loop.Loop
