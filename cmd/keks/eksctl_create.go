@@ -44,6 +44,11 @@ func newCreateClusterCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var cfg *eksctl.ClusterConfig
 			var err error
+			// Refused before anything is asked of a server, so that the
+			// reason is what the user reads.
+			if !flags.Managed {
+				return eksctl.ErrUnmanagedNodeGroups
+			}
 			if configFile != "" {
 				if err := eksctl.CheckConfigFileFlags(cmd.Flags()); err != nil {
 					return err
