@@ -76,7 +76,8 @@ fuzz:
 # online) and its HPA subtest (about 2.5 minutes, mostly the HPA's
 # scale-down window), the version upgrades under load (about 9.5 minutes),
 # the two-cluster security group test and SSH across a keks restart (the
-# eksctl flow checks both in less).
+# eksctl flow checks both in less), and two servers sharing the host (about
+# 3 minutes).
 e2e: build conformance-suite
 	go test -count=1 -timeout 45m -v ./test/e2e/
 

@@ -21,6 +21,7 @@ import (
 // addresses of their own that the host reaches. Stopped with nothing left,
 // it takes its namespace, link, routes and rules with it.
 func TestTwoServersShareTheHost(t *testing.T) {
+	harness.Long(t, "about 3 minutes: a second server in its own slot and namespace beside the first")
 	a := harness.New(t)
 	b := harness.New(t)
 	servers := []*harness.Env{a, b}
