@@ -74,7 +74,7 @@ addons:
 			t.Errorf("stacks lack %q:\n%s", s, stacks)
 		}
 	}
-	// eksctl's default add-ons (vpc-cni, kube-proxy, coredns) come beside the two asked for.
+	// The cluster's default add-ons (vpc-cni, kube-proxy, coredns) come beside the two asked for.
 	addons := strings.Fields(e.Run("aws", "eks", "list-addons", "--cluster-name", name, "--query", "addons", "--output", "text"))
 	for _, want := range []string{"eks-pod-identity-agent", "metrics-server"} {
 		if !slices.Contains(addons, want) {
