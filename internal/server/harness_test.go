@@ -1,13 +1,6 @@
 package server_test
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"testing"
@@ -18,6 +11,7 @@ import (
 
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/server"
+	"github.com/keksdev/keks/internal/server/servertest"
 )
 
 // testServer is one keks serving the APIs, without reconcilers, for the
@@ -28,41 +22,13 @@ var testServer struct {
 }
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "keks-api-test-")
+	s, err := servertest.Start("keks-api-test-")
 	if err != nil {
 		panic(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan *server.Models, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, server.Config{DataDir: dir, Listen: addr, Region: "us-east-1", NoReconcile: true,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func(m *server.Models) { started <- m }})
-	}()
-	select {
-	case testServer.models = <-started:
-	case err := <-done:
-		panic(fmt.Sprintf("keks did not start: %v", err))
-	case <-time.After(60 * time.Second):
-		panic("keks did not start in 60s")
-	}
-	pem, err := os.ReadFile(testServer.models.CAFile)
-	if err != nil {
-		panic(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	testServer.http = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	testServer.models, testServer.http = s.Models, s.HTTP
 	code := m.Run()
-	cancel()
-	<-done
-	_ = os.RemoveAll(dir)
+	s.Stop()
 	os.Exit(code)
 }
 

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/server"
+	"github.com/keksdev/keks/internal/server/servertest"
 )
 
 // BenchmarkAuthorization prints what authorizing costs a request: the
@@ -111,30 +110,9 @@ func describeZones(b *testing.B, rt *awsproto.Router, creds aws.Credentials) int
 // apiServer runs a keks serving the APIs only (no reconcilers) on a
 // temporary data directory.
 func apiServer(b *testing.B) (*server.Models, func()) {
-	dir, err := os.MkdirTemp("", "keks-bench-api-")
+	s, err := servertest.Start("keks-bench-api-")
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	started := make(chan *server.Models, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, server.Config{DataDir: dir, Listen: addr, Region: "us-east-1", NoReconcile: true,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func(m *server.Models) { started <- m }})
-	}()
-	select {
-	case m := <-started:
-		return m, func() { cancel(); <-done; _ = os.RemoveAll(dir) }
-	case err := <-done:
-		b.Fatalf("keks did not start: %v", err)
-	case <-time.After(60 * time.Second):
-		b.Fatal("keks did not start in 60 s")
-	}
-	return nil, nil
+	return s.Models, s.Stop
 }
