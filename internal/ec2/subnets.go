@@ -115,3 +115,14 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string, inUse func(subnet
 		return nil
 	})
 }
+
+// GatewayAddress is the subnet's first address, which keks gives the
+// subnet's bridge on the host: instances route through it, and the host's
+// own processes reach them from it.
+func (s *Subnet) GatewayAddress() (netip.Addr, error) {
+	p, err := netip.ParsePrefix(s.CIDR)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("subnet %s: %w", s.ID, err)
+	}
+	return p.Masked().Addr().Next(), nil
+}

@@ -297,6 +297,10 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		return nil, err
 	}
 	subnet := netip.MustParsePrefix(sn.CIDR)
+	gateway, err := sn.GatewayAddress()
+	if err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(c.cfg.DataDir, in.ID)
 	ca, err := base64.StdEncoding.DecodeString(cl.Status.CertificateAuthority)
 	if err != nil {
@@ -338,7 +342,7 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 	maps.Copy(labels, in.NodeLabels)
 	spec := &instance.Spec{
 		ID: in.ID, Zone: in.Zone, Region: in.Region,
-		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: subnet.Addr().Next(), Bridge: subnetBridge(in.SubnetID),
+		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: gateway, Bridge: subnetBridge(in.SubnetID),
 		PodCIDR: in.PodCIDR(), Dir: dir, ClusterName: name, Endpoint: cl.Status.Endpoint, CAFile: caFile,
 		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), RuntimeDir: c.cfg.K8s.NodeRuntimeDir(), KeksBinary: c.cfg.KeksBinary,
 		AWSConfig: c.awsConfig(in), Labels: labels, Taints: taints,

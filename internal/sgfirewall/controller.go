@@ -132,8 +132,8 @@ func (c *Controller) hostSources(subnets []ec2.Subnet) []string {
 		out = append(out, p.String())
 	}
 	for _, sn := range subnets {
-		if p, err := netip.ParsePrefix(sn.CIDR); err == nil {
-			out = append(out, netip.PrefixFrom(p.Masked().Addr().Next(), 32).String())
+		if gw, err := sn.GatewayAddress(); err == nil {
+			out = append(out, netip.PrefixFrom(gw, 32).String())
 		}
 	}
 	return out
