@@ -17,11 +17,11 @@ import (
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/keksdev/keks/internal/client"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eksctl"
+	"github.com/keksdev/keks/internal/kubeconfig"
 )
 
 // eksctlCommon are the flags every eksctl-style command takes: the AWS
@@ -123,32 +123,7 @@ func (k *keksKube) Client(ctx context.Context, cl *ekstypes.Cluster) (kubernetes
 // ForgetKubeconfig removes the cluster, user and contexts that
 // update-kubeconfig wrote for a cluster (named by its ARN).
 func (k *keksKube) ForgetKubeconfig(clusterARN string) (bool, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if k.kubeconfig != "" {
-		rules.ExplicitPath = k.kubeconfig
-	}
-	cfg, err := rules.GetStartingConfig()
-	if err != nil {
-		return false, err
-	}
-	_, hadCluster := cfg.Clusters[clusterARN]
-	_, hadUser := cfg.AuthInfos[clusterARN]
-	removed := hadCluster || hadUser
-	delete(cfg.Clusters, clusterARN)
-	delete(cfg.AuthInfos, clusterARN)
-	for name, c := range cfg.Contexts {
-		if c.Cluster == clusterARN {
-			delete(cfg.Contexts, name)
-			removed = true
-			if cfg.CurrentContext == name {
-				cfg.CurrentContext = ""
-			}
-		}
-	}
-	if !removed {
-		return false, nil
-	}
-	return true, clientcmd.ModifyConfig(rules, *cfg, false)
+	return kubeconfig.Remove(k.kubeconfig, clusterARN)
 }
 
 func newEksctlVerb(use, short string, subs ...*cobra.Command) *cobra.Command {

@@ -1,4 +1,5 @@
-// Package kubeconfig merges a cluster entry into a kubeconfig file the way
+// Package kubeconfig merges a cluster entry into a kubeconfig file (and
+// removes it again) the way
 // `aws eks update-kubeconfig` does: cluster, user and context named after the
 // cluster ARN, with an exec plugin that makes EKS tokens.
 package kubeconfig
@@ -24,11 +25,7 @@ type Entry struct {
 // Write merges e into path ($KUBECONFIG or ~/.kube/config when empty),
 // makes it the current context and returns the file written.
 func Write(path string, e Entry) (string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if path != "" {
-		rules.ExplicitPath = path
-	}
-	cfg, err := rules.GetStartingConfig()
+	rules, cfg, err := load(path)
 	if err != nil {
 		return "", err
 	}
@@ -55,4 +52,43 @@ func Write(path string, e Entry) (string, error) {
 		return "", fmt.Errorf("write %s: %w", file, err)
 	}
 	return file, nil
+}
+
+// Remove drops what Write wrote for a cluster (named by its ARN): its
+// cluster, user and contexts, and the current context if it was one of
+// them. It reports whether there was anything to remove.
+func Remove(path, clusterARN string) (bool, error) {
+	rules, cfg, err := load(path)
+	if err != nil {
+		return false, err
+	}
+	_, hadCluster := cfg.Clusters[clusterARN]
+	_, hadUser := cfg.AuthInfos[clusterARN]
+	removed := hadCluster || hadUser
+	delete(cfg.Clusters, clusterARN)
+	delete(cfg.AuthInfos, clusterARN)
+	for name, c := range cfg.Contexts {
+		if c.Cluster == clusterARN {
+			delete(cfg.Contexts, name)
+			removed = true
+			if cfg.CurrentContext == name {
+				cfg.CurrentContext = ""
+			}
+		}
+	}
+	if !removed {
+		return false, nil
+	}
+	return true, clientcmd.ModifyConfig(rules, *cfg, false)
+}
+
+// load reads path ($KUBECONFIG or ~/.kube/config when empty) with the
+// rules that write it back to the same file.
+func load(path string) (*clientcmd.ClientConfigLoadingRules, *clientcmdapi.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if path != "" {
+		rules.ExplicitPath = path
+	}
+	cfg, err := rules.GetStartingConfig()
+	return rules, cfg, err
 }
