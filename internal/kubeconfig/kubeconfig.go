@@ -1,7 +1,7 @@
-// Package kubeconfig merges a cluster entry into a kubeconfig file (and
-// removes it again) the way
-// `aws eks update-kubeconfig` does: cluster, user and context named after the
-// cluster ARN, with an exec plugin that makes EKS tokens.
+// Package kubeconfig merges a cluster entry into a kubeconfig file the way
+// `aws eks update-kubeconfig` does, and removes it again: cluster, user and
+// context named after the cluster ARN, with an exec plugin that makes EKS
+// tokens.
 package kubeconfig
 
 import (
