@@ -113,7 +113,7 @@ func (k *keksKube) Client(ctx context.Context, cl *ekstypes.Cluster) (kubernetes
 	}
 	// A token lasts 15 minutes; waits for nodes can be longer, so each
 	// request gets a fresh one.
-	cfg.WrapTransport = tokenTransport(func(ctx context.Context) (string, error) {
+	cfg.WrapTransport = client.BearerTransport(func(ctx context.Context) (string, error) {
 		t, _, err := k.client.Token(ctx, name)
 		return t, err
 	})

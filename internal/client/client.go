@@ -81,22 +81,27 @@ func credentialsOf(p *awsprofile.Profile) (aws.CredentialsProvider, error) {
 	}
 }
 
-// Token makes an EKS token for a cluster, as `aws eks get-token` does: a
-// GetCallerIdentity URL presigned for 60 seconds with x-k8s-aws-id signed.
+// Token makes an EKS token for a cluster, as `aws eks get-token` does.
 func (c *Client) Token(ctx context.Context, clusterName string) (string, time.Time, error) {
-	u := strings.TrimRight(c.Profile.EndpointURL, "/") + "/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=60"
+	creds, err := c.Config.Credentials.Retrieve(ctx)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("credentials of AWS profile %s: %w", c.Profile.Name, err)
+	}
+	return PresignToken(ctx, c.Profile.EndpointURL, c.Profile.Region, creds, clusterName)
+}
+
+// PresignToken makes an EKS token with creds: a GetCallerIdentity URL of
+// the STS at endpoint, presigned for 60 seconds with x-k8s-aws-id signed.
+func PresignToken(ctx context.Context, endpoint, region string, creds aws.Credentials, clusterName string) (string, time.Time, error) {
+	u := strings.TrimRight(endpoint, "/") + "/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=60"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	req.Header.Set("x-k8s-aws-id", clusterName)
-	creds, err := c.Config.Credentials.Retrieve(ctx)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("credentials of AWS profile %s: %w", c.Profile.Name, err)
-	}
 	now := time.Now().UTC()
 	emptyHash := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	signed, _, err := v4.NewSigner().PresignHTTP(ctx, creds, req, emptyHash, "sts", c.Profile.Region, now)
+	signed, _, err := v4.NewSigner().PresignHTTP(ctx, creds, req, emptyHash, "sts", region, now)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("presign token: %w", err)
 	}

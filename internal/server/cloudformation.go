@@ -29,14 +29,20 @@ func newCloudFormation(st *store.Store, iamSvc *iam.Service, listen, caFile stri
 		return nil, err
 	}
 	hc.Timeout = time.Minute
-	// A wildcard listen address is reached on loopback, which keks's certificate names.
+	svc := &cloudformation.Service{Store: st, Now: now, Types: resources.All()}
+	clients := &cloudformation.ClientFactory{Endpoint: selfEndpoint(listen), HTTP: hc, Sessions: iamSvc, Now: now}
+	engine := cloudformation.NewEngine(svc, clients.For, log)
+	return &cloudFormation{api: (&cfnapi.Handler{CFN: svc, Wake: engine.Wake}).Service(), engine: engine, st: st}, nil
+}
+
+// selfEndpoint is keks's AWS endpoint as keks's own clients (CloudFormation,
+// the console) reach it: a wildcard listen address on loopback, which keks's
+// certificate names.
+func selfEndpoint(listen string) string {
 	if host, port, err := net.SplitHostPort(listen); err == nil && (host == "" || net.ParseIP(host).IsUnspecified()) {
 		listen = net.JoinHostPort("127.0.0.1", port)
 	}
-	svc := &cloudformation.Service{Store: st, Now: now, Types: resources.All()}
-	clients := &cloudformation.ClientFactory{Endpoint: "https://" + listen, HTTP: hc, Sessions: iamSvc, Now: now}
-	engine := cloudformation.NewEngine(svc, clients.For, log)
-	return &cloudFormation{api: (&cfnapi.Handler{CFN: svc, Wake: engine.Wake}).Service(), engine: engine, st: st}, nil
+	return "https://" + listen
 }
 
 // run drives stacks until ctx ends.

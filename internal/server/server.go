@@ -31,6 +31,7 @@ import (
 	"github.com/keksdev/keks/internal/authz"
 	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/console"
 	"github.com/keksdev/keks/internal/controlplane"
 	"github.com/keksdev/keks/internal/cplogs"
 	"github.com/keksdev/keks/internal/cwlogs"
@@ -367,6 +368,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}}
 	mux.Handle("GET /id/", oidc)
 	mux.Handle("/", router)
+	consoleHandler, err := newConsole(st, iamSvc, cfg.Listen, caFile, cfg.Region, now, log.With("component", "console"))
+	if err != nil {
+		return err
+	}
+	mux.Handle(console.Prefix+"/", consoleHandler)
+	mux.Handle("GET "+console.Prefix, http.RedirectHandler(console.Prefix+"/", http.StatusSeeOther))
 	var reg *registry.Registry
 	var builder *imageBuilder
 	k8sDir := k8sbuild.Dir(cfg.K8sDir)

@@ -1,12 +1,14 @@
-package main
+package client
 
 import (
 	"context"
 	"net/http"
 )
 
-// tokenTransport adds a fresh EKS token to each request.
-func tokenTransport(token func(context.Context) (string, error)) func(http.RoundTripper) http.RoundTripper {
+// BearerTransport wraps a transport (as rest.Config's WrapTransport takes
+// it) so each request carries a fresh token: EKS tokens live 15 minutes,
+// longer than a client-go client may.
+func BearerTransport(token func(context.Context) (string, error)) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper {
 		return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
 			t, err := token(req.Context())

@@ -1,0 +1,23 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/keksdev/keks/internal/console"
+	"github.com/keksdev/keks/internal/iam"
+	"github.com/keksdev/keks/internal/store"
+)
+
+// newConsole is the web console, served under /console on the listen
+// address, a client of keks's own AWS APIs there.
+func newConsole(st *store.Store, iamSvc *iam.Service, listen, caFile, region string, now func() time.Time, log *slog.Logger) (http.Handler, error) {
+	hc, err := clientTrusting(caFile)
+	if err != nil {
+		return nil, err
+	}
+	hc.Timeout = 30 * time.Second
+	c := &console.Console{Endpoint: selfEndpoint(listen), HTTP: hc, Region: region, Store: st, Identity: iamSvc, Now: now, Log: log}
+	return c.Handler(), nil
+}
