@@ -75,15 +75,7 @@ func New(t testing.TB, serverArgs ...string) *Env {
 	)
 	t.Cleanup(func() {
 		if t.Failed() {
-			if b, err := os.ReadFile(e.logFile); err == nil {
-				t.Logf("keks log (tail):\n%s", tail(string(b), 60))
-			}
-			logs, _ := filepath.Glob(filepath.Join(dir, "data", "instances", "*", "logs", "*.log"))
-			for _, l := range logs {
-				if b, err := os.ReadFile(l); err == nil {
-					t.Logf("%s (tail):\n%s", l, tail(string(b), 15))
-				}
-			}
+			e.keepLogs()
 		}
 		e.deleteClusters()
 		e.StopServer()
@@ -92,12 +84,33 @@ func New(t testing.TB, serverArgs ...string) *Env {
 	return e
 }
 
-func tail(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// keepLogs copies a failed test's keks log and instance logs to its
+// artifacts directory and says where, in a few lines: CI shows the lines
+// around a test's FAIL, which must be the test's own messages, not logs.
+func (e *Env) keepLogs() {
+	dir := ArtifactsDir(e.t)
+	logs, _ := filepath.Glob(filepath.Join(e.Dir, "data", "instances", "*", "logs", "*.log"))
+	for _, l := range append([]string{e.logFile}, logs...) {
+		b, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		name := filepath.Base(l)
+		if l != e.logFile {
+			name = filepath.Base(filepath.Dir(filepath.Dir(l))) + "-" + name
+		}
+		_ = os.WriteFile(filepath.Join(dir, name), b, 0o644)
 	}
-	return strings.Join(lines, "\n")
+	e.t.Logf("keks and instance logs kept in %s", dir)
+}
+
+// ArtifactsDir is where a test keeps what outlives it (logs of a failure,
+// screenshots): _output/e2e-artifacts/<test name>, emptied first.
+func ArtifactsDir(t testing.TB) string {
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	dir := filepath.Join(repoRoot(), "_output", "e2e-artifacts", name)
+	_ = os.MkdirAll(dir, 0o755)
+	return dir
 }
 
 // StartServer starts keks server and waits until it answers.
