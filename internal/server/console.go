@@ -18,6 +18,11 @@ func newConsole(st *store.Store, iamSvc *iam.Service, listen, caFile, region str
 		return nil, err
 	}
 	hc.Timeout = 30 * time.Second
+	// A page makes its calls several at a time (the cluster list one per
+	// cluster): connections are kept for them, not set up again each time.
+	if tr, ok := hc.Transport.(*http.Transport); ok {
+		tr.MaxIdleConnsPerHost = 32
+	}
 	c := &console.Console{Endpoint: selfEndpoint(listen), HTTP: hc, Region: region, Store: st, Identity: iamSvc, Now: now, Log: log}
 	return c.Handler(), nil
 }

@@ -469,3 +469,24 @@ func Long(t testing.TB, why string) {
 		t.Skipf("long test (%s): runs with KEKS_E2E_LONG=1, as make e2e-extended sets", why)
 	}
 }
+
+// Endpoint is the server's URL: its AWS APIs and its console.
+func (e *Env) Endpoint() string { return "https://" + e.listen }
+
+// Credentials are the access key the environment's AWS CLI signs with.
+func (e *Env) Credentials() (accessKeyID, secretAccessKey string) {
+	e.t.Helper()
+	for _, v := range e.vars {
+		if k, ok := strings.CutPrefix(v, "AWS_ACCESS_KEY_ID="); ok {
+			accessKeyID = k
+		}
+		if k, ok := strings.CutPrefix(v, "AWS_SECRET_ACCESS_KEY="); ok {
+			secretAccessKey = k
+		}
+	}
+	if accessKeyID == "" {
+		accessKeyID = strings.TrimSpace(e.Run("aws", "configure", "get", "aws_access_key_id"))
+		secretAccessKey = strings.TrimSpace(e.Run("aws", "configure", "get", "aws_secret_access_key"))
+	}
+	return accessKeyID, secretAccessKey
+}
