@@ -75,6 +75,7 @@ func (c *Console) Handler() http.Handler {
 		http.Redirect(w, r, Prefix+"/clusters", http.StatusSeeOther)
 		return nil
 	})
+	c.passwordRoutes(mux)
 	c.clusterRoutes(mux)
 	return securityHeaders(mux)
 }

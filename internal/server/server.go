@@ -425,7 +425,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		go func() { serveErr <- imdsSrv.Serve(imdsLn) }()
 	}
-	log.Info("keks serving", "endpoint", baseURL, "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
+	log.Info("keks serving", "endpoint", baseURL, "console", baseURL+console.Prefix+"/", "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
 	if cfg.Started != nil {
 		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
 	}
