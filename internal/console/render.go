@@ -240,7 +240,9 @@ func statusClass(status any) string {
 
 // isChanging is whether a status will change by itself, so its page
 // refreshes it.
-func isChanging(status any) bool { return statusClass(status) == "busy" || strings.ToUpper(fmt.Sprint(status)) == "DELETING" }
+func isChanging(status any) bool {
+	return statusClass(status) == "busy" || strings.ToUpper(fmt.Sprint(status)) == "DELETING"
+}
 
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))

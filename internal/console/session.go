@@ -25,7 +25,7 @@ const (
 	// recheckEvery is how often a session's credential (its access key,
 	// or its user's login profile) is checked again, so deleting it ends
 	// the session within that time.
-	recheckEvery = time.Minute
+	recheckEvery  = time.Minute
 	sessionPrefix = "console/sessions/"
 )
 

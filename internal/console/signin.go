@@ -13,11 +13,11 @@ import (
 const signInFailed = "Your authentication information is incorrect. Please try again."
 
 type signInData struct {
-	Next, Error, Method  string
-	Account, UserName    string
-	AccessKeyID          string
-	PasswordsOffered     bool
-	SignedOut, Expired   bool
+	Next, Error, Method string
+	Account, UserName   string
+	AccessKeyID         string
+	PasswordsOffered    bool
+	SignedOut, Expired  bool
 }
 
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) {
