@@ -64,10 +64,14 @@ func clusterPrereqs(t *testing.T) (role string, subnets []string) {
 }
 
 // makeCluster creates a cluster with the admin's API (it stays CREATING).
-func makeCluster(t *testing.T, name string, mode ekstypes.AuthenticationMode) *ekstypes.Cluster {
+func makeCluster(t *testing.T, name string, mode ekstypes.AuthenticationMode, version ...string) *ekstypes.Cluster {
 	t.Helper()
 	role, subnets := clusterPrereqs(t)
-	out, err := admin().EKS.CreateCluster(context.Background(), &eks.CreateClusterInput{Name: aws.String(name), RoleArn: aws.String(role),
+	var v *string
+	if len(version) > 0 {
+		v = aws.String(version[0])
+	}
+	out, err := admin().EKS.CreateCluster(context.Background(), &eks.CreateClusterInput{Name: aws.String(name), RoleArn: aws.String(role), Version: v,
 		ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets}, AccessConfig: &ekstypes.CreateAccessConfigRequest{AuthenticationMode: mode}})
 	if err != nil {
 		t.Fatal(err)
