@@ -142,10 +142,10 @@ func (c *Console) updateAccessMode(w http.ResponseWriter, r *http.Request, s *Se
 // Create access entry.
 
 type createEntryData struct {
-	Cluster                                            string
-	Policies                                           []string // access policy ARNs
+	Cluster                                             string
+	Policies                                            []string // access policy ARNs
 	PrincipalARN, Type, Username, Groups, Policy, Scope string
-	Namespaces                                         string
+	Namespaces                                          string
 }
 
 func accessPolicies(ctx context.Context, cl *awsClients) []string {

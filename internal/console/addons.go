@@ -123,8 +123,8 @@ func addonVersions(ctx context.Context, cl *awsClients, k8sVersion, only string)
 // addAddonData is Get more add-ons: what is not installed yet, and the
 // form as last sent.
 type addAddonData struct {
-	Cluster                       string
-	Choices                       []addonChoice
+	Cluster                      string
+	Choices                      []addonChoice
 	Addon, Version, Role, Config string
 }
 

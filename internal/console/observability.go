@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 )
@@ -150,10 +152,13 @@ func (c *Console) logEventsPage(w http.ResponseWriter, r *http.Request, s *Sessi
 	d := &logEventsData{Cluster: name, Group: logGroup(name), Type: *t}
 	pd := &pageData{Title: t.Title + " logs · " + name, Session: s, Data: d,
 		Crumbs: clusterCrumbs(name, crumb{"Observability", clusterHref(name, "observability")}, crumb{t.Title + " logs", clusterHref(name, "observability", "logs", typ)})}
-	if err := readLogEvents(r.Context(), cl, d); err != nil {
-		pd.Error, _ = explain(err)
+	status := http.StatusOK
+	var nf *logtypes.ResourceNotFoundException
+	if err := readLogEvents(r.Context(), cl, d); err != nil && !errors.As(err, &nf) {
+		// No log group yet is no events yet; anything else is shown.
+		status = formError(pd, err)
 	}
-	c.render(w, r, http.StatusOK, "logevents", pd)
+	c.render(w, r, status, "logevents", pd)
 	return nil
 }
 
