@@ -8,9 +8,58 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	ekskeks "github.com/keksdev/keks/internal/eks"
 )
+
+// The history holds the cluster's updates and its node groups', newest
+// first, each with its page.
+func TestUpdateHistory(t *testing.T) {
+	ctx := context.Background()
+	makeCluster(t, "history", ekstypes.AuthenticationModeApi)
+	activate(t, "history")
+	_, subnets := clusterPrereqs(t)
+	role, err := admin().IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("console-config-node-role"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin().EKS.CreateNodegroup(ctx, &eks.CreateNodegroupInput{ClusterName: aws.String("history"), NodegroupName: aws.String("workers"),
+		NodeRole: role.Role.Arn, Subnets: subnets}); err != nil {
+		t.Fatal(err)
+	}
+	ng, err := testServer.models.EKS.GetNodegroup(ctx, "us-east-1", "history", "workers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testServer.models.EKS.SetNodegroup(ctx, ng, func(n *ekskeks.Nodegroup) error { n.Status = ekskeks.NodegroupActive; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	b := signedInAsAdmin(t)
+	if resp := b.post("/console/clusters/history/tags/manage", url.Values{"tags": {"x=y"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal(resp.StatusCode)
+	}
+	if resp := b.post("/console/clusters/history/observability/logging", url.Values{"logging": {"scheduler"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal(resp.StatusCode)
+	}
+	up, err := admin().EKS.UpdateNodegroupConfig(ctx, &eks.UpdateNodegroupConfigInput{ClusterName: aws.String("history"), NodegroupName: aws.String("workers"),
+		ScalingConfig: &ekstypes.NodegroupScalingConfig{MinSize: aws.Int32(1), MaxSize: aws.Int32(3), DesiredSize: aws.Int32(3)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := b.get("/console/clusters/history/updates")
+	ngRow, logRow := strings.Index(body, "Node group workers"), strings.Index(body, "LoggingUpdate")
+	if resp.StatusCode != http.StatusOK || ngRow < 0 || logRow < 0 || ngRow > logRow || !strings.Contains(body, `hx-trigger="every 2s"`) {
+		t.Errorf("history (node group's update first, polling): %d %s", resp.StatusCode, body)
+	}
+	resp, body = b.get("/console/clusters/history/updates/" + aws.ToString(up.Update.Id) + "?nodegroup=workers")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "ConfigUpdate") || !strings.Contains(body, "DesiredSize") {
+		t.Errorf("node group update page: %d %s", resp.StatusCode, body)
+	}
+}
 
 // A user without EKS rights sees EKS's AccessDeniedException on every
 // tab and form, and nothing is changed.
