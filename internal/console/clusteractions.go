@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	registerPage("upgrade", "clusteractions.html")
+	registerPage("cluster-upgrade", "clusteractions.html")
 	registerPage("delete", "delete.html")
 }
 
@@ -61,7 +61,7 @@ func (c *Console) upgradePage(w http.ResponseWriter, r *http.Request, s *Session
 		return err
 	}
 	name := r.PathValue("name")
-	c.render(w, r, http.StatusOK, "upgrade", &pageData{Title: "Upgrade " + name, Session: s, Data: d,
+	c.render(w, r, http.StatusOK, "cluster-upgrade", &pageData{Title: "Upgrade " + name, Session: s, Data: d,
 		Crumbs: clusterCrumbs(name, crumb{"Upgrade version", clusterHref(name, "upgrade")})})
 	return nil
 }
@@ -83,7 +83,7 @@ func (c *Console) upgradeCluster(w http.ResponseWriter, r *http.Request, s *Sess
 		return err
 	}
 	pd := &pageData{Title: "Upgrade " + name, Session: s, Data: d, Crumbs: clusterCrumbs(name, crumb{"Upgrade version", clusterHref(name, "upgrade")})}
-	c.render(w, r, formError(pd, err), "upgrade", pd)
+	c.render(w, r, formError(pd, err), "cluster-upgrade", pd)
 	return nil
 }
 

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	registerPage("create", "create.html")
+	registerPage("cluster-create", "create.html")
 }
 
 // configRoutes are the pages that create and configure clusters: the
@@ -192,10 +192,10 @@ func (c *Console) createClusterPage(w http.ResponseWriter, r *http.Request, s *S
 	d := c.createChoices(r.Context(), cl, &f, true)
 	pd := &pageData{Title: "Create cluster", Session: s, Data: d, Crumbs: []crumb{{"Clusters", Prefix + "/clusters"}, {"Create cluster", Prefix + "/clusters/create"}}}
 	if isHTMX(r) && r.URL.Query().Has("network") {
-		c.renderFragment(w, r, "create", "network", pd)
+		c.renderFragment(w, r, "cluster-create", "network", pd)
 		return nil
 	}
-	c.render(w, r, http.StatusOK, "create", pd)
+	c.render(w, r, http.StatusOK, "cluster-create", pd)
 	return nil
 }
 
@@ -340,7 +340,7 @@ func (c *Console) createCluster(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	d := c.createChoices(r.Context(), cl, &f, false)
 	pd := &pageData{Title: "Create cluster", Session: s, Data: d, Crumbs: []crumb{{"Clusters", Prefix + "/clusters"}, {"Create cluster", Prefix + "/clusters/create"}}}
-	c.render(w, r, formError(pd, err), "create", pd)
+	c.render(w, r, formError(pd, err), "cluster-create", pd)
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 
 func init() {
 	registerTab(tab{Slug: "networking", Title: "Networking", Order: 30, Load: loadNetworking})
-	registerPage("endpoint", "networking.html")
+	registerPage("networking-endpoint", "networking.html")
 }
 
 // loadNetworking: the tab shows the cluster's own record.
@@ -49,7 +49,7 @@ func (c *Console) endpointPage(w http.ResponseWriter, r *http.Request, s *Sessio
 	if err != nil {
 		return err
 	}
-	c.render(w, r, http.StatusOK, "endpoint", &pageData{Title: "Manage endpoint access · " + name, Session: s, Data: endpointForm(out.Cluster),
+	c.render(w, r, http.StatusOK, "networking-endpoint", &pageData{Title: "Manage endpoint access · " + name, Session: s, Data: endpointForm(out.Cluster),
 		Crumbs: clusterCrumbs(name, crumb{"Networking", clusterHref(name, "networking")}, crumb{"Manage endpoint access", clusterHref(name, "networking", "endpoint")})})
 	return nil
 }
@@ -84,6 +84,6 @@ func (c *Console) updateEndpoint(w http.ResponseWriter, r *http.Request, s *Sess
 	}
 	pd := &pageData{Title: "Manage endpoint access · " + name, Session: s, Data: d,
 		Crumbs: clusterCrumbs(name, crumb{"Networking", clusterHref(name, "networking")}, crumb{"Manage endpoint access", clusterHref(name, "networking", "endpoint")})}
-	c.render(w, r, formError(pd, err), "endpoint", pd)
+	c.render(w, r, formError(pd, err), "networking-endpoint", pd)
 	return nil
 }

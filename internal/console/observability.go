@@ -17,8 +17,8 @@ import (
 
 func init() {
 	registerTab(tab{Slug: "observability", Title: "Observability", Order: 60, Load: loadObservability})
-	registerPage("logging", "observability.html")
-	registerPage("logevents", "observability-events.html")
+	registerPage("observability-logging", "observability.html")
+	registerPage("observability-logs", "observability-events.html")
 }
 
 // logTypeState is a control-plane log type and whether it is on.
@@ -65,7 +65,7 @@ func (c *Console) loggingPage(w http.ResponseWriter, r *http.Request, s *Session
 	if err != nil {
 		return err
 	}
-	c.render(w, r, http.StatusOK, "logging", &pageData{Title: "Manage logging · " + name, Session: s,
+	c.render(w, r, http.StatusOK, "observability-logging", &pageData{Title: "Manage logging · " + name, Session: s,
 		Data:   &observabilityData{Cluster: name, Group: logGroup(name), Types: logStates(out.Cluster)},
 		Crumbs: clusterCrumbs(name, crumb{"Observability", clusterHref(name, "observability")}, crumb{"Manage logging", clusterHref(name, "observability", "logging")})})
 	return nil
@@ -109,7 +109,7 @@ func (c *Console) updateLogging(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	pd := &pageData{Title: "Manage logging · " + name, Session: s, Data: &observabilityData{Cluster: name, Group: logGroup(name), Types: states},
 		Crumbs: clusterCrumbs(name, crumb{"Observability", clusterHref(name, "observability")}, crumb{"Manage logging", clusterHref(name, "observability", "logging")})}
-	c.render(w, r, formError(pd, err), "logging", pd)
+	c.render(w, r, formError(pd, err), "observability-logging", pd)
 	return nil
 }
 
@@ -158,7 +158,7 @@ func (c *Console) logEventsPage(w http.ResponseWriter, r *http.Request, s *Sessi
 		// No log group yet is no events yet; anything else is shown.
 		status = formError(pd, err)
 	}
-	c.render(w, r, status, "logevents", pd)
+	c.render(w, r, status, "observability-logs", pd)
 	return nil
 }
 

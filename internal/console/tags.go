@@ -11,7 +11,7 @@ import (
 
 func init() {
 	registerTab(tab{Slug: "tags", Title: "Tags", Order: 80, Load: loadTags})
-	registerPage("tags", "tags.html")
+	registerPage("tags-manage", "tags.html")
 }
 
 // loadTags: the cluster's tags are in its record.
@@ -33,7 +33,7 @@ func (c *Console) tagsPage(w http.ResponseWriter, r *http.Request, s *Session) e
 	if err != nil {
 		return err
 	}
-	c.render(w, r, http.StatusOK, "tags", &pageData{Title: "Manage tags · " + name, Session: s, Data: &tagsData{Cluster: name, Tags: formatTags(out.Cluster.Tags)},
+	c.render(w, r, http.StatusOK, "tags-manage", &pageData{Title: "Manage tags · " + name, Session: s, Data: &tagsData{Cluster: name, Tags: formatTags(out.Cluster.Tags)},
 		Crumbs: clusterCrumbs(name, crumb{"Tags", clusterHref(name, "tags")}, crumb{"Manage tags", clusterHref(name, "tags", "manage")})})
 	return nil
 }
@@ -54,7 +54,7 @@ func (c *Console) updateTags(w http.ResponseWriter, r *http.Request, s *Session)
 	}
 	pd := &pageData{Title: "Manage tags · " + name, Session: s, Data: d,
 		Crumbs: clusterCrumbs(name, crumb{"Tags", clusterHref(name, "tags")}, crumb{"Manage tags", clusterHref(name, "tags", "manage")})}
-	c.render(w, r, formError(pd, err), "tags", pd)
+	c.render(w, r, formError(pd, err), "tags-manage", pd)
 	return nil
 }
 

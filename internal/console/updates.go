@@ -13,7 +13,7 @@ import (
 
 func init() {
 	registerTab(tab{Slug: "updates", Title: "Update history", Order: 70, Load: loadUpdates})
-	registerPage("update", "updates.html")
+	registerPage("cluster-update", "updates.html")
 }
 
 // updateRow is one update of the cluster or of one of its node groups.
@@ -131,7 +131,7 @@ func (c *Console) updatePage(w http.ResponseWriter, r *http.Request, s *Session)
 	if err != nil {
 		return err
 	}
-	c.render(w, r, http.StatusOK, "update", &pageData{Title: "Update " + id, Session: s, Flash: r.URL.Query().Get("flash"),
+	c.render(w, r, http.StatusOK, "cluster-update", &pageData{Title: "Update " + id, Session: s, Flash: r.URL.Query().Get("flash"),
 		Data:   updateRow{Cluster: name, Nodegroup: ng, Update: out.Update},
 		Crumbs: clusterCrumbs(name, crumb{"Update history", clusterHref(name, "updates")}, crumb{id, r.URL.RequestURI()})})
 	return nil
