@@ -130,7 +130,7 @@ func (c *Console) updateAccessMode(w http.ResponseWriter, r *http.Request, s *Se
 	out, err := cl.EKS.UpdateClusterConfig(r.Context(), &eks.UpdateClusterConfigInput{Name: aws.String(name),
 		AccessConfig: &ekstypes.UpdateAccessConfigRequest{AuthenticationMode: ekstypes.AuthenticationMode(d.Mode)}})
 	if err == nil {
-		seeOther(w, r, clusterHref(name, "updates", aws.ToString(out.Update.Id)), "The authentication mode of "+name+" is being changed to "+d.Mode+".")
+		seeOther(w, r, updateHref(name, out.Update, ""), "The authentication mode of "+name+" is being changed to "+d.Mode+".")
 		return nil
 	}
 	pd := &pageData{Title: "Manage access · " + name, Session: s, Data: d,

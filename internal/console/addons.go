@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -267,7 +268,11 @@ func (c *Console) updateAddon(w http.ResponseWriter, r *http.Request, s *Session
 	name, addon := r.PathValue("name"), r.PathValue("addon")
 	version, config := r.PostFormValue("version"), strings.TrimSpace(r.PostFormValue("config"))
 	role, resolve := strings.TrimSpace(r.PostFormValue("role")), r.PostFormValue("resolve")
-	in := &eks.UpdateAddonInput{ClusterName: aws.String(name), AddonName: aws.String(addon), ConfigurationValues: aws.String(config)}
+	in := &eks.UpdateAddonInput{ClusterName: aws.String(name), AddonName: aws.String(addon)}
+	if config != "" || r.PostFormValue("hadconfig") == "true" {
+		// Sent when there are values, or to clear those the add-on had.
+		in.ConfigurationValues = aws.String(config)
+	}
 	if version != "" {
 		in.AddonVersion = aws.String(version)
 	}
@@ -279,7 +284,7 @@ func (c *Console) updateAddon(w http.ResponseWriter, r *http.Request, s *Session
 	}
 	out, err := cl.EKS.UpdateAddon(r.Context(), in)
 	if err == nil {
-		seeOther(w, r, clusterHref(name, "updates", aws.ToString(out.Update.Id)), "Add-on "+addon+" is being updated.")
+		seeOther(w, r, updateHref(name, out.Update, "addon="+url.QueryEscape(addon)), "Add-on "+addon+" is being updated.")
 		return nil
 	}
 	d, derr := c.addonData(r.Context(), cl, name, addon)

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+
+	ekskeks "github.com/keksdev/keks/internal/eks"
 )
 
 func TestAddons(t *testing.T) {
@@ -48,6 +50,25 @@ func TestAddons(t *testing.T) {
 	// Edit while CREATING: EKS refuses, the console says why.
 	if resp := b.post("/console/clusters/with-addons/addons/metrics-server", url.Values{"resolve": {"OVERWRITE"}}); resp.StatusCode == http.StatusSeeOther || resp.StatusCode >= 500 {
 		t.Errorf("edit a CREATING add-on: %d", resp.StatusCode)
+	}
+	// Once ACTIVE, an edit makes an update whose page names the add-on.
+	a, err := testServer.models.EKS.GetAddon(ctx, "us-east-1", "with-addons", "metrics-server")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testServer.models.EKS.SetAddon(ctx, a, func(a *ekskeks.Addon) error { a.Status = ekskeks.AddonActive; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	form = url.Values{"resolve": {"OVERWRITE"}, "csrf": {b.csrf}}
+	req, _ = http.NewRequest(http.MethodPost, testServer.models.Endpoint+"/console/clusters/with-addons/addons/metrics-server", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, body = b.do(req)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "?addon=metrics-server") {
+		t.Fatalf("edit: %d %s", resp.StatusCode, loc)
+	}
+	if resp, body := b.get(loc); resp.StatusCode != http.StatusOK || !strings.Contains(body, "Add-on metrics-server") || !strings.Contains(body, "AddonUpdate") {
+		t.Errorf("add-on update page: %d %s", resp.StatusCode, body)
 	}
 	// Remove: typed name.
 	if resp := b.post("/console/clusters/with-addons/addons/metrics-server/delete", url.Values{"confirm": {"metrics"}}); resp.StatusCode != http.StatusBadRequest {

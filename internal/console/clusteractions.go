@@ -75,7 +75,7 @@ func (c *Console) upgradeCluster(w http.ResponseWriter, r *http.Request, s *Sess
 	version := r.PostFormValue("version")
 	out, err := cl.EKS.UpdateClusterVersion(r.Context(), &eks.UpdateClusterVersionInput{Name: aws.String(name), Version: aws.String(version)})
 	if err == nil {
-		seeOther(w, r, clusterHref(name, "updates", aws.ToString(out.Update.Id)), "Upgrading "+name+" to Kubernetes "+version+".")
+		seeOther(w, r, updateHref(name, out.Update, ""), "Upgrading "+name+" to Kubernetes "+version+".")
 		return nil
 	}
 	d, derr := c.upgradeData(r, cl)

@@ -78,7 +78,7 @@ func (c *Console) updateEndpoint(w http.ResponseWriter, r *http.Request, s *Sess
 	if err == nil {
 		var out *eks.UpdateClusterConfigOutput
 		if out, err = cl.EKS.UpdateClusterConfig(r.Context(), in); err == nil {
-			seeOther(w, r, clusterHref(name, "updates", aws.ToString(out.Update.Id)), "Endpoint access of "+name+" is being updated.")
+			seeOther(w, r, updateHref(name, out.Update, ""), "Endpoint access of "+name+" is being updated.")
 			return nil
 		}
 	}

@@ -104,7 +104,7 @@ func (c *Console) updateLogging(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	out, err := cl.EKS.UpdateClusterConfig(r.Context(), &eks.UpdateClusterConfigInput{Name: aws.String(name), Logging: logging})
 	if err == nil {
-		seeOther(w, r, clusterHref(name, "updates", aws.ToString(out.Update.Id)), "Control plane logging of "+name+" is being updated.")
+		seeOther(w, r, updateHref(name, out.Update, ""), "Control plane logging of "+name+" is being updated.")
 		return nil
 	}
 	pd := &pageData{Title: "Manage logging · " + name, Session: s, Data: &observabilityData{Cluster: name, Group: logGroup(name), Types: states},

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sort"
 	"sync"
 
@@ -20,6 +21,7 @@ func init() {
 type updateRow struct {
 	Cluster   string
 	Nodegroup string // "" for the cluster's own
+	Addon     string // an add-on's update (its page only)
 	Update    *ekstypes.Update
 	Error     string
 }
@@ -116,23 +118,39 @@ func listUpdateIDs(ctx context.Context, cl *awsClients, cluster, nodegroup strin
 	return ids, nil
 }
 
+// updateHref is an update's page (query: its node group or add-on), or
+// the history when the API answered none.
+func updateHref(cluster string, u *ekstypes.Update, query string) string {
+	if u == nil || aws.ToString(u.Id) == "" {
+		return clusterHref(cluster, "updates")
+	}
+	h := clusterHref(cluster, "updates", url.PathEscape(aws.ToString(u.Id)))
+	if query != "" {
+		h += "?" + query
+	}
+	return h
+}
+
 // updatePage is one update: its type, status, parameters and errors.
 func (c *Console) updatePage(w http.ResponseWriter, r *http.Request, s *Session) error {
 	cl, err := c.clients.awsFor(r.Context(), s)
 	if err != nil {
 		return err
 	}
-	name, id, ng := r.PathValue("name"), r.PathValue("id"), r.URL.Query().Get("nodegroup")
+	name, id, ng, addon := r.PathValue("name"), r.PathValue("id"), r.URL.Query().Get("nodegroup"), r.URL.Query().Get("addon")
 	in := &eks.DescribeUpdateInput{Name: aws.String(name), UpdateId: aws.String(id)}
 	if ng != "" {
 		in.NodegroupName = aws.String(ng)
+	}
+	if addon != "" {
+		in.AddonName = aws.String(addon)
 	}
 	out, err := cl.EKS.DescribeUpdate(r.Context(), in)
 	if err != nil {
 		return err
 	}
 	c.render(w, r, http.StatusOK, "cluster-update", &pageData{Title: "Update " + id, Session: s, Flash: r.URL.Query().Get("flash"),
-		Data:   updateRow{Cluster: name, Nodegroup: ng, Update: out.Update},
+		Data:   updateRow{Cluster: name, Nodegroup: ng, Addon: addon, Update: out.Update},
 		Crumbs: clusterCrumbs(name, crumb{"Update history", clusterHref(name, "updates")}, crumb{id, r.URL.RequestURI()})})
 	return nil
 }
