@@ -88,7 +88,9 @@ func (b *consoleBrowser) do(method, path string, form url.Values) (*http.Respons
 	return resp, string(out)
 }
 
-func (b *consoleBrowser) get(path string) (*http.Response, string) { return b.do(http.MethodGet, path, nil) }
+func (b *consoleBrowser) get(path string) (*http.Response, string) {
+	return b.do(http.MethodGet, path, nil)
+}
 func (b *consoleBrowser) post(path string, form url.Values) (*http.Response, string) {
 	return b.do(http.MethodPost, path, form)
 }
