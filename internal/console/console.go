@@ -77,6 +77,7 @@ func (c *Console) Handler() http.Handler {
 	})
 	c.passwordRoutes(mux)
 	c.clusterRoutes(mux)
+	c.configRoutes(mux)
 	return securityHeaders(mux)
 }
 
