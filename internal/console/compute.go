@@ -1,0 +1,527 @@
+package console
+
+// The Compute tab of a cluster's page: its Kubernetes nodes, its managed
+// node groups and its Fargate profiles, as the AWS console shows them, and
+// the routes of the pages reached from it (nodegroups.go, fargate.go).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Labels EKS puts on the nodes it makes and on the pods Fargate runs.
+const (
+	labelNodegroup      = "eks.amazonaws.com/nodegroup"
+	labelComputeType    = "eks.amazonaws.com/compute-type"
+	labelFargateProfile = "eks.amazonaws.com/fargate-profile"
+	labelInstanceType   = "node.kubernetes.io/instance-type"
+	labelZone           = "topology.kubernetes.io/zone"
+)
+
+// kubeTimeout bounds a page's Kubernetes call: a cluster that does not
+// answer shows its error in the table's place instead of holding the page.
+const kubeTimeout = 10 * time.Second
+
+func init() {
+	registerTab(tab{Slug: "compute", Title: "Compute", Order: 20, Load: loadCompute})
+}
+
+func (c *Console) computeRoutes(mux *http.ServeMux) {
+	c.page(mux, "GET /clusters/{name}/nodegroups", c.nodegroupRows)
+	c.page(mux, "GET /clusters/{name}/nodegroups/create", c.nodegroupCreateForm)
+	c.page(mux, "POST /clusters/{name}/nodegroups/create", c.nodegroupCreate)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}", c.nodegroupPage)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/status", c.nodegroupStatus)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEditForm)
+	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEdit)
+	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/update-version", c.nodegroupUpdateVersion)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/delete", c.nodegroupDeleteForm)
+	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/delete", c.nodegroupDelete)
+	c.page(mux, "GET /clusters/{name}/fargate/create", c.fargateCreateForm)
+	c.page(mux, "POST /clusters/{name}/fargate/create", c.fargateCreate)
+	c.page(mux, "GET /clusters/{name}/fargate/{profile}", c.fargatePage)
+	c.page(mux, "GET /clusters/{name}/fargate/{profile}/status", c.fargateStatus)
+	c.page(mux, "GET /clusters/{name}/fargate/{profile}/delete", c.fargateDeleteForm)
+	c.page(mux, "POST /clusters/{name}/fargate/{profile}/delete", c.fargateDelete)
+}
+
+// computeData is what the Compute tab shows. Each table carries its own
+// error, so one the principal may not see leaves the others shown.
+type computeData struct {
+	Nodes      []nodeRow
+	NodesError *shownError
+	// NodesNote says why there are no nodes to list (the cluster is not
+	// ACTIVE yet).
+	NodesNote string
+
+	Nodegroups      []*ekstypes.Nodegroup
+	NodegroupsError *shownError
+	// Changing: some node group is changing, so the table refreshes itself.
+	Changing bool
+
+	Profiles      []*ekstypes.FargateProfile
+	ProfilesError *shownError
+}
+
+// nodeRow is a line of a Nodes table.
+type nodeRow struct {
+	Name, InstanceType, Group, Zone, Ready string
+	// Fargate: the node is a Fargate node (Group is then its profile).
+	Fargate bool
+	Created time.Time
+}
+
+func loadCompute(ctx context.Context, c *Console, s *Session, cl *awsClients, cluster *ekstypes.Cluster, _ *http.Request) (any, error) {
+	name := aws.ToString(cluster.Name)
+	d := &computeData{}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		d.Nodes, d.NodesNote, d.NodesError = c.listNodes(ctx, s, cluster, "")
+	}()
+	go func() {
+		defer wg.Done()
+		var err error
+		if d.Nodegroups, err = describeNodegroups(ctx, cl, name); err != nil {
+			d.NodegroupsError, _ = explain(err)
+		}
+		for _, ng := range d.Nodegroups {
+			d.Changing = d.Changing || isChanging(ng.Status)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var err error
+		if d.Profiles, err = describeFargateProfiles(ctx, cl, name); err != nil {
+			d.ProfilesError, _ = explain(err)
+		}
+	}()
+	wg.Wait()
+	return d, nil
+}
+
+// listNodes lists the cluster's nodes (those of one node group when
+// nodegroup is set) with the principal's Kubernetes identity. A cluster
+// not ACTIVE has none to show (note), and a Kubernetes error (no access
+// entry, RBAC) is shown in the table's place.
+func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.Cluster, nodegroup string) ([]nodeRow, string, *shownError) {
+	if cluster.Status != ekstypes.ClusterStatusActive && cluster.Status != ekstypes.ClusterStatusUpdating {
+		return nil, fmt.Sprintf("The cluster is %s: its nodes can be listed once it is ACTIVE.", cluster.Status), nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
+	defer cancel()
+	kc, err := c.clients.kubeFor(ctx, s, aws.ToString(cluster.Name))
+	if err != nil {
+		se, _ := explain(err)
+		return nil, "", se
+	}
+	opts := metav1.ListOptions{}
+	if nodegroup != "" {
+		opts.LabelSelector = labelNodegroup + "=" + nodegroup
+	}
+	list, err := kc.CoreV1().Nodes().List(ctx, opts)
+	if err != nil {
+		se, _ := explain(err)
+		return nil, "", se
+	}
+	rows := make([]nodeRow, 0, len(list.Items))
+	for _, n := range list.Items {
+		row := nodeRow{Name: n.Name, InstanceType: n.Labels[labelInstanceType], Group: n.Labels[labelNodegroup], Zone: n.Labels[labelZone],
+			Created: n.CreationTimestamp.Time, Ready: "Unknown"}
+		if n.Labels[labelComputeType] == "fargate" {
+			row.Fargate, row.Group = true, n.Labels[labelFargateProfile]
+		}
+		for _, cond := range n.Status.Conditions {
+			if cond.Type == corev1.NodeReady {
+				if cond.Status == corev1.ConditionTrue {
+					row.Ready = "Ready"
+				} else {
+					row.Ready = "NotReady"
+				}
+			}
+		}
+		if n.Spec.Unschedulable {
+			row.Ready += ",SchedulingDisabled"
+		}
+		rows = append(rows, row)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	return rows, "", nil
+}
+
+// describeNodegroups lists and describes a cluster's node groups, several
+// at a time. A group gone between the two calls is left out.
+func describeNodegroups(ctx context.Context, cl *awsClients, cluster string) ([]*ekstypes.Nodegroup, error) {
+	var names []string
+	p := eks.NewListNodegroupsPaginator(cl.EKS, &eks.ListNodegroupsInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, out.Nodegroups...)
+	}
+	return describeEach(ctx, names, func(ctx context.Context, name string) (*ekstypes.Nodegroup, error) {
+		out, err := cl.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
+		if err != nil {
+			return nil, err
+		}
+		return out.Nodegroup, nil
+	})
+}
+
+// describeFargateProfiles lists and describes a cluster's Fargate profiles.
+func describeFargateProfiles(ctx context.Context, cl *awsClients, cluster string) ([]*ekstypes.FargateProfile, error) {
+	var names []string
+	p := eks.NewListFargateProfilesPaginator(cl.EKS, &eks.ListFargateProfilesInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, out.FargateProfileNames...)
+	}
+	return describeEach(ctx, names, func(ctx context.Context, name string) (*ekstypes.FargateProfile, error) {
+		out, err := cl.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
+		if err != nil {
+			return nil, err
+		}
+		return out.FargateProfile, nil
+	})
+}
+
+// describeEach describes names 8 at a time, in their order; one gone
+// meanwhile is left out, any other error is the answer.
+func describeEach[T any](ctx context.Context, names []string, describe func(context.Context, string) (*T, error)) ([]*T, error) {
+	got := make([]*T, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			got[i], errs[i] = describe(ctx, name)
+		}()
+	}
+	wg.Wait()
+	out := make([]*T, 0, len(names))
+	for i := range names {
+		var nf *ekstypes.ResourceNotFoundException
+		switch {
+		case errors.As(errs[i], &nf):
+		case errs[i] != nil:
+			return nil, errs[i]
+		default:
+			out = append(out, got[i])
+		}
+	}
+	return out, nil
+}
+
+// nodegroupRows is the Node groups table's body, which refreshes itself
+// while a group changes; without htmx, the Compute tab.
+func (c *Console) nodegroupRows(w http.ResponseWriter, r *http.Request, s *Session) error {
+	name := r.PathValue("name")
+	if !isHTMX(r) {
+		http.Redirect(w, r, Prefix+"/clusters/"+url.PathEscape(name)+"/compute", http.StatusSeeOther)
+		return nil
+	}
+	cl, err := c.clients.awsFor(r.Context(), s)
+	if err != nil {
+		return err
+	}
+	d := &computeData{}
+	if d.Nodegroups, err = describeNodegroups(r.Context(), cl, name); err != nil {
+		return err
+	}
+	for _, ng := range d.Nodegroups {
+		d.Changing = d.Changing || isChanging(ng.Status)
+	}
+	c.renderFragment(w, r, "tab/compute", "nodegroupRows", &pageData{Session: s,
+		Data: &clusterPage{Cluster: &ekstypes.Cluster{Name: aws.String(name)}, TabData: d}})
+	return nil
+}
+
+// subnetChoice is one of the cluster's subnets offered in a form.
+type subnetChoice struct {
+	ID, Zone, CIDR string
+	Private        bool
+	Checked        bool
+}
+
+// clusterSubnets are the cluster's subnets with their zones and whether
+// each is private (its route table has no route to an internet gateway).
+// EC2 failing (no ec2:Describe* rights) leaves the bare IDs, private
+// unknown (false).
+func clusterSubnets(ctx context.Context, cl *awsClients, cluster *ekstypes.Cluster) []subnetChoice {
+	var ids []string
+	if cluster.ResourcesVpcConfig != nil {
+		ids = cluster.ResourcesVpcConfig.SubnetIds
+	}
+	choices := make([]subnetChoice, len(ids))
+	for i, id := range ids {
+		choices[i] = subnetChoice{ID: id}
+	}
+	if len(ids) == 0 {
+		return choices
+	}
+	out, err := cl.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: ids})
+	if err != nil {
+		return choices
+	}
+	bySubnet := map[string]ec2types.Subnet{}
+	vpc := ""
+	for _, sn := range out.Subnets {
+		bySubnet[aws.ToString(sn.SubnetId)] = sn
+		vpc = aws.ToString(sn.VpcId)
+	}
+	public := map[string]bool{}
+	mainPublic, known := false, false
+	if vpc != "" {
+		rt, err := cl.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}}})
+		if err == nil {
+			known = true
+			for _, t := range rt.RouteTables {
+				toGateway := false
+				for _, route := range t.Routes {
+					if strings.HasPrefix(aws.ToString(route.GatewayId), "igw-") {
+						toGateway = true
+					}
+				}
+				for _, a := range t.Associations {
+					if aws.ToBool(a.Main) {
+						mainPublic = toGateway
+					} else if a.SubnetId != nil {
+						public[*a.SubnetId] = toGateway
+					}
+				}
+			}
+		}
+	}
+	for i := range choices {
+		sn, ok := bySubnet[choices[i].ID]
+		if ok {
+			choices[i].Zone, choices[i].CIDR = aws.ToString(sn.AvailabilityZone), aws.ToString(sn.CidrBlock)
+		}
+		if known {
+			pub, explicit := public[choices[i].ID]
+			if !explicit {
+				pub = mainPublic
+			}
+			choices[i].Private = !pub
+		}
+	}
+	return choices
+}
+
+// checkSubnets marks the chosen subnets.
+func checkSubnets(choices []subnetChoice, chosen []string) {
+	for i := range choices {
+		choices[i].Checked = false
+		for _, id := range chosen {
+			if choices[i].ID == id {
+				choices[i].Checked = true
+			}
+		}
+	}
+}
+
+// roleChoice is a role offered in a form's select.
+type roleChoice struct{ Name, ARN string }
+
+// rolesTrusting lists the roles whose trust policy lets service assume
+// them. The error (say, no iam:ListRoles) makes the form a text field.
+func rolesTrusting(ctx context.Context, cl *awsClients, service string) ([]roleChoice, error) {
+	var roles []roleChoice
+	p := iam.NewListRolesPaginator(cl.IAM, &iam.ListRolesInput{})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range out.Roles {
+			if trusts(aws.ToString(r.AssumeRolePolicyDocument), service) {
+				roles = append(roles, roleChoice{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn)})
+			}
+		}
+	}
+	return roles, nil
+}
+
+// trusts is whether a trust policy (URL-encoded as IAM returns it) has an
+// Allow statement whose Service principal is service.
+func trusts(doc, service string) bool {
+	if d, err := url.QueryUnescape(doc); err == nil {
+		doc = d
+	}
+	var policy struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(doc), &policy) != nil {
+		return false
+	}
+	type statement struct {
+		Effect    string
+		Principal json.RawMessage
+	}
+	var stmts []statement
+	if json.Unmarshal(policy.Statement, &stmts) != nil {
+		var one statement
+		if json.Unmarshal(policy.Statement, &one) != nil {
+			return false
+		}
+		stmts = []statement{one}
+	}
+	for _, st := range stmts {
+		if st.Effect != "Allow" {
+			continue
+		}
+		var p struct{ Service json.RawMessage }
+		if json.Unmarshal(st.Principal, &p) != nil || p.Service == nil {
+			continue
+		}
+		var services []string
+		if json.Unmarshal(p.Service, &services) != nil {
+			var one string
+			if json.Unmarshal(p.Service, &one) != nil {
+				continue
+			}
+			services = []string{one}
+		}
+		for _, s := range services {
+			if s == service {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parsePairs reads key=value lines (labels, tags); blank lines are skipped.
+func parsePairs(text, what string) (map[string]string, error) {
+	pairs := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, badInput(fmt.Sprintf("%s, line %d: %q is not key=value.", what, i+1, line))
+		}
+		pairs[k] = v
+	}
+	return pairs, nil
+}
+
+// formatPairs writes pairs as key=value lines, sorted.
+func formatPairs(m map[string]string) string {
+	var b strings.Builder
+	for _, k := range sortedKeys(m) {
+		fmt.Fprintf(&b, "%s=%s\n", k, m[k])
+	}
+	return b.String()
+}
+
+// taintEffects are EKS's taint effects and the Kubernetes names a user
+// may write instead.
+var taintEffects = map[string]ekstypes.TaintEffect{
+	"NO_SCHEDULE": ekstypes.TaintEffectNoSchedule, "NoSchedule": ekstypes.TaintEffectNoSchedule,
+	"NO_EXECUTE": ekstypes.TaintEffectNoExecute, "NoExecute": ekstypes.TaintEffectNoExecute,
+	"PREFER_NO_SCHEDULE": ekstypes.TaintEffectPreferNoSchedule, "PreferNoSchedule": ekstypes.TaintEffectPreferNoSchedule,
+}
+
+// parseTaints reads key=value:effect lines (value optional: key:effect).
+func parseTaints(text string) ([]ekstypes.Taint, error) {
+	var taints []ekstypes.Taint
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		kv, effect := line, ""
+		if at := strings.LastIndex(line, ":"); at >= 0 {
+			kv, effect = line[:at], line[at+1:]
+		}
+		eff, known := taintEffects[strings.TrimSpace(effect)]
+		if !known {
+			return nil, badInput(fmt.Sprintf("Taints, line %d: %q is not key=value:effect with effect NoSchedule, NoExecute or PreferNoSchedule.", i+1, line))
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		t := ekstypes.Taint{Key: aws.String(strings.TrimSpace(k)), Effect: eff}
+		if v = strings.TrimSpace(v); v != "" {
+			t.Value = aws.String(v)
+		}
+		taints = append(taints, t)
+	}
+	return taints, nil
+}
+
+// formatTaints writes taints as key=value:effect lines.
+func formatTaints(taints []ekstypes.Taint) string {
+	var b strings.Builder
+	for _, t := range taints {
+		b.WriteString(aws.ToString(t.Key))
+		if t.Value != nil {
+			b.WriteString("=" + *t.Value)
+		}
+		b.WriteString(":" + string(t.Effect) + "\n")
+	}
+	return b.String()
+}
+
+// formInt reads an optional whole number of a form: nil when empty.
+func formInt(r *http.Request, field, what string) (*int32, error) {
+	v := strings.TrimSpace(r.PostFormValue(field))
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return nil, badInput(fmt.Sprintf("%s must be a whole number, not %q.", what, v))
+	}
+	return aws.Int32(int32(n)), nil
+}
+
+// gone is whether err is EKS's ResourceNotFoundException.
+func gone(err error) bool {
+	var nf *ekstypes.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+// computeHref is the Compute tab of a cluster, with a flash message.
+func computeHref(cluster, flash string) string {
+	u := Prefix + "/clusters/" + url.PathEscape(cluster) + "/compute"
+	if flash != "" {
+		u += "?flash=" + url.QueryEscape(flash)
+	}
+	return u
+}
+
+// computeCrumbs lead to a page under a cluster's Compute tab.
+func computeCrumbs(cluster string, more ...crumb) []crumb {
+	base := Prefix + "/clusters/" + url.PathEscape(cluster)
+	return append([]crumb{{"Clusters", Prefix + "/clusters"}, {cluster, base}, {"Compute", base + "/compute"}}, more...)
+}
