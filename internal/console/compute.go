@@ -76,6 +76,8 @@ type computeData struct {
 	NodegroupsError *shownError
 	// Changing: some node group is changing, so the table refreshes itself.
 	Changing bool
+	// ClusterVersion is the cluster's: a group behind it offers Update now.
+	ClusterVersion string
 
 	Profiles      []*ekstypes.FargateProfile
 	ProfilesError *shownError
@@ -91,7 +93,7 @@ type nodeRow struct {
 
 func loadCompute(ctx context.Context, c *Console, s *Session, cl *awsClients, cluster *ekstypes.Cluster, _ *http.Request) (any, error) {
 	name := aws.ToString(cluster.Name)
-	d := &computeData{}
+	d := &computeData{ClusterVersion: aws.ToString(cluster.Version)}
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
@@ -126,6 +128,9 @@ func loadCompute(ctx context.Context, c *Console, s *Session, cl *awsClients, cl
 func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.Cluster, nodegroup string) ([]nodeRow, string, *shownError) {
 	if cluster.Status != ekstypes.ClusterStatusActive && cluster.Status != ekstypes.ClusterStatusUpdating {
 		return nil, fmt.Sprintf("The cluster is %s: its nodes can be listed once it is ACTIVE.", cluster.Status), nil
+	}
+	if !hasEndpoint(cluster) {
+		return nil, "The cluster has no API server endpoint yet.", nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
 	defer cancel()
@@ -166,6 +171,11 @@ func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.C
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	return rows, "", nil
+}
+
+// hasEndpoint is whether the cluster has an API server to ask.
+func hasEndpoint(cluster *ekstypes.Cluster) bool {
+	return aws.ToString(cluster.Endpoint) != "" && cluster.CertificateAuthority != nil && aws.ToString(cluster.CertificateAuthority.Data) != ""
 }
 
 // describeNodegroups lists and describes a cluster's node groups, several
@@ -251,7 +261,11 @@ func (c *Console) nodegroupRows(w http.ResponseWriter, r *http.Request, s *Sessi
 	if err != nil {
 		return err
 	}
-	d := &computeData{}
+	cluster, err := c.describeCluster(r, cl)
+	if err != nil {
+		return err
+	}
+	d := &computeData{ClusterVersion: aws.ToString(cluster.Version)}
 	if d.Nodegroups, err = describeNodegroups(r.Context(), cl, name); err != nil {
 		return err
 	}

@@ -173,13 +173,13 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 	// ACTIVE with no API server: the nodes table shows the error in its
 	// place; the node group is listed and refreshes while CREATING.
 	resp, body = b.get("/console/clusters/" + cl + "/compute")
-	wantPage(t, "compute tab, ACTIVE", resp, body, http.StatusOK, `id="nodes-error"`, `id="nodegroup-workers"`, "CREATING", `hx-get="/console/clusters/`+cl+`/nodegroups"`)
+	wantPage(t, "compute tab, ACTIVE", resp, body, http.StatusOK, `id="nodes-note"`, "no API server endpoint yet", `id="nodegroup-workers"`, "CREATING", `hx-get="/console/clusters/`+cl+`/nodegroups"`)
 	resp, body = b.getHTMX("/console/clusters/" + cl + "/nodegroups")
 	wantPage(t, "node group rows", resp, body, http.StatusOK, `id="nodegroup-rows"`, "workers")
 
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers")
 	wantPage(t, "node group page", resp, body, http.StatusOK, `id="nodegroup-status"`, `/nodegroups/workers/status`, nodeRole, "dedicated", `id="edit-nodegroup"`,
-		`id="delete-nodegroup"`, `id="update-version"`, `id="nodes-error"`)
+		`id="delete-nodegroup"`, `id="update-version"`, `id="nodes-note"`)
 	resp, body = b.getHTMX("/console/clusters/" + cl + "/nodegroups/workers/status")
 	wantPage(t, "status badge", resp, body, http.StatusOK, `id="nodegroup-status"`, "CREATING")
 
@@ -283,7 +283,7 @@ func TestFargateProfilePages(t *testing.T) {
 	resp, body = b.get("/console/clusters/" + cl + "/compute")
 	wantPage(t, "compute tab", resp, body, http.StatusOK, `id="fargate-apps"`, "prod-*", "tier=front")
 	resp, body = b.get("/console/clusters/" + cl + "/fargate/apps")
-	wantPage(t, "profile page", resp, body, http.StatusOK, `id="fargate-status"`, "CREATING", "app=web", podRole, `id="pods-error"`, `id="delete-fargate-profile"`)
+	wantPage(t, "profile page", resp, body, http.StatusOK, `id="fargate-status"`, "CREATING", "app=web", podRole, `id="pods-note"`, `id="delete-fargate-profile"`)
 
 	m := testServer.models.EKS
 	rec, err := m.GetFargateProfile(context.Background(), "us-east-1", cl, "apps")

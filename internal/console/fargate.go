@@ -83,6 +83,9 @@ func (c *Console) fargatePods(ctx context.Context, s *Session, cluster *ekstypes
 	if cluster.Status != ekstypes.ClusterStatusActive && cluster.Status != ekstypes.ClusterStatusUpdating {
 		return nil, fmt.Sprintf("The cluster is %s: its pods can be listed once it is ACTIVE.", cluster.Status), nil
 	}
+	if !hasEndpoint(cluster) {
+		return nil, "The cluster has no API server endpoint yet.", nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
 	defer cancel()
 	kc, err := c.clients.kubeFor(ctx, s, aws.ToString(cluster.Name))
