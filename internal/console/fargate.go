@@ -145,8 +145,10 @@ type fargateForm struct {
 	RolesError *shownError
 	Subnets    []subnetChoice
 	Name, Role string
-	Selectors  []selectorInput
-	Tags       string
+	// RoleARN, typed, stands for Role when given.
+	RoleARN   string
+	Selectors []selectorInput
+	Tags      string
 }
 
 // selectorInput is one of the form's selectors.
@@ -209,6 +211,7 @@ func (c *Console) fargateCreate(w http.ResponseWriter, r *http.Request, s *Sessi
 	}
 	f := c.newFargateForm(r, cl, cluster)
 	f.Name, f.Role, f.Tags = strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("role")), r.PostFormValue("tags")
+	f.RoleARN = strings.TrimSpace(r.PostFormValue("rolearn"))
 	for i := range f.Selectors {
 		f.Selectors[i].Namespace = strings.TrimSpace(r.PostFormValue(fmt.Sprintf("selector-%d-namespace", i+1)))
 		f.Selectors[i].Labels = r.PostFormValue(fmt.Sprintf("selector-%d-labels", i+1))
@@ -233,7 +236,11 @@ func (c *Console) fargateCreate(w http.ResponseWriter, r *http.Request, s *Sessi
 // namespace or labels; no subnet checked leaves EKS to pick the cluster's
 // private ones.
 func (f *fargateForm) input(r *http.Request) (*eks.CreateFargateProfileInput, error) {
-	in := &eks.CreateFargateProfileInput{ClusterName: f.Cluster.Name, FargateProfileName: aws.String(f.Name), PodExecutionRoleArn: aws.String(f.Role),
+	role := f.Role
+	if f.RoleARN != "" {
+		role = f.RoleARN
+	}
+	in := &eks.CreateFargateProfileInput{ClusterName: f.Cluster.Name, FargateProfileName: aws.String(f.Name), PodExecutionRoleArn: aws.String(role),
 		Subnets: r.PostForm["subnet"], Selectors: []ekstypes.FargateProfileSelector{}}
 	for _, sel := range f.Selectors {
 		labels, err := parsePairs(sel.Labels, fmt.Sprintf("Selector %d's labels", sel.N))

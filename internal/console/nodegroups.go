@@ -30,10 +30,10 @@ var (
 
 // nodegroupView is a node group's page.
 type nodegroupView struct {
-	Cluster   *ekstypes.Cluster
-	Nodegroup *ekstypes.Nodegroup
-	Nodes     []nodeRow
-	NodesNote string
+	Cluster    *ekstypes.Cluster
+	Nodegroup  *ekstypes.Nodegroup
+	Nodes      []nodeRow
+	NodesNote  string
 	NodesError *shownError
 }
 
@@ -126,9 +126,11 @@ type nodegroupForm struct {
 	RolesError *shownError
 	Subnets    []subnetChoice
 
+	// RoleARN, typed, stands for Role when given.
+	RoleARN                                         string
 	Name, Role, InstanceType, CapacityType, AMIType string
-	DiskSize, Desired, Min, Max                      string
-	Labels, Taints                                   string
+	DiskSize, Desired, Min, Max                     string
+	Labels, Taints                                  string
 
 	InstanceTypes, AMITypes []string
 }
@@ -184,6 +186,7 @@ func (c *Console) nodegroupCreate(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	f := c.newNodegroupForm(r, cl, cluster)
 	f.Name, f.Role = strings.TrimSpace(r.PostFormValue("name")), strings.TrimSpace(r.PostFormValue("role"))
+	f.RoleARN = strings.TrimSpace(r.PostFormValue("rolearn"))
 	f.InstanceType, f.CapacityType, f.AMIType = r.PostFormValue("instancetype"), r.PostFormValue("capacitytype"), r.PostFormValue("amitype")
 	f.DiskSize, f.Desired, f.Min, f.Max = r.PostFormValue("disksize"), r.PostFormValue("desired"), r.PostFormValue("min"), r.PostFormValue("max")
 	f.Labels, f.Taints = r.PostFormValue("labels"), r.PostFormValue("taints")
@@ -207,7 +210,11 @@ func (c *Console) nodegroupCreate(w http.ResponseWriter, r *http.Request, s *Ses
 // cannot say (a number that is not one, a line that is not key=value) is
 // refused here; the rest is EKS's to judge.
 func (f *nodegroupForm) input(r *http.Request) (*eks.CreateNodegroupInput, error) {
-	in := &eks.CreateNodegroupInput{ClusterName: f.Cluster.Name, NodegroupName: aws.String(f.Name), NodeRole: aws.String(f.Role),
+	role := f.Role
+	if f.RoleARN != "" {
+		role = f.RoleARN
+	}
+	in := &eks.CreateNodegroupInput{ClusterName: f.Cluster.Name, NodegroupName: aws.String(f.Name), NodeRole: aws.String(role),
 		Subnets: r.PostForm["subnet"], CapacityType: ekstypes.CapacityTypes(f.CapacityType), AmiType: ekstypes.AMITypes(f.AMIType)}
 	if in.Subnets == nil {
 		in.Subnets = []string{}
@@ -246,9 +253,9 @@ func (f *nodegroupForm) input(r *http.Request) (*eks.CreateNodegroupInput, error
 // nodegroupEditForm is the Edit page: scaling, update configuration,
 // labels and taints.
 type nodegroupEditForm struct {
-	Nodegroup                                      *ekstypes.Nodegroup
+	Nodegroup                                     *ekstypes.Nodegroup
 	Desired, Min, Max, MaxUnavailable, MaxUnavPct string
-	Labels, Taints                                 string
+	Labels, Taints                                string
 }
 
 func editFormOf(ng *ekstypes.Nodegroup) *nodegroupEditForm {

@@ -3,9 +3,9 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
