@@ -45,6 +45,7 @@ func init() {
 }
 
 func (c *Console) computeRoutes(mux *http.ServeMux) {
+	c.page(mux, "GET /clusters/{name}/compute/nodes", c.nodesPart)
 	c.page(mux, "GET /clusters/{name}/nodegroups", c.nodegroupRows)
 	c.page(mux, "GET /clusters/{name}/nodegroups/create", c.nodegroupCreateForm)
 	c.page(mux, "POST /clusters/{name}/nodegroups/create", c.nodegroupCreate)
@@ -66,11 +67,7 @@ func (c *Console) computeRoutes(mux *http.ServeMux) {
 // computeData is what the Compute tab shows. Each table carries its own
 // error, so one the principal may not see leaves the others shown.
 type computeData struct {
-	Nodes      []nodeRow
-	NodesError *shownError
-	// NodesNote says why there are no nodes to list (the cluster is not
-	// ACTIVE yet).
-	NodesNote string
+	Nodes *nodesCard
 
 	Nodegroups      []*ekstypes.Nodegroup
 	NodegroupsError *shownError
@@ -81,6 +78,19 @@ type computeData struct {
 
 	Profiles      []*ekstypes.FargateProfile
 	ProfilesError *shownError
+}
+
+// nodesCard is a Nodes table: the cluster's nodes, or a node group's.
+type nodesCard struct {
+	Cluster, Nodegroup string
+	Nodes              []nodeRow
+	// Error is Kubernetes's refusal, shown in the table's place.
+	Error *shownError
+	// Note says why there are no nodes to list (the cluster is not
+	// ACTIVE yet).
+	Note string
+	// Poll: node groups are changing, so the table refreshes itself.
+	Poll bool
 }
 
 // nodeRow is a line of a Nodes table.
@@ -98,7 +108,7 @@ func loadCompute(ctx context.Context, c *Console, s *Session, cl *awsClients, cl
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		d.Nodes, d.NodesNote, d.NodesError = c.listNodes(ctx, s, cluster, "")
+		d.Nodes = c.nodesCard(ctx, s, cluster, "")
 	}()
 	go func() {
 		defer wg.Done()
@@ -118,7 +128,47 @@ func loadCompute(ctx context.Context, c *Console, s *Session, cl *awsClients, cl
 		}
 	}()
 	wg.Wait()
+	d.Nodes.Poll = d.Changing
 	return d, nil
+}
+
+func (c *Console) nodesCard(ctx context.Context, s *Session, cluster *ekstypes.Cluster, nodegroup string) *nodesCard {
+	n := &nodesCard{Cluster: aws.ToString(cluster.Name), Nodegroup: nodegroup}
+	n.Nodes, n.Note, n.Error = c.listNodes(ctx, s, cluster, nodegroup)
+	return n
+}
+
+// nodesPart is a Nodes table for htmx to swap in, refreshing itself while
+// the cluster's node groups (or the one named) change.
+func (c *Console) nodesPart(w http.ResponseWriter, r *http.Request, s *Session) error {
+	ng := r.URL.Query().Get("nodegroup")
+	if !isHTMX(r) {
+		if ng != "" {
+			http.Redirect(w, r, nodegroupHref(r.PathValue("name"), ng, ""), http.StatusSeeOther)
+		} else {
+			http.Redirect(w, r, computeHref(r.PathValue("name"), ""), http.StatusSeeOther)
+		}
+		return nil
+	}
+	cl, err := c.clients.awsFor(r.Context(), s)
+	if err != nil {
+		return err
+	}
+	cluster, err := c.describeCluster(r, cl)
+	if err != nil {
+		return err
+	}
+	card := c.nodesCard(r.Context(), s, cluster, ng)
+	if ng != "" {
+		out, err := cl.EKS.DescribeNodegroup(r.Context(), &eks.DescribeNodegroupInput{ClusterName: cluster.Name, NodegroupName: aws.String(ng)})
+		card.Poll = err == nil && isChanging(out.Nodegroup.Status)
+	} else if groups, err := describeNodegroups(r.Context(), cl, card.Cluster); err == nil {
+		for _, g := range groups {
+			card.Poll = card.Poll || isChanging(g.Status)
+		}
+	}
+	c.renderFragment(w, r, "nodegroup", "nodesPart", &pageData{Session: s, Data: card})
+	return nil
 }
 
 // listNodes lists the cluster's nodes (those of one node group when

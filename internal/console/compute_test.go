@@ -176,6 +176,11 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 	wantPage(t, "compute tab, ACTIVE", resp, body, http.StatusOK, `id="nodes-note"`, "no API server endpoint yet", `id="nodegroup-workers"`, "CREATING", `hx-get="/console/clusters/`+cl+`/nodegroups"`)
 	resp, body = b.getHTMX("/console/clusters/" + cl + "/nodegroups")
 	wantPage(t, "node group rows", resp, body, http.StatusOK, `id="nodegroup-rows"`, "workers")
+	// The nodes refresh too while a group changes.
+	resp, body = b.getHTMX("/console/clusters/" + cl + "/compute/nodes")
+	wantPage(t, "nodes part", resp, body, http.StatusOK, `<div class="card table-wrap" id="nodes" hx-get="/console/clusters/`+cl+`/compute/nodes"`, "no API server endpoint yet")
+	resp, body = b.getHTMX("/console/clusters/" + cl + "/compute/nodes?nodegroup=workers")
+	wantPage(t, "node group's nodes part", resp, body, http.StatusOK, `hx-get="/console/clusters/`+cl+`/compute/nodes?nodegroup=workers"`)
 
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers")
 	wantPage(t, "node group page", resp, body, http.StatusOK, `id="nodegroup-status"`, `/nodegroups/workers/status`, nodeRole, "dedicated", `id="edit-nodegroup"`,

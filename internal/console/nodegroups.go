@@ -30,11 +30,9 @@ var (
 
 // nodegroupView is a node group's page.
 type nodegroupView struct {
-	Cluster    *ekstypes.Cluster
-	Nodegroup  *ekstypes.Nodegroup
-	Nodes      []nodeRow
-	NodesNote  string
-	NodesError *shownError
+	Cluster   *ekstypes.Cluster
+	Nodegroup *ekstypes.Nodegroup
+	Nodes     *nodesCard
 }
 
 func (c *Console) describeNodegroup(r *http.Request, cl *awsClients) (*ekstypes.Nodegroup, error) {
@@ -82,7 +80,8 @@ func (c *Console) showNodegroup(w http.ResponseWriter, r *http.Request, s *Sessi
 		return err
 	}
 	v := &nodegroupView{Cluster: cluster, Nodegroup: ng}
-	v.Nodes, v.NodesNote, v.NodesError = c.listNodes(r.Context(), s, cluster, aws.ToString(ng.NodegroupName))
+	v.Nodes = c.nodesCard(r.Context(), s, cluster, aws.ToString(ng.NodegroupName))
+	v.Nodes.Poll = isChanging(ng.Status)
 	name := r.PathValue("name")
 	d := &pageData{Title: aws.ToString(ng.NodegroupName) + " · node group", Session: s, Data: v, Flash: r.URL.Query().Get("flash"),
 		Crumbs: computeCrumbs(name, crumb{aws.ToString(ng.NodegroupName), nodegroupHref(name, aws.ToString(ng.NodegroupName), "")})}
