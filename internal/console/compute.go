@@ -330,7 +330,8 @@ func (c *Console) nodegroupRows(w http.ResponseWriter, r *http.Request, s *Sessi
 // subnetChoice is one of the cluster's subnets offered in a form.
 type subnetChoice struct {
 	ID, Zone, CIDR string
-	Private        bool
+	// Private is known only when the VPC's route tables could be read.
+	Private, Known bool
 	Checked        bool
 }
 
@@ -393,7 +394,7 @@ func clusterSubnets(ctx context.Context, cl *awsClients, cluster *ekstypes.Clust
 			if !explicit {
 				pub = mainPublic
 			}
-			choices[i].Private = !pub
+			choices[i].Private, choices[i].Known = !pub, true
 		}
 	}
 	return choices
