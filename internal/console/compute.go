@@ -29,16 +29,16 @@ import (
 
 // Labels EKS puts on the nodes it makes and on the pods Fargate runs.
 const (
-	labelNodegroup      = "eks.amazonaws.com/nodegroup"
-	labelComputeType    = "eks.amazonaws.com/compute-type"
-	labelFargateProfile = "eks.amazonaws.com/fargate-profile"
-	labelInstanceType   = "node.kubernetes.io/instance-type"
-	labelZone           = "topology.kubernetes.io/zone"
+	computeLabelNodegroup      = "eks.amazonaws.com/nodegroup"
+	computeLabelComputeType    = "eks.amazonaws.com/compute-type"
+	computeLabelFargateProfile = "eks.amazonaws.com/fargate-profile"
+	computeLabelInstanceType   = "node.kubernetes.io/instance-type"
+	computeLabelZone           = "topology.kubernetes.io/zone"
 )
 
-// kubeTimeout bounds a page's Kubernetes call: a cluster that does not
+// computeKubeTimeout bounds a page's Kubernetes call: a cluster that does not
 // answer shows its error in the table's place instead of holding the page.
-const kubeTimeout = 10 * time.Second
+const computeKubeTimeout = 10 * time.Second
 
 func init() {
 	registerTab(tab{Slug: "compute", Title: "Compute", Order: 20, Load: loadCompute})
@@ -83,7 +83,7 @@ type computeData struct {
 // nodesCard is a Nodes table: the cluster's nodes, or a node group's.
 type nodesCard struct {
 	Cluster, Nodegroup string
-	Nodes              []nodeRow
+	Nodes              []computeNodeRow
 	// Error is Kubernetes's refusal, shown in the table's place.
 	Error *shownError
 	// Note says why there are no nodes to list (the cluster is not
@@ -93,8 +93,8 @@ type nodesCard struct {
 	Poll bool
 }
 
-// nodeRow is a line of a Nodes table.
-type nodeRow struct {
+// computeNodeRow is a line of a Nodes table.
+type computeNodeRow struct {
 	Name, InstanceType, Group, Zone, Ready string
 	// Fargate: the node is a Fargate node (Group is then its profile).
 	Fargate bool
@@ -154,7 +154,7 @@ func (c *Console) nodesPart(w http.ResponseWriter, r *http.Request, s *Session) 
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -175,14 +175,14 @@ func (c *Console) nodesPart(w http.ResponseWriter, r *http.Request, s *Session) 
 // nodegroup is set) with the principal's Kubernetes identity. A cluster
 // not ACTIVE has none to show (note), and a Kubernetes error (no access
 // entry, RBAC) is shown in the table's place.
-func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.Cluster, nodegroup string) ([]nodeRow, string, *shownError) {
+func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.Cluster, nodegroup string) ([]computeNodeRow, string, *shownError) {
 	if cluster.Status != ekstypes.ClusterStatusActive && cluster.Status != ekstypes.ClusterStatusUpdating {
 		return nil, fmt.Sprintf("The cluster is %s: its nodes can be listed once it is ACTIVE.", cluster.Status), nil
 	}
-	if !hasEndpoint(cluster) {
+	if !clusterHasEndpoint(cluster) {
 		return nil, "The cluster has no API server endpoint yet.", nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, computeKubeTimeout)
 	defer cancel()
 	kc, err := c.clients.kubeFor(ctx, s, aws.ToString(cluster.Name))
 	if err != nil {
@@ -191,19 +191,19 @@ func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.C
 	}
 	opts := metav1.ListOptions{}
 	if nodegroup != "" {
-		opts.LabelSelector = labelNodegroup + "=" + nodegroup
+		opts.LabelSelector = computeLabelNodegroup + "=" + nodegroup
 	}
 	list, err := kc.CoreV1().Nodes().List(ctx, opts)
 	if err != nil {
 		se, _ := explain(err)
 		return nil, "", se
 	}
-	rows := make([]nodeRow, 0, len(list.Items))
+	rows := make([]computeNodeRow, 0, len(list.Items))
 	for _, n := range list.Items {
-		row := nodeRow{Name: n.Name, InstanceType: n.Labels[labelInstanceType], Group: n.Labels[labelNodegroup], Zone: n.Labels[labelZone],
+		row := computeNodeRow{Name: n.Name, InstanceType: n.Labels[computeLabelInstanceType], Group: n.Labels[computeLabelNodegroup], Zone: n.Labels[computeLabelZone],
 			Created: n.CreationTimestamp.Time, Ready: "Unknown"}
-		if n.Labels[labelComputeType] == "fargate" {
-			row.Fargate, row.Group = true, n.Labels[labelFargateProfile]
+		if n.Labels[computeLabelComputeType] == "fargate" {
+			row.Fargate, row.Group = true, n.Labels[computeLabelFargateProfile]
 		}
 		for _, cond := range n.Status.Conditions {
 			if cond.Type == corev1.NodeReady {
@@ -223,8 +223,8 @@ func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.C
 	return rows, "", nil
 }
 
-// hasEndpoint is whether the cluster has an API server to ask.
-func hasEndpoint(cluster *ekstypes.Cluster) bool {
+// clusterHasEndpoint is whether the cluster has an API server to ask.
+func clusterHasEndpoint(cluster *ekstypes.Cluster) bool {
 	return aws.ToString(cluster.Endpoint) != "" && cluster.CertificateAuthority != nil && aws.ToString(cluster.CertificateAuthority.Data) != ""
 }
 
@@ -240,7 +240,7 @@ func describeNodegroups(ctx context.Context, cl *awsClients, cluster string) ([]
 		}
 		names = append(names, out.Nodegroups...)
 	}
-	return describeEach(ctx, names, func(ctx context.Context, name string) (*ekstypes.Nodegroup, error) {
+	return describeEachName(ctx, names, func(ctx context.Context, name string) (*ekstypes.Nodegroup, error) {
 		out, err := cl.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
 		if err != nil {
 			return nil, err
@@ -260,7 +260,7 @@ func describeFargateProfiles(ctx context.Context, cl *awsClients, cluster string
 		}
 		names = append(names, out.FargateProfileNames...)
 	}
-	return describeEach(ctx, names, func(ctx context.Context, name string) (*ekstypes.FargateProfile, error) {
+	return describeEachName(ctx, names, func(ctx context.Context, name string) (*ekstypes.FargateProfile, error) {
 		out, err := cl.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
 		if err != nil {
 			return nil, err
@@ -269,9 +269,9 @@ func describeFargateProfiles(ctx context.Context, cl *awsClients, cluster string
 	})
 }
 
-// describeEach describes names 8 at a time, in their order; one gone
+// describeEachName describes names 8 at a time, in their order; one gone
 // meanwhile is left out, any other error is the answer.
-func describeEach[T any](ctx context.Context, names []string, describe func(context.Context, string) (*T, error)) ([]*T, error) {
+func describeEachName[T any](ctx context.Context, names []string, describe func(context.Context, string) (*T, error)) ([]*T, error) {
 	got := make([]*T, len(names))
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
@@ -311,7 +311,7 @@ func (c *Console) nodegroupRows(w http.ResponseWriter, r *http.Request, s *Sessi
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -327,26 +327,26 @@ func (c *Console) nodegroupRows(w http.ResponseWriter, r *http.Request, s *Sessi
 	return nil
 }
 
-// subnetChoice is one of the cluster's subnets offered in a form.
-type subnetChoice struct {
+// computeSubnet is one of the cluster's subnets offered in a form.
+type computeSubnet struct {
 	ID, Zone, CIDR string
 	// Private is known only when the VPC's route tables could be read.
 	Private, Known bool
 	Checked        bool
 }
 
-// clusterSubnets are the cluster's subnets with their zones and whether
+// computeSubnets are the cluster's subnets with their zones and whether
 // each is private (its route table has no route to an internet gateway).
 // EC2 failing (no ec2:Describe* rights) leaves the bare IDs, private
 // unknown (false).
-func clusterSubnets(ctx context.Context, cl *awsClients, cluster *ekstypes.Cluster) []subnetChoice {
+func computeSubnets(ctx context.Context, cl *awsClients, cluster *ekstypes.Cluster) []computeSubnet {
 	var ids []string
 	if cluster.ResourcesVpcConfig != nil {
 		ids = cluster.ResourcesVpcConfig.SubnetIds
 	}
-	choices := make([]subnetChoice, len(ids))
+	choices := make([]computeSubnet, len(ids))
 	for i, id := range ids {
-		choices[i] = subnetChoice{ID: id}
+		choices[i] = computeSubnet{ID: id}
 	}
 	if len(ids) == 0 {
 		return choices
@@ -400,8 +400,8 @@ func clusterSubnets(ctx context.Context, cl *awsClients, cluster *ekstypes.Clust
 	return choices
 }
 
-// checkSubnets marks the chosen subnets.
-func checkSubnets(choices []subnetChoice, chosen []string) {
+// checkComputeSubnets marks the chosen subnets.
+func checkComputeSubnets(choices []computeSubnet, chosen []string) {
 	for i := range choices {
 		choices[i].Checked = false
 		for _, id := range chosen {
@@ -412,13 +412,13 @@ func checkSubnets(choices []subnetChoice, chosen []string) {
 	}
 }
 
-// roleChoice is a role offered in a form's select.
-type roleChoice struct{ Name, ARN string }
+// computeRole is a role offered in a form's select.
+type computeRole struct{ Name, ARN string }
 
-// rolesTrusting lists the roles whose trust policy lets service assume
+// rolesTrustingService lists the roles whose trust policy lets service assume
 // them. The error (say, no iam:ListRoles) makes the form a text field.
-func rolesTrusting(ctx context.Context, cl *awsClients, service string) ([]roleChoice, error) {
-	var roles []roleChoice
+func rolesTrustingService(ctx context.Context, cl *awsClients, service string) ([]computeRole, error) {
+	var roles []computeRole
 	p := iam.NewListRolesPaginator(cl.IAM, &iam.ListRolesInput{})
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
@@ -426,17 +426,17 @@ func rolesTrusting(ctx context.Context, cl *awsClients, service string) ([]roleC
 			return nil, err
 		}
 		for _, r := range out.Roles {
-			if trusts(aws.ToString(r.AssumeRolePolicyDocument), service) {
-				roles = append(roles, roleChoice{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn)})
+			if trustPolicyAllows(aws.ToString(r.AssumeRolePolicyDocument), service) {
+				roles = append(roles, computeRole{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn)})
 			}
 		}
 	}
 	return roles, nil
 }
 
-// trusts is whether a trust policy (URL-encoded as IAM returns it) has an
+// trustPolicyAllows is whether a trust policy (URL-encoded as IAM returns it) has an
 // Allow statement whose Service principal is service.
-func trusts(doc, service string) bool {
+func trustPolicyAllows(doc, service string) bool {
 	if d, err := url.QueryUnescape(doc); err == nil {
 		doc = d
 	}
@@ -483,8 +483,8 @@ func trusts(doc, service string) bool {
 	return false
 }
 
-// parsePairs reads key=value lines (labels, tags); blank lines are skipped.
-func parsePairs(text, what string) (map[string]string, error) {
+// parseKeyValueLines reads key=value lines (labels, tags); blank lines are skipped.
+func parseKeyValueLines(text, what string) (map[string]string, error) {
 	pairs := map[string]string{}
 	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -501,8 +501,8 @@ func parsePairs(text, what string) (map[string]string, error) {
 	return pairs, nil
 }
 
-// formatPairs writes pairs as key=value lines, sorted.
-func formatPairs(m map[string]string) string {
+// keyValueLines writes pairs as key=value lines, sorted.
+func keyValueLines(m map[string]string) string {
 	var b strings.Builder
 	for _, k := range sortedKeys(m) {
 		fmt.Fprintf(&b, "%s=%s\n", k, m[k])
@@ -557,8 +557,8 @@ func formatTaints(taints []ekstypes.Taint) string {
 	return b.String()
 }
 
-// formInt reads an optional whole number of a form: nil when empty.
-func formInt(r *http.Request, field, what string) (*int32, error) {
+// formInt32 reads an optional whole number of a form: nil when empty.
+func formInt32(r *http.Request, field, what string) (*int32, error) {
 	v := strings.TrimSpace(r.PostFormValue(field))
 	if v == "" {
 		return nil, nil
@@ -570,8 +570,8 @@ func formInt(r *http.Request, field, what string) (*int32, error) {
 	return aws.Int32(int32(n)), nil
 }
 
-// gone is whether err is EKS's ResourceNotFoundException.
-func gone(err error) bool {
+// computeGone is whether err is EKS's ResourceNotFoundException.
+func computeGone(err error) bool {
 	var nf *ekstypes.ResourceNotFoundException
 	return errors.As(err, &nf)
 }

@@ -24,20 +24,20 @@ func init() {
 	registerPage("fargate-delete", "nodegroup_delete.html")
 }
 
-// maxSelectors is how many selectors a profile may have.
-const maxSelectors = 5
+// maxFargateSelectors is how many selectors a profile may have.
+const maxFargateSelectors = 5
 
 // fargateView is a Fargate profile's page.
 type fargateView struct {
 	Cluster  *ekstypes.Cluster
 	Profile  *ekstypes.FargateProfile
-	Pods     []podRow
+	Pods     []fargatePodRow
 	PodsNote string
 	PodsErr  *shownError
 }
 
-// podRow is a pod a profile placed.
-type podRow struct{ Namespace, Name, Node, Phase string }
+// fargatePodRow is a pod a profile placed.
+type fargatePodRow struct{ Namespace, Name, Node, Phase string }
 
 func fargateHref(cluster, profile, flash string) string {
 	u := Prefix + "/clusters/" + url.PathEscape(cluster) + "/fargate/" + url.PathEscape(profile)
@@ -61,7 +61,7 @@ func (c *Console) fargatePage(w http.ResponseWriter, r *http.Request, s *Session
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -79,32 +79,32 @@ func (c *Console) fargatePage(w http.ResponseWriter, r *http.Request, s *Session
 
 // fargatePods are the pods the profile placed (their
 // eks.amazonaws.com/fargate-profile label), as the principal may see them.
-func (c *Console) fargatePods(ctx context.Context, s *Session, cluster *ekstypes.Cluster, profile string) ([]podRow, string, *shownError) {
+func (c *Console) fargatePods(ctx context.Context, s *Session, cluster *ekstypes.Cluster, profile string) ([]fargatePodRow, string, *shownError) {
 	if cluster.Status != ekstypes.ClusterStatusActive && cluster.Status != ekstypes.ClusterStatusUpdating {
 		return nil, fmt.Sprintf("The cluster is %s: its pods can be listed once it is ACTIVE.", cluster.Status), nil
 	}
-	if !hasEndpoint(cluster) {
+	if !clusterHasEndpoint(cluster) {
 		return nil, "The cluster has no API server endpoint yet.", nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, kubeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, computeKubeTimeout)
 	defer cancel()
 	kc, err := c.clients.kubeFor(ctx, s, aws.ToString(cluster.Name))
 	if err != nil {
 		se, _ := explain(err)
 		return nil, "", se
 	}
-	list, err := kc.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: labelFargateProfile + "=" + profile})
+	list, err := kc.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: computeLabelFargateProfile + "=" + profile})
 	if err != nil {
 		se, _ := explain(err)
 		return nil, "", se
 	}
-	rows := make([]podRow, 0, len(list.Items))
+	rows := make([]fargatePodRow, 0, len(list.Items))
 	for _, p := range list.Items {
 		phase := string(p.Status.Phase)
 		if p.DeletionTimestamp != nil {
 			phase = "Terminating"
 		}
-		rows = append(rows, podRow{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, Phase: phase})
+		rows = append(rows, fargatePodRow{Namespace: p.Namespace, Name: p.Name, Node: p.Spec.NodeName, Phase: phase})
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if rows[i].Namespace != rows[j].Namespace {
@@ -123,7 +123,7 @@ func (c *Console) fargateStatus(w http.ResponseWriter, r *http.Request, s *Sessi
 		return err
 	}
 	fp, err := c.describeFargateProfile(r, cl)
-	if gone(err) {
+	if computeGone(err) {
 		w.Header().Set("HX-Redirect", computeHref(r.PathValue("name"), "Fargate profile "+r.PathValue("profile")+" deleted."))
 		return nil
 	}
@@ -141,18 +141,18 @@ func (c *Console) fargateStatus(w http.ResponseWriter, r *http.Request, s *Sessi
 // fargateForm is the Add Fargate profile form, with what the user entered.
 type fargateForm struct {
 	Cluster    *ekstypes.Cluster
-	Roles      []roleChoice
+	Roles      []computeRole
 	RolesError *shownError
-	Subnets    []subnetChoice
+	Subnets    []computeSubnet
 	Name, Role string
 	// RoleARN, typed, stands for Role when given.
 	RoleARN   string
-	Selectors []selectorInput
+	Selectors []fargateSelectorInput
 	Tags      string
 }
 
-// selectorInput is one of the form's selectors.
-type selectorInput struct {
+// fargateSelectorInput is one of the form's selectors.
+type fargateSelectorInput struct {
 	N                 int
 	Namespace, Labels string
 }
@@ -160,15 +160,15 @@ type selectorInput struct {
 func (c *Console) newFargateForm(r *http.Request, cl *awsClients, cluster *ekstypes.Cluster) *fargateForm {
 	f := &fargateForm{Cluster: cluster}
 	var err error
-	if f.Roles, err = rolesTrusting(r.Context(), cl, "eks-fargate-pods.amazonaws.com"); err != nil {
+	if f.Roles, err = rolesTrustingService(r.Context(), cl, "eks-fargate-pods.amazonaws.com"); err != nil {
 		f.RolesError, _ = explain(err)
 	}
-	f.Subnets = clusterSubnets(r.Context(), cl, cluster)
+	f.Subnets = computeSubnets(r.Context(), cl, cluster)
 	for i := range f.Subnets {
 		f.Subnets[i].Checked = f.Subnets[i].Private
 	}
-	for i := range maxSelectors {
-		f.Selectors = append(f.Selectors, selectorInput{N: i + 1})
+	for i := range maxFargateSelectors {
+		f.Selectors = append(f.Selectors, fargateSelectorInput{N: i + 1})
 	}
 	return f
 }
@@ -189,7 +189,7 @@ func (c *Console) fargateCreateForm(w http.ResponseWriter, r *http.Request, s *S
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (c *Console) fargateCreate(w http.ResponseWriter, r *http.Request, s *Sessi
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (c *Console) fargateCreate(w http.ResponseWriter, r *http.Request, s *Sessi
 		f.Selectors[i].Namespace = strings.TrimSpace(r.PostFormValue(fmt.Sprintf("selector-%d-namespace", i+1)))
 		f.Selectors[i].Labels = r.PostFormValue(fmt.Sprintf("selector-%d-labels", i+1))
 	}
-	checkSubnets(f.Subnets, r.PostForm["subnet"])
+	checkComputeSubnets(f.Subnets, r.PostForm["subnet"])
 	in, err := f.input(r)
 	if err != nil {
 		c.renderFargateForm(w, r, s, f, err)
@@ -243,7 +243,7 @@ func (f *fargateForm) input(r *http.Request) (*eks.CreateFargateProfileInput, er
 	in := &eks.CreateFargateProfileInput{ClusterName: f.Cluster.Name, FargateProfileName: aws.String(f.Name), PodExecutionRoleArn: aws.String(role),
 		Subnets: r.PostForm["subnet"], Selectors: []ekstypes.FargateProfileSelector{}}
 	for _, sel := range f.Selectors {
-		labels, err := parsePairs(sel.Labels, fmt.Sprintf("Selector %d's labels", sel.N))
+		labels, err := parseKeyValueLines(sel.Labels, fmt.Sprintf("Selector %d's labels", sel.N))
 		if err != nil {
 			return nil, err
 		}
@@ -256,7 +256,7 @@ func (f *fargateForm) input(r *http.Request) (*eks.CreateFargateProfileInput, er
 		}
 		in.Selectors = append(in.Selectors, s)
 	}
-	tags, err := parsePairs(f.Tags, "Tags")
+	tags, err := parseKeyValueLines(f.Tags, "Tags")
 	if err != nil {
 		return nil, err
 	}
@@ -266,10 +266,10 @@ func (f *fargateForm) input(r *http.Request) (*eks.CreateFargateProfileInput, er
 	return in, nil
 }
 
-func (c *Console) fargateDeleteView(r *http.Request) (*typedDelete, []crumb) {
+func (c *Console) fargateDeleteView(r *http.Request) (*typedNameDelete, []crumb) {
 	name, p := r.PathValue("name"), r.PathValue("profile")
 	href := fargateHref(name, p, "")
-	return &typedDelete{Kind: "Fargate profile", Name: p, Action: href + "/delete", Back: href},
+	return &typedNameDelete{Kind: "Fargate profile", Name: p, Action: href + "/delete", Back: href},
 		computeCrumbs(name, crumb{p, href}, crumb{"Delete", href + "/delete"})
 }
 

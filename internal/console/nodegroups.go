@@ -43,7 +43,7 @@ func (c *Console) describeNodegroup(r *http.Request, cl *awsClients) (*ekstypes.
 	return out.Nodegroup, nil
 }
 
-func (c *Console) describeCluster(r *http.Request, cl *awsClients) (*ekstypes.Cluster, error) {
+func (c *Console) describeComputeCluster(r *http.Request, cl *awsClients) (*ekstypes.Cluster, error) {
 	out, err := cl.EKS.DescribeCluster(r.Context(), &eks.DescribeClusterInput{Name: aws.String(r.PathValue("name"))})
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (c *Console) showNodegroup(w http.ResponseWriter, r *http.Request, s *Sessi
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (c *Console) nodegroupStatus(w http.ResponseWriter, r *http.Request, s *Ses
 		return err
 	}
 	ng, err := c.describeNodegroup(r, cl)
-	if gone(err) {
+	if computeGone(err) {
 		w.Header().Set("HX-Redirect", computeHref(r.PathValue("name"), "Node group "+r.PathValue("ng")+" deleted."))
 		return nil
 	}
@@ -121,9 +121,9 @@ type nodegroupForm struct {
 	Cluster *ekstypes.Cluster
 	// Roles trusting ec2.amazonaws.com; RolesError when they cannot be
 	// listed, and the role is then typed.
-	Roles      []roleChoice
+	Roles      []computeRole
 	RolesError *shownError
-	Subnets    []subnetChoice
+	Subnets    []computeSubnet
 
 	// RoleARN, typed, stands for Role when given.
 	RoleARN                                         string
@@ -138,10 +138,10 @@ func (c *Console) newNodegroupForm(r *http.Request, cl *awsClients, cluster *eks
 	f := &nodegroupForm{Cluster: cluster, InstanceType: "t3.medium", CapacityType: "ON_DEMAND", DiskSize: "20", Desired: "2", Min: "2", Max: "2",
 		InstanceTypes: nodeInstanceTypes, AMITypes: nodeAMITypes}
 	var err error
-	if f.Roles, err = rolesTrusting(r.Context(), cl, "ec2.amazonaws.com"); err != nil {
+	if f.Roles, err = rolesTrustingService(r.Context(), cl, "ec2.amazonaws.com"); err != nil {
 		f.RolesError, _ = explain(err)
 	}
-	f.Subnets = clusterSubnets(r.Context(), cl, cluster)
+	f.Subnets = computeSubnets(r.Context(), cl, cluster)
 	for i := range f.Subnets {
 		f.Subnets[i].Checked = true
 	}
@@ -164,7 +164,7 @@ func (c *Console) nodegroupCreateForm(w http.ResponseWriter, r *http.Request, s 
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (c *Console) nodegroupCreate(w http.ResponseWriter, r *http.Request, s *Ses
 	if err != nil {
 		return err
 	}
-	cluster, err := c.describeCluster(r, cl)
+	cluster, err := c.describeComputeCluster(r, cl)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (c *Console) nodegroupCreate(w http.ResponseWriter, r *http.Request, s *Ses
 	f.InstanceType, f.CapacityType, f.AMIType = r.PostFormValue("instancetype"), r.PostFormValue("capacitytype"), r.PostFormValue("amitype")
 	f.DiskSize, f.Desired, f.Min, f.Max = r.PostFormValue("disksize"), r.PostFormValue("desired"), r.PostFormValue("min"), r.PostFormValue("max")
 	f.Labels, f.Taints = r.PostFormValue("labels"), r.PostFormValue("taints")
-	checkSubnets(f.Subnets, r.PostForm["subnet"])
+	checkComputeSubnets(f.Subnets, r.PostForm["subnet"])
 	in, err := f.input(r)
 	if err != nil {
 		c.renderNodegroupForm(w, r, s, f, err)
@@ -222,23 +222,23 @@ func (f *nodegroupForm) input(r *http.Request) (*eks.CreateNodegroupInput, error
 		in.InstanceTypes = []string{f.InstanceType}
 	}
 	var err error
-	if in.DiskSize, err = formInt(r, "disksize", "Disk size"); err != nil {
+	if in.DiskSize, err = formInt32(r, "disksize", "Disk size"); err != nil {
 		return nil, err
 	}
 	sc := &ekstypes.NodegroupScalingConfig{}
-	if sc.DesiredSize, err = formInt(r, "desired", "Desired size"); err != nil {
+	if sc.DesiredSize, err = formInt32(r, "desired", "Desired size"); err != nil {
 		return nil, err
 	}
-	if sc.MinSize, err = formInt(r, "min", "Minimum size"); err != nil {
+	if sc.MinSize, err = formInt32(r, "min", "Minimum size"); err != nil {
 		return nil, err
 	}
-	if sc.MaxSize, err = formInt(r, "max", "Maximum size"); err != nil {
+	if sc.MaxSize, err = formInt32(r, "max", "Maximum size"); err != nil {
 		return nil, err
 	}
 	if sc.DesiredSize != nil || sc.MinSize != nil || sc.MaxSize != nil {
 		in.ScalingConfig = sc
 	}
-	if labels, err := parsePairs(f.Labels, "Labels"); err != nil {
+	if labels, err := parseKeyValueLines(f.Labels, "Labels"); err != nil {
 		return nil, err
 	} else if len(labels) > 0 {
 		in.Labels = labels
@@ -258,17 +258,17 @@ type nodegroupEditForm struct {
 }
 
 func editFormOf(ng *ekstypes.Nodegroup) *nodegroupEditForm {
-	f := &nodegroupEditForm{Nodegroup: ng, Labels: formatPairs(ng.Labels), Taints: formatTaints(ng.Taints)}
+	f := &nodegroupEditForm{Nodegroup: ng, Labels: keyValueLines(ng.Labels), Taints: formatTaints(ng.Taints)}
 	if sc := ng.ScalingConfig; sc != nil {
-		f.Desired, f.Min, f.Max = itoa(sc.DesiredSize), itoa(sc.MinSize), itoa(sc.MaxSize)
+		f.Desired, f.Min, f.Max = int32Text(sc.DesiredSize), int32Text(sc.MinSize), int32Text(sc.MaxSize)
 	}
 	if uc := ng.UpdateConfig; uc != nil {
-		f.MaxUnavailable, f.MaxUnavPct = itoa(uc.MaxUnavailable), itoa(uc.MaxUnavailablePercentage)
+		f.MaxUnavailable, f.MaxUnavPct = int32Text(uc.MaxUnavailable), int32Text(uc.MaxUnavailablePercentage)
 	}
 	return f
 }
 
-func itoa(p *int32) string {
+func int32Text(p *int32) string {
 	if p == nil {
 		return ""
 	}
@@ -334,13 +334,13 @@ func (f *nodegroupEditForm) input(r *http.Request, was *nodegroupEditForm) (*eks
 	if strings.TrimSpace(f.Desired) != was.Desired || strings.TrimSpace(f.Min) != was.Min || strings.TrimSpace(f.Max) != was.Max {
 		sc := &ekstypes.NodegroupScalingConfig{}
 		var err error
-		if sc.DesiredSize, err = formInt(r, "desired", "Desired size"); err != nil {
+		if sc.DesiredSize, err = formInt32(r, "desired", "Desired size"); err != nil {
 			return nil, err
 		}
-		if sc.MinSize, err = formInt(r, "min", "Minimum size"); err != nil {
+		if sc.MinSize, err = formInt32(r, "min", "Minimum size"); err != nil {
 			return nil, err
 		}
-		if sc.MaxSize, err = formInt(r, "max", "Maximum size"); err != nil {
+		if sc.MaxSize, err = formInt32(r, "max", "Maximum size"); err != nil {
 			return nil, err
 		}
 		in.ScalingConfig = sc
@@ -348,17 +348,17 @@ func (f *nodegroupEditForm) input(r *http.Request, was *nodegroupEditForm) (*eks
 	if strings.TrimSpace(f.MaxUnavailable) != was.MaxUnavailable || strings.TrimSpace(f.MaxUnavPct) != was.MaxUnavPct {
 		uc := &ekstypes.NodegroupUpdateConfig{}
 		var err error
-		if uc.MaxUnavailable, err = formInt(r, "maxunavailable", "Maximum unavailable"); err != nil {
+		if uc.MaxUnavailable, err = formInt32(r, "maxunavailable", "Maximum unavailable"); err != nil {
 			return nil, err
 		}
-		if uc.MaxUnavailablePercentage, err = formInt(r, "maxunavailablepct", "Maximum unavailable percentage"); err != nil {
+		if uc.MaxUnavailablePercentage, err = formInt32(r, "maxunavailablepct", "Maximum unavailable percentage"); err != nil {
 			return nil, err
 		}
 		if uc.MaxUnavailable != nil || uc.MaxUnavailablePercentage != nil {
 			in.UpdateConfig = uc
 		}
 	}
-	labels, err := parsePairs(f.Labels, "Labels")
+	labels, err := parseKeyValueLines(f.Labels, "Labels")
 	if err != nil {
 		return nil, err
 	}
@@ -430,14 +430,14 @@ func (c *Console) nodegroupUpdateVersion(w http.ResponseWriter, r *http.Request,
 	return nil
 }
 
-// typedDelete is a delete page that asks for the resource's name.
-type typedDelete struct {
+// typedNameDelete is a delete page that asks for the resource's name.
+type typedNameDelete struct {
 	Kind, Name, Action, Back string
 	// Typed is what the user typed.
 	Typed string
 }
 
-func (c *Console) renderTypedDelete(w http.ResponseWriter, r *http.Request, s *Session, page string, t *typedDelete, crumbs []crumb, err error) {
+func (c *Console) renderTypedDelete(w http.ResponseWriter, r *http.Request, s *Session, page string, t *typedNameDelete, crumbs []crumb, err error) {
 	d := &pageData{Title: "Delete " + t.Name, Session: s, Data: t, Crumbs: crumbs}
 	status := http.StatusOK
 	if err != nil {
@@ -446,10 +446,10 @@ func (c *Console) renderTypedDelete(w http.ResponseWriter, r *http.Request, s *S
 	c.render(w, r, status, page, d)
 }
 
-func (c *Console) nodegroupDeleteView(r *http.Request) (*typedDelete, []crumb) {
+func (c *Console) nodegroupDeleteView(r *http.Request) (*typedNameDelete, []crumb) {
 	name, ng := r.PathValue("name"), r.PathValue("ng")
 	href := nodegroupHref(name, ng, "")
-	return &typedDelete{Kind: "node group", Name: ng, Action: href + "/delete", Back: href},
+	return &typedNameDelete{Kind: "node group", Name: ng, Action: href + "/delete", Back: href},
 		computeCrumbs(name, crumb{ng, href}, crumb{"Delete", href + "/delete"})
 }
 
