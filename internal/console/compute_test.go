@@ -52,9 +52,9 @@ func computeCluster(t *testing.T, name, cidr16 string) (subnets []string, nodeRo
 	return subnets, nodeRole, podRole
 }
 
-// markClusterActive does what the control plane reconciler (off here)
+// computeMarkActive does what the control plane reconciler (off here)
 // would: the cluster is ACTIVE, though with no API server to reach.
-func markClusterActive(t *testing.T, name string) {
+func computeMarkActive(t *testing.T, name string) {
 	t.Helper()
 	if _, err := testServer.models.EKS.SetStatus(context.Background(), "us-east-1", name, func(c *keks.Cluster) error {
 		c.Status.Phase = keks.StatusActive
@@ -64,7 +64,7 @@ func markClusterActive(t *testing.T, name string) {
 	}
 }
 
-func setNodegroupStatus(t *testing.T, cluster, name, status string) {
+func computeSetNodegroupStatus(t *testing.T, cluster, name, status string) {
 	t.Helper()
 	ctx := context.Background()
 	m := testServer.models.EKS
@@ -77,9 +77,9 @@ func setNodegroupStatus(t *testing.T, cluster, name, status string) {
 	}
 }
 
-// finishNodegroupUpdates ends a node group's updates as its reconciler
+// computeFinishUpdates ends a node group's updates as its reconciler
 // (off here) would, and makes it ACTIVE again.
-func finishNodegroupUpdates(t *testing.T, cluster, name string) {
+func computeFinishUpdates(t *testing.T, cluster, name string) {
 	t.Helper()
 	ctx := context.Background()
 	m := testServer.models.EKS
@@ -96,10 +96,10 @@ func finishNodegroupUpdates(t *testing.T, cluster, name string) {
 			t.Fatal(err)
 		}
 	}
-	setNodegroupStatus(t, cluster, name, keks.NodegroupActive)
+	computeSetNodegroupStatus(t, cluster, name, keks.NodegroupActive)
 }
 
-func describeNG(t *testing.T, cluster, name string) *ekstypes.Nodegroup {
+func computeDescribeNG(t *testing.T, cluster, name string) *ekstypes.Nodegroup {
 	t.Helper()
 	out, err := admin().EKS.DescribeNodegroup(context.Background(), &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
 	if err != nil {
@@ -108,7 +108,7 @@ func describeNG(t *testing.T, cluster, name string) *ekstypes.Nodegroup {
 	return out.Nodegroup
 }
 
-func wantPage(t *testing.T, what string, resp *http.Response, body string, status int, contains ...string) {
+func computeWant(t *testing.T, what string, resp *http.Response, body string, status int, contains ...string) {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Errorf("%s: status %d, want %d: %s", what, resp.StatusCode, status, body)
@@ -128,11 +128,11 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 
 	// CREATING: the tab renders, the nodes part says why it is empty.
 	resp, body := b.get("/console/clusters/" + cl + "/compute")
-	wantPage(t, "compute tab", resp, body, http.StatusOK, `id="nodes-note"`, "The cluster is CREATING", `id="add-nodegroup"`, `id="add-fargate-profile"`, "No node groups")
+	computeWant(t, "compute tab", resp, body, http.StatusOK, `id="nodes-note"`, "The cluster is CREATING", `id="add-nodegroup"`, `id="add-fargate-profile"`, "No node groups")
 
 	// The form offers the node role and the cluster's subnets, checked.
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/create")
-	wantPage(t, "add node group form", resp, body, http.StatusOK, `value="`+nodeRole+`"`, `id="subnet-`+subnets[0]+`" checked`,
+	computeWant(t, "add node group form", resp, body, http.StatusOK, `value="`+nodeRole+`"`, `id="subnet-`+subnets[0]+`" checked`,
 		`id="subnet-`+subnets[1]+`" checked`, `<option selected>t3.medium</option>`)
 	if strings.Contains(body, cl+"-cluster") {
 		t.Errorf("the cluster role (trusting eks.amazonaws.com) is offered as a node role")
@@ -143,18 +143,18 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 	}
 	// EKS's own refusal, shown above the form as entered.
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/create", form("workers"))
-	wantPage(t, "create on a CREATING cluster", resp, body, http.StatusBadRequest, "InvalidRequestException", "is not in ACTIVE status", `value="workers"`, "team=a")
+	computeWant(t, "create on a CREATING cluster", resp, body, http.StatusBadRequest, "InvalidRequestException", "is not in ACTIVE status", `value="workers"`, "team=a")
 
-	markClusterActive(t, cl)
+	computeMarkActive(t, cl)
 	// What the form cannot say is refused before any call.
 	bad := form("bad")
 	bad.Set("desired", "two")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/create", bad)
-	wantPage(t, "bad number", resp, body, http.StatusBadRequest, "Desired size must be a whole number")
+	computeWant(t, "bad number", resp, body, http.StatusBadRequest, "Desired size must be a whole number")
 	bad = form("bad")
 	bad.Set("taints", "dedicated=x:Sometimes")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/create", bad)
-	wantPage(t, "bad taint", resp, body, http.StatusBadRequest, "is not key=value:effect")
+	computeWant(t, "bad taint", resp, body, http.StatusBadRequest, "is not key=value:effect")
 	if _, err := admin().EKS.DescribeNodegroup(context.Background(), &eks.DescribeNodegroupInput{ClusterName: aws.String(cl), NodegroupName: aws.String("bad")}); err == nil {
 		t.Errorf("a refused form made a node group")
 	}
@@ -163,7 +163,7 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/clusters/"+cl+"/nodegroups/workers?flash=") {
 		t.Fatalf("create: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	ng := describeNG(t, cl, "workers")
+	ng := computeDescribeNG(t, cl, "workers")
 	if ng.Status != ekstypes.NodegroupStatusCreating || aws.ToString(ng.NodeRole) != nodeRole || len(ng.Subnets) != 2 || ng.InstanceTypes[0] != "t3.small" ||
 		aws.ToInt32(ng.DiskSize) != 30 || aws.ToInt32(ng.ScalingConfig.DesiredSize) != 1 || aws.ToInt32(ng.ScalingConfig.MaxSize) != 3 ||
 		ng.Labels["team"] != "a" || ng.Labels["env"] != "dev" || len(ng.Taints) != 1 || ng.Taints[0].Effect != ekstypes.TaintEffectNoSchedule {
@@ -173,64 +173,64 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 	// ACTIVE with no API server: the nodes table shows the error in its
 	// place; the node group is listed and refreshes while CREATING.
 	resp, body = b.get("/console/clusters/" + cl + "/compute")
-	wantPage(t, "compute tab, ACTIVE", resp, body, http.StatusOK, `id="nodes-note"`, "no API server endpoint yet", `id="nodegroup-workers"`, "CREATING", `hx-get="/console/clusters/`+cl+`/nodegroups"`)
+	computeWant(t, "compute tab, ACTIVE", resp, body, http.StatusOK, `id="nodes-note"`, "no API server endpoint yet", `id="nodegroup-workers"`, "CREATING", `hx-get="/console/clusters/`+cl+`/nodegroups"`)
 	resp, body = b.getHTMX("/console/clusters/" + cl + "/nodegroups")
-	wantPage(t, "node group rows", resp, body, http.StatusOK, `id="nodegroup-rows"`, "workers")
+	computeWant(t, "node group rows", resp, body, http.StatusOK, `id="nodegroup-rows"`, "workers")
 	// The nodes refresh too while a group changes.
 	resp, body = b.getHTMX("/console/clusters/" + cl + "/compute/nodes")
-	wantPage(t, "nodes part", resp, body, http.StatusOK, `<div class="card table-wrap" id="nodes" hx-get="/console/clusters/`+cl+`/compute/nodes"`, "no API server endpoint yet")
+	computeWant(t, "nodes part", resp, body, http.StatusOK, `<div class="card table-wrap" id="nodes" hx-get="/console/clusters/`+cl+`/compute/nodes"`, "no API server endpoint yet")
 	resp, body = b.getHTMX("/console/clusters/" + cl + "/compute/nodes?nodegroup=workers")
-	wantPage(t, "node group's nodes part", resp, body, http.StatusOK, `hx-get="/console/clusters/`+cl+`/compute/nodes?nodegroup=workers"`)
+	computeWant(t, "node group's nodes part", resp, body, http.StatusOK, `hx-get="/console/clusters/`+cl+`/compute/nodes?nodegroup=workers"`)
 
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers")
-	wantPage(t, "node group page", resp, body, http.StatusOK, `id="nodegroup-status"`, `/nodegroups/workers/status`, nodeRole, "dedicated", `id="edit-nodegroup"`,
+	computeWant(t, "node group page", resp, body, http.StatusOK, `id="nodegroup-status"`, `/nodegroups/workers/status`, nodeRole, "dedicated", `id="edit-nodegroup"`,
 		`id="delete-nodegroup"`, `id="update-version"`, `id="nodes-note"`)
 	resp, body = b.getHTMX("/console/clusters/" + cl + "/nodegroups/workers/status")
-	wantPage(t, "status badge", resp, body, http.StatusOK, `id="nodegroup-status"`, "CREATING")
+	computeWant(t, "status badge", resp, body, http.StatusOK, `id="nodegroup-status"`, "CREATING")
 
 	// Edit: refused while CREATING (EKS's words), then a change of scaling
 	// and labels once ACTIVE.
 	edit := url.Values{"desired": {"2"}, "min": {"1"}, "max": {"3"}, "maxunavailable": {"1"}, "labels": {"team=b\n"}, "taints": {"dedicated=x:NO_SCHEDULE"}}
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/workers/edit", edit)
-	wantPage(t, "edit while CREATING", resp, body, http.StatusConflict, "ResourceInUseException", `value="2"`)
-	setNodegroupStatus(t, cl, "workers", keks.NodegroupActive)
+	computeWant(t, "edit while CREATING", resp, body, http.StatusConflict, "ResourceInUseException", `value="2"`)
+	computeSetNodegroupStatus(t, cl, "workers", keks.NodegroupActive)
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers/edit")
-	wantPage(t, "edit form", resp, body, http.StatusOK, `id="desired-size" value="1"`, "env=dev\nteam=a", "dedicated=x:NO_SCHEDULE")
+	computeWant(t, "edit form", resp, body, http.StatusOK, `id="desired-size" value="1"`, "env=dev\nteam=a", "dedicated=x:NO_SCHEDULE")
 	resp = b.post("/console/clusters/"+cl+"/nodegroups/workers/edit", edit)
 	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "flash=Update+") {
 		t.Fatalf("edit: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	ng = describeNG(t, cl, "workers")
+	ng = computeDescribeNG(t, cl, "workers")
 	if aws.ToInt32(ng.ScalingConfig.DesiredSize) != 2 || ng.Labels["team"] != "b" || ng.Labels["env"] != "" || len(ng.Taints) != 1 {
 		t.Errorf("edited %+v %v %v", ng.ScalingConfig, ng.Labels, ng.Taints)
 	}
-	finishNodegroupUpdates(t, cl, "workers")
+	computeFinishUpdates(t, cl, "workers")
 	// Nothing changed: EKS says so.
 	same := url.Values{"desired": {"2"}, "min": {"1"}, "max": {"3"}, "maxunavailable": {"1"}, "labels": {"team=b"}, "taints": {"dedicated=x:NoSchedule"}}
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/workers/edit", same)
-	wantPage(t, "edit without change", resp, body, http.StatusBadRequest, "No changes needed")
+	computeWant(t, "edit without change", resp, body, http.StatusBadRequest, "No changes needed")
 
 	// Update version: already at the cluster's version and release.
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/workers/update-version", url.Values{})
-	wantPage(t, "update version", resp, body, http.StatusBadRequest, "InvalidParameterException", "already at version", `id="nodegroup-status"`)
+	computeWant(t, "update version", resp, body, http.StatusBadRequest, "InvalidParameterException", "already at version", `id="nodegroup-status"`)
 
 	// Delete: the typed name must match exactly, else nothing is called.
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers/delete")
-	wantPage(t, "delete form", resp, body, http.StatusOK, `id="confirm-name"`, `id="confirm-delete"`)
+	computeWant(t, "delete form", resp, body, http.StatusOK, `id="confirm-name"`, `id="confirm-delete"`)
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/workers/delete", url.Values{"confirm": {"Workers"}})
-	wantPage(t, "delete, wrong name", resp, body, http.StatusBadRequest, "type its name exactly", `value="Workers"`)
-	if ng := describeNG(t, cl, "workers"); ng.Status != ekstypes.NodegroupStatusActive {
+	computeWant(t, "delete, wrong name", resp, body, http.StatusBadRequest, "type its name exactly", `value="Workers"`)
+	if ng := computeDescribeNG(t, cl, "workers"); ng.Status != ekstypes.NodegroupStatusActive {
 		t.Errorf("after a refused delete: %s", ng.Status)
 	}
 	resp = b.post("/console/clusters/"+cl+"/nodegroups/workers/delete", url.Values{"confirm": {"workers"}})
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/clusters/"+cl+"/nodegroups/workers?flash=Deleting") {
 		t.Fatalf("delete: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if ng := describeNG(t, cl, "workers"); ng.Status != ekstypes.NodegroupStatusDeleting {
+	if ng := computeDescribeNG(t, cl, "workers"); ng.Status != ekstypes.NodegroupStatusDeleting {
 		t.Errorf("after delete: %s", ng.Status)
 	}
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers?flash=Deleting")
-	wantPage(t, "deleting page", resp, body, http.StatusOK, "DELETING", `hx-trigger="every 2s"`)
+	computeWant(t, "deleting page", resp, body, http.StatusOK, "DELETING", `hx-trigger="every 2s"`)
 	// Gone: the badge sends the browser back to the Compute tab.
 	ngRec, err := testServer.models.EKS.GetNodegroup(context.Background(), "us-east-1", cl, "workers")
 	if err != nil {
@@ -244,17 +244,17 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 		t.Errorf("gone node group's badge: %d %q", resp.StatusCode, loc)
 	}
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers")
-	wantPage(t, "gone node group", resp, body, http.StatusNotFound, "ResourceNotFoundException")
+	computeWant(t, "gone node group", resp, body, http.StatusNotFound, "ResourceNotFoundException")
 }
 
 func TestFargateProfilePages(t *testing.T) {
 	const cl = "compute-fg"
 	subnets, _, podRole := computeCluster(t, cl, "10.94")
-	markClusterActive(t, cl)
+	computeMarkActive(t, cl)
 	b := signedInAsAdmin(t)
 
 	resp, body := b.get("/console/clusters/" + cl + "/fargate/create")
-	wantPage(t, "add Fargate profile form", resp, body, http.StatusOK, `value="`+podRole+`"`, `id="subnet-`+subnets[0]+`" checked`, "private",
+	computeWant(t, "add Fargate profile form", resp, body, http.StatusOK, `value="`+podRole+`"`, `id="subnet-`+subnets[0]+`" checked`, "private",
 		`id="selector-5-namespace"`, `id="selector-1-namespace" value="default"`)
 	form := url.Values{"name": {"apps"}, "role": {podRole}, "subnet": subnets, "selector-1-namespace": {"default"},
 		"selector-2-namespace": {"prod-*"}, "selector-2-labels": {"app=web\ntier=front"}, "tags": {"team=a"}}
@@ -265,15 +265,15 @@ func TestFargateProfilePages(t *testing.T) {
 	}
 	bad.Set("selector-2-labels", "app")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/fargate/create", bad)
-	wantPage(t, "bad selector labels", resp, body, http.StatusBadRequest, "Selector 2&#39;s labels, line 1", `value="prod-*"`)
+	computeWant(t, "bad selector labels", resp, body, http.StatusBadRequest, "Selector 2&#39;s labels, line 1", `value="prod-*"`)
 	bad.Set("selector-2-labels", "")
 	bad.Set("rolearn", "arn:aws:iam::000000000000:role/none")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/fargate/create", bad)
-	wantPage(t, "typed role ARN", resp, body, http.StatusBadRequest, "InvalidParameterException", `value="arn:aws:iam::000000000000:role/none"`)
+	computeWant(t, "typed role ARN", resp, body, http.StatusBadRequest, "InvalidParameterException", `value="arn:aws:iam::000000000000:role/none"`)
 	bad.Del("rolearn")
 	bad.Set("selector-1-namespace", "Prod")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/fargate/create", bad)
-	wantPage(t, "EKS's refusal", resp, body, http.StatusBadRequest, "InvalidParameterException", "not a valid Kubernetes namespace name")
+	computeWant(t, "EKS's refusal", resp, body, http.StatusBadRequest, "InvalidParameterException", "not a valid Kubernetes namespace name")
 
 	resp = b.post("/console/clusters/"+cl+"/fargate/create", form)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/clusters/"+cl+"/fargate/apps?flash=") {
@@ -290,9 +290,9 @@ func TestFargateProfilePages(t *testing.T) {
 	}
 
 	resp, body = b.get("/console/clusters/" + cl + "/compute")
-	wantPage(t, "compute tab", resp, body, http.StatusOK, `id="fargate-apps"`, "prod-*", "tier=front")
+	computeWant(t, "compute tab", resp, body, http.StatusOK, `id="fargate-apps"`, "prod-*", "tier=front")
 	resp, body = b.get("/console/clusters/" + cl + "/fargate/apps")
-	wantPage(t, "profile page", resp, body, http.StatusOK, `id="fargate-status"`, "CREATING", "app=web", podRole, `id="pods-note"`, `id="delete-fargate-profile"`)
+	computeWant(t, "profile page", resp, body, http.StatusOK, `id="fargate-status"`, "CREATING", "app=web", podRole, `id="pods-note"`, `id="delete-fargate-profile"`)
 
 	m := testServer.models.EKS
 	rec, err := m.GetFargateProfile(context.Background(), "us-east-1", cl, "apps")
@@ -303,7 +303,7 @@ func TestFargateProfilePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, body = computePost(b, "/console/clusters/"+cl+"/fargate/apps/delete", url.Values{"confirm": {"app"}})
-	wantPage(t, "delete, wrong name", resp, body, http.StatusBadRequest, "type its name exactly")
+	computeWant(t, "delete, wrong name", resp, body, http.StatusBadRequest, "type its name exactly")
 	resp = b.post("/console/clusters/"+cl+"/fargate/apps/delete", url.Values{"confirm": {"apps"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", resp.StatusCode)
@@ -319,7 +319,7 @@ func TestFargateProfilePages(t *testing.T) {
 func TestComputeAccessDenied(t *testing.T) {
 	const cl = "compute-denied"
 	subnets, nodeRole, _ := computeCluster(t, cl, "10.95")
-	markClusterActive(t, cl)
+	computeMarkActive(t, cl)
 	ctx := context.Background()
 	api := admin()
 	if _, err := api.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("compute-viewer")}); err != nil {
@@ -338,14 +338,14 @@ func TestComputeAccessDenied(t *testing.T) {
 		t.Fatalf("sign-in: %d", resp.StatusCode)
 	}
 	resp, body := b.get("/console/clusters/" + cl + "/compute")
-	wantPage(t, "compute tab", resp, body, http.StatusOK, "AccessDeniedException", "eks:ListNodegroups", "eks:ListFargateProfiles")
+	computeWant(t, "compute tab", resp, body, http.StatusOK, "AccessDeniedException", "eks:ListNodegroups", "eks:ListFargateProfiles")
 	// The form falls back to typing the role; creating is denied by EKS.
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/create")
-	wantPage(t, "form", resp, body, http.StatusOK, `name="role" id="nodegroup-role" value=""`, "could not be listed")
+	computeWant(t, "form", resp, body, http.StatusOK, `name="role" id="nodegroup-role" value=""`, "could not be listed")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/create", url.Values{"name": {"ng"}, "role": {nodeRole}, "subnet": subnets})
-	wantPage(t, "create", resp, body, http.StatusForbidden, "AccessDeniedException", "eks:CreateNodegroup")
+	computeWant(t, "create", resp, body, http.StatusForbidden, "AccessDeniedException", "eks:CreateNodegroup")
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/ng")
-	wantPage(t, "node group page", resp, body, http.StatusForbidden, "AccessDeniedException", "eks:DescribeNodegroup")
+	computeWant(t, "node group page", resp, body, http.StatusForbidden, "AccessDeniedException", "eks:DescribeNodegroup")
 }
 
 // computePost posts a form as b.post does and also returns the answer's body.
