@@ -302,6 +302,8 @@ func TestFargateProfilePages(t *testing.T) {
 	if _, err := m.SetFargateProfile(context.Background(), rec, func(p *keks.FargateProfile) error { p.Status = keks.FargateProfileActive; return nil }); err != nil {
 		t.Fatal(err)
 	}
+	resp, body = b.get("/console/clusters/" + cl + "/fargate/apps/delete")
+	computeWant(t, "delete form", resp, body, http.StatusOK, `id="confirm-name"`, "Delete Fargate profile apps?")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/fargate/apps/delete", url.Values{"confirm": {"app"}})
 	computeWant(t, "delete, wrong name", resp, body, http.StatusBadRequest, "type its name exactly")
 	resp = b.post("/console/clusters/"+cl+"/fargate/apps/delete", url.Values{"confirm": {"apps"}})
@@ -311,6 +313,18 @@ func TestFargateProfilePages(t *testing.T) {
 	out, err = admin().EKS.DescribeFargateProfile(context.Background(), &eks.DescribeFargateProfileInput{ClusterName: aws.String(cl), FargateProfileName: aws.String("apps")})
 	if err != nil || out.FargateProfile.Status != ekstypes.FargateProfileStatusDeleting {
 		t.Errorf("after delete: %v %+v", err, out)
+	}
+	resp, body = b.getHTMX("/console/clusters/" + cl + "/fargate/apps/status")
+	computeWant(t, "status badge", resp, body, http.StatusOK, `id="fargate-status"`, "DELETING", `hx-trigger="every 2s"`)
+	if rec, err = m.GetFargateProfile(context.Background(), "us-east-1", cl, "apps"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ForgetFargateProfile(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = b.getHTMX("/console/clusters/" + cl + "/fargate/apps/status")
+	if loc := resp.Header.Get("HX-Redirect"); !strings.HasPrefix(loc, "/console/clusters/"+cl+"/compute?flash=Fargate+profile+apps+deleted") {
+		t.Errorf("gone profile's badge: %d %q", resp.StatusCode, loc)
 	}
 }
 
