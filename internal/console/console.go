@@ -78,6 +78,7 @@ func (c *Console) Handler() http.Handler {
 	c.passwordRoutes(mux)
 	c.clusterRoutes(mux)
 	c.configRoutes(mux)
+	c.computeRoutes(mux)
 	return securityHeaders(mux)
 }
 

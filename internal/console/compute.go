@@ -1,0 +1,592 @@
+package console
+
+// The Compute tab of a cluster's page: its Kubernetes nodes, its managed
+// node groups and its Fargate profiles, as the AWS console shows them, and
+// the routes of the pages reached from it (nodegroups.go, fargate.go).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Labels EKS puts on the nodes it makes and on the pods Fargate runs.
+const (
+	computeLabelNodegroup      = "eks.amazonaws.com/nodegroup"
+	computeLabelComputeType    = "eks.amazonaws.com/compute-type"
+	computeLabelFargateProfile = "eks.amazonaws.com/fargate-profile"
+	computeLabelInstanceType   = "node.kubernetes.io/instance-type"
+	computeLabelZone           = "topology.kubernetes.io/zone"
+)
+
+// computeKubeTimeout bounds a page's Kubernetes call: a cluster that does not
+// answer shows its error in the table's place instead of holding the page.
+const computeKubeTimeout = 10 * time.Second
+
+func init() {
+	registerTab(tab{Slug: "compute", Title: "Compute", Order: 20, Load: loadCompute})
+}
+
+func (c *Console) computeRoutes(mux *http.ServeMux) {
+	c.page(mux, "GET /clusters/{name}/compute/nodes", c.nodesPart)
+	c.page(mux, "GET /clusters/{name}/nodegroups", c.nodegroupRows)
+	c.page(mux, "GET /clusters/{name}/nodegroups/create", c.nodegroupCreateForm)
+	c.page(mux, "POST /clusters/{name}/nodegroups/create", c.nodegroupCreate)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}", c.nodegroupPage)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/status", c.nodegroupStatus)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEditForm)
+	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEdit)
+	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/update-version", c.nodegroupUpdateVersion)
+	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/delete", c.nodegroupDeleteForm)
+	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/delete", c.nodegroupDelete)
+	c.page(mux, "GET /clusters/{name}/fargate/create", c.fargateCreateForm)
+	c.page(mux, "POST /clusters/{name}/fargate/create", c.fargateCreate)
+	c.page(mux, "GET /clusters/{name}/fargate/{profile}", c.fargatePage)
+	c.page(mux, "GET /clusters/{name}/fargate/{profile}/status", c.fargateStatus)
+	c.page(mux, "GET /clusters/{name}/fargate/{profile}/delete", c.fargateDeleteForm)
+	c.page(mux, "POST /clusters/{name}/fargate/{profile}/delete", c.fargateDelete)
+}
+
+// computeData is what the Compute tab shows. Each table carries its own
+// error, so one the principal may not see leaves the others shown.
+type computeData struct {
+	Nodes *nodesCard
+
+	Nodegroups      []*ekstypes.Nodegroup
+	NodegroupsError *shownError
+	// Changing: some node group is changing, so the table refreshes itself.
+	Changing bool
+	// ClusterVersion is the cluster's: a group behind it offers Update now.
+	ClusterVersion string
+
+	Profiles      []*ekstypes.FargateProfile
+	ProfilesError *shownError
+}
+
+// nodesCard is a Nodes table: the cluster's nodes, or a node group's.
+type nodesCard struct {
+	Cluster, Nodegroup string
+	Nodes              []computeNodeRow
+	// Error is Kubernetes's refusal, shown in the table's place.
+	Error *shownError
+	// Note says why there are no nodes to list (the cluster is not
+	// ACTIVE yet).
+	Note string
+	// Poll: node groups are changing, so the table refreshes itself.
+	Poll bool
+}
+
+// computeNodeRow is a line of a Nodes table.
+type computeNodeRow struct {
+	Name, InstanceType, Group, Zone, Ready string
+	// Fargate: the node is a Fargate node (Group is then its profile).
+	Fargate bool
+	Created time.Time
+}
+
+func loadCompute(ctx context.Context, c *Console, s *Session, cl *awsClients, cluster *ekstypes.Cluster, _ *http.Request) (any, error) {
+	name := aws.ToString(cluster.Name)
+	d := &computeData{ClusterVersion: aws.ToString(cluster.Version)}
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		d.Nodes = c.nodesCard(ctx, s, cluster, "")
+	}()
+	go func() {
+		defer wg.Done()
+		var err error
+		if d.Nodegroups, err = describeNodegroups(ctx, cl, name); err != nil {
+			d.NodegroupsError, _ = explain(err)
+		}
+		for _, ng := range d.Nodegroups {
+			d.Changing = d.Changing || isChanging(ng.Status)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var err error
+		if d.Profiles, err = describeFargateProfiles(ctx, cl, name); err != nil {
+			d.ProfilesError, _ = explain(err)
+		}
+	}()
+	wg.Wait()
+	d.Nodes.Poll = d.Changing
+	return d, nil
+}
+
+func (c *Console) nodesCard(ctx context.Context, s *Session, cluster *ekstypes.Cluster, nodegroup string) *nodesCard {
+	n := &nodesCard{Cluster: aws.ToString(cluster.Name), Nodegroup: nodegroup}
+	n.Nodes, n.Note, n.Error = c.listNodes(ctx, s, cluster, nodegroup)
+	return n
+}
+
+// nodesPart is a Nodes table for htmx to swap in, refreshing itself while
+// the cluster's node groups (or the one named) change.
+func (c *Console) nodesPart(w http.ResponseWriter, r *http.Request, s *Session) error {
+	ng := r.URL.Query().Get("nodegroup")
+	if !isHTMX(r) {
+		if ng != "" {
+			http.Redirect(w, r, nodegroupHref(r.PathValue("name"), ng, ""), http.StatusSeeOther)
+		} else {
+			http.Redirect(w, r, computeHref(r.PathValue("name"), ""), http.StatusSeeOther)
+		}
+		return nil
+	}
+	cl, err := c.clients.awsFor(r.Context(), s)
+	if err != nil {
+		return err
+	}
+	cluster, err := c.describeComputeCluster(r, cl)
+	if err != nil {
+		return err
+	}
+	card := c.nodesCard(r.Context(), s, cluster, ng)
+	if ng != "" {
+		out, err := cl.EKS.DescribeNodegroup(r.Context(), &eks.DescribeNodegroupInput{ClusterName: cluster.Name, NodegroupName: aws.String(ng)})
+		card.Poll = err == nil && isChanging(out.Nodegroup.Status)
+	} else if groups, err := describeNodegroups(r.Context(), cl, card.Cluster); err == nil {
+		for _, g := range groups {
+			card.Poll = card.Poll || isChanging(g.Status)
+		}
+	}
+	c.renderFragment(w, r, "nodegroup", "nodesPart", &pageData{Session: s, Data: card})
+	return nil
+}
+
+// listNodes lists the cluster's nodes (those of one node group when
+// nodegroup is set) with the principal's Kubernetes identity. A cluster
+// not ACTIVE has none to show (note), and a Kubernetes error (no access
+// entry, RBAC) is shown in the table's place.
+func (c *Console) listNodes(ctx context.Context, s *Session, cluster *ekstypes.Cluster, nodegroup string) ([]computeNodeRow, string, *shownError) {
+	if cluster.Status != ekstypes.ClusterStatusActive && cluster.Status != ekstypes.ClusterStatusUpdating {
+		return nil, fmt.Sprintf("The cluster is %s: its nodes can be listed once it is ACTIVE.", cluster.Status), nil
+	}
+	if !clusterHasEndpoint(cluster) {
+		return nil, "The cluster has no API server endpoint yet.", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, computeKubeTimeout)
+	defer cancel()
+	kc, err := c.clients.kubeFor(ctx, s, aws.ToString(cluster.Name))
+	if err != nil {
+		se, _ := explain(err)
+		return nil, "", se
+	}
+	opts := metav1.ListOptions{}
+	if nodegroup != "" {
+		opts.LabelSelector = computeLabelNodegroup + "=" + nodegroup
+	}
+	list, err := kc.CoreV1().Nodes().List(ctx, opts)
+	if err != nil {
+		se, _ := explain(err)
+		return nil, "", se
+	}
+	rows := make([]computeNodeRow, 0, len(list.Items))
+	for _, n := range list.Items {
+		row := computeNodeRow{Name: n.Name, InstanceType: n.Labels[computeLabelInstanceType], Group: n.Labels[computeLabelNodegroup], Zone: n.Labels[computeLabelZone],
+			Created: n.CreationTimestamp.Time, Ready: "Unknown"}
+		if n.Labels[computeLabelComputeType] == "fargate" {
+			row.Fargate, row.Group = true, n.Labels[computeLabelFargateProfile]
+		}
+		for _, cond := range n.Status.Conditions {
+			if cond.Type == corev1.NodeReady {
+				if cond.Status == corev1.ConditionTrue {
+					row.Ready = "Ready"
+				} else {
+					row.Ready = "NotReady"
+				}
+			}
+		}
+		if n.Spec.Unschedulable {
+			row.Ready += ",SchedulingDisabled"
+		}
+		rows = append(rows, row)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
+	return rows, "", nil
+}
+
+// clusterHasEndpoint is whether the cluster has an API server to ask.
+func clusterHasEndpoint(cluster *ekstypes.Cluster) bool {
+	return aws.ToString(cluster.Endpoint) != "" && cluster.CertificateAuthority != nil && aws.ToString(cluster.CertificateAuthority.Data) != ""
+}
+
+// describeNodegroups lists and describes a cluster's node groups, several
+// at a time. A group gone between the two calls is left out.
+func describeNodegroups(ctx context.Context, cl *awsClients, cluster string) ([]*ekstypes.Nodegroup, error) {
+	var names []string
+	p := eks.NewListNodegroupsPaginator(cl.EKS, &eks.ListNodegroupsInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, out.Nodegroups...)
+	}
+	return describeEachName(ctx, names, func(ctx context.Context, name string) (*ekstypes.Nodegroup, error) {
+		out, err := cl.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(name)})
+		if err != nil {
+			return nil, err
+		}
+		return out.Nodegroup, nil
+	})
+}
+
+// describeFargateProfiles lists and describes a cluster's Fargate profiles.
+func describeFargateProfiles(ctx context.Context, cl *awsClients, cluster string) ([]*ekstypes.FargateProfile, error) {
+	var names []string
+	p := eks.NewListFargateProfilesPaginator(cl.EKS, &eks.ListFargateProfilesInput{ClusterName: aws.String(cluster), MaxResults: aws.Int32(100)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, out.FargateProfileNames...)
+	}
+	return describeEachName(ctx, names, func(ctx context.Context, name string) (*ekstypes.FargateProfile, error) {
+		out, err := cl.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(cluster), FargateProfileName: aws.String(name)})
+		if err != nil {
+			return nil, err
+		}
+		return out.FargateProfile, nil
+	})
+}
+
+// describeEachName describes names 8 at a time, in their order; one gone
+// meanwhile is left out, any other error is the answer.
+func describeEachName[T any](ctx context.Context, names []string, describe func(context.Context, string) (*T, error)) ([]*T, error) {
+	got := make([]*T, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			got[i], errs[i] = describe(ctx, name)
+		}()
+	}
+	wg.Wait()
+	out := make([]*T, 0, len(names))
+	for i := range names {
+		var nf *ekstypes.ResourceNotFoundException
+		switch {
+		case errors.As(errs[i], &nf):
+		case errs[i] != nil:
+			return nil, errs[i]
+		default:
+			out = append(out, got[i])
+		}
+	}
+	return out, nil
+}
+
+// nodegroupRows is the Node groups table's body, which refreshes itself
+// while a group changes; without htmx, the Compute tab.
+func (c *Console) nodegroupRows(w http.ResponseWriter, r *http.Request, s *Session) error {
+	name := r.PathValue("name")
+	if !isHTMX(r) {
+		http.Redirect(w, r, Prefix+"/clusters/"+url.PathEscape(name)+"/compute", http.StatusSeeOther)
+		return nil
+	}
+	cl, err := c.clients.awsFor(r.Context(), s)
+	if err != nil {
+		return err
+	}
+	cluster, err := c.describeComputeCluster(r, cl)
+	if err != nil {
+		return err
+	}
+	d := &computeData{ClusterVersion: aws.ToString(cluster.Version)}
+	if d.Nodegroups, err = describeNodegroups(r.Context(), cl, name); err != nil {
+		return err
+	}
+	for _, ng := range d.Nodegroups {
+		d.Changing = d.Changing || isChanging(ng.Status)
+	}
+	c.renderFragment(w, r, "tab/compute", "nodegroupRows", &pageData{Session: s,
+		Data: &clusterPage{Cluster: &ekstypes.Cluster{Name: aws.String(name)}, TabData: d}})
+	return nil
+}
+
+// computeSubnet is one of the cluster's subnets offered in a form.
+type computeSubnet struct {
+	ID, Zone, CIDR string
+	// Private is known only when the VPC's route tables could be read.
+	Private, Known bool
+	Checked        bool
+}
+
+// computeSubnets are the cluster's subnets with their zones and whether
+// each is private (its route table has no route to an internet gateway).
+// EC2 failing (no ec2:Describe* rights) leaves the bare IDs, private
+// unknown (false).
+func computeSubnets(ctx context.Context, cl *awsClients, cluster *ekstypes.Cluster) []computeSubnet {
+	var ids []string
+	if cluster.ResourcesVpcConfig != nil {
+		ids = cluster.ResourcesVpcConfig.SubnetIds
+	}
+	choices := make([]computeSubnet, len(ids))
+	for i, id := range ids {
+		choices[i] = computeSubnet{ID: id}
+	}
+	if len(ids) == 0 {
+		return choices
+	}
+	out, err := cl.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: ids})
+	if err != nil {
+		return choices
+	}
+	bySubnet := map[string]ec2types.Subnet{}
+	vpc := ""
+	for _, sn := range out.Subnets {
+		bySubnet[aws.ToString(sn.SubnetId)] = sn
+		vpc = aws.ToString(sn.VpcId)
+	}
+	public := map[string]bool{}
+	mainPublic, known := false, false
+	if vpc != "" {
+		rt, err := cl.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{vpc}}}})
+		if err == nil {
+			known = true
+			for _, t := range rt.RouteTables {
+				toGateway := false
+				for _, route := range t.Routes {
+					if strings.HasPrefix(aws.ToString(route.GatewayId), "igw-") {
+						toGateway = true
+					}
+				}
+				for _, a := range t.Associations {
+					if aws.ToBool(a.Main) {
+						mainPublic = toGateway
+					} else if a.SubnetId != nil {
+						public[*a.SubnetId] = toGateway
+					}
+				}
+			}
+		}
+	}
+	for i := range choices {
+		sn, ok := bySubnet[choices[i].ID]
+		if ok {
+			choices[i].Zone, choices[i].CIDR = aws.ToString(sn.AvailabilityZone), aws.ToString(sn.CidrBlock)
+		}
+		if known {
+			pub, explicit := public[choices[i].ID]
+			if !explicit {
+				pub = mainPublic
+			}
+			choices[i].Private, choices[i].Known = !pub, true
+		}
+	}
+	return choices
+}
+
+// checkComputeSubnets marks the chosen subnets.
+func checkComputeSubnets(choices []computeSubnet, chosen []string) {
+	for i := range choices {
+		choices[i].Checked = false
+		for _, id := range chosen {
+			if choices[i].ID == id {
+				choices[i].Checked = true
+			}
+		}
+	}
+}
+
+// computeRole is a role offered in a form's select.
+type computeRole struct{ Name, ARN string }
+
+// rolesTrustingService lists the roles whose trust policy lets service assume
+// them. The error (say, no iam:ListRoles) makes the form a text field.
+func rolesTrustingService(ctx context.Context, cl *awsClients, service string) ([]computeRole, error) {
+	var roles []computeRole
+	p := iam.NewListRolesPaginator(cl.IAM, &iam.ListRolesInput{})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range out.Roles {
+			if trustPolicyAllows(aws.ToString(r.AssumeRolePolicyDocument), service) {
+				roles = append(roles, computeRole{Name: aws.ToString(r.RoleName), ARN: aws.ToString(r.Arn)})
+			}
+		}
+	}
+	return roles, nil
+}
+
+// trustPolicyAllows is whether a trust policy (URL-encoded as IAM returns it) has an
+// Allow statement whose Service principal is service.
+func trustPolicyAllows(doc, service string) bool {
+	if d, err := url.QueryUnescape(doc); err == nil {
+		doc = d
+	}
+	var policy struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(doc), &policy) != nil {
+		return false
+	}
+	type statement struct {
+		Effect    string
+		Principal json.RawMessage
+	}
+	var stmts []statement
+	if json.Unmarshal(policy.Statement, &stmts) != nil {
+		var one statement
+		if json.Unmarshal(policy.Statement, &one) != nil {
+			return false
+		}
+		stmts = []statement{one}
+	}
+	for _, st := range stmts {
+		if st.Effect != "Allow" {
+			continue
+		}
+		var p struct{ Service json.RawMessage }
+		if json.Unmarshal(st.Principal, &p) != nil || p.Service == nil {
+			continue
+		}
+		var services []string
+		if json.Unmarshal(p.Service, &services) != nil {
+			var one string
+			if json.Unmarshal(p.Service, &one) != nil {
+				continue
+			}
+			services = []string{one}
+		}
+		for _, s := range services {
+			if s == service {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// parseKeyValueLines reads key=value lines (labels, tags); blank lines are skipped.
+func parseKeyValueLines(text, what string) (map[string]string, error) {
+	pairs := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, badInput(fmt.Sprintf("%s, line %d: %q is not key=value.", what, i+1, line))
+		}
+		pairs[k] = v
+	}
+	return pairs, nil
+}
+
+// keyValueLines writes pairs as key=value lines, sorted.
+func keyValueLines(m map[string]string) string {
+	var b strings.Builder
+	for _, k := range sortedKeys(m) {
+		fmt.Fprintf(&b, "%s=%s\n", k, m[k])
+	}
+	return b.String()
+}
+
+// taintEffects are EKS's taint effects and the Kubernetes names a user
+// may write instead.
+var taintEffects = map[string]ekstypes.TaintEffect{
+	"NO_SCHEDULE": ekstypes.TaintEffectNoSchedule, "NoSchedule": ekstypes.TaintEffectNoSchedule,
+	"NO_EXECUTE": ekstypes.TaintEffectNoExecute, "NoExecute": ekstypes.TaintEffectNoExecute,
+	"PREFER_NO_SCHEDULE": ekstypes.TaintEffectPreferNoSchedule, "PreferNoSchedule": ekstypes.TaintEffectPreferNoSchedule,
+}
+
+// parseTaints reads key=value:effect lines (value optional: key:effect).
+func parseTaints(text string) ([]ekstypes.Taint, error) {
+	var taints []ekstypes.Taint
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		kv, effect := line, ""
+		if at := strings.LastIndex(line, ":"); at >= 0 {
+			kv, effect = line[:at], line[at+1:]
+		}
+		eff, known := taintEffects[strings.TrimSpace(effect)]
+		if !known {
+			return nil, badInput(fmt.Sprintf("Taints, line %d: %q is not key=value:effect with effect NoSchedule, NoExecute or PreferNoSchedule.", i+1, line))
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		t := ekstypes.Taint{Key: aws.String(strings.TrimSpace(k)), Effect: eff}
+		if v = strings.TrimSpace(v); v != "" {
+			t.Value = aws.String(v)
+		}
+		taints = append(taints, t)
+	}
+	return taints, nil
+}
+
+// formatTaints writes taints as key=value:effect lines.
+func formatTaints(taints []ekstypes.Taint) string {
+	var b strings.Builder
+	for _, t := range taints {
+		b.WriteString(aws.ToString(t.Key))
+		if t.Value != nil {
+			b.WriteString("=" + *t.Value)
+		}
+		b.WriteString(":" + string(t.Effect) + "\n")
+	}
+	return b.String()
+}
+
+// formInt32 reads an optional whole number of a form: nil when empty.
+func formInt32(r *http.Request, field, what string) (*int32, error) {
+	v := strings.TrimSpace(r.PostFormValue(field))
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil {
+		return nil, badInput(fmt.Sprintf("%s must be a whole number, not %q.", what, v))
+	}
+	return aws.Int32(int32(n)), nil
+}
+
+// computeGone is whether err is EKS's ResourceNotFoundException.
+func computeGone(err error) bool {
+	var nf *ekstypes.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+// computeHref is the Compute tab of a cluster, with a flash message.
+func computeHref(cluster, flash string) string {
+	u := Prefix + "/clusters/" + url.PathEscape(cluster) + "/compute"
+	if flash != "" {
+		u += "?flash=" + url.QueryEscape(flash)
+	}
+	return u
+}
+
+// computeCrumbs lead to a page under a cluster's Compute tab.
+func computeCrumbs(cluster string, more ...crumb) []crumb {
+	base := Prefix + "/clusters/" + url.PathEscape(cluster)
+	return append([]crumb{{"Clusters", Prefix + "/clusters"}, {cluster, base}, {"Compute", base + "/compute"}}, more...)
+}
