@@ -8,8 +8,11 @@
 // Records live in the store under iam/: users, roles, groups and customer
 // policies each in one record that holds its attachments, inline policies
 // and tags (a user also names the IDs of its groups); keys under iam/keys/;
-// the last use of keys and roles under UsagePrefix. A change to several
-// records is one store transaction, and a change that others must not race
-// (attaching a policy, joining a group, making a key) writes back the record
-// it depends on, so that a concurrent delete of that record conflicts.
+// login profiles (console passwords, as sealed bcrypt hashes) under
+// iam/loginprofiles/ by user ID, and the account password policy at
+// iam/passwordpolicy; the last use of keys, roles and passwords under
+// UsagePrefix. A change to several records is one store transaction, and a
+// change that others must not race (attaching a policy, joining a group,
+// making a key or a login profile) writes back the record it depends on,
+// so that a concurrent delete of that record conflicts.
 package iam

@@ -17,7 +17,7 @@ import (
 // PrincipalPolicies is what authorizing a call by p needs to know about p.
 type PrincipalPolicies struct {
 	Root      bool              // the account's root user: allowed everything
-	Documents []string          // every identity-based policy document in force: inline and the default version of attached managed policies (customer and AWS), of the user and of each group it is in; for a role session, the role's
+	Documents []string          // every identity-based policy document in force: inline and the default version of attached managed policies (customer and AWS), of the user and of each group it is in, and what the account's password policy grants users (changePasswordGrant); for a role session, the role's
 	Tags      map[string]string // the user's or role's tags (aws:PrincipalTag)
 	Username  string            // users only
 	RoleARN   string            // sessions only: the role's ARN with its path
@@ -124,6 +124,13 @@ func (s *Service) computePolicies(ctx context.Context, who principalEntity) (*Pr
 			if err := docs.add(ctx, g.InlinePolicies, g.Policies); err != nil {
 				return nil, err
 			}
+		}
+		// A password policy that lets users change their own passwords
+		// grants it at the account level, to every user.
+		if pol, err := s.passwordPolicy(ctx); err != nil {
+			return nil, err
+		} else if pol != nil && pol.AllowUsersToChangePassword {
+			docs.out = append(docs.out, changePasswordGrant(u.ARN))
 		}
 		return &PrincipalPolicies{Documents: docs.out, Tags: u.Tags, Username: u.Name}, nil
 	case RoleEntity:

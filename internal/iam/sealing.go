@@ -8,7 +8,8 @@ import (
 	"github.com/keksdev/keks/internal/store"
 )
 
-// Access key secrets are sealed in the store (store.Store.SealString):
+// Access key secrets (and login profiles' password hashes,
+// loginprofiles.go) are sealed in the store (store.Store.SealString):
 // AccessKey.Secret in memory is always the secret itself; sealKey makes the
 // stored form for each write and openKey reads it back. Only the records
 // are sealed: the secret still reaches whoever creates the key, as in AWS.
@@ -38,10 +39,10 @@ func openKey(st *store.Store, k *AccessKey) error {
 }
 
 // SealStoredSecrets seals, once, at start, the access key secrets an older
-// keks stored in the clear (and the admin key kept for the CLI profile):
-// keys are seldom written again, so sealing on the next write would leave
-// most in the clear. It returns how many records it sealed; without a seal
-// key it does nothing.
+// keks stored in the clear (and the admin key kept for the CLI profile, and
+// login profiles' password hashes): keys are seldom written again, so
+// sealing on the next write would leave most in the clear. It returns how
+// many records it sealed; without a seal key it does nothing.
 func SealStoredSecrets(ctx context.Context, st *store.Store) (int, error) {
 	if !st.Sealing() {
 		return 0, nil
@@ -58,8 +59,44 @@ func SealStoredSecrets(ctx context.Context, st *store.Store) (int, error) {
 		}
 		sealed += n
 	}
+	profiles, err := st.ListRaw(ctx, loginProfilesPrefix)
+	if err != nil {
+		return sealed, fmt.Errorf("list login profiles: %w", err)
+	}
+	for _, r := range profiles {
+		n, err := sealProfileRecord(ctx, st, r.Key)
+		if err != nil {
+			return sealed, err
+		}
+		sealed += n
+	}
 	n, err := sealRecord(ctx, st, bootstrapKey, func(b *BootstrapCredentials) *string { return &b.SecretAccessKey }, bootstrapSecretPlace)
 	return sealed + n, err
+}
+
+// sealProfileRecord seals the password hashes of the login profile at key
+// that are still in the clear; it reports 1 when it sealed any.
+func sealProfileRecord(ctx context.Context, st *store.Store, key string) (int, error) {
+	sealed := 0
+	_, err := store.Mutate(ctx, st, key, func(r *loginProfileRecord) error {
+		sealed = 0
+		seal := func(v *string, field string) {
+			if !store.IsSealed(*v) {
+				*v, sealed = st.SealString(*v, loginProfilePlace(r.UserID, field)), 1
+			}
+		}
+		seal(&r.PasswordHash, "password")
+		for i := range r.PreviousHashes {
+			seal(&r.PreviousHashes[i], "previous")
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("seal %s: %w", key, err)
+	}
+	return sealed, nil
 }
 
 // sealRecord seals the field of the record at key that field points to,

@@ -22,6 +22,10 @@ const (
 	CodeAccessDenied        = "AccessDenied"
 	CodeLimitExceeded       = "LimitExceeded"
 	CodeInvalidInput        = "InvalidInput"
+	// Console passwords: a password the account's policy refuses, and a
+	// caller that is not an IAM user changing its own password.
+	CodePasswordPolicyViolation = "PasswordPolicyViolation"
+	CodeInvalidUserType         = "InvalidUserType"
 	// STS's refusals of a web identity token.
 	CodeInvalidIdentityToken = "InvalidIdentityToken"
 	CodeIDPCommunication     = "IDPCommunicationError"
@@ -62,9 +66,15 @@ func keyKey(id string) string       { return "iam/keys/" + id }
 func keyUseKey(id string) string    { return UsagePrefix + "keys/" + id }
 func roleUseKey(name string) string { return UsagePrefix + "roles/" + strings.ToLower(name) }
 
+// A login profile and the last use of a password are the user's by its ID,
+// which a rename keeps.
+func loginProfileKey(userID string) string { return loginProfilesPrefix + userID }
+func passwordUseKey(userID string) string  { return passwordUsePrefix + userID }
+
 // UsagePrefix holds when keys and roles were last used: bookkeeping that
 // any signed request may write (at most once a key a minute), whatever
-// the call's outcome, as IAM records use of refused calls too.
+// the call's outcome, as IAM records use of refused calls too; and when
+// passwords were, which a console sign-in writes.
 const UsagePrefix = "iam/usage/"
 
 const (
@@ -74,6 +84,10 @@ const (
 	groupsPrefix   = "iam/groups/"
 	policiesPrefix = "iam/policies/"
 	keysPrefix     = "iam/keys/"
+	// The account's password policy, when one is set.
+	passwordPolicyKey   = "iam/passwordpolicy"
+	loginProfilesPrefix = "iam/loginprofiles/"
+	passwordUsePrefix   = UsagePrefix + "passwords/"
 )
 
 // Account returns the installation's account, creating it on first use.

@@ -45,7 +45,21 @@ func (s *Service) ResolveAccessKey(ctx context.Context, id string) (string, stri
 		}
 		token = k.Session.Token
 	}
-	return k.Secret, token, awsproto.Principal{Account: id2.Account, ARN: id2.ARN, UserID: id2.UserID, AccessKeyID: k.ID, SessionTags: sessionTags, SessionPolicy: sessionPolicy}, nil
+	p := id2.principal()
+	p.AccessKeyID, p.SessionTags, p.SessionPolicy = k.ID, sessionTags, sessionPolicy
+	return k.Secret, token, p, nil
+}
+
+// principal is who a caller with this identity is to the front door,
+// before what its key adds (the key's ID, a session's tags and policy).
+func (id *Identity) principal() awsproto.Principal {
+	return awsproto.Principal{Account: id.Account, ARN: id.ARN, UserID: id.UserID}
+}
+
+// userIdentity is the identity of user u of account accountID: its keys'
+// and its console sign-in's alike.
+func userIdentity(accountID string, u *User) *Identity {
+	return &Identity{Account: accountID, ARN: u.ARN, UserID: u.ID}
 }
 
 func (s *Service) identityOf(ctx context.Context, k *AccessKey) (*Identity, error) {
@@ -68,7 +82,7 @@ func (s *Service) identityOf(ctx context.Context, k *AccessKey) (*Identity, erro
 	if err != nil {
 		return nil, awserr.Errorf(awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
 	}
-	return &Identity{Account: acct.ID, ARN: u.ARN, UserID: u.ID}, nil
+	return userIdentity(acct.ID, u), nil
 }
 
 // Credentials are temporary credentials from STS.

@@ -155,8 +155,9 @@ func (s *Service) UpdateUser(ctx context.Context, name, newName, newPath string)
 }
 
 // DeleteUser removes a user that has nothing left attached, as IAM
-// requires. Keys, attachments and memberships claim the user as they are
-// made, so none can slip in between the check and the delete.
+// requires. Keys, a login profile, attachments and memberships claim the
+// user as they are made, so none can slip in between the check and the
+// delete. When its password was last used goes with it.
 func (s *Service) DeleteUser(ctx context.Context, name string) error {
 	err := s.write(ctx, func(t *store.Txn) error {
 		u, rev, err := s.userAt(ctx, name)
@@ -167,7 +168,13 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
+		profile, _, err := s.profileAt(ctx, u)
+		if err != nil {
+			return err
+		}
 		switch {
+		case profile != nil:
+			return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must delete login profile first.")
 		case len(keys) > 0:
 			return awserr.Errorf(CodeDeleteConflict, "Cannot delete entity, must delete access keys first.")
 		case len(u.Groups) > 0:
@@ -179,6 +186,7 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 		}
 		t.Unchanged(userKey(name), rev)
 		t.Delete(userKey(name))
+		t.Delete(passwordUseKey(u.ID))
 		return nil
 	})
 	if err != nil {

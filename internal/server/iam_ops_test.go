@@ -14,6 +14,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/keksdev/keks/internal/awserr"
 	keksiam "github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/iam/awspolicies"
 )
@@ -646,6 +647,17 @@ func iamOpsSeeds(t testing.TB, prefix string) []queryOp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The seeds own the account's password policy: none to start with, and
+	// the admin's console password is one ChangePassword knows.
+	if err := m.IAM.DeleteAccountPasswordPolicy(ctx); err != nil {
+		if e, ok := awserr.AsError(err); !ok || e.Code != keksiam.CodeNoSuchEntity {
+			t.Fatal(err)
+		}
+	}
+	_ = m.IAM.DeleteLoginProfile(ctx, keksiam.AdminUserName)
+	if _, err := m.IAM.CreateLoginProfile(ctx, keksiam.AdminUserName, seedAdminPassword, false); err != nil {
+		t.Fatal(err)
+	}
 	arn, doc, trustDoc := url.QueryEscape(p.ARN), url.QueryEscape(opsAllowEC2), url.QueryEscape(trust)
 	providerARN := "OpenIDConnectProviderArn=" + url.QueryEscape(provider.ARN)
 	made := "OpenIDConnectProviderArn=" + url.QueryEscape(strings.TrimSuffix(provider.ARN, "1")+"2")
@@ -708,8 +720,19 @@ func iamOpsSeeds(t testing.TB, prefix string) []queryOp {
 		{"UntagPolicy", "PolicyArn=" + arn + "&TagKeys.member.1=team"},
 		{"UpdateAccessKey", "UserName=" + user + "&AccessKeyId=" + key.ID + "&Status=Inactive"},
 		{"GetAccessKeyLastUsed", "AccessKeyId=" + key.ID},
+		{"UpdateAccountPasswordPolicy", "MinimumPasswordLength=8&RequireNumbers=true&AllowUsersToChangePassword=true&MaxPasswordAge=90&PasswordReusePrevention=2&HardExpiry=false"},
+		{"GetAccountPasswordPolicy", ""},
+		{"CreateLoginProfile", "UserName=" + user + "&Password=Fuzz-pass-1&PasswordResetRequired=true"},
+		{"GetLoginProfile", "UserName=" + user},
+		{"UpdateLoginProfile", "UserName=" + user + "&Password=Fuzz-pass-2&PasswordResetRequired=false"},
+		{"ChangePassword", "OldPassword=" + seedAdminPassword + "&NewPassword=Fuzz-admin-2"},
+		{"DeleteLoginProfile", "UserName=" + user},
+		{"DeleteAccountPasswordPolicy", ""},
 	}
 }
+
+// seedAdminPassword is the admin's console password as iamOpsSeeds sets it.
+const seedAdminPassword = "Fuzz-admin-1"
 
 // FuzzIAMOps fuzzes the IAM actions added beside FuzzIAM's, from their seeds.
 func FuzzIAMOps(f *testing.F) {

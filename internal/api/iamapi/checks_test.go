@@ -233,7 +233,7 @@ func TestChecksCoverEveryAction(t *testing.T) {
 			}
 		}
 	}
-	if checks := checksOf(&Handler{}, caller{}, map[string]string{"Action": "CreateLoginProfile"}); checks != nil {
+	if checks := checksOf(&Handler{}, caller{}, map[string]string{"Action": "CreateSAMLProvider"}); checks != nil {
 		t.Errorf("an action keks does not serve is described: %+v", checks)
 	}
 }

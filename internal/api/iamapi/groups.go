@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/iam"
@@ -40,7 +41,7 @@ func (h *Handler) getGroup(r *http.Request, c *awsproto.Call) ([]awsproto.Node, 
 	users, more := page(users, func(u iam.User) string { return strings.ToLower(u.Name) }, pg)
 	var items []awsproto.Node
 	for i := range users {
-		items = append(items, userNode("", &users[i], false))
+		items = append(items, userNode("", &users[i], false, time.Time{}))
 	}
 	return append([]awsproto.Node{groupNode("Group", g)}, listResult("Users", items, more)...), nil
 }

@@ -1,6 +1,7 @@
 // Package iamapi is the Query-protocol wire layer of IAM: users, groups,
-// roles, managed and inline policies, policy versions, access keys and
-// OpenID Connect providers, over internal/iam.
+// roles, managed and inline policies, policy versions, access keys,
+// OpenID Connect providers, instance profiles, login profiles and the
+// account password policy, over internal/iam.
 package iamapi
 
 import (

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/iam"
@@ -20,9 +21,14 @@ func encodeDocument(doc string) string {
 	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
 }
 
-func userNode(name string, u *iam.User, withTags bool) awsproto.Node {
+// userNode is a user; passwordLastUsed, which only GetUser and ListUsers
+// report, is left out when zero (never used).
+func userNode(name string, u *iam.User, withTags bool, passwordLastUsed time.Time) awsproto.Node {
 	n := awsproto.El(name, awsproto.Tx("Path", u.Path), awsproto.Tx("UserName", u.Name), awsproto.Tx("UserId", u.ID),
 		awsproto.Tx("Arn", u.ARN), awsproto.Time("CreateDate", u.CreateDate))
+	if !passwordLastUsed.IsZero() {
+		n.Kids = append(n.Kids, awsproto.Time("PasswordLastUsed", passwordLastUsed))
+	}
 	if withTags && len(u.Tags) > 0 {
 		n.Kids = append(n.Kids, tagsNode(sortedTags(u.Tags)))
 	}

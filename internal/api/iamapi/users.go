@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
@@ -18,7 +19,7 @@ func (h *Handler) createUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node
 	if err != nil {
 		return nil, err
 	}
-	return []awsproto.Node{userNode("User", u, true)}, nil
+	return []awsproto.Node{userNode("User", u, true, time.Time{})}, nil
 }
 
 func (h *Handler) getUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -32,13 +33,23 @@ func (h *Handler) getUser(r *http.Request, c *awsproto.Call) ([]awsproto.Node, e
 		if err != nil {
 			return nil, err
 		}
-		return []awsproto.Node{userNode("User", u, true)}, nil
+		return h.userWithPasswordUse(r, u)
 	}
 	u, err := h.IAM.GetUser(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}
-	return []awsproto.Node{userNode("User", u, true)}, nil
+	return h.userWithPasswordUse(r, u)
+}
+
+// userWithPasswordUse is GetUser's answer: the user with when its password
+// was last used.
+func (h *Handler) userWithPasswordUse(r *http.Request, u *iam.User) ([]awsproto.Node, error) {
+	used, err := h.IAM.PasswordLastUsed(r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return []awsproto.Node{userNode("User", u, true, used)}, nil
 }
 
 func (h *Handler) listUsers(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
@@ -52,9 +63,13 @@ func (h *Handler) listUsers(r *http.Request, c *awsproto.Call) ([]awsproto.Node,
 	}
 	users = slices.DeleteFunc(users, func(u iam.User) bool { return !strings.HasPrefix(u.Path, prefix) })
 	users, more := page(users, func(u iam.User) string { return strings.ToLower(u.Name) }, pg)
+	used, err := h.IAM.PasswordsLastUsed(r.Context())
+	if err != nil {
+		return nil, err
+	}
 	var items []awsproto.Node
 	for i := range users {
-		items = append(items, userNode("", &users[i], false))
+		items = append(items, userNode("", &users[i], false, used[users[i].ID]))
 	}
 	return listResult("Users", items, more), nil
 }
