@@ -2,11 +2,13 @@ package console
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/keksdev/keks/internal/awsproto"
+	"github.com/keksdev/keks/internal/iam"
 )
 
 // signInFailed is the AWS sign-in page's words, the same whatever was wrong.
@@ -51,6 +53,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		p     awsproto.Principal
 		reset bool
 		ok    bool
+		why   = signInFailed
 	)
 	switch d.Method {
 	case "key":
@@ -60,13 +63,16 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 			var err error
 			p, reset, err = c.Passwords.SignInWithPassword(r.Context(), d.Account, d.UserName, r.PostFormValue("password"))
 			ok = err == nil
+			if errors.Is(err, iam.ErrPasswordExpired) {
+				why = err.Error()
+			}
 		}
 	}
 	if ok && p.Federated != "" {
 		ok = false // a web identity's session cannot be forwarded
 	}
 	if !ok {
-		d.Error = signInFailed
+		d.Error = why
 		c.Log.Info("console sign-in refused", "method", d.Method, "accessKeyId", d.AccessKeyID, "user", d.UserName)
 		c.render(w, r, http.StatusUnauthorized, "signin", &pageData{Title: "Sign in", Data: d})
 		return

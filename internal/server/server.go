@@ -368,6 +368,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}}
 	mux.Handle("GET /id/", oidc)
 	mux.Handle("/", router)
+	passwordFile, err := ensureAdminPassword(ctx, iamSvc, dataDir)
+	if err != nil {
+		return err
+	}
 	consoleHandler, err := newConsole(st, iamSvc, cfg.Listen, caFile, cfg.Region, now, log.With("component", "console"))
 	if err != nil {
 		return err
@@ -424,6 +428,9 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 		go func() { serveErr <- imdsSrv.Serve(imdsLn) }()
+	}
+	if passwordFile != "" {
+		log.Info("console sign-in", "url", baseURL+console.Prefix+"/", "user", iam.AdminUserName, "account", boot.AccountID, "password", passwordFile)
 	}
 	log.Info("keks serving", "endpoint", baseURL, "console", baseURL+console.Prefix+"/", "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
 	if cfg.Started != nil {
