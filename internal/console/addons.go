@@ -298,42 +298,20 @@ func (c *Console) updateAddon(w http.ResponseWriter, r *http.Request, s *Session
 	return nil
 }
 
-func (c *Console) addonDeleteData(s *Session, name, addon, typed string, preserve bool) *pageData {
-	return &pageData{Title: "Remove " + addon, Session: s,
-		Crumbs: clusterCrumbs(name, crumb{"Add-ons", clusterHref(name, "addons")}, crumb{addon, clusterHref(name, "addons", addon)}, crumb{"Remove", clusterHref(name, "addons", addon, "delete")}),
-		Data: &deleteData{Kind: "add-on", Name: addon, Action: clusterHref(name, "addons", addon, "delete"), Cancel: clusterHref(name, "addons", addon),
-			Typed: typed, Addon: true, Preserve: preserve, Note: "Removing the add-on deletes its Kubernetes objects from the cluster unless you keep them."}}
-}
-
-func (c *Console) deleteAddonPage(w http.ResponseWriter, r *http.Request, s *Session) error {
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
+// addonDelete is an add-on's typed-name removal, which may keep its
+// software on the cluster (preserve).
+func addonDelete(r *http.Request) typedDelete {
 	name, addon := r.PathValue("name"), r.PathValue("addon")
-	if _, err := cl.EKS.DescribeAddon(r.Context(), &eks.DescribeAddonInput{ClusterName: aws.String(name), AddonName: aws.String(addon)}); err != nil {
-		return err
-	}
-	c.render(w, r, http.StatusOK, "delete", c.addonDeleteData(s, name, addon, "", false))
-	return nil
-}
-
-func (c *Console) deleteAddon(w http.ResponseWriter, r *http.Request, s *Session) error {
-	name, addon := r.PathValue("name"), r.PathValue("addon")
-	typed, preserve := r.PostFormValue("confirm"), r.PostFormValue("preserve") == "true"
-	pd := c.addonDeleteData(s, name, addon, typed, preserve)
-	if typed != addon {
-		c.render(w, r, formError(pd, badInput("To remove the add-on, type its name, "+addon+", exactly.")), "delete", pd)
-		return nil
-	}
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	if _, err := cl.EKS.DeleteAddon(r.Context(), &eks.DeleteAddonInput{ClusterName: aws.String(name), AddonName: aws.String(addon), Preserve: preserve}); err != nil {
-		c.render(w, r, formError(pd, err), "delete", pd)
-		return nil
-	}
-	seeOther(w, r, clusterHref(name, "addons"), "Add-on "+addon+" is being removed.")
-	return nil
+	return typedDelete{Kind: "add-on", Name: addon, Page: clusterHref(name, "addons", addon), Preserve: true,
+		Crumbs: clusterCrumbs(name, crumb{"Add-ons", clusterHref(name, "addons")}, crumb{addon, clusterHref(name, "addons", addon)}),
+		Done:   withFlash(clusterHref(name, "addons"), "Add-on "+addon+" is being removed."),
+		Note:   "Removing the add-on deletes its Kubernetes objects from the cluster unless you keep them.",
+		Exists: func(ctx context.Context, cl *awsClients) error {
+			_, err := cl.EKS.DescribeAddon(ctx, &eks.DescribeAddonInput{ClusterName: aws.String(name), AddonName: aws.String(addon)})
+			return err
+		},
+		Delete: func(ctx context.Context, cl *awsClients, preserve bool) error {
+			_, err := cl.EKS.DeleteAddon(ctx, &eks.DeleteAddonInput{ClusterName: aws.String(name), AddonName: aws.String(addon), Preserve: preserve})
+			return err
+		}}
 }

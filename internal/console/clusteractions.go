@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +13,6 @@ import (
 
 func init() {
 	registerPage("cluster-upgrade", "clusteractions.html")
-	registerPage("delete", "delete.html")
 }
 
 // upgradeData is the Upgrade version page: the cluster and the version
@@ -87,52 +87,19 @@ func (c *Console) upgradeCluster(w http.ResponseWriter, r *http.Request, s *Sess
 	return nil
 }
 
-// deleteData is a typed-name delete page: what is deleted, where the
-// form goes, what was typed.
-type deleteData struct {
-	Kind, Name, Action, Cancel, Typed, Note string
-	// Options are extra checkboxes (an add-on's preserve).
-	Preserve bool
-	Addon    bool
-}
-
-func (c *Console) deletePage(w http.ResponseWriter, r *http.Request, s *Session) error {
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
+// clusterDelete is the cluster's typed-name delete.
+func clusterDelete(r *http.Request) typedDelete {
 	name := r.PathValue("name")
-	if _, err := cl.EKS.DescribeCluster(r.Context(), &eks.DescribeClusterInput{Name: aws.String(name)}); err != nil {
-		return err
-	}
-	c.render(w, r, http.StatusOK, "delete", c.clusterDeleteData(s, name, ""))
-	return nil
-}
-
-func (c *Console) clusterDeleteData(s *Session, name, typed string) *pageData {
-	return &pageData{Title: "Delete " + name, Session: s, Crumbs: clusterCrumbs(name, crumb{"Delete", clusterHref(name, "delete")}),
-		Data: &deleteData{Kind: "cluster", Name: name, Action: clusterHref(name, "delete"), Cancel: clusterHref(name), Typed: typed,
-			Note: "Deleting the cluster deletes its control plane and everything in it. Its node groups and Fargate profiles must be deleted first."}}
-}
-
-// deleteCluster deletes the cluster once its name is typed exactly;
-// otherwise it calls nothing.
-func (c *Console) deleteCluster(w http.ResponseWriter, r *http.Request, s *Session) error {
-	name := r.PathValue("name")
-	typed := r.PostFormValue("confirm")
-	pd := c.clusterDeleteData(s, name, typed)
-	if typed != name {
-		c.render(w, r, formError(pd, badInput("To delete the cluster, type its name, "+name+", exactly.")), "delete", pd)
-		return nil
-	}
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	if _, err := cl.EKS.DeleteCluster(r.Context(), &eks.DeleteClusterInput{Name: aws.String(name)}); err != nil {
-		c.render(w, r, formError(pd, err), "delete", pd)
-		return nil
-	}
-	seeOther(w, r, Prefix+"/clusters", "Cluster "+name+" is being deleted.")
-	return nil
+	in := aws.String(name)
+	return typedDelete{Kind: "cluster", Name: name, Page: clusterHref(name), Crumbs: clusterCrumbs(name),
+		Done: withFlash(Prefix+"/clusters", "Cluster "+name+" is being deleted."),
+		Note: "Deleting the cluster deletes its control plane and everything in it. Its node groups and Fargate profiles must be deleted first.",
+		Exists: func(ctx context.Context, cl *awsClients) error {
+			_, err := cl.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: in})
+			return err
+		},
+		Delete: func(ctx context.Context, cl *awsClients, _ bool) error {
+			_, err := cl.EKS.DeleteCluster(ctx, &eks.DeleteClusterInput{Name: in})
+			return err
+		}}
 }

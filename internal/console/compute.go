@@ -54,14 +54,12 @@ func (c *Console) computeRoutes(mux *http.ServeMux) {
 	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEditForm)
 	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEdit)
 	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/update-version", c.nodegroupUpdateVersion)
-	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/delete", c.nodegroupDeleteForm)
-	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/delete", c.nodegroupDelete)
+	c.typedDeleteRoutes(mux, "/clusters/{name}/nodegroups/{ng}/delete", nodegroupDelete)
 	c.page(mux, "GET /clusters/{name}/fargate/create", c.fargateCreateForm)
 	c.page(mux, "POST /clusters/{name}/fargate/create", c.fargateCreate)
 	c.page(mux, "GET /clusters/{name}/fargate/{profile}", c.fargatePage)
 	c.page(mux, "GET /clusters/{name}/fargate/{profile}/status", c.fargateStatus)
-	c.page(mux, "GET /clusters/{name}/fargate/{profile}/delete", c.fargateDeleteForm)
-	c.page(mux, "POST /clusters/{name}/fargate/{profile}/delete", c.fargateDelete)
+	c.typedDeleteRoutes(mux, "/clusters/{name}/fargate/{profile}/delete", fargateDelete)
 }
 
 // computeData is what the Compute tab shows. Each table carries its own

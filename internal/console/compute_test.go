@@ -216,9 +216,9 @@ func TestComputeTabAndNodegroups(t *testing.T) {
 
 	// Delete: the typed name must match exactly, else nothing is called.
 	resp, body = b.get("/console/clusters/" + cl + "/nodegroups/workers/delete")
-	computeWant(t, "delete form", resp, body, http.StatusOK, `id="confirm-name"`, `id="confirm-delete"`)
+	computeWant(t, "delete form", resp, body, http.StatusOK, `id="confirm-name"`, `id="submit"`)
 	resp, body = computePost(b, "/console/clusters/"+cl+"/nodegroups/workers/delete", url.Values{"confirm": {"Workers"}})
-	computeWant(t, "delete, wrong name", resp, body, http.StatusBadRequest, "type its name exactly", `value="Workers"`)
+	computeWant(t, "delete, wrong name", resp, body, http.StatusBadRequest, "exactly.", `value="Workers"`)
 	if ng := computeDescribeNG(t, cl, "workers"); ng.Status != ekstypes.NodegroupStatusActive {
 		t.Errorf("after a refused delete: %s", ng.Status)
 	}
@@ -303,9 +303,9 @@ func TestFargateProfilePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, body = b.get("/console/clusters/" + cl + "/fargate/apps/delete")
-	computeWant(t, "delete form", resp, body, http.StatusOK, `id="confirm-name"`, "Delete Fargate profile apps?")
+	computeWant(t, "delete form", resp, body, http.StatusOK, `id="confirm-name"`, "Delete Fargate profile apps")
 	resp, body = computePost(b, "/console/clusters/"+cl+"/fargate/apps/delete", url.Values{"confirm": {"app"}})
-	computeWant(t, "delete, wrong name", resp, body, http.StatusBadRequest, "type its name exactly")
+	computeWant(t, "delete, wrong name", resp, body, http.StatusBadRequest, "exactly.")
 	resp = b.post("/console/clusters/"+cl+"/fargate/apps/delete", url.Values{"confirm": {"apps"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("delete: %d", resp.StatusCode)

@@ -29,8 +29,7 @@ func (c *Console) configRoutes(mux *http.ServeMux) {
 	c.page(mux, "POST /clusters/create", c.createCluster)
 	c.page(mux, "GET /clusters/{name}/upgrade", c.upgradePage)
 	c.page(mux, "POST /clusters/{name}/upgrade", c.upgradeCluster)
-	c.page(mux, "GET /clusters/{name}/delete", c.deletePage)
-	c.page(mux, "POST /clusters/{name}/delete", c.deleteCluster)
+	c.typedDeleteRoutes(mux, "/clusters/{name}/delete", clusterDelete)
 	c.page(mux, "GET /clusters/{name}/updates/{id}", c.updatePage)
 	c.page(mux, "GET /clusters/{name}/networking/endpoint", c.endpointPage)
 	c.page(mux, "POST /clusters/{name}/networking/endpoint", c.updateEndpoint)
@@ -38,8 +37,7 @@ func (c *Console) configRoutes(mux *http.ServeMux) {
 	c.page(mux, "POST /clusters/{name}/addons/add", c.addAddon)
 	c.page(mux, "GET /clusters/{name}/addons/{addon}", c.addonPage)
 	c.page(mux, "POST /clusters/{name}/addons/{addon}", c.updateAddon)
-	c.page(mux, "GET /clusters/{name}/addons/{addon}/delete", c.deleteAddonPage)
-	c.page(mux, "POST /clusters/{name}/addons/{addon}/delete", c.deleteAddon)
+	c.typedDeleteRoutes(mux, "/clusters/{name}/addons/{addon}/delete", addonDelete)
 	c.page(mux, "GET /clusters/{name}/observability/logging", c.loggingPage)
 	c.page(mux, "POST /clusters/{name}/observability/logging", c.updateLogging)
 	c.page(mux, "GET /clusters/{name}/observability/logs/{type}", c.logEventsPage)
@@ -57,14 +55,19 @@ func (c *Console) configRoutes(mux *http.ServeMux) {
 
 // seeOther ends a successful action: to path, with a message.
 func seeOther(w http.ResponseWriter, r *http.Request, path, flash string) {
-	if flash != "" {
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
-		path += sep + "flash=" + url.QueryEscape(flash)
+	http.Redirect(w, r, withFlash(path, flash), http.StatusSeeOther)
+}
+
+// withFlash is path with a message for the page it leads to.
+func withFlash(path, flash string) string {
+	if flash == "" {
+		return path
 	}
-	http.Redirect(w, r, path, http.StatusSeeOther)
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "flash=" + url.QueryEscape(flash)
 }
 
 // clusterHref is a cluster's page (or one of its tabs or pages).

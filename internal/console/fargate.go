@@ -21,7 +21,6 @@ import (
 func init() {
 	registerPage("fargate", "fargate.html")
 	registerPage("fargate-create", "fargate_create.html")
-	registerPage("fargate-delete", "nodegroup_delete.html")
 }
 
 // maxFargateSelectors is how many selectors a profile may have.
@@ -266,43 +265,19 @@ func (f *fargateForm) input(r *http.Request) (*eks.CreateFargateProfileInput, er
 	return in, nil
 }
 
-func (c *Console) fargateDeleteView(r *http.Request) (*typedNameDelete, []crumb) {
+// fargateDelete is a Fargate profile's typed-name delete.
+func fargateDelete(r *http.Request) typedDelete {
 	name, p := r.PathValue("name"), r.PathValue("profile")
 	href := fargateHref(name, p, "")
-	return &typedNameDelete{Kind: "Fargate profile", Name: p, Action: href + "/delete", Back: href},
-		computeCrumbs(name, crumb{p, href}, crumb{"Delete", href + "/delete"})
-}
-
-func (c *Console) fargateDeleteForm(w http.ResponseWriter, r *http.Request, s *Session) error {
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	if _, err := c.describeFargateProfile(r, cl); err != nil {
-		return err
-	}
-	t, crumbs := c.fargateDeleteView(r)
-	c.renderTypedDelete(w, r, s, "fargate-delete", t, crumbs, nil)
-	return nil
-}
-
-// fargateDelete deletes the profile once its name is typed exactly.
-func (c *Console) fargateDelete(w http.ResponseWriter, r *http.Request, s *Session) error {
-	t, crumbs := c.fargateDeleteView(r)
-	t.Typed = r.PostFormValue("confirm")
-	if t.Typed != t.Name {
-		c.renderTypedDelete(w, r, s, "fargate-delete", t, crumbs, badInput("To delete Fargate profile "+t.Name+", type its name exactly."))
-		return nil
-	}
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	if _, err := cl.EKS.DeleteFargateProfile(r.Context(), &eks.DeleteFargateProfileInput{ClusterName: aws.String(r.PathValue("name")),
-		FargateProfileName: aws.String(t.Name)}); err != nil {
-		c.renderTypedDelete(w, r, s, "fargate-delete", t, crumbs, err)
-		return nil
-	}
-	http.Redirect(w, r, fargateHref(r.PathValue("name"), t.Name, "Deleting Fargate profile "+t.Name+"."), http.StatusSeeOther)
-	return nil
+	return typedDelete{Kind: "Fargate profile", Name: p, Page: href, Crumbs: computeCrumbs(name, crumb{p, href}),
+		Done: fargateHref(name, p, "Deleting Fargate profile "+p+"."),
+		Note: "The pods it placed on Fargate are deleted.",
+		Exists: func(ctx context.Context, cl *awsClients) error {
+			_, err := cl.EKS.DescribeFargateProfile(ctx, &eks.DescribeFargateProfileInput{ClusterName: aws.String(name), FargateProfileName: aws.String(p)})
+			return err
+		},
+		Delete: func(ctx context.Context, cl *awsClients, _ bool) error {
+			_, err := cl.EKS.DeleteFargateProfile(ctx, &eks.DeleteFargateProfileInput{ClusterName: aws.String(name), FargateProfileName: aws.String(p)})
+			return err
+		}}
 }

@@ -4,6 +4,7 @@ package console
 // Delete with its typed name) and the Add node group form.
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,7 +19,6 @@ func init() {
 	registerPage("nodegroup", "nodegroup.html", "tabs/compute.html")
 	registerPage("nodegroup-create", "nodegroup_create.html")
 	registerPage("nodegroup-edit", "nodegroup_edit.html")
-	registerPage("nodegroup-delete", "nodegroup_delete.html")
 }
 
 // Choices the Add node group form offers: the instance types keks runs,
@@ -430,59 +430,19 @@ func (c *Console) nodegroupUpdateVersion(w http.ResponseWriter, r *http.Request,
 	return nil
 }
 
-// typedNameDelete is a delete page that asks for the resource's name.
-type typedNameDelete struct {
-	Kind, Name, Action, Back string
-	// Typed is what the user typed.
-	Typed string
-}
-
-func (c *Console) renderTypedDelete(w http.ResponseWriter, r *http.Request, s *Session, page string, t *typedNameDelete, crumbs []crumb, err error) {
-	d := &pageData{Title: "Delete " + t.Name, Session: s, Data: t, Crumbs: crumbs}
-	status := http.StatusOK
-	if err != nil {
-		d.Error, status = explain(err)
-	}
-	c.render(w, r, status, page, d)
-}
-
-func (c *Console) nodegroupDeleteView(r *http.Request) (*typedNameDelete, []crumb) {
+// nodegroupDelete is a node group's typed-name delete.
+func nodegroupDelete(r *http.Request) typedDelete {
 	name, ng := r.PathValue("name"), r.PathValue("ng")
 	href := nodegroupHref(name, ng, "")
-	return &typedNameDelete{Kind: "node group", Name: ng, Action: href + "/delete", Back: href},
-		computeCrumbs(name, crumb{ng, href}, crumb{"Delete", href + "/delete"})
-}
-
-func (c *Console) nodegroupDeleteForm(w http.ResponseWriter, r *http.Request, s *Session) error {
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	if _, err := c.describeNodegroup(r, cl); err != nil {
-		return err
-	}
-	t, crumbs := c.nodegroupDeleteView(r)
-	c.renderTypedDelete(w, r, s, "nodegroup-delete", t, crumbs, nil)
-	return nil
-}
-
-// nodegroupDelete deletes the group once its name is typed exactly; else
-// it asks again, calling nothing.
-func (c *Console) nodegroupDelete(w http.ResponseWriter, r *http.Request, s *Session) error {
-	t, crumbs := c.nodegroupDeleteView(r)
-	t.Typed = r.PostFormValue("confirm")
-	if t.Typed != t.Name {
-		c.renderTypedDelete(w, r, s, "nodegroup-delete", t, crumbs, badInput("To delete node group "+t.Name+", type its name exactly."))
-		return nil
-	}
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	if _, err := cl.EKS.DeleteNodegroup(r.Context(), &eks.DeleteNodegroupInput{ClusterName: aws.String(r.PathValue("name")), NodegroupName: aws.String(t.Name)}); err != nil {
-		c.renderTypedDelete(w, r, s, "nodegroup-delete", t, crumbs, err)
-		return nil
-	}
-	http.Redirect(w, r, nodegroupHref(r.PathValue("name"), t.Name, "Deleting node group "+t.Name+"."), http.StatusSeeOther)
-	return nil
+	return typedDelete{Kind: "node group", Name: ng, Page: href, Crumbs: computeCrumbs(name, crumb{ng, href}),
+		Done: nodegroupHref(name, ng, "Deleting node group "+ng+"."),
+		Note: "Its nodes are drained and terminated.",
+		Exists: func(ctx context.Context, cl *awsClients) error {
+			_, err := cl.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String(ng)})
+			return err
+		},
+		Delete: func(ctx context.Context, cl *awsClients, _ bool) error {
+			_, err := cl.EKS.DeleteNodegroup(ctx, &eks.DeleteNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String(ng)})
+			return err
+		}}
 }
