@@ -162,16 +162,25 @@ type clusterPage struct {
 }
 
 func (c *Console) clusterTab(w http.ResponseWriter, r *http.Request, s *Session) error {
-	slug := r.PathValue("tab")
+	return c.renderClusterTab(w, r, s, r.PathValue("tab"))
+}
+
+// findTab is the tab of slug, or nil.
+func findTab(slug string) *tab {
+	for i := range tabs {
+		if tabs[i].Slug == slug {
+			return &tabs[i]
+		}
+	}
+	return nil
+}
+
+// renderClusterTab renders a cluster's page with one of its tabs.
+func (c *Console) renderClusterTab(w http.ResponseWriter, r *http.Request, s *Session, slug string) error {
 	if slug == "" {
 		slug = "overview"
 	}
-	var t *tab
-	for i := range tabs {
-		if tabs[i].Slug == slug {
-			t = &tabs[i]
-		}
-	}
+	t := findTab(slug)
 	if t == nil {
 		return errNotFound
 	}
@@ -213,7 +222,20 @@ func (c *Console) clusterStatus(w http.ResponseWriter, r *http.Request, s *Sessi
 		}
 		return err
 	}
-	c.renderFragment(w, r, "tab/overview", "clusterStatus", &pageData{Session: s, Data: &clusterPage{Cluster: out.Cluster}})
+	// Once the status is another than the page shows, the whole page is
+	// out of date (an endpoint appears, actions open up): htmx swaps in
+	// the page's main part, rendered afresh, without reloading the page.
+	tab := r.URL.Query().Get("tab")
+	if findTab(tab) == nil {
+		tab = "overview"
+	}
+	if was := r.URL.Query().Get("was"); was != "" && was != string(out.Cluster.Status) {
+		w.Header().Set("HX-Retarget", "main")
+		w.Header().Set("HX-Reselect", "main")
+		w.Header().Set("HX-Reswap", "outerHTML")
+		return c.renderClusterTab(w, r, s, tab)
+	}
+	c.renderFragment(w, r, "tab/overview", "clusterStatus", &pageData{Session: s, Data: &clusterPage{Cluster: out.Cluster, Tab: tab}})
 	return nil
 }
 

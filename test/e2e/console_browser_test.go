@@ -181,6 +181,7 @@ func TestConsole(t *testing.T) {
 	b.run(chromedp.Click(chromedp.CSS("#add-nodegroup")), chromedp.WaitVisible(chromedp.CSS("#nodegroup-name")))
 	b.run(chromedp.SendKeys(chromedp.CSS("#nodegroup-name"), "web-workers"),
 		chromedp.SetValue(chromedp.CSS("#nodegroup-role-arn"), nodeRole),
+		chromedp.SetValue(chromedp.CSS("#min-size"), "1"),
 		chromedp.SetValue(chromedp.CSS("#desired-size"), "1"),
 		chromedp.Click(chromedp.CSS("#submit")),
 		chromedp.WaitVisible(chromedp.CSS("#nodegroup-status")))

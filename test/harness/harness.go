@@ -109,9 +109,15 @@ func (e *Env) keepLogs() {
 func ArtifactsDir(t testing.TB) string {
 	name := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
 	dir := filepath.Join(repoRoot(), "_output", "e2e-artifacts", name)
+	if _, seen := artifactsEmptied.LoadOrStore(dir, true); !seen {
+		_ = os.RemoveAll(dir) // an earlier run's files would mislead
+	}
 	_ = os.MkdirAll(dir, 0o755)
 	return dir
 }
+
+// artifactsEmptied are the artifacts directories this run has emptied.
+var artifactsEmptied sync.Map
 
 // StartServer starts keks server and waits until it answers.
 func (e *Env) StartServer() {
