@@ -81,6 +81,7 @@ func TestSecretsEncryptedAtCreate(t *testing.T) {
 // servers and writes every existing Secret again, and once the update is
 // Successful the Secret made before is ciphertext in etcd.
 func TestSecretsEncryptedByAssociation(t *testing.T) {
+	harness.Long(t, "about 2 minutes; TestSecretsEncryptedAtCreate checks the same encryption from a cluster's creation")
 	e := harness.New(t)
 	const name = "associated"
 	role, key := encryptionRoleAndKey(t, e, "associatedClusterRole")
