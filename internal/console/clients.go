@@ -40,6 +40,9 @@ type awsClients struct {
 // kubeClient is a session's client of one cluster's API server.
 type kubeClient struct {
 	*kubernetes.Clientset
+	// Config is the client's configuration (same endpoint, CA and token),
+	// for clients of other kinds (dynamic) made from it.
+	Config   *rest.Config
 	endpoint string
 	ca       string
 }
@@ -122,7 +125,7 @@ func (c *clientCache) kubeFor(ctx context.Context, s *Session, cluster string) (
 	if err != nil {
 		return nil, fmt.Errorf("client of cluster %s: %w", cluster, err)
 	}
-	kc = &kubeClient{Clientset: cs, endpoint: endpoint, ca: ca}
+	kc = &kubeClient{Clientset: cs, Config: cfg, endpoint: endpoint, ca: ca}
 	c.mu.Lock()
 	c.kube[key] = kc
 	c.mu.Unlock()

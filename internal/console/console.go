@@ -76,6 +76,7 @@ func (c *Console) Handler() http.Handler {
 		return nil
 	})
 	c.clusterRoutes(mux)
+	c.resourceRoutes(mux)
 	return securityHeaders(mux)
 }
 
