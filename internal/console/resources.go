@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +44,8 @@ type kind struct {
 	Namespaced        bool
 	// Logs: its pods' logs can be read together (a workload with a selector).
 	Logs bool
+	// Wide are the kubectl -o wide columns the list shows too.
+	Wide []string
 }
 
 func (k kind) GVR() schema.GroupVersionResource {
@@ -75,7 +78,7 @@ type kindGroup struct {
 // kindGroups are the resource types grouped as the EKS console groups them.
 var kindGroups = []kindGroup{
 	{"Workloads", []kind{
-		{Slug: "pods", Title: "Pods", Kind: "Pod", Version: "v1", Namespaced: true},
+		{Slug: "pods", Title: "Pods", Kind: "Pod", Version: "v1", Namespaced: true, Wide: []string{"IP", "Node"}},
 		{Slug: "deployments", Title: "Deployments", Kind: "Deployment", Group: "apps", Version: "v1", Namespaced: true, Logs: true},
 		{Slug: "replicasets", Title: "ReplicaSets", Kind: "ReplicaSet", Group: "apps", Version: "v1", Namespaced: true, Logs: true},
 		{Slug: "statefulsets", Title: "StatefulSets", Kind: "StatefulSet", Group: "apps", Version: "v1", Namespaced: true, Logs: true},
@@ -298,7 +301,7 @@ func (d *resourcesTab) fill(raw []byte) error {
 	d.More = t.Continue != ""
 	var keep []int
 	for i, col := range t.ColumnDefinitions {
-		if col.Priority == 0 {
+		if col.Priority == 0 || slices.Contains(d.Kind.Wide, col.Name) {
 			keep = append(keep, i)
 		}
 	}

@@ -24,7 +24,7 @@ func TestKindTable(t *testing.T) {
 			if k.Version == "" || k.Kind == "" || k.Title == "" {
 				t.Errorf("kind %s: %+v", k.Slug, k)
 			}
-			if found, ok := kindBySlug(k.Slug); !ok || found != k {
+			if found, ok := kindBySlug(k.Slug); !ok || found.Slug != k.Slug {
 				t.Errorf("kindBySlug(%s) = %+v %v", k.Slug, found, ok)
 			}
 		}
@@ -158,11 +158,11 @@ func TestTableFill(t *testing.T) {
 	if err := d.fill([]byte(raw)); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(d.Columns, ",") != "Namespace,Name,Ready,Restarts" || !d.More || d.Total != 2 || len(d.Rows) != 1 {
+	if strings.Join(d.Columns, ",") != "Namespace,Name,Ready,Restarts,IP" || !d.More || d.Total != 2 || len(d.Rows) != 1 {
 		t.Fatalf("%+v", d)
 	}
 	r := d.Rows[0]
-	if strings.Join(r.Cells, ",") != "lab,web-1,1/1,0" || r.Href != "/console/clusters/c/resources/pods/lab/web-1" || r.LogsHref != "/console/clusters/c/logs/lab/pods/web-1" {
+	if strings.Join(r.Cells, ",") != "lab,web-1,1/1,0,10.0.0.1" || r.Href != "/console/clusters/c/resources/pods/lab/web-1" || r.LogsHref != "/console/clusters/c/logs/lab/pods/web-1" {
 		t.Errorf("row %+v", r)
 	}
 	if err := (&resourcesTab{Kind: k}).fill([]byte("<html>")); err == nil {

@@ -1,0 +1,159 @@
+package e2e
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keksdev/keks/test/harness"
+)
+
+// TestConsoleResources is the console's Resources tab and logs against a
+// live cluster, as the signed-in principal: a Deployment of two pods on a
+// managed node group of one node seen in the Pods list, a pod's page
+// (containers, events, raw JSON), a pod's logs and the Deployment's logs
+// of both pods; a user without an access entry sees Kubernetes's refusal.
+func TestConsoleResources(t *testing.T) {
+	e := harness.New(t)
+	const cluster = "console-res"
+	e.Run("aws", "eks", "create-cluster", "--name", cluster, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
+	nodeRole := e.NodeRole("nodeRole")
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", cluster)
+	e.Run("aws", "eks", "update-kubeconfig", "--name", cluster)
+	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "one", "--node-role", nodeRole,
+		"--scaling-config", "minSize=1,maxSize=1,desiredSize=1", "--instance-types", "t3.medium", "--subnets"}, e.PrivateSubnets()...)...)
+	waitNodes(t, e, 1)
+	e.Run("kubectl", "create", "deployment", "web", "--image="+registry+"/keks/hello:latest", "--replicas=2", "--port=8080")
+	e.Run("kubectl", "rollout", "status", "deployment/web", "--timeout=90s")
+	pods := strings.Fields(e.Run("kubectl", "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}"))
+	if len(pods) != 2 {
+		t.Fatalf("web pods: %v", pods)
+	}
+	harness.Eventually(t, 30*time.Second, "both pods logging", func() error {
+		for _, p := range pods {
+			if out, err := e.Try("kubectl", "logs", p); err != nil || !strings.Contains(out, "listening on :8080") {
+				return fmt.Errorf("%s: %q %v", p, out, err)
+			}
+		}
+		return nil
+	})
+
+	endpoint := strings.TrimSpace(e.Run("aws", "configure", "get", "endpoint_url"))
+	id := strings.TrimSpace(e.Run("aws", "configure", "get", "aws_access_key_id"))
+	secret := strings.TrimSpace(e.Run("aws", "configure", "get", "aws_secret_access_key"))
+	admin := signInConsole(t, e, endpoint, id, secret)
+	base := "/console/clusters/" + cluster
+
+	body := admin.page(base+"/resources/pods?namespace=default", http.StatusOK)
+	for _, p := range pods {
+		if !strings.Contains(body, `data-name="`+p+`"`) {
+			t.Errorf("pods list lacks %s: %s", p, body)
+		}
+	}
+	if !strings.Contains(body, "<th>Ready</th>") || !strings.Contains(body, "<th>Restarts</th>") {
+		t.Errorf("pods list lacks kubectl's columns: %s", body)
+	}
+	if body := admin.page(base+"/resources/deployments?q=we", http.StatusOK); !strings.Contains(body, `data-name="web"`) || !strings.Contains(body, "<th>Up-to-date</th>") {
+		t.Errorf("deployments list: %s", body)
+	}
+	if body := admin.page(base+"/resources/nodes", http.StatusOK); !strings.Contains(body, "<th>Version</th>") {
+		t.Errorf("nodes list: %s", body)
+	}
+
+	podPage := base + "/resources/pods/default/" + pods[0]
+	body = admin.page(podPage, http.StatusOK)
+	if !strings.Contains(body, `id="containers"`) || !strings.Contains(body, "keks/hello:latest") || !strings.Contains(body, "Running") {
+		t.Errorf("pod page lacks its container: %s", body)
+	}
+	if !strings.Contains(body, `id="events"`) || !strings.Contains(body, "Scheduled") {
+		t.Errorf("pod page lacks its events: %s", body)
+	}
+	if body := admin.page(podPage+"?view=raw", http.StatusOK); !strings.Contains(body, `"kind": "Pod"`) || !strings.Contains(body, `"name": "`+pods[0]+`"`) || strings.Contains(body, "managedFields") {
+		t.Errorf("raw view: %s", body)
+	}
+	if body := admin.page(base+"/resources/deployments/default/web", http.StatusOK); !strings.Contains(body, pods[0]) || !strings.Contains(body, pods[1]) || !strings.Contains(body, `id="object-logs"`) {
+		t.Errorf("deployment page lacks its pods: %s", body)
+	}
+
+	if body := admin.page(base+"/logs/default/pods/"+pods[0]+"?tail=50", http.StatusOK); !strings.Contains(body, "listening on :8080") {
+		t.Errorf("pod logs: %s", body)
+	}
+	body = admin.page(base+"/logs/default/deployments/web", http.StatusOK)
+	for _, p := range pods {
+		if !strings.Contains(body, "["+p+"/hello] listening on :8080") {
+			t.Errorf("deployment logs lack %s's lines: %s", p, body)
+		}
+	}
+
+	// A user who may describe the cluster but has no access entry.
+	var u struct{ User struct{ Arn string } }
+	e.JSON(&u, "aws", "iam", "create-user", "--user-name", "console-viewer")
+	var pol struct{ Policy struct{ Arn string } }
+	e.JSON(&pol, "aws", "iam", "create-policy", "--policy-name", "console-viewer", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:DescribeCluster"],"Resource":"*"}]}`)
+	e.Run("aws", "iam", "attach-user-policy", "--user-name", "console-viewer", "--policy-arn", pol.Policy.Arn)
+	var k struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
+	e.JSON(&k, "aws", "iam", "create-access-key", "--user-name", "console-viewer")
+	viewer := signInConsole(t, e, endpoint, k.AccessKey.AccessKeyId, k.AccessKey.SecretAccessKey)
+	if body := viewer.page(base+"/resources/pods", http.StatusOK); !strings.Contains(body, "Unauthorized") && !strings.Contains(body, "forbidden") {
+		t.Errorf("viewer's tab: %s", body)
+	}
+}
+
+// consoleBrowser is a cookie-keeping client of the console.
+type consoleBrowser struct {
+	t        *testing.T
+	c        *http.Client
+	endpoint string
+}
+
+func signInConsole(t *testing.T, e *harness.Env, endpoint, id, secret string) *consoleBrowser {
+	t.Helper()
+	ca, err := os.ReadFile(filepath.Join(e.Dir, "data", "pki", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	jar, _ := cookiejar.New(nil)
+	b := &consoleBrowser{t: t, endpoint: endpoint, c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
+	resp, err := b.c.PostForm(endpoint+"/console/signin", url.Values{"method": {"key"}, "accesskeyid": {id}, "secret": {secret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/clusters" {
+		t.Fatalf("console sign-in as %s: %d at %s: %s", id, resp.StatusCode, resp.Request.URL, body)
+	}
+	return b
+}
+
+// page gets a console page, checks its status, and returns its text
+// (HTML entities decoded).
+func (b *consoleBrowser) page(path string, status int) string {
+	b.t.Helper()
+	start := time.Now()
+	resp, err := b.c.Get(b.endpoint + path)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	b.t.Logf("GET %s: %d, %d bytes, %s", path, resp.StatusCode, len(body), time.Since(start).Round(time.Millisecond))
+	if resp.StatusCode != status {
+		b.t.Errorf("GET %s: %d, want %d: %s", path, resp.StatusCode, status, body)
+	}
+	return html.UnescapeString(string(body))
+}
