@@ -174,11 +174,13 @@ func (c *Console) logs(w http.ResponseWriter, r *http.Request, s *Session) error
 		{name, p.ObjectHref}, {"Logs", r.URL.Path}}}
 	kc, err := c.activeCluster(r.Context(), s, cluster)
 	if err == nil {
-		if k.Slug == "pods" {
-			err = p.podLogs(r.Context(), kc)
-		} else {
-			err = p.workloadLogs(r.Context(), kc)
-		}
+		err = c.kubeCall(r.Context(), s, func() error {
+			p.Containers, p.Pods, p.Notes, p.Lines = nil, nil, nil, nil
+			if k.Slug == "pods" {
+				return p.podLogs(r.Context(), kc)
+			}
+			return p.workloadLogs(r.Context(), kc)
+		})
 	}
 	if err != nil {
 		d.Error, _ = explain(err)

@@ -269,6 +269,20 @@ func loadResources(ctx context.Context, c *Console, s *Session, _ *awsClients, c
 	if err != nil {
 		return d, err
 	}
+	var raw []byte
+	err = c.kubeCall(ctx, s, func() (err error) {
+		raw, err = kc.CoreV1().RESTClient().Get().AbsPath(k.apiPath(ns, "")).
+			Param("limit", fmt.Sprint(listLimit)).
+			SetHeader("Accept", "application/json;as=Table;v=1;g=meta.k8s.io,application/json").
+			Do(ctx).Raw()
+		return err
+	})
+	if err != nil {
+		return d, err
+	}
+	if err := d.fill(raw); err != nil {
+		return d, err
+	}
 	// The namespaces for the filter; a principal that may not list them
 	// still filters by typing one.
 	if k.Namespaced {
@@ -277,16 +291,6 @@ func loadResources(ctx context.Context, c *Console, s *Session, _ *awsClients, c
 				d.Namespaces = append(d.Namespaces, n.Name)
 			}
 		}
-	}
-	raw, err := kc.CoreV1().RESTClient().Get().AbsPath(k.apiPath(ns, "")).
-		Param("limit", fmt.Sprint(listLimit)).
-		SetHeader("Accept", "application/json;as=Table;v=1;g=meta.k8s.io,application/json").
-		Do(ctx).Raw()
-	if err != nil {
-		return d, err
-	}
-	if err := d.fill(raw); err != nil {
-		return d, err
 	}
 	return d, nil
 }
@@ -490,7 +494,11 @@ func (c *Console) resourceObject(w http.ResponseWriter, r *http.Request, s *Sess
 	if k.Namespaced {
 		ri = dyn.Resource(k.GVR()).Namespace(ns)
 	}
-	obj, err := ri.Get(ctx, name, metav1.GetOptions{})
+	var obj *unstructured.Unstructured
+	err = c.kubeCall(ctx, s, func() (err error) {
+		obj, err = ri.Get(ctx, name, metav1.GetOptions{})
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -771,4 +779,36 @@ func describeCluster(ctx context.Context, cl *awsClients, name string) (*ekstype
 		return nil, errors.New("DescribeCluster answered no cluster")
 	}
 	return out.Cluster, nil
+}
+
+// newCredentialsWait is how long a cluster may take to learn a session's
+// new AWS credentials: its authenticator verifies tokens against a
+// snapshot of keks's keys that keks rewrites every few seconds, so a
+// token signed with credentials minted a moment ago is refused at first.
+const newCredentialsWait = 10 * time.Second
+
+// kubeCall runs a call to a cluster, again every half second while the
+// cluster refuses the session's credentials as Unauthorized and they are
+// newer than newCredentialsWait.
+func (c *Console) kubeCall(ctx context.Context, s *Session, call func() error) error {
+	for {
+		err := call()
+		if err == nil || !apierrors.IsUnauthorized(err) || !c.credentialsNew(s) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// credentialsNew is whether the session's AWS credentials were minted
+// less than newCredentialsWait ago.
+func (c *Console) credentialsNew(s *Session) bool {
+	c.clients.mu.Lock()
+	cl := c.clients.aws[s.key]
+	c.clients.mu.Unlock()
+	return cl != nil && c.Now().Before(cl.expires.Add(-forwardLength+newCredentialsWait))
 }
