@@ -273,7 +273,7 @@ func loadResources(ctx context.Context, c *Console, s *Session, _ *awsClients, c
 	err = c.kubeCall(ctx, s, func() (err error) {
 		raw, err = kc.CoreV1().RESTClient().Get().AbsPath(k.apiPath(ns, "")).
 			Param("limit", fmt.Sprint(listLimit)).
-			SetHeader("Accept", "application/json;as=Table;v=1;g=meta.k8s.io,application/json").
+			SetHeader("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json").
 			Do(ctx).Raw()
 		return err
 	})
@@ -301,6 +301,9 @@ func (d *resourcesTab) fill(raw []byte) error {
 	var t metav1.Table
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return fmt.Errorf("the cluster's answer is not a table: %w", err)
+	}
+	if t.Kind != "Table" {
+		return fmt.Errorf("the cluster answered a %s, not a Table", t.Kind)
 	}
 	d.More = t.Continue != ""
 	var keep []int

@@ -165,6 +165,9 @@ func TestTableFill(t *testing.T) {
 	if strings.Join(r.Cells, ",") != "lab,web-1,1/1,0,10.0.0.1" || r.Href != "/console/clusters/c/resources/pods/lab/web-1" || r.LogsHref != "/console/clusters/c/logs/lab/pods/web-1" {
 		t.Errorf("row %+v", r)
 	}
+	if err := (&resourcesTab{Kind: k}).fill([]byte(`{"kind":"PodList","items":[]}`)); err == nil || !strings.Contains(err.Error(), "PodList") {
+		t.Errorf("a list taken for a table: %v", err)
+	}
 	if err := (&resourcesTab{Kind: k}).fill([]byte("<html>")); err == nil {
 		t.Error("not a table accepted")
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -88,9 +89,16 @@ func TestConsoleResources(t *testing.T) {
 	if body := admin.page(base+"/logs/default/pods/"+pods[0]+"?tail=50", http.StatusOK); !strings.Contains(body, "listening on :8080") {
 		t.Errorf("pod logs: %s", body)
 	}
+	// Follow: the page polls its output, which comes alone for htmx.
+	if body := admin.page(base+"/logs/default/pods/"+pods[0]+"?follow=1", http.StatusOK); !strings.Contains(body, `hx-trigger="every 2s"`) {
+		t.Errorf("follow: %s", body)
+	}
+	if body := admin.fragment(base + "/logs/default/pods/" + pods[0] + "?follow=1&fragment=1"); !strings.HasPrefix(body, `<div id="log-output"`) || !strings.Contains(body, "listening on :8080") {
+		t.Errorf("follow's fragment: %s", body)
+	}
 	body = admin.page(base+"/logs/default/deployments/web", http.StatusOK)
 	for _, p := range pods {
-		if !strings.Contains(body, "["+p+"/hello] listening on :8080") {
+		if !regexp.MustCompile(`(?m)^\s*(<span>)?\[` + regexp.QuoteMeta(p) + `/hello\] .*listening on :8080`).MatchString(body) {
 			t.Errorf("deployment logs lack %s's lines: %s", p, body)
 		}
 	}
@@ -157,5 +165,19 @@ func (b *consoleBrowser) page(path string, status int) string {
 	if resp.StatusCode != status {
 		b.t.Errorf("GET %s: %d, want %d: %s", path, resp.StatusCode, status, body)
 	}
+	return html.UnescapeString(string(body))
+}
+
+// fragment gets a page as htmx does, for the part it swaps in.
+func (b *consoleBrowser) fragment(path string) string {
+	b.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, b.endpoint+path, nil)
+	req.Header.Set("HX-Request", "true")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
 	return html.UnescapeString(string(body))
 }
