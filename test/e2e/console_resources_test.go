@@ -98,7 +98,7 @@ func TestConsoleResources(t *testing.T) {
 	}
 	body = admin.page(base+"/logs/default/deployments/web", http.StatusOK)
 	for _, p := range pods {
-		if !regexp.MustCompile(`(?m)^\s*(<span>)?\[` + regexp.QuoteMeta(p) + `/hello\] .*listening on :8080`).MatchString(body) {
+		if !regexp.MustCompile(`\[` + regexp.QuoteMeta(p) + `/hello\] [^\n]*listening on :8080`).MatchString(body) {
 			t.Errorf("deployment logs lack %s's lines: %s", p, body)
 		}
 	}
