@@ -31,6 +31,27 @@ func TestConsoleResources(t *testing.T) {
 	nodeRole := e.NodeRole("nodeRole")
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", cluster)
 	e.Run("aws", "eks", "update-kubeconfig", "--name", cluster)
+
+	// Both browsers sign in early: a session's new AWS credentials take a
+	// few seconds to reach the cluster's authenticator.
+	endpoint := strings.TrimSpace(e.Run("aws", "configure", "get", "endpoint_url"))
+	id := strings.TrimSpace(e.Run("aws", "configure", "get", "aws_access_key_id"))
+	secret := strings.TrimSpace(e.Run("aws", "configure", "get", "aws_secret_access_key"))
+	admin := signInConsole(t, e, endpoint, id, secret)
+	base := "/console/clusters/" + cluster
+	// A user who may describe the cluster but has no access entry.
+	var u struct{ User struct{ Arn string } }
+	e.JSON(&u, "aws", "iam", "create-user", "--user-name", "console-viewer")
+	var pol struct{ Policy struct{ Arn string } }
+	e.JSON(&pol, "aws", "iam", "create-policy", "--policy-name", "console-viewer", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:DescribeCluster"],"Resource":"*"}]}`)
+	e.Run("aws", "iam", "attach-user-policy", "--user-name", "console-viewer", "--policy-arn", pol.Policy.Arn)
+	var k struct {
+		AccessKey struct{ AccessKeyId, SecretAccessKey string }
+	}
+	e.JSON(&k, "aws", "iam", "create-access-key", "--user-name", "console-viewer")
+	viewer := signInConsole(t, e, endpoint, k.AccessKey.AccessKeyId, k.AccessKey.SecretAccessKey)
+
 	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "one", "--node-role", nodeRole,
 		"--scaling-config", "minSize=1,maxSize=1,desiredSize=1", "--instance-types", "t3.medium", "--subnets"}, e.PrivateSubnets()...)...)
 	waitNodes(t, e, 1)
@@ -48,12 +69,6 @@ func TestConsoleResources(t *testing.T) {
 		}
 		return nil
 	})
-
-	endpoint := strings.TrimSpace(e.Run("aws", "configure", "get", "endpoint_url"))
-	id := strings.TrimSpace(e.Run("aws", "configure", "get", "aws_access_key_id"))
-	secret := strings.TrimSpace(e.Run("aws", "configure", "get", "aws_secret_access_key"))
-	admin := signInConsole(t, e, endpoint, id, secret)
-	base := "/console/clusters/" + cluster
 
 	body := admin.page(base+"/resources/pods?namespace=default", http.StatusOK)
 	for _, p := range pods {
@@ -103,16 +118,7 @@ func TestConsoleResources(t *testing.T) {
 		}
 	}
 
-	// A user who may describe the cluster but has no access entry.
-	var u struct{ User struct{ Arn string } }
-	e.JSON(&u, "aws", "iam", "create-user", "--user-name", "console-viewer")
-	var pol struct{ Policy struct{ Arn string } }
-	e.JSON(&pol, "aws", "iam", "create-policy", "--policy-name", "console-viewer", "--policy-document",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["eks:DescribeCluster"],"Resource":"*"}]}`)
-	e.Run("aws", "iam", "attach-user-policy", "--user-name", "console-viewer", "--policy-arn", pol.Policy.Arn)
-	var k struct{ AccessKey struct{ AccessKeyId, SecretAccessKey string } }
-	e.JSON(&k, "aws", "iam", "create-access-key", "--user-name", "console-viewer")
-	viewer := signInConsole(t, e, endpoint, k.AccessKey.AccessKeyId, k.AccessKey.SecretAccessKey)
+	// The user without an access entry sees Kubernetes's refusal.
 	if body := viewer.page(base+"/resources/pods", http.StatusOK); !strings.Contains(body, "Unauthorized") && !strings.Contains(body, "forbidden") {
 		t.Errorf("viewer's tab: %s", body)
 	}
