@@ -46,10 +46,22 @@ type kind struct {
 	Logs bool
 	// Wide are the kubectl -o wide columns the list shows too.
 	Wide []string
+	// Resource is a custom resource's plural (its Slug is plural.group);
+	// a built-in kind's is its Slug.
+	Resource string
+	// Custom is a kind a CustomResourceDefinition defines.
+	Custom bool
+}
+
+func (k kind) resource() string {
+	if k.Resource != "" {
+		return k.Resource
+	}
+	return k.Slug
 }
 
 func (k kind) GVR() schema.GroupVersionResource {
-	return schema.GroupVersionResource{Group: k.Group, Version: k.Version, Resource: k.Slug}
+	return schema.GroupVersionResource{Group: k.Group, Version: k.Version, Resource: k.resource()}
 }
 
 // apiPath is the REST path of the kind's objects (in namespace ns, all
@@ -62,7 +74,7 @@ func (k kind) apiPath(ns, name string) string {
 	if k.Namespaced && ns != "" {
 		p += "/namespaces/" + url.PathEscape(ns)
 	}
-	p += "/" + k.Slug
+	p += "/" + k.resource()
 	if name != "" {
 		p += "/" + url.PathEscape(name)
 	}
@@ -135,6 +147,53 @@ func kindBySlug(slug string) (kind, bool) {
 		}
 	}
 	return kind{}, false
+}
+
+// customSlug is whether slug may name a custom resource: plural.group,
+// as kubectl spells it and as its CustomResourceDefinition is named.
+func customSlug(slug string) bool {
+	return strings.Contains(slug, ".") && len(validation.IsDNS1123Subdomain(slug)) == 0
+}
+
+// customKind reads the kind a CustomResourceDefinition named slug
+// defines: its group, the version it stores, its scope.
+func (c *Console) customKind(ctx context.Context, s *Session, kc *kubeClient, slug string) (kind, error) {
+	dyn, err := dynamic.NewForConfig(kc.Config)
+	if err != nil {
+		return kind{}, err
+	}
+	crds, _ := kindBySlug("customresourcedefinitions")
+	var crd *unstructured.Unstructured
+	err = c.kubeCall(ctx, s, func() (err error) {
+		crd, err = dyn.Resource(crds.GVR()).Get(ctx, slug, metav1.GetOptions{})
+		return err
+	})
+	if err != nil {
+		return kind{}, err
+	}
+	return kindOfCRD(crd.Object)
+}
+
+// kindOfCRD is the kind a CustomResourceDefinition defines.
+func kindOfCRD(crd map[string]any) (kind, error) {
+	str := func(f ...string) string { v, _, _ := unstructured.NestedString(crd, f...); return v }
+	k := kind{Slug: str("metadata", "name"), Group: str("spec", "group"), Resource: str("spec", "names", "plural"),
+		Kind: str("spec", "names", "kind"), Namespaced: str("spec", "scope") == "Namespaced", Custom: true}
+	versions, _, _ := unstructured.NestedSlice(crd, "spec", "versions")
+	for _, v := range versions {
+		m, _ := v.(map[string]any)
+		name, _ := m["name"].(string)
+		served, _ := m["served"].(bool)
+		storage, _ := m["storage"].(bool)
+		if served && (k.Version == "" || storage) {
+			k.Version = name
+		}
+	}
+	if k.Group == "" || k.Resource == "" || k.Version == "" || k.Kind == "" {
+		return kind{}, badInput("CustomResourceDefinition " + k.Slug + " defines no served kind.")
+	}
+	k.Title = k.Kind + " (" + k.Slug + ")"
+	return k, nil
 }
 
 // kindOf finds the side list's kind of an object's apiVersion and kind
@@ -224,7 +283,7 @@ type resourceRow struct {
 
 func (c *Console) resourceRoutes(mux *http.ServeMux) {
 	c.page(mux, "GET /clusters/{name}/resources/{kind}", func(w http.ResponseWriter, r *http.Request, s *Session) error {
-		if _, ok := kindBySlug(r.PathValue("kind")); !ok {
+		if _, ok := kindBySlug(r.PathValue("kind")); !ok && !customSlug(r.PathValue("kind")) {
 			return errNotFound
 		}
 		r.SetPathValue("tab", "resources")
@@ -241,8 +300,12 @@ func resourceQuery(r *http.Request) (k kind, ns, q string, err error) {
 		slug = "pods"
 	}
 	k, ok := kindBySlug(slug)
-	if !ok {
+	if !ok && !customSlug(slug) {
 		return k, "", "", errNotFound
+	}
+	if !ok {
+		// Resolved from its definition once the cluster is reached.
+		k = kind{Slug: slug, Title: slug, Custom: true, Namespaced: true}
 	}
 	ns = r.URL.Query().Get("namespace")
 	if ns != "" && !validNamespace(ns) {
@@ -268,6 +331,12 @@ func loadResources(ctx context.Context, c *Console, s *Session, _ *awsClients, c
 	kc, err := c.clients.kubeFor(ctx, s, *cluster.Name)
 	if err != nil {
 		return d, err
+	}
+	if k.Custom {
+		if k, err = c.customKind(ctx, s, kc, k.Slug); err != nil {
+			return d, err
+		}
+		d.Kind = k
 	}
 	var raw []byte
 	err = c.kubeCall(ctx, s, func() (err error) {
@@ -397,7 +466,9 @@ type objectPage struct {
 	View      string // "", "raw" or "yaml"
 	Href      string
 	LogsHref  string
-	Raw       string
+	// InstancesHref lists a CustomResourceDefinition's objects.
+	InstancesHref string
+	Raw           string
 
 	Created     time.Time
 	UID         string
@@ -447,6 +518,11 @@ func objectPath(r *http.Request) (k kind, ns, name string, err error) {
 	if !ok {
 		return k, "", "", errNotFound
 	}
+	return objectPlace(r, k)
+}
+
+// objectPlace checks an object's namespace and name from the URL.
+func objectPlace(r *http.Request, k kind) (_ kind, ns, name string, err error) {
 	ns, name = r.PathValue("namespace"), r.PathValue("object")
 	if !k.Namespaced {
 		if ns != "_" && ns != "" {
@@ -480,13 +556,23 @@ func (c *Console) activeCluster(ctx context.Context, s *Session, name string) (*
 
 func (c *Console) resourceObject(w http.ResponseWriter, r *http.Request, s *Session) error {
 	cluster := r.PathValue("name")
+	slug := r.PathValue("kind")
 	k, ns, name, err := objectPath(r)
-	if err != nil {
+	custom := errors.Is(err, errNotFound) && customSlug(slug)
+	if err != nil && !custom {
 		return err
 	}
 	kc, err := c.activeCluster(r.Context(), s, cluster)
 	if err != nil {
 		return err
+	}
+	if custom {
+		if k, err = c.customKind(r.Context(), s, kc, slug); err != nil {
+			return err
+		}
+		if k, ns, name, err = objectPlace(r, k); err != nil {
+			return err
+		}
 	}
 	dyn, err := dynamic.NewForConfig(kc.Config)
 	if err != nil {
@@ -509,6 +595,9 @@ func (c *Console) resourceObject(w http.ResponseWriter, r *http.Request, s *Sess
 		Href: objectHref(cluster, k, ns, name)}
 	if k.Logs || k.Slug == "pods" {
 		p.LogsHref = logsHref(cluster, k, ns, name)
+	}
+	if k.Slug == "customresourcedefinitions" {
+		p.InstancesHref = Prefix + "/clusters/" + url.PathEscape(cluster) + "/resources/" + url.PathEscape(name)
 	}
 	switch p.View {
 	case "raw", "yaml":

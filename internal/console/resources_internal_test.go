@@ -172,3 +172,25 @@ func TestTableFill(t *testing.T) {
 		t.Error("not a table accepted")
 	}
 }
+
+func TestCustomKinds(t *testing.T) {
+	for slug, want := range map[string]bool{"widgets.example.com": true, "volumesnapshots.snapshot.storage.k8s.io": true, "pods": false, "Widgets.example.com": false, "a..b": false, "x/y.z": false} {
+		if customSlug(slug) != want {
+			t.Errorf("customSlug(%q) = %v", slug, !want)
+		}
+	}
+	crd := map[string]any{"metadata": map[string]any{"name": "widgets.example.com"},
+		"spec": map[string]any{"group": "example.com", "scope": "Namespaced", "names": map[string]any{"plural": "widgets", "kind": "Widget"},
+			"versions": []any{map[string]any{"name": "v1beta1", "served": true, "storage": false}, map[string]any{"name": "v1", "served": true, "storage": true}, map[string]any{"name": "v2", "served": false}}}}
+	k, err := kindOfCRD(crd)
+	if err != nil || k.Version != "v1" || !k.Namespaced || !k.Custom || k.Title != "Widget (widgets.example.com)" ||
+		k.apiPath("lab", "w1") != "/apis/example.com/v1/namespaces/lab/widgets/w1" || k.GVR().Resource != "widgets" {
+		t.Errorf("%+v %v %s", k, err, k.apiPath("lab", "w1"))
+	}
+	if href := objectHref("c", k, "lab", "w1"); href != "/console/clusters/c/resources/widgets.example.com/lab/w1" {
+		t.Errorf("href %s", href)
+	}
+	if _, err := kindOfCRD(map[string]any{"metadata": map[string]any{"name": "x.y"}}); err == nil {
+		t.Error("an empty definition gave a kind")
+	}
+}

@@ -60,17 +60,19 @@ func TestResourcesTabClusterNotActive(t *testing.T) {
 		t.Errorf("logs page: %d %s", resp.StatusCode, body)
 	}
 	for path, want := range map[string]int{
-		"/console/clusters/res-creating/resources/widgets":                    http.StatusNotFound,
-		"/console/clusters/res-creating/resources/widgets/default/x":          http.StatusNotFound,
-		"/console/clusters/res-creating/resources/pods?namespace=Bad_NS":      http.StatusOK, // shown in the tab
-		"/console/clusters/res-creating/resources/pods/Bad_NS/x":              http.StatusBadRequest,
-		"/console/clusters/res-creating/resources/pods/default/a%20b":         http.StatusBadRequest,
-		"/console/clusters/res-creating/resources/nodes/default/n1":           http.StatusBadRequest,
-		"/console/clusters/res-creating/logs/default/pods/p?tail=-5":          http.StatusBadRequest,
-		"/console/clusters/res-creating/logs/default/pods/p?tail=abc":         http.StatusBadRequest,
-		"/console/clusters/res-creating/logs/default/configmaps/p":            http.StatusNotFound,
-		"/console/clusters/res-creating/logs/default/pods/p?container=A%2F..": http.StatusBadRequest,
-		"/console/clusters/no-such/resources/pods/default/x":                  http.StatusNotFound,
+		"/console/clusters/res-creating/resources/widgets":                       http.StatusNotFound,
+		"/console/clusters/res-creating/resources/widgets/default/x":             http.StatusNotFound,
+		"/console/clusters/res-creating/resources/pods?namespace=Bad_NS":         http.StatusOK, // shown in the tab
+		"/console/clusters/res-creating/resources/pods/Bad_NS/x":                 http.StatusBadRequest,
+		"/console/clusters/res-creating/resources/pods/default/a%20b":            http.StatusBadRequest,
+		"/console/clusters/res-creating/resources/nodes/default/n1":              http.StatusBadRequest,
+		"/console/clusters/res-creating/logs/default/pods/p?tail=-5":             http.StatusBadRequest,
+		"/console/clusters/res-creating/logs/default/pods/p?tail=abc":            http.StatusBadRequest,
+		"/console/clusters/res-creating/logs/default/configmaps/p":               http.StatusNotFound,
+		"/console/clusters/res-creating/logs/default/pods/p?container=A%2F..":    http.StatusBadRequest,
+		"/console/clusters/no-such/resources/pods/default/x":                     http.StatusNotFound,
+		"/console/clusters/res-creating/resources/widgets.example.com/default/x": http.StatusConflict, // a custom kind: known once the cluster is
+		"/console/clusters/res-creating/logs/default/widgets.example.com/x":      http.StatusNotFound,
 	} {
 		resp, body := b.get(path)
 		if resp.StatusCode != want {
