@@ -272,6 +272,8 @@ type resourcesTab struct {
 	More       bool // the list was cut at listLimit
 	Total      int
 	NotActive  bool
+	// Loaded: the list was read (else an error says why not).
+	Loaded bool
 }
 
 // resourceRow is an object of the list: its Table cells and where it is.
@@ -374,7 +376,7 @@ func (d *resourcesTab) fill(raw []byte) error {
 	if t.Kind != "Table" {
 		return fmt.Errorf("the cluster answered a %s, not a Table", t.Kind)
 	}
-	d.More = t.Continue != ""
+	d.More, d.Loaded = t.Continue != "", true
 	var keep []int
 	for i, col := range t.ColumnDefinitions {
 		if col.Priority == 0 || slices.Contains(d.Kind.Wide, col.Name) {

@@ -158,7 +158,7 @@ func TestTableFill(t *testing.T) {
 	if err := d.fill([]byte(raw)); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(d.Columns, ",") != "Namespace,Name,Ready,Restarts,IP" || !d.More || d.Total != 2 || len(d.Rows) != 1 {
+	if strings.Join(d.Columns, ",") != "Namespace,Name,Ready,Restarts,IP" || !d.More || !d.Loaded || d.Total != 2 || len(d.Rows) != 1 {
 		t.Fatalf("%+v", d)
 	}
 	r := d.Rows[0]
