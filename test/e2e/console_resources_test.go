@@ -23,7 +23,8 @@ import (
 // live cluster, as the signed-in principal: a Deployment of two pods on a
 // managed node group of one node seen in the Pods list, a pod's page
 // (containers, events, raw JSON), a pod's logs and the Deployment's logs
-// of both pods; a user without an access entry sees Kubernetes's refusal.
+// of both pods; a custom resource with its printer columns; a user
+// without an access entry sees Kubernetes's refusal.
 func TestConsoleResources(t *testing.T) {
 	e := harness.New(t)
 	const cluster = "console-res"
@@ -51,6 +52,19 @@ func TestConsoleResources(t *testing.T) {
 	}
 	e.JSON(&k, "aws", "iam", "create-access-key", "--user-name", "console-viewer")
 	viewer := signInConsole(t, e, endpoint, k.AccessKey.AccessKeyId, k.AccessKey.SecretAccessKey)
+
+	// A custom resource, listed with its definition's printer columns.
+	crd := filepath.Join(e.Dir, "widgets.yaml")
+	if err := os.WriteFile(crd, []byte(widgetsYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Run("kubectl", "apply", "-f", crd)
+	e.Run("kubectl", "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
+	w1 := filepath.Join(e.Dir, "w1.yaml")
+	if err := os.WriteFile(w1, []byte(widgetYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Run("kubectl", "apply", "-f", w1)
 
 	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "one", "--node-role", nodeRole,
 		"--scaling-config", "minSize=1,maxSize=1,desiredSize=1", "--instance-types", "t3.medium", "--subnets"}, e.PrivateSubnets()...)...)
@@ -117,6 +131,17 @@ func TestConsoleResources(t *testing.T) {
 			t.Errorf("deployment logs lack %s's lines: %s", p, body)
 		}
 	}
+
+	if body := admin.page(base+"/resources/widgets.example.com?namespace=default", http.StatusOK); !strings.Contains(body, `data-name="w1"`) || !strings.Contains(body, "<th>Size</th>") || !strings.Contains(body, "<td>large</td>") {
+		t.Errorf("custom resources list: %s", body)
+	}
+	if body := admin.page(base+"/resources/widgets.example.com/default/w1?view=raw", http.StatusOK); !strings.Contains(body, `"size": "large"`) {
+		t.Errorf("custom resource's raw view: %s", body)
+	}
+	if body := admin.page(base+"/resources/customresourcedefinitions/_/widgets.example.com", http.StatusOK); !strings.Contains(body, `href="/console/clusters/`+cluster+`/resources/widgets.example.com" id="crd-instances"`) {
+		t.Errorf("CRD page: %s", body)
+	}
+	admin.page(base+"/resources/nothings.example.com", http.StatusOK) // the tab says NotFound
 
 	// The user without an access entry sees Kubernetes's refusal.
 	if body := viewer.page(base+"/resources/pods", http.StatusOK); !strings.Contains(body, "Unauthorized") && !strings.Contains(body, "forbidden") {
@@ -187,3 +212,36 @@ func (b *consoleBrowser) fragment(path string) string {
 	body, _ := io.ReadAll(resp.Body)
 	return html.UnescapeString(string(body))
 }
+
+const widgetsYAML = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: string}
+    additionalPrinterColumns:
+    - {name: Size, type: string, jsonPath: .spec.size}
+`
+
+const widgetYAML = `apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: default
+spec:
+  size: large
+`
