@@ -30,7 +30,15 @@ func TestConsoleResources(t *testing.T) {
 	const cluster = "console-res"
 	e.Run("aws", "eks", "create-cluster", "--name", cluster, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
 	nodeRole := e.NodeRole("nodeRole")
-	e.Run("aws", "eks", "wait", "cluster-active", "--name", cluster)
+	start := time.Now()
+	// Polled: the CLI's waiter looks only every 30 s.
+	harness.Eventually(t, 3*time.Minute, "cluster ACTIVE", func() error {
+		if st := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", cluster, "--query", "cluster.status", "--output", "text")); st != "ACTIVE" {
+			return fmt.Errorf("cluster is %s", st)
+		}
+		return nil
+	})
+	t.Logf("cluster ACTIVE after %s", time.Since(start).Round(time.Second))
 	e.Run("aws", "eks", "update-kubeconfig", "--name", cluster)
 
 	// Both browsers sign in early: a session's new AWS credentials take a
@@ -69,12 +77,14 @@ func TestConsoleResources(t *testing.T) {
 	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "one", "--node-role", nodeRole,
 		"--scaling-config", "minSize=1,maxSize=1,desiredSize=1", "--instance-types", "t3.medium", "--subnets"}, e.PrivateSubnets()...)...)
 	waitNodes(t, e, 1)
+	t.Logf("node Ready after %s", time.Since(start).Round(time.Second))
 	e.Run("kubectl", "create", "deployment", "web", "--image="+registry+"/keks/hello:latest", "--replicas=2", "--port=8080")
 	e.Run("kubectl", "rollout", "status", "deployment/web", "--timeout=90s")
 	pods := strings.Fields(e.Run("kubectl", "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}"))
 	if len(pods) != 2 {
 		t.Fatalf("web pods: %v", pods)
 	}
+	t.Logf("Deployment rolled out after %s", time.Since(start).Round(time.Second))
 	harness.Eventually(t, 30*time.Second, "both pods logging", func() error {
 		for _, p := range pods {
 			if out, err := e.Try("kubectl", "logs", p); err != nil || !strings.Contains(out, "listening on :8080") {
