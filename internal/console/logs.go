@@ -248,7 +248,7 @@ func (p *logsPage) workloadLogs(ctx context.Context, kc *kubeClient) error {
 	if err != nil {
 		return err
 	}
-	pods, err := workloadPods(ctx, kc, dyn, p.Kind, obj, maxLogPods+1)
+	pods, err := workloadPods(ctx, kc, obj, maxLogPods+1)
 	if err != nil {
 		return err
 	}

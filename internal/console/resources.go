@@ -609,7 +609,7 @@ func (c *Console) resourceObject(w http.ResponseWriter, r *http.Request, s *Sess
 		}
 	default:
 		p.View = ""
-		p.structured(ctx, kc, dyn, obj)
+		p.structured(ctx, kc, obj)
 	}
 	title := name
 	d := &pageData{Title: title + " · " + k.Title, Session: s, Data: p, Crumbs: []crumb{
@@ -662,7 +662,7 @@ func dropManagedFields(obj map[string]any) map[string]any {
 
 // structured fills the structured view: info, the kind's own details,
 // conditions, pods of a workload, events.
-func (p *objectPage) structured(ctx context.Context, kc *kubeClient, dyn dynamic.Interface, obj *unstructured.Unstructured) {
+func (p *objectPage) structured(ctx context.Context, kc *kubeClient, obj *unstructured.Unstructured) {
 	p.Created = obj.GetCreationTimestamp().Time
 	p.UID = string(obj.GetUID())
 	p.Labels, p.Annotations = obj.GetLabels(), obj.GetAnnotations()
@@ -716,7 +716,7 @@ func (p *objectPage) structured(ctx context.Context, kc *kubeClient, dyn dynamic
 		}
 	}
 	if p.Kind.Logs {
-		pods, err := workloadPods(ctx, kc, dyn, p.Kind, obj, 100)
+		pods, err := workloadPods(ctx, kc, obj, 100)
 		if err != nil {
 			p.PodsError, _ = explain(err)
 		}
@@ -798,7 +798,7 @@ func podRowOf(cluster string, pod *corev1.Pod) podRow {
 
 // workloadPods are the pods a workload's selector matches, by name, at
 // most limit of them.
-func workloadPods(ctx context.Context, kc *kubeClient, _ dynamic.Interface, _ kind, obj *unstructured.Unstructured, limit int) ([]corev1.Pod, error) {
+func workloadPods(ctx context.Context, kc *kubeClient, obj *unstructured.Unstructured, limit int) ([]corev1.Pod, error) {
 	sel, found, err := unstructured.NestedMap(obj.Object, "spec", "selector")
 	if err != nil || !found {
 		return nil, badInput("This object has no pod selector.")
