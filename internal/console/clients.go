@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ type awsClients struct {
 // kubeClient is a session's client of one cluster's API server.
 type kubeClient struct {
 	*kubernetes.Clientset
+	// Config is the client's configuration (same endpoint, CA and token),
+	// for clients of other kinds (dynamic) made from it.
+	Config   *rest.Config
 	endpoint string
 	ca       string
 }
@@ -110,7 +114,7 @@ func (c *clientCache) kubeFor(ctx context.Context, s *Session, cluster string) (
 	}
 	cfg := &rest.Config{Host: endpoint, TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}, Timeout: 20 * time.Second,
 		UserAgent: "keks-console", QPS: 20, Burst: 40}
-	cfg.WrapTransport = client.BearerTransport(func(ctx context.Context) (string, error) {
+	bearer := client.BearerTransport(func(ctx context.Context) (string, error) {
 		cl, err := c.awsFor(ctx, s)
 		if err != nil {
 			return "", err
@@ -118,16 +122,58 @@ func (c *clientCache) kubeFor(ctx context.Context, s *Session, cluster string) (
 		token, _, err := client.PresignToken(ctx, c.console.Endpoint, c.console.Region, cl.creds, cluster)
 		return token, err
 	})
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		return retryWhileUnknown(func() bool { return c.credentialsNew(s) }, bearer(rt))
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("client of cluster %s: %w", cluster, err)
 	}
-	kc = &kubeClient{Clientset: cs, endpoint: endpoint, ca: ca}
+	kc = &kubeClient{Clientset: cs, Config: cfg, endpoint: endpoint, ca: ca}
 	c.mu.Lock()
 	c.kube[key] = kc
 	c.mu.Unlock()
 	return kc, nil
 }
+
+// newCredentialsWait is how long a cluster may take to learn a session's
+// new AWS credentials: its authenticator verifies tokens against a
+// snapshot of keks's keys that keks rewrites every few seconds, so a
+// token signed with credentials minted a moment ago is refused at first.
+const newCredentialsWait = 10 * time.Second
+
+// credentialsNew is whether the session's AWS credentials were minted
+// less than newCredentialsWait ago.
+func (c *clientCache) credentialsNew(s *Session) bool {
+	c.mu.Lock()
+	cl := c.aws[s.key]
+	c.mu.Unlock()
+	return cl != nil && c.console.Now().Before(cl.expires.Add(-forwardLength+newCredentialsWait))
+}
+
+// retryWhileUnknown sends a read again, every half second, while the
+// cluster answers Unauthorized and the credentials are new: every
+// Kubernetes view right after sign-in would otherwise fail.
+func retryWhileUnknown(fresh func() bool, next http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		for {
+			resp, err := next.RoundTrip(req)
+			if err != nil || resp.StatusCode != http.StatusUnauthorized || req.Method != http.MethodGet || !fresh() {
+				return resp, err
+			}
+			resp.Body.Close()
+			select {
+			case <-req.Context().Done():
+				return nil, req.Context().Err()
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // forget drops a signed-out session's clients.
 func (c *clientCache) forget(s *Session) {

@@ -79,6 +79,7 @@ func (c *Console) Handler() http.Handler {
 	c.clusterRoutes(mux)
 	c.configRoutes(mux)
 	c.computeRoutes(mux)
+	c.resourceRoutes(mux)
 	return securityHeaders(mux)
 }
 

@@ -1,18 +1,9 @@
 package e2e
 
 import (
-	"bufio"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -38,9 +29,7 @@ func TestConsoleCompute(t *testing.T) {
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", cluster)
 	e.Run("aws", "eks", "update-kubeconfig", "--name", cluster)
 
-	b := newComputeBrowser(t, e)
-	id, secret := computeAdminKey(t, e)
-	b.signIn(id, secret)
+	b := adminConsole(t, e)
 	base := "/console/clusters/" + cluster
 
 	// The form, as a browser without JavaScript sends it.
@@ -92,7 +81,7 @@ func TestConsoleCompute(t *testing.T) {
 	// refusal in the Nodes table's place, the page itself fine.
 	e.NewUser("viewer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:*","Resource":"*"}]}`)
 	vid, vsecret := computeAccessKey(t, e, "viewer")
-	v := newComputeBrowser(t, e)
+	v := newConsoleClient(t, e)
 	v.signIn(vid, vsecret)
 	resp, body = v.get(base + "/compute")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="nodes-error"`) || !strings.Contains(body, "web") {
@@ -107,98 +96,6 @@ func TestConsoleCompute(t *testing.T) {
 	if out := e.Run("aws", "eks", "describe-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "web", "--query", "nodegroup.status", "--output", "text"); strings.TrimSpace(out) != "DELETING" {
 		t.Errorf("after delete: %s", out)
 	}
-}
-
-// computeBrowser is a cookie-keeping client of the console of e.
-type computeBrowser struct {
-	t        *testing.T
-	c        *http.Client
-	endpoint string
-	csrf     string
-}
-
-func newComputeBrowser(t *testing.T, e *harness.Env) *computeBrowser {
-	pem, err := os.ReadFile(filepath.Join(e.Dir, "data", "pki", "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	jar, _ := cookiejar.New(nil)
-	return &computeBrowser{t: t, endpoint: computeProfileValue(t, e, "aws-config", "endpoint_url"),
-		c: &http.Client{Jar: jar, Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-func (b *computeBrowser) signIn(id, secret string) {
-	b.t.Helper()
-	resp, body := b.post("/console/signin", url.Values{"method": {"key"}, "accesskeyid": {id}, "secret": {secret}})
-	if resp.StatusCode != http.StatusSeeOther {
-		b.t.Fatalf("sign-in: %d %s", resp.StatusCode, body)
-	}
-	_, body = b.get("/console/clusters")
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
-	if m == nil {
-		b.t.Fatalf("no CSRF token: %s", body)
-	}
-	b.csrf = m[1]
-}
-
-func (b *computeBrowser) get(path string) (*http.Response, string) {
-	b.t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, b.endpoint+path, nil)
-	return b.do(req)
-}
-
-func (b *computeBrowser) post(path string, form url.Values) (*http.Response, string) {
-	b.t.Helper()
-	if b.csrf != "" {
-		form.Set("csrf", b.csrf)
-	}
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, b.endpoint+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(req)
-}
-
-func (b *computeBrowser) do(req *http.Request) (*http.Response, string) {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp, string(body)
-}
-
-// computeProfileValue reads a key of the keks profile's section of one of e's
-// AWS CLI files.
-func computeProfileValue(t *testing.T, e *harness.Env, file, key string) string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(e.Dir, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	in := false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "[") {
-			in = line == "[keks]" || line == "[profile keks]"
-			continue
-		}
-		if k, v, ok := strings.Cut(line, "="); ok && in && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	t.Fatalf("no %s in %s", key, file)
-	return ""
-}
-
-// computeAdminKey is the admin's access key, as the keks profile has it.
-func computeAdminKey(t *testing.T, e *harness.Env) (string, string) {
-	return computeProfileValue(t, e, "aws-credentials", "aws_access_key_id"), computeProfileValue(t, e, "aws-credentials", "aws_secret_access_key")
 }
 
 // computeAccessKey makes another access key for a user (NewUser keeps its own).

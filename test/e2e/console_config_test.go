@@ -1,99 +1,15 @@
 package e2e
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/keksdev/keks/test/harness"
 )
-
-// consoleBrowser is a cookie-keeping client of keks's web console that
-// does not follow redirects.
-type consoleBrowser struct {
-	t        *testing.T
-	c        *http.Client
-	endpoint string
-	csrf     string
-}
-
-// signInToConsole signs in with the admin key of the environment's
-// AWS profile.
-func signInToConsole(t *testing.T, e *harness.Env) *consoleBrowser {
-	t.Helper()
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(e.Dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	field := func(text, key string) string {
-		m := regexp.MustCompile(`(?m)^` + key + `\s*=\s*(\S+)`).FindStringSubmatch(text)
-		if m == nil {
-			t.Fatalf("no %s in the AWS profile", key)
-		}
-		return m[1]
-	}
-	creds := read("aws-credentials")
-	endpoint := field(read("aws-config"), "endpoint_url")
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM([]byte(read("data/pki/ca.crt")))
-	jar, _ := cookiejar.New(nil)
-	b := &consoleBrowser{t: t, endpoint: strings.TrimSuffix(endpoint, "/"), c: &http.Client{Jar: jar, Timeout: 60 * time.Second,
-		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	resp, _ := b.post("/console/signin", url.Values{"method": {"key"}, "accesskeyid": {field(creds, "aws_access_key_id")}, "secret": {field(creds, "aws_secret_access_key")}})
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in: %d", resp.StatusCode)
-	}
-	_, body := b.get("/console/clusters")
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatalf("no CSRF token: %s", body)
-	}
-	b.csrf = m[1]
-	return b
-}
-
-func (b *consoleBrowser) do(method, path string, form url.Values) (*http.Response, string) {
-	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		if b.csrf != "" {
-			form.Set("csrf", b.csrf)
-		}
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, b.endpoint+path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp, string(out)
-}
-
-func (b *consoleBrowser) get(path string) (*http.Response, string) {
-	return b.do(http.MethodGet, path, nil)
-}
-func (b *consoleBrowser) post(path string, form url.Values) (*http.Response, string) {
-	return b.do(http.MethodPost, path, form)
-}
 
 // TestConsoleConfig creates a cluster from the console's form, waits for
 // it to run, turns control-plane logging on and reads the API server's
@@ -103,7 +19,7 @@ func TestConsoleConfig(t *testing.T) {
 	harness.Long(t, "a cluster run and deleted from the console, about 2 minutes; internal/console's tests cover its forms without a control plane")
 	e := harness.New(t)
 	role := e.ClusterRole("consoleClusterRole")
-	b := signInToConsole(t, e)
+	b := adminConsole(t, e)
 	if resp, body := b.get("/console/clusters/create"); resp.StatusCode != http.StatusOK || !strings.Contains(body, role) {
 		t.Fatalf("create page: %d %s", resp.StatusCode, body)
 	}
