@@ -20,6 +20,7 @@ import (
 // of both pods; a custom resource with its printer columns; a user
 // without an access entry sees Kubernetes's refusal.
 func TestConsoleResources(t *testing.T) {
+	harness.Long(t, "about 100 s; TestConsole browses pods and reads logs in a browser, this adds custom resources, raw views and a user without an access entry")
 	e := harness.New(t)
 	const cluster = "console-res"
 	e.Run("aws", "eks", "create-cluster", "--name", cluster, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
