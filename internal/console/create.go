@@ -84,15 +84,6 @@ func clusterCrumbs(name string, more ...crumb) []crumb {
 	return append([]crumb{{"Clusters", Prefix + "/clusters"}, {name, clusterHref(name)}}, more...)
 }
 
-// formError is an action's failure shown above its form, kept filled in.
-func formError(d *pageData, err error) int {
-	se, status := explain(err)
-	d.Error = se
-	if status < 400 {
-		status = http.StatusBadRequest
-	}
-	return status
-}
 
 // lines splits a textarea into its non-empty trimmed lines (or
 // comma-separated items).

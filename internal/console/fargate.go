@@ -176,11 +176,7 @@ func (c *Console) renderFargateForm(w http.ResponseWriter, r *http.Request, s *S
 	name := aws.ToString(f.Cluster.Name)
 	d := &pageData{Title: "Add Fargate profile · " + name, Session: s, Data: f,
 		Crumbs: computeCrumbs(name, crumb{"Add Fargate profile", Prefix + "/clusters/" + url.PathEscape(name) + "/fargate/create"})}
-	status := http.StatusOK
-	if err != nil {
-		d.Error, status = explain(err)
-	}
-	c.render(w, r, status, "fargate-create", d)
+	c.renderForm(w, r, "fargate-create", d, err)
 }
 
 func (c *Console) fargateCreateForm(w http.ResponseWriter, r *http.Request, s *Session) error {

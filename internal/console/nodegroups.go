@@ -152,11 +152,7 @@ func (c *Console) renderNodegroupForm(w http.ResponseWriter, r *http.Request, s 
 	name := aws.ToString(f.Cluster.Name)
 	d := &pageData{Title: "Add node group · " + name, Session: s, Data: f,
 		Crumbs: computeCrumbs(name, crumb{"Add node group", Prefix + "/clusters/" + url.PathEscape(name) + "/nodegroups/create"})}
-	status := http.StatusOK
-	if err != nil {
-		d.Error, status = explain(err)
-	}
-	c.render(w, r, status, "nodegroup-create", d)
+	c.renderForm(w, r, "nodegroup-create", d, err)
 }
 
 func (c *Console) nodegroupCreateForm(w http.ResponseWriter, r *http.Request, s *Session) error {
@@ -279,11 +275,7 @@ func (c *Console) renderEditForm(w http.ResponseWriter, r *http.Request, s *Sess
 	name, ng := r.PathValue("name"), aws.ToString(f.Nodegroup.NodegroupName)
 	d := &pageData{Title: "Edit " + ng, Session: s, Data: f,
 		Crumbs: computeCrumbs(name, crumb{ng, nodegroupHref(name, ng, "")}, crumb{"Edit", nodegroupHref(name, ng, "") + "/edit"})}
-	status := http.StatusOK
-	if err != nil {
-		d.Error, status = explain(err)
-	}
-	c.render(w, r, status, "nodegroup-edit", d)
+	c.renderForm(w, r, "nodegroup-edit", d, err)
 }
 
 func (c *Console) nodegroupEditForm(w http.ResponseWriter, r *http.Request, s *Session) error {

@@ -88,6 +88,26 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	c.renderTemplate(w, r, status, name, "layout.html", d)
 }
 
+// formError is an action's failure shown above its form, kept filled in.
+func formError(d *pageData, err error) int {
+	se, status := explain(err)
+	d.Error = se
+	if status < 400 {
+		status = http.StatusBadRequest
+	}
+	return status
+}
+
+// renderForm writes a form's page, with err (the API's refusal, or the
+// console's own of bad input) above it and the status it calls for.
+func (c *Console) renderForm(w http.ResponseWriter, r *http.Request, name string, d *pageData, err error) {
+	status := http.StatusOK
+	if err != nil {
+		status = formError(d, err)
+	}
+	c.render(w, r, status, name, d)
+}
+
 // renderFragment writes one template of a page, for htmx to swap in.
 func (c *Console) renderFragment(w http.ResponseWriter, r *http.Request, name, fragment string, d *pageData) {
 	c.renderTemplate(w, r, http.StatusOK, name, fragment, d)
