@@ -84,7 +84,6 @@ func clusterCrumbs(name string, more ...crumb) []crumb {
 	return append([]crumb{{"Clusters", Prefix + "/clusters"}, {name, clusterHref(name)}}, more...)
 }
 
-
 // lines splits a textarea into its non-empty trimmed lines (or
 // comma-separated items).
 func lines(s string) []string {
