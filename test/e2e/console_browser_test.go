@@ -249,7 +249,7 @@ func TestConsole(t *testing.T) {
 		t.Errorf("a mistyped name deleted the cluster")
 	}
 	b.shot("delete-mistyped")
-	b.run(chromedp.SetValue(chromedp.CSS("#confirm-name"), ""), chromedp.SendKeys(chromedp.CSS("#confirm-name"), "cli-made"),
+	b.run(chromedp.Clear(chromedp.CSS("#confirm-name")), chromedp.SendKeys(chromedp.CSS("#confirm-name"), "cli-made"),
 		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#cluster-rows")))
 	b.shot("deleted")
 	harness.Eventually(t, 2*time.Minute, "cli-made deleted", func() error {
