@@ -39,6 +39,7 @@ type Identity interface {
 // Passwords signs IAM users in with their console password.
 type Passwords interface {
 	SignInWithPassword(ctx context.Context, account, userName, password string) (p awsproto.Principal, resetRequired bool, err error)
+	GetLoginProfile(ctx context.Context, userName string) (*iam.LoginProfile, error)
 }
 
 // Console serves the pages.
@@ -131,9 +132,13 @@ func (c *Console) stillValid(ctx context.Context, s *Session) bool {
 		return true
 	}
 	ok := true
-	if s.AccessKeyID != "" {
+	switch {
+	case s.AccessKeyID != "":
 		_, _, p, err := c.Identity.ResolveAccessKey(ctx, s.AccessKeyID)
 		ok = err == nil && p.ARN == s.ARN
+	case s.UserName != "" && c.Passwords != nil:
+		_, err := c.Passwords.GetLoginProfile(ctx, s.UserName)
+		ok = err == nil
 	}
 	if !ok {
 		c.sessions.end(ctx, s)
