@@ -12,7 +12,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 func init() {
@@ -96,39 +95,6 @@ func lines(s string) []string {
 	return out
 }
 
-// parseTags reads key=value lines.
-func parseTags(s string) (map[string]string, error) {
-	tags := map[string]string{}
-	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(l, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, badInput("Tags are key=value, one a line: " + strconvQuote(l) + " is not.")
-		}
-		tags[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return tags, nil
-}
-
-func strconvQuote(s string) string {
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	return "\u201c" + s + "\u201d"
-}
-
-// formatTags writes tags as key=value lines.
-func formatTags(tags map[string]string) string {
-	var b strings.Builder
-	for _, k := range sortedKeys(tags) {
-		b.WriteString(k + "=" + tags[k] + "\n")
-	}
-	return b.String()
-}
-
 // logTypeNames are EKS's control-plane log types, in the console's order.
 var logTypeNames = []struct{ Type, Title, Stream string }{
 	{"api", "API server", "kube-apiserver-"},
@@ -150,7 +116,7 @@ type createData struct {
 	Form     createForm
 	Versions []string
 	Default  string
-	Roles    []string // roles EKS may assume; none: a text field
+	Roles    []computeRole // roles EKS may assume; none: a text field
 	VPCs     []vpcChoice
 	Zones    []zoneSubnets // the chosen VPC's subnets by zone
 	Groups   []ec2types.SecurityGroup
@@ -209,7 +175,7 @@ func (c *Console) createChoices(ctx context.Context, cl *awsClients, f *createFo
 	if fresh && f.Version == "" {
 		f.Version = d.Default
 	}
-	d.Roles = eksRoles(ctx, cl)
+	d.Roles, _ = rolesTrustingService(ctx, cl, "eks.amazonaws.com")
 	vpcs, err := cl.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{})
 	if err != nil {
 		se, _ := explain(err)
@@ -281,29 +247,6 @@ func nameTag(tags []ec2types.Tag) string {
 	return ""
 }
 
-// eksRoles are the roles whose trust policy lets EKS assume them; nil
-// when roles cannot be listed.
-func eksRoles(ctx context.Context, cl *awsClients) []string {
-	var roles []string
-	p := iam.NewListRolesPaginator(cl.IAM, &iam.ListRolesInput{})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil
-		}
-		for _, role := range out.Roles {
-			doc, err := url.QueryUnescape(aws.ToString(role.AssumeRolePolicyDocument))
-			if err != nil {
-				doc = aws.ToString(role.AssumeRolePolicyDocument)
-			}
-			if strings.Contains(doc, `"eks.amazonaws.com"`) {
-				roles = append(roles, aws.ToString(role.Arn))
-			}
-		}
-	}
-	return roles
-}
-
 func (c *Console) createCluster(w http.ResponseWriter, r *http.Request, s *Session) error {
 	cl, err := c.clients.awsFor(r.Context(), s)
 	if err != nil {
@@ -338,7 +281,7 @@ func (c *Console) createCluster(w http.ResponseWriter, r *http.Request, s *Sessi
 }
 
 func (c *Console) callCreateCluster(ctx context.Context, cl *awsClients, f *createForm) error {
-	tags, err := parseTags(f.Tags)
+	tags, err := parseKeyValueLines(f.Tags, "Tags")
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func (c *Console) tagsPage(w http.ResponseWriter, r *http.Request, s *Session) e
 	if err != nil {
 		return err
 	}
-	c.render(w, r, http.StatusOK, "tags-manage", &pageData{Title: "Manage tags · " + name, Session: s, Data: &tagsData{Cluster: name, Tags: formatTags(out.Cluster.Tags)},
+	c.render(w, r, http.StatusOK, "tags-manage", &pageData{Title: "Manage tags · " + name, Session: s, Data: &tagsData{Cluster: name, Tags: keyValueLines(out.Cluster.Tags)},
 		Crumbs: clusterCrumbs(name, crumb{"Tags", clusterHref(name, "tags")}, crumb{"Manage tags", clusterHref(name, "tags", "manage")})})
 	return nil
 }
@@ -59,7 +59,7 @@ func (c *Console) updateTags(w http.ResponseWriter, r *http.Request, s *Session)
 }
 
 func (c *Console) applyTags(r *http.Request, cl *awsClients, name, text string) error {
-	want, err := parseTags(text)
+	want, err := parseKeyValueLines(text, "Tags")
 	if err != nil {
 		return err
 	}
