@@ -45,7 +45,7 @@ func (c *Console) computeRoutes(mux *http.ServeMux) {
 	c.page(mux, "GET /clusters/{name}/nodegroups/create", c.nodegroupCreateForm)
 	c.page(mux, "POST /clusters/{name}/nodegroups/create", c.nodegroupCreate)
 	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}", c.nodegroupPage)
-	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/status", c.nodegroupStatus)
+	c.badgeRoute(mux, "/clusters/{name}/nodegroups/{ng}/status", c.nodegroupBadge)
 	c.page(mux, "GET /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEditForm)
 	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/edit", c.nodegroupEdit)
 	c.page(mux, "POST /clusters/{name}/nodegroups/{ng}/update-version", c.nodegroupUpdateVersion)
@@ -53,7 +53,7 @@ func (c *Console) computeRoutes(mux *http.ServeMux) {
 	c.page(mux, "GET /clusters/{name}/fargate/create", c.fargateCreateForm)
 	c.page(mux, "POST /clusters/{name}/fargate/create", c.fargateCreate)
 	c.page(mux, "GET /clusters/{name}/fargate/{profile}", c.fargatePage)
-	c.page(mux, "GET /clusters/{name}/fargate/{profile}/status", c.fargateStatus)
+	c.badgeRoute(mux, "/clusters/{name}/fargate/{profile}/status", c.fargateBadge)
 	c.typedDeleteRoutes(mux, "/clusters/{name}/fargate/{profile}/delete", fargateDelete)
 }
 

@@ -114,29 +114,6 @@ func (c *Console) fargatePods(ctx context.Context, s *Session, cluster *ekstypes
 	return rows, "", nil
 }
 
-// fargateStatus is the profile's status badge, refreshing itself while it
-// changes; once the profile is gone, back to the Compute tab.
-func (c *Console) fargateStatus(w http.ResponseWriter, r *http.Request, s *Session) error {
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	fp, err := c.describeFargateProfile(r, cl)
-	if computeGone(err) {
-		w.Header().Set("HX-Redirect", computeHref(r.PathValue("name"), "Fargate profile "+r.PathValue("profile")+" deleted."))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !isHTMX(r) {
-		http.Redirect(w, r, fargateHref(r.PathValue("name"), r.PathValue("profile"), ""), http.StatusSeeOther)
-		return nil
-	}
-	c.renderFragment(w, r, "fargate", "fargateStatus", &pageData{Session: s, Data: &fargateView{Profile: fp}})
-	return nil
-}
-
 // fargateForm is the Add Fargate profile form, with what the user entered.
 type fargateForm struct {
 	Cluster    *ekstypes.Cluster
@@ -259,6 +236,17 @@ func (f *fargateForm) input(r *http.Request) (*eks.CreateFargateProfileInput, er
 		in.Tags = tags
 	}
 	return in, nil
+}
+
+// fargateBadge is the profile's status badge.
+func (c *Console) fargateBadge(r *http.Request) statusBadge {
+	name, p := r.PathValue("name"), r.PathValue("profile")
+	return statusBadge{Page: fargateHref(name, p, ""), Gone: computeHref(name, "Fargate profile "+p+" deleted."),
+		Template: "fargate", Fragment: "fargateStatus",
+		View: func(cl *awsClients) (any, error) {
+			fp, err := c.describeFargateProfile(r, cl)
+			return &fargateView{Profile: fp}, err
+		}}
 }
 
 // fargateDelete is a Fargate profile's typed-name delete.

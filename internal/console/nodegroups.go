@@ -93,29 +93,6 @@ func (c *Console) showNodegroup(w http.ResponseWriter, r *http.Request, s *Sessi
 	return nil
 }
 
-// nodegroupStatus is the node group's status badge, refreshing itself
-// while the group changes; once the group is gone, back to the Compute tab.
-func (c *Console) nodegroupStatus(w http.ResponseWriter, r *http.Request, s *Session) error {
-	cl, err := c.clients.awsFor(r.Context(), s)
-	if err != nil {
-		return err
-	}
-	ng, err := c.describeNodegroup(r, cl)
-	if computeGone(err) {
-		w.Header().Set("HX-Redirect", computeHref(r.PathValue("name"), "Node group "+r.PathValue("ng")+" deleted."))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !isHTMX(r) {
-		http.Redirect(w, r, nodegroupHref(r.PathValue("name"), r.PathValue("ng"), ""), http.StatusSeeOther)
-		return nil
-	}
-	c.renderFragment(w, r, "nodegroup", "nodegroupStatus", &pageData{Session: s, Data: &nodegroupView{Nodegroup: ng}})
-	return nil
-}
-
 // nodegroupForm is the Add node group form, with what the user entered.
 type nodegroupForm struct {
 	Cluster *ekstypes.Cluster
@@ -420,6 +397,17 @@ func (c *Console) nodegroupUpdateVersion(w http.ResponseWriter, r *http.Request,
 	}
 	http.Redirect(w, r, nodegroupHref(r.PathValue("name"), r.PathValue("ng"), "Version update "+aws.ToString(out.Update.Id)+" started."), http.StatusSeeOther)
 	return nil
+}
+
+// nodegroupBadge is the node group's status badge.
+func (c *Console) nodegroupBadge(r *http.Request) statusBadge {
+	name, ng := r.PathValue("name"), r.PathValue("ng")
+	return statusBadge{Page: nodegroupHref(name, ng, ""), Gone: computeHref(name, "Node group "+ng+" deleted."),
+		Template: "nodegroup", Fragment: "nodegroupStatus",
+		View: func(cl *awsClients) (any, error) {
+			g, err := c.describeNodegroup(r, cl)
+			return &nodegroupView{Nodegroup: g}, err
+		}}
 }
 
 // nodegroupDelete is a node group's typed-name delete.
