@@ -68,11 +68,7 @@ func TestConsoleCompute(t *testing.T) {
 	}
 	e.Run("aws", "eks", "wait", "fargate-profile-active", "--cluster-name", cluster, "--fargate-profile-name", "apps")
 	e.Run("kubectl", "create", "namespace", "fargate")
-	// A pod is refused until the namespace's default service account exists.
-	harness.Eventually(t, 30*time.Second, "the fargate namespace's default service account", func() error {
-		_, err := e.Try("kubectl", "-n", "fargate", "get", "serviceaccount", "default")
-		return err
-	})
+	waitDefaultServiceAccount(t, e, "fargate")
 	e.Run("kubectl", "-n", "fargate", "run", "hello", "--image="+registry+"/keks/hello:latest", "--restart=Never")
 	e.Run("kubectl", "-n", "fargate", "wait", "--for=condition=Ready", "pod/hello", "--timeout=90s")
 	if _, body := b.get(base + "/fargate/apps"); !strings.Contains(body, "<code>hello</code>") || !strings.Contains(body, "fargate-ip-") {

@@ -101,6 +101,7 @@ addons:
 
 	// A pod of the profile's namespace runs on a Fargate node of its own.
 	e.Run("kubectl", "create", "namespace", "jobs")
+	waitDefaultServiceAccount(t, e, "jobs")
 	e.Run("kubectl", "run", "job", "-n", "jobs", "--image=busybox", "--command", "--", "/bin/busybox", "sleep", "3600")
 	e.Run("kubectl", "wait", "-n", "jobs", "--for=condition=Ready", "pod/job", "--timeout=120s")
 	if node := e.Run("kubectl", "get", "pod", "job", "-n", "jobs", "-o", "jsonpath={.spec.nodeName}"); !strings.HasPrefix(node, "fargate-") {

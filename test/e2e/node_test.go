@@ -51,6 +51,7 @@ func TestSelfManagedNode(t *testing.T) {
 	}
 
 	// A pod on the node: logs and exec go through the kubelet; busybox comes from keks's registry.
+	waitDefaultServiceAccount(t, e, "default")
 	e.Run("kubectl", "run", "hello", "--image=busybox", "--command", "--", "/bin/busybox", "sh", "-c", "echo hello from keks; exec /bin/busybox sleep 3600")
 	e.Run("kubectl", "wait", "--for=condition=Ready", "pod/hello", "--timeout=60s")
 	if logs := e.Run("kubectl", "logs", "hello"); !strings.Contains(logs, "hello from keks") {
@@ -108,4 +109,16 @@ func TestSelfManagedNode(t *testing.T) {
 		return nil
 	})
 	e.Run("aws", "ec2", "terminate-instances", "--instance-ids", joined[0])
+}
+
+// waitDefaultServiceAccount waits for a namespace's default service
+// account, without which a bare pod is refused: the controller manager
+// makes it a moment after the namespace (or, for "default", after the
+// cluster turns ACTIVE).
+func waitDefaultServiceAccount(t *testing.T, e *harness.Env, ns string) {
+	t.Helper()
+	harness.Eventually(t, 30*time.Second, "the default service account of namespace "+ns, func() error {
+		_, err := e.Try("kubectl", "-n", ns, "get", "serviceaccount", "default")
+		return err
+	})
 }
