@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,13 +176,13 @@ type roundTripperFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// forget drops a signed-out session's clients.
-func (c *clientCache) forget(s *Session) {
+// forget drops the clients of a session that ended.
+func (c *clientCache) forget(sessionKey string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.aws, s.key)
+	delete(c.aws, sessionKey)
 	for k := range c.kube {
-		if len(k) > len(s.key) && k[:len(s.key)+1] == s.key+"|" {
+		if strings.HasPrefix(k, sessionKey+"|") {
 			delete(c.kube, k)
 		}
 	}

@@ -65,8 +65,8 @@ func (c *Console) Handler() http.Handler {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
-	c.sessions = &sessions{store: c.Store, now: c.Now, cache: map[string]*Session{}}
 	c.clients = &clientCache{console: c, aws: map[string]*awsClients{}, kube: map[string]*kubeClient{}}
+	c.sessions = &sessions{store: c.Store, now: c.Now, cache: map[string]*Session{}, ended: c.clients.forget}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+Prefix+"/static/", http.StripPrefix(Prefix, staticFiles()))
 	mux.HandleFunc("GET "+Prefix+"/signin", c.signInPage)

@@ -62,6 +62,9 @@ func (s *Session) Principal() awsproto.Principal {
 type sessions struct {
 	store *store.Store
 	now   func() time.Time
+	// ended is told of every session that ends (signed out, expired,
+	// its credential gone), so what was kept for it goes too.
+	ended func(key string)
 
 	mu    sync.Mutex
 	cache map[string]*Session
@@ -136,6 +139,9 @@ func (m *sessions) end(ctx context.Context, s *Session) {
 	delete(m.cache, s.key)
 	m.mu.Unlock()
 	_ = m.store.Delete(ctx, s.key)
+	if m.ended != nil {
+		m.ended(s.key)
+	}
 }
 
 // expire removes sessions past their end, so the store does not fill with

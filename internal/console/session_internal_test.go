@@ -63,6 +63,9 @@ func TestSessionEndsWithItsCredential(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Clients kept for alice (as a page would have made them) go with her session.
+	c.clients.aws[alice.key] = &awsClients{}
+	c.clients.kube[alice.key+"|dev"] = &kubeClient{}
 	delete(id.keys, "AKIAKEY")
 	delete(pw.profiles, "bob")
 	pw.profiles["carol"] = true
@@ -82,6 +85,9 @@ func TestSessionEndsWithItsCredential(t *testing.T) {
 	var left Session
 	if _, err := st.Get(ctx, alice.key, &left); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an ended session is still in the store: %v", err)
+	}
+	if len(c.clients.aws) != 0 || len(c.clients.kube) != 0 {
+		t.Errorf("an ended session's clients are kept: %d AWS, %d Kubernetes", len(c.clients.aws), len(c.clients.kube))
 	}
 	// A new console (keks restarted) finds carol's session in the store,
 	// until its 12 hours are over.

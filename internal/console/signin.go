@@ -116,7 +116,6 @@ func (c *Console) checkAccessKey(r *http.Request, id, secret, token string) (aws
 
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request, s *Session) error {
 	c.sessions.end(r.Context(), s)
-	c.clients.forget(s)
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Prefix, HttpOnly: true, Secure: true,
 		SameSite: http.SameSiteStrictMode, Expires: time.Unix(0, 0), MaxAge: -1})
 	http.Redirect(w, r, Prefix+"/signin?signedout", http.StatusSeeOther)
