@@ -356,11 +356,7 @@ func computeGone(err error) bool {
 
 // computeHref is the Compute tab of a cluster, with a flash message.
 func computeHref(cluster, flash string) string {
-	u := Prefix + "/clusters/" + url.PathEscape(cluster) + "/compute"
-	if flash != "" {
-		u += "?flash=" + url.QueryEscape(flash)
-	}
-	return u
+	return withFlash(clusterHref(cluster, "compute"), flash)
 }
 
 // computeCrumbs lead to a page under a cluster's Compute tab.

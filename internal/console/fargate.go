@@ -39,11 +39,7 @@ type fargateView struct {
 type fargatePodRow struct{ Namespace, Name, Node, Phase string }
 
 func fargateHref(cluster, profile, flash string) string {
-	u := Prefix + "/clusters/" + url.PathEscape(cluster) + "/fargate/" + url.PathEscape(profile)
-	if flash != "" {
-		u += "?flash=" + url.QueryEscape(flash)
-	}
-	return u
+	return withFlash(clusterHref(cluster, "fargate", url.PathEscape(profile)), flash)
 }
 
 func (c *Console) describeFargateProfile(r *http.Request, cl *awsClients) (*ekstypes.FargateProfile, error) {

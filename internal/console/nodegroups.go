@@ -52,11 +52,7 @@ func (c *Console) describeComputeCluster(r *http.Request, cl *awsClients) (*ekst
 }
 
 func nodegroupHref(cluster, ng, flash string) string {
-	u := Prefix + "/clusters/" + url.PathEscape(cluster) + "/nodegroups/" + url.PathEscape(ng)
-	if flash != "" {
-		u += "?flash=" + url.QueryEscape(flash)
-	}
-	return u
+	return withFlash(clusterHref(cluster, "nodegroups", url.PathEscape(ng)), flash)
 }
 
 // nodegroupPage shows a node group: its details and its nodes.
