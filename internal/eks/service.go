@@ -63,6 +63,7 @@ type CreateClusterInput struct {
 	BootstrapCreatorAdmin *bool
 	SupportType           string
 	DeletionProtection    *bool
+	ScalingTier           string // controlPlaneScalingConfig.tier
 	Tags                  map[string]string
 	EncryptionConfig      []EncryptionConfig
 	ClientRequestToken    string
@@ -186,6 +187,12 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 	}
 	if in.DeletionProtection != nil {
 		spec.DeletionProtection = *in.DeletionProtection
+	}
+	if err := validateScalingTier(in.Name, in.ScalingTier); err != nil {
+		return nil, err
+	}
+	if in.ScalingTier != TierStandard {
+		spec.ScalingTier = in.ScalingTier
 	}
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err

@@ -29,24 +29,26 @@ type Cluster struct {
 
 // ClusterSpec is the desired state of a cluster.
 type ClusterSpec struct {
-	Version               string             `json:"version"` // minor version, "1.37"
-	RoleARN               string             `json:"roleArn"`
-	VPCID                 string             `json:"vpcId"`
-	SubnetIDs             []string           `json:"subnetIds"`
-	SecurityGroupIDs      []string           `json:"securityGroupIds"`
-	EndpointPublicAccess  bool               `json:"endpointPublicAccess"`
-	EndpointPrivateAccess bool               `json:"endpointPrivateAccess"`
-	PublicAccessCIDRs     []string           `json:"publicAccessCidrs"`
-	ServiceIPv4CIDR       string             `json:"serviceIpv4Cidr"`
-	IPFamily              string             `json:"ipFamily"`
-	Logging               map[string]bool    `json:"logging"`
-	AuthenticationMode    string             `json:"authenticationMode"`
-	BootstrapCreatorAdmin bool               `json:"bootstrapCreatorAdmin"`
-	CreatorARN            string             `json:"creatorArn"`
-	SupportType           string             `json:"supportType"`
-	DeletionProtection    bool               `json:"deletionProtection"`
-	Tags                  map[string]string  `json:"tags,omitempty"`
-	EncryptionConfig      []EncryptionConfig `json:"encryptionConfig,omitempty"`
+	Version               string          `json:"version"` // minor version, "1.37"
+	RoleARN               string          `json:"roleArn"`
+	VPCID                 string          `json:"vpcId"`
+	SubnetIDs             []string        `json:"subnetIds"`
+	SecurityGroupIDs      []string        `json:"securityGroupIds"`
+	EndpointPublicAccess  bool            `json:"endpointPublicAccess"`
+	EndpointPrivateAccess bool            `json:"endpointPrivateAccess"`
+	PublicAccessCIDRs     []string        `json:"publicAccessCidrs"`
+	ServiceIPv4CIDR       string          `json:"serviceIpv4Cidr"`
+	IPFamily              string          `json:"ipFamily"`
+	Logging               map[string]bool `json:"logging"`
+	AuthenticationMode    string          `json:"authenticationMode"`
+	BootstrapCreatorAdmin bool            `json:"bootstrapCreatorAdmin"`
+	CreatorARN            string          `json:"creatorArn"`
+	SupportType           string          `json:"supportType"`
+	DeletionProtection    bool            `json:"deletionProtection"`
+	// ScalingTier is controlPlaneScalingConfig.tier; empty is standard.
+	ScalingTier      string             `json:"scalingTier,omitempty"`
+	Tags             map[string]string  `json:"tags,omitempty"`
+	EncryptionConfig []EncryptionConfig `json:"encryptionConfig,omitempty"`
 	// OIDCIdentityProvider is the cluster's OIDC identity provider config
 	// (EKS allows one): its API servers authenticate that issuer's ID tokens.
 	OIDCIdentityProvider *OIDCIdentityProviderConfig `json:"oidcIdentityProvider,omitempty"`

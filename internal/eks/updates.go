@@ -33,6 +33,7 @@ type UpdateClusterConfigInput struct {
 	AuthenticationMode    string
 	SupportType           string
 	DeletionProtection    *bool
+	ScalingTier           string   // controlPlaneScalingConfig.tier; empty leaves it
 	Unsupported           []string // request members keks does not act on
 }
 
@@ -45,7 +46,7 @@ func (s *Service) UpdateClusterConfig(ctx context.Context, in UpdateClusterConfi
 	kinds := 0
 	vpcSet := in.SubnetIDs != nil || in.SecurityGroupIDs != nil
 	endpointSet := in.EndpointPublicAccess != nil || in.EndpointPrivateAccess != nil || in.PublicAccessCIDRs != nil
-	for _, set := range []bool{vpcSet || endpointSet, in.Logging != nil, in.AuthenticationMode != "", in.SupportType != "", in.DeletionProtection != nil, len(in.Unsupported) > 0} {
+	for _, set := range []bool{vpcSet || endpointSet, in.Logging != nil, in.AuthenticationMode != "", in.SupportType != "", in.DeletionProtection != nil, in.ScalingTier != "", len(in.Unsupported) > 0} {
 		if set {
 			kinds++
 		}
@@ -173,6 +174,19 @@ func (s *Service) UpdateClusterConfig(ctx context.Context, in UpdateClusterConfi
 		}
 		spec.DeletionProtection = *in.DeletionProtection
 		upd = Update{Type: "DeletionProtectionUpdate", Params: []UpdateParam{{Type: "DeletionProtection", Value: strconv.FormatBool(spec.DeletionProtection)}}}
+	case in.ScalingTier != "":
+		if err := validateScalingTier(in.Name, in.ScalingTier); err != nil {
+			return nil, err
+		}
+		previous := spec.Tier().Name
+		if in.ScalingTier == previous {
+			return nil, invalidParam(in.Name, "Cluster is already at the desired configuration with controlPlaneScalingConfig tier: %s", previous)
+		}
+		spec.ScalingTier = in.ScalingTier
+		if in.ScalingTier == TierStandard {
+			spec.ScalingTier = ""
+		}
+		upd = Update{Type: UpdateControlPlaneScaling, Params: []UpdateParam{{Type: "UpdatedTier", Value: in.ScalingTier}, {Type: "PreviousTier", Value: previous}}}
 	}
 	return s.recordUpdate(ctx, c, spec, upd)
 }

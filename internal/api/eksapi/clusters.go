@@ -38,6 +38,9 @@ func (h *Handler) createCluster(w http.ResponseWriter, r *http.Request, c *awspr
 	if req.UpgradePolicy != nil {
 		in.SupportType = req.UpgradePolicy.SupportType
 	}
+	if req.ControlPlaneScaling != nil {
+		in.ScalingTier = req.ControlPlaneScaling.Tier
+	}
 	in.EncryptionConfig = encryptionConfigs(req.EncryptionConfig)
 	cl, err := h.EKS.CreateCluster(r.Context(), in)
 	if err != nil {
@@ -108,8 +111,11 @@ func (h *Handler) updateClusterConfig(w http.ResponseWriter, r *http.Request, c 
 	if req.UpgradePolicy != nil {
 		in.SupportType = req.UpgradePolicy.SupportType
 	}
+	if req.ControlPlaneScalingConfig != nil {
+		in.ScalingTier = req.ControlPlaneScalingConfig.Tier
+	}
 	for name, v := range map[string]any{"zonalShiftConfig": req.ZonalShiftConfig, "computeConfig": req.ComputeConfig, "kubernetesNetworkConfig": req.KubernetesNetworkConfig,
-		"storageConfig": req.StorageConfig, "remoteNetworkConfig": req.RemoteNetworkConfig, "controlPlaneScalingConfig": req.ControlPlaneScalingConfig} {
+		"storageConfig": req.StorageConfig, "remoteNetworkConfig": req.RemoteNetworkConfig} {
 		if v != nil {
 			in.Unsupported = append(in.Unsupported, name)
 		}

@@ -63,6 +63,11 @@ type createClusterRequest struct {
 	ClientRequestToken  string             `json:"clientRequestToken"`
 	OutpostConfig       any                `json:"outpostConfig"`
 	RemoteNetworkConfig any                `json:"remoteNetworkConfig"`
+	ControlPlaneScaling *scalingConfig     `json:"controlPlaneScalingConfig"`
+}
+
+type scalingConfig struct {
+	Tier string `json:"tier"`
 }
 
 type updateClusterConfigRequest struct {
@@ -74,14 +79,14 @@ type updateClusterConfigRequest struct {
 	UpgradePolicy *struct {
 		SupportType string `json:"supportType"`
 	} `json:"upgradePolicy"`
-	DeletionProtection        *bool  `json:"deletionProtection"`
-	ZonalShiftConfig          any    `json:"zonalShiftConfig"`
-	ComputeConfig             any    `json:"computeConfig"`
-	KubernetesNetworkConfig   any    `json:"kubernetesNetworkConfig"`
-	StorageConfig             any    `json:"storageConfig"`
-	RemoteNetworkConfig       any    `json:"remoteNetworkConfig"`
-	ControlPlaneScalingConfig any    `json:"controlPlaneScalingConfig"`
-	ClientRequestToken        string `json:"clientRequestToken"`
+	DeletionProtection        *bool          `json:"deletionProtection"`
+	ZonalShiftConfig          any            `json:"zonalShiftConfig"`
+	ComputeConfig             any            `json:"computeConfig"`
+	KubernetesNetworkConfig   any            `json:"kubernetesNetworkConfig"`
+	StorageConfig             any            `json:"storageConfig"`
+	RemoteNetworkConfig       any            `json:"remoteNetworkConfig"`
+	ControlPlaneScalingConfig *scalingConfig `json:"controlPlaneScalingConfig"`
+	ClientRequestToken        string         `json:"clientRequestToken"`
 }
 
 type clusterWire struct {
@@ -106,6 +111,7 @@ type clusterWire struct {
 	UpgradePolicy           map[string]string `json:"upgradePolicy"`
 	ZonalShiftConfig        map[string]bool   `json:"zonalShiftConfig"`
 	DeletionProtection      bool              `json:"deletionProtection"`
+	ControlPlaneScaling     scalingConfig     `json:"controlPlaneScalingConfig"`
 }
 
 func toWire(c *eks.Cluster) clusterWire {
@@ -125,6 +131,7 @@ func toWire(c *eks.Cluster) clusterWire {
 		AccessConfig:            map[string]any{"authenticationMode": c.Spec.AuthenticationMode},
 		UpgradePolicy:           map[string]string{"supportType": c.Spec.SupportType},
 		ZonalShiftConfig:        map[string]bool{"enabled": false},
+		ControlPlaneScaling:     scalingConfig{Tier: c.Spec.Tier().Name},
 	}
 	if w.Tags == nil {
 		w.Tags = map[string]string{}
