@@ -106,7 +106,7 @@ var logTypeNames = []struct{ Type, Title, Stream string }{
 
 // createForm is the Create cluster form, as filled in.
 type createForm struct {
-	Name, Version, Role, VPC, Endpoint, AuthMode, KMSKey, Tags string
+	Name, Version, Role, VPC, Endpoint, AuthMode, Tier, KMSKey, Tags string
 	Subnets, SecurityGroups, Logging                           map[string]bool
 	SubnetText, SGText                                         string
 }
@@ -124,6 +124,23 @@ type createData struct {
 	// typed in.
 	NetErr   string
 	LogTypes any
+	Tiers    []tierChoice
+}
+
+type tierChoice struct{ Name, Label string }
+
+// tierChoices are the API's tiers, as the SDK knows them, named as the AWS
+// console names them.
+func tierChoices() []tierChoice {
+	var out []tierChoice
+	for _, t := range ekstypes.ProvisionedControlPlaneTier("").Values() {
+		label := strings.ToUpper(strings.TrimPrefix(string(t), "tier-"))
+		if t == ekstypes.ProvisionedControlPlaneTierStandard {
+			label = "Standard"
+		}
+		out = append(out, tierChoice{Name: string(t), Label: label})
+	}
+	return out
 }
 
 type vpcChoice struct {
@@ -162,7 +179,7 @@ func (c *Console) createClusterPage(w http.ResponseWriter, r *http.Request, s *S
 // becomes a text field. fresh: preselect the defaults (version, the VPC's
 // subnets).
 func (c *Console) createChoices(ctx context.Context, cl *awsClients, f *createForm, fresh bool) *createData {
-	d := &createData{LogTypes: logTypeNames}
+	d := &createData{LogTypes: logTypeNames, Tiers: tierChoices()}
 	if out, err := cl.EKS.DescribeClusterVersions(ctx, &eks.DescribeClusterVersionsInput{}); err == nil {
 		for _, v := range out.ClusterVersions {
 			d.Versions = append(d.Versions, aws.ToString(v.ClusterVersion))
@@ -256,7 +273,7 @@ func (c *Console) createCluster(w http.ResponseWriter, r *http.Request, s *Sessi
 		return badInput("The form could not be read: " + err.Error())
 	}
 	f := createForm{Name: strings.TrimSpace(r.PostForm.Get("name")), Version: r.PostForm.Get("version"), Role: strings.TrimSpace(r.PostForm.Get("role")),
-		VPC: r.PostForm.Get("vpc"), Endpoint: r.PostForm.Get("endpoint"), AuthMode: r.PostForm.Get("authmode"),
+		VPC: r.PostForm.Get("vpc"), Endpoint: r.PostForm.Get("endpoint"), AuthMode: r.PostForm.Get("authmode"), Tier: r.PostForm.Get("tier"),
 		KMSKey: strings.TrimSpace(r.PostForm.Get("kmskey")), Tags: r.PostForm.Get("tags"),
 		SubnetText: r.PostForm.Get("subnettext"), SGText: r.PostForm.Get("sgtext"),
 		Subnets: map[string]bool{}, SecurityGroups: map[string]bool{}, Logging: map[string]bool{}}
@@ -304,6 +321,9 @@ func (c *Console) callCreateCluster(ctx context.Context, cl *awsClients, f *crea
 	}
 	if f.AuthMode != "" {
 		in.AccessConfig = &ekstypes.CreateAccessConfigRequest{AuthenticationMode: ekstypes.AuthenticationMode(f.AuthMode)}
+	}
+	if f.Tier != "" {
+		in.ControlPlaneScalingConfig = &ekstypes.ControlPlaneScalingConfig{Tier: ekstypes.ProvisionedControlPlaneTier(f.Tier)}
 	}
 	var types []ekstypes.LogType
 	for _, t := range logTypeNames {

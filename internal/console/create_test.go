@@ -107,7 +107,7 @@ func TestCreateClusterForm(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("create page: %d %s", resp.StatusCode, body)
 	}
-	for _, want := range []string{`id="cluster-name"`, `id="cluster-version"`, `id="cluster-role"`, `id="submit"`, role, `value="` + subnets[0] + `"`, "(default)"} {
+	for _, want := range []string{`id="cluster-name"`, `id="cluster-version"`, `id="cluster-role"`, `id="submit"`, role, `value="` + subnets[0] + `"`, "(default)", `<option value="tier-4xl">4XL</option>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("create page lacks %q", want)
 		}
@@ -118,14 +118,14 @@ func TestCreateClusterForm(t *testing.T) {
 	}
 
 	form := url.Values{"name": {"console-made"}, "role": {role}, "subnets": subnets, "endpoint": {"both"}, "authmode": {"API"},
-		"logging": {"api", "audit"}, "tags": {"team=blue\nenv = test\n"}}
+		"tier": {"tier-xl"}, "logging": {"api", "audit"}, "tags": {"team=blue\nenv = test\n"}}
 	resp = b.post("/console/clusters/create", form)
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/console/clusters/console-made?flash=") {
 		t.Fatalf("create: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	k := describe(t, "console-made")
 	if k.Tags["team"] != "blue" || k.Tags["env"] != "test" || k.AccessConfig.AuthenticationMode != ekstypes.AuthenticationModeApi ||
-		!k.ResourcesVpcConfig.EndpointPrivateAccess || !k.ResourcesVpcConfig.EndpointPublicAccess {
+		!k.ResourcesVpcConfig.EndpointPrivateAccess || !k.ResourcesVpcConfig.EndpointPublicAccess || k.ControlPlaneScalingConfig.Tier != ekstypes.ProvisionedControlPlaneTierTierXl {
 		t.Errorf("created cluster: %+v", k)
 	}
 	if resp, body := b.get("/console/clusters/console-made"); resp.StatusCode != http.StatusOK || !strings.Contains(body, `hx-trigger="every 2s"`) {
