@@ -29,17 +29,18 @@ func TestEKSPropertiesDecodeIntoRequests(t *testing.T) {
 	}
 	var cl eks.CreateClusterInput
 	cprops := map[string]any{"Name": "c", "Version": "1.33", "RoleArn": "arn:aws:iam::1:role/c",
-		"ResourcesVpcConfig":      map[string]any{"SubnetIds": []any{"s1", "s2"}, "EndpointPublicAccess": true},
-		"KubernetesNetworkConfig": map[string]any{"ServiceIpv4Cidr": "10.100.0.0/16"},
-		"AccessConfig":            map[string]any{"AuthenticationMode": "API_AND_CONFIG_MAP", "BootstrapClusterCreatorAdminPermissions": true},
-		"EncryptionConfig":        []any{map[string]any{"Provider": map[string]any{"KeyArn": "arn:k"}, "Resources": []any{"secrets"}}},
-		"Logging":                 map[string]any{"ClusterLogging": map[string]any{"EnabledTypes": []any{map[string]any{"Type": "api"}}}}}
+		"ResourcesVpcConfig":        map[string]any{"SubnetIds": []any{"s1", "s2"}, "EndpointPublicAccess": true},
+		"KubernetesNetworkConfig":   map[string]any{"ServiceIpv4Cidr": "10.100.0.0/16"},
+		"AccessConfig":              map[string]any{"AuthenticationMode": "API_AND_CONFIG_MAP", "BootstrapClusterCreatorAdminPermissions": true},
+		"EncryptionConfig":          []any{map[string]any{"Provider": map[string]any{"KeyArn": "arn:k"}, "Resources": []any{"secrets"}}},
+		"ControlPlaneScalingConfig": map[string]any{"Tier": "tier-xl"},
+		"Logging":                   map[string]any{"ClusterLogging": map[string]any{"EnabledTypes": []any{map[string]any{"Type": "api"}}}}}
 	if err := decode(cprops, &cl, "Tags", "Logging"); err != nil {
 		t.Fatal(err)
 	}
 	if cl.ResourcesVpcConfig.SubnetIds[1] != "s2" || !aws.ToBool(cl.ResourcesVpcConfig.EndpointPublicAccess) ||
 		aws.ToString(cl.KubernetesNetworkConfig.ServiceIpv4Cidr) != "10.100.0.0/16" || cl.AccessConfig.AuthenticationMode != ekstypes.AuthenticationModeApiAndConfigMap ||
-		aws.ToString(cl.EncryptionConfig[0].Provider.KeyArn) != "arn:k" {
+		aws.ToString(cl.EncryptionConfig[0].Provider.KeyArn) != "arn:k" || cl.ControlPlaneScalingConfig.Tier != ekstypes.ProvisionedControlPlaneTierTierXl {
 		t.Errorf("cluster request %+v", cl)
 	}
 	l := clusterLogging(cprops)

@@ -83,7 +83,7 @@ func clusterAttrs(c *ekstypes.Cluster) map[string]any {
 }
 
 // Update changes what EKS changes in place (version, logging, endpoint
-// access, authentication mode, tags), one EKS update at a time; the rest
+// access, authentication mode, scaling tier, tags), one EKS update at a time; the rest
 // replaces the cluster.
 func (cp clusterProvider) Update(ctx context.Context, req *resource.Request) (resource.Result, error) {
 	p, old := req.Properties, req.OldProperties
@@ -108,6 +108,9 @@ func (cp clusterProvider) Update(ctx context.Context, req *resource.Request) (re
 	}
 	if changed(obj(p, "AccessConfig"), obj(old, "AccessConfig"), "AuthenticationMode") {
 		todo = append(todo, "access")
+	}
+	if changed(obj(p, "ControlPlaneScalingConfig"), obj(old, "ControlPlaneScalingConfig"), "Tier") {
+		todo = append(todo, "tier")
 	}
 	return cp.next(ctx, req, todo)
 }
@@ -175,6 +178,17 @@ func (cp clusterProvider) next(ctx context.Context, req *resource.Request, todo 
 		v := obj(p, "ResourcesVpcConfig")
 		vpc.EndpointPublicAccess, vpc.EndpointPrivateAccess, vpc.PublicAccessCidrs = boolp(v, "EndpointPublicAccess"), boolp(v, "EndpointPrivateAccess"), strs(v, "PublicAccessCidrs")
 		out, err := c.UpdateClusterConfig(ctx, &eks.UpdateClusterConfigInput{Name: name, ResourcesVpcConfig: &vpc})
+		if err != nil {
+			return resource.Result{}, err
+		}
+		id = out.Update.Id
+	case "tier":
+		tier := str(obj(p, "ControlPlaneScalingConfig"), "Tier")
+		if tier == "" {
+			tier = string(ekstypes.ProvisionedControlPlaneTierStandard) // the property removed: back to EKS's default
+		}
+		out, err := c.UpdateClusterConfig(ctx, &eks.UpdateClusterConfigInput{Name: name,
+			ControlPlaneScalingConfig: &ekstypes.ControlPlaneScalingConfig{Tier: ekstypes.ProvisionedControlPlaneTier(tier)}})
 		if err != nil {
 			return resource.Result{}, err
 		}
