@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
 
@@ -82,3 +83,12 @@ func (e *Election) Done() <-chan struct{} { return e.session.Done() }
 // Close resigns and revokes the session's lease, so another replica leads
 // at once instead of after the TTL.
 func (e *Election) Close() error { return e.session.Close() }
+
+// Candidates counts the replicas campaigning, the leader among them.
+func (e *Election) Candidates(ctx context.Context) (int64, error) {
+	resp, err := e.s.cli.Get(ctx, e.s.prefix+leaderPrefix+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("store election: count candidates: %w", err)
+	}
+	return resp.Count, nil
+}
