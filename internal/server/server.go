@@ -573,6 +573,11 @@ func Run(ctx context.Context, cfg Config) error {
 		log.Warn("background tasks still running after 15 s; stopping anyway")
 	}
 	kube.Close() // the clusters' informers, once nothing reads them
+	if rep != nil && rep.lost() {
+		// Another replica leads (or will once the lease is seen gone): the
+		// host's addresses and the slot are its now.
+		return rep.lostOr(err)
+	}
 	if cfg.MetadataAddress != "" {
 		if err := imds.ReleaseAddress(cfg.MetadataAddress); err != nil {
 			log.Warn("remove the metadata service address", "err", err)
@@ -582,11 +587,6 @@ func Run(ctx context.Context, cfg Config) error {
 		if err := network.DeleteLink(registryBridge); err != nil {
 			log.Warn("remove the registry address", "err", err)
 		}
-	}
-	if rep != nil && rep.lost() {
-		// Another replica leads (or will once the lease is seen gone):
-		// nothing here may act any more, and the slot is its.
-		return rep.lostOr(err)
 	}
 	if rep == nil || rep.alone() {
 		releaseSlot(cfg, eksSvc, ec2Svc, log)
