@@ -69,9 +69,11 @@ type replica struct {
 	cert     atomic.Pointer[tls.Certificate]
 	serveErr chan error
 	// fatal carries why the replica cannot go on (a leader it cannot stand by for).
-	fatal chan error
+	fatal         chan error
 	stopObserving context.CancelFunc
-	log           *slog.Logger
+	// resigned is set when this replica gives its session up itself.
+	resigned atomic.Bool
+	log      *slog.Logger
 }
 
 // startReplica joins the store's election and serves the listen address
@@ -244,8 +246,12 @@ func (r *replica) lead(ctx context.Context) (*store.Store, context.Context, erro
 	}
 }
 
-// lost reports whether the leadership this replica held is gone.
+// lost reports whether the leadership this replica held is gone, not
+// given up.
 func (r *replica) lost() bool {
+	if r.resigned.Load() {
+		return false
+	}
 	select {
 	case <-r.election.Done():
 		return true
@@ -269,7 +275,11 @@ func (r *replica) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = r.srv.Shutdown(ctx)
-	if err := r.election.Close(); err != nil && !r.lost() {
+	if r.lost() {
+		return
+	}
+	r.resigned.Store(true)
+	if err := r.election.Close(); err != nil {
 		r.log.Warn("resign the store's leadership", "err", err)
 	}
 }
@@ -298,9 +308,13 @@ func lockDataDirWaiting(ctx context.Context, dataDir string, log *slog.Logger) (
 // lostOr is the error a leader stops with: lost leadership, if it was,
 // else err.
 func (r *replica) lostOr(err error) error {
-	if r.lost() {
-		r.log.Error("lost leadership of the store: stopped everything; restart to stand by", "self", r.self.String())
-		return fmt.Errorf("lost leadership of the store (its lease of %d s ran out): another replica leads; restart this one to stand by", leaderTTL)
+	if r.lost() && !errors.Is(err, errLostLeadership) {
+		r.log.Error("lost leadership of the store: stopped everything; restart to stand by", "self", r.self.String(), "err", err)
+		return fmt.Errorf("%w (its lease of %d s ran out): another replica leads; restart this one to stand by", errLostLeadership, leaderTTL)
 	}
 	return err
 }
+
+// errLostLeadership is how a leader that lost its lease stops: a
+// supervisor starts it again, as a standby.
+var errLostLeadership = errors.New("lost leadership of the store")

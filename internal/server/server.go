@@ -67,9 +67,6 @@ type Config struct {
 	Region        string
 	EtcdEndpoints []string // external store; empty means embedded
 	EtcdTLS       *tls.Config
-	// AdvertiseAddress is where the other replicas on the external store
-	// reach this one's front door (host:port); empty means Listen.
-	AdvertiseAddress string
 	K8sDir        string
 	Profile       string // AWS CLI profile to write; empty writes none
 	TrustCA       bool   // add keks's CA to the system trust store
@@ -101,6 +98,10 @@ type Config struct {
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
+
+	// AdvertiseAddress is where the other replicas on the external store
+	// reach this one's front door (host:port); empty means Listen.
+	AdvertiseAddress string
 }
 
 // Models are the services behind the APIs.
@@ -116,7 +117,7 @@ type Models struct {
 }
 
 // Run serves until ctx ends.
-func Run(ctx context.Context, cfg Config) error {
+func Run(ctx context.Context, cfg Config) (err error) {
 	log := cfg.Log
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -156,6 +157,13 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer st.Close()
 	var rep *replica
+	defer func() {
+		// Whatever a leader stopped on (a start-up step's cancelled
+		// context, say), the cause was the lost lease.
+		if rep != nil && err != nil {
+			err = rep.lostOr(err)
+		}
+	}()
 	if replicas {
 		if rep, err = startReplica(ctx, cfg, st, dataDir, log); err != nil {
 			return err

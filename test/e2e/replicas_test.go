@@ -109,8 +109,36 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 
-	// Delete through the standby b, started again.
+	// Fencing: the leader a hangs past its lease. b leads but waits for
+	// the data directory until a, let go on, finds its leadership lost
+	// (its writes meanwhile refused) and exits non-zero.
 	b.StartServer()
+	probe = probeAPI(b)
+	a.PauseServer()
+	paused := time.Now()
+	time.Sleep(2 * leaseTTL)
+	a.ResumeServer()
+	code, exited := a.ServerExit(30 * time.Second)
+	if !exited || code == 0 || !logSays(a.LogFile(), "lost leadership of the store") {
+		t.Fatalf("replica a after losing its lease while paused: exited %v with %d; want a non-zero exit saying it lost leadership", exited, code)
+	}
+	t.Logf("replica a, paused %s, exited with %d once let go on; its writes refused meanwhile: %d", time.Since(paused).Round(100*time.Millisecond), code,
+		strings.Count(readLog(a.LogFile()), "no longer the leader"))
+	if st := strings.TrimSpace(b.Run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.status", "--output", "text")); st != "ACTIVE" {
+		t.Fatalf("status after the fenced failover: %s", st)
+	}
+	longest, failed = probe()
+	t.Logf("API calls through b while a hung and after: longest %s, %d failed", longest.Round(10*time.Millisecond), failed)
+	time.Sleep(5 * time.Second)
+	for _, in := range b.Instances(name) {
+		if before[in.Name] != in.PID {
+			t.Fatalf("%s was restarted (pid %d -> %d) instead of adopted", in.Name, before[in.Name], in.PID)
+		}
+	}
+
+	// Delete through b; a comes back as a standby first, so the leader b
+	// keeps the host slot when it stops (another replica may need it).
+	a.StartServer()
 	b.Run("aws", "eks", "delete-cluster", "--name", name)
 	b.Run("aws", "eks", "wait", "cluster-deleted", "--name", name)
 	if left := a.Leftovers(); len(left) > 0 {
@@ -156,7 +184,12 @@ func probeAPI(e *harness.Env) func() (time.Duration, int) {
 	}
 }
 
-func logSays(file, line string) bool {
-	b, err := os.ReadFile(file)
-	return err == nil && strings.Contains(string(b), line)
+func logSays(file, line string) bool { return strings.Contains(readLog(file), line) }
+
+func readLog(file string) string {
+	b, _ := os.ReadFile(file)
+	return string(b)
 }
+
+// leaseTTL is keks's leader lease (server.leaderTTL).
+const leaseTTL = 5 * time.Second

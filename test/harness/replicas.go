@@ -122,3 +122,39 @@ func (e *Env) KillServer() {
 
 // LogFile is the server's log.
 func (e *Env) LogFile() string { return e.logFile }
+
+// PauseServer stops the keks server's process group (SIGSTOP), as a hung
+// machine or a long pause would; ResumeServer lets it go on (SIGCONT).
+func (e *Env) PauseServer()  { e.signalGroup(syscall.SIGSTOP) }
+func (e *Env) ResumeServer() { e.signalGroup(syscall.SIGCONT) }
+
+func (e *Env) signalGroup(sig syscall.Signal) {
+	e.t.Helper()
+	if e.proc.cmd == nil {
+		e.t.Fatal("keks server not running")
+	}
+	if err := syscall.Kill(-e.proc.cmd.Process.Pid, sig); err != nil {
+		e.t.Fatalf("signal %v to keks server: %v", sig, err)
+	}
+}
+
+// ServerExit waits up to timeout for the keks server to exit by itself and
+// returns its exit code; ok is false if it still runs.
+func (e *Env) ServerExit(timeout time.Duration) (code int, ok bool) {
+	e.t.Helper()
+	if e.proc.cmd == nil {
+		e.t.Fatal("keks server not running")
+	}
+	done := make(chan struct{})
+	go func() { _ = e.proc.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		code = e.proc.cmd.ProcessState.ExitCode()
+		e.proc.cmd = nil
+		return code, true
+	case <-time.After(timeout):
+		// Wait goes on in the background; StopServer's own Wait then
+		// returns at once with the same result.
+		return 0, false
+	}
+}
