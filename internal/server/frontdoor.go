@@ -29,7 +29,8 @@ const maxReplayBody = 1 << 20
 // body, so that its SigV4 signature still verifies there); once it leads,
 // its own handler serves. A request that finds no leader waits for one.
 type frontDoor struct {
-	self      string // this replica's advertised address: never forwarded to
+	self      string         // this replica's advertised address: never forwarded to
+	keksCA    *x509.CertPool // verifies the replicas' client certificates
 	transport http.RoundTripper
 	log       *slog.Logger
 
@@ -39,11 +40,26 @@ type frontDoor struct {
 	changed chan struct{} // closed (and replaced) at every change of the above
 }
 
-func newFrontDoor(self string, leaderCA *x509.CertPool, log *slog.Logger) *frontDoor {
+// clientAddrHeader carries the client's address from a standby to the
+// leader, which believes it only from a replica (replicaCert): IAM's
+// aws:SourceIp is the client's, not the standby's.
+const clientAddrHeader = "X-Keks-Replica-Client-Addr"
+
+// replicaCommonName names the client certificate (keks's CA) with which a
+// standby forwards.
+const replicaCommonName = "keks-replica"
+
+// newFrontDoor makes a replica's front door; it forwards to the leader
+// verified by keksCA, presenting replicaCert.
+func newFrontDoor(self string, keksCA *x509.CertPool, replicaCert *tls.Certificate, log *slog.Logger) *frontDoor {
 	dialer := &net.Dialer{Timeout: 2 * time.Second, KeepAlive: 15 * time.Second}
-	return &frontDoor{self: self, log: log, changed: make(chan struct{}), transport: &http.Transport{
+	clientTLS := &tls.Config{RootCAs: keksCA, MinVersion: tls.VersionTLS12}
+	if replicaCert != nil {
+		clientTLS.Certificates = []tls.Certificate{*replicaCert}
+	}
+	return &frontDoor{self: self, keksCA: keksCA, log: log, changed: make(chan struct{}), transport: &http.Transport{
 		DialContext:         dialer.DialContext,
-		TLSClientConfig:     &tls.Config{RootCAs: leaderCA, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:     clientTLS,
 		TLSHandshakeTimeout: 5 * time.Second,
 		MaxIdleConnsPerHost: 32,
 		IdleConnTimeout:     90 * time.Second,
@@ -72,6 +88,7 @@ func (d *frontDoor) setLeader(addr string) { d.update(func() { d.leader = addr }
 func (d *frontDoor) serve(h http.Handler) { d.update(func() { d.serving = h }) }
 
 func (d *frontDoor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d.fromReplica(r)
 	if h, _, _ := d.state(); h != nil {
 		h.ServeHTTP(w, r)
 		return
@@ -139,6 +156,7 @@ func (d *frontDoor) forward(w http.ResponseWriter, r *http.Request, addr string)
 		Rewrite: func(p *httputil.ProxyRequest) {
 			p.Out.URL.Scheme, p.Out.URL.Host = "https", addr
 			p.Out.Host = p.In.Host // the host the client signed
+			p.Out.Header.Set(clientAddrHeader, p.In.RemoteAddr)
 		},
 		Transport:     d.transport,
 		FlushInterval: 100 * time.Millisecond,
@@ -150,4 +168,28 @@ func (d *frontDoor) forward(w http.ResponseWriter, r *http.Request, addr string)
 		return fmt.Errorf("forward to the leader at %s: %w", addr, failed)
 	}
 	return nil
+}
+
+// fromReplica takes the client's address from a request a standby
+// forwarded (its replica certificate, of keks's CA, says so), and drops the
+// header from any other request, which may not claim an address.
+func (d *frontDoor) fromReplica(r *http.Request) {
+	addr := r.Header.Get(clientAddrHeader)
+	if addr == "" {
+		return
+	}
+	r.Header.Del(clientAddrHeader)
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return
+	}
+	peer := r.TLS.PeerCertificates[0]
+	if peer.Subject.CommonName != replicaCommonName {
+		return
+	}
+	if _, err := peer.Verify(x509.VerifyOptions{Roots: d.keksCA, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
+		return
+	}
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		r.RemoteAddr = addr
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/iam"
+	"github.com/keksdev/keks/internal/pki"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -125,15 +126,31 @@ func startReplica(ctx context.Context, cfg Config, st *store.Store, dataDir stri
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
+	// A standby forwards presenting this, so that the leader believes the
+	// client address it passes on.
+	replicaCertPEM, replicaKeyPEM, err := ca.Issue(pki.Leaf{CommonName: replicaCommonName, Client: true})
+	if err != nil {
+		return fail(err)
+	}
+	replicaCert, err := tls.X509KeyPair(replicaCertPEM, replicaKeyPEM)
+	if err != nil {
+		return fail(fmt.Errorf("replica client certificate: %w", err))
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
 	}
 	r := &replica{self: self, election: election, ln: ln, serveErr: make(chan error, 3), fatal: make(chan error, 1), log: log,
-		door: newFrontDoor(advertise, pool, log.With("component", "standby"))}
+		door: newFrontDoor(advertise, pool, &replicaCert, log.With("component", "front-door"))}
 	r.cert.Store(&cert)
 	r.srv = &http.Server{Handler: r.door, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return r.cert.Load(), nil }}}
+		TLSConfig: &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return r.cert.Load(), nil },
+			// Replicas forward with a certificate of keks's CA, which
+			// fromReplica verifies; any other client's (or none) is
+			// taken as is, as before.
+			// ClientCAs names keks's CA in the request, so that a browser
+			// with certificates of its own does not offer them.
+			ClientAuth: tls.RequestClientCert, ClientCAs: pool}}
 	go func() { r.serveErr <- r.srv.ServeTLS(ln, "", "") }()
 	octx, cancel := context.WithCancel(context.Background())
 	r.stopObserving = cancel
