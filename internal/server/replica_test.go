@@ -1,9 +1,13 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReplicaFollowsOnlyItsOwnRuntime: a replica stands by only for a
@@ -28,5 +32,45 @@ func TestReplicaFollowsOnlyItsOwnRuntime(t *testing.T) {
 	}
 	if err := self.canFollow("keks server on h1, data directory /x, pid 1"); err == nil {
 		t.Error("a leader value of another form was followed")
+	}
+}
+
+// TestNewLeaderWaitsForTheDataDirectory: a new leader takes the data
+// directory only once the former one (here a lock held in this process)
+// lets go of it.
+func TestNewLeaderWaitsForTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	release, err := lockDataDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		unlock, err := lockDataDirWaiting(context.Background(), dir, slog.New(slog.DiscardHandler))
+		if err == nil {
+			defer unlock()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("took the data directory while it was held: %v", err)
+	case <-time.After(800 * time.Millisecond):
+	}
+	release()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("did not take the data directory once it was let go")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	release, _ = lockDataDir(dir)
+	defer release()
+	cancel()
+	if _, err := lockDataDirWaiting(ctx, dir, slog.New(slog.DiscardHandler)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiting with an ended context: %v", err)
 	}
 }
