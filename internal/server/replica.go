@@ -195,6 +195,9 @@ func (r *replica) observe(ctx context.Context) {
 func (r *replica) writeProfile(ctx context.Context, cfg Config, st *store.Store, dataDir string) {
 	iamSvc := &iam.Service{Store: st}
 	for {
+		if serving, _, _ := r.door.state(); serving != nil {
+			return // leading: Run wrote it
+		}
 		boot, err := iamSvc.BootstrapDone(ctx)
 		if err == nil {
 			p := awsprofile.Profile{Name: cfg.Profile, Region: cfg.Region, EndpointURL: "https://" + cfg.Listen, CABundle: filepath.Join(dataDir, "pki", "ca.crt"),
