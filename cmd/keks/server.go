@@ -40,6 +40,9 @@ func newServerCommand() *cobra.Command {
 			if err := useSlot(cmd.Flags(), &cfg); err != nil {
 				return err
 			}
+			if err := checkAdvertise(&cfg); err != nil {
+				return err
+			}
 			return server.Run(cmd.Context(), cfg)
 		},
 	}
@@ -58,6 +61,7 @@ func newServerCommand() *cobra.Command {
 	_ = f.MarkDeprecated("etcd-cafile", "use --store-cacert")
 	_ = f.MarkDeprecated("etcd-certfile", "use --store-cert")
 	_ = f.MarkDeprecated("etcd-keyfile", "use --store-key")
+	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "with --etcd-endpoints: host:port where the other keks replicas reach this one's --listen address, to forward to it while it leads (default: --listen)")
 	f.StringVar(&cfg.K8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")
 	f.StringVar(&cfg.Profile, "profile", "keks", "AWS CLI profile to write (empty: none)")
 	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint; false removes the one an earlier start added")
@@ -142,4 +146,21 @@ func storeTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
+}
+
+// checkAdvertise makes sure a replica (a server on an external store) names
+// an address the others can forward to.
+func checkAdvertise(cfg *server.Config) error {
+	if cfg.AdvertiseAddress != "" && len(cfg.EtcdEndpoints) == 0 {
+		return fmt.Errorf("--advertise-address is for replicas on an external store (--etcd-endpoints)")
+	}
+	if len(cfg.EtcdEndpoints) == 0 || cfg.AdvertiseAddress != "" {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(cfg.Listen)
+	if err == nil && ap.Addr().IsUnspecified() {
+		return fmt.Errorf("--listen %s names no address the other replicas can reach: give --advertise-address", cfg.Listen)
+	}
+	cfg.AdvertiseAddress = cfg.Listen
+	return nil
 }

@@ -22,6 +22,21 @@ type BootstrapCredentials struct {
 
 const bootstrapKey = "iam/bootstrap"
 
+// BootstrapDone returns the admin user's key once some server has
+// bootstrapped (store.ErrNotFound before), writing nothing: a standby
+// replica waits for its leader's instead of racing it.
+func (s *Service) BootstrapDone(ctx context.Context) (*BootstrapCredentials, error) {
+	var b BootstrapCredentials
+	if _, err := s.Store.Get(ctx, bootstrapKey, &b); err != nil {
+		return nil, err
+	}
+	var err error
+	if b.SecretAccessKey, err = s.Store.UnsealString(b.SecretAccessKey, bootstrapSecretPlace); err != nil {
+		return nil, fmt.Errorf("read the admin access key: %w", err)
+	}
+	return &b, nil
+}
+
 // Bootstrap makes the account, the admin user with AdministratorAccess and
 // its access key on first start, and returns them on every start.
 func (s *Service) Bootstrap(ctx context.Context) (*BootstrapCredentials, error) {

@@ -10,6 +10,9 @@ import (
 	"syscall"
 )
 
+// errDataDirLocked means another process holds the data directory's lock.
+var errDataDirLocked = errors.New("data directory locked")
+
 // lockDataDir takes an exclusive lock on the data directory, so a second keks
 // server on the same directory stops at once with a message instead of
 // fighting the first over its store, processes and addresses. The lock goes
@@ -24,8 +27,8 @@ func lockDataDir(dir string) (release func(), err error) {
 		holder, _ := os.ReadFile(path)
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another keks server (pid %s) is already serving from %s: stop it first, or give this one another --data-dir",
-				strings.TrimSpace(string(holder)), dir)
+			return nil, fmt.Errorf("another keks server (pid %s) is already serving from %s: stop it first, or give this one another --data-dir%w",
+				strings.TrimSpace(string(holder)), dir, quiet{errDataDirLocked})
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -33,3 +36,9 @@ func lockDataDir(dir string) (release func(), err error) {
 	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() { _ = f.Close() }, nil
 }
+
+// quiet wraps an error for errors.Is without adding to the message.
+type quiet struct{ err error }
+
+func (q quiet) Error() string { return "" }
+func (q quiet) Unwrap() error { return q.err }

@@ -98,6 +98,10 @@ type Config struct {
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
+
+	// AdvertiseAddress is where the other replicas on the external store
+	// reach this one's front door (host:port); empty means Listen.
+	AdvertiseAddress string
 }
 
 // Models are the services behind the APIs.
@@ -113,7 +117,7 @@ type Models struct {
 }
 
 // Run serves until ctx ends.
-func Run(ctx context.Context, cfg Config) error {
+func Run(ctx context.Context, cfg Config) (err error) {
 	log := cfg.Log
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -130,14 +134,20 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	unlock, err := lockDataDir(dataDir)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if cfg.RegistryAddress != "" {
-		if err := registryInUse(cfg.RegistryAddress); err != nil {
+	// On an external store, keks runs as one of several replicas: it
+	// stands by (serving its front door by forwarding) until it leads, and
+	// only then takes the data directory and does what a single server does.
+	replicas := len(cfg.EtcdEndpoints) > 0
+	if !replicas {
+		unlock, err := lockDataDir(dataDir)
+		if err != nil {
 			return err
+		}
+		defer unlock()
+		if cfg.RegistryAddress != "" {
+			if err := registryInUse(cfg.RegistryAddress); err != nil {
+				return err
+			}
 		}
 	}
 	var st *store.Store
@@ -146,17 +156,48 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer st.Close()
-	hostname, _ := os.Hostname()
-	self := fmt.Sprintf("keks server on %s, data directory %s,", hostname, dataDir)
-	releaseStore, err := st.Claim(ctx, fmt.Sprintf("%s pid %d, listening on %s", self, os.Getpid(), cfg.Listen), func(other string) bool {
-		// This server holds the data directory's lock: a claim naming the
-		// same host and directory is of a server that died.
-		return strings.HasPrefix(other, self+" ")
-	})
-	if err != nil {
-		return fmt.Errorf("%w; stop that server first, or give this one a store of its own", err)
+	var rep *replica
+	defer func() {
+		// Whatever a leader stopped on (a start-up step's cancelled
+		// context, say), the cause was the lost lease.
+		if rep != nil && err != nil {
+			err = rep.lostOr(err)
+		}
+	}()
+	if replicas {
+		if rep, err = startReplica(ctx, cfg, st, dataDir, log); err != nil {
+			return err
+		}
+		defer rep.stop()
+		var leading context.Context
+		st, leading, err = rep.lead(ctx)
+		if err != nil || st == nil {
+			return err // nil: stopped while standing by
+		}
+		ctx = leading
+		unlock, err := lockDataDirWaiting(ctx, dataDir, log)
+		if err != nil {
+			return rep.lostOr(err)
+		}
+		defer unlock()
+		if cfg.RegistryAddress != "" {
+			if err := registryInUse(cfg.RegistryAddress); err != nil {
+				return err
+			}
+		}
+	} else {
+		hostname, _ := os.Hostname()
+		self := fmt.Sprintf("keks server on %s, data directory %s,", hostname, dataDir)
+		releaseStore, err := st.Claim(ctx, fmt.Sprintf("%s pid %d, listening on %s", self, os.Getpid(), cfg.Listen), func(other string) bool {
+			// This server holds the data directory's lock: a claim naming the
+			// same host and directory is of a server that died.
+			return strings.HasPrefix(other, self+" ")
+		})
+		if err != nil {
+			return fmt.Errorf("%w; stop that server first, or give this one a store of its own", err)
+		}
+		defer releaseStore()
 	}
-	defer releaseStore()
 
 	now := func() time.Time { return time.Now() }
 	iamSvc := &iam.Service{Store: st, Now: now}
@@ -174,7 +215,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("--listen %q: %w", cfg.Listen, err)
 	}
 	regHost, _, _ := net.SplitHostPort(cfg.RegistryAddress)
-	tlsCert, caFile, err := serverTLS(ctx, st, dataDir, host, regHost)
+	advertiseHost, _, _ := net.SplitHostPort(cfg.AdvertiseAddress)
+	tlsCert, caFile, err := serverTLS(ctx, st, dataDir, host, regHost, advertiseHost)
 	if err != nil {
 		return err
 	}
@@ -396,14 +438,24 @@ func Run(ctx context.Context, cfg Config) error {
 		mux.Handle("/v2/", reg)
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	var srv *http.Server
+	var serveErr chan error
+	if rep != nil {
+		// The replica's front door has served all along: it now serves
+		// keks itself, with the leader's certificate.
+		srv, serveErr = rep.srv, rep.serveErr
+		rep.cert.Store(tlsCert)
+		rep.door.serve(mux)
+	} else {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+		srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12},
+			ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		serveErr = make(chan error, 3)
+		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
 	}
-	srv := &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12},
-		ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	serveErr := make(chan error, 3)
-	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
 	// The registry address, which every instance and pod reaches, serves
 	// the registry and the clusters' OIDC discovery documents and nothing
 	// else: the AWS APIs answer on the listen address.
@@ -529,6 +581,11 @@ func Run(ctx context.Context, cfg Config) error {
 		log.Warn("background tasks still running after 15 s; stopping anyway")
 	}
 	kube.Close() // the clusters' informers, once nothing reads them
+	if rep != nil && rep.lost() {
+		// Another replica leads (or will once the lease is seen gone): the
+		// host's addresses and the slot are its now.
+		return rep.lostOr(err)
+	}
 	if cfg.MetadataAddress != "" {
 		if err := imds.ReleaseAddress(cfg.MetadataAddress); err != nil {
 			log.Warn("remove the metadata service address", "err", err)
@@ -539,7 +596,9 @@ func Run(ctx context.Context, cfg Config) error {
 			log.Warn("remove the registry address", "err", err)
 		}
 	}
-	releaseSlot(cfg, eksSvc, ec2Svc, log)
+	if rep == nil || rep.alone() {
+		releaseSlot(cfg, eksSvc, ec2Svc, log)
+	}
 	log.Info("keks stopped; clusters keep running")
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

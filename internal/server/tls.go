@@ -31,27 +31,7 @@ const caKeyPlace = caKey + "#key"
 // issues the front door's serving certificate, and writes the CA where the
 // AWS CLI profile's ca_bundle and kube-apiserver's webhook config point.
 func serverTLS(ctx context.Context, st *store.Store, dataDir string, hosts ...string) (*tls.Certificate, string, error) {
-	var stored keksCA
-	if _, err := st.Get(ctx, caKey, &stored); errors.Is(err, store.ErrNotFound) {
-		ca, err := pki.NewCA("keks-ca")
-		if err != nil {
-			return nil, "", err
-		}
-		stored = keksCA{Cert: ca.CertPEM, Key: st.SealBytes(ca.KeyPEM, caKeyPlace)}
-		if err := st.Create(ctx, caKey, &stored); err != nil && !errors.Is(err, store.ErrExists) {
-			return nil, "", fmt.Errorf("store keks's CA: %w", err)
-		}
-		if _, err := st.Get(ctx, caKey, &stored); err != nil {
-			return nil, "", fmt.Errorf("read keks's CA: %w", err)
-		}
-	} else if err != nil {
-		return nil, "", fmt.Errorf("read keks's CA: %w", err)
-	}
-	keyPEM, err := st.UnsealBytes(stored.Key, caKeyPlace)
-	if err != nil {
-		return nil, "", fmt.Errorf("keks's CA: %w", err)
-	}
-	ca, err := pki.LoadCA(stored.Cert, keyPEM)
+	ca, err := loadKeksCA(ctx, st)
 	if err != nil {
 		return nil, "", err
 	}
@@ -60,9 +40,48 @@ func serverTLS(ctx context.Context, st *store.Store, dataDir string, hosts ...st
 		return nil, "", err
 	}
 	caFile := filepath.Join(dir, "ca.crt")
-	if err := pki.WriteFileAtomic(caFile, stored.Cert, 0o644); err != nil {
+	if err := pki.WriteFileAtomic(caFile, ca.CertPEM, 0o644); err != nil {
 		return nil, "", err
 	}
+	if err := ca.IssueFiles(dir, "server", servingLeaf(hosts...)); err != nil {
+		return nil, "", err
+	}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"))
+	if err != nil {
+		return nil, "", fmt.Errorf("load serving certificate: %w", err)
+	}
+	return &cert, caFile, nil
+}
+
+// loadKeksCA reads keks's own CA from the store, making it on first start
+// (a create: of two servers starting at once, one makes it, both use it).
+func loadKeksCA(ctx context.Context, st *store.Store) (*pki.CA, error) {
+	var stored keksCA
+	if _, err := st.Get(ctx, caKey, &stored); errors.Is(err, store.ErrNotFound) {
+		ca, err := pki.NewCA("keks-ca")
+		if err != nil {
+			return nil, err
+		}
+		stored = keksCA{Cert: ca.CertPEM, Key: st.SealBytes(ca.KeyPEM, caKeyPlace)}
+		if err := st.Create(ctx, caKey, &stored); err != nil && !errors.Is(err, store.ErrExists) {
+			return nil, fmt.Errorf("store keks's CA: %w", err)
+		}
+		if _, err := st.Get(ctx, caKey, &stored); err != nil {
+			return nil, fmt.Errorf("read keks's CA: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read keks's CA: %w", err)
+	}
+	keyPEM, err := st.UnsealBytes(stored.Key, caKeyPlace)
+	if err != nil {
+		return nil, fmt.Errorf("keks's CA: %w", err)
+	}
+	return pki.LoadCA(stored.Cert, keyPEM)
+}
+
+// servingLeaf is the front door's certificate for hosts (besides localhost
+// and 127.0.0.1, always there).
+func servingLeaf(hosts ...string) pki.Leaf {
 	leaf := pki.Leaf{CommonName: "keks-server", DNSNames: []string{"localhost"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}, Server: true}
 	for _, host := range hosts {
 		if ip := net.ParseIP(host); ip != nil && !ip.Equal(net.ParseIP("127.0.0.1")) && !ip.IsUnspecified() {
@@ -71,14 +90,7 @@ func serverTLS(ctx context.Context, st *store.Store, dataDir string, hosts ...st
 			leaf.DNSNames = append(leaf.DNSNames, host)
 		}
 	}
-	if err := ca.IssueFiles(dir, "server", leaf); err != nil {
-		return nil, "", err
-	}
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"))
-	if err != nil {
-		return nil, "", fmt.Errorf("load serving certificate: %w", err)
-	}
-	return &cert, caFile, nil
+	return leaf
 }
 
 // sealKeksCA seals keks's CA key if an older keks stored it in the clear;

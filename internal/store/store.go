@@ -31,6 +31,9 @@ type Store struct {
 	sealer *Sealer
 	// member is the embedded etcd's client URL; empty for an external store.
 	member string
+	// fence, if set, is a condition every write carries (fence.go): the
+	// writer's leadership, so a deposed leader's writes fail.
+	fence *fence
 }
 
 // New wraps an etcd client; every key is put under prefix.
@@ -70,7 +73,7 @@ func (s *Store) Create(ctx context.Context, key string, v any) error {
 		return fmt.Errorf("store encode %s: %w", key, err)
 	}
 	k := s.prefix + key
-	resp, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).Then(clientv3.OpPut(k, string(data))).Commit()
+	resp, err := s.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(k), "=", 0)}, clientv3.OpPut(k, string(data)))
 	if err != nil {
 		return fmt.Errorf("store create %s: %w", key, err)
 	}
@@ -87,7 +90,7 @@ func (s *Store) Update(ctx context.Context, key string, v any, rev int64) error 
 		return fmt.Errorf("store encode %s: %w", key, err)
 	}
 	k := s.prefix + key
-	resp, err := s.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(k), "=", rev)).Then(clientv3.OpPut(k, string(data))).Commit()
+	resp, err := s.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(k), "=", rev)}, clientv3.OpPut(k, string(data)))
 	if err != nil {
 		return fmt.Errorf("store update %s: %w", key, err)
 	}
@@ -103,7 +106,7 @@ func (s *Store) Put(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("store encode %s: %w", key, err)
 	}
-	if _, err := s.cli.Put(ctx, s.prefix+key, string(data)); err != nil {
+	if _, err := s.txn(ctx, nil, clientv3.OpPut(s.prefix+key, string(data))); err != nil {
 		return fmt.Errorf("store put %s: %w", key, err)
 	}
 	return nil
@@ -111,7 +114,7 @@ func (s *Store) Put(ctx context.Context, key string, v any) error {
 
 // Delete removes key; a missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if _, err := s.cli.Delete(ctx, s.prefix+key); err != nil {
+	if _, err := s.txn(ctx, nil, clientv3.OpDelete(s.prefix+key)); err != nil {
 		return fmt.Errorf("store delete %s: %w", key, err)
 	}
 	return nil
@@ -119,7 +122,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 // DeletePrefix removes every key under prefix.
 func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
-	if _, err := s.cli.Delete(ctx, s.prefix+prefix, clientv3.WithPrefix()); err != nil {
+	if _, err := s.txn(ctx, nil, clientv3.OpDelete(s.prefix+prefix, clientv3.WithPrefix())); err != nil {
 		return fmt.Errorf("store delete %s*: %w", prefix, err)
 	}
 	return nil

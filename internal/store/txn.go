@@ -77,7 +77,7 @@ func (s *Store) Transact(ctx context.Context, build func(t *Txn) error) error {
 		if len(t.ops) > MaxTxnOps {
 			return fmt.Errorf("store transaction of %d writes exceeds %d", len(t.ops), MaxTxnOps)
 		}
-		resp, err := s.cli.Txn(ctx).If(t.conds...).Then(t.ops...).Commit()
+		resp, err := s.txn(ctx, t.conds, t.ops...)
 		if err != nil {
 			return fmt.Errorf("store commit transaction: %w", err)
 		}

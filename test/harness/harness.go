@@ -138,7 +138,7 @@ func (e *Env) StartServer() {
 	e.proc.cmd = cmd
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := os.Stat(filepath.Join(e.Dir, "aws-credentials")); err == nil {
+		if _, err := os.Stat(e.credentialsFile()); err == nil {
 			if _, err := e.Try("aws", "sts", "get-caller-identity"); err == nil {
 				return
 			}
