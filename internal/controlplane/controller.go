@@ -203,12 +203,12 @@ func (c *Controller) backoff(key string) time.Duration {
 
 // prober returns a cluster's health prober, made once so that its
 // connections are reused from pass to pass.
-func (c *Controller) prober(uid string, dir clusterDir, source string) *prober {
+func (c *Controller) prober(uid, caFile, source string) *prober {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p, ok := c.probers[uid]
 	if !ok {
-		p = newProber(dir.pki("ca.crt"), source)
+		p = newProber(caFile, source)
 		c.probers[uid] = p
 	}
 	return p

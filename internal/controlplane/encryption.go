@@ -86,8 +86,8 @@ func instanceSuffix(name string) string { return name[len(name)-1:] }
 // planFor is the cluster's layout: plan's, and for a cluster that encrypts
 // its Secrets a KMS plugin before each API server, so that it is started
 // before the API server that needs it.
-func planFor(n cpNetwork, cl *eks.Cluster) []plannedInstance {
-	base := plan(n, cl.Region)
+func planFor(pl Placement, cl *eks.Cluster) []plannedInstance {
+	base := plan(pl, cl.Region)
 	if !encryptsSecrets(cl) {
 		return base
 	}
@@ -104,34 +104,34 @@ func planFor(n cpNetwork, cl *eks.Cluster) []plannedInstance {
 // addEncryptionFlags points an API server at its encryption configuration,
 // when the cluster encrypts its Secrets. A new flag is a new configuration:
 // enabling encryption rolls the API servers one at a time.
-func addEncryptionFlags(f map[string]string, dir clusterDir, cl *eks.Cluster, suffix string) {
+func addEncryptionFlags(f map[string]string, pl Placement, cl *eks.Cluster, suffix string) {
 	if encryptsSecrets(cl) {
-		f["encryption-provider-config"] = dir.path("encryption-config-" + suffix + ".yaml")
+		f["encryption-provider-config"] = pl.File("encryption-config-" + suffix + ".yaml")
 	}
 }
 
 // writeEncryptionFiles writes, for a cluster that encrypts its Secrets,
 // each API server's encryption configuration, each plugin's configuration
 // and the cluster role's session they sign with.
-func (c *Controller) writeEncryptionFiles(dir clusterDir, cl *eks.Cluster) error {
+func (c *Controller) writeEncryptionFiles(pl Placement, cl *eks.Cluster) error {
 	if !encryptsSecrets(cl) {
 		return nil
 	}
-	if err := c.renewRoleSession(dir, cl); err != nil {
+	if err := c.renewRoleSession(pl, cl); err != nil {
 		return err
 	}
 	for i := 0; i < apiServerCount; i++ {
 		suffix := string(rune('a' + i))
-		socket := kmsSocket(cl.UID, suffix)
-		if err := pki.WriteFileIfChanged(dir.path("encryption-config-"+suffix+".yaml"), encryptionConfiguration(socket), 0o600); err != nil {
+		socket := pl.KMSSocket(suffix)
+		if err := pki.WriteFileIfChanged(pl.File("encryption-config-"+suffix+".yaml"), encryptionConfiguration(socket), 0o600); err != nil {
 			return err
 		}
 		cfg, err := json.MarshalIndent(kmsplugin.Config{Socket: socket, KeyARN: cl.Spec.EncryptionConfig[0].KeyARN, Region: cl.Region,
-			Endpoint: c.cfg.KeksURL, CABundle: c.cfg.KeksCAFile, SessionFile: dir.path(kmsSessionFile)}, "", "  ")
+			Endpoint: c.cfg.KeksURL, CABundle: c.cfg.KeksCAFile, SessionFile: pl.File(kmsSessionFile)}, "", "  ")
 		if err != nil {
 			return err
 		}
-		if err := pki.WriteFileIfChanged(dir.path(RoleKMSPlugin+"-"+suffix+".json"), cfg, 0o600); err != nil {
+		if err := pki.WriteFileIfChanged(pl.File(RoleKMSPlugin+"-"+suffix+".json"), cfg, 0o600); err != nil {
 			return err
 		}
 	}
@@ -163,8 +163,8 @@ resources:
 // that cannot be issued (the role is gone) is no reason to stop
 // reconciling the control plane: the file keeps the credentials it had and
 // says why, and the plugins report it once those have expired.
-func (c *Controller) renewRoleSession(dir clusterDir, cl *eks.Cluster) error {
-	path := dir.path(kmsSessionFile)
+func (c *Controller) renewRoleSession(pl Placement, cl *eks.Cluster) error {
+	path := pl.File(kmsSessionFile)
 	cur, err := kmsplugin.ReadSession(path)
 	if err != nil {
 		cur = kmsplugin.Session{} // unreadable: issue a new one
@@ -253,13 +253,12 @@ func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *Sta
 // the cluster's current configuration (one that encrypts Secrets, one that
 // authenticates an identity provider's tokens...).
 func (c *Controller) apiServersCurrent(cl *eks.Cluster, st *State, v kubeversions.Version) bool {
-	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
-	n := newNetwork(st.NetIndex)
-	for _, p := range planFor(n, cl) {
+	pl := newHostPlacement(c.cfg.DataDir, cl.UID, st.NetIndex)
+	for _, p := range planFor(pl, cl) {
 		if p.role != RoleAPIServer {
 			continue
 		}
-		_, hash := c.processSpec(dir, cl, n, v, p)
+		_, hash := c.processSpec(pl, cl, v, p)
 		inst := st.instance(p.name)
 		if inst == nil || inst.ConfigHash != hash || !inst.Healthy {
 			return false

@@ -3,7 +3,6 @@ package controlplane
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 
 	"github.com/keksdev/keks/internal/fargate"
@@ -12,10 +11,10 @@ import (
 
 // fargateProfilesFile is what the Fargate webhooks beside each API server
 // match pods against, in a directory of its own like the associations.
-func fargateProfilesFile(dir clusterDir) string { return dir.path("fargate", "profiles.json") }
+func fargateProfilesFile(pl Placement) string { return pl.File("fargate", "profiles.json") }
 
 // writeFargateProfiles writes the profiles new pods may be matched to.
-func (c *Controller) writeFargateProfiles(dir clusterDir, clusterUID string) error {
+func (c *Controller) writeFargateProfiles(pl Placement, clusterUID string) error {
 	var profiles []fargate.Profile
 	if c.cfg.FargateProfiles != nil {
 		var err error
@@ -23,13 +22,13 @@ func (c *Controller) writeFargateProfiles(dir clusterDir, clusterUID string) err
 			return fmt.Errorf("list the Fargate profiles: %w", err)
 		}
 	}
-	return pki.WriteFileIfChanged(fargateProfilesFile(dir), fargate.WriteProfiles(profiles), 0o644)
+	return pki.WriteFileIfChanged(fargateProfilesFile(pl), fargate.WriteProfiles(profiles), 0o644)
 }
 
 // FargateProfilesServed says whether a cluster's webhooks have been given
 // the profile: a profile becomes ACTIVE only then, so that a pod made right
 // after `aws eks wait fargate-profile-active` is matched to it.
 func (c *Controller) FargateProfilesServed(clusterUID, profile string) bool {
-	got, err := fargate.ReadProfiles(fargateProfilesFile(clusterDir(filepath.Join(c.cfg.DataDir, clusterUID))))
+	got, err := fargate.ReadProfiles(newHostPlacement(c.cfg.DataDir, clusterUID, 0).File("fargate", "profiles.json"))
 	return err == nil && slices.ContainsFunc(got, func(p fargate.Profile) bool { return p.Name == profile })
 }

@@ -28,7 +28,7 @@ func (d clusterDir) kubeconfig(user string) string { return d.path("kubeconfig",
 
 // writeFiles makes every certificate, key, kubeconfig and config file the
 // control plane needs; files that are already right are left alone.
-func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, sec *Secrets) error {
+func (c *Controller) writeFiles(pl Placement, cl *eks.Cluster, sec *Secrets) error {
 	ca, err := pki.LoadCA(sec.CACert, sec.CAKey)
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 	if err != nil {
 		return err
 	}
-	pkiDir := dir.path("pki")
+	pkiDir := pl.File("pki")
 	if err := os.MkdirAll(pkiDir, 0o700); err != nil {
 		return err
 	}
@@ -60,12 +60,15 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 	// Peers dial out from whichever address of the bridge the kernel picks, and
 	// etcd checks a peer's source address against its certificate, so every
 	// member's certificate names every address of the control-plane network.
-	memberIPs := []net.IP{net.ParseIP(n.addr(1)), net.ParseIP("127.0.0.1")}
-	for _, ip := range etcdMembers(n) {
+	var memberIPs []net.IP
+	for _, ip := range pl.PeerSources() {
 		memberIPs = append(memberIPs, net.ParseIP(ip))
 	}
-	for _, ip := range etcdMembers(n) {
-		name := memberName(n, ip)
+	for _, ip := range pl.EtcdMembers() {
+		memberIPs = append(memberIPs, net.ParseIP(ip))
+	}
+	for _, ip := range pl.EtcdMembers() {
+		name := memberName(pl, ip)
 		if err := etcdCA.IssueFiles(pkiDir, name, pki.Leaf{CommonName: name, DNSNames: []string{name, "localhost"}, IPs: memberIPs, Server: true, Client: true}); err != nil {
 			return err
 		}
@@ -77,11 +80,11 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 	if err != nil {
 		return err
 	}
-	for i, ip := range apiServerAddrs(n) {
+	for i, ip := range pl.APIServers() {
 		if err := ca.IssueFiles(pkiDir, fmt.Sprintf("apiserver-%c", 'a'+i), pki.Leaf{
 			CommonName: "kube-apiserver",
 			DNSNames:   []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"},
-			IPs:        []net.IP{net.ParseIP(ip), net.ParseIP(n.endpoint()), svcIP, net.ParseIP("127.0.0.1")},
+			IPs:        []net.IP{net.ParseIP(ip), net.ParseIP(pl.Endpoint()), svcIP, net.ParseIP("127.0.0.1")},
 			Server:     true,
 		}); err != nil {
 			return err
@@ -101,33 +104,33 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 	if err := fpCA.IssueFiles(pkiDir, "front-proxy-client", pki.Leaf{CommonName: "front-proxy-client", Client: true}); err != nil {
 		return err
 	}
-	for i, ip := range apiServerAddrs(n) {
+	for i, ip := range pl.APIServers() {
 		for _, user := range []string{"controller-manager", "scheduler"} {
-			if err := writeKubeconfig(dir.kubeconfig(fmt.Sprintf("%s-%c", user, 'a'+i)), "https://"+ip+":443", dir.pki("ca.crt"), dir.pki(user+".crt"), dir.pki(user+".key")); err != nil {
+			if err := writeKubeconfig(pl.Kubeconfig(fmt.Sprintf("%s-%c", user, 'a'+i)), "https://"+ip+":443", pl.PKI("ca.crt"), pl.PKI(user+".crt"), pl.PKI(user+".key")); err != nil {
 				return err
 			}
 		}
 	}
-	if err := writeKubeconfig(dir.kubeconfig("keks-admin"), "https://"+n.endpoint()+":443", dir.pki("ca.crt"), dir.pki("keks-admin.crt"), dir.pki("keks-admin.key")); err != nil {
+	if err := writeKubeconfig(pl.Kubeconfig("keks-admin"), "https://"+pl.Endpoint()+":443", pl.PKI("ca.crt"), pl.PKI("keks-admin.crt"), pl.PKI("keks-admin.key")); err != nil {
 		return err
 	}
-	if err := c.writeAuthenticatorFiles(dir, cl, n, ca); err != nil {
+	if err := c.writeAuthenticatorFiles(pl, cl, ca); err != nil {
 		return err
 	}
-	if err := c.writeEncryptionFiles(dir, cl); err != nil {
+	if err := c.writeEncryptionFiles(pl, cl); err != nil {
 		return err
 	}
-	if err := c.writeOIDCCA(dir); err != nil {
+	if err := c.writeOIDCCA(pl); err != nil {
 		return err
 	}
-	if err := pki.WriteFileIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
+	if err := pki.WriteFileIfChanged(pl.File("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
 		return err
 	}
-	return c.writeLBConfig(dir, cl, n)
+	return c.writeLBConfig(pl, cl)
 }
 
-func memberName(n cpNetwork, ip string) string {
-	for i, m := range etcdMembers(n) {
+func memberName(pl Placement, ip string) string {
+	for i, m := range pl.EtcdMembers() {
 		if m == ip {
 			return fmt.Sprintf("etcd-%c", 'a'+i)
 		}
@@ -176,43 +179,43 @@ current-context: default
 // writeAuthenticatorFiles configures the authenticator beside each API
 // server (serving certificate, config, kube-apiserver's webhook kubeconfig)
 // and refreshes the identity snapshot they verify tokens with.
-func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, ca *pki.CA) error {
-	if err := c.writePodIdentityFiles(dir, cl, ca); err != nil {
+func (c *Controller) writeAuthenticatorFiles(pl Placement, cl *eks.Cluster, ca *pki.CA) error {
+	if err := c.writePodIdentityFiles(pl, cl, ca); err != nil {
 		return err
 	}
-	if err := c.writeFargateProfiles(dir, cl.UID); err != nil {
+	if err := c.writeFargateProfiles(pl, cl.UID); err != nil {
 		return err
 	}
-	for i, ip := range apiServerAddrs(n) {
+	for i, ip := range pl.APIServers() {
 		suffix := string(rune('a' + i))
 		name := "authenticator-" + suffix
 		// API servers reach the pod identity webhooks through the endpoint.
-		if err := ca.IssueFiles(dir.path("pki"), name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip), net.ParseIP(n.endpoint())}, Server: true}); err != nil {
+		if err := ca.IssueFiles(pl.File("pki"), name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip), net.ParseIP(pl.Endpoint())}, Server: true}); err != nil {
 			return err
 		}
-		webhook, err := c.podIdentityWebhook(dir, cl, ip, suffix)
+		webhook, err := c.podIdentityWebhook(pl, cl, ip, suffix)
 		if err != nil {
 			return err
 		}
-		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: dir.pki(name + ".crt"), KeyFile: dir.pki(name + ".key"),
-			Snapshot: dir.path("identities.json"), PodIdentityWebhook: webhook, FargateProfiles: fargateProfilesFile(dir)}, "", "  ")
-		if err := pki.WriteFileIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
+		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: pl.PKI(name + ".crt"), KeyFile: pl.PKI(name + ".key"),
+			Snapshot: pl.File("identities.json"), PodIdentityWebhook: webhook, FargateProfiles: fargateProfilesFile(pl)}, "", "  ")
+		if err := pki.WriteFileIfChanged(pl.File(name+".json"), cfg, 0o600); err != nil {
 			return err
 		}
 		// kube-apiserver asks the authenticator beside it who a token is,
 		// and, when RBAC does not allow a request, whether an access policy does.
 		for _, hook := range []string{"authenticate", "authorize"} {
-			if err := writeWebhookConfig(dir.kubeconfig(hook+"-webhook-"+suffix), "https://"+ip+":"+authn.Port+"/"+hook, dir.pki("ca.crt")); err != nil {
+			if err := writeWebhookConfig(pl.Kubeconfig(hook+"-webhook-"+suffix), "https://"+ip+":"+authn.Port+"/"+hook, pl.PKI("ca.crt")); err != nil {
 				return err
 			}
 		}
 	}
-	return c.writeIdentitySnapshot(dir, cl)
+	return c.writeIdentitySnapshot(pl, cl)
 }
 
 // writeIdentitySnapshot gives the authenticators the signing keys they need,
 // derived per day and region, never the secrets.
-func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) error {
+func (c *Controller) writeIdentitySnapshot(pl Placement, cl *eks.Cluster) error {
 	if c.cfg.Credentials == nil {
 		return nil
 	}
@@ -238,7 +241,7 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 	if id.AWSAuth == nil {
 		// Not known yet (keks just started, the API server is down): the
 		// mappings the authenticators have stay until it is.
-		prev := authn.SnapshotFile{Path: dir.path("identities.json")}
+		prev := authn.SnapshotFile{Path: pl.File("identities.json")}
 		if old, err := prev.Load(); err == nil {
 			id.AWSAuth = old.Cluster.AWSAuth
 		}
@@ -248,15 +251,15 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 	if err != nil {
 		return err
 	}
-	return pki.WriteFileIfChanged(dir.path("identities.json"), data, 0o600)
+	return pki.WriteFileIfChanged(pl.File("identities.json"), data, 0o600)
 }
 
 // writeLBConfig writes the endpoint's configuration: which API servers it
 // fronts and which sources it accepts: keks's own address always; the
 // public side (the host and beyond) from publicAccessCidrs when public
 // access is on; the VPC's instances and their pods when private access is.
-func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork) error {
-	allow := []string{n.keksSource() + "/32"}
+func (c *Controller) writeLBConfig(pl Placement, cl *eks.Cluster) error {
+	allow := []string{pl.KeksSource() + "/32"}
 	if cl.Spec.EndpointPublicAccess {
 		allow = append(allow, cl.Spec.PublicAccessCIDRs...)
 	}
@@ -269,16 +272,16 @@ func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork)
 		}
 	}
 	var backends []string
-	for _, ip := range apiServerAddrs(n) {
+	for _, ip := range pl.APIServers() {
 		backends = append(backends, ip+":443")
 	}
 	// Every 2 s is soon enough: a stopping API server fails /readyz but keeps
 	// serving for its shutdown delay, and a backend that refuses a connect is
 	// failed over at once.
-	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: apiServerReadyPath, CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(endpointProbeInterval),
-		Also: []lb.Config{podIdentityWebhookListener(dir, n)}}
+	cfg := lb.Config{Listen: pl.Endpoint() + ":443", Backends: backends, HealthPath: apiServerReadyPath, CAFile: pl.PKI("ca.crt"), Allow: allow, Interval: lb.Duration(endpointProbeInterval),
+		Also: []lb.Config{podIdentityWebhookListener(pl)}}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
-	return pki.WriteFileIfChanged(dir.path("endpoint.json"), data, 0o644)
+	return pki.WriteFileIfChanged(pl.File("endpoint.json"), data, 0o644)
 }
 
 // apiServerReadyPath is the readiness check of an API server, as the

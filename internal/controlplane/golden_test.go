@@ -232,14 +232,13 @@ func TestGoldenHostRuntime(t *testing.T) {
 // starting processes: the files, then every process's spec.
 func renderHost(t *testing.T, c *Controller, cl *eks.Cluster, sec *Secrets, v kubeversions.Version) string {
 	t.Helper()
-	n := newNetwork(goldenNetIndex)
-	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
-	if err := c.writeFiles(dir, cl, n, sec); err != nil {
+	pl := newHostPlacement(c.cfg.DataDir, cl.UID, goldenNetIndex)
+	if err := c.writeFiles(pl, cl, sec); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	for _, p := range planFor(n, cl) {
-		spec, hash := c.processSpec(dir, cl, n, v, p)
+	for _, p := range planFor(pl, cl) {
+		spec, hash := c.processSpec(pl, cl, v, p)
 		fmt.Fprintf(&out, "== process %s (%s, %s, %s)\nid: %s\npath: %s\ndir: %s\nlog: %s\nhostname: %s\nenv: %s\nhash: %s\nargs:\n",
 			p.name, p.role, p.zone, p.address, spec.ID, spec.Path, spec.Dir, spec.LogFile, spec.Hostname, strings.Join(spec.Env, " "), hash)
 		for _, a := range spec.Args {

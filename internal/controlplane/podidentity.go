@@ -15,8 +15,8 @@ import (
 // writePodIdentityFiles writes what the pod identity webhooks of a
 // cluster share: their client certificate and the file of the service
 // accounts with a Pod Identity association.
-func (c *Controller) writePodIdentityFiles(dir clusterDir, cl *eks.Cluster, ca *pki.CA) error {
-	if err := ca.IssueFiles(dir.path("pki"), "pod-identity-webhook", pki.Leaf{CommonName: podidentity.User, Client: true}); err != nil {
+func (c *Controller) writePodIdentityFiles(pl Placement, cl *eks.Cluster, ca *pki.CA) error {
+	if err := ca.IssueFiles(pl.File("pki"), "pod-identity-webhook", pki.Leaf{CommonName: podidentity.User, Client: true}); err != nil {
 		return err
 	}
 	var identities []podidentity.Identity
@@ -26,38 +26,38 @@ func (c *Controller) writePodIdentityFiles(dir clusterDir, cl *eks.Cluster, ca *
 			return fmt.Errorf("list the pod identity associations: %w", err)
 		}
 	}
-	return writeAssociationsFile(associationsFile(dir), identities)
+	return writeAssociationsFile(associationsFile(pl), identities)
 }
 
 // associationsFile is in a directory of its own: the webhook watches the
 // file's directory.
-func associationsFile(dir clusterDir) string { return dir.path("pod-identity", "associations.json") }
+func associationsFile(pl Placement) string { return pl.File("pod-identity", "associations.json") }
 
 // podIdentityWebhook configures the pod identity webhook the authenticator
 // at ip serves: its client of the API server beside it, and what it gives
 // pods to reach keks's STS.
-func (c *Controller) podIdentityWebhook(dir clusterDir, cl *eks.Cluster, ip, suffix string) (*podidentity.Config, error) {
+func (c *Controller) podIdentityWebhook(pl Placement, cl *eks.Cluster, ip, suffix string) (*podidentity.Config, error) {
 	name := "pod-identity-webhook-" + suffix
-	if err := writeKubeconfig(dir.kubeconfig(name), "https://"+net.JoinHostPort(ip, "443"), dir.pki("ca.crt"), dir.pki("pod-identity-webhook.crt"), dir.pki("pod-identity-webhook.key")); err != nil {
+	if err := writeKubeconfig(pl.Kubeconfig(name), "https://"+net.JoinHostPort(ip, "443"), pl.PKI("ca.crt"), pl.PKI("pod-identity-webhook.crt"), pl.PKI("pod-identity-webhook.key")); err != nil {
 		return nil, err
 	}
 	endpoint := c.cfg.IssuerURL
 	if endpoint == "" {
 		endpoint = c.cfg.KeksURL
 	}
-	return &podidentity.Config{Listen: net.JoinHostPort(ip, podidentity.Port), Kubeconfig: dir.kubeconfig(name), Region: cl.Region,
-		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: associationsFile(dir)}, nil
+	return &podidentity.Config{Listen: net.JoinHostPort(ip, podidentity.Port), Kubeconfig: pl.Kubeconfig(name), Region: cl.Region,
+		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: associationsFile(pl)}, nil
 }
 
 // podIdentityWebhookListener is the endpoint's listener in front of the
 // webhooks. Only the control-plane network (the API servers) may call it.
-func podIdentityWebhookListener(dir clusterDir, n cpNetwork) lb.Config {
+func podIdentityWebhookListener(pl Placement) lb.Config {
 	var backends []string
-	for _, ip := range apiServerAddrs(n) {
+	for _, ip := range pl.APIServers() {
 		backends = append(backends, net.JoinHostPort(ip, podidentity.Port))
 	}
-	return lb.Config{Listen: net.JoinHostPort(n.endpoint(), podidentity.Port), Backends: backends, HealthPath: "/healthz",
-		CAFile: dir.pki("ca.crt"), Allow: []string{n.prefix.String()}, Interval: lb.Duration(endpointProbeInterval)}
+	return lb.Config{Listen: net.JoinHostPort(pl.Endpoint(), podidentity.Port), Backends: backends, HealthPath: "/healthz",
+		CAFile: pl.PKI("ca.crt"), Allow: []string{pl.Network()}, Interval: lb.Duration(endpointProbeInterval)}
 }
 
 // writeAssociationsFile writes the Pod Identity associations the webhooks

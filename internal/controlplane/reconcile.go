@@ -51,7 +51,8 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 	if err != nil {
 		return 0, err
 	}
-	n := newNetwork(st.NetIndex)
+	pl := newHostPlacement(c.cfg.DataDir, cl.UID, st.NetIndex)
+	n := pl.net
 	v, ok := kubeversions.Lookup(cl.Spec.Version)
 	if !ok {
 		return 0, c.fail(ctx, cl, "UnsupportedVersion", "Kubernetes version "+cl.Spec.Version+" is not in keks's catalogue")
@@ -78,20 +79,19 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 		}
 	}
 	addrs := []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr(n.addr(1)), 24), netip.PrefixFrom(netip.MustParseAddr(n.keksSource()), 24)}
-	for _, p := range plan(n, cl.Region) {
+	for _, p := range plan(pl, cl.Region) {
 		addrs = append(addrs, netip.PrefixFrom(netip.MustParseAddr(p.address), 24))
 	}
 	if err := network.EnsureBridge(n.bridge(), addrs); err != nil {
 		return 0, err
 	}
-	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
-	if err := c.writeFiles(dir, cl, n, sec); err != nil {
+	if err := c.writeFiles(pl, cl, sec); err != nil {
 		return 0, fmt.Errorf("write control-plane files of %s: %w", cl.Name, err)
 	}
-	if err := c.ensureProcesses(ctx, cl, st, dir, n, v); err != nil {
+	if err := c.ensureProcesses(ctx, cl, st, pl, v); err != nil {
 		return 0, err
 	}
-	c.checkHealth(ctx, st, dir)
+	c.checkHealth(ctx, st, pl)
 	if err := c.saveState(ctx, st); err != nil {
 		return 0, err
 	}
@@ -132,12 +132,12 @@ func (st *State) event(instance, format string, args ...any) {
 // ensureProcesses starts what is missing, replaces what died or stopped
 // answering, and rolls out at most one changed instance at a time, only
 // while every other instance is healthy.
-func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *State, dir clusterDir, n cpNetwork, v kubeversions.Version) error {
+func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *State, pl hostPlacement, v kubeversions.Version) error {
 	c.killStrays(ctx, cl.UID, st)
 	var outdated []plannedInstance
 	allHealthy := true
-	for _, p := range planFor(n, cl) {
-		spec, hash := c.processSpec(dir, cl, n, v, p)
+	for _, p := range planFor(pl, cl) {
+		spec, hash := c.processSpec(pl, cl, v, p)
 		inst := st.instance(p.name)
 		if inst == nil {
 			st.Instances = append(st.Instances, Instance{Name: p.name, Role: p.role, Zone: p.zone, Address: p.address})
@@ -187,7 +187,7 @@ func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *S
 	// Kubernetes' skew policy: etcd, then API servers, then what talks to them.
 	sort.SliceStable(outdated, func(i, j int) bool { return rolloutOrder[outdated[i].role] < rolloutOrder[outdated[j].role] })
 	p := outdated[0]
-	spec, hash := c.processSpec(dir, cl, n, v, p)
+	spec, hash := c.processSpec(pl, cl, v, p)
 	inst := st.instance(p.name)
 	st.event(p.name, "rolling to %s (configuration %s)", v.Patch, hash)
 	c.log.Info("rolling control-plane instance", "cluster", cl.Name, "instance", p.name, "version", v.Patch)
@@ -247,8 +247,8 @@ func (c *Controller) killStrays(ctx context.Context, uid string, st *State) {
 	}
 }
 
-func (c *Controller) checkHealth(ctx context.Context, st *State, dir clusterDir) {
-	p := c.prober(st.ClusterUID, dir, newNetwork(st.NetIndex).keksSource())
+func (c *Controller) checkHealth(ctx context.Context, st *State, pl hostPlacement) {
+	p := c.prober(st.ClusterUID, pl.PKI("ca.crt"), pl.KeksSource())
 	var wg sync.WaitGroup
 	for i := range st.Instances {
 		inst := &st.Instances[i]
