@@ -16,7 +16,6 @@ import (
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kmsplugin"
 	"github.com/keksdev/keks/internal/kubeversions"
-	"github.com/keksdev/keks/internal/pki"
 )
 
 // Envelope encryption of Secrets, as EKS does it: beside each API server of
@@ -110,30 +109,26 @@ func addEncryptionFlags(f map[string]string, pl Placement, cl *eks.Cluster, suff
 	}
 }
 
-// writeEncryptionFiles writes, for a cluster that encrypts its Secrets,
-// each API server's encryption configuration, each plugin's configuration
-// and the cluster role's session they sign with.
-func (c *Controller) writeEncryptionFiles(pl Placement, cl *eks.Cluster) error {
+// addEncryptionDocs adds, for a cluster that encrypts its Secrets, each
+// API server's encryption configuration, each plugin's configuration and
+// the cluster role's session they sign with.
+func (c *Controller) addEncryptionDocs(b *Bundle, pl Placement, cl *eks.Cluster, published Published) error {
 	if !encryptsSecrets(cl) {
 		return nil
 	}
-	if err := c.renewRoleSession(pl, cl); err != nil {
+	if err := c.addRoleSession(b, cl, published); err != nil {
 		return err
 	}
 	for i := 0; i < apiServerCount; i++ {
 		suffix := string(rune('a' + i))
 		socket := pl.KMSSocket(suffix)
-		if err := pki.WriteFileIfChanged(pl.File("encryption-config-"+suffix+".yaml"), encryptionConfiguration(socket), 0o600); err != nil {
-			return err
-		}
+		b.add("encryption-config-"+suffix+".yaml", encryptionConfiguration(socket), 0o600)
 		cfg, err := json.MarshalIndent(kmsplugin.Config{Socket: socket, KeyARN: cl.Spec.EncryptionConfig[0].KeyARN, Region: cl.Region,
 			Endpoint: c.cfg.KeksURL, CABundle: c.cfg.KeksCAFile, SessionFile: pl.File(kmsSessionFile)}, "", "  ")
 		if err != nil {
 			return err
 		}
-		if err := pki.WriteFileIfChanged(pl.File(RoleKMSPlugin+"-"+suffix+".json"), cfg, 0o600); err != nil {
-			return err
-		}
+		b.add(RoleKMSPlugin+"-"+suffix+".json", cfg, 0o600)
 	}
 	return nil
 }
@@ -158,25 +153,27 @@ resources:
 `, kmsProviderName, socket, kmsProviderTimeout)
 }
 
-// renewRoleSession keeps a session of the cluster's IAM role in the
-// cluster's directory (mode 0600): EKS calls KMS as that role. A session
-// that cannot be issued (the role is gone) is no reason to stop
-// reconciling the control plane: the file keeps the credentials it had and
-// says why, and the plugins report it once those have expired.
-func (c *Controller) renewRoleSession(pl Placement, cl *eks.Cluster) error {
-	path := pl.File(kmsSessionFile)
-	cur, err := kmsplugin.ReadSession(path)
-	if err != nil {
-		cur = kmsplugin.Session{} // unreadable: issue a new one
+// addRoleSession keeps a session of the cluster's IAM role beside its
+// plugins (mode 0600): EKS calls KMS as that role. The published session
+// is carried on until it must be renewed. A session that cannot be issued
+// (the role is gone) is no reason to stop reconciling the control plane:
+// the document keeps the credentials it had and says why, and the plugins
+// report it once those have expired.
+func (c *Controller) addRoleSession(b *Bundle, cl *eks.Cluster, published Published) error {
+	var cur kmsplugin.Session
+	data, err := published(kmsSessionFile)
+	if err != nil || json.Unmarshal(data, &cur) != nil {
+		cur, data = kmsplugin.Session{}, nil // none or unreadable: issue a new one
 	}
 	now := time.Now()
 	if cur.Expiration.Sub(now) > roleSessionRenewBefore || now.Before(cur.RetryAt) {
+		b.add(kmsSessionFile, data, 0o600)
 		return nil
 	}
 	next := cur
 	if c.cfg.RoleSession == nil {
 		next.Error, next.RetryAt = "keks issues no role sessions to its control planes", now.Add(roleSessionRetry)
-		return kmsplugin.WriteSession(path, next)
+		return addSession(b, next)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -184,10 +181,20 @@ func (c *Controller) renewRoleSession(pl Placement, cl *eks.Cluster) error {
 	if err != nil {
 		c.log.Warn("cannot issue the cluster role's session for its KMS plugins", "cluster", cl.Name, "role", cl.Spec.RoleARN, "err", err)
 		next.Error, next.RetryAt = fmt.Sprintf("session of the cluster role %s: %v", cl.Spec.RoleARN, err), now.Add(roleSessionRetry)
-		return kmsplugin.WriteSession(path, next)
+		return addSession(b, next)
 	}
-	return kmsplugin.WriteSession(path, kmsplugin.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+	return addSession(b, kmsplugin.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
 		SessionToken: creds.SessionToken, Expiration: creds.Expiration})
+}
+
+// addSession adds a role session as kmsplugin.WriteSession writes it.
+func addSession(b *Bundle, s kmsplugin.Session) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	b.add(kmsSessionFile, data, 0o600)
+	return nil
 }
 
 // roleSessionName names the plugins' session in the role's

@@ -136,7 +136,7 @@ func TestEncryptionFiles(t *testing.T) {
 	})
 	cl := testCluster(true)
 	pl := newHostPlacement(c.cfg.DataDir, cl.UID, 0)
-	if err := c.writeEncryptionFiles(pl, cl); err != nil {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"encryption-config-a.yaml", "encryption-config-b.yaml", "kms-plugin-a.json", "kms-plugin-b.json", kmsSessionFile} {
@@ -168,7 +168,7 @@ func TestEncryptionFiles(t *testing.T) {
 	if s := session(); s.AccessKeyID != "ASIAX" || !s.Expiration.Equal(expiry) || s.Error != "" {
 		t.Fatalf("session %+v", s)
 	}
-	if err := c.writeEncryptionFiles(pl, cl); err != nil || issued != 1 {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil || issued != 1 {
 		t.Fatalf("a fresh session was issued again (%d sessions, %v)", issued, err)
 	}
 
@@ -179,14 +179,14 @@ func TestEncryptionFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	failWith = errors.New("NoSuchEntity: role eksClusterRole cannot be found")
-	if err := c.writeEncryptionFiles(pl, cl); err != nil {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil {
 		t.Fatal(err)
 	}
 	if s := session(); s.AccessKeyID != "ASIAOLD" || !strings.Contains(s.Error, "cannot be found") || !s.RetryAt.After(time.Now()) {
 		t.Fatalf("session after a failed renewal %+v", s)
 	}
 	failWith = nil
-	if err := c.writeEncryptionFiles(pl, cl); err != nil || issued != 1 {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil || issued != 1 {
 		t.Fatalf("renewed again before its retry time (%d sessions, %v)", issued, err)
 	}
 	s := session()
@@ -194,7 +194,7 @@ func TestEncryptionFiles(t *testing.T) {
 	if err := kmsplugin.WriteSession(pl.File(kmsSessionFile), s); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.writeEncryptionFiles(pl, cl); err != nil || issued != 2 {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil || issued != 2 {
 		t.Fatalf("not renewed (%d sessions, %v)", issued, err)
 	}
 	if s := session(); s.AccessKeyID != "ASIAXX" || s.Error != "" {
@@ -204,7 +204,7 @@ func TestEncryptionFiles(t *testing.T) {
 	// A cluster without encryption gets none of it.
 	plain := testCluster(false)
 	plainPl := newHostPlacement(c.cfg.DataDir, plain.UID+"-plain", 0)
-	if err := c.writeEncryptionFiles(plainPl, plain); err != nil {
+	if err := writeEncryptionFiles(c, plainPl, plain); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(string(plainPl.dir)); !errors.Is(err, os.ErrNotExist) {
@@ -247,4 +247,17 @@ func TestEncryptExistingSecrets(t *testing.T) {
 	if _, err := encryptExistingSecrets(context.Background(), kc); err == nil || !strings.Contains(err.Error(), "not healthy") {
 		t.Fatalf("a failed write: %v", err)
 	}
+}
+
+// writeEncryptionFiles publishes the encryption documents of a cluster's
+// bundle alone, as a reconcile pass would.
+func writeEncryptionFiles(c *Controller, pl hostPlacement, cl *eks.Cluster) error {
+	b := newBundle()
+	if err := c.addEncryptionDocs(b, pl, cl, hostPublished(pl)); err != nil {
+		return err
+	}
+	if len(b.Documents) == 0 {
+		return nil
+	}
+	return publishHost(pl, b)
 }

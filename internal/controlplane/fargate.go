@@ -6,15 +6,14 @@ import (
 	"slices"
 
 	"github.com/keksdev/keks/internal/fargate"
-	"github.com/keksdev/keks/internal/pki"
 )
 
-// fargateProfilesFile is what the Fargate webhooks beside each API server
+// fargateProfilesDoc is what the Fargate webhooks beside each API server
 // match pods against, in a directory of its own like the associations.
-func fargateProfilesFile(pl Placement) string { return pl.File("fargate", "profiles.json") }
+const fargateProfilesDoc = "fargate/profiles.json"
 
-// writeFargateProfiles writes the profiles new pods may be matched to.
-func (c *Controller) writeFargateProfiles(pl Placement, clusterUID string) error {
+// addFargateProfiles adds the profiles new pods may be matched to.
+func (c *Controller) addFargateProfiles(b *Bundle, clusterUID string) error {
 	var profiles []fargate.Profile
 	if c.cfg.FargateProfiles != nil {
 		var err error
@@ -22,13 +21,14 @@ func (c *Controller) writeFargateProfiles(pl Placement, clusterUID string) error
 			return fmt.Errorf("list the Fargate profiles: %w", err)
 		}
 	}
-	return pki.WriteFileIfChanged(fargateProfilesFile(pl), fargate.WriteProfiles(profiles), 0o644)
+	b.add(fargateProfilesDoc, fargate.WriteProfiles(profiles), 0o644)
+	return nil
 }
 
 // FargateProfilesServed says whether a cluster's webhooks have been given
 // the profile: a profile becomes ACTIVE only then, so that a pod made right
 // after `aws eks wait fargate-profile-active` is matched to it.
 func (c *Controller) FargateProfilesServed(clusterUID, profile string) bool {
-	got, err := fargate.ReadProfiles(newHostPlacement(c.cfg.DataDir, clusterUID, 0).File("fargate", "profiles.json"))
+	got, err := fargate.ReadProfiles(newHostPlacement(c.cfg.DataDir, clusterUID, 0).File(fargateProfilesDoc))
 	return err == nil && slices.ContainsFunc(got, func(p fargate.Profile) bool { return p.Name == profile })
 }

@@ -233,7 +233,11 @@ func TestGoldenHostRuntime(t *testing.T) {
 func renderHost(t *testing.T, c *Controller, cl *eks.Cluster, sec *Secrets, v kubeversions.Version) string {
 	t.Helper()
 	pl := newHostPlacement(c.cfg.DataDir, cl.UID, goldenNetIndex)
-	if err := c.writeFiles(pl, cl, sec); err != nil {
+	b, err := c.bundle(pl, cl, sec, hostPublished(pl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := publishHost(pl, b); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/keksdev/keks/internal/eks"
-	"github.com/keksdev/keks/internal/pki"
 )
 
 // systemRoots is Debian's bundle of publicly trusted CAs.
@@ -44,9 +43,9 @@ func addOIDCFlags(f map[string]string, pl Placement, cl *eks.Cluster) {
 	}
 }
 
-// writeOIDCCA writes the CAs the API servers trust an identity provider's
+// addOIDCCA adds the CAs the API servers trust an identity provider's
 // issuer with: the system's, keks's, and those the operator gave.
-func (c *Controller) writeOIDCCA(pl Placement) error {
+func (c *Controller) addOIDCCA(b *Bundle) error {
 	var bundle []byte
 	for _, f := range []string{systemRoots, c.cfg.KeksCAFile, c.cfg.IdentityProviderCAFile} {
 		if f == "" {
@@ -58,5 +57,6 @@ func (c *Controller) writeOIDCCA(pl Placement) error {
 		}
 		bundle = append(append(bundle, data...), '\n')
 	}
-	return pki.WriteFileIfChanged(pl.PKI("oidc-ca.crt"), bundle, 0o644)
+	b.add(pkiDoc("oidc-ca.crt"), bundle, 0o644)
+	return nil
 }

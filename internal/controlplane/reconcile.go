@@ -85,7 +85,11 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 	if err := network.EnsureBridge(n.bridge(), addrs); err != nil {
 		return 0, err
 	}
-	if err := c.writeFiles(pl, cl, sec); err != nil {
+	b, err := c.bundle(pl, cl, sec, hostPublished(pl))
+	if err != nil {
+		return 0, fmt.Errorf("control-plane files of %s: %w", cl.Name, err)
+	}
+	if err := publishHost(pl, b); err != nil {
 		return 0, fmt.Errorf("write control-plane files of %s: %w", cl.Name, err)
 	}
 	if err := c.ensureProcesses(ctx, cl, st, pl, v); err != nil {
