@@ -11,69 +11,73 @@ import (
 
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeversions"
-	"github.com/keksdev/keks/internal/supervisor"
 )
 
-// processSpec builds the command line of one planned instance. The hash of
-// the result decides whether a running process must be replaced.
-func (c *Controller) processSpec(pl hostPlacement, cl *eks.Cluster, v kubeversions.Version, p plannedInstance) (supervisor.Spec, string) {
-	var path string
-	var flags map[string]string
-	env := []string{"GOMAXPROCS=2"}
+// Member is one process of a control plane as the controller describes
+// it, whatever runs it: what it is (name, role, zone, address), which
+// program it runs (a Kubernetes component of Version, or keks with a
+// subcommand), with which flags and environment. A runtime turns it into a
+// process (host) or a container.
+type Member struct {
+	plannedInstance
+	Version   kubeversions.Version
+	Component string   // a Kubernetes component's program ("etcd", "kube-apiserver"...), or keksComponent
+	Command   []string // keks's subcommand ("lb", "authenticator", "kms-plugin")
+	Flags     map[string]string
+	Env       []string
+	// ReloadDigest is set for a member that rereads its document on
+	// SIGHUP (the endpoint): a digest of that document, so that a change
+	// of it alone has the member reload (see reloadOnly) rather than restart.
+	ReloadDigest string
+}
+
+// keksComponent is a member that runs keks's own binary.
+const keksComponent = "keks"
+
+// members are the control plane's members, as planFor lays them out.
+func (c *Controller) members(pl Placement, cl *eks.Cluster, v kubeversions.Version, b *Bundle) []Member {
+	var out []Member
+	for _, p := range planFor(pl, cl) {
+		out = append(out, c.member(pl, cl, v, p, b))
+	}
+	return out
+}
+
+func (c *Controller) member(pl Placement, cl *eks.Cluster, v kubeversions.Version, p plannedInstance, b *Bundle) Member {
+	m := Member{plannedInstance: p, Version: v, Env: []string{"GOMAXPROCS=2"}}
 	switch p.role {
 	case RoleEtcd:
-		path = c.cfg.K8s.Path(v, "etcd")
-		flags = etcdFlags(pl, cl, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "etcd", etcdFlags(pl, cl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleAPIServer:
-		path = c.cfg.K8s.Path(v, "kube-apiserver")
-		flags = c.apiServerFlags(pl, cl, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "kube-apiserver", c.apiServerFlags(pl, cl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleControllerManager:
-		path = c.cfg.K8s.Path(v, "kube-controller-manager")
-		flags = controllerManagerFlags(pl, cl, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "kube-controller-manager", controllerManagerFlags(pl, cl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleScheduler:
-		path = c.cfg.K8s.Path(v, "kube-scheduler")
-		flags = schedulerFlags(pl, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "kube-scheduler", schedulerFlags(pl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleEndpoint:
-		path = c.cfg.KeksBinary
-		flags = map[string]string{"config": pl.File("endpoint.json")}
-	case RoleAuthenticator, RoleKMSPlugin:
-		path = c.cfg.KeksBinary
-		flags = map[string]string{"config": pl.File(p.name + ".json")}
-	}
-	args := sortedFlags(flags)
-	switch p.role {
-	case RoleEndpoint:
-		args = append([]string{"lb"}, args...)
+		m.Component, m.Command = keksComponent, []string{"lb"}
+		m.Flags = map[string]string{"config": pl.File(endpointDoc)}
+		// Its document changes with the endpoint's access (public CIDRs,
+		// private access) and API servers: a change of that part alone has
+		// the balancer reread it; a new binary restarts it.
+		var doc []byte
+		if b != nil {
+			doc = b.Documents[endpointDoc].Data
+		}
+		sum := sha256.Sum256(doc)
+		m.ReloadDigest = hex.EncodeToString(sum[:])[:8]
 	case RoleAuthenticator:
-		args = append([]string{"authenticator"}, args...)
+		m.Component, m.Command = keksComponent, []string{"authenticator"}
+		m.Flags = map[string]string{"config": pl.File(p.name + ".json")}
 	case RoleKMSPlugin:
-		args = append([]string{"kms-plugin"}, args...)
+		m.Component, m.Command = keksComponent, []string{"kms-plugin"}
+		m.Flags = map[string]string{"config": pl.File(p.name + ".json")}
 	}
-	h := sha256.New()
-	version := v.Patch
-	if keksProcess(p.role) {
-		// keks's own processes follow keks's binary, not the Kubernetes version:
-		// a new keks rolls them.
-		version = binaryStamp(path)
-	}
-	hostname := "ip-" + strings.ReplaceAll(p.address, ".", "-")
-	fmt.Fprintln(h, path, version, strings.Join(args, " "), strings.Join(env, " "), hostname)
-	hash := hex.EncodeToString(h.Sum(nil))[:16]
-	if p.role == RoleEndpoint {
-		// Its file changes with the endpoint's access (public CIDRs, private
-		// access) and API servers: a change of that part alone has the
-		// balancer reread it (see reloadOnly); a new binary restarts it.
-		data, _ := os.ReadFile(pl.File("endpoint.json"))
-		sum := sha256.Sum256(data)
-		hash += "/" + hex.EncodeToString(sum[:])[:8]
-	}
-	return supervisor.Spec{
-		ID: cl.UID + "/" + p.name, Path: path, Args: args, Env: env, Dir: string(pl.dir), LogFile: pl.Log(p.name), Hostname: hostname,
-	}, hash
+	return m
 }
 
 // reloadOnly reports whether an endpoint going from hash was to hash now

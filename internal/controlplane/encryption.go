@@ -15,7 +15,6 @@ import (
 
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kmsplugin"
-	"github.com/keksdev/keks/internal/kubeversions"
 )
 
 // Envelope encryption of Secrets, as EKS does it: beside each API server of
@@ -228,17 +227,17 @@ func kmsPluginProbes(clusterUID, instance string) (ready, live probeFunc) {
 // asked, once every instance is healthy and runs u's generation. For an
 // AssociateEncryptionConfig that is when every API server encrypts and
 // every Secret stored before has been written again, encrypted.
-func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version, u eks.Update) (bool, error) {
+func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *State, rt Runtime, members []Member, u eks.Update) (bool, error) {
 	switch u.Type {
 	case eks.UpdateAssociateIdentityProviderConfig, eks.UpdateDisassociateIdentityProviderConfig, eks.UpdateLogging:
 		// Done once every API server authenticates (or writes its audit
 		// log) as the config now says.
-		return c.apiServersCurrent(cl, st, v), nil
+		return apiServersCurrent(rt, st, members), nil
 	case eks.UpdateAssociateEncryptionConfig:
 	default:
 		return true, nil
 	}
-	if !c.apiServersCurrent(cl, st, v) {
+	if !apiServersCurrent(rt, st, members) {
 		return false, nil // the rollout has yet to reach them
 	}
 	if c.cfg.Kube == nil {
@@ -259,15 +258,13 @@ func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *Sta
 // apiServersCurrent reports whether every API server runs, healthy, with
 // the cluster's current configuration (one that encrypts Secrets, one that
 // authenticates an identity provider's tokens...).
-func (c *Controller) apiServersCurrent(cl *eks.Cluster, st *State, v kubeversions.Version) bool {
-	pl := newHostPlacement(c.cfg.DataDir, cl.UID, st.NetIndex)
-	for _, p := range planFor(pl, cl) {
-		if p.role != RoleAPIServer {
+func apiServersCurrent(rt Runtime, st *State, members []Member) bool {
+	for _, m := range members {
+		if m.role != RoleAPIServer {
 			continue
 		}
-		_, hash := c.processSpec(pl, cl, v, p)
-		inst := st.instance(p.name)
-		if inst == nil || inst.ConfigHash != hash || !inst.Healthy {
+		inst := st.instance(m.name)
+		if inst == nil || inst.ConfigHash != rt.ConfigHash(st, m) || !inst.Healthy {
 			return false
 		}
 	}

@@ -40,8 +40,12 @@ func testCluster(encrypted bool) *eks.Cluster {
 
 func testController(t *testing.T, session func(ctx context.Context, roleARN, name string, d time.Duration) (*iam.Credentials, error)) *Controller {
 	t.Helper()
-	return New(Config{DataDir: t.TempDir(), KeksURL: "https://127.0.0.1:4577", KeksCAFile: "/keks/ca.crt", KeksBinary: "/keks/bin/keks",
+	c, err := New(Config{DataDir: t.TempDir(), KeksURL: "https://127.0.0.1:4577", KeksCAFile: "/keks/ca.crt", KeksBinary: "/keks/bin/keks",
 		RoleSession: session}, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestEncryptionConfigurationFile is kube-apiserver's view: Secrets through
@@ -94,7 +98,7 @@ func TestEncryptedClusterLayout(t *testing.T) {
 		if p.role != RoleKMSPlugin {
 			continue
 		}
-		spec, _ := c.processSpec(pl, testCluster(true), v, p)
+		spec, _ := c.host.spec(pl, c.member(pl, testCluster(true), v, p, nil))
 		if spec.Path != "/keks/bin/keks" || !slices.Equal(spec.Args, []string{"kms-plugin", "--config=" + pl.File(p.name+".json")}) {
 			t.Errorf("%s runs %s %v", p.name, spec.Path, spec.Args)
 		}

@@ -94,7 +94,7 @@ func goldenCluster(gc goldenCase) *eks.Cluster {
 // goldenController is a controller whose every input is fixed.
 func goldenController(t *testing.T, keksCA string) *Controller {
 	t.Helper()
-	return New(Config{
+	c, err := New(Config{
 		DataDir: filepath.Join(goldenRoot, "clusters"), K8s: k8sbuild.Dir(filepath.Join(goldenRoot, "k8s")),
 		KeksURL: "https://127.0.0.1:4577", IssuerURL: "https://198.19.255.254", KeksCAFile: keksCA, KeksBinary: filepath.Join(goldenRoot, "bin", "keks"),
 		VPCCIDR:  func(string) string { return "192.168.0.0/16" },
@@ -122,6 +122,10 @@ func goldenController(t *testing.T, keksCA string) *Controller {
 			return []fargate.Profile{{Name: "fp-default", Selectors: []fargate.Selector{{Namespace: "fargate", Labels: map[string]string{"run": "fargate"}}}}}, nil
 		},
 	}, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // goldenSecrets are a fixed PKI: CAs and the service-account key, kept in
@@ -232,19 +236,24 @@ func TestGoldenHostRuntime(t *testing.T) {
 // starting processes: the files, then every process's spec.
 func renderHost(t *testing.T, c *Controller, cl *eks.Cluster, sec *Secrets, v kubeversions.Version) string {
 	t.Helper()
-	pl := newHostPlacement(c.cfg.DataDir, cl.UID, goldenNetIndex)
-	b, err := c.bundle(pl, cl, sec, hostPublished(pl))
+	st := &State{ClusterUID: cl.UID, ClusterName: cl.Name, Region: cl.Region, NetIndex: goldenNetIndex}
+	rt := c.host
+	pl := rt.Placement(st)
+	b, err := c.bundle(pl, cl, sec, rt.Published(st))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := publishHost(pl, b); err != nil {
+	if err := rt.Publish(context.Background(), st, b); err != nil {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	for _, p := range planFor(pl, cl) {
-		spec, hash := c.processSpec(pl, cl, v, p)
+	for _, m := range c.members(pl, cl, v, b) {
+		spec, hash := rt.spec(rt.placement(st), m)
+		if h := rt.ConfigHash(st, m); h != hash {
+			t.Errorf("%s: ConfigHash %s, spec's %s", m.name, h, hash)
+		}
 		fmt.Fprintf(&out, "== process %s (%s, %s, %s)\nid: %s\npath: %s\ndir: %s\nlog: %s\nhostname: %s\nenv: %s\nhash: %s\nargs:\n",
-			p.name, p.role, p.zone, p.address, spec.ID, spec.Path, spec.Dir, spec.LogFile, spec.Hostname, strings.Join(spec.Env, " "), hash)
+			m.name, m.role, m.zone, m.address, spec.ID, spec.Path, spec.Dir, spec.LogFile, spec.Hostname, strings.Join(spec.Env, " "), hash)
 		for _, a := range spec.Args {
 			fmt.Fprintf(&out, "  %s\n", a)
 		}

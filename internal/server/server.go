@@ -205,7 +205,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var cp *controlplane.Controller
 	access := &clusterAccess{eks: eksSvc, awsAuth: &authn.AWSAuthWatcher{Client: kube.For}, cp: func() *controlplane.Controller { return cp }}
 	first, count := cfg.Slot.ControlPlaneNetworks()
-	cp = controlplane.New(controlplane.Config{
+	cp, err = controlplane.New(controlplane.Config{
 		Networks:               controlplane.NetworkRange{First: first, Count: count},
 		RoleSession:            iamSvc.IssueRoleSession,
 		Kube:                   kube.For,
@@ -251,6 +251,9 @@ func Run(ctx context.Context, cfg Config) error {
 			return v.CIDR
 		},
 	}, st, eksSvc, log.With("component", "controlplane"))
+	if err != nil {
+		return err
+	}
 
 	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube,
 		MetadataAddress: cfg.MetadataAddress},
