@@ -90,6 +90,7 @@ type Controller struct {
 	builds   builds
 	saved    map[string]savedState // cluster uid -> what the store last got
 	failures map[string]int        // cluster key -> reconciles failed in a row
+	placed   map[string]State      // cluster uid -> its runtime and placement (clusterRuntime)
 }
 
 // New makes a controller; a runtime it does not have is an error.
@@ -99,7 +100,7 @@ func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) (*Control
 	if err != nil {
 		return nil, err
 	}
-	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, wake: make(chan struct{}, 1)}, nil
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, placed: map[string]State{}, wake: make(chan struct{}, 1)}, nil
 }
 
 // Enqueue asks for a cluster to be reconciled now.

@@ -25,10 +25,9 @@ func (c *Controller) addFargateProfiles(b *Bundle, clusterUID string) error {
 	return nil
 }
 
-// FargateProfilesServed says whether a cluster's webhooks have been given
-// the profile: a profile becomes ACTIVE only then, so that a pod made right
-// after `aws eks wait fargate-profile-active` is matched to it.
-func (c *Controller) FargateProfilesServed(clusterUID, profile string) bool {
-	got, err := fargate.ReadProfiles(newHostPlacement(c.cfg.DataDir, clusterUID, 0).File(fargateProfilesDoc))
+// ProfilesServed: the authenticators reread the profiles file when it
+// changes, so a profile is served once it is in the file.
+func (h *hostRuntime) ProfilesServed(st *State, profile string) bool {
+	got, err := fargate.ReadProfiles(h.placement(st).File(fargateProfilesDoc))
 	return err == nil && slices.ContainsFunc(got, func(p fargate.Profile) bool { return p.Name == profile })
 }

@@ -224,6 +224,7 @@ func TestGoldenHostRuntime(t *testing.T) {
 			if again != specs {
 				t.Errorf("a second pass gave other process specs")
 			}
+			checkHostCouplings(t, c, cl)
 			var out strings.Builder
 			out.WriteString(specs)
 			describeFiles(t, &out, dir, sec)
@@ -467,5 +468,28 @@ func checkGolden(t *testing.T, path, got string) {
 				t.Fatalf("%s differs from line %d:\nwant: %s\ngot:  %s", path, i+1, w, g)
 			}
 		}
+	}
+}
+
+// checkHostCouplings: what the rest of keks asks of a published control
+// plane: keks's client of it, the Fargate profiles its webhooks serve, and
+// where its logs are.
+func checkHostCouplings(t *testing.T, c *Controller, cl *eks.Cluster) {
+	t.Helper()
+	st := &State{ClusterUID: cl.UID, ClusterName: cl.Name, Region: cl.Region, NetIndex: goldenNetIndex}
+	rt := c.host
+	pl := rt.placement(st)
+	rc, err := rt.AdminConfig(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.Host != "https://198.18.7.10:443" || rc.TLSClientConfig.CAFile != pl.PKI("ca.crt") || rc.TLSClientConfig.CertFile != pl.PKI("keks-admin.crt") || rc.Dial == nil {
+		t.Errorf("admin config %s ca %s cert %s (dial set %v)", rc.Host, rc.TLSClientConfig.CAFile, rc.TLSClientConfig.CertFile, rc.Dial != nil)
+	}
+	if !rt.ProfilesServed(st, "fp-default") || rt.ProfilesServed(st, "fp-other") {
+		t.Error("served profiles are not the published ones")
+	}
+	if got := rt.LogDir(st); got != filepath.Join(string(pl.dir), "logs") || filepath.Dir(pl.Log("kube-apiserver-a")) != got {
+		t.Errorf("log dir %s", got)
 	}
 }

@@ -7,12 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/network"
@@ -312,6 +316,20 @@ func (h *hostRuntime) Teardown(ctx context.Context, cl *eks.Cluster, st *State) 
 	}
 	return nil
 }
+
+// AdminConfig is the keks-admin kubeconfig the bundle has, dialing from
+// keks's source address on the cluster's bridge.
+func (h *hostRuntime) AdminConfig(st *State) (*rest.Config, error) {
+	pl := h.placement(st)
+	rc, err := clientcmd.BuildConfigFromFlags("", pl.Kubeconfig("keks-admin"))
+	if err != nil {
+		return nil, fmt.Errorf("admin kubeconfig of cluster %s: %w", st.ClusterUID, err)
+	}
+	rc.Dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(pl.KeksSource())}}).DialContext
+	return rc, nil
+}
+
+func (h *hostRuntime) LogDir(st *State) string { return h.placement(st).File("logs") }
 
 // claimNetIndex reserves the lowest free control-plane network of the
 // server's range for uid.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/keksdev/keks/internal/eks"
 )
 
@@ -45,6 +47,17 @@ type Runtime interface {
 	// Health probes every instance of st and sets Healthy, LastHealthy and
 	// LastLive.
 	Health(ctx context.Context, st *State)
+	// AdminConfig is keks's own client configuration of the cluster: the
+	// keks-admin leaf, connecting from where the endpoint always admits keks.
+	AdminConfig(st *State) (*rest.Config, error)
+	// ProfilesServed says whether the members' Fargate webhooks have been
+	// given a profile.
+	ProfilesServed(st *State, profile string) bool
+	// LogDir is where the members' log files are, by instance
+	// (kube-apiserver-a.log, audit-a.log...). A runtime whose logs are
+	// streams rather than files on this host will need cplogs to take a
+	// source of its own instead.
+	LogDir(st *State) string
 	// Teardown removes everything the runtime has of a cluster's control
 	// plane. st may be empty: a control plane whose state was never stored.
 	Teardown(ctx context.Context, cl *eks.Cluster, st *State) error
@@ -53,13 +66,23 @@ type Runtime interface {
 // RuntimeHost runs control planes as processes on keks's host.
 const RuntimeHost = "host"
 
+// CheckRuntime says whether keks has a control-plane runtime of that name
+// (empty: the default, host), so that keks server refuses to start on one
+// it does not have.
+func CheckRuntime(name string) error {
+	switch name {
+	case "", RuntimeHost:
+		return nil
+	}
+	return fmt.Errorf("control-plane runtime %q: keks runs control planes only on %q so far", name, RuntimeHost)
+}
+
 // newRuntime is the runtime new control planes are made on.
 func newRuntime(cfg Config, host *hostRuntime) (Runtime, error) {
-	switch cfg.Runtime {
-	case "", RuntimeHost:
-		return host, nil
+	if err := CheckRuntime(cfg.Runtime); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("control-plane runtime %q: keks runs control planes only on %q", cfg.Runtime, RuntimeHost)
+	return host, nil
 }
 
 // runtimeOf is the runtime a control plane was made on; a state of a keks

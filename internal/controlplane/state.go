@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -71,14 +70,4 @@ type NetworkRange struct{ First, Count int }
 // ListStates returns every control plane keks has built.
 func ListStates(ctx context.Context, s *store.Store) ([]State, error) {
 	return store.List[State](ctx, s, StatePrefix)
-}
-
-// KeksSourceAddress is the address keks's clients of a cluster connect
-// from, which its endpoint admits whatever its endpoint access.
-func KeksSourceAddress(ctx context.Context, s *store.Store, uid string) (string, error) {
-	var st State
-	if _, err := s.Get(ctx, stateKey(uid), &st); err != nil {
-		return "", fmt.Errorf("control-plane state of %s: %w", uid, err)
-	}
-	return newNetwork(st.NetIndex).keksSource(), nil
 }

@@ -39,6 +39,7 @@ func (c *Controller) saveState(ctx context.Context, st *State) error {
 func (c *Controller) forgetState(uid string) {
 	c.mu.Lock()
 	delete(c.saved, uid)
+	delete(c.placed, uid)
 	c.mu.Unlock()
 }
 
