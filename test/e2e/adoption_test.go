@@ -3,6 +3,7 @@ package e2e
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +17,22 @@ import (
 // had, and nothing is replaced: a hash this build computed differently
 // would roll every running control plane on an upgrade. keks's own
 // processes (endpoint, authenticators) are rolled one at a time, as on
-// any keks upgrade: their hash follows keks's binary.
+// any keks upgrade: their hash follows keks's binary. The endpoint rolls
+// last (rolloutOrder), so once it has, any other outdated member would
+// have been rolled before it.
 func TestAdoptionAcrossBinaries(t *testing.T) {
 	old := os.Getenv("KEKS_ADOPT_FROM")
 	if old == "" {
 		t.Skip("set KEKS_ADOPT_FROM to the keks binary that makes the control plane")
 	}
-	e := harness.New(t)
+	// Both binaries use this tree's Kubernetes builds: a binary elsewhere
+	// would look for (and start) builds beside itself, and the programs'
+	// paths are part of their configuration.
+	k8sDir, err := filepath.Abs(filepath.Join("..", "..", "_output", "k8s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := harness.New(t, "--k8s-dir", k8sDir)
 	built := e.Keks
 	e.StopServer()
 	e.Keks = old
@@ -40,10 +50,13 @@ func TestAdoptionAcrossBinaries(t *testing.T) {
 	e.Keks = built
 	e.StartServer()
 	time.Sleep(time.Minute)
-	harness.Eventually(t, 3*time.Minute, "every instance healthy and the cluster ACTIVE", func() error {
+	harness.Eventually(t, 5*time.Minute, "the endpoint rolled to this keks, every instance healthy, the cluster ACTIVE", func() error {
 		for _, in := range e.Instances(name) {
 			if !in.Healthy || !in.Running {
 				return errors.New(in.Name + " is not healthy")
+			}
+			if in.Name == "endpoint" && in.PID == before[in.Name].PID {
+				return errors.New("the endpoint has not rolled yet")
 			}
 		}
 		if st := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.status", "--output", "text")); st != "ACTIVE" {
