@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/keksdev/keks/internal/controlplane"
 	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/internal/server"
 )
@@ -36,6 +37,9 @@ func newServerCommand() *cobra.Command {
 					return err
 				}
 				cfg.EtcdTLS = tlsCfg
+			}
+			if err := controlplane.CheckRuntime(cfg.ControlPlaneRuntime); err != nil {
+				return err
 			}
 			if err := useSlot(cmd.Flags(), &cfg); err != nil {
 				return err
@@ -69,6 +73,7 @@ func newServerCommand() *cobra.Command {
 	f.StringVar(&cfg.RegistryAddress, "registry-address", "198.19.255.254:443", "host address:port of the image registry, which nodes and the host reach; empty serves none")
 	f.StringVar(&cfg.MetadataAddress, "metadata-address", imds.DefaultAddress, "host address:port of the instance metadata service, to which instances' 169.254.169.254:80 is sent; empty serves none")
 	f.StringVar(&cfg.IdentityProviderCAFile, "identity-provider-ca-file", "", "CAs the clusters' API servers also trust the issuers of OIDC identity provider configs with (EKS trusts public CAs only; an issuer on this network may need its own)")
+	f.StringVar(&cfg.ControlPlaneRuntime, "control-plane-runtime", controlplane.RuntimeHost, "what runs new clusters' control planes: host (processes on this host); a cluster keeps the runtime it was made on")
 	f.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig for the demo cluster's context (default: $KUBECONFIG or ~/.kube/config)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (CNI plugins, iptables, libseccomp-dev to build runc...) with apt-get when run as root")

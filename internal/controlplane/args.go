@@ -11,69 +11,73 @@ import (
 
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeversions"
-	"github.com/keksdev/keks/internal/supervisor"
 )
 
-// processSpec builds the command line of one planned instance. The hash of
-// the result decides whether a running process must be replaced.
-func (c *Controller) processSpec(dir clusterDir, cl *eks.Cluster, n cpNetwork, v kubeversions.Version, p plannedInstance) (supervisor.Spec, string) {
-	var path string
-	var flags map[string]string
-	env := []string{"GOMAXPROCS=2"}
+// Member is one process of a control plane as the controller describes
+// it, whatever runs it: what it is (name, role, zone, address), which
+// program it runs (a Kubernetes component of Version, or keks with a
+// subcommand), with which flags and environment. A runtime turns it into a
+// process (host) or a container.
+type Member struct {
+	plannedInstance
+	Version   kubeversions.Version
+	Component string   // a Kubernetes component's program ("etcd", "kube-apiserver"...), or keksComponent
+	Command   []string // keks's subcommand ("lb", "authenticator", "kms-plugin")
+	Flags     map[string]string
+	Env       []string
+	// ReloadDigest is set for a member that rereads its document on
+	// SIGHUP (the endpoint): a digest of that document, so that a change
+	// of it alone has the member reload (see reloadOnly) rather than restart.
+	ReloadDigest string
+}
+
+// keksComponent is a member that runs keks's own binary.
+const keksComponent = "keks"
+
+// members are the control plane's members, as planFor lays them out.
+func (c *Controller) members(pl Placement, cl *eks.Cluster, v kubeversions.Version, b *Bundle) []Member {
+	var out []Member
+	for _, p := range planFor(pl, cl) {
+		out = append(out, c.member(pl, cl, v, p, b))
+	}
+	return out
+}
+
+func (c *Controller) member(pl Placement, cl *eks.Cluster, v kubeversions.Version, p plannedInstance, b *Bundle) Member {
+	m := Member{plannedInstance: p, Version: v, Env: []string{"GOMAXPROCS=2"}}
 	switch p.role {
 	case RoleEtcd:
-		path = c.cfg.K8s.Path(v, "etcd")
-		flags = etcdFlags(dir, cl, n, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "etcd", etcdFlags(pl, cl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleAPIServer:
-		path = c.cfg.K8s.Path(v, "kube-apiserver")
-		flags = c.apiServerFlags(dir, cl, n, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "kube-apiserver", c.apiServerFlags(pl, cl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleControllerManager:
-		path = c.cfg.K8s.Path(v, "kube-controller-manager")
-		flags = controllerManagerFlags(dir, cl, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "kube-controller-manager", controllerManagerFlags(pl, cl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleScheduler:
-		path = c.cfg.K8s.Path(v, "kube-scheduler")
-		flags = schedulerFlags(dir, p)
-		env = append(env, "GOGC=50")
+		m.Component, m.Flags = "kube-scheduler", schedulerFlags(pl, p)
+		m.Env = append(m.Env, "GOGC=50")
 	case RoleEndpoint:
-		path = c.cfg.KeksBinary
-		flags = map[string]string{"config": dir.path("endpoint.json")}
-	case RoleAuthenticator, RoleKMSPlugin:
-		path = c.cfg.KeksBinary
-		flags = map[string]string{"config": dir.path(p.name + ".json")}
-	}
-	args := sortedFlags(flags)
-	switch p.role {
-	case RoleEndpoint:
-		args = append([]string{"lb"}, args...)
+		m.Component, m.Command = keksComponent, []string{"lb"}
+		m.Flags = map[string]string{"config": pl.File(endpointDoc)}
+		// Its document changes with the endpoint's access (public CIDRs,
+		// private access) and API servers: a change of that part alone has
+		// the balancer reread it; a new binary restarts it.
+		var doc []byte
+		if b != nil {
+			doc = b.Documents[endpointDoc].Data
+		}
+		sum := sha256.Sum256(doc)
+		m.ReloadDigest = hex.EncodeToString(sum[:])[:8]
 	case RoleAuthenticator:
-		args = append([]string{"authenticator"}, args...)
+		m.Component, m.Command = keksComponent, []string{"authenticator"}
+		m.Flags = map[string]string{"config": pl.File(p.name + ".json")}
 	case RoleKMSPlugin:
-		args = append([]string{"kms-plugin"}, args...)
+		m.Component, m.Command = keksComponent, []string{"kms-plugin"}
+		m.Flags = map[string]string{"config": pl.File(p.name + ".json")}
 	}
-	h := sha256.New()
-	version := v.Patch
-	if keksProcess(p.role) {
-		// keks's own processes follow keks's binary, not the Kubernetes version:
-		// a new keks rolls them.
-		version = binaryStamp(path)
-	}
-	hostname := "ip-" + strings.ReplaceAll(p.address, ".", "-")
-	fmt.Fprintln(h, path, version, strings.Join(args, " "), strings.Join(env, " "), hostname)
-	hash := hex.EncodeToString(h.Sum(nil))[:16]
-	if p.role == RoleEndpoint {
-		// Its file changes with the endpoint's access (public CIDRs, private
-		// access) and API servers: a change of that part alone has the
-		// balancer reread it (see reloadOnly); a new binary restarts it.
-		data, _ := os.ReadFile(dir.path("endpoint.json"))
-		sum := sha256.Sum256(data)
-		hash += "/" + hex.EncodeToString(sum[:])[:8]
-	}
-	return supervisor.Spec{
-		ID: cl.UID + "/" + p.name, Path: path, Args: args, Env: env, Dir: string(dir), LogFile: dir.log(p.name), Hostname: hostname,
-	}, hash
+	return m
 }
 
 // reloadOnly reports whether an endpoint going from hash was to hash now
@@ -114,15 +118,15 @@ func sortedFlags(m map[string]string) []string {
 	return out
 }
 
-func etcdFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork, p plannedInstance) map[string]string {
+func etcdFlags(pl Placement, cl *eks.Cluster, p plannedInstance) map[string]string {
 	var initial []string
-	for _, ip := range etcdMembers(n) {
-		initial = append(initial, fmt.Sprintf("%s=https://%s:2380", memberName(n, ip), ip))
+	for _, ip := range pl.EtcdMembers() {
+		initial = append(initial, fmt.Sprintf("%s=https://%s:2380", memberName(pl, ip), ip))
 	}
 	ip := p.address
 	return map[string]string{
 		"name":                        p.name,
-		"data-dir":                    dir.path(p.name, "data"),
+		"data-dir":                    pl.File(p.name, "data"),
 		"listen-client-urls":          "https://" + ip + ":2379",
 		"advertise-client-urls":       "https://" + ip + ":2379",
 		"listen-peer-urls":            "https://" + ip + ":2380",
@@ -131,13 +135,13 @@ func etcdFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork, p plannedInstance) 
 		"initial-cluster":             strings.Join(initial, ","),
 		"initial-cluster-state":       "new",
 		"initial-cluster-token":       cl.UID,
-		"cert-file":                   dir.pki(p.name + ".crt"),
-		"key-file":                    dir.pki(p.name + ".key"),
-		"trusted-ca-file":             dir.pki("etcd-ca.crt"),
+		"cert-file":                   pl.PKI(p.name + ".crt"),
+		"key-file":                    pl.PKI(p.name + ".key"),
+		"trusted-ca-file":             pl.PKI("etcd-ca.crt"),
 		"client-cert-auth":            "true",
-		"peer-cert-file":              dir.pki(p.name + ".crt"),
-		"peer-key-file":               dir.pki(p.name + ".key"),
-		"peer-trusted-ca-file":        dir.pki("etcd-ca.crt"),
+		"peer-cert-file":              pl.PKI(p.name + ".crt"),
+		"peer-key-file":               pl.PKI(p.name + ".key"),
+		"peer-trusted-ca-file":        pl.PKI("etcd-ca.crt"),
 		"peer-client-cert-auth":       "true",
 		"snapshot-count":              "10000",
 		// The members share one host, so round trips take microseconds:
@@ -151,9 +155,9 @@ func etcdFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork, p plannedInstance) 
 	}
 }
 
-func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork, p plannedInstance) map[string]string {
+func (c *Controller) apiServerFlags(pl Placement, cl *eks.Cluster, p plannedInstance) map[string]string {
 	var etcd []string
-	for _, ip := range etcdMembers(n) {
+	for _, ip := range pl.EtcdMembers() {
 		etcd = append(etcd, "https://"+ip+":2379")
 	}
 	suffix := p.name[len(p.name)-1:]
@@ -162,23 +166,23 @@ func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork
 		"bind-address":                                 p.address,
 		"secure-port":                                  "443",
 		"etcd-servers":                                 strings.Join(etcd, ","),
-		"etcd-cafile":                                  dir.pki("etcd-ca.crt"),
-		"etcd-certfile":                                dir.pki("apiserver-etcd-client.crt"),
-		"etcd-keyfile":                                 dir.pki("apiserver-etcd-client.key"),
-		"client-ca-file":                               dir.pki("ca.crt"),
-		"tls-cert-file":                                dir.pki("apiserver-" + suffix + ".crt"),
-		"tls-private-key-file":                         dir.pki("apiserver-" + suffix + ".key"),
-		"kubelet-client-certificate":                   dir.pki("apiserver-kubelet-client.crt"),
-		"kubelet-client-key":                           dir.pki("apiserver-kubelet-client.key"),
+		"etcd-cafile":                                  pl.PKI("etcd-ca.crt"),
+		"etcd-certfile":                                pl.PKI("apiserver-etcd-client.crt"),
+		"etcd-keyfile":                                 pl.PKI("apiserver-etcd-client.key"),
+		"client-ca-file":                               pl.PKI("ca.crt"),
+		"tls-cert-file":                                pl.PKI("apiserver-" + suffix + ".crt"),
+		"tls-private-key-file":                         pl.PKI("apiserver-" + suffix + ".key"),
+		"kubelet-client-certificate":                   pl.PKI("apiserver-kubelet-client.crt"),
+		"kubelet-client-key":                           pl.PKI("apiserver-kubelet-client.key"),
 		"kubelet-preferred-address-types":              "InternalIP,InternalDNS,Hostname,ExternalIP",
 		"service-account-issuer":                       cl.Status.OIDCIssuer,
 		"service-account-jwks-uri":                     cl.Status.OIDCIssuer + "/keys",
-		"service-account-key-file":                     dir.pki("sa.pub"),
-		"service-account-signing-key-file":             dir.pki("sa.key"),
+		"service-account-key-file":                     pl.PKI("sa.pub"),
+		"service-account-signing-key-file":             pl.PKI("sa.key"),
 		"api-audiences":                                "https://kubernetes.default.svc," + cl.Status.OIDCIssuer,
 		"service-cluster-ip-range":                     cl.Spec.ServiceIPv4CIDR,
 		"authorization-mode":                           "Node,RBAC,Webhook",
-		"authorization-webhook-config-file":            dir.kubeconfig("authorize-webhook-" + suffix),
+		"authorization-webhook-config-file":            pl.Kubeconfig("authorize-webhook-" + suffix),
 		"authorization-webhook-version":                "v1",
 		"authorization-webhook-cache-authorized-ttl":   "10s",
 		"authorization-webhook-cache-unauthorized-ttl": "5s",
@@ -189,33 +193,33 @@ func (c *Controller) apiServerFlags(dir clusterDir, cl *eks.Cluster, n cpNetwork
 		// no kube-proxy runs beside the API servers to answer Service IPs.
 		"enable-aggregator-routing":                "true",
 		"allow-privileged":                         "true",
-		"authentication-token-webhook-config-file": dir.kubeconfig("authenticate-webhook-" + suffix),
+		"authentication-token-webhook-config-file": pl.Kubeconfig("authenticate-webhook-" + suffix),
 		"authentication-token-webhook-version":     "v1",
-		"requestheader-client-ca-file":             dir.pki("front-proxy-ca.crt"),
+		"requestheader-client-ca-file":             pl.PKI("front-proxy-ca.crt"),
 		"requestheader-allowed-names":              "front-proxy-client",
 		"requestheader-extra-headers-prefix":       "X-Remote-Extra-",
 		"requestheader-group-headers":              "X-Remote-Group",
 		"requestheader-username-headers":           "X-Remote-User",
-		"proxy-client-cert-file":                   dir.pki("front-proxy-client.crt"),
-		"proxy-client-key-file":                    dir.pki("front-proxy-client.key"),
+		"proxy-client-cert-file":                   pl.PKI("front-proxy-client.crt"),
+		"proxy-client-key-file":                    pl.PKI("front-proxy-client.key"),
 		"shutdown-delay-duration":                  apiServerShutdownDelay.String(),
 		"profiling":                                "false",
 		"endpoint-reconciler-type":                 "lease",
 		"enable-bootstrap-token-auth":              "true",
 	}
 	if cl.Spec.Logging["audit"] {
-		f["audit-policy-file"] = dir.path("audit-policy.yaml")
-		f["audit-log-path"] = dir.path("logs", "audit-"+suffix+".log")
+		f["audit-policy-file"] = pl.File("audit-policy.yaml")
+		f["audit-log-path"] = pl.File("logs", "audit-"+suffix+".log")
 		f["audit-log-maxsize"] = "100"
 		f["audit-log-maxbackup"] = "2"
 	}
-	addEncryptionFlags(f, dir, cl, suffix)
-	addOIDCFlags(f, dir, cl)
+	addEncryptionFlags(f, pl, cl, suffix)
+	addOIDCFlags(f, pl, cl)
 	return f
 }
 
-func controllerManagerFlags(dir clusterDir, cl *eks.Cluster, p plannedInstance) map[string]string {
-	kc := dir.kubeconfig("controller-manager-" + p.name[len(p.name)-1:])
+func controllerManagerFlags(pl Placement, cl *eks.Cluster, p plannedInstance) map[string]string {
+	kc := pl.Kubeconfig("controller-manager-" + p.name[len(p.name)-1:])
 	return withLeaderElection(map[string]string{
 		"kubeconfig":                       kc,
 		"authentication-kubeconfig":        kc,
@@ -224,21 +228,21 @@ func controllerManagerFlags(dir clusterDir, cl *eks.Cluster, p plannedInstance) 
 		"secure-port":                      "10257",
 		"leader-elect":                     "true",
 		"cluster-name":                     cl.Name,
-		"cluster-signing-cert-file":        dir.pki("ca.crt"),
-		"cluster-signing-key-file":         dir.pki("ca.key"),
-		"root-ca-file":                     dir.pki("ca.crt"),
-		"service-account-private-key-file": dir.pki("sa.key"),
+		"cluster-signing-cert-file":        pl.PKI("ca.crt"),
+		"cluster-signing-key-file":         pl.PKI("ca.key"),
+		"root-ca-file":                     pl.PKI("ca.crt"),
+		"service-account-private-key-file": pl.PKI("sa.key"),
 		"use-service-account-credentials":  "true",
 		"service-cluster-ip-range":         cl.Spec.ServiceIPv4CIDR,
 		"controllers":                      "*,bootstrapsigner,tokencleaner",
-		"requestheader-client-ca-file":     dir.pki("front-proxy-ca.crt"),
-		"client-ca-file":                   dir.pki("ca.crt"),
+		"requestheader-client-ca-file":     pl.PKI("front-proxy-ca.crt"),
+		"client-ca-file":                   pl.PKI("ca.crt"),
 		"profiling":                        "false",
 	})
 }
 
-func schedulerFlags(dir clusterDir, p plannedInstance) map[string]string {
-	kc := dir.kubeconfig("scheduler-" + p.name[len(p.name)-1:])
+func schedulerFlags(pl Placement, p plannedInstance) map[string]string {
+	kc := pl.Kubeconfig("scheduler-" + p.name[len(p.name)-1:])
 	return withLeaderElection(map[string]string{
 		"kubeconfig":                kc,
 		"authentication-kubeconfig": kc,

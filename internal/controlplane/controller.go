@@ -20,6 +20,9 @@ import (
 
 // Config is what the controller needs to know about its host.
 type Config struct {
+	// Runtime runs new control planes: "host" (the default when empty), the
+	// only one keks has so far.
+	Runtime string
 	DataDir string // clusters live in DataDir/<cluster uid>
 	// Networks is the range of control-plane networks this server's
 	// clusters take: its host slot's.
@@ -80,16 +83,24 @@ type Controller struct {
 	// runs under it, not under the reconcile's own deadline.
 	runCtx context.Context
 
-	unhealthySince sync.Map // instance id -> time.Time
-	builds         builds
-	saved          map[string]savedState // cluster uid -> what the store last got
-	failures       map[string]int        // cluster key -> reconciles failed in a row
-	probers        map[string]*prober    // cluster uid -> its health prober, connections kept
+	// host runs control planes on this host; runtime is where new ones are made.
+	host    *hostRuntime
+	runtime Runtime
+
+	builds   builds
+	saved    map[string]savedState // cluster uid -> what the store last got
+	failures map[string]int        // cluster key -> reconciles failed in a row
+	placed   map[string]State      // cluster uid -> its runtime and placement (clusterRuntime)
 }
 
-// New makes a controller.
-func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) *Controller {
-	return &Controller{cfg: cfg, store: s, eks: e, log: log, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, probers: map[string]*prober{}, wake: make(chan struct{}, 1)}
+// New makes a controller; a runtime it does not have is an error.
+func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) (*Controller, error) {
+	host := newHostRuntime(cfg, s, log)
+	rt, err := newRuntime(cfg, host)
+	if err != nil {
+		return nil, err
+	}
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, placed: map[string]State{}, wake: make(chan struct{}, 1)}, nil
 }
 
 // Enqueue asks for a cluster to be reconciled now.
@@ -199,17 +210,4 @@ func (c *Controller) backoff(key string) time.Duration {
 	defer c.mu.Unlock()
 	c.failures[key]++
 	return min(time.Second<<min(c.failures[key]-1, 6), time.Minute)
-}
-
-// prober returns a cluster's health prober, made once so that its
-// connections are reused from pass to pass.
-func (c *Controller) prober(uid string, dir clusterDir, source string) *prober {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, ok := c.probers[uid]
-	if !ok {
-		p = newProber(dir.pki("ca.crt"), source)
-		c.probers[uid] = p
-	}
-	return p
 }

@@ -15,8 +15,6 @@ import (
 
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kmsplugin"
-	"github.com/keksdev/keks/internal/kubeversions"
-	"github.com/keksdev/keks/internal/pki"
 )
 
 // Envelope encryption of Secrets, as EKS does it: beside each API server of
@@ -86,8 +84,8 @@ func instanceSuffix(name string) string { return name[len(name)-1:] }
 // planFor is the cluster's layout: plan's, and for a cluster that encrypts
 // its Secrets a KMS plugin before each API server, so that it is started
 // before the API server that needs it.
-func planFor(n cpNetwork, cl *eks.Cluster) []plannedInstance {
-	base := plan(n, cl.Region)
+func planFor(pl Placement, cl *eks.Cluster) []plannedInstance {
+	base := plan(pl, cl.Region)
 	if !encryptsSecrets(cl) {
 		return base
 	}
@@ -104,36 +102,32 @@ func planFor(n cpNetwork, cl *eks.Cluster) []plannedInstance {
 // addEncryptionFlags points an API server at its encryption configuration,
 // when the cluster encrypts its Secrets. A new flag is a new configuration:
 // enabling encryption rolls the API servers one at a time.
-func addEncryptionFlags(f map[string]string, dir clusterDir, cl *eks.Cluster, suffix string) {
+func addEncryptionFlags(f map[string]string, pl Placement, cl *eks.Cluster, suffix string) {
 	if encryptsSecrets(cl) {
-		f["encryption-provider-config"] = dir.path("encryption-config-" + suffix + ".yaml")
+		f["encryption-provider-config"] = pl.File("encryption-config-" + suffix + ".yaml")
 	}
 }
 
-// writeEncryptionFiles writes, for a cluster that encrypts its Secrets,
-// each API server's encryption configuration, each plugin's configuration
-// and the cluster role's session they sign with.
-func (c *Controller) writeEncryptionFiles(dir clusterDir, cl *eks.Cluster) error {
+// addEncryptionDocs adds, for a cluster that encrypts its Secrets, each
+// API server's encryption configuration, each plugin's configuration and
+// the cluster role's session they sign with.
+func (c *Controller) addEncryptionDocs(b *Bundle, pl Placement, cl *eks.Cluster, published Published) error {
 	if !encryptsSecrets(cl) {
 		return nil
 	}
-	if err := c.renewRoleSession(dir, cl); err != nil {
+	if err := c.addRoleSession(b, cl, published); err != nil {
 		return err
 	}
 	for i := 0; i < apiServerCount; i++ {
 		suffix := string(rune('a' + i))
-		socket := kmsSocket(cl.UID, suffix)
-		if err := pki.WriteFileIfChanged(dir.path("encryption-config-"+suffix+".yaml"), encryptionConfiguration(socket), 0o600); err != nil {
-			return err
-		}
+		socket := pl.KMSSocket(suffix)
+		b.add("encryption-config-"+suffix+".yaml", encryptionConfiguration(socket), 0o600)
 		cfg, err := json.MarshalIndent(kmsplugin.Config{Socket: socket, KeyARN: cl.Spec.EncryptionConfig[0].KeyARN, Region: cl.Region,
-			Endpoint: c.cfg.KeksURL, CABundle: c.cfg.KeksCAFile, SessionFile: dir.path(kmsSessionFile)}, "", "  ")
+			Endpoint: c.cfg.KeksURL, CABundle: c.cfg.KeksCAFile, SessionFile: pl.File(kmsSessionFile)}, "", "  ")
 		if err != nil {
 			return err
 		}
-		if err := pki.WriteFileIfChanged(dir.path(RoleKMSPlugin+"-"+suffix+".json"), cfg, 0o600); err != nil {
-			return err
-		}
+		b.add(RoleKMSPlugin+"-"+suffix+".json", cfg, 0o600)
 	}
 	return nil
 }
@@ -158,25 +152,27 @@ resources:
 `, kmsProviderName, socket, kmsProviderTimeout)
 }
 
-// renewRoleSession keeps a session of the cluster's IAM role in the
-// cluster's directory (mode 0600): EKS calls KMS as that role. A session
-// that cannot be issued (the role is gone) is no reason to stop
-// reconciling the control plane: the file keeps the credentials it had and
-// says why, and the plugins report it once those have expired.
-func (c *Controller) renewRoleSession(dir clusterDir, cl *eks.Cluster) error {
-	path := dir.path(kmsSessionFile)
-	cur, err := kmsplugin.ReadSession(path)
-	if err != nil {
-		cur = kmsplugin.Session{} // unreadable: issue a new one
+// addRoleSession keeps a session of the cluster's IAM role beside its
+// plugins (mode 0600): EKS calls KMS as that role. The published session
+// is carried on until it must be renewed. A session that cannot be issued
+// (the role is gone) is no reason to stop reconciling the control plane:
+// the document keeps the credentials it had and says why, and the plugins
+// report it once those have expired.
+func (c *Controller) addRoleSession(b *Bundle, cl *eks.Cluster, published Published) error {
+	var cur kmsplugin.Session
+	data, err := published(kmsSessionFile)
+	if err != nil || json.Unmarshal(data, &cur) != nil {
+		cur, data = kmsplugin.Session{}, nil // none or unreadable: issue a new one
 	}
 	now := time.Now()
 	if cur.Expiration.Sub(now) > roleSessionRenewBefore || now.Before(cur.RetryAt) {
+		b.add(kmsSessionFile, data, 0o600)
 		return nil
 	}
 	next := cur
 	if c.cfg.RoleSession == nil {
 		next.Error, next.RetryAt = "keks issues no role sessions to its control planes", now.Add(roleSessionRetry)
-		return kmsplugin.WriteSession(path, next)
+		return addSession(b, next)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -184,10 +180,20 @@ func (c *Controller) renewRoleSession(dir clusterDir, cl *eks.Cluster) error {
 	if err != nil {
 		c.log.Warn("cannot issue the cluster role's session for its KMS plugins", "cluster", cl.Name, "role", cl.Spec.RoleARN, "err", err)
 		next.Error, next.RetryAt = fmt.Sprintf("session of the cluster role %s: %v", cl.Spec.RoleARN, err), now.Add(roleSessionRetry)
-		return kmsplugin.WriteSession(path, next)
+		return addSession(b, next)
 	}
-	return kmsplugin.WriteSession(path, kmsplugin.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
+	return addSession(b, kmsplugin.Session{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey,
 		SessionToken: creds.SessionToken, Expiration: creds.Expiration})
+}
+
+// addSession adds a role session as kmsplugin.WriteSession writes it.
+func addSession(b *Bundle, s kmsplugin.Session) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	b.add(kmsSessionFile, data, 0o600)
+	return nil
 }
 
 // roleSessionName names the plugins' session in the role's
@@ -221,17 +227,17 @@ func kmsPluginProbes(clusterUID, instance string) (ready, live probeFunc) {
 // asked, once every instance is healthy and runs u's generation. For an
 // AssociateEncryptionConfig that is when every API server encrypts and
 // every Secret stored before has been written again, encrypted.
-func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version, u eks.Update) (bool, error) {
+func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *State, rt Runtime, members []Member, u eks.Update) (bool, error) {
 	switch u.Type {
 	case eks.UpdateAssociateIdentityProviderConfig, eks.UpdateDisassociateIdentityProviderConfig, eks.UpdateLogging:
 		// Done once every API server authenticates (or writes its audit
 		// log) as the config now says.
-		return c.apiServersCurrent(cl, st, v), nil
+		return apiServersCurrent(rt, st, members), nil
 	case eks.UpdateAssociateEncryptionConfig:
 	default:
 		return true, nil
 	}
-	if !c.apiServersCurrent(cl, st, v) {
+	if !apiServersCurrent(rt, st, members) {
 		return false, nil // the rollout has yet to reach them
 	}
 	if c.cfg.Kube == nil {
@@ -252,16 +258,13 @@ func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *Sta
 // apiServersCurrent reports whether every API server runs, healthy, with
 // the cluster's current configuration (one that encrypts Secrets, one that
 // authenticates an identity provider's tokens...).
-func (c *Controller) apiServersCurrent(cl *eks.Cluster, st *State, v kubeversions.Version) bool {
-	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
-	n := newNetwork(st.NetIndex)
-	for _, p := range planFor(n, cl) {
-		if p.role != RoleAPIServer {
+func apiServersCurrent(rt Runtime, st *State, members []Member) bool {
+	for _, m := range members {
+		if m.role != RoleAPIServer {
 			continue
 		}
-		_, hash := c.processSpec(dir, cl, n, v, p)
-		inst := st.instance(p.name)
-		if inst == nil || inst.ConfigHash != hash || !inst.Healthy {
+		inst := st.instance(m.name)
+		if inst == nil || inst.ConfigHash != rt.ConfigHash(st, m) || !inst.Healthy {
 			return false
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,8 +40,12 @@ func testCluster(encrypted bool) *eks.Cluster {
 
 func testController(t *testing.T, session func(ctx context.Context, roleARN, name string, d time.Duration) (*iam.Credentials, error)) *Controller {
 	t.Helper()
-	return New(Config{DataDir: t.TempDir(), KeksURL: "https://127.0.0.1:4577", KeksCAFile: "/keks/ca.crt", KeksBinary: "/keks/bin/keks",
+	c, err := New(Config{DataDir: t.TempDir(), KeksURL: "https://127.0.0.1:4577", KeksCAFile: "/keks/ca.crt", KeksBinary: "/keks/bin/keks",
 		RoleSession: session}, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // TestEncryptionConfigurationFile is kube-apiserver's view: Secrets through
@@ -82,22 +85,21 @@ func TestEncryptionConfigurationFile(t *testing.T) {
 // configuration only when the cluster encrypts Secrets.
 func TestEncryptedClusterLayout(t *testing.T) {
 	c := testController(t, nil)
-	n := newNetwork(3)
+	pl := newHostPlacement(c.cfg.DataDir, testCluster(true).UID, 3)
 	v, _ := kubeversions.Lookup(kubeversions.Default)
-	dir := clusterDir(c.cfg.DataDir)
-	if got := planFor(n, testCluster(false)); len(got) != len(plan(n, "us-east-1")) {
+	if got := planFor(pl, testCluster(false)); len(got) != len(plan(pl, "us-east-1")) {
 		t.Fatalf("a cluster without encryption got %d instances", len(got))
 	}
 	var names []string
 	address := map[string]string{}
-	for _, p := range planFor(n, testCluster(true)) {
+	for _, p := range planFor(pl, testCluster(true)) {
 		names = append(names, p.name)
 		address[p.name] = p.address
 		if p.role != RoleKMSPlugin {
 			continue
 		}
-		spec, _ := c.processSpec(dir, testCluster(true), n, v, p)
-		if spec.Path != "/keks/bin/keks" || !slices.Equal(spec.Args, []string{"kms-plugin", "--config=" + dir.path(p.name+".json")}) {
+		spec, _ := c.host.spec(pl, c.member(pl, testCluster(true), v, p, nil))
+		if spec.Path != "/keks/bin/keks" || !slices.Equal(spec.Args, []string{"kms-plugin", "--config=" + pl.File(p.name+".json")}) {
 			t.Errorf("%s runs %s %v", p.name, spec.Path, spec.Args)
 		}
 	}
@@ -111,9 +113,9 @@ func TestEncryptedClusterLayout(t *testing.T) {
 		}
 	}
 	for _, encrypted := range []bool{false, true} {
-		f := c.apiServerFlags(dir, testCluster(encrypted), n, plannedInstance{name: "kube-apiserver-b", address: n.addr(12)})
+		f := c.apiServerFlags(pl, testCluster(encrypted), plannedInstance{name: "kube-apiserver-b", address: pl.net.addr(12)})
 		got, set := f["encryption-provider-config"]
-		if set != encrypted || (encrypted && got != dir.path("encryption-config-b.yaml")) {
+		if set != encrypted || (encrypted && got != pl.File("encryption-config-b.yaml")) {
 			t.Errorf("encrypted=%v: --encryption-provider-config=%q (set %v)", encrypted, got, set)
 		}
 	}
@@ -137,31 +139,31 @@ func TestEncryptionFiles(t *testing.T) {
 		return &iam.Credentials{AccessKeyID: "ASIA" + strings.Repeat("X", issued), SecretAccessKey: "s", SessionToken: "t", Expiration: expiry}, nil
 	})
 	cl := testCluster(true)
-	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
-	if err := c.writeEncryptionFiles(dir, cl); err != nil {
+	pl := newHostPlacement(c.cfg.DataDir, cl.UID, 0)
+	if err := writeEncryptionFiles(c, pl, cl); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"encryption-config-a.yaml", "encryption-config-b.yaml", "kms-plugin-a.json", "kms-plugin-b.json", kmsSessionFile} {
-		st, err := os.Stat(dir.path(name))
+		st, err := os.Stat(pl.File(name))
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v (mode %v); want 0600", name, err, st.Mode())
 		}
 	}
-	data, _ := os.ReadFile(dir.path("kms-plugin-b.json"))
+	data, _ := os.ReadFile(pl.File("kms-plugin-b.json"))
 	var pc kmsplugin.Config
 	if err := json.Unmarshal(data, &pc); err != nil {
 		t.Fatal(err)
 	}
 	want := kmsplugin.Config{Socket: kmsSocket(cl.UID, "b"), KeyARN: testKeyARN, Region: "us-east-1", Endpoint: "https://127.0.0.1:4577",
-		CABundle: "/keks/ca.crt", SessionFile: dir.path(kmsSessionFile)}
+		CABundle: "/keks/ca.crt", SessionFile: pl.File(kmsSessionFile)}
 	if pc != want {
 		t.Fatalf("plugin configuration %+v; want %+v", pc, want)
 	}
-	if yml, _ := os.ReadFile(dir.path("encryption-config-b.yaml")); !strings.Contains(string(yml), "endpoint: unix://"+kmsSocket(cl.UID, "b")+"\n") {
+	if yml, _ := os.ReadFile(pl.File("encryption-config-b.yaml")); !strings.Contains(string(yml), "endpoint: unix://"+kmsSocket(cl.UID, "b")+"\n") {
 		t.Fatalf("API server b's configuration does not name plugin b's socket:\n%s", yml)
 	}
 	session := func() kmsplugin.Session {
-		s, err := kmsplugin.ReadSession(dir.path(kmsSessionFile))
+		s, err := kmsplugin.ReadSession(pl.File(kmsSessionFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,33 +172,33 @@ func TestEncryptionFiles(t *testing.T) {
 	if s := session(); s.AccessKeyID != "ASIAX" || !s.Expiration.Equal(expiry) || s.Error != "" {
 		t.Fatalf("session %+v", s)
 	}
-	if err := c.writeEncryptionFiles(dir, cl); err != nil || issued != 1 {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil || issued != 1 {
 		t.Fatalf("a fresh session was issued again (%d sessions, %v)", issued, err)
 	}
 
 	// With less than half of it left, it is renewed; when that fails, the
 	// plugins keep what they had and learn why.
 	expiry = time.Now().Add(20 * time.Minute)
-	if err := kmsplugin.WriteSession(dir.path(kmsSessionFile), kmsplugin.Session{AccessKeyID: "ASIAOLD", Expiration: expiry}); err != nil {
+	if err := kmsplugin.WriteSession(pl.File(kmsSessionFile), kmsplugin.Session{AccessKeyID: "ASIAOLD", Expiration: expiry}); err != nil {
 		t.Fatal(err)
 	}
 	failWith = errors.New("NoSuchEntity: role eksClusterRole cannot be found")
-	if err := c.writeEncryptionFiles(dir, cl); err != nil {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil {
 		t.Fatal(err)
 	}
 	if s := session(); s.AccessKeyID != "ASIAOLD" || !strings.Contains(s.Error, "cannot be found") || !s.RetryAt.After(time.Now()) {
 		t.Fatalf("session after a failed renewal %+v", s)
 	}
 	failWith = nil
-	if err := c.writeEncryptionFiles(dir, cl); err != nil || issued != 1 {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil || issued != 1 {
 		t.Fatalf("renewed again before its retry time (%d sessions, %v)", issued, err)
 	}
 	s := session()
 	s.RetryAt = time.Time{}
-	if err := kmsplugin.WriteSession(dir.path(kmsSessionFile), s); err != nil {
+	if err := kmsplugin.WriteSession(pl.File(kmsSessionFile), s); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.writeEncryptionFiles(dir, cl); err != nil || issued != 2 {
+	if err := writeEncryptionFiles(c, pl, cl); err != nil || issued != 2 {
 		t.Fatalf("not renewed (%d sessions, %v)", issued, err)
 	}
 	if s := session(); s.AccessKeyID != "ASIAXX" || s.Error != "" {
@@ -205,11 +207,11 @@ func TestEncryptionFiles(t *testing.T) {
 
 	// A cluster without encryption gets none of it.
 	plain := testCluster(false)
-	plainDir := clusterDir(filepath.Join(c.cfg.DataDir, plain.UID+"-plain"))
-	if err := c.writeEncryptionFiles(plainDir, plain); err != nil {
+	plainPl := newHostPlacement(c.cfg.DataDir, plain.UID+"-plain", 0)
+	if err := writeEncryptionFiles(c, plainPl, plain); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(string(plainDir)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(string(plainPl.dir)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("files written for a cluster without encryption: %v", err)
 	}
 }
@@ -249,4 +251,17 @@ func TestEncryptExistingSecrets(t *testing.T) {
 	if _, err := encryptExistingSecrets(context.Background(), kc); err == nil || !strings.Contains(err.Error(), "not healthy") {
 		t.Fatalf("a failed write: %v", err)
 	}
+}
+
+// writeEncryptionFiles publishes the encryption documents of a cluster's
+// bundle alone, as a reconcile pass would.
+func writeEncryptionFiles(c *Controller, pl hostPlacement, cl *eks.Cluster) error {
+	b := newBundle()
+	if err := c.addEncryptionDocs(b, pl, cl, hostPublished(pl)); err != nil {
+		return err
+	}
+	if len(b.Documents) == 0 {
+		return nil
+	}
+	return publishHost(pl, b)
 }

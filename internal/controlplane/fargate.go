@@ -3,19 +3,17 @@ package controlplane
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 
 	"github.com/keksdev/keks/internal/fargate"
-	"github.com/keksdev/keks/internal/pki"
 )
 
-// fargateProfilesFile is what the Fargate webhooks beside each API server
+// fargateProfilesDoc is what the Fargate webhooks beside each API server
 // match pods against, in a directory of its own like the associations.
-func fargateProfilesFile(dir clusterDir) string { return dir.path("fargate", "profiles.json") }
+const fargateProfilesDoc = "fargate/profiles.json"
 
-// writeFargateProfiles writes the profiles new pods may be matched to.
-func (c *Controller) writeFargateProfiles(dir clusterDir, clusterUID string) error {
+// addFargateProfiles adds the profiles new pods may be matched to.
+func (c *Controller) addFargateProfiles(b *Bundle, clusterUID string) error {
 	var profiles []fargate.Profile
 	if c.cfg.FargateProfiles != nil {
 		var err error
@@ -23,13 +21,13 @@ func (c *Controller) writeFargateProfiles(dir clusterDir, clusterUID string) err
 			return fmt.Errorf("list the Fargate profiles: %w", err)
 		}
 	}
-	return pki.WriteFileIfChanged(fargateProfilesFile(dir), fargate.WriteProfiles(profiles), 0o644)
+	b.add(fargateProfilesDoc, fargate.WriteProfiles(profiles), 0o644)
+	return nil
 }
 
-// FargateProfilesServed says whether a cluster's webhooks have been given
-// the profile: a profile becomes ACTIVE only then, so that a pod made right
-// after `aws eks wait fargate-profile-active` is matched to it.
-func (c *Controller) FargateProfilesServed(clusterUID, profile string) bool {
-	got, err := fargate.ReadProfiles(fargateProfilesFile(clusterDir(filepath.Join(c.cfg.DataDir, clusterUID))))
+// ProfilesServed: the authenticators reread the profiles file when it
+// changes, so a profile is served once it is in the file.
+func (h *hostRuntime) ProfilesServed(st *State, profile string) bool {
+	got, err := fargate.ReadProfiles(h.placement(st).File(fargateProfilesDoc))
 	return err == nil && slices.ContainsFunc(got, func(p fargate.Profile) bool { return p.Name == profile })
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/keksdev/keks/internal/authn"
 	"net"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -26,66 +25,60 @@ func (d clusterDir) path(parts ...string) string {
 func (d clusterDir) log(instance string) string    { return d.path("logs", instance+".log") }
 func (d clusterDir) kubeconfig(user string) string { return d.path("kubeconfig", user+".kubeconfig") }
 
-// writeFiles makes every certificate, key, kubeconfig and config file the
-// control plane needs; files that are already right are left alone.
-func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, sec *Secrets) error {
+// bundle makes every certificate request, key, kubeconfig and config
+// document the control plane needs. published reads back what the runtime
+// published before (the identity snapshot's aws-auth mappings and the KMS
+// plugins' role session are carried on from it).
+func (c *Controller) bundle(pl Placement, cl *eks.Cluster, sec *Secrets, published Published) (*Bundle, error) {
 	ca, err := pki.LoadCA(sec.CACert, sec.CAKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	etcdCA, err := pki.LoadCA(sec.EtcdCACert, sec.EtcdCAKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fpCA, err := pki.LoadCA(sec.FrontProxyCert, sec.FrontProxyKey)
 	if err != nil {
-		return err
-	}
-	pkiDir := dir.path("pki")
-	if err := os.MkdirAll(pkiDir, 0o700); err != nil {
-		return err
+		return nil, err
 	}
 	saPub, err := pki.PublicPEM(sec.ServiceAcctKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	b := newBundle()
 	for name, data := range map[string][]byte{
 		"ca.crt": sec.CACert, "ca.key": sec.CAKey, "etcd-ca.crt": sec.EtcdCACert, "front-proxy-ca.crt": sec.FrontProxyCert,
 		"sa.key": sec.ServiceAcctKey, "sa.pub": saPub,
 	} {
-		if err := pki.WriteFileIfChanged(filepath.Join(pkiDir, name), data, 0o600); err != nil {
-			return err
-		}
+		b.add(pkiDoc(name), data, 0o600)
 	}
 	// Peers dial out from whichever address of the bridge the kernel picks, and
 	// etcd checks a peer's source address against its certificate, so every
 	// member's certificate names every address of the control-plane network.
-	memberIPs := []net.IP{net.ParseIP(n.addr(1)), net.ParseIP("127.0.0.1")}
-	for _, ip := range etcdMembers(n) {
+	var memberIPs []net.IP
+	for _, ip := range pl.PeerSources() {
 		memberIPs = append(memberIPs, net.ParseIP(ip))
 	}
-	for _, ip := range etcdMembers(n) {
-		name := memberName(n, ip)
-		if err := etcdCA.IssueFiles(pkiDir, name, pki.Leaf{CommonName: name, DNSNames: []string{name, "localhost"}, IPs: memberIPs, Server: true, Client: true}); err != nil {
-			return err
-		}
+	for _, ip := range pl.EtcdMembers() {
+		memberIPs = append(memberIPs, net.ParseIP(ip))
 	}
-	if err := etcdCA.IssueFiles(pkiDir, "apiserver-etcd-client", pki.Leaf{CommonName: "kube-apiserver-etcd-client", Client: true}); err != nil {
-		return err
+	for _, ip := range pl.EtcdMembers() {
+		name := memberName(pl, ip)
+		b.issue(etcdCA, name, pki.Leaf{CommonName: name, DNSNames: []string{name, "localhost"}, IPs: memberIPs, Server: true, Client: true})
 	}
+	b.issue(etcdCA, "apiserver-etcd-client", pki.Leaf{CommonName: "kube-apiserver-etcd-client", Client: true})
 	svcIP, err := firstServiceIP(cl.Spec.ServiceIPv4CIDR)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for i, ip := range apiServerAddrs(n) {
-		if err := ca.IssueFiles(pkiDir, fmt.Sprintf("apiserver-%c", 'a'+i), pki.Leaf{
+	for i, ip := range pl.APIServers() {
+		b.issue(ca, fmt.Sprintf("apiserver-%c", 'a'+i), pki.Leaf{
 			CommonName: "kube-apiserver",
 			DNSNames:   []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"},
-			IPs:        []net.IP{net.ParseIP(ip), net.ParseIP(n.endpoint()), svcIP, net.ParseIP("127.0.0.1")},
+			IPs:        []net.IP{net.ParseIP(ip), net.ParseIP(pl.Endpoint()), svcIP, net.ParseIP("127.0.0.1")},
 			Server:     true,
-		}); err != nil {
-			return err
-		}
+		})
 	}
 	clients := map[string]pki.Leaf{
 		"apiserver-kubelet-client": {CommonName: "kube-apiserver-kubelet-client", Organization: []string{"system:masters"}, Client: true},
@@ -94,40 +87,31 @@ func (c *Controller) writeFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, se
 		"keks-admin":               {CommonName: "keks:admin", Organization: []string{"system:masters"}, Client: true},
 	}
 	for name, leaf := range clients {
-		if err := ca.IssueFiles(pkiDir, name, leaf); err != nil {
-			return err
-		}
+		b.issue(ca, name, leaf)
 	}
-	if err := fpCA.IssueFiles(pkiDir, "front-proxy-client", pki.Leaf{CommonName: "front-proxy-client", Client: true}); err != nil {
-		return err
-	}
-	for i, ip := range apiServerAddrs(n) {
+	b.issue(fpCA, "front-proxy-client", pki.Leaf{CommonName: "front-proxy-client", Client: true})
+	for i, ip := range pl.APIServers() {
 		for _, user := range []string{"controller-manager", "scheduler"} {
-			if err := writeKubeconfig(dir.kubeconfig(fmt.Sprintf("%s-%c", user, 'a'+i)), "https://"+ip+":443", dir.pki("ca.crt"), dir.pki(user+".crt"), dir.pki(user+".key")); err != nil {
-				return err
-			}
+			addKubeconfig(b, pl, fmt.Sprintf("%s-%c", user, 'a'+i), "https://"+ip+":443", user)
 		}
 	}
-	if err := writeKubeconfig(dir.kubeconfig("keks-admin"), "https://"+n.endpoint()+":443", dir.pki("ca.crt"), dir.pki("keks-admin.crt"), dir.pki("keks-admin.key")); err != nil {
-		return err
+	addKubeconfig(b, pl, "keks-admin", "https://"+pl.Endpoint()+":443", "keks-admin")
+	if err := c.addAuthenticatorDocs(b, pl, cl, ca, published); err != nil {
+		return nil, err
 	}
-	if err := c.writeAuthenticatorFiles(dir, cl, n, ca); err != nil {
-		return err
+	if err := c.addEncryptionDocs(b, pl, cl, published); err != nil {
+		return nil, err
 	}
-	if err := c.writeEncryptionFiles(dir, cl); err != nil {
-		return err
+	if err := c.addOIDCCA(b); err != nil {
+		return nil, err
 	}
-	if err := c.writeOIDCCA(dir); err != nil {
-		return err
-	}
-	if err := pki.WriteFileIfChanged(dir.path("audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
-		return err
-	}
-	return c.writeLBConfig(dir, cl, n)
+	b.add("audit-policy.yaml", []byte(auditPolicy), 0o644)
+	c.addLBConfig(b, pl, cl)
+	return b, nil
 }
 
-func memberName(n cpNetwork, ip string) string {
-	for i, m := range etcdMembers(n) {
+func memberName(pl Placement, ip string) string {
+	for i, m := range pl.EtcdMembers() {
 		if m == ip {
 			return fmt.Sprintf("etcd-%c", 'a'+i)
 		}
@@ -147,10 +131,9 @@ func firstServiceIP(cidr string) (net.IP, error) {
 	return out, nil
 }
 
-func writeKubeconfig(path, server, caFile, certFile, keyFile string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
+// addKubeconfig adds the kubeconfig name, with which a client with the
+// certificate of leaf reaches server.
+func addKubeconfig(b *Bundle, pl Placement, name, server, leaf string) {
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -169,50 +152,41 @@ contexts:
     cluster: cluster
     user: user
 current-context: default
-`, server, caFile, certFile, keyFile)
-	return pki.WriteFileIfChanged(path, []byte(cfg), 0o600)
+`, server, pl.PKI("ca.crt"), pl.PKI(leaf+".crt"), pl.PKI(leaf+".key"))
+	b.add(kubeconfigDoc(name), []byte(cfg), 0o600)
 }
 
-// writeAuthenticatorFiles configures the authenticator beside each API
+// addAuthenticatorDocs configures the authenticator beside each API
 // server (serving certificate, config, kube-apiserver's webhook kubeconfig)
 // and refreshes the identity snapshot they verify tokens with.
-func (c *Controller) writeAuthenticatorFiles(dir clusterDir, cl *eks.Cluster, n cpNetwork, ca *pki.CA) error {
-	if err := c.writePodIdentityFiles(dir, cl, ca); err != nil {
+func (c *Controller) addAuthenticatorDocs(b *Bundle, pl Placement, cl *eks.Cluster, ca *pki.CA, published Published) error {
+	if err := c.addPodIdentityDocs(b, cl, ca); err != nil {
 		return err
 	}
-	if err := c.writeFargateProfiles(dir, cl.UID); err != nil {
+	if err := c.addFargateProfiles(b, cl.UID); err != nil {
 		return err
 	}
-	for i, ip := range apiServerAddrs(n) {
+	for i, ip := range pl.APIServers() {
 		suffix := string(rune('a' + i))
 		name := "authenticator-" + suffix
 		// API servers reach the pod identity webhooks through the endpoint.
-		if err := ca.IssueFiles(dir.path("pki"), name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip), net.ParseIP(n.endpoint())}, Server: true}); err != nil {
-			return err
-		}
-		webhook, err := c.podIdentityWebhook(dir, cl, ip, suffix)
-		if err != nil {
-			return err
-		}
-		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: dir.pki(name + ".crt"), KeyFile: dir.pki(name + ".key"),
-			Snapshot: dir.path("identities.json"), PodIdentityWebhook: webhook, FargateProfiles: fargateProfilesFile(dir)}, "", "  ")
-		if err := pki.WriteFileIfChanged(dir.path(name+".json"), cfg, 0o600); err != nil {
-			return err
-		}
+		b.issue(ca, name, pki.Leaf{CommonName: name, IPs: []net.IP{net.ParseIP(ip), net.ParseIP(pl.Endpoint())}, Server: true})
+		webhook := c.podIdentityWebhook(b, pl, cl, ip, suffix)
+		cfg, _ := json.MarshalIndent(authn.ProcessConfig{Listen: ip + ":" + authn.Port, CertFile: pl.PKI(name + ".crt"), KeyFile: pl.PKI(name + ".key"),
+			Snapshot: pl.File(identitySnapshotDoc), PodIdentityWebhook: webhook, FargateProfiles: pl.File(fargateProfilesDoc)}, "", "  ")
+		b.add(name+".json", cfg, 0o600)
 		// kube-apiserver asks the authenticator beside it who a token is,
 		// and, when RBAC does not allow a request, whether an access policy does.
 		for _, hook := range []string{"authenticate", "authorize"} {
-			if err := writeWebhookConfig(dir.kubeconfig(hook+"-webhook-"+suffix), "https://"+ip+":"+authn.Port+"/"+hook, dir.pki("ca.crt")); err != nil {
-				return err
-			}
+			addWebhookConfig(b, hook+"-webhook-"+suffix, "https://"+ip+":"+authn.Port+"/"+hook, pl.PKI("ca.crt"))
 		}
 	}
-	return c.writeIdentitySnapshot(dir, cl)
+	return c.addIdentitySnapshot(b, cl, published)
 }
 
-// writeIdentitySnapshot gives the authenticators the signing keys they need,
+// addIdentitySnapshot gives the authenticators the signing keys they need,
 // derived per day and region, never the secrets.
-func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) error {
+func (c *Controller) addIdentitySnapshot(b *Bundle, cl *eks.Cluster, published Published) error {
 	if c.cfg.Credentials == nil {
 		return nil
 	}
@@ -238,8 +212,8 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 	if id.AWSAuth == nil {
 		// Not known yet (keks just started, the API server is down): the
 		// mappings the authenticators have stay until it is.
-		prev := authn.SnapshotFile{Path: dir.path("identities.json")}
-		if old, err := prev.Load(); err == nil {
+		var old authn.Snapshot
+		if data, err := published(identitySnapshotDoc); err == nil && json.Unmarshal(data, &old) == nil {
 			id.AWSAuth = old.Cluster.AWSAuth
 		}
 	}
@@ -248,15 +222,19 @@ func (c *Controller) writeIdentitySnapshot(dir clusterDir, cl *eks.Cluster) erro
 	if err != nil {
 		return err
 	}
-	return pki.WriteFileIfChanged(dir.path("identities.json"), data, 0o600)
+	b.add(identitySnapshotDoc, data, 0o600)
+	return nil
 }
 
-// writeLBConfig writes the endpoint's configuration: which API servers it
+// identitySnapshotDoc is the authenticators' identity snapshot.
+const identitySnapshotDoc = "identities.json"
+
+// addLBConfig adds the endpoint's configuration: which API servers it
 // fronts and which sources it accepts: keks's own address always; the
 // public side (the host and beyond) from publicAccessCidrs when public
 // access is on; the VPC's instances and their pods when private access is.
-func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork) error {
-	allow := []string{n.keksSource() + "/32"}
+func (c *Controller) addLBConfig(b *Bundle, pl Placement, cl *eks.Cluster) {
+	allow := []string{pl.KeksSource() + "/32"}
 	if cl.Spec.EndpointPublicAccess {
 		allow = append(allow, cl.Spec.PublicAccessCIDRs...)
 	}
@@ -269,17 +247,20 @@ func (c *Controller) writeLBConfig(dir clusterDir, cl *eks.Cluster, n cpNetwork)
 		}
 	}
 	var backends []string
-	for _, ip := range apiServerAddrs(n) {
+	for _, ip := range pl.APIServers() {
 		backends = append(backends, ip+":443")
 	}
 	// Every 2 s is soon enough: a stopping API server fails /readyz but keeps
 	// serving for its shutdown delay, and a backend that refuses a connect is
 	// failed over at once.
-	cfg := lb.Config{Listen: n.endpoint() + ":443", Backends: backends, HealthPath: apiServerReadyPath, CAFile: dir.pki("ca.crt"), Allow: allow, Interval: lb.Duration(endpointProbeInterval),
-		Also: []lb.Config{podIdentityWebhookListener(dir, n)}}
+	cfg := lb.Config{Listen: pl.Endpoint() + ":443", Backends: backends, HealthPath: apiServerReadyPath, CAFile: pl.PKI("ca.crt"), Allow: allow, Interval: lb.Duration(endpointProbeInterval),
+		Also: []lb.Config{podIdentityWebhookListener(pl)}}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
-	return pki.WriteFileIfChanged(dir.path("endpoint.json"), data, 0o644)
+	b.add(endpointDoc, data, 0o644)
 }
+
+// endpointDoc is the endpoint's configuration, which it rereads on SIGHUP.
+const endpointDoc = "endpoint.json"
 
 // apiServerReadyPath is the readiness check of an API server, as the
 // endpoint and keks probe it. It leaves out the etcd checks: each costs an
@@ -302,8 +283,8 @@ rules:
 - level: Metadata
 `
 
-// writeWebhookConfig writes the kubeconfig kube-apiserver reaches a webhook with.
-func writeWebhookConfig(path, server, caFile string) error {
+// addWebhookConfig adds the kubeconfig kube-apiserver reaches a webhook with.
+func addWebhookConfig(b *Bundle, name, server, caFile string) {
 	cfg := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
@@ -321,5 +302,5 @@ contexts:
     user: kube-apiserver
 current-context: webhook
 `, server, caFile)
-	return pki.WriteFileIfChanged(path, []byte(cfg), 0o600)
+	b.add(kubeconfigDoc(name), []byte(cfg), 0o600)
 }

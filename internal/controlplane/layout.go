@@ -57,14 +57,14 @@ const (
 	etcdCount      = 3
 )
 
-func plan(n cpNetwork, region string) []plannedInstance {
+func plan(pl Placement, region string) []plannedInstance {
 	zones := ec2.Zones(region)
 	var out []plannedInstance
-	for i := 0; i < etcdCount; i++ {
-		out = append(out, plannedInstance{fmt.Sprintf("etcd-%c", 'a'+i), RoleEtcd, zones[i].Name, n.addr(byte(21 + i))})
+	for i, ip := range pl.EtcdMembers() {
+		out = append(out, plannedInstance{fmt.Sprintf("etcd-%c", 'a'+i), RoleEtcd, zones[i].Name, ip})
 	}
-	for i := 0; i < apiServerCount; i++ {
-		z, ip := zones[i].Name, n.addr(byte(11+i))
+	for i, ip := range pl.APIServers() {
+		z := zones[i].Name
 		out = append(out,
 			plannedInstance{fmt.Sprintf("authenticator-%c", 'a'+i), RoleAuthenticator, z, ip},
 			plannedInstance{fmt.Sprintf("kube-apiserver-%c", 'a'+i), RoleAPIServer, z, ip},
@@ -72,7 +72,7 @@ func plan(n cpNetwork, region string) []plannedInstance {
 			plannedInstance{fmt.Sprintf("kube-scheduler-%c", 'a'+i), RoleScheduler, z, ip},
 		)
 	}
-	return append(out, plannedInstance{"endpoint", RoleEndpoint, zones[0].Name, n.endpoint()})
+	return append(out, plannedInstance{"endpoint", RoleEndpoint, zones[0].Name, pl.Endpoint()})
 }
 
 func etcdMembers(n cpNetwork) []string {

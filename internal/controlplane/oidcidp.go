@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/keksdev/keks/internal/eks"
-	"github.com/keksdev/keks/internal/pki"
 )
 
 // systemRoots is Debian's bundle of publicly trusted CAs.
@@ -18,7 +17,7 @@ const systemRoots = "/etc/ssl/certs/ca-certificates.crt"
 // does: the kube-apiserver --oidc-* flags, with the claims and prefixes as
 // given (kube-apiserver's defaults otherwise: the sub claim, and usernames
 // prefixed with the issuer URL and '#').
-func addOIDCFlags(f map[string]string, dir clusterDir, cl *eks.Cluster) {
+func addOIDCFlags(f map[string]string, pl Placement, cl *eks.Cluster) {
 	idp := cl.ActiveOIDCIdentityProvider()
 	if idp == nil {
 		return
@@ -27,7 +26,7 @@ func addOIDCFlags(f map[string]string, dir clusterDir, cl *eks.Cluster) {
 	f["oidc-client-id"] = idp.ClientID
 	// An issuer's certificate must chain to a public CA, as on EKS, or to
 	// keks's own (an issuer served on the host).
-	f["oidc-ca-file"] = dir.pki("oidc-ca.crt")
+	f["oidc-ca-file"] = pl.PKI("oidc-ca.crt")
 	for flag, v := range map[string]string{"oidc-username-claim": idp.UsernameClaim, "oidc-username-prefix": idp.UsernamePrefix,
 		"oidc-groups-claim": idp.GroupsClaim, "oidc-groups-prefix": idp.GroupsPrefix} {
 		if v != "" {
@@ -44,9 +43,9 @@ func addOIDCFlags(f map[string]string, dir clusterDir, cl *eks.Cluster) {
 	}
 }
 
-// writeOIDCCA writes the CAs the API servers trust an identity provider's
+// addOIDCCA adds the CAs the API servers trust an identity provider's
 // issuer with: the system's, keks's, and those the operator gave.
-func (c *Controller) writeOIDCCA(dir clusterDir) error {
+func (c *Controller) addOIDCCA(b *Bundle) error {
 	var bundle []byte
 	for _, f := range []string{systemRoots, c.cfg.KeksCAFile, c.cfg.IdentityProviderCAFile} {
 		if f == "" {
@@ -58,5 +57,6 @@ func (c *Controller) writeOIDCCA(dir clusterDir) error {
 		}
 		bundle = append(append(bundle, data...), '\n')
 	}
-	return pki.WriteFileIfChanged(dir.pki("oidc-ca.crt"), bundle, 0o644)
+	b.add(pkiDoc("oidc-ca.crt"), bundle, 0o644)
+	return nil
 }

@@ -15,7 +15,7 @@ func TestOIDCFlags(t *testing.T) {
 		ClientID: "kubernetes", UsernameClaim: "email", GroupsClaim: "groups", GroupsPrefix: "oidc:",
 		RequiredClaims: map[string]string{"hd": "example.com", "env": "prod"}, Status: "ACTIVE"}}}
 	f := map[string]string{}
-	addOIDCFlags(f, clusterDir("/c"), cl)
+	addOIDCFlags(f, hostPlacement{dir: clusterDir("/c")}, cl)
 	args := sortedFlags(f)
 	for _, want := range []string{"--oidc-issuer-url=https://idp.example.com", "--oidc-client-id=kubernetes", "--oidc-username-claim=email",
 		"--oidc-groups-claim=groups", "--oidc-groups-prefix=oidc:", "--oidc-required-claim=env=prod", "--oidc-required-claim=hd=example.com",
@@ -29,7 +29,7 @@ func TestOIDCFlags(t *testing.T) {
 	}
 	cl.Spec.OIDCIdentityProvider.Status = "DELETING"
 	f = map[string]string{}
-	addOIDCFlags(f, clusterDir("/c"), cl)
+	addOIDCFlags(f, hostPlacement{dir: clusterDir("/c")}, cl)
 	if len(f) != 0 {
 		t.Errorf("flags of a config being disassociated: %v", f)
 	}

@@ -12,13 +12,11 @@ import (
 	"github.com/keksdev/keks/internal/podidentity"
 )
 
-// writePodIdentityFiles writes what the pod identity webhooks of a
-// cluster share: their client certificate and the file of the service
-// accounts with a Pod Identity association.
-func (c *Controller) writePodIdentityFiles(dir clusterDir, cl *eks.Cluster, ca *pki.CA) error {
-	if err := ca.IssueFiles(dir.path("pki"), "pod-identity-webhook", pki.Leaf{CommonName: podidentity.User, Client: true}); err != nil {
-		return err
-	}
+// addPodIdentityDocs adds what the pod identity webhooks of a cluster
+// share: their client certificate and the file of the service accounts
+// with a Pod Identity association.
+func (c *Controller) addPodIdentityDocs(b *Bundle, cl *eks.Cluster, ca *pki.CA) error {
+	b.issue(ca, "pod-identity-webhook", pki.Leaf{CommonName: podidentity.User, Client: true})
 	var identities []podidentity.Identity
 	if c.cfg.PodIdentities != nil {
 		var err error
@@ -26,46 +24,45 @@ func (c *Controller) writePodIdentityFiles(dir clusterDir, cl *eks.Cluster, ca *
 			return fmt.Errorf("list the pod identity associations: %w", err)
 		}
 	}
-	return writeAssociationsFile(associationsFile(dir), identities)
+	b.add(associationsDoc, associationsFile(identities), 0o644)
+	return nil
 }
 
-// associationsFile is in a directory of its own: the webhook watches the
+// associationsDoc is in a directory of its own: the webhook watches the
 // file's directory.
-func associationsFile(dir clusterDir) string { return dir.path("pod-identity", "associations.json") }
+const associationsDoc = "pod-identity/associations.json"
 
 // podIdentityWebhook configures the pod identity webhook the authenticator
 // at ip serves: its client of the API server beside it, and what it gives
 // pods to reach keks's STS.
-func (c *Controller) podIdentityWebhook(dir clusterDir, cl *eks.Cluster, ip, suffix string) (*podidentity.Config, error) {
+func (c *Controller) podIdentityWebhook(b *Bundle, pl Placement, cl *eks.Cluster, ip, suffix string) *podidentity.Config {
 	name := "pod-identity-webhook-" + suffix
-	if err := writeKubeconfig(dir.kubeconfig(name), "https://"+net.JoinHostPort(ip, "443"), dir.pki("ca.crt"), dir.pki("pod-identity-webhook.crt"), dir.pki("pod-identity-webhook.key")); err != nil {
-		return nil, err
-	}
+	addKubeconfig(b, pl, name, "https://"+net.JoinHostPort(ip, "443"), "pod-identity-webhook")
 	endpoint := c.cfg.IssuerURL
 	if endpoint == "" {
 		endpoint = c.cfg.KeksURL
 	}
-	return &podidentity.Config{Listen: net.JoinHostPort(ip, podidentity.Port), Kubeconfig: dir.kubeconfig(name), Region: cl.Region,
-		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: associationsFile(dir)}, nil
+	return &podidentity.Config{Listen: net.JoinHostPort(ip, podidentity.Port), Kubeconfig: pl.Kubeconfig(name), Region: cl.Region,
+		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: pl.File(associationsDoc)}
 }
 
 // podIdentityWebhookListener is the endpoint's listener in front of the
 // webhooks. Only the control-plane network (the API servers) may call it.
-func podIdentityWebhookListener(dir clusterDir, n cpNetwork) lb.Config {
+func podIdentityWebhookListener(pl Placement) lb.Config {
 	var backends []string
-	for _, ip := range apiServerAddrs(n) {
+	for _, ip := range pl.APIServers() {
 		backends = append(backends, net.JoinHostPort(ip, podidentity.Port))
 	}
-	return lb.Config{Listen: net.JoinHostPort(n.endpoint(), podidentity.Port), Backends: backends, HealthPath: "/healthz",
-		CAFile: dir.pki("ca.crt"), Allow: []string{n.prefix.String()}, Interval: lb.Duration(endpointProbeInterval)}
+	return lb.Config{Listen: net.JoinHostPort(pl.Endpoint(), podidentity.Port), Backends: backends, HealthPath: "/healthz",
+		CAFile: pl.PKI("ca.crt"), Allow: []string{pl.Network()}, Interval: lb.Duration(endpointProbeInterval)}
 }
 
-// writeAssociationsFile writes the Pod Identity associations the webhooks
-// read, in upstream's format; an unchanged file is left alone.
-func writeAssociationsFile(path string, identities []podidentity.Identity) error {
+// associationsFile is the Pod Identity associations the webhooks read, in
+// upstream's format.
+func associationsFile(identities []podidentity.Identity) []byte {
 	if identities == nil {
 		identities = []podidentity.Identity{}
 	}
 	data, _ := json.MarshalIndent(map[string]any{"identities": identities}, "", "  ")
-	return pki.WriteFileIfChanged(path, data, 0o644)
+	return data
 }

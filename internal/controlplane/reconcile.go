@@ -4,20 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeversions"
-	"github.com/keksdev/keks/internal/network"
 	"github.com/keksdev/keks/internal/store"
-	"github.com/keksdev/keks/internal/supervisor"
 )
 
 const (
@@ -51,7 +44,11 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 	if err != nil {
 		return 0, err
 	}
-	n := newNetwork(st.NetIndex)
+	rt, err := c.runtimeOf(st)
+	if err != nil {
+		return 0, err
+	}
+	pl := rt.Placement(st)
 	v, ok := kubeversions.Lookup(cl.Spec.Version)
 	if !ok {
 		return 0, c.fail(ctx, cl, "UnsupportedVersion", "Kubernetes version "+cl.Spec.Version+" is not in keks's catalogue")
@@ -71,31 +68,31 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 	if cl.Status.OIDCIssuer == "" {
 		if cl, err = c.setStatus(ctx, cl, func(s *eks.Status) {
 			s.OIDCIssuer = c.issuerBase() + "/id/" + cl.ID
-			s.Endpoint = "https://" + n.endpoint()
+			s.Endpoint = "https://" + pl.Endpoint()
 			s.CertificateAuthority = base64PEM(sec.CACert)
 		}); err != nil {
 			return 0, err
 		}
 	}
-	addrs := []netip.Prefix{netip.PrefixFrom(netip.MustParseAddr(n.addr(1)), 24), netip.PrefixFrom(netip.MustParseAddr(n.keksSource()), 24)}
-	for _, p := range plan(n, cl.Region) {
-		addrs = append(addrs, netip.PrefixFrom(netip.MustParseAddr(p.address), 24))
-	}
-	if err := network.EnsureBridge(n.bridge(), addrs); err != nil {
+	if err := rt.Prepare(ctx, cl, st); err != nil {
 		return 0, err
 	}
-	dir := clusterDir(filepath.Join(c.cfg.DataDir, cl.UID))
-	if err := c.writeFiles(dir, cl, n, sec); err != nil {
+	b, err := c.bundle(pl, cl, sec, rt.Published(st))
+	if err != nil {
+		return 0, fmt.Errorf("control-plane files of %s: %w", cl.Name, err)
+	}
+	if err := rt.Publish(ctx, st, b); err != nil {
 		return 0, fmt.Errorf("write control-plane files of %s: %w", cl.Name, err)
 	}
-	if err := c.ensureProcesses(ctx, cl, st, dir, n, v); err != nil {
+	members := c.members(pl, cl, v, b)
+	if err := rt.Converge(ctx, cl, st, members); err != nil {
 		return 0, err
 	}
-	c.checkHealth(ctx, st, dir)
+	rt.Health(ctx, st)
 	if err := c.saveState(ctx, st); err != nil {
 		return 0, err
 	}
-	return c.updateClusterStatus(ctx, cl, st, v)
+	return c.updateClusterStatus(ctx, cl, st, v, rt, members)
 }
 
 func (c *Controller) ensureState(ctx context.Context, cl *eks.Cluster) (*State, error) {
@@ -105,11 +102,10 @@ func (c *Controller) ensureState(ctx context.Context, cl *eks.Cluster) (*State, 
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	idx, err := claimNetIndex(ctx, c.store, cl.UID, c.cfg.Networks)
-	if err != nil {
+	st = State{ClusterUID: cl.UID, ClusterName: cl.Name, Region: cl.Region, Runtime: c.runtime.Name(), CreatedAt: time.Now().UTC()}
+	if err := c.runtime.Allocate(ctx, &st); err != nil {
 		return nil, err
 	}
-	st = State{ClusterUID: cl.UID, ClusterName: cl.Name, Region: cl.Region, NetIndex: idx, CreatedAt: time.Now().UTC()}
 	return &st, c.store.Put(ctx, stateKey(cl.UID), &st)
 }
 
@@ -129,154 +125,7 @@ func (st *State) event(instance, format string, args ...any) {
 	}
 }
 
-// ensureProcesses starts what is missing, replaces what died or stopped
-// answering, and rolls out at most one changed instance at a time, only
-// while every other instance is healthy.
-func (c *Controller) ensureProcesses(ctx context.Context, cl *eks.Cluster, st *State, dir clusterDir, n cpNetwork, v kubeversions.Version) error {
-	c.killStrays(ctx, cl.UID, st)
-	var outdated []plannedInstance
-	allHealthy := true
-	for _, p := range planFor(n, cl) {
-		spec, hash := c.processSpec(dir, cl, n, v, p)
-		inst := st.instance(p.name)
-		if inst == nil {
-			st.Instances = append(st.Instances, Instance{Name: p.name, Role: p.role, Zone: p.zone, Address: p.address})
-			inst = &st.Instances[len(st.Instances)-1]
-		}
-		running := supervisor.Running(inst.PID, spec.ID)
-		switch {
-		case !running:
-			if inst.PID != 0 {
-				inst.Replaced++
-				st.event(p.name, "process %d is gone; starting a replacement", inst.PID)
-				c.log.Warn("control-plane instance died; replacing", "cluster", cl.Name, "instance", p.name, "pid", inst.PID)
-			}
-			if err := c.start(inst, spec, hash, v); err != nil {
-				return err
-			}
-			allHealthy = false
-		case c.unresponsive(inst, spec.ID):
-			inst.Replaced++
-			st.event(p.name, "process %d stopped answering its health check for %s; replacing it", inst.PID, unresponsiveAfter)
-			c.log.Warn("control-plane instance stopped answering; replacing", "cluster", cl.Name, "instance", p.name, "pid", inst.PID)
-			if err := supervisor.Stop(ctx, inst.PID, spec.ID, 5*time.Second); err != nil {
-				return err
-			}
-			if err := c.start(inst, spec, hash, v); err != nil {
-				return err
-			}
-			allHealthy = false
-		case inst.ConfigHash != hash:
-			if p.role == RoleEndpoint && reloadOnly(inst.ConfigHash, hash) {
-				// The balancer rereads its file on SIGHUP; no restart needed.
-				if err := supervisor.Signal(inst.PID, spec.ID, sighup); err == nil {
-					inst.ConfigHash = hash
-					st.event(p.name, "reloaded configuration")
-				}
-				continue
-			}
-			outdated = append(outdated, p)
-		}
-		if !inst.Healthy {
-			allHealthy = false
-		}
-	}
-	if len(outdated) == 0 || !allHealthy {
-		return nil
-	}
-	// Kubernetes' skew policy: etcd, then API servers, then what talks to them.
-	sort.SliceStable(outdated, func(i, j int) bool { return rolloutOrder[outdated[i].role] < rolloutOrder[outdated[j].role] })
-	p := outdated[0]
-	spec, hash := c.processSpec(dir, cl, n, v, p)
-	inst := st.instance(p.name)
-	st.event(p.name, "rolling to %s (configuration %s)", v.Patch, hash)
-	c.log.Info("rolling control-plane instance", "cluster", cl.Name, "instance", p.name, "version", v.Patch)
-	if err := supervisor.Stop(ctx, inst.PID, spec.ID, 20*time.Second); err != nil {
-		return err
-	}
-	return c.start(inst, spec, hash, v)
-}
-
 var errSpecChanged = errors.New("cluster spec changed during reconcile")
-
-var rolloutOrder = map[string]int{RoleEtcd: 0, RoleAuthenticator: 1, RoleKMSPlugin: 1, RoleAPIServer: 2, RoleControllerManager: 3, RoleScheduler: 4, RoleEndpoint: 5}
-
-func (c *Controller) start(inst *Instance, spec supervisor.Spec, hash string, v kubeversions.Version) error {
-	if inst.Role == RoleEtcd {
-		if err := os.MkdirAll(filepath.Join(spec.Dir, inst.Name), 0o700); err != nil {
-			return err
-		}
-	}
-	pid, err := supervisor.Start(spec)
-	if err != nil {
-		return err
-	}
-	inst.PID, inst.ConfigHash, inst.Version, inst.StartedAt, inst.Healthy = pid, hash, v.Patch, time.Now().UTC(), false
-	c.unhealthySince.Delete(spec.ID)
-	if keksProcess(inst.Role) {
-		inst.Version = "keks"
-	}
-	return nil
-}
-
-// unresponsive reports a running process that has not answered its liveness
-// check for too long: past its start-up grace, or for unresponsiveAfter once
-// it had answered.
-func (c *Controller) unresponsive(inst *Instance, id string) bool {
-	v, ok := c.unhealthySince.Load(id)
-	if !ok {
-		return false
-	}
-	since := v.(time.Time)
-	if inst.LastLive.Before(inst.StartedAt) {
-		return time.Since(inst.StartedAt) > startupGrace
-	}
-	return time.Since(since) > unresponsiveAfter
-}
-
-// killStrays stops processes of this cluster that keks does not track: ones
-// started by a keks that crashed before recording them.
-func (c *Controller) killStrays(ctx context.Context, uid string, st *State) {
-	for pid, id := range supervisor.Find(uid + "/") {
-		name := strings.TrimPrefix(id, uid+"/")
-		if inst := st.instance(name); inst != nil && inst.PID == pid {
-			continue
-		}
-		c.log.Warn("stopping untracked control-plane process", "instance", id, "pid", pid)
-		_ = supervisor.Stop(ctx, pid, id, 5*time.Second)
-	}
-}
-
-func (c *Controller) checkHealth(ctx context.Context, st *State, dir clusterDir) {
-	p := c.prober(st.ClusterUID, dir, newNetwork(st.NetIndex).keksSource())
-	var wg sync.WaitGroup
-	for i := range st.Instances {
-		inst := &st.Instances[i]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			id := st.ClusterUID + "/" + inst.Name
-			ready, live := probeFunc(p.ready), probeFunc(p.live)
-			if inst.Role == RoleKMSPlugin {
-				ready, live = kmsPluginProbes(st.ClusterUID, inst.Name) // it answers on a socket
-			}
-			// A restarted etcd member answers /readyz before it has caught up
-			// with the leader; counted healthy at once, a second member could
-			// be rolled or lost while it still cannot vote, and quorum with it.
-			inst.Healthy = ready(ctx, inst.Role, inst.Address) && (inst.Role != RoleEtcd || time.Since(inst.StartedAt) > etcdSettle)
-			if inst.Healthy || live(ctx, inst.Role, inst.Address) {
-				inst.LastLive = time.Now().UTC()
-				c.unhealthySince.Delete(id)
-			} else {
-				c.unhealthySince.LoadOrStore(id, time.Now())
-			}
-			if inst.Healthy {
-				inst.LastHealthy = time.Now().UTC()
-			}
-		}()
-	}
-	wg.Wait()
-}
 
 func (c *Controller) setStatus(ctx context.Context, cl *eks.Cluster, fn func(*eks.Status)) (*eks.Cluster, error) {
 	return c.eks.SetStatus(ctx, cl.Region, cl.Name, func(cur *eks.Cluster) error {
@@ -331,7 +180,7 @@ func (c *Controller) buildFailed(ctx context.Context, cl *eks.Cluster, err error
 
 // updateClusterStatus turns instance health into the cluster's status and
 // finishes updates once the control plane runs their generation.
-func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version) (time.Duration, error) {
+func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version, rt Runtime, members []Member) (time.Duration, error) {
 	healthy, current := 0, 0
 	var sick []string
 	for _, inst := range st.Instances {
@@ -362,7 +211,7 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 	}
 	for _, u := range pending {
 		if u.Generation <= cl.Generation {
-			if applied, err := c.updateApplied(ctx, cl, st, v, u); err != nil || !applied {
+			if applied, err := c.updateApplied(ctx, cl, st, rt, members, u); err != nil || !applied {
 				return 500 * time.Millisecond, err
 			}
 			if err := c.eks.FinishUpdate(ctx, u, nil); err != nil {

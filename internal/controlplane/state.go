@@ -2,9 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"github.com/keksdev/keks/internal/network"
 	"strconv"
 	"time"
 
@@ -13,14 +10,18 @@ import (
 
 // State is what keks built for one cluster's control plane.
 type State struct {
-	ClusterUID  string     `json:"clusterUid"`
-	ClusterName string     `json:"clusterName"`
-	Region      string     `json:"region"`
-	NetIndex    int        `json:"netIndex"`
-	Instances   []Instance `json:"instances"`
-	Events      []Event    `json:"events,omitempty"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	ActiveAt    time.Time  `json:"activeAt,omitempty"`
+	ClusterUID  string `json:"clusterUid"`
+	ClusterName string `json:"clusterName"`
+	Region      string `json:"region"`
+	// Runtime is the runtime the control plane was made on (Config.Runtime);
+	// empty, as in states of an older keks, is the host's.
+	Runtime string `json:"runtime,omitempty"`
+	// NetIndex is the host runtime's: the cluster's control-plane network.
+	NetIndex  int        `json:"netIndex"`
+	Instances []Instance `json:"instances"`
+	Events    []Event    `json:"events,omitempty"`
+	CreatedAt time.Time  `json:"createdAt"`
+	ActiveAt  time.Time  `json:"activeAt,omitempty"`
 }
 
 // Instance is one control-plane process keks runs.
@@ -62,29 +63,6 @@ func netIndexKey(n int) string   { return "controlplane/netindex/" + strconv.Ito
 // StatePrefix is where control-plane states live.
 const StatePrefix = "controlplane/state/"
 
-// claimNetIndex reserves the lowest free control-plane network of the
-// server's range for uid.
-func claimNetIndex(ctx context.Context, s *store.Store, uid string, r NetworkRange) (int, error) {
-	for n := r.First; n < r.First+r.Count; n++ {
-		var owner string
-		if _, err := s.Get(ctx, netIndexKey(n), &owner); err == nil {
-			if owner == uid {
-				return n, nil
-			}
-			continue
-		}
-		if network.LinkExists(newNetwork(n).bridge()) {
-			continue // in use on this host by something the store does not know (another keks)
-		}
-		if err := s.Create(ctx, netIndexKey(n), uid); err == nil {
-			return n, nil
-		} else if !errors.Is(err, store.ErrExists) {
-			return 0, err
-		}
-	}
-	return 0, fmt.Errorf("all %d control-plane networks of this keks server are in use", r.Count)
-}
-
 // NetworkRange is the span of control-plane network indexes (each a /24 of
 // 198.18.0.0/16) a keks server gives its clusters.
 type NetworkRange struct{ First, Count int }
@@ -92,14 +70,4 @@ type NetworkRange struct{ First, Count int }
 // ListStates returns every control plane keks has built.
 func ListStates(ctx context.Context, s *store.Store) ([]State, error) {
 	return store.List[State](ctx, s, StatePrefix)
-}
-
-// KeksSourceAddress is the address keks's clients of a cluster connect
-// from, which its endpoint admits whatever its endpoint access.
-func KeksSourceAddress(ctx context.Context, s *store.Store, uid string) (string, error) {
-	var st State
-	if _, err := s.Get(ctx, stateKey(uid), &st); err != nil {
-		return "", fmt.Errorf("control-plane state of %s: %w", uid, err)
-	}
-	return newNetwork(st.NetIndex).keksSource(), nil
 }

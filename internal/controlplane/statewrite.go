@@ -39,12 +39,8 @@ func (c *Controller) saveState(ctx context.Context, st *State) error {
 func (c *Controller) forgetState(uid string) {
 	c.mu.Lock()
 	delete(c.saved, uid)
-	p := c.probers[uid]
-	delete(c.probers, uid)
+	delete(c.placed, uid)
 	c.mu.Unlock()
-	if p != nil {
-		p.close()
-	}
 }
 
 type savedState struct {

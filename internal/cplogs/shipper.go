@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -22,8 +21,9 @@ type Shipper struct {
 	// Clusters lists every cluster.
 	Clusters func(ctx context.Context) ([]eks.Cluster, error)
 	Logs     Sink
-	// ClustersDir holds each cluster's directory, <uid>/logs its logs.
-	ClustersDir string
+	// LogDir is where a cluster's control plane writes its log files
+	// (controlplane.Controller.LogDir).
+	LogDir func(ctx context.Context, clusterUID string) (string, error)
 	// StateFile keeps where each file was read up to.
 	StateFile string
 	Log       *slog.Logger
@@ -43,8 +43,8 @@ type place struct {
 }
 
 // New makes a shipper.
-func New(clusters func(context.Context) ([]eks.Cluster, error), logs Sink, clustersDir, stateFile string, log *slog.Logger) *Shipper {
-	return &Shipper{Loop: loop.New(), Clusters: clusters, Logs: logs, ClustersDir: clustersDir, StateFile: stateFile, Log: log,
+func New(clusters func(context.Context) ([]eks.Cluster, error), logs Sink, logDir func(ctx context.Context, clusterUID string) (string, error), stateFile string, log *slog.Logger) *Shipper {
+	return &Shipper{Loop: loop.New(), Clusters: clusters, Logs: logs, LogDir: logDir, StateFile: stateFile, Log: log,
 		writer: &cwlogs.StreamWriter{Sink: logs}}
 }
 
@@ -75,13 +75,23 @@ func (s *Shipper) pass(ctx context.Context) bool {
 		return true
 	}
 	seen := map[string]bool{}
-	active := false
+	active, unknown := false, false
 	for _, cl := range clusters {
 		if cl.DeletionRequested || (cl.Status.Phase != eks.StatusActive && cl.Status.Phase != eks.StatusUpdating) {
 			continue
 		}
+		if !anyEnabled(cl.Spec.Logging) {
+			continue
+		}
+		dir, err := s.LogDir(ctx, cl.UID)
+		if err != nil {
+			// Its places are kept: a pass that cannot look must not skip lines.
+			s.Log.Warn("find control-plane logs", "cluster", cl.Name, "err", err)
+			active, unknown = true, true
+			continue
+		}
 		group := "/aws/eks/" + cl.Name + "/cluster"
-		for _, src := range sources(cl.UID, filepath.Join(s.ClustersDir, cl.UID, "logs"), cl.Spec.Logging) {
+		for _, src := range sources(cl.UID, dir, cl.Spec.Logging) {
 			active = true
 			seen[src.path] = true
 			if err := s.ship(ctx, &cl, group, src); err != nil && ctx.Err() == nil {
@@ -91,6 +101,9 @@ func (s *Shipper) pass(ctx context.Context) bool {
 	}
 	changed := false
 	for path := range s.places {
+		if unknown {
+			break // a cluster whose logs could not be found keeps its places
+		}
 		// A type disabled (or a cluster gone) forgets its places: enabled
 		// again, it ships from then on, not what was written meanwhile.
 		if !seen[path] {

@@ -69,7 +69,9 @@ func TestShipsWhatEnabledTypesWriteFromThenOn(t *testing.T) {
 	sink := &memSink{}
 	state := filepath.Join(dir, "places.json")
 	newShipper := func() *Shipper {
-		s := New(clusters, sink, filepath.Join(dir, "clusters"), state, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		s := New(clusters, sink, func(_ context.Context, uid string) (string, error) {
+			return filepath.Join(dir, "clusters", uid, "logs"), nil
+		}, state, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		s.places = s.loadPlaces()
 		return s
 	}

@@ -22,6 +22,16 @@ var logTypes = []logType{
 	{"scheduler", "kube-scheduler-", "kube-scheduler-"},
 }
 
+// anyEnabled reports whether a cluster enables any of the log types.
+func anyEnabled(enabled map[string]bool) bool {
+	for _, t := range logTypes {
+		if enabled[t.name] {
+			return true
+		}
+	}
+	return false
+}
+
 // source is one log file being shipped to one stream.
 type source struct {
 	typ    string

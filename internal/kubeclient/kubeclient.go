@@ -5,22 +5,19 @@ package kubeclient
 
 import (
 	"fmt"
-	"net"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/rest"
 )
 
-// Cache builds clients from the admin kubeconfig of each cluster.
+// Cache builds clients from keks's admin configuration of each cluster.
 type Cache struct {
-	// Kubeconfig returns the path of keks's admin kubeconfig for a cluster uid.
-	Kubeconfig func(clusterUID string) string
-	// Source returns the address keks's connections to a cluster come from
-	// (the one its endpoint always admits); nil or "" lets the host choose.
-	Source  func(clusterUID string) (string, error)
+	// Config returns keks's admin client configuration of a cluster uid
+	// (controlplane.Controller.AdminConfig: its certificate, and the
+	// address its endpoint always admits to connect from).
+	Config  func(clusterUID string) (*rest.Config, error)
 	mu      sync.Mutex
 	clients map[string]kubernetes.Interface
 	watches map[string]*watches
@@ -33,20 +30,14 @@ func (c *Cache) For(clusterUID string) (kubernetes.Interface, error) {
 	if cs, ok := c.clients[clusterUID]; ok {
 		return cs, nil
 	}
-	rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig(clusterUID))
+	if c.Config == nil {
+		return nil, fmt.Errorf("no client of cluster %s", clusterUID)
+	}
+	rc, err := c.Config(clusterUID)
 	if err != nil {
-		return nil, fmt.Errorf("admin kubeconfig of cluster %s: %w", clusterUID, err)
+		return nil, err
 	}
 	rc.QPS, rc.Burst = 50, 100
-	if c.Source != nil {
-		src, err := c.Source(clusterUID)
-		if err != nil {
-			return nil, err
-		}
-		if src != "" {
-			rc.Dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}).DialContext
-		}
-	}
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, err

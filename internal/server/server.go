@@ -76,6 +76,8 @@ type Config struct {
 	DemoCluster            string // name of a cluster to make ready on start; empty makes none
 	Kubeconfig             string // where the demo cluster's context goes; empty means $KUBECONFIG or ~/.kube/config
 	NoReconcile            bool   // serve the APIs only, building nothing (API tests)
+	// ControlPlaneRuntime runs new clusters' control planes (controlplane.Config.Runtime).
+	ControlPlaneRuntime string
 	// InstallPrerequisites installs what the host lacks (apt-get, as root)
 	// instead of stopping with a message that says how.
 	InstallPrerequisites bool
@@ -241,13 +243,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	kube := &kubeclient.Cache{Kubeconfig: func(uid string) string {
-		return filepath.Join(dataDir, "clusters", uid, "kubeconfig", "keks-admin.kubeconfig")
-	}, Source: func(uid string) (string, error) { return controlplane.KeksSourceAddress(ctx, st, uid) }}
+	kube := &kubeclient.Cache{}
 	var cp *controlplane.Controller
 	access := &clusterAccess{eks: eksSvc, awsAuth: &authn.AWSAuthWatcher{Client: kube.For}, cp: func() *controlplane.Controller { return cp }}
 	first, count := cfg.Slot.ControlPlaneNetworks()
-	cp = controlplane.New(controlplane.Config{
+	cp, err = controlplane.New(controlplane.Config{
+		Runtime:                cfg.ControlPlaneRuntime,
 		Networks:               controlplane.NetworkRange{First: first, Count: count},
 		RoleSession:            iamSvc.IssueRoleSession,
 		Kube:                   kube.For,
@@ -293,6 +294,10 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			return v.CIDR
 		},
 	}, st, eksSvc, log.With("component", "controlplane"))
+	if err != nil {
+		return err
+	}
+	kube.Config = cp.AdminConfig // keks's client of a cluster is as its control plane's runtime says
 
 	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube,
 		MetadataAddress: cfg.MetadataAddress},
@@ -525,7 +530,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		run(func(ctx context.Context) { _ = elbCtl.Run(ctx) })
 		run(func(ctx context.Context) { _ = ebsCtl.Run(ctx) })
 		// Control-plane logs of the types a cluster enables, to CloudWatch Logs.
-		shipper := cplogs.New(eksSvc.ListAllClusters, logsSvc, filepath.Join(dataDir, "clusters"), filepath.Join(dataDir, "cplogs-places.json"),
+		shipper := cplogs.New(eksSvc.ListAllClusters, logsSvc, cp.LogDir, filepath.Join(dataDir, "cplogs-places.json"),
 			log.With("component", "cplogs"))
 		run(func(ctx context.Context) { _ = shipper.Run(ctx) })
 		// Reconcilers pass at an idle pace; a change in the store wakes them at once.
