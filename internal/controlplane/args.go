@@ -58,6 +58,7 @@ func (c *Controller) member(pl Placement, cl *eks.Cluster, v kubeversions.Versio
 	case RoleScheduler:
 		m.Component, m.Flags = "kube-scheduler", schedulerFlags(pl, p)
 		m.Env = append(m.Env, "GOGC=50")
+
 	case RoleEndpoint:
 		m.Component, m.Command = keksComponent, []string{"lb"}
 		m.Flags = map[string]string{"config": pl.File(endpointDoc)}
@@ -77,6 +78,7 @@ func (c *Controller) member(pl Placement, cl *eks.Cluster, v kubeversions.Versio
 		m.Component, m.Command = keksComponent, []string{"kms-plugin"}
 		m.Flags = map[string]string{"config": pl.File(p.name + ".json")}
 	}
+	addTierFlags(m.Flags, p.role, cl.Spec.Tier())
 	return m
 }
 

@@ -47,8 +47,10 @@ type Config struct {
 	// Access fills in a cluster's authentication mode, access entries and
 	// aws-auth mappings.
 	Access func(ctx context.Context, cl *eks.Cluster, id *authn.ClusterIdentity) error
-	// STSHosts are the hosts get-token URLs may name (keks's own endpoint).
-	STSHosts []string
+	// STSHosts are the hosts get-token URLs may name: keks's own endpoint,
+	// and each replica's when there are several (they change as replicas
+	// come and go, so they are asked for each time).
+	STSHosts func(context.Context) []string
 	// Deleted is told of each cluster whose control plane is gone, so what
 	// others hold for it (clients, caches) goes with it.
 	Deleted func(clusterUID string)
@@ -101,6 +103,19 @@ func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) (*Control
 		return nil, err
 	}
 	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, placed: map[string]State{}, wake: make(chan struct{}, 1)}, nil
+}
+
+// EnqueueAll asks for every cluster to be reconciled now: what all their
+// control planes are given has changed (the replicas' addresses).
+func (c *Controller) EnqueueAll(ctx context.Context) error {
+	clusters, err := c.eks.ListAllClusters(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cl := range clusters {
+		c.Enqueue(cl.Region, cl.Name)
+	}
+	return nil
 }
 
 // Enqueue asks for a cluster to be reconciled now.

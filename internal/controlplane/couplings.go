@@ -35,6 +35,16 @@ func (c *Controller) FargateProfilesServed(clusterUID, profile string) bool {
 	return err == nil && rt.ProfilesServed(st, profile)
 }
 
+// DatabaseSize is the size of a cluster's etcd database, in bytes: a
+// scaling tier whose quota is smaller cannot be chosen.
+func (c *Controller) DatabaseSize(ctx context.Context, clusterUID string) (int64, error) {
+	rt, st, err := c.clusterRuntime(ctx, clusterUID)
+	if err != nil {
+		return 0, err
+	}
+	return rt.DatabaseSize(ctx, st)
+}
+
 // LogDir is where the members of a cluster's control plane write their
 // logs (<component>-<suffix>.log, audit-<suffix>.log), for cplogs.
 func (c *Controller) LogDir(ctx context.Context, clusterUID string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"os"
 	"path/filepath"
 	"time"
@@ -233,6 +234,10 @@ func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *Sta
 		// Done once every API server authenticates (or writes its audit
 		// log) as the config now says.
 		return apiServersCurrent(rt, st, members), nil
+	case eks.UpdateControlPlaneScaling:
+		// Done once etcd, the API servers and the schedulers all run with
+		// the tier's limits (the rollout replaces them one at a time).
+		return membersCurrent(rt, st, members, RoleEtcd, RoleAPIServer, RoleScheduler), nil
 	case eks.UpdateAssociateEncryptionConfig:
 	default:
 		return true, nil
@@ -259,8 +264,14 @@ func (c *Controller) updateApplied(ctx context.Context, cl *eks.Cluster, st *Sta
 // the cluster's current configuration (one that encrypts Secrets, one that
 // authenticates an identity provider's tokens...).
 func apiServersCurrent(rt Runtime, st *State, members []Member) bool {
+	return membersCurrent(rt, st, members, RoleAPIServer)
+}
+
+// membersCurrent reports whether every member of the given roles runs,
+// healthy, with the cluster's current configuration.
+func membersCurrent(rt Runtime, st *State, members []Member, roles ...string) bool {
 	for _, m := range members {
-		if m.role != RoleAPIServer {
+		if !slices.Contains(roles, m.role) {
 			continue
 		}
 		inst := st.instance(m.name)

@@ -217,7 +217,11 @@ func (c *Controller) addIdentitySnapshot(b *Bundle, cl *eks.Cluster, published P
 			id.AWSAuth = old.Cluster.AWSAuth
 		}
 	}
-	snap := authn.NewSnapshot(id, c.cfg.STSHosts, creds, regions, time.Now())
+	var hosts []string
+	if c.cfg.STSHosts != nil {
+		hosts = c.cfg.STSHosts(context.Background())
+	}
+	snap := authn.NewSnapshot(id, hosts, creds, regions, time.Now())
 	data, err := json.Marshal(snap)
 	if err != nil {
 		return err

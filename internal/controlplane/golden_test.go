@@ -57,6 +57,7 @@ type goldenCase struct {
 	name                            string
 	version                         string
 	logging, encryption, identityPr bool
+	tier                            string
 }
 
 var goldenCases = []goldenCase{
@@ -67,6 +68,7 @@ var goldenCases = []goldenCase{
 	{name: "oidc-1.37", version: "1.37", identityPr: true},
 	{name: "all-1.37", version: "1.37", logging: true, encryption: true, identityPr: true},
 	{name: "all-1.36", version: "1.36", logging: true, encryption: true, identityPr: true},
+	{name: "tier-4xl-1.37", version: "1.37", tier: "tier-4xl"},
 }
 
 func goldenCluster(gc goldenCase) *eks.Cluster {
@@ -75,6 +77,7 @@ func goldenCluster(gc goldenCase) *eks.Cluster {
 			VPCID: "vpc-0123456789abcdef0", EndpointPublicAccess: true, EndpointPrivateAccess: true, PublicAccessCIDRs: []string{"203.0.113.0/24", "0.0.0.0/0"},
 			CreatorARN: "arn:aws:iam::123456789012:user/admin", BootstrapCreatorAdmin: true, Logging: map[string]bool{}},
 		Status: eks.Status{OIDCIssuer: "https://198.19.255.254/id/0A1B2C3D4E5F60718293A4B5C6D7E8F9"}}
+	cl.Spec.ScalingTier = gc.tier
 	if gc.logging {
 		for _, t := range []string{"api", "audit", "authenticator", "controllerManager", "scheduler"} {
 			cl.Spec.Logging[t] = true
@@ -98,7 +101,7 @@ func goldenController(t *testing.T, keksCA string) *Controller {
 		DataDir: filepath.Join(goldenRoot, "clusters"), K8s: k8sbuild.Dir(filepath.Join(goldenRoot, "k8s")),
 		KeksURL: "https://127.0.0.1:4577", IssuerURL: "https://198.19.255.254", KeksCAFile: keksCA, KeksBinary: filepath.Join(goldenRoot, "bin", "keks"),
 		VPCCIDR:  func(string) string { return "192.168.0.0/16" },
-		STSHosts: []string{"127.0.0.1:4577", "localhost:4577"},
+		STSHosts: func(context.Context) []string { return []string{"127.0.0.1:4577", "localhost:4577"} },
 		Credentials: func(context.Context) ([]authn.Credential, error) {
 			return []authn.Credential{{Secret: goldenSecret, Principal: awsproto.Principal{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/admin",
 				UserID: "AIDAEXAMPLE", AccessKeyID: "AKIAEXAMPLE"}}}, nil

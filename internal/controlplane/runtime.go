@@ -58,6 +58,9 @@ type Runtime interface {
 	// streams rather than files on this host will need cplogs to take a
 	// source of its own instead.
 	LogDir(st *State) string
+	// DatabaseSize is the largest backend database of st's etcd members, in
+	// bytes: what a scaling tier's quota must hold.
+	DatabaseSize(ctx context.Context, st *State) (int64, error)
 	// Teardown removes everything the runtime has of a cluster's control
 	// plane. st may be empty: a control plane whose state was never stored.
 	Teardown(ctx context.Context, cl *eks.Cluster, st *State) error

@@ -1,6 +1,11 @@
 package eks
 
-import "strings"
+import (
+	"context"
+	"strings"
+
+	"github.com/keksdev/keks/internal/awserr"
+)
 
 // UpdateControlPlaneScaling is the update a change of
 // controlPlaneScalingConfig.tier records (botocore's UpdateType; the user
@@ -38,6 +43,36 @@ var ScalingTiers = []ScalingTier{
 	{Name: "tier-2xl", APIRequestConcurrency: 3400, DatabaseGiB: 16, PodsPerSecond: 283},
 	{Name: "tier-4xl", APIRequestConcurrency: 6800, DatabaseGiB: 16, PodsPerSecond: 400},
 	{Name: "tier-8xl", APIRequestConcurrency: 13600, DatabaseGiB: 16, PodsPerSecond: 400},
+}
+
+// etcdDefaultQuota is etcd's backend quota when none is set: keks's
+// standard tier's.
+const etcdDefaultQuota = 2 << 30
+
+// DatabaseBytes is the largest etcd database the tier holds.
+func (t ScalingTier) DatabaseBytes() int64 {
+	if t.DatabaseGiB == 0 {
+		return etcdDefaultQuota
+	}
+	return int64(t.DatabaseGiB) << 30
+}
+
+// checkDatabaseFits refuses a tier whose database quota is smaller than
+// the cluster's database, as EKS refuses to leave a tier for one whose
+// database size the cluster exceeds: etcd would be read-only (NOSPACE).
+func (s *Service) checkDatabaseFits(ctx context.Context, c *Cluster, to ScalingTier) error {
+	if s.DatabaseSize == nil || to.DatabaseBytes() >= c.Spec.Tier().DatabaseBytes() {
+		return nil
+	}
+	size, err := s.DatabaseSize(ctx, c.UID)
+	if err != nil {
+		return awserr.Errorf(CodeInvalidRequest, "Cannot update the control plane scaling tier of %s to %s: its cluster database size could not be read (%v); try again", c.Name, to.Name, err).With("clusterName", c.Name)
+	}
+	if size > to.DatabaseBytes() {
+		return awserr.Errorf(CodeInvalidRequest, "Cannot update the control plane scaling tier of %s to %s: the cluster database uses %.1f GiB, more than the %d GiB that %s supports. Reduce the database utilization below that first.",
+			c.Name, to.Name, float64(size)/(1<<30), to.DatabaseBytes()>>30, to.Name).With("clusterName", c.Name)
+	}
+	return nil
 }
 
 // LookupScalingTier finds a tier by its API name; "" is standard.

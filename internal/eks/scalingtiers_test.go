@@ -60,3 +60,24 @@ func TestScalingTierAtCreateAndUpdate(t *testing.T) {
 		t.Errorf("back to standard: %+v", back.Params)
 	}
 }
+
+func TestScalingTierDownNeedsTheDatabaseToFit(t *testing.T) {
+	f := newEntryFixture(t)
+	ctx := context.Background()
+	f.s.DatabaseSize = func(context.Context, string) (int64, error) { return 3 << 30, nil }
+	f.cluster(t, "big", AuthModeConfigMap, true, f.alice)
+	u, err := f.s.UpdateClusterConfig(ctx, UpdateClusterConfigInput{Name: "big", Region: testRegion, ScalingTier: "tier-xl"})
+	if err != nil {
+		t.Fatalf("up to a larger quota is never refused: %v", err)
+	}
+	if err := f.s.FinishUpdate(ctx, *u, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.s.UpdateClusterConfig(ctx, UpdateClusterConfigInput{Name: "big", Region: testRegion, ScalingTier: "standard"})
+	wantCode(t, "down with 3 GiB in use", err, CodeInvalidRequest, "the cluster database uses 3.0 GiB, more than the 2 GiB that standard supports")
+	// Between tiers of the same quota the database is not read.
+	f.s.DatabaseSize = func(context.Context, string) (int64, error) { t.Error("database read"); return 0, nil }
+	if _, err := f.s.UpdateClusterConfig(ctx, UpdateClusterConfigInput{Name: "big", Region: testRegion, ScalingTier: "tier-2xl"}); err != nil {
+		t.Errorf("to a tier of the same quota: %v", err)
+	}
+}

@@ -33,6 +33,9 @@ type Service struct {
 	// A function rather than the KMS model: EKS needs only this answer of
 	// it. nil refuses every encryptionConfig.
 	KMSKeyState func(ctx context.Context, region, account, keyARN string) (string, error)
+	// DatabaseSize is the size in bytes of a cluster's etcd database, which
+	// a smaller scaling tier must hold. nil checks nothing.
+	DatabaseSize func(ctx context.Context, clusterUID string) (int64, error)
 }
 
 func clusterKey(region, name string) string { return "eks/clusters/" + region + "/" + name }

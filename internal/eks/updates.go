@@ -182,6 +182,10 @@ func (s *Service) UpdateClusterConfig(ctx context.Context, in UpdateClusterConfi
 		if in.ScalingTier == previous {
 			return nil, invalidParam(in.Name, "Cluster is already at the desired configuration with controlPlaneScalingConfig tier: %s", previous)
 		}
+		to, _ := LookupScalingTier(in.ScalingTier)
+		if err := s.checkDatabaseFits(ctx, c, to); err != nil {
+			return nil, err
+		}
 		spec.ScalingTier = in.ScalingTier
 		if in.ScalingTier == TierStandard {
 			spec.ScalingTier = ""

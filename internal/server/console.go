@@ -83,4 +83,3 @@ func randomPassword() string {
 	}
 	return string(out)
 }
-

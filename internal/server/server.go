@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if _, err := ec2Svc.EnsureDefaultVPC(ctx, cfg.Region, boot.AccountID); err != nil {
 		return fmt.Errorf("create default VPC: %w", err)
 	}
-	host, port, err := net.SplitHostPort(cfg.Listen)
+	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", cfg.Listen, err)
 	}
@@ -267,7 +267,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			return out, err
 		},
 		DataDir: filepath.Join(dataDir, "clusters"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksURL: baseURL, IssuerURL: issuerURL(cfg.RegistryAddress), KeksCAFile: caFile, KeksBinary: exe,
-		STSHosts: []string{cfg.Listen, "localhost:" + port, "127.0.0.1:" + port},
+		STSHosts: stsHosts(st, cfg.Listen),
 		NodeIdentities: func(ctx context.Context, region, cluster string) ([]string, map[string]string, error) {
 			return nodes.Identities(ctx, ec2Svc, region, cluster)
 		},
@@ -298,6 +298,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	kube.Config = cp.AdminConfig // keks's client of a cluster is as its control plane's runtime says
+	if !cfg.NoReconcile {
+		eksSvc.DatabaseSize = cp.DatabaseSize // a smaller scaling tier must hold the cluster's etcd database
+	}
 
 	nodeCtl := nodes.New(nodes.Config{DataDir: filepath.Join(dataDir, "instances"), K8s: k8sbuild.Dir(cfg.K8sDir), KeksBinary: exe, Endpoint: baseURL, CABundle: caFile, Kube: kube,
 		MetadataAddress: cfg.MetadataAddress},
@@ -516,6 +519,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		log.Warn("reconcilers are off: clusters will stay CREATING")
 	} else {
 		run(func(ctx context.Context) { cpDone <- cp.Run(ctx) })
+		run(func(ctx context.Context) { watchReplicas(ctx, st, cp.EnqueueAll) })
 		run(access.awsAuth.Run)
 		run(func(ctx context.Context) { access.watchEntries(ctx, st, eks.AccessEntryPrefix) })
 		run(func(ctx context.Context) { access.watchEntries(ctx, st, eks.PodIdentityAssociationPrefix) })

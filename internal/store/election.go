@@ -84,6 +84,23 @@ func (e *Election) Done() <-chan struct{} { return e.session.Done() }
 // at once instead of after the TTL.
 func (e *Election) Close() error { return e.session.Close() }
 
+// CandidateValues are the values of every replica campaigning, the
+// leader's among them.
+func (s *Store) CandidateValues(ctx context.Context) ([]string, error) {
+	resp, err := s.cli.Get(ctx, s.prefix+leaderPrefix+"/", clientv3.WithPrefix())
+	if err != nil {
+		return nil, fmt.Errorf("store election: list candidates: %w", err)
+	}
+	out := make([]string, 0, len(resp.Kvs))
+	for _, kv := range resp.Kvs {
+		out = append(out, string(kv.Value))
+	}
+	return out, nil
+}
+
+// WatchCandidates sends a key each time a replica starts or stops campaigning.
+func (s *Store) WatchCandidates(ctx context.Context) <-chan string { return s.Watch(ctx, leaderPrefix+"/") }
+
 // Candidates counts the replicas campaigning, the leader among them.
 func (e *Election) Candidates(ctx context.Context) (int64, error) {
 	resp, err := e.s.cli.Get(ctx, e.s.prefix+leaderPrefix+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
