@@ -205,6 +205,13 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 		})
 		return 500 * time.Millisecond, err
 	}
+	if cl.Status.Phase == eks.StatusCreating && c.defaultServiceAccountMissing(ctx, cl) {
+		if time.Since(firstStart(st, cl.CreatedAt)) > createTimeout {
+			return 0, c.fail(ctx, cl, "ClusterUnreachable", fmt.Sprintf("the controller manager did not make the default service account within %s", createTimeout))
+		}
+		_, err := c.setStatus(ctx, cl, func(s *eks.Status) { s.Message = "waiting for the default namespace's service account" })
+		return 250 * time.Millisecond, err
+	}
 	pending, err := c.eks.PendingUpdates(ctx, cl)
 	if err != nil {
 		return 0, err

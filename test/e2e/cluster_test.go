@@ -91,6 +91,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 
 	t.Run("web identity from the cluster's issuer", func(t *testing.T) { webIdentity(t, e.With(t), c.Identity.Oidc.Issuer) })
 	t.Run("OIDC identity provider", func(t *testing.T) { identityProviderConfig(t, e.With(t), name, idp) })
+	t.Run("provisioned control plane tier", func(t *testing.T) { scalingTier(t, e.With(t), name) })
 	t.Run("control-plane logs in CloudWatch Logs", func(t *testing.T) { controlPlaneLogs(t, e.With(t), name) })
 	t.Run("kill an API server under load", func(t *testing.T) { killAPIServer(t, e.With(t), name) })
 	t.Run("kill an etcd member", func(t *testing.T) { killEtcdMember(t, e.With(t), name) })
