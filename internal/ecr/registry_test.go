@@ -2,22 +2,14 @@ package ecr
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
-	"time"
 
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 func TestRegistryRepositories(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	s := &Service{Store: st, Region: "eu-west-1"}
 	if _, err := s.CreateRepository(ctx, "eu-west-1", testAccount, Repository{Name: "team/app"}); err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package eks
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +9,7 @@ import (
 
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/iam"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // entryFixture is an EKS model over a store of its own, with the IAM
@@ -28,13 +26,8 @@ const testRegion = "us-east-1"
 
 func newEntryFixture(t *testing.T) *entryFixture {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	f := &entryFixture{now: time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return f.now }
 	ids := &iam.Service{Store: st, Now: clock}

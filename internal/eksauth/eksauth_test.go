@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +16,7 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/iam"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 const region = "us-east-1"
@@ -36,13 +34,8 @@ type fixture struct {
 // Identity.
 func newFixture(t *testing.T, trust string) *fixture {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	f := &fixture{now: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC), cluster: "pods"}
 	clock := func() time.Time { return f.now }
 	ids := &iam.Service{Store: st, Now: clock}

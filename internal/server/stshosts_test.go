@@ -3,13 +3,11 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // TestSTSHostsNameEveryReplica: a kubeconfig made through a standby
@@ -18,11 +16,7 @@ import (
 func TestSTSHostsNameEveryReplica(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	hosts := stsHosts(st, "127.0.0.1:4577")
 	single := []string{"127.0.0.1:4577", "localhost:4577", "127.0.0.1:4577"}
 	if got := hosts(ctx); !slices.Equal(got, single) {

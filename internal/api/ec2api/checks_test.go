@@ -17,6 +17,7 @@ import (
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 const (
@@ -37,13 +38,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	model := &ec2.Service{Store: st}
 	w := &world{h: &Handler{EC2: model, RoleARN: func(_ context.Context, name string) (string, error) {
 		if name == "nodes" {
@@ -57,6 +53,7 @@ func newWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
+	var err error
 	w.vpc, err = model.CreateVPC(ctx, testRegion, testAccount, "10.0.0.0/16", true, map[string]string{"team": "net"})
 	must(err)
 	w.subnet, err = model.CreateSubnet(ctx, ec2.Subnet{VPCID: w.vpc.ID, CIDR: "10.0.1.0/24", AvailabilityZone: testRegion + "b", Tags: map[string]string{"tier": "private"}})

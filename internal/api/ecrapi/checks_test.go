@@ -2,8 +2,6 @@ package ecrapi
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -11,11 +9,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/ecr"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 const (
@@ -30,13 +27,8 @@ var operations = []string{"CreateRepository", "DescribeRepositories", "DeleteRep
 // "team/app", tagged team=a.
 func newHandler(t *testing.T) *Handler {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	model := &ecr.Service{Store: st, Host: "registry.test"}
 	if _, err := model.CreateRepository(ctx, testRegion, testAccount, ecr.Repository{Name: "team/app", Tags: map[string]string{"team": "a"}}); err != nil {
 		t.Fatal(err)

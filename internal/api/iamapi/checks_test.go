@@ -2,8 +2,6 @@ package iamapi
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"net/url"
@@ -15,7 +13,7 @@ import (
 
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/iam"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // addedOperations are IAM operations being added to the handler beside
@@ -58,13 +56,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	model := &iam.Service{Store: st, Now: time.Now}
 	w := &world{h: &Handler{IAM: model}}
 	must := func(err error) {

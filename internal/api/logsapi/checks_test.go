@@ -2,8 +2,6 @@ package logsapi
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -11,11 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/cwlogs"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 const (
@@ -27,13 +24,8 @@ const (
 // tagged team=a, with stream "web".
 func newHandler(t *testing.T) *Handler {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	model := &cwlogs.Service{Store: st, Dir: t.TempDir()}
 	if err := model.Open(ctx); err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package stsapi
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"net/url"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/iam"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // operations are the STS actions the handler serves.
@@ -26,13 +24,8 @@ const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal
 // path /svc/, tagged env=dev; it returns the role too.
 func newHandler(t *testing.T) (*Handler, *iam.Role) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
+	ctx := context.Background()
 	model := &iam.Service{Store: st, Now: time.Now}
 	role, err := model.CreateRole(ctx, iam.Role{Name: "ops", Path: "/svc/", AssumeRolePolicy: trust, Tags: map[string]string{"env": "dev"}})
 	if err != nil {
