@@ -3,14 +3,13 @@ package console
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 type fakeIdentity struct{ keys map[string]awsproto.Principal }
@@ -45,11 +44,7 @@ func (f *fakePasswords) GetLoginProfile(_ context.Context, user string) (*iam.Lo
 // console (they are in the store).
 func TestSessionEndsWithItsCredential(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	now := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
 	id := &fakeIdentity{keys: map[string]awsproto.Principal{"AKIAKEY": {ARN: "arn:aws:iam::111122223333:user/alice"}}}
 	pw := &fakePasswords{profiles: map[string]bool{"bob": true}}

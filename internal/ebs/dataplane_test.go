@@ -3,7 +3,6 @@ package ebs
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -16,7 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/keksdev/keks/internal/ec2"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // host is a controller over a real store and this host's loop devices,
@@ -52,11 +51,7 @@ func newHost(t *testing.T) *host {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	svc := &ec2.Service{Store: st}
 	h := &host{t: t, ctx: ctx, ec2: svc, region: "eu-west-1", zone: "eu-west-1a"}
 	vpc, err := svc.CreateVPC(ctx, h.region, "123456789012", "10.9.0.0/16", false, nil)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +14,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/keksdev/keks/internal/awserr"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // sshKeygen makes a key with OpenSSH's ssh-keygen and returns the path of
@@ -176,11 +174,7 @@ func newKeyPairService(t *testing.T) (context.Context, *Service) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	return ctx, &Service{Store: st}
 }
 

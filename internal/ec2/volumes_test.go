@@ -2,14 +2,12 @@ package ec2
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"maps"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 const (
@@ -31,11 +29,7 @@ func newEBSWorld(t *testing.T) *ebsWorld {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	w := &ebsWorld{t: t, ctx: ctx, keyEnabled: true}
 	w.s = &Service{Store: st, KMSKey: func(_ context.Context, region, account, keyID string) (string, bool, error) {
 		if keyID != "alias/team" {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
-	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // TestHealthAndStatus drives report over a real (embedded) store: launch
@@ -20,11 +20,7 @@ import (
 func TestHealthAndStatus(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.Open(t)
 	svc := &eks.Service{Store: st, Now: time.Now}
 	c := &Controller{eks: svc, log: log, launchError: map[string]string{}}
 	ng := &eks.Nodegroup{Name: "workers", ClusterName: "dev", ClusterUID: "uid", ARN: "arn:ng", ASGName: "eks-workers-1",

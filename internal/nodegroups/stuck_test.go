@@ -22,6 +22,7 @@ import (
 	"github.com/keksdev/keks/internal/kubeclient"
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 // fixture is a node group controller over a real (embedded) store and EC2 and
@@ -42,11 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.OpenEmbedded(ctx, t.TempDir(), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	e2 := &ec2.Service{Store: st}
 	if _, err := e2.EnsureDefaultVPC(ctx, "us-east-1", "123456789012"); err != nil {
 		t.Fatal(err)
