@@ -26,7 +26,8 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 		t.Fatalf("want 3 private subnets, got %v", subnets)
 	}
 	start := time.Now()
-	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", role, "--resources-vpc-config", "subnetIds="+strings.Join(subnets, ","))
+	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", role, "--resources-vpc-config", "subnetIds="+strings.Join(subnets, ","),
+		"--control-plane-scaling-config", "tier=tier-xl")
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
 	t.Logf("cluster ACTIVE (as seen by the waiter) after %s", time.Since(start).Round(time.Second))
 
@@ -92,6 +93,7 @@ func TestClusterWithAWSCLIAndKubectl(t *testing.T) {
 	t.Run("web identity from the cluster's issuer", func(t *testing.T) { webIdentity(t, e.With(t), c.Identity.Oidc.Issuer) })
 	t.Run("OIDC identity provider", func(t *testing.T) { identityProviderConfig(t, e.With(t), name, idp) })
 	t.Run("provisioned control plane tier", func(t *testing.T) { scalingTier(t, e.With(t), name) })
+	t.Run("scaling tier changed under load", func(t *testing.T) { scalingTierChange(t, e.With(t), name) })
 	t.Run("control-plane logs in CloudWatch Logs", func(t *testing.T) { controlPlaneLogs(t, e.With(t), name) })
 	t.Run("kill an API server under load", func(t *testing.T) { killAPIServer(t, e.With(t), name) })
 	t.Run("kill an etcd member", func(t *testing.T) { killEtcdMember(t, e.With(t), name) })

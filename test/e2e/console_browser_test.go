@@ -96,6 +96,16 @@ func (c *chrome) waitFor(what, js string, timeout time.Duration) {
 	}
 }
 
+// submit clicks a button that sends a form and waits until the page it
+// leads to shows sel. The wait polls the current document: a query begun
+// on the form's page could be left waiting on a document that is gone.
+func (c *chrome) submit(button, sel string) {
+	c.t.Helper()
+	c.run(chromedp.Click(chromedp.CSS(button)))
+	c.waitFor("a page showing "+sel+" after "+button,
+		fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0 })()`, sel), time.Minute)
+}
+
 // shot keeps a full-page screenshot as a test artifact.
 func (c *chrome) shot(name string) {
 	png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
@@ -111,13 +121,13 @@ func (c *chrome) shot(name string) {
 func (c *chrome) signIn(endpoint, id, secret string) {
 	c.t.Helper()
 	c.open(endpoint + "/console/signin?method=key")
-	c.run(chromedp.SendKeys(chromedp.CSS("#accesskeyid"), id), chromedp.SendKeys(chromedp.CSS("#secret"), secret),
-		chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS("header .principal")))
+	c.run(chromedp.SendKeys(chromedp.CSS("#accesskeyid"), id), chromedp.SendKeys(chromedp.CSS("#secret"), secret))
+	c.submit("#signin", "header .principal")
 }
 
 func (c *chrome) signOut() {
 	c.t.Helper()
-	c.run(chromedp.Click(chromedp.CSS(`form[action="/console/signout"] button`)), chromedp.WaitVisible(chromedp.CSS("#accesskeyid, #username")))
+	c.submit(`form[action="/console/signout"] button`, "#accesskeyid, #username")
 }
 
 // scripts turns the page's JavaScript on or off.
@@ -162,9 +172,8 @@ func TestConsole(t *testing.T) {
 	b.open(base + "/clusters/create")
 	b.shot("create-cluster")
 	b.run(chromedp.SendKeys(chromedp.CSS("#cluster-name"), "web-made"),
-		chromedp.SetValue(chromedp.CSS("#cluster-role"), role),
-		chromedp.Click(chromedp.CSS("#submit")),
-		chromedp.WaitVisible(chromedp.CSS("#cluster-status")))
+		chromedp.SetValue(chromedp.CSS("#cluster-role"), role))
+	b.submit("#submit", "#cluster-status")
 	if out := e.Run("aws", "eks", "list-clusters", "--query", "clusters", "--output", "text"); !strings.Contains(out, "web-made") {
 		t.Fatalf("aws eks list-clusters: %q", out)
 	}
@@ -182,9 +191,8 @@ func TestConsole(t *testing.T) {
 	b.run(chromedp.SendKeys(chromedp.CSS("#nodegroup-name"), "web-workers"),
 		chromedp.SetValue(chromedp.CSS("#nodegroup-role-arn"), nodeRole),
 		chromedp.SetValue(chromedp.CSS("#min-size"), "1"),
-		chromedp.SetValue(chromedp.CSS("#desired-size"), "1"),
-		chromedp.Click(chromedp.CSS("#submit")),
-		chromedp.WaitVisible(chromedp.CSS("#nodegroup-status")))
+		chromedp.SetValue(chromedp.CSS("#desired-size"), "1"))
+	b.submit("#submit", "#nodegroup-status")
 	b.waitFor("node group ACTIVE on its page", `document.querySelector('#nodegroup-status').textContent.trim() === 'ACTIVE'`, 3*time.Minute)
 	b.shot("nodegroup")
 
@@ -244,13 +252,14 @@ func TestConsole(t *testing.T) {
 	// Deleting needs the cluster's name typed.
 	b.signIn(e.Endpoint(), id, secret)
 	b.open(base + "/clusters/cli-made/delete")
-	b.run(chromedp.SendKeys(chromedp.CSS("#confirm-name"), "cli-mad"), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS(".alert")))
+	b.run(chromedp.SendKeys(chromedp.CSS("#confirm-name"), "cli-mad"))
+	b.submit("#submit", ".alert")
 	if st := e.Run("aws", "eks", "describe-cluster", "--name", "cli-made", "--query", "cluster.status", "--output", "text"); strings.TrimSpace(st) == "DELETING" {
 		t.Errorf("a mistyped name deleted the cluster")
 	}
 	b.shot("delete-mistyped")
-	b.run(chromedp.Clear(chromedp.CSS("#confirm-name")), chromedp.SendKeys(chromedp.CSS("#confirm-name"), "cli-made"),
-		chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#cluster-rows")))
+	b.run(chromedp.Clear(chromedp.CSS("#confirm-name")), chromedp.SendKeys(chromedp.CSS("#confirm-name"), "cli-made"))
+	b.submit("#submit", "#cluster-rows")
 	b.shot("deleted")
 	harness.Eventually(t, 2*time.Minute, "cli-made deleted", func() error {
 		if out := e.Run("aws", "eks", "list-clusters", "--query", "clusters", "--output", "text"); strings.Contains(out, "cli-made") {

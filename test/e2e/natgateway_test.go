@@ -14,6 +14,7 @@ import (
 // subnet and address; then takes it all down. And an instance profile
 // holding a role, as eksctl's node groups have.
 func TestNatGatewayCLI(t *testing.T) {
+	harness.Long(t, "about 50 s; TestEksctlClusterConfig deploys eksctl's VPC with its NAT gateway through CloudFormation")
 	e := harness.New(t)
 	ec2 := func(args ...string) string {
 		return strings.TrimSpace(e.Run("aws", append([]string{"ec2"}, args...)...))

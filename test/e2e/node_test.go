@@ -15,6 +15,7 @@ import (
 // cluster; it joins as a node with its instance role (no certificate of its
 // own), runs a pod, and leaves nothing once terminated.
 func TestSelfManagedNode(t *testing.T) {
+	harness.Long(t, "about 95 s; TestEksctlFlow runs a self-managed node with run-instances too, and Lab 1 managed ones")
 	e := harness.New(t)
 	const name = "nodes"
 	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))

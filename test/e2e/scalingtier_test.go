@@ -11,33 +11,49 @@ import (
 	"github.com/keksdev/keks/test/harness"
 )
 
-// scalingTier moves a running cluster to EKS Provisioned Control Plane's XL
-// tier under a stream of kubectl requests: the update succeeds once etcd,
-// the API servers and the schedulers run with the tier's limits (XL's 1700
-// seats shared by two API servers, a 16 GiB etcd quota, 167 pods/s), with
-// no request failed on the way.
+// scalingTier checks EKS Provisioned Control Plane's tiers on a cluster
+// created at tier-xl: DescribeCluster says so and etcd, the API servers and
+// the schedulers run with the tier's limits (XL's 1700 seats shared by two
+// API servers, a 16 GiB etcd quota, 167 pods/s).
 func scalingTier(t *testing.T, e *harness.Env, cluster string) {
-	stop := e.Load("kubectl", "get", "namespace", "default", "-o", "name")
-	start := time.Now()
-	id := strings.TrimSpace(e.Run("aws", "eks", "update-cluster-config", "--name", cluster,
-		"--control-plane-scaling-config", "tier=tier-xl", "--query", "update.id", "--output", "text"))
-	waitUpdate(t, e, cluster, id)
-	load := stop()
-	t.Logf("to tier-xl in %s (etcd, API servers and schedulers rolled); %d requests meanwhile, %d failed",
-		time.Since(start).Round(time.Second), load.OK+load.Failed, load.Failed)
-	if load.Failed > 0 {
-		t.Errorf("%d of %d requests failed while the control plane rolled to tier-xl: %s", load.Failed, load.OK+load.Failed, load.FirstError)
-	}
 	if tier := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", cluster, "--query", "cluster.controlPlaneScalingConfig.tier", "--output", "text")); tier != "tier-xl" {
 		t.Errorf("describe-cluster tier = %q", tier)
 	}
-	want := map[string][]string{
-		"etcd":           {"--quota-backend-bytes=" + strconv.Itoa(16<<30)},
-		"kube-apiserver": {"--max-requests-inflight=566", "--max-mutating-requests-inflight=284"},
-		"kube-scheduler": {"--kube-api-qps=167", "--kube-api-burst=334"},
+	checkFlags(t, e, cluster, tierXLFlags, true)
+}
+
+// tierXLFlags are the flags tier-xl gives each role.
+var tierXLFlags = map[string][]string{
+	"etcd":           {"--quota-backend-bytes=" + strconv.Itoa(16<<30)},
+	"kube-apiserver": {"--max-requests-inflight=566", "--max-mutating-requests-inflight=284"},
+	"kube-scheduler": {"--kube-api-qps=167", "--kube-api-burst=334"},
+}
+
+// scalingTierChange moves the tier-xl cluster back to standard under a
+// stream of kubectl requests: the update succeeds once etcd, the API
+// servers and the schedulers all rolled, with no request failed.
+func scalingTierChange(t *testing.T, e *harness.Env, cluster string) {
+	harness.Long(t, "about 105 s: etcd, the API servers and the schedulers roll under load")
+	stop := e.Load("kubectl", "get", "namespace", "default", "-o", "name")
+	start := time.Now()
+	id := strings.TrimSpace(e.Run("aws", "eks", "update-cluster-config", "--name", cluster,
+		"--control-plane-scaling-config", "tier=standard", "--query", "update.id", "--output", "text"))
+	waitUpdate(t, e, cluster, id)
+	load := stop()
+	t.Logf("tier-xl to standard in %s (etcd, API servers and schedulers rolled); %d requests meanwhile, %d failed",
+		time.Since(start).Round(time.Second), load.OK+load.Failed, load.Failed)
+	if load.Failed > 0 {
+		t.Errorf("%d of %d requests failed while the control plane rolled to standard: %s", load.Failed, load.OK+load.Failed, load.FirstError)
 	}
+	checkFlags(t, e, cluster, tierXLFlags, false)
+}
+
+// checkFlags reads the command lines of a cluster's members: each role's
+// flags are there (present) or none of them is.
+func checkFlags(t *testing.T, e *harness.Env, cluster string, byRole map[string][]string, present bool) {
+	t.Helper()
 	for _, in := range e.Instances(cluster) {
-		flags, ok := want[in.Role]
+		flags, ok := byRole[in.Role]
 		if !ok {
 			continue
 		}
@@ -48,8 +64,8 @@ func scalingTier(t *testing.T, e *harness.Env, cluster string) {
 		}
 		args := strings.Split(string(raw), "\x00")
 		for _, f := range flags {
-			if !slices.Contains(args, f) {
-				t.Errorf("%s runs without %s", in.Name, f)
+			if slices.Contains(args, f) != present {
+				t.Errorf("%s: %s present = %t, want %t", in.Name, f, !present, present)
 			}
 		}
 	}
