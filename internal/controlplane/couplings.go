@@ -38,11 +38,17 @@ func (c *Controller) FargateProfilesServed(clusterUID, profile string) bool {
 // DatabaseSize is the size of a cluster's etcd database, in bytes: a
 // scaling tier whose quota is smaller cannot be chosen.
 func (c *Controller) DatabaseSize(ctx context.Context, clusterUID string) (int64, error) {
-	rt, st, err := c.clusterRuntime(ctx, clusterUID)
+	rt, _, err := c.clusterRuntime(ctx, clusterUID)
 	if err != nil {
 		return 0, err
 	}
-	return rt.DatabaseSize(ctx, st)
+	// The members' addresses are in the whole state, not in the placement
+	// clusterRuntime keeps.
+	var st State
+	if _, err := c.store.Get(ctx, stateKey(clusterUID), &st); err != nil {
+		return 0, fmt.Errorf("control-plane state of %s: %w", clusterUID, err)
+	}
+	return rt.DatabaseSize(ctx, &st)
 }
 
 // LogDir is where the members of a cluster's control plane write their

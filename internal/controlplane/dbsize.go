@@ -32,8 +32,11 @@ func (h *hostRuntime) DatabaseSize(ctx context.Context, st *State) (int64, error
 		read++
 		largest = max(largest, n)
 	}
+	if read == 0 && lastErr == nil {
+		return 0, fmt.Errorf("read the etcd database size: the control plane has no etcd member yet")
+	}
 	if read == 0 {
-		return 0, fmt.Errorf("read the etcd database size: no member answered: %v", lastErr)
+		return 0, fmt.Errorf("read the etcd database size: no member answered: %w", lastErr)
 	}
 	return largest, nil
 }

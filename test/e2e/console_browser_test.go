@@ -102,8 +102,23 @@ func (c *chrome) waitFor(what, js string, timeout time.Duration) {
 func (c *chrome) submit(button, sel string) {
 	c.t.Helper()
 	c.run(chromedp.Click(chromedp.CSS(button)))
-	c.waitFor("a page showing "+sel+" after "+button,
-		fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0 })()`, sel), time.Minute)
+	shown := fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.getClientRects().length > 0 })()`, sel)
+	deadline := time.Now().Add(time.Minute)
+	var err error
+	for time.Now().Before(deadline) {
+		// Each try is its own evaluation: one that meets the navigation
+		// ("target navigated", "context destroyed") is simply tried again.
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+		var ok bool
+		ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](shown))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	c.shot("failure")
+	c.t.Fatalf("no page showing %s after %s within a minute (last: %v)", sel, button, err)
 }
 
 // shot keeps a full-page screenshot as a test artifact.
