@@ -38,15 +38,15 @@ func (c *Controller) FargateProfilesServed(clusterUID, profile string) bool {
 // DatabaseSize is the size of a cluster's etcd database, in bytes: a
 // scaling tier whose quota is smaller cannot be chosen.
 func (c *Controller) DatabaseSize(ctx context.Context, clusterUID string) (int64, error) {
-	rt, _, err := c.clusterRuntime(ctx, clusterUID)
-	if err != nil {
-		return 0, err
-	}
 	// The members' addresses are in the whole state, not in the placement
-	// clusterRuntime keeps.
+	// clusterRuntime keeps: read it once, and its runtime from it.
 	var st State
 	if _, err := c.store.Get(ctx, stateKey(clusterUID), &st); err != nil {
 		return 0, fmt.Errorf("control-plane state of %s: %w", clusterUID, err)
+	}
+	rt, err := c.runtimeOf(&st)
+	if err != nil {
+		return 0, err
 	}
 	return rt.DatabaseSize(ctx, &st)
 }

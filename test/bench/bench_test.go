@@ -42,18 +42,8 @@ func BenchmarkControlPlane(b *testing.B) {
 			ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: strings.Split(subnets, ",")}}); err != nil {
 			b.Fatal(err)
 		}
-		for {
-			out, err := api.DescribeCluster(context.Background(), &eks.DescribeClusterInput{Name: aws.String(name)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if out.Cluster.Status == ekstypes.ClusterStatusActive {
-				break
-			}
-			if out.Cluster.Status == ekstypes.ClusterStatusFailed || time.Since(start) > 5*time.Minute {
-				b.Fatalf("cluster %s: %s", name, out.Cluster.Status)
-			}
-			time.Sleep(100 * time.Millisecond)
+		if err := waitActive(api, name, 5*time.Minute); err != nil {
+			b.Fatal(err)
 		}
 		activeSecs = append(activeSecs, time.Since(start).Seconds())
 		if i < max(b.N, 2)-1 {
