@@ -129,11 +129,11 @@ func etcdFlags(pl Placement, cl *eks.Cluster, p plannedInstance) map[string]stri
 	return map[string]string{
 		"name":                        p.name,
 		"data-dir":                    pl.File(p.name, "data"),
-		"listen-client-urls":          "https://" + ip + ":2379",
+		"listen-client-urls":          "https://" + pl.Bind(ip) + ":2379",
 		"advertise-client-urls":       "https://" + ip + ":2379",
-		"listen-peer-urls":            "https://" + ip + ":2380",
+		"listen-peer-urls":            "https://" + pl.Bind(ip) + ":2380",
 		"initial-advertise-peer-urls": "https://" + ip + ":2380",
-		"listen-metrics-urls":         "http://" + ip + ":2381",
+		"listen-metrics-urls":         "http://" + pl.Bind(ip) + ":2381",
 		"initial-cluster":             strings.Join(initial, ","),
 		"initial-cluster-state":       "new",
 		"initial-cluster-token":       cl.UID,
@@ -164,8 +164,8 @@ func (c *Controller) apiServerFlags(pl Placement, cl *eks.Cluster, p plannedInst
 	}
 	suffix := p.name[len(p.name)-1:]
 	f := map[string]string{
-		"advertise-address":                            p.address,
-		"bind-address":                                 p.address,
+		"advertise-address":                            pl.Advertise(p.address),
+		"bind-address":                                 pl.Bind(p.address),
 		"secure-port":                                  "443",
 		"etcd-servers":                                 strings.Join(etcd, ","),
 		"etcd-cafile":                                  pl.PKI("etcd-ca.crt"),
@@ -226,7 +226,7 @@ func controllerManagerFlags(pl Placement, cl *eks.Cluster, p plannedInstance) ma
 		"kubeconfig":                       kc,
 		"authentication-kubeconfig":        kc,
 		"authorization-kubeconfig":         kc,
-		"bind-address":                     p.address,
+		"bind-address":                     pl.Bind(p.address),
 		"secure-port":                      "10257",
 		"leader-elect":                     "true",
 		"cluster-name":                     cl.Name,
@@ -249,7 +249,7 @@ func schedulerFlags(pl Placement, p plannedInstance) map[string]string {
 		"kubeconfig":                kc,
 		"authentication-kubeconfig": kc,
 		"authorization-kubeconfig":  kc,
-		"bind-address":              p.address,
+		"bind-address":              pl.Bind(p.address),
 		"secure-port":               "10259",
 		"leader-elect":              "true",
 		"profiling":                 "false",

@@ -20,10 +20,11 @@ import (
 
 // Config is what the controller needs to know about its host.
 type Config struct {
-	// Runtime runs new control planes: "host" (the default when empty), the
-	// only one keks has so far.
-	Runtime string
-	DataDir string // clusters live in DataDir/<cluster uid>
+	// Runtime runs new control planes: "host" (the default when empty) or
+	// "kubernetes" (pods of the management cluster Kubernetes names).
+	Runtime    string
+	Kubernetes KubernetesConfig
+	DataDir    string // clusters live in DataDir/<cluster uid>
 	// Networks is the range of control-plane networks this server's
 	// clusters take: its host slot's.
 	Networks NetworkRange
@@ -85,8 +86,10 @@ type Controller struct {
 	// runs under it, not under the reconcile's own deadline.
 	runCtx context.Context
 
-	// host runs control planes on this host; runtime is where new ones are made.
+	// host runs control planes on this host, kube (when configured) in a
+	// management cluster; runtime is where new ones are made.
 	host    *hostRuntime
+	kube    *kubeRuntime
 	runtime Runtime
 
 	builds   builds
@@ -98,11 +101,18 @@ type Controller struct {
 // New makes a controller; a runtime it does not have is an error.
 func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) (*Controller, error) {
 	host := newHostRuntime(cfg, s, log)
-	rt, err := newRuntime(cfg, host)
+	var kube *kubeRuntime
+	if cfg.Runtime == RuntimeKubernetes {
+		var err error
+		if kube, err = newKubeRuntime(cfg, s, log); err != nil {
+			return nil, err
+		}
+	}
+	rt, err := newRuntime(cfg, host, kube)
 	if err != nil {
 		return nil, err
 	}
-	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, placed: map[string]State{}, wake: make(chan struct{}, 1)}, nil
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, kube: kube, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, placed: map[string]State{}, wake: make(chan struct{}, 1)}, nil
 }
 
 // EnqueueAll asks for every cluster to be reconciled now: what all their

@@ -73,10 +73,12 @@ func (c *Controller) clusterRuntime(ctx context.Context, uid string) (Runtime, *
 		if _, err := c.store.Get(ctx, stateKey(uid), &full); err != nil {
 			return nil, nil, fmt.Errorf("control-plane state of %s: %w", uid, err)
 		}
-		st = State{ClusterUID: full.ClusterUID, ClusterName: full.ClusterName, Region: full.Region, Runtime: full.Runtime, NetIndex: full.NetIndex}
-		c.mu.Lock()
-		c.placed[uid] = st
-		c.mu.Unlock()
+		st = State{ClusterUID: full.ClusterUID, ClusterName: full.ClusterName, Region: full.Region, Runtime: full.Runtime, NetIndex: full.NetIndex, Endpoint: full.Endpoint}
+		if st.Runtime != RuntimeKubernetes || st.Endpoint != "" { // an endpoint not placed yet is read again
+			c.mu.Lock()
+			c.placed[uid] = st
+			c.mu.Unlock()
+		}
 	}
 	rt, err := c.runtimeOf(&st)
 	return rt, &st, err

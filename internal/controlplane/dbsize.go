@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -76,3 +77,6 @@ func parseDBSize(lines *bufio.Scanner) (int64, error) {
 	}
 	return 0, fmt.Errorf("no %s in etcd's metrics", etcdDBSizeMetric)
 }
+
+// parseDBSizeFrom reads etcd's metrics exposition from r.
+func parseDBSizeFrom(r io.Reader) (int64, error) { return parseDBSize(bufio.NewScanner(r)) }

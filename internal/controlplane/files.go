@@ -56,16 +56,20 @@ func (c *Controller) bundle(pl Placement, cl *eks.Cluster, sec *Secrets, publish
 	// Peers dial out from whichever address of the bridge the kernel picks, and
 	// etcd checks a peer's source address against its certificate, so every
 	// member's certificate names every address of the control-plane network.
+	// Members placed by name (pods behind a headless Service) are named in
+	// every certificate by that name, which etcd resolves to check a peer.
 	var memberIPs []net.IP
-	for _, ip := range pl.PeerSources() {
-		memberIPs = append(memberIPs, net.ParseIP(ip))
-	}
-	for _, ip := range pl.EtcdMembers() {
-		memberIPs = append(memberIPs, net.ParseIP(ip))
+	var memberNames []string
+	for _, addr := range append(pl.PeerSources(), pl.EtcdMembers()...) {
+		if ip := net.ParseIP(addr); ip != nil {
+			memberIPs = append(memberIPs, ip)
+		} else {
+			memberNames = append(memberNames, addr)
+		}
 	}
 	for _, ip := range pl.EtcdMembers() {
 		name := memberName(pl, ip)
-		b.issue(etcdCA, name, pki.Leaf{CommonName: name, DNSNames: []string{name, "localhost"}, IPs: memberIPs, Server: true, Client: true})
+		b.issue(etcdCA, name, pki.Leaf{CommonName: name, DNSNames: append([]string{name, "localhost"}, memberNames...), IPs: memberIPs, Server: true, Client: true})
 	}
 	b.issue(etcdCA, "apiserver-etcd-client", pki.Leaf{CommonName: "kube-apiserver-etcd-client", Client: true})
 	svcIP, err := firstServiceIP(cl.Spec.ServiceIPv4CIDR)

@@ -24,6 +24,12 @@ type Placement interface {
 	// Network is the control-plane network (a CIDR): the sources the
 	// endpoint's webhook listener admits.
 	Network() string
+	// Bind is the address a member at address listens on (host: that
+	// address; a pod: every address of the pod).
+	Bind(address string) string
+	// Advertise is the address an API server at address announces as the
+	// kubernetes Service's endpoint: where pods of the cluster reach it.
+	Advertise(address string) string
 	// PeerSources are addresses, besides the members' own, that etcd
 	// peers' connections may come from, which their certificates name.
 	PeerSources() []string
@@ -58,6 +64,11 @@ func (p hostPlacement) APIServers() []string  { return apiServerAddrs(p.net) }
 func (p hostPlacement) Endpoint() string      { return p.net.endpoint() }
 func (p hostPlacement) KeksSource() string    { return p.net.keksSource() }
 func (p hostPlacement) Network() string       { return p.net.prefix.String() }
+
+// Bind and Advertise: a member listens on, and announces, its own address
+// on the bridge.
+func (p hostPlacement) Bind(address string) string      { return address }
+func (p hostPlacement) Advertise(address string) string { return address }
 
 // PeerSources: peers dial out from whichever address of the bridge the
 // kernel picks (the bridge's own among them), or from loopback.

@@ -42,7 +42,7 @@ func (c *Controller) podIdentityWebhook(b *Bundle, pl Placement, cl *eks.Cluster
 	if endpoint == "" {
 		endpoint = c.cfg.KeksURL
 	}
-	return &podidentity.Config{Listen: net.JoinHostPort(ip, podidentity.Port), Kubeconfig: pl.Kubeconfig(name), Region: cl.Region,
+	return &podidentity.Config{Listen: net.JoinHostPort(pl.Bind(ip), podidentity.Port), Kubeconfig: pl.Kubeconfig(name), Region: cl.Region,
 		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: pl.File(associationsDoc)}
 }
 

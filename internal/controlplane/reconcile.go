@@ -65,6 +65,18 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 	if err != nil {
 		return 0, err
 	}
+	if err := rt.Prepare(ctx, cl, st); err != nil {
+		return 0, err
+	}
+	if pl = rt.Placement(st); pl.Endpoint() == "" {
+		// The runtime gives the endpoint's address (a management cluster's
+		// load balancer), which the certificates name: nothing starts before.
+		if err := c.saveState(ctx, st); err != nil {
+			return 0, err
+		}
+		_, err := c.setStatus(ctx, cl, func(s *eks.Status) { s.Message = "waiting for the endpoint's address" })
+		return time.Second, err
+	}
 	if cl.Status.OIDCIssuer == "" {
 		if cl, err = c.setStatus(ctx, cl, func(s *eks.Status) {
 			s.OIDCIssuer = c.issuerBase() + "/id/" + cl.ID
@@ -73,9 +85,6 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 		}); err != nil {
 			return 0, err
 		}
-	}
-	if err := rt.Prepare(ctx, cl, st); err != nil {
-		return 0, err
 	}
 	b, err := c.bundle(pl, cl, sec, rt.Published(st))
 	if err != nil {

@@ -74,16 +74,19 @@ const RuntimeHost = "host"
 // it does not have.
 func CheckRuntime(name string) error {
 	switch name {
-	case "", RuntimeHost:
+	case "", RuntimeHost, RuntimeKubernetes:
 		return nil
 	}
-	return fmt.Errorf("control-plane runtime %q: keks runs control planes only on %q so far", name, RuntimeHost)
+	return fmt.Errorf("control-plane runtime %q: keks runs control planes on %q or %q", name, RuntimeHost, RuntimeKubernetes)
 }
 
 // newRuntime is the runtime new control planes are made on.
-func newRuntime(cfg Config, host *hostRuntime) (Runtime, error) {
+func newRuntime(cfg Config, host *hostRuntime, kube *kubeRuntime) (Runtime, error) {
 	if err := CheckRuntime(cfg.Runtime); err != nil {
 		return nil, err
+	}
+	if cfg.Runtime == RuntimeKubernetes {
+		return kube, nil
 	}
 	return host, nil
 }
@@ -94,6 +97,10 @@ func (c *Controller) runtimeOf(st *State) (Runtime, error) {
 	switch st.Runtime {
 	case "", RuntimeHost:
 		return c.host, nil
+	case RuntimeKubernetes:
+		if c.kube != nil {
+			return c.kube, nil
+		}
 	}
 	return nil, fmt.Errorf("the control plane of %s runs on runtime %q, which this keks server does not have", st.ClusterName, st.Runtime)
 }

@@ -17,7 +17,9 @@ type State struct {
 	// empty, as in states of an older keks, is the host's.
 	Runtime string `json:"runtime,omitempty"`
 	// NetIndex is the host runtime's: the cluster's control-plane network.
-	NetIndex  int        `json:"netIndex"`
+	NetIndex int `json:"netIndex"`
+	// Endpoint is the kubernetes runtime's: the endpoint Service's address.
+	Endpoint  string     `json:"endpoint,omitempty"`
 	Instances []Instance `json:"instances"`
 	Events    []Event    `json:"events,omitempty"`
 	CreatedAt time.Time  `json:"createdAt"`

@@ -90,6 +90,9 @@ func (s *Shipper) pass(ctx context.Context) bool {
 			active, unknown = true, true
 			continue
 		}
+		if dir == "" {
+			continue // a runtime whose logs are not files here (kubernetes): nothing to ship yet
+		}
 		group := "/aws/eks/" + cl.Name + "/cluster"
 		for _, src := range sources(cl.UID, dir, cl.Spec.Logging) {
 			active = true

@@ -44,9 +44,18 @@ func ReadProfiles(path string) ([]Profile, error) {
 	if err != nil {
 		return nil, err
 	}
+	profiles, err := ParseProfiles(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return profiles, nil
+}
+
+// ParseProfiles decodes the profiles file's content.
+func ParseProfiles(data []byte) ([]Profile, error) {
 	var f ProfilesFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+		return nil, err
 	}
 	return f.Profiles, nil
 }

@@ -62,7 +62,7 @@ func (l *layer) hardlink(name, target string) {
 // image built twice from the same files has the same digest. Directories
 // come first and links last, so that what a link names is always there
 // when it is unpacked; a directory not declared is root's, 0755.
-func (l *layer) build(modTime time.Time) (v1.Layer, error) {
+func (l *layer) build(modTime time.Time, opts ...tarball.LayerOption) (v1.Layer, error) {
 	all := map[string]entry{}
 	for name, e := range l.entries {
 		all[name] = e
@@ -115,5 +115,5 @@ func (l *layer) build(modTime time.Time) (v1.Layer, error) {
 		return nil, err
 	}
 	data := buf.Bytes()
-	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, opts...)
 }

@@ -154,7 +154,14 @@ func (ca *CA) stillValid(path string, l Leaf) bool {
 	if err != nil {
 		return false
 	}
-	b, _ := pem.Decode(data)
+	return ca.Fits(data, l)
+}
+
+// Fits reports whether certPEM is still good for what l asks: issued by
+// ca, far from its expiry, with l's name and addresses. A leaf that fits
+// is kept rather than issued again.
+func (ca *CA) Fits(certPEM []byte, l Leaf) bool {
+	b, _ := pem.Decode(certPEM)
 	if b == nil {
 		return false
 	}

@@ -78,6 +78,10 @@ type Config struct {
 	NoReconcile            bool   // serve the APIs only, building nothing (API tests)
 	// ControlPlaneRuntime runs new clusters' control planes (controlplane.Config.Runtime).
 	ControlPlaneRuntime string
+	// ManagementKubeconfig is the kubernetes runtime's management cluster;
+	// ControlPlaneImages, ControlPlaneImagesCA and ControlPlaneStorageClass
+	// its image repository, that registry's CA and its etcd volumes' class.
+	ManagementKubeconfig, ControlPlaneImages, ControlPlaneImagesCA, ControlPlaneStorageClass string
 	// InstallPrerequisites installs what the host lacks (apt-get, as root)
 	// instead of stopping with a message that says how.
 	InstallPrerequisites bool
@@ -247,8 +251,13 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	var cp *controlplane.Controller
 	access := &clusterAccess{eks: eksSvc, awsAuth: &authn.AWSAuthWatcher{Client: kube.For}, cp: func() *controlplane.Controller { return cp }}
 	first, count := cfg.Slot.ControlPlaneNetworks()
+	kubeRuntime, err := kubernetesRuntimeConfig(cfg)
+	if err != nil {
+		return err
+	}
 	cp, err = controlplane.New(controlplane.Config{
 		Runtime:                cfg.ControlPlaneRuntime,
+		Kubernetes:             kubeRuntime,
 		Networks:               controlplane.NetworkRange{First: first, Count: count},
 		RoleSession:            iamSvc.IssueRoleSession,
 		Kube:                   kube.For,
