@@ -215,6 +215,9 @@ func (c *Controller) apiServerFlags(pl Placement, cl *eks.Cluster, p plannedInst
 		f["audit-log-maxsize"] = "100"
 		f["audit-log-maxbackup"] = "2"
 	}
+	if pl.EgressProxy() != "" {
+		f["egress-selector-config-file"] = pl.File(egressSelectorDoc)
+	}
 	addEncryptionFlags(f, pl, cl, suffix)
 	addOIDCFlags(f, pl, cl)
 	return f

@@ -100,6 +100,11 @@ func (c *Controller) bundle(pl Placement, cl *eks.Cluster, sec *Secrets, publish
 		}
 	}
 	addKubeconfig(b, pl, "keks-admin", "https://"+pl.Endpoint()+":443", "keks-admin")
+	// Before the authenticators' documents, which name keks's CA as the
+	// bundle carries it when the members are not on this host.
+	if err := c.addEgressDocs(b, pl, cl.UID, ca); err != nil {
+		return nil, err
+	}
 	if err := c.addAuthenticatorDocs(b, pl, cl, ca, published); err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/keksdev/keks/internal/eks"
@@ -151,12 +151,15 @@ func (k *kubeRuntime) Health(ctx context.Context, st *State) {
 		byGroup[p.Labels[labelMember]] = append(byGroup[p.Labels[labelMember]], p)
 	}
 	var svcReady bool
-	if eps, err := k.client.CoreV1().Endpoints(ns).Get(ctx, endpointService, metav1.GetOptions{}); err == nil {
-		for _, s := range eps.Subsets {
-			svcReady = svcReady || len(s.Addresses) > 0
-		}
-	} else if !apierrors.IsNotFound(err) {
+	epSlices, err := k.client.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=" + endpointService})
+	if err != nil {
 		k.log.Warn("read the endpoint's backends", "cluster", st.ClusterName, "err", err)
+	} else {
+		for _, s := range epSlices.Items {
+			for _, e := range s.Endpoints {
+				svcReady = svcReady || (e.Conditions.Ready != nil && *e.Conditions.Ready)
+			}
+		}
 	}
 	now := time.Now().UTC()
 	for i := range st.Instances {

@@ -57,6 +57,9 @@ func newControlPlaneImages(cfg Config, log *slog.Logger) (*controlPlaneImages, e
 		keks: cfg.KeksBinary, transport: tr, log: log, refs: map[string]string{}}, nil
 }
 
+// imagePushTimeout bounds building and pushing one control-plane image.
+const imagePushTimeout = 15 * time.Minute
+
 // known is the image of version v, if keks has it ready.
 func (c *controlPlaneImages) known(v kubeversions.Version) (string, bool) {
 	c.mu.Lock()
@@ -68,6 +71,10 @@ func (c *controlPlaneImages) known(v kubeversions.Version) (string, bool) {
 // ensure builds and pushes version v's image if this keks has not yet, and
 // names it by digest. One at a time: a build holds the binaries in memory.
 func (c *controlPlaneImages) ensure(ctx context.Context, v kubeversions.Version) (string, error) {
+	// A first push of a few hundred megabytes outlasts a reconcile's
+	// deadline on a slow link; a cancelled one would start over.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), imagePushTimeout)
+	defer cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ref, ok := c.refs[v.Patch]; ok {

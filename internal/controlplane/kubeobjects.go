@@ -1,6 +1,7 @@
 package controlplane
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -234,33 +235,35 @@ func container(m Member, image string, mounts []corev1.VolumeMount) corev1.Conta
 		q.PeriodSeconds, q.FailureThreshold, q.InitialDelaySeconds = 5, 3, 0
 		return &q
 	}
+	// A container has startupGrace to answer first, as on the host; the
+	// kubelet's probes take no query string, so an API server's readiness
+	// is the whole /readyz.
 	startup := func(p *corev1.Probe) *corev1.Probe {
 		q := *p
 		q.PeriodSeconds, q.FailureThreshold = 2, int32(startupGrace.Seconds()/2)
 		return &q
 	}
-	var ready *corev1.Probe
+	var ready, alive *corev1.Probe
 	switch m.role {
 	case RoleEtcd:
 		ready = probe(corev1.URISchemeHTTP, 2381, "/readyz")
 		c.Ports = []corev1.ContainerPort{{Name: "client", ContainerPort: 2379}, {Name: "peer", ContainerPort: 2380}, {Name: "metrics", ContainerPort: 2381}}
 	case RoleAPIServer:
-		ready = probe(corev1.URISchemeHTTPS, 443, apiServerReadyPath)
+		ready, alive = probe(corev1.URISchemeHTTPS, 443, "/readyz"), live(probe(corev1.URISchemeHTTPS, 443, "/livez"))
 		c.Ports = []corev1.ContainerPort{{Name: "https", ContainerPort: 443}}
-		c.LivenessProbe = live(probe(corev1.URISchemeHTTPS, 443, "/livez"))
 	case RoleControllerManager:
-		c.LivenessProbe = live(probe(corev1.URISchemeHTTPS, 10257, "/healthz"))
+		alive = live(probe(corev1.URISchemeHTTPS, 10257, "/healthz"))
 	case RoleScheduler:
-		c.LivenessProbe = live(probe(corev1.URISchemeHTTPS, 10259, "/healthz"))
+		alive = live(probe(corev1.URISchemeHTTPS, 10259, "/healthz"))
 	case RoleAuthenticator:
 		// The authenticator's own port is the pod's loopback; its webhooks' is open.
 		wp, _ := strconv.Atoi(podidentity.Port)
 		ready = probe(corev1.URISchemeHTTPS, wp, "/healthz")
 		c.Ports = []corev1.ContainerPort{{Name: "webhooks", ContainerPort: int32(wp)}}
 	}
-	if ready != nil {
-		c.ReadinessProbe = ready
-		c.StartupProbe = startup(ready)
+	c.ReadinessProbe, c.LivenessProbe = ready, alive
+	if first := cmp.Or(ready, alive); first != nil {
+		c.StartupProbe = startup(first)
 	}
 	return c
 }

@@ -25,6 +25,7 @@ const (
 type kubePlacement struct {
 	namespace string
 	endpoint  string // the endpoint Service's load-balancer address; empty until it has one
+	egress    string // keks's egress proxy, through which the API servers reach the VPC
 }
 
 // etcdService is the headless Service that names the etcd members.
@@ -59,6 +60,7 @@ func (p kubePlacement) KeksSource() string { return "" }
 // the management cluster's pod network, whatever it is.
 func (p kubePlacement) Network() string { return "0.0.0.0/0" }
 
+func (p kubePlacement) EgressProxy() string     { return p.egress }
 func (p kubePlacement) Bind(string) string      { return "0.0.0.0" }
 func (p kubePlacement) Advertise(string) string { return p.endpoint }
 

@@ -39,6 +39,10 @@ type KubernetesConfig struct {
 	// StorageClass is the etcd members' volumes' (empty: the management
 	// cluster's default).
 	StorageClass string
+	// EgressProxy is the URL of keks's egress proxy as the management
+	// cluster's pods reach it (egress.Proxy): the API servers' way to the
+	// cluster's kubelets, pods and webhooks.
+	EgressProxy string
 }
 
 // kubeRuntime runs each control plane in a namespace of its own in a
@@ -97,7 +101,7 @@ func (k *kubeRuntime) Allocate(context.Context, *State) error { return nil }
 func (k *kubeRuntime) Placement(st *State) Placement { return k.placement(st) }
 
 func (k *kubeRuntime) placement(st *State) kubePlacement {
-	return kubePlacement{namespace: namespaceOf(st.ClusterUID), endpoint: st.Endpoint}
+	return kubePlacement{namespace: namespaceOf(st.ClusterUID), endpoint: st.Endpoint, egress: k.kcfg.EgressProxy}
 }
 
 // Prepare makes the namespace and what does not depend on the bundle

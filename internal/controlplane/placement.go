@@ -30,6 +30,9 @@ type Placement interface {
 	// Advertise is the address an API server at address announces as the
 	// kubernetes Service's endpoint: where pods of the cluster reach it.
 	Advertise(address string) string
+	// EgressProxy is the URL of the proxy the API servers reach their
+	// cluster's network through (empty: they reach it directly).
+	EgressProxy() string
 	// PeerSources are addresses, besides the members' own, that etcd
 	// peers' connections may come from, which their certificates name.
 	PeerSources() []string
@@ -69,6 +72,9 @@ func (p hostPlacement) Network() string       { return p.net.prefix.String() }
 // on the bridge.
 func (p hostPlacement) Bind(address string) string      { return address }
 func (p hostPlacement) Advertise(address string) string { return address }
+
+// EgressProxy: the bridge routes to the VPCs' instances and pods.
+func (p hostPlacement) EgressProxy() string { return "" }
 
 // PeerSources: peers dial out from whichever address of the bridge the
 // kernel picks (the bridge's own among them), or from loopback.

@@ -42,8 +42,12 @@ func (c *Controller) podIdentityWebhook(b *Bundle, pl Placement, cl *eks.Cluster
 	if endpoint == "" {
 		endpoint = c.cfg.KeksURL
 	}
+	caFile := c.cfg.KeksCAFile
+	if _, ok := b.Documents[pkiDoc(keksCADoc)]; ok {
+		caFile = pl.PKI(keksCADoc) // the members are not on this host: the bundle carries it
+	}
 	return &podidentity.Config{Listen: net.JoinHostPort(pl.Bind(ip), podidentity.Port), Kubeconfig: pl.Kubeconfig(name), Region: cl.Region,
-		Endpoint: endpoint, CAFile: c.cfg.KeksCAFile, Associations: pl.File(associationsDoc)}
+		Endpoint: endpoint, CAFile: caFile, Associations: pl.File(associationsDoc)}
 }
 
 // podIdentityWebhookListener is the endpoint's listener in front of the

@@ -1,11 +1,17 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/keksdev/keks/internal/controlplane"
+	"github.com/keksdev/keks/internal/egress"
 )
 
 // kubernetesRuntimeConfig reads the management cluster's kubeconfig when
@@ -27,5 +33,32 @@ func kubernetesRuntimeConfig(cfg Config) (controlplane.KubernetesConfig, error) 
 		// keks's own registry, for a management cluster that reaches it and trusts keks's CA.
 		k.Images = cfg.RegistryAddress + "/keks/control-plane"
 	}
+	if host := egressHost(cfg); host != "" {
+		k.EgressProxy = "https://" + net.JoinHostPort(host, egress.Port)
+	}
 	return k, nil
+}
+
+// egressHost is where keks serves the egress proxy: the registry's
+// address, which instances and the management cluster's pods reach. None
+// without a registry address.
+func egressHost(cfg Config) string {
+	host, _, err := net.SplitHostPort(cfg.RegistryAddress)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// serveEgress serves the egress proxy of the kubernetes runtime's API
+// servers on host (the registry's address, already on this host).
+func serveEgress(host string, cert tls.Certificate, cp *controlplane.Controller, serveErr chan<- error, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, egress.Port))
+	if err != nil {
+		return nil, fmt.Errorf("listen for the egress proxy: %w", err)
+	}
+	p := &egress.Proxy{Targets: cp.EgressTargets, Log: log.With("component", "egress")}
+	srv := &http.Server{Handler: p, TLSConfig: p.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
+	return srv, nil
 }

@@ -470,7 +470,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		}
 		srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12},
 			ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		serveErr = make(chan error, 3)
+		serveErr = make(chan error, 4)
 		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
 	}
 	// The registry address, which every instance and pod reaches, serves
@@ -483,6 +483,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			return err
 		}
 		go func() { serveErr <- regSrv.ServeTLS(regLn, "", "") }()
+	}
+	egressSrv := &http.Server{}
+	if cfg.ControlPlaneRuntime == controlplane.RuntimeKubernetes && egressHost(cfg) != "" {
+		if egressSrv, err = serveEgress(egressHost(cfg), *tlsCert, cp, serveErr, log); err != nil {
+			return err
+		}
 	}
 	imdsSrv := imds.NewServer(&imds.Handler{
 		Instances:    func(ctx context.Context) ([]ec2.Instance, error) { return ec2Svc.Instances(ctx, "") },
@@ -594,6 +600,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	_ = srv.Shutdown(shutdownCtx)
 	_ = regSrv.Shutdown(shutdownCtx)
 	_ = imdsSrv.Shutdown(shutdownCtx)
+	_ = egressSrv.Shutdown(shutdownCtx)
 	stopCP()
 	if !waitTimeout(&tasks, 15*time.Second) {
 		log.Warn("background tasks still running after 15 s; stopping anyway")

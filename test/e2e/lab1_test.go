@@ -70,104 +70,7 @@ func TestLab1(t *testing.T) {
 	}
 	e.Run("aws", "eks", "wait", "addon-active", "--cluster-name", cluster, "--addon-name", "coredns")
 
-	// Lab 1: namespace, Deployment, Service.
-	e.Run("kubectl", "create", "namespace", "lab")
-	e.Run("kubectl", "-n", "lab", "create", "deployment", "web", "--image="+registry+"/keks/hello:latest", "--replicas=3", "--port=8080")
-	e.Run("kubectl", "-n", "lab", "expose", "deployment", "web", "--port=80", "--target-port=8080")
-	e.Run("kubectl", "-n", "lab", "rollout", "status", "deployment/web", "--timeout=90s")
-	if out := e.Run("kubectl", "-n", "lab", "get", "deployment,service,pods"); !strings.Contains(out, "deployment.apps/web") || !strings.Contains(out, "service/web") {
-		t.Errorf("kubectl get: %s", out)
-	}
-	pods := strings.Fields(e.Run("kubectl", "-n", "lab", "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}"))
-	if len(pods) != 3 {
-		t.Fatalf("web pods: %v", pods)
-	}
-	if out := e.Run("kubectl", "-n", "lab", "describe", "pod", pods[0]); !strings.Contains(out, "Node:") || !strings.Contains(out, "Started") {
-		t.Errorf("describe pod: %s", out)
-	}
-	if out := e.Run("kubectl", "-n", "lab", "logs", pods[0]); !strings.Contains(out, "listening on :8080") {
-		t.Errorf("logs: %q", out)
-	}
-	if out := e.Run("kubectl", "-n", "lab", "exec", pods[0], "--", "hostname"); strings.TrimSpace(out) != pods[0] {
-		t.Errorf("exec hostname: %q", out)
-	}
-
-	// The Service by its DNS name, from busybox (docker.io's name, served
-	// offline by keks) on one node: answers come from pods on other nodes.
-	nodes := strings.Fields(e.Run("kubectl", "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"))
-	e.Run("kubectl", "-n", "lab", "run", "client", "--image=busybox", "--restart=Never",
-		"--overrides", `{"spec":{"nodeName":"`+nodes[0]+`"}}`, "--command", "--", "sleep", "3600")
-	e.Run("kubectl", "-n", "lab", "wait", "--for=condition=Ready", "pod/client", "--timeout=60s")
-	if out := e.Run("kubectl", "-n", "lab", "exec", "client", "--", "nslookup", "web.lab.svc.cluster.local"); !strings.Contains(out, "Address") {
-		t.Errorf("nslookup: %s", out)
-	}
-	remote := map[string]bool{}
-	podNode := map[string]string{}
-	for _, p := range pods {
-		podNode[p] = strings.TrimSpace(e.Run("kubectl", "-n", "lab", "get", "pod", p, "-o", "jsonpath={.spec.nodeName}"))
-	}
-	for i := 0; i < 20 && len(remote) == 0; i++ {
-		out := e.Run("kubectl", "-n", "lab", "exec", "client", "--", "wget", "-qO-", "http://web.lab.svc.cluster.local")
-		from := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "Hello from "))
-		if n, ok := podNode[from]; !ok {
-			t.Fatalf("answer %q names no web pod", out)
-		} else if n != nodes[0] {
-			remote[from] = true
-		}
-	}
-	if len(remote) == 0 {
-		t.Errorf("no answer came from a pod on another node than %s", nodes[0])
-	}
-
-	// A Service of type LoadBalancer gets an address a process on the host reaches.
-	e.Run("kubectl", "-n", "lab", "expose", "deployment", "web", "--name=web-lb", "--type=LoadBalancer", "--port=80", "--target-port=8080")
-	var lbAddr string
-	harness.Eventually(t, 60*time.Second, "load balancer address", func() error {
-		lbAddr = strings.TrimSpace(e.Run("kubectl", "-n", "lab", "get", "service", "web-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"))
-		if lbAddr == "" {
-			return fmt.Errorf("no ingress address yet")
-		}
-		return nil
-	})
-	harness.Eventually(t, 30*time.Second, "answer through the load balancer", func() error {
-		resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + lbAddr + "/")
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if !strings.HasPrefix(string(body), "Hello from web-") {
-			return fmt.Errorf("answer %q", body)
-		}
-		return nil
-	})
-
-	// ECR: a repository, a token from get-login-password, a push with
-	// go-containerregistry, and a pod running the pushed image.
-	uri := strings.TrimSpace(e.Run("aws", "ecr", "create-repository", "--repository-name", "lab/app", "--query", "repository.repositoryUri", "--output", "text"))
-	if uri != registry+"/lab/app" {
-		t.Errorf("repositoryUri %q", uri)
-	}
-	password := strings.TrimSpace(e.Run("aws", "ecr", "get-login-password"))
-	ca, err := os.ReadFile(filepath.Join(e.Dir, "data", "pki", "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(ca)
-	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
-	if err := crane.Copy(registry+"/keks/hello:latest", uri+":v1", crane.WithTransport(transport)); err == nil {
-		t.Errorf("registry accepted a request without credentials")
-	}
-	auth := crane.WithAuth(&authn.Basic{Username: "AWS", Password: password})
-	if err := crane.Copy(registry+"/keks/hello:latest", uri+":v1", crane.WithTransport(transport), auth); err != nil {
-		t.Fatalf("push to %s: %v", uri, err)
-	}
-	e.Run("kubectl", "-n", "lab", "run", "pushed", "--image="+uri+":v1", "--restart=Never")
-	e.Run("kubectl", "-n", "lab", "wait", "--for=condition=Ready", "pod/pushed", "--timeout=60s")
-	if tok := strings.TrimSpace(e.Run("aws", "ecr", "get-authorization-token", "--query", "authorizationData[0].authorizationToken", "--output", "text")); !strings.HasPrefix(mustDecode(t, tok), "AWS:") {
-		t.Errorf("authorization token does not decode to AWS:<password>")
-	}
+	lbAddr, uri := lab1Workloads(t, e)
 
 	t.Run("IAM roles for service accounts", func(t *testing.T) { irsaPods(t, e.With(t), cluster) })
 	t.Run("EKS Pod Identity", func(t *testing.T) { podIdentity(t, e.With(t), cluster) })
@@ -293,4 +196,113 @@ func kubeletPIDs(e *harness.Env) string {
 	}
 	sort.Strings(pids)
 	return strings.Join(pids, ",")
+}
+
+// lab1Workloads is Lab 1's work on a cluster whose nodes are in several
+// zones: a namespace, a Deployment and a Service; list, describe, logs,
+// exec; the Service by its DNS name from a pod on another node; a
+// LoadBalancer Service the host reaches; an image pushed to keks's ECR and
+// run. It returns the load balancer's address and the pushed image.
+func lab1Workloads(t *testing.T, e *harness.Env) (lbAddr, uri string) {
+	t.Helper()
+	reg := e.Registry()
+	// Lab 1: namespace, Deployment, Service.
+	e.Run("kubectl", "create", "namespace", "lab")
+	e.Run("kubectl", "-n", "lab", "create", "deployment", "web", "--image="+reg+"/keks/hello:latest", "--replicas=3", "--port=8080")
+	e.Run("kubectl", "-n", "lab", "expose", "deployment", "web", "--port=80", "--target-port=8080")
+	e.Run("kubectl", "-n", "lab", "rollout", "status", "deployment/web", "--timeout=90s")
+	if out := e.Run("kubectl", "-n", "lab", "get", "deployment,service,pods"); !strings.Contains(out, "deployment.apps/web") || !strings.Contains(out, "service/web") {
+		t.Errorf("kubectl get: %s", out)
+	}
+	pods := strings.Fields(e.Run("kubectl", "-n", "lab", "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[*].metadata.name}"))
+	if len(pods) != 3 {
+		t.Fatalf("web pods: %v", pods)
+	}
+	if out := e.Run("kubectl", "-n", "lab", "describe", "pod", pods[0]); !strings.Contains(out, "Node:") || !strings.Contains(out, "Started") {
+		t.Errorf("describe pod: %s", out)
+	}
+	if out := e.Run("kubectl", "-n", "lab", "logs", pods[0]); !strings.Contains(out, "listening on :8080") {
+		t.Errorf("logs: %q", out)
+	}
+	if out := e.Run("kubectl", "-n", "lab", "exec", pods[0], "--", "hostname"); strings.TrimSpace(out) != pods[0] {
+		t.Errorf("exec hostname: %q", out)
+	}
+
+	// The Service by its DNS name, from busybox (docker.io's name, served
+	// offline by keks) on one node: answers come from pods on other nodes.
+	nodes := strings.Fields(e.Run("kubectl", "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"))
+	e.Run("kubectl", "-n", "lab", "run", "client", "--image=busybox", "--restart=Never",
+		"--overrides", `{"spec":{"nodeName":"`+nodes[0]+`"}}`, "--command", "--", "sleep", "3600")
+	e.Run("kubectl", "-n", "lab", "wait", "--for=condition=Ready", "pod/client", "--timeout=60s")
+	if out := e.Run("kubectl", "-n", "lab", "exec", "client", "--", "nslookup", "web.lab.svc.cluster.local"); !strings.Contains(out, "Address") {
+		t.Errorf("nslookup: %s", out)
+	}
+	remote := map[string]bool{}
+	podNode := map[string]string{}
+	for _, p := range pods {
+		podNode[p] = strings.TrimSpace(e.Run("kubectl", "-n", "lab", "get", "pod", p, "-o", "jsonpath={.spec.nodeName}"))
+	}
+	for i := 0; i < 20 && len(remote) == 0; i++ {
+		out := e.Run("kubectl", "-n", "lab", "exec", "client", "--", "wget", "-qO-", "http://web.lab.svc.cluster.local")
+		from := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "Hello from "))
+		if n, ok := podNode[from]; !ok {
+			t.Fatalf("answer %q names no web pod", out)
+		} else if n != nodes[0] {
+			remote[from] = true
+		}
+	}
+	if len(remote) == 0 {
+		t.Errorf("no answer came from a pod on another node than %s", nodes[0])
+	}
+
+	// A Service of type LoadBalancer gets an address a process on the host reaches.
+	e.Run("kubectl", "-n", "lab", "expose", "deployment", "web", "--name=web-lb", "--type=LoadBalancer", "--port=80", "--target-port=8080")
+	harness.Eventually(t, 60*time.Second, "load balancer address", func() error {
+		lbAddr = strings.TrimSpace(e.Run("kubectl", "-n", "lab", "get", "service", "web-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"))
+		if lbAddr == "" {
+			return fmt.Errorf("no ingress address yet")
+		}
+		return nil
+	})
+	harness.Eventually(t, 30*time.Second, "answer through the load balancer", func() error {
+		resp, err := (&http.Client{Timeout: 3 * time.Second}).Get("http://" + lbAddr + "/")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if !strings.HasPrefix(string(body), "Hello from web-") {
+			return fmt.Errorf("answer %q", body)
+		}
+		return nil
+	})
+
+	// ECR: a repository, a token from get-login-password, a push with
+	// go-containerregistry, and a pod running the pushed image.
+	uri = strings.TrimSpace(e.Run("aws", "ecr", "create-repository", "--repository-name", "lab/app", "--query", "repository.repositoryUri", "--output", "text"))
+	if uri != reg+"/lab/app" {
+		t.Errorf("repositoryUri %q", uri)
+	}
+	password := strings.TrimSpace(e.Run("aws", "ecr", "get-login-password"))
+	ca, err := os.ReadFile(filepath.Join(e.Dir, "data", "pki", "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	if err := crane.Copy(reg+"/keks/hello:latest", uri+":v1", crane.WithTransport(transport)); err == nil {
+		t.Errorf("registry accepted a request without credentials")
+	}
+	auth := crane.WithAuth(&authn.Basic{Username: "AWS", Password: password})
+	if err := crane.Copy(reg+"/keks/hello:latest", uri+":v1", crane.WithTransport(transport), auth); err != nil {
+		t.Fatalf("push to %s: %v", uri, err)
+	}
+	e.Run("kubectl", "-n", "lab", "run", "pushed", "--image="+uri+":v1", "--restart=Never")
+	e.Run("kubectl", "-n", "lab", "wait", "--for=condition=Ready", "pod/pushed", "--timeout=60s")
+	if tok := strings.TrimSpace(e.Run("aws", "ecr", "get-authorization-token", "--query", "authorizationData[0].authorizationToken", "--output", "text")); !strings.HasPrefix(mustDecode(t, tok), "AWS:") {
+		t.Errorf("authorization token does not decode to AWS:<password>")
+	}
+
+	return lbAddr, uri
 }

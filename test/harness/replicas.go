@@ -7,10 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/hostslot"
 )
 
 // credentialsFile is the AWS CLI credentials file the environment's server
@@ -157,4 +160,17 @@ func (e *Env) ServerExit(timeout time.Duration) (code int, ok bool) {
 		// returns at once with the same result.
 		return 0, false
 	}
+}
+
+// Registry is the address of the server's image registry: its host slot's.
+func (e *Env) Registry() string {
+	data, err := os.ReadFile(filepath.Join(e.Dir, "data", "slot"))
+	if err != nil {
+		e.t.Fatalf("the data directory records no slot: %v", err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		e.t.Fatalf("slot file: %v", err)
+	}
+	return hostslot.Slot(n).RegistryAddress().String()
 }

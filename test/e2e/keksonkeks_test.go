@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keksdev/keks/test/harness"
+)
+
+// TestKeksOnKeks: a keks cluster on the host runtime is the management
+// cluster of a second keks whose control planes run on the kubernetes
+// runtime. The second keks's CreateCluster (AWS CLI) becomes ACTIVE with
+// its etcd members and API servers as pods in a namespace of the
+// management cluster; kubectl works through its endpoint; nodes join it;
+// deleting an API server pod and an etcd pod fails no request through the
+// endpoint; deleting the cluster leaves nothing in the management cluster.
+func TestKeksOnKeks(t *testing.T) {
+	harness.Long(t, "about 10 minutes: a management cluster with storage, then a second keks's cluster in it")
+	a := harness.New(t)
+	const mgmt = "management"
+	a.Run("aws", "eks", "create-cluster", "--name", mgmt, "--role-arn", a.ClusterRole("mgmtCluster"), "--resources-vpc-config", "subnetIds="+strings.Join(a.PrivateSubnets(), ","))
+	nodeRole := a.NodeRole("mgmtNodes")
+	a.Run("aws", "eks", "wait", "cluster-active", "--name", mgmt)
+	a.Run("aws", "eks", "update-kubeconfig", "--name", mgmt)
+	a.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", mgmt, "--nodegroup-name", "hosts", "--node-role", nodeRole,
+		"--scaling-config", "minSize=3,maxSize=3,desiredSize=3", "--instance-types", "t3.large", "--subnets"}, a.PrivateSubnets()...)...)
+	a.Run("aws", "eks", "create-addon", "--cluster-name", mgmt, "--addon-name", "aws-ebs-csi-driver", "--service-account-role-arn", ebsCSIRole(t, a, mgmt))
+	a.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", mgmt, "--nodegroup-name", "hosts")
+	a.Run("aws", "eks", "wait", "addon-active", "--cluster-name", mgmt, "--addon-name", "aws-ebs-csi-driver")
+	a.Run("kubectl", "annotate", "storageclass", "gp3", "storageclass.kubernetes.io/is-default-class=true", "--overwrite")
+
+	// keks B pushes its control-plane images to A's ECR, and runs them with
+	// a service account of the management cluster, as an operator would.
+	repo := strings.TrimSpace(a.Run("aws", "ecr", "create-repository", "--repository-name", "keks/control-plane", "--query", "repository.repositoryUri", "--output", "text"))
+	password := strings.TrimSpace(a.Run("aws", "ecr", "get-login-password"))
+	docker := t.TempDir()
+	auths := map[string]any{"auths": map[string]any{strings.SplitN(repo, "/", 2)[0]: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte("AWS:" + password))}}}
+	writeJSON(t, filepath.Join(docker, "config.json"), auths)
+	t.Setenv("DOCKER_CONFIG", docker)
+	a.Run("kubectl", "-n", "kube-system", "create", "serviceaccount", "keks-b")
+	a.Run("kubectl", "create", "clusterrolebinding", "keks-b", "--clusterrole=cluster-admin", "--serviceaccount=kube-system:keks-b")
+	token := strings.TrimSpace(a.Run("kubectl", "-n", "kube-system", "create", "token", "keks-b", "--duration=24h"))
+	endpoint := strings.TrimSpace(a.Run("aws", "eks", "describe-cluster", "--name", mgmt, "--query", "cluster.endpoint", "--output", "text"))
+	ca := strings.TrimSpace(a.Run("aws", "eks", "describe-cluster", "--name", mgmt, "--query", "cluster.certificateAuthority.data", "--output", "text"))
+	mgmtKubeconfig := filepath.Join(t.TempDir(), "management.kubeconfig")
+	if err := os.WriteFile(mgmtKubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: management, cluster: {server: %q, certificate-authority-data: %q}}]
+users: [{name: keks-b, user: {token: %q}}]
+contexts: [{name: management, context: {cluster: management, user: keks-b}}]
+current-context: management
+`, endpoint, ca, token)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	b := harness.New(t, "--control-plane-runtime=kubernetes", "--management-kubeconfig="+mgmtKubeconfig,
+		"--control-plane-images="+repo, "--control-plane-images-ca="+filepath.Join(a.Dir, "data", "pki", "ca.crt"))
+	const hosted = "hosted"
+	start := time.Now()
+	b.Run("aws", "eks", "create-cluster", "--name", hosted, "--role-arn", b.ClusterRole("hostedCluster"), "--resources-vpc-config", "subnetIds="+strings.Join(b.PrivateSubnets(), ","))
+	if out, err := b.TryFor(10*time.Minute, "aws", "eks", "wait", "cluster-active", "--name", hosted); err != nil {
+		t.Fatalf("the hosted cluster did not become ACTIVE: %v\n%s\nits pods:\n%s", err, out, a.Run("kubectl", "get", "pods", "-A", "-o", "wide"))
+	}
+	t.Logf("hosted cluster ACTIVE %s after create-cluster", time.Since(start).Round(100*time.Millisecond))
+	uid := hostedNamespace(t, a)
+	pods := a.Run("kubectl", "-n", uid, "get", "pods", "-o", "wide")
+	t.Logf("its control plane in the management cluster:\n%s", pods)
+	for _, want := range []string{"etcd-a-0", "etcd-b-0", "etcd-c-0", "apiserver-a-", "apiserver-b-"} {
+		if !strings.Contains(pods, want) {
+			t.Errorf("no pod %s in %s", want, uid)
+		}
+	}
+
+	b.Run("aws", "eks", "update-kubeconfig", "--name", hosted)
+	if out := b.Run("kubectl", "get", "--raw", "/version"); !strings.Contains(out, "gitVersion") {
+		t.Fatalf("kubectl through the hosted endpoint: %s", out)
+	}
+	b.Run("kubectl", "get", "namespaces")
+
+	// Pods of the control plane deleted under load: every request through
+	// the endpoint succeeds.
+	stop := b.Load("kubectl", "get", "--raw", "/api/v1/namespaces/default")
+	a.Run("kubectl", "-n", uid, "delete", "pod", "-l", "keks.dev/member=apiserver-a", "--wait=false")
+	harness.Eventually(t, 3*time.Minute, "apiserver-a replaced and ready", func() error {
+		return podsReady(a, uid, "keks.dev/member=apiserver-a")
+	})
+	a.Run("kubectl", "-n", uid, "delete", "pod", "etcd-b-0", "--wait=false")
+	harness.Eventually(t, 3*time.Minute, "etcd-b replaced and ready", func() error {
+		return podsReady(a, uid, "keks.dev/member=etcd-b")
+	})
+	time.Sleep(5 * time.Second)
+	r := stop()
+	t.Logf("during the pod deletions: %d requests, %d failed", r.OK+r.Failed, r.Failed)
+	if r.Failed > 0 || r.OK < 20 {
+		t.Errorf("requests during the pod deletions: %d ok, %d failed (first: %s)", r.OK, r.Failed, r.FirstError)
+	}
+
+	// Nodes join the hosted cluster, and Lab 1 runs on it: its API
+	// servers reach the kubelets (logs, exec) through keks's egress proxy.
+	b.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "workers", "--node-role", b.NodeRole("hostedNodes"),
+		"--scaling-config", "minSize=2,maxSize=2,desiredSize=2", "--subnets"}, b.PrivateSubnets()...)...)
+	b.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", hosted, "--nodegroup-name", "workers")
+	waitNodes(t, b, 2)
+	t.Run("Lab 1", func(t *testing.T) { lab1Workloads(t, b.With(t)) })
+
+	// Deleting it leaves nothing in the management cluster.
+	b.Run("aws", "eks", "delete-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "workers")
+	b.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", hosted, "--nodegroup-name", "workers")
+	b.Run("aws", "eks", "delete-cluster", "--name", hosted)
+	b.Run("aws", "eks", "wait", "cluster-deleted", "--name", hosted)
+	if out, err := a.Try("kubectl", "get", "namespace", uid); err == nil {
+		t.Errorf("namespace %s is still there: %s", uid, out)
+	}
+	harness.Eventually(t, 2*time.Minute, "the etcd volumes gone", func() error {
+		if out := strings.TrimSpace(a.Run("kubectl", "get", "pv", "-o", "name")); out != "" {
+			return fmt.Errorf("persistent volumes left: %s", out)
+		}
+		return nil
+	})
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hostedNamespace is the one namespace keks B made in the management cluster.
+func hostedNamespace(t *testing.T, a *harness.Env) string {
+	t.Helper()
+	out := strings.Fields(a.Run("kubectl", "get", "namespaces", "-l", "app.kubernetes.io/managed-by=keks", "-o", "jsonpath={.items[*].metadata.name}"))
+	if len(out) != 1 {
+		t.Fatalf("namespaces keks made in the management cluster: %v", out)
+	}
+	return out[0]
+}
+
+// podsReady: every pod the selector names is Ready, and one at least is.
+func podsReady(e *harness.Env, ns, selector string) error {
+	out, err := e.Try("kubectl", "-n", ns, "get", "pods", "-l", selector, "-o", "jsonpath={range .items[*]}{.metadata.deletionTimestamp}/{.status.conditions[?(@.type==\"Ready\")].status} {end}")
+	if err != nil {
+		return err
+	}
+	f := strings.Fields(out)
+	if len(f) == 0 {
+		return fmt.Errorf("no pod")
+	}
+	for _, s := range f {
+		if s != "/True" {
+			return fmt.Errorf("pods: %s", out)
+		}
+	}
+	return nil
+}
