@@ -107,8 +107,8 @@ var logTypeNames = []struct{ Type, Title, Stream string }{
 // createForm is the Create cluster form, as filled in.
 type createForm struct {
 	Name, Version, Role, VPC, Endpoint, AuthMode, Tier, KMSKey, Tags string
-	Subnets, SecurityGroups, Logging                           map[string]bool
-	SubnetText, SGText                                         string
+	Subnets, SecurityGroups, Logging                                 map[string]bool
+	SubnetText, SGText                                               string
 }
 
 // createData is the form with its choices.

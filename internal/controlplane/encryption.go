@@ -119,12 +119,17 @@ func (c *Controller) addEncryptionDocs(b *Bundle, pl Placement, cl *eks.Cluster,
 	if err := c.addRoleSession(b, cl, published); err != nil {
 		return err
 	}
+	endpoint, caFile := c.cfg.KeksURL, c.cfg.KeksCAFile
+	if _, ok := b.Documents[pkiDoc(keksCADoc)]; ok {
+		// Plugins off this host reach keks where instances and pods do.
+		endpoint, caFile = c.issuerBase(), pl.PKI(keksCADoc)
+	}
 	for i := 0; i < apiServerCount; i++ {
 		suffix := string(rune('a' + i))
 		socket := pl.KMSSocket(suffix)
 		b.add("encryption-config-"+suffix+".yaml", encryptionConfiguration(socket), 0o600)
 		cfg, err := json.MarshalIndent(kmsplugin.Config{Socket: socket, KeyARN: cl.Spec.EncryptionConfig[0].KeyARN, Region: cl.Region,
-			Endpoint: c.cfg.KeksURL, CABundle: c.cfg.KeksCAFile, SessionFile: pl.File(kmsSessionFile)}, "", "  ")
+			Endpoint: endpoint, CABundle: caFile, SessionFile: pl.File(kmsSessionFile)}, "", "  ")
 		if err != nil {
 			return err
 		}

@@ -99,7 +99,9 @@ func (s *Store) CandidateValues(ctx context.Context) ([]string, error) {
 }
 
 // WatchCandidates sends a key each time a replica starts or stops campaigning.
-func (s *Store) WatchCandidates(ctx context.Context) <-chan string { return s.Watch(ctx, leaderPrefix+"/") }
+func (s *Store) WatchCandidates(ctx context.Context) <-chan string {
+	return s.Watch(ctx, leaderPrefix+"/")
+}
 
 // Candidates counts the replicas campaigning, the leader among them.
 func (e *Election) Candidates(ctx context.Context) (int64, error) {

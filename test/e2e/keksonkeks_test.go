@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,7 +50,7 @@ func TestKeksOnKeks(t *testing.T) {
 	t.Setenv("DOCKER_CONFIG", docker)
 	a.Run("kubectl", "-n", "kube-system", "create", "serviceaccount", "keks-b")
 	a.Run("kubectl", "create", "clusterrolebinding", "keks-b", "--clusterrole=cluster-admin", "--serviceaccount=kube-system:keks-b")
-	token := strings.TrimSpace(a.Run("kubectl", "-n", "kube-system", "create", "token", "keks-b", "--duration=24h"))
+	saToken := strings.TrimSpace(a.Run("kubectl", "-n", "kube-system", "create", "token", "keks-b", "--duration=24h"))
 	endpoint := strings.TrimSpace(a.Run("aws", "eks", "describe-cluster", "--name", mgmt, "--query", "cluster.endpoint", "--output", "text"))
 	ca := strings.TrimSpace(a.Run("aws", "eks", "describe-cluster", "--name", mgmt, "--query", "cluster.certificateAuthority.data", "--output", "text"))
 	mgmtKubeconfig := filepath.Join(t.TempDir(), "management.kubeconfig")
@@ -55,7 +60,7 @@ clusters: [{name: management, cluster: {server: %q, certificate-authority-data: 
 users: [{name: keks-b, user: {token: %q}}]
 contexts: [{name: management, context: {cluster: management, user: keks-b}}]
 current-context: management
-`, endpoint, ca, token)), 0o600); err != nil {
+`, endpoint, ca, saToken)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -63,7 +68,8 @@ current-context: management
 		"--control-plane-images="+repo, "--control-plane-images-ca="+filepath.Join(a.Dir, "data", "pki", "ca.crt"))
 	const hosted = "hosted"
 	start := time.Now()
-	b.Run("aws", "eks", "create-cluster", "--name", hosted, "--role-arn", b.ClusterRole("hostedCluster"), "--resources-vpc-config", "subnetIds="+strings.Join(b.PrivateSubnets(), ","))
+	b.Run(b.Keks, "build-kubernetes", "1.36", "1.37")
+	b.Run("aws", "eks", "create-cluster", "--name", hosted, "--kubernetes-version", "1.36", "--role-arn", b.ClusterRole("hostedCluster"), "--resources-vpc-config", "subnetIds="+strings.Join(b.PrivateSubnets(), ","))
 	if out, err := b.TryFor(10*time.Minute, "aws", "eks", "wait", "cluster-active", "--name", hosted); err != nil {
 		t.Fatalf("the hosted cluster did not become ACTIVE: %v\n%s\nits pods:\n%s", err, out, a.Run("kubectl", "get", "pods", "-A", "-o", "wide"))
 	}
@@ -83,9 +89,12 @@ current-context: management
 	}
 	b.Run("kubectl", "get", "namespaces")
 
-	// Pods of the control plane deleted under load: every request through
-	// the endpoint succeeds.
-	stop := b.Load("kubectl", "get", "--raw", "/api/v1/namespaces/default")
+	// Pods of the control plane deleted under a probe of 20 requests/s,
+	// each on a new connection: every request through the endpoint succeeds.
+	token := strings.TrimSpace(b.Run("aws", "eks", "get-token", "--cluster-name", hosted, "--query", "status.token", "--output", "text"))
+	hostedCA := strings.TrimSpace(b.Run("aws", "eks", "describe-cluster", "--name", hosted, "--query", "cluster.certificateAuthority.data", "--output", "text"))
+	hostedEndpoint := strings.TrimSpace(b.Run("aws", "eks", "describe-cluster", "--name", hosted, "--query", "cluster.endpoint", "--output", "text"))
+	stop := rateProbe(t, hostedEndpoint+"/api/v1/namespaces/default", hostedCA, token, 20)
 	a.Run("kubectl", "-n", uid, "delete", "pod", "-l", "keks.dev/member=apiserver-a", "--wait=false")
 	harness.Eventually(t, 3*time.Minute, "apiserver-a replaced and ready", func() error {
 		return podsReady(a, uid, "keks.dev/member=apiserver-a")
@@ -95,10 +104,38 @@ current-context: management
 		return podsReady(a, uid, "keks.dev/member=etcd-b")
 	})
 	time.Sleep(5 * time.Second)
-	r := stop()
-	t.Logf("during the pod deletions: %d requests, %d failed", r.OK+r.Failed, r.Failed)
-	if r.Failed > 0 || r.OK < 20 {
-		t.Errorf("requests during the pod deletions: %d ok, %d failed (first: %s)", r.OK, r.Failed, r.FirstError)
+	ok, failed, first := stop()
+	t.Logf("during the pod deletions: %d requests, %d failed", ok+failed, failed)
+	if failed > 0 || ok < 100 {
+		t.Errorf("requests during the pod deletions: %d ok, %d failed (first: %s)", ok, failed, first)
+	}
+
+	// An upgrade rolls the pods (etcd members one at a time, API servers
+	// surge first) under the same probe.
+	token = strings.TrimSpace(b.Run("aws", "eks", "get-token", "--cluster-name", hosted, "--query", "status.token", "--output", "text"))
+	stop = rateProbe(t, hostedEndpoint+"/api/v1/namespaces/default", hostedCA, token, 20)
+	start = time.Now()
+	id := strings.TrimSpace(b.Run("aws", "eks", "update-cluster-version", "--name", hosted, "--kubernetes-version", "1.37", "--query", "update.id", "--output", "text"))
+	harness.Eventually(t, 10*time.Minute, "upgrade successful", func() error {
+		st := strings.TrimSpace(b.Run("aws", "eks", "describe-update", "--name", hosted, "--update-id", id, "--query", "update.status", "--output", "text"))
+		if st == "Failed" {
+			t.Fatalf("update failed: %s", b.Run("aws", "eks", "describe-update", "--name", hosted, "--update-id", id))
+		}
+		if st != "Successful" {
+			return fmt.Errorf("update %s", st)
+		}
+		return nil
+	})
+	ok, failed, first = stop()
+	t.Logf("upgrade 1.36 -> 1.37 took %s; probe meanwhile: %d requests, %d failed", time.Since(start).Round(time.Second), ok+failed, failed)
+	if failed > 0 {
+		t.Errorf("requests during the upgrade: %d ok, %d failed (first: %s)", ok, failed, first)
+	}
+	if v := a.Run("kubectl", "-n", uid, "get", "pods", "-o", `jsonpath={.items[*].metadata.labels.keks\.dev/kubernetes-version}`); strings.Join(strings.Fields(v), " ") != "1.37.2 1.37.2 1.37.2 1.37.2 1.37.2" {
+		t.Errorf("the control plane's pods run versions %q", v)
+	}
+	if v := b.Run("kubectl", "version", "-o", "json"); !strings.Contains(v, `"gitVersion": "v1.37.2"`) {
+		t.Errorf("server version after the upgrade: %s", v)
 	}
 
 	// Nodes join the hosted cluster, and Lab 1 runs on it: its API
@@ -162,4 +199,68 @@ func podsReady(e *harness.Env, ns, selector string) error {
 		}
 	}
 	return nil
+}
+
+// rateProbe GETs url with a bearer token, perSecond times a second, each
+// request on a new connection, until stop, which returns how many
+// succeeded and failed, and the first failure.
+func rateProbe(t *testing.T, url, caData, token string, perSecond int) (stop func() (ok, failed int, first string)) {
+	t.Helper()
+	ca, err := base64.StdEncoding.DecodeString(caData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var ok, failed int
+	var first string
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second / time.Duration(perSecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("%s", resp.Status)
+					}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					failed++
+					if first == "" {
+						first = time.Now().Format("15:04:05.000") + " " + err.Error()
+					}
+				} else {
+					ok++
+				}
+			}()
+		}
+	}()
+	return func() (int, int, string) {
+		close(done)
+		<-finished
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return ok, failed, first
+	}
 }
