@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// TestRuntimeChoice: the host runtime is the default and the only one; a
-// state an older keks stored (no runtime) is the host's; a runtime keks
-// does not have is a clear error, at start and for a cluster made on it.
+// TestRuntimeChoice: the host runtime is the default; the kubernetes one
+// needs a management cluster; a state an older keks stored (no runtime) is
+// the host's; a runtime keks does not have is a clear error, at start and
+// for a cluster made on it.
 func TestRuntimeChoice(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, name := range []string{"", "host"} {
@@ -19,7 +20,10 @@ func TestRuntimeChoice(t *testing.T) {
 			t.Fatalf("runtime %q: %v", name, err)
 		}
 	}
-	if _, err := New(Config{Runtime: "kubernetes"}, nil, nil, log); err == nil || !strings.Contains(err.Error(), `"kubernetes"`) {
+	if _, err := New(Config{Runtime: "kubernetes"}, nil, nil, log); err == nil || !strings.Contains(err.Error(), "--management-kubeconfig") {
+		t.Fatalf("the kubernetes runtime without a management cluster: %v", err)
+	}
+	if _, err := New(Config{Runtime: "nomad"}, nil, nil, log); err == nil || !strings.Contains(err.Error(), `"nomad"`) {
 		t.Fatalf("an unknown runtime: %v", err)
 	}
 	c, _ := New(Config{}, nil, nil, log)

@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/keksdev/keks/internal/supervisor"
 	"github.com/keksdev/keks/test/harness"
 )
 
@@ -82,6 +84,10 @@ current-context: management
 			t.Errorf("no pod %s in %s", want, uid)
 		}
 	}
+
+	podUIDs := strings.Fields(a.Run("kubectl", "-n", uid, "get", "pods", "-o", "jsonpath={.items[*].metadata.uid}"))
+	n, pss := podProcesses(podUIDs)
+	t.Logf("the hosted control plane: %d pods, %d processes, %.0f MiB PSS", len(podUIDs), n, float64(pss)/(1<<20))
 
 	b.Run("aws", "eks", "update-kubeconfig", "--name", hosted)
 	if out := b.Run("kubectl", "get", "--raw", "/version"); !strings.Contains(out, "gitVersion") {
@@ -263,4 +269,27 @@ func rateProbe(t *testing.T, url, caData, token string, perSecond int) (stop fun
 		defer mu.Unlock()
 		return ok, failed, first
 	}
+}
+
+// podProcesses counts the processes of the pods with these UIDs on this
+// host (by their cgroups) and sums their proportional set sizes.
+func podProcesses(podUIDs []string) (n int, pss int64) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cgroup")
+	for _, f := range procs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, u := range podUIDs {
+			if strings.Contains(string(data), u) || strings.Contains(string(data), strings.ReplaceAll(u, "-", "_")) {
+				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+				if p := supervisor.PSS(pid); p > 0 {
+					n++
+					pss += p
+				}
+				break
+			}
+		}
+	}
+	return n, pss
 }

@@ -1,0 +1,116 @@
+package controlplane
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/keksdev/keks/internal/kubeversions"
+)
+
+// TestKubernetesPlacement: on the kubernetes runtime, every member's
+// flags name only paths its pod has (the Secret's documents, which the
+// bundle holds every one of, its volume, its scratch directories), etcd
+// members are reached by their DNS names and listen on every address, API
+// servers advertise the endpoint and reach the cluster through the egress
+// proxy, and the member certificates name what their clients dial.
+func TestKubernetesPlacement(t *testing.T) {
+	lockGoldenRoot(t)
+	keksCA := filepath.Join(goldenRoot, "keks-ca.crt")
+	if err := os.WriteFile(keksCA, goldenSecrets(t).FrontProxyCert, 0o644); err != nil { // any fixed certificate
+		t.Fatal(err)
+	}
+	c := goldenController(t, keksCA)
+	for _, gc := range []goldenCase{{name: "base", version: "1.37"}, {name: "encryption", version: "1.37", encryption: true}, {name: "logging", version: "1.37", logging: true}} {
+		t.Run(gc.name, func(t *testing.T) {
+			cl := goldenCluster(gc)
+			v, _ := kubeversions.Lookup(gc.version)
+			pl := kubePlacement{namespace: "keks-" + cl.UID, endpoint: "198.19.128.1", egress: "https://198.19.255.254:8131"}
+			b, err := c.bundle(pl, cl, goldenSecrets(t), func(string) ([]byte, error) { return nil, errNotPublished })
+			if err != nil {
+				t.Fatal(err)
+			}
+			have := map[string]bool{}
+			for _, d := range documentNames(b) {
+				have[d] = true
+				if documentName(secretKey(d)) != d {
+					t.Errorf("document %s does not survive its Secret key %s", d, secretKey(d))
+				}
+			}
+			members := c.members(pl, cl, v, b)
+			for _, m := range members {
+				for flag, value := range m.Flags {
+					for _, part := range strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == '=' || r == rune(repeatFlag[0]) }) {
+						switch {
+						case strings.HasPrefix(part, kubeDocs+"/"):
+							if doc := strings.TrimPrefix(part, kubeDocs+"/"); !have[doc] {
+								t.Errorf("%s --%s names %s, which the bundle lacks", m.name, flag, doc)
+							}
+						case strings.HasPrefix(part, "/") && !strings.HasPrefix(part, kubeEtcdDir) && !strings.HasPrefix(part, kubeLogs) && !strings.HasPrefix(part, kubeRun):
+							t.Errorf("%s --%s names %s, which its pod does not have", m.name, flag, part)
+						}
+					}
+				}
+				switch m.role {
+				case RoleEtcd:
+					if m.Flags["listen-client-urls"] != "https://0.0.0.0:2379" || !strings.Contains(m.Flags["advertise-client-urls"], ".etcd.keks-"+cl.UID+".svc.cluster.local") {
+						t.Errorf("%s listens on %s, advertises %s", m.name, m.Flags["listen-client-urls"], m.Flags["advertise-client-urls"])
+					}
+				case RoleAPIServer:
+					if m.Flags["advertise-address"] != "198.19.128.1" || m.Flags["bind-address"] != "0.0.0.0" || m.Flags["egress-selector-config-file"] == "" {
+						t.Errorf("%s: advertise %s, bind %s, egress %q", m.name, m.Flags["advertise-address"], m.Flags["bind-address"], m.Flags["egress-selector-config-file"])
+					}
+				}
+			}
+			if !strings.Contains(string(b.Documents[egressSelectorDoc].Data), "url: https://198.19.255.254:8131") {
+				t.Errorf("egress selector: %s", b.Documents[egressSelectorDoc].Data)
+			}
+			// The etcd members' certificates name each member's DNS name.
+			for _, l := range b.Leaves {
+				if l.Name == "etcd-a" && !slices.Contains(l.Leaf.DNSNames, pl.EtcdMembers()[2]) {
+					t.Errorf("etcd-a's certificate names %v", l.Leaf.DNSNames)
+				}
+				if l.Name == "apiserver-a" && !slices.ContainsFunc(l.Leaf.IPs, func(ip net.IP) bool { return ip.String() == "198.19.128.1" }) {
+					t.Errorf("apiserver-a's certificate names %v", l.Leaf.IPs)
+				}
+			}
+
+			groups := groupsOf(members)
+			var names []string
+			for _, g := range groups {
+				names = append(names, g.name)
+			}
+			if strings.Join(names, " ") != "etcd-a etcd-b etcd-c apiserver-a apiserver-b" {
+				t.Fatalf("workloads %v", names)
+			}
+			docs := documentNames(b)
+			t1, h1 := podTemplate(cl, groups[3], "registry/keks/control-plane@sha256:1", docs)
+			_, h2 := podTemplate(cl, groups[3], "registry/keks/control-plane@sha256:1", docs)
+			_, h3 := podTemplate(cl, groups[3], "registry/keks/control-plane@sha256:2", docs)
+			if h1 != h2 || h1 == h3 {
+				t.Errorf("template hashes: same input %s %s, new image %s", h1, h2, h3)
+			}
+			var containers []string
+			for _, ct := range t1.Spec.Containers {
+				containers = append(containers, ct.Name)
+			}
+			want := "authenticator kube-apiserver kube-controller-manager kube-scheduler"
+			if gc.encryption {
+				want = "authenticator kms-plugin kube-apiserver kube-controller-manager kube-scheduler"
+			}
+			slices.Sort(containers)
+			if strings.Join(containers, " ") != want {
+				t.Errorf("API server pod's containers: %v", containers)
+			}
+		})
+	}
+}
+
+var errNotPublished = &notPublished{}
+
+type notPublished struct{}
+
+func (*notPublished) Error() string { return "not published" }
