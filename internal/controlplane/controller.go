@@ -150,6 +150,10 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.mu.Lock()
 	c.runCtx = ctx
 	c.mu.Unlock()
+	if c.kube != nil {
+		c.kube.mirror.start(ctx)
+		defer c.kube.mirror.wg.Wait()
+	}
 	clusters, err := c.eks.ListAllClusters(ctx)
 	if err != nil {
 		return err

@@ -22,6 +22,13 @@ func (k *kubeRuntime) Converge(ctx context.Context, cl *eks.Cluster, st *State, 
 	if len(members) == 0 {
 		return nil
 	}
+	logging := false
+	for _, on := range cl.Spec.Logging {
+		logging = logging || on
+	}
+	k.mu.Lock()
+	k.logging[st.ClusterUID] = logging
+	k.mu.Unlock()
 	image, err := k.images.ensure(ctx, members[0].Version)
 	if err != nil {
 		return err
@@ -145,6 +152,14 @@ func (k *kubeRuntime) Health(ctx context.Context, st *State) {
 	if err != nil {
 		k.log.Warn("list control-plane pods", "cluster", st.ClusterName, "err", err)
 		return
+	}
+	k.mu.Lock()
+	logging := k.logging[st.ClusterUID]
+	k.mu.Unlock()
+	if logging {
+		k.mirror.follow(st.ClusterUID, pods.Items)
+	} else {
+		k.mirror.stop(st.ClusterUID)
 	}
 	byGroup := map[string][]corev1.Pod{}
 	for _, p := range pods.Items {

@@ -78,6 +78,8 @@ func (p kubePlacement) File(parts ...string) string {
 	switch {
 	case len(parts) == 2 && parts[1] == "data" && strings.HasPrefix(parts[0], "etcd-"):
 		return path.Join(kubeEtcdDir, "data")
+	case len(parts) == 2 && parts[0] == "logs" && strings.HasPrefix(parts[1], "audit-"):
+		return "-" // the API server's output, which keks mirrors (logMirror)
 	case len(parts) > 0 && parts[0] == "logs":
 		return path.Join(append([]string{kubeLogs}, parts[1:]...)...)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -64,7 +65,10 @@ type kubeRuntime struct {
 	log    *slog.Logger
 	images *controlPlaneImages
 
+	mirror *logMirror
+
 	mu        sync.Mutex
+	logging   map[string]bool              // cluster uid -> whether it ships any control-plane log
 	published map[string]map[string][]byte // cluster uid -> its Secret's data, as last applied or read
 	hashes    map[string]string            // cluster uid/workload -> its pod template's hash, as Converge last made it
 }
@@ -87,7 +91,10 @@ func newKubeRuntime(cfg Config, s *store.Store, log *slog.Logger) (*kubeRuntime,
 	if err != nil {
 		return nil, err
 	}
-	return &kubeRuntime{cfg: cfg, kcfg: k, client: client, store: s, log: log, images: images, published: map[string]map[string][]byte{}, hashes: map[string]string{}}, nil
+	kr := &kubeRuntime{cfg: cfg, kcfg: k, client: client, store: s, log: log, images: images,
+		logging: map[string]bool{}, published: map[string]map[string][]byte{}, hashes: map[string]string{}}
+	kr.mirror = &logMirror{client: client, dir: kr.logDir, log: log, clusters: map[string]*mirroredCluster{}}
+	return kr, nil
 }
 
 func (k *kubeRuntime) Name() string { return RuntimeKubernetes }
@@ -275,9 +282,13 @@ func (k *kubeRuntime) ProfilesServed(st *State, profile string) bool {
 	return err == nil && slices.ContainsFunc(got, func(p fargate.Profile) bool { return p.Name == profile })
 }
 
-// LogDir: the members' logs are the pods' streams, not files keks can read
-// (cplogs ships nothing for such a cluster yet).
-func (k *kubeRuntime) LogDir(*State) string { return "" }
+// LogDir is where keks mirrors the API server pods' output (logMirror),
+// in the files the host runtime's members write.
+func (k *kubeRuntime) LogDir(st *State) string { return k.logDir(st.ClusterUID) }
+
+func (k *kubeRuntime) logDir(clusterUID string) string {
+	return filepath.Join(k.cfg.DataDir, clusterUID, "logs")
+}
 
 // AdminConfig is the keks-admin leaf, through the endpoint.
 func (k *kubeRuntime) AdminConfig(st *State) (*rest.Config, error) {
@@ -320,8 +331,12 @@ func (k *kubeRuntime) Teardown(ctx context.Context, cl *eks.Cluster, st *State) 
 		case <-time.After(time.Second):
 		}
 	}
+	if err := k.mirror.forget(cl.UID); err != nil {
+		return err
+	}
 	k.mu.Lock()
 	delete(k.published, cl.UID)
+	delete(k.logging, cl.UID)
 	for key := range k.hashes {
 		if strings.HasPrefix(key, cl.UID+"/") {
 			delete(k.hashes, key)

@@ -151,6 +151,7 @@ current-context: management
 	b.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", hosted, "--nodegroup-name", "workers")
 	waitNodes(t, b, 2)
 	t.Run("Lab 1", func(t *testing.T) { lab1Workloads(t, b.With(t)) })
+	t.Run("control-plane logs", func(t *testing.T) { controlPlaneLogs(t, b.With(t), hosted) })
 
 	// Deleting it leaves nothing in the management cluster.
 	b.Run("aws", "eks", "delete-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "workers")
