@@ -2,11 +2,16 @@ package controlplane
 
 import (
 	"net"
+	"time"
+
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/keksdev/keks/internal/kubeversions"
 )
@@ -114,3 +119,43 @@ var errNotPublished = &notPublished{}
 type notPublished struct{}
 
 func (*notPublished) Error() string { return "not published" }
+
+// TestKubernetesMemberHealth: a member is healthy once a pod of its
+// workload is ready and every pod it keeps runs the workload's current
+// configuration; an old pod that still answers right after a change does
+// not count, so the next member does not roll at the same time.
+func TestKubernetesMemberHealth(t *testing.T) {
+	pod := func(hash string, ready, stopping bool) corev1.Pod {
+		p := corev1.Pod{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{annotationHash: hash}, Labels: map[string]string{labelVersion: "1.37.2"}}}
+		status := corev1.ConditionFalse
+		if ready {
+			status = corev1.ConditionTrue
+		}
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}
+		p.Status.StartTime = &metav1.Time{Time: time.Now().Add(-time.Minute)}
+		if stopping {
+			p.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+		}
+		return p
+	}
+	k := &kubeRuntime{}
+	for _, tc := range []struct {
+		name    string
+		role    string
+		pods    []corev1.Pod
+		healthy bool
+		hash    string
+	}{
+		{"old pod still answering", RoleEtcd, []corev1.Pod{pod("old", true, false)}, false, "old"},
+		{"rolled", RoleEtcd, []corev1.Pod{pod("new", true, false)}, true, "new"},
+		{"surge: new ready, old stopping", RoleAPIServer, []corev1.Pod{pod("old", true, true), pod("new", true, false)}, true, "new"},
+		{"surge: new starting", RoleAPIServer, []corev1.Pod{pod("old", true, false), pod("new", false, false)}, false, "was"},
+		{"no pod", RoleAPIServer, nil, false, "was"},
+	} {
+		inst := &Instance{Name: "x-a", Role: tc.role, ConfigHash: "was"}
+		k.podHealth(inst, tc.pods, "new")
+		if inst.Healthy != tc.healthy || inst.ConfigHash != tc.hash {
+			t.Errorf("%s: healthy %v, hash %s; want %v, %s", tc.name, inst.Healthy, inst.ConfigHash, tc.healthy, tc.hash)
+		}
+	}
+}

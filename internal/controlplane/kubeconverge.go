@@ -182,7 +182,10 @@ func (k *kubeRuntime) Health(ctx context.Context, st *State) {
 		if inst.Role == RoleEndpoint {
 			inst.Healthy = st.Endpoint != "" && svcReady
 		} else {
-			k.podHealth(inst, byGroup[groupOfInstance(inst)])
+			k.mu.Lock()
+			want := k.hashes[st.ClusterUID+"/"+groupOfInstance(inst)]
+			k.mu.Unlock()
+			k.podHealth(inst, byGroup[groupOfInstance(inst)], want)
 		}
 		if inst.Healthy {
 			inst.LastHealthy, inst.LastLive = now, now
@@ -191,15 +194,19 @@ func (k *kubeRuntime) Health(ctx context.Context, st *State) {
 }
 
 // podHealth sets a member's health, configuration and version from its
-// workload's pods.
-func (k *kubeRuntime) podHealth(inst *Instance, pods []corev1.Pod) {
-	ready, hashes, restarts := 0, map[string]bool{}, 0
+// workload's pods. A member whose workload was just changed is not
+// healthy until every pod it keeps runs the change (want): until then the
+// old pod may still answer, and counting it healthy would let the next
+// member roll at the same time (two etcd members down: no quorum).
+func (k *kubeRuntime) podHealth(inst *Instance, pods []corev1.Pod, want string) {
+	kept, ready, hashes, restarts := 0, 0, map[string]bool{}, 0
 	var started time.Time
 	version := ""
 	for _, p := range pods {
 		if p.DeletionTimestamp != nil {
 			continue
 		}
+		kept++
 		hashes[p.Annotations[annotationHash]] = true
 		for _, cs := range p.Status.ContainerStatuses {
 			restarts += int(cs.RestartCount)
@@ -215,9 +222,10 @@ func (k *kubeRuntime) podHealth(inst *Instance, pods []corev1.Pod) {
 	if !started.IsZero() {
 		inst.StartedAt = started
 	}
-	inst.Healthy = settled(inst, ready > 0)
+	rolled := want == "" || (len(hashes) == 1 && hashes[want])
+	inst.Healthy = settled(inst, ready > 0 && rolled)
 	inst.Replaced = restarts
-	if len(hashes) == 1 && ready == len(pods) {
+	if len(hashes) == 1 && ready == kept {
 		for h := range hashes {
 			inst.ConfigHash = h
 		}
