@@ -4,13 +4,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,44 +26,9 @@ import (
 func TestKeksOnKeks(t *testing.T) {
 	harness.Long(t, "about 10 minutes: a management cluster with storage, then a second keks's cluster in it")
 	a := harness.New(t)
-	const mgmt = "management"
-	a.Run("aws", "eks", "create-cluster", "--name", mgmt, "--role-arn", a.ClusterRole("mgmtCluster"), "--resources-vpc-config", "subnetIds="+strings.Join(a.PrivateSubnets(), ","))
-	nodeRole := a.NodeRole("mgmtNodes")
-	a.Run("aws", "eks", "wait", "cluster-active", "--name", mgmt)
-	a.Run("aws", "eks", "update-kubeconfig", "--name", mgmt)
-	a.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", mgmt, "--nodegroup-name", "hosts", "--node-role", nodeRole,
-		"--scaling-config", "minSize=3,maxSize=3,desiredSize=3", "--instance-types", "t3.large", "--subnets"}, a.PrivateSubnets()...)...)
-	a.Run("aws", "eks", "create-addon", "--cluster-name", mgmt, "--addon-name", "aws-ebs-csi-driver", "--service-account-role-arn", ebsCSIRole(t, a, mgmt))
-	a.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", mgmt, "--nodegroup-name", "hosts")
-	a.Run("aws", "eks", "wait", "addon-active", "--cluster-name", mgmt, "--addon-name", "aws-ebs-csi-driver")
-	a.Run("kubectl", "annotate", "storageclass", "gp3", "storageclass.kubernetes.io/is-default-class=true", "--overwrite")
-
-	// keks B pushes its control-plane images to A's ECR, and runs them with
-	// a service account of the management cluster, as an operator would.
-	repo := strings.TrimSpace(a.Run("aws", "ecr", "create-repository", "--repository-name", "keks/control-plane", "--query", "repository.repositoryUri", "--output", "text"))
-	password := strings.TrimSpace(a.Run("aws", "ecr", "get-login-password"))
-	docker := t.TempDir()
-	auths := map[string]any{"auths": map[string]any{strings.SplitN(repo, "/", 2)[0]: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte("AWS:" + password))}}}
-	writeJSON(t, filepath.Join(docker, "config.json"), auths)
-	t.Setenv("DOCKER_CONFIG", docker)
-	a.Run("kubectl", "-n", "kube-system", "create", "serviceaccount", "keks-b")
-	a.Run("kubectl", "create", "clusterrolebinding", "keks-b", "--clusterrole=cluster-admin", "--serviceaccount=kube-system:keks-b")
-	saToken := strings.TrimSpace(a.Run("kubectl", "-n", "kube-system", "create", "token", "keks-b", "--duration=24h"))
-	endpoint := strings.TrimSpace(a.Run("aws", "eks", "describe-cluster", "--name", mgmt, "--query", "cluster.endpoint", "--output", "text"))
-	ca := strings.TrimSpace(a.Run("aws", "eks", "describe-cluster", "--name", mgmt, "--query", "cluster.certificateAuthority.data", "--output", "text"))
-	mgmtKubeconfig := filepath.Join(t.TempDir(), "management.kubeconfig")
-	if err := os.WriteFile(mgmtKubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: management, cluster: {server: %q, certificate-authority-data: %q}}]
-users: [{name: keks-b, user: {token: %q}}]
-contexts: [{name: management, context: {cluster: management, user: keks-b}}]
-current-context: management
-`, endpoint, ca, saToken)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	b := harness.New(t, "--control-plane-runtime=kubernetes", "--management-kubeconfig="+mgmtKubeconfig,
-		"--control-plane-images="+repo, "--control-plane-images-ca="+filepath.Join(a.Dir, "data", "pki", "ca.crt"))
+	m := a.NewManagement("management", "t3.large")
+	t.Setenv("DOCKER_CONFIG", m.DockerConfig)
+	b := harness.New(t, m.ServerArgs...)
 	const hosted = "hosted"
 	start := time.Now()
 	b.Run(b.Keks, "build-kubernetes", "1.36", "1.37")
@@ -76,7 +37,11 @@ current-context: management
 		t.Fatalf("the hosted cluster did not become ACTIVE: %v\n%s\nits pods:\n%s", err, out, a.Run("kubectl", "get", "pods", "-A", "-o", "wide"))
 	}
 	t.Logf("hosted cluster ACTIVE %s after create-cluster", time.Since(start).Round(100*time.Millisecond))
-	uid := hostedNamespace(t, a)
+	namespaces := a.HostedNamespaces()
+	if len(namespaces) != 1 {
+		t.Fatalf("namespaces keks made in the management cluster: %v", namespaces)
+	}
+	uid := namespaces[0]
 	pods := a.Run("kubectl", "-n", uid, "get", "pods", "-o", "wide")
 	t.Logf("its control plane in the management cluster:\n%s", pods)
 	for _, want := range []string{"etcd-a-0", "etcd-b-0", "etcd-c-0", "apiserver-a-", "apiserver-b-"} {
@@ -86,8 +51,12 @@ current-context: management
 	}
 
 	podUIDs := strings.Fields(a.Run("kubectl", "-n", uid, "get", "pods", "-o", "jsonpath={.items[*].metadata.uid}"))
-	n, pss := podProcesses(podUIDs)
-	t.Logf("the hosted control plane: %d pods, %d processes, %.0f MiB PSS", len(podUIDs), n, float64(pss)/(1<<20))
+	pids := harness.PodProcesses(podUIDs)
+	var pss int64
+	for _, pid := range pids {
+		pss += supervisor.PSS(pid)
+	}
+	t.Logf("the hosted control plane: %d pods, %d processes, %.0f MiB PSS", len(podUIDs), len(pids), float64(pss)/(1<<20))
 
 	b.Run("aws", "eks", "update-kubeconfig", "--name", hosted)
 	if out := b.Run("kubectl", "get", "--raw", "/version"); !strings.Contains(out, "gitVersion") {
@@ -167,27 +136,6 @@ current-context: management
 		}
 		return nil
 	})
-}
-
-func writeJSON(t *testing.T, path string, v any) {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// hostedNamespace is the one namespace keks B made in the management cluster.
-func hostedNamespace(t *testing.T, a *harness.Env) string {
-	t.Helper()
-	out := strings.Fields(a.Run("kubectl", "get", "namespaces", "-l", "app.kubernetes.io/managed-by=keks", "-o", "jsonpath={.items[*].metadata.name}"))
-	if len(out) != 1 {
-		t.Fatalf("namespaces keks made in the management cluster: %v", out)
-	}
-	return out[0]
 }
 
 // podsReady: every pod the selector names is Ready, and one at least is.
@@ -270,27 +218,4 @@ func rateProbe(t *testing.T, url, caData, token string, perSecond int) (stop fun
 		defer mu.Unlock()
 		return ok, failed, first
 	}
-}
-
-// podProcesses counts the processes of the pods with these UIDs on this
-// host (by their cgroups) and sums their proportional set sizes.
-func podProcesses(podUIDs []string) (n int, pss int64) {
-	procs, _ := filepath.Glob("/proc/[0-9]*/cgroup")
-	for _, f := range procs {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, u := range podUIDs {
-			if strings.Contains(string(data), u) || strings.Contains(string(data), strings.ReplaceAll(u, "-", "_")) {
-				pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-				if p := supervisor.PSS(pid); p > 0 {
-					n++
-					pss += p
-				}
-				break
-			}
-		}
-	}
-	return n, pss
 }

@@ -24,7 +24,7 @@ func ebsVolumes(t *testing.T, e *harness.Env, cluster, nodeRole string) {
 		"--scaling-config", "minSize=2,maxSize=2,desiredSize=2", "--instance-types", "t3.medium", "--labels", "storage=ebs", "--subnets", subnet)
 	e.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", cluster, "--nodegroup-name", "ebs")
 
-	role := ebsCSIRole(t, e, cluster)
+	role := e.EBSCSIRole(cluster)
 	start := time.Now()
 	e.Run("aws", "eks", "create-addon", "--cluster-name", cluster, "--addon-name", "aws-ebs-csi-driver", "--service-account-role-arn", role)
 	e.Run("aws", "eks", "create-addon", "--cluster-name", cluster, "--addon-name", "snapshot-controller")
@@ -140,30 +140,6 @@ func ebsVolumes(t *testing.T, e *harness.Env, cluster, nodeRole string) {
 	e.Run("aws", "eks", "delete-addon", "--cluster-name", cluster, "--addon-name", "snapshot-controller")
 	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "ebs")
 	e.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", cluster, "--nodegroup-name", "ebs")
-}
-
-// ebsCSIRole is the driver controller's IRSA role, as the EKS guide makes
-// it: trusting kube-system/ebs-csi-controller-sa, with AWS's managed
-// AmazonEBSCSIDriverPolicy. The cluster's issuer may be registered already.
-func ebsCSIRole(t *testing.T, e *harness.Env, cluster string) string {
-	issuer := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", cluster, "--query", "cluster.identity.oidc.issuer", "--output", "text"))
-	host := strings.TrimPrefix(issuer, "https://")
-	provider := ""
-	for _, arn := range strings.Fields(e.Run("aws", "iam", "list-open-id-connect-providers", "--query", "OpenIDConnectProviderList[].Arn", "--output", "text")) {
-		if strings.HasSuffix(arn, "/"+host) {
-			provider = arn
-		}
-	}
-	if provider == "" {
-		provider = strings.TrimSpace(e.Run("aws", "iam", "create-open-id-connect-provider", "--url", issuer, "--client-id-list", "sts.amazonaws.com",
-			"--query", "OpenIDConnectProviderArn", "--output", "text"))
-	}
-	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithWebIdentity",`+
-		`"Condition":{"StringEquals":{%q:"system:serviceaccount:kube-system:ebs-csi-controller-sa",%q:"sts.amazonaws.com"}}}]}`, provider, host+":sub", host+":aud")
-	role := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", "AmazonEKS_EBS_CSI_DriverRole", "--assume-role-policy-document", trust,
-		"--query", "Role.Arn", "--output", "text"))
-	e.Run("aws", "iam", "attach-role-policy", "--role-name", "AmazonEKS_EBS_CSI_DriverRole", "--policy-arn", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
-	return role
 }
 
 func writeManifest(t *testing.T, body string) string {
