@@ -24,6 +24,7 @@ func newRootCommand() *cobra.Command {
 		newLBCommand(),
 		newAuthenticatorCommand(),
 		newKMSPluginCommand(),
+		newEtcdMemberCommand(),
 		newCredentialProviderCommand(),
 		newConformanceCommand(),
 		newVersionCommand(),

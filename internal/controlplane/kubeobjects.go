@@ -217,14 +217,18 @@ func podTemplate(cl *eks.Cluster, g memberGroup, image string, docs []string) (c
 
 // container runs member m from the control-plane image.
 func container(m Member, image string, mounts []corev1.VolumeMount) corev1.Container {
-	program := "/usr/local/bin/" + m.Component
+	command := []string{"/usr/local/bin/" + m.Component}
 	args := append(append([]string(nil), m.Command...), sortedFlags(m.Flags)...)
+	if m.role == RoleEtcd {
+		// A member whose volume was lost joins its cluster again (keks etcd-member).
+		command = []string{"/usr/local/bin/keks", "etcd-member", "--", command[0]}
+	}
 	var env []corev1.EnvVar
 	for _, kv := range m.Env {
 		k, v, _ := cutEnv(kv)
 		env = append(env, corev1.EnvVar{Name: k, Value: v})
 	}
-	c := corev1.Container{Name: m.role, Image: image, ImagePullPolicy: corev1.PullIfNotPresent, Command: []string{program}, Args: args, Env: env, VolumeMounts: mounts,
+	c := corev1.Container{Name: m.role, Image: image, ImagePullPolicy: corev1.PullIfNotPresent, Command: command, Args: args, Env: env, VolumeMounts: mounts,
 		Resources: corev1.ResourceRequirements{Requests: requests(m.role)}}
 	probe := func(scheme corev1.URIScheme, port int, path string) *corev1.Probe {
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Scheme: scheme, Port: intstr.FromInt(port), Path: path}},

@@ -78,6 +78,19 @@ func TestKeksOnKeks(t *testing.T) {
 	harness.Eventually(t, 3*time.Minute, "etcd-b replaced and ready", func() error {
 		return podsReady(a, uid, "keks.dev/member=etcd-b")
 	})
+	// An etcd member that loses its volume comes back empty and is added
+	// to its cluster again.
+	a.Run("kubectl", "-n", uid, "delete", "pvc", "data-etcd-c-0", "--wait=false")
+	a.Run("kubectl", "-n", uid, "delete", "pod", "etcd-c-0", "--wait=false")
+	harness.Eventually(t, 4*time.Minute, "etcd-c back on a new volume and ready", func() error {
+		if err := podsReady(a, uid, "keks.dev/member=etcd-c"); err != nil {
+			return err
+		}
+		if out := a.Run("kubectl", "-n", uid, "logs", "etcd-c-0"); !strings.Contains(out, "adding it to the cluster again") {
+			return fmt.Errorf("etcd-c-0 did not rejoin: %s", tail(out, 3))
+		}
+		return nil
+	})
 	time.Sleep(5 * time.Second)
 	ok, failed, first := stop()
 	t.Logf("during the pod deletions: %d requests, %d failed", ok+failed, failed)

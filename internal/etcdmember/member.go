@@ -1,0 +1,181 @@
+// Package etcdmember starts an etcd member of a control plane whose
+// members may lose their data: a pod of the kubernetes runtime whose volume
+// is gone comes back empty, and etcd's static bootstrap (every member
+// "new") would then make it a cluster of its own, refused by its peers.
+// Before etcd starts, a member with no data asks the running cluster
+// whether it was a member already; if so it is removed and added again,
+// and etcd joins as "existing", as etcd's runtime reconfiguration guide
+// recovers a member that lost its data directory.
+package etcdmember
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/keksdev/keks/internal/pki"
+)
+
+// Flags are the etcd flags this package reads and may change.
+type Flags struct {
+	Name, DataDir         string
+	InitialCluster        string // name=peerURL,...
+	InitialClusterState   string
+	AdvertisePeerURL      string
+	CertFile, KeyFile, CA string
+}
+
+// Parse reads the flags it needs from etcd's command line (--flag=value).
+func Parse(args []string) Flags {
+	var f Flags
+	for _, a := range args {
+		k, v, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			f.Name = v
+		case "data-dir":
+			f.DataDir = v
+		case "initial-cluster":
+			f.InitialCluster = v
+		case "initial-cluster-state":
+			f.InitialClusterState = v
+		case "initial-advertise-peer-urls":
+			f.AdvertisePeerURL = v
+		case "cert-file":
+			f.CertFile = v
+		case "key-file":
+			f.KeyFile = v
+		case "trusted-ca-file":
+			f.CA = v
+		}
+	}
+	return f
+}
+
+// Prepare returns etcd's command line as it must start: unchanged when
+// the member has data or the cluster is being bootstrapped; otherwise,
+// once the member is added to the cluster again, joining it as existing.
+func Prepare(ctx context.Context, args []string, log *slog.Logger) ([]string, error) {
+	f := Parse(args)
+	if hasData(f.DataDir) {
+		return args, nil
+	}
+	peers := otherClientURLs(f)
+	if len(peers) == 0 {
+		return args, nil
+	}
+	tlsCfg, err := clientTLS(f)
+	if err != nil {
+		return nil, err
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: peers, TLS: tlsCfg, DialTimeout: 3 * time.Second, Logger: nil})
+	if err != nil {
+		return nil, fmt.Errorf("client of the other members: %w", err)
+	}
+	defer cli.Close()
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	list, err := cli.MemberList(lctx)
+	cancel()
+	if err != nil {
+		// No quorum answers: the cluster is being bootstrapped, all of it "new".
+		log.Info("no running cluster answers; bootstrapping", "member", f.Name, "err", err)
+		return args, nil
+	}
+	var stale *uint64
+	for _, m := range list.Members {
+		if m.Name == f.Name || (m.Name != "" && slices.Contains(m.PeerURLs, f.AdvertisePeerURL)) {
+			id := m.ID
+			stale = &id
+		}
+	}
+	if stale == nil {
+		// Listed without a name (it never started): the static bootstrap
+		// still holds for it.
+		return args, nil
+	}
+	log.Warn("member lost its data; adding it to the cluster again", "member", f.Name, "id", fmt.Sprintf("%x", *stale))
+	mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := cli.MemberRemove(mctx, *stale); err != nil {
+		return nil, fmt.Errorf("remove the lost member %s: %w", f.Name, err)
+	}
+	added, err := cli.MemberAdd(mctx, []string{f.AdvertisePeerURL})
+	if err != nil {
+		return nil, fmt.Errorf("add member %s again: %w", f.Name, err)
+	}
+	var initial []string
+	for _, m := range added.Members {
+		name := m.Name
+		if m.ID == added.Member.ID {
+			name = f.Name
+		}
+		for _, u := range m.PeerURLs {
+			initial = append(initial, name+"="+u)
+		}
+	}
+	return withFlags(args, map[string]string{"initial-cluster": strings.Join(initial, ","), "initial-cluster-state": "existing"}), nil
+}
+
+// hasData reports whether the data directory holds a member's data.
+func hasData(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "member", "wal"))
+	return err == nil
+}
+
+// otherClientURLs are the other members' client URLs: their peer URLs' hosts on the client port.
+func otherClientURLs(f Flags) []string {
+	var out []string
+	for _, m := range strings.Split(f.InitialCluster, ",") {
+		name, peer, ok := strings.Cut(m, "=")
+		if !ok || name == f.Name {
+			continue
+		}
+		u, err := url.Parse(peer)
+		if err != nil {
+			continue
+		}
+		out = append(out, "https://"+net.JoinHostPort(u.Hostname(), "2379"))
+	}
+	return out
+}
+
+func clientTLS(f Flags) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(f.CertFile, f.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("member certificate: %w", err)
+	}
+	roots, err := pki.SystemRootsWith(f.CA)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, MinVersion: tls.VersionTLS12}, nil
+}
+
+// withFlags sets flags on a command line, replacing their earlier values.
+func withFlags(args []string, set map[string]string) []string {
+	out := make([]string, 0, len(args)+len(set))
+	for _, a := range args {
+		k, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if _, ok := set[k]; ok && strings.HasPrefix(a, "--") {
+			continue
+		}
+		out = append(out, a)
+	}
+	for k, v := range set {
+		out = append(out, "--"+k+"="+v)
+	}
+	return out
+}
