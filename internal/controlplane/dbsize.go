@@ -18,25 +18,33 @@ const etcdDBSizeMetric = "etcd_mvcc_db_total_size_in_bytes"
 func (h *hostRuntime) DatabaseSize(ctx context.Context, st *State) (int64, error) {
 	pl := h.placement(st)
 	p := h.prober(st.ClusterUID, pl.PKI("ca.crt"), pl.KeksSource())
+	return largestDatabase(st, func(inst Instance) (int64, error) {
+		return etcdDatabaseSize(ctx, p.plain, "http://"+inst.Address+":2381/metrics")
+	})
+}
+
+// largestDatabase is the largest database size read of st's etcd members;
+// a member that does not answer is left out, unless none does.
+func largestDatabase(st *State, read func(Instance) (int64, error)) (int64, error) {
 	var largest int64
-	read := 0
+	answered := 0
 	var lastErr error
 	for _, inst := range st.Instances {
 		if inst.Role != RoleEtcd {
 			continue
 		}
-		n, err := etcdDatabaseSize(ctx, p.plain, "http://"+inst.Address+":2381/metrics")
+		n, err := read(inst)
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		read++
+		answered++
 		largest = max(largest, n)
 	}
-	if read == 0 && lastErr == nil {
+	if answered == 0 && lastErr == nil {
 		return 0, fmt.Errorf("read the etcd database size: the control plane has no etcd member yet")
 	}
-	if read == 0 {
+	if answered == 0 {
 		return 0, fmt.Errorf("read the etcd database size: no member answered: %w", lastErr)
 	}
 	return largest, nil

@@ -256,32 +256,12 @@ func podReady(p *corev1.Pod) bool {
 // cluster's API server (the pods' proxy), and returns the largest.
 func (k *kubeRuntime) DatabaseSize(ctx context.Context, st *State) (int64, error) {
 	ns := namespaceOf(st.ClusterUID)
-	var largest int64
-	read := 0
-	var lastErr error
-	for _, inst := range st.Instances {
-		if inst.Role != RoleEtcd {
-			continue
-		}
-		body, err := k.client.CoreV1().RESTClient().Get().Namespace(ns).Resource("pods").Name(inst.Name + "-0:2381").SubResource("proxy").Suffix("metrics").Stream(ctx)
+	return largestDatabase(st, func(inst Instance) (int64, error) {
+		body, err := k.client.CoreV1().RESTClient().Get().Namespace(ns).Resource("pods").Name(inst.Name+"-0:2381").SubResource("proxy").Suffix("metrics").Stream(ctx)
 		if err != nil {
-			lastErr = err
-			continue
+			return 0, err
 		}
-		n, err := parseDBSizeFrom(body)
-		_ = body.Close()
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		read++
-		largest = max(largest, n)
-	}
-	if read == 0 && lastErr == nil {
-		return 0, fmt.Errorf("read the etcd database size: %w", errNoEtcdPod)
-	}
-	if read == 0 {
-		return 0, fmt.Errorf("read the etcd database size: no member answered: %w", lastErr)
-	}
-	return largest, nil
+		defer body.Close()
+		return parseDBSizeFrom(body)
+	})
 }

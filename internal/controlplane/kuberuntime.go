@@ -3,7 +3,6 @@ package controlplane
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -345,5 +344,3 @@ func (k *kubeRuntime) Teardown(ctx context.Context, cl *eks.Cluster, st *State) 
 	k.mu.Unlock()
 	return nil
 }
-
-var errNoEtcdPod = errors.New("the control plane has no etcd member yet")

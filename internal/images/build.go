@@ -27,7 +27,13 @@ func image(l *layer, created time.Time, createdBy string, configure func(*v1.Con
 	if err != nil {
 		return nil, err
 	}
-	img, err := mutate.AppendLayers(empty.Image, ly)
+	return imageOf([]v1.Layer{ly}, created, []string{createdBy}, configure)
+}
+
+// imageOf makes an image of layers, one history entry per layer saying
+// what it holds.
+func imageOf(layers []v1.Layer, created time.Time, createdBy []string, configure func(*v1.Config)) (v1.Image, error) {
+	img, err := mutate.AppendLayers(empty.Image, layers...)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +44,10 @@ func image(l *layer, created time.Time, createdBy string, configure func(*v1.Con
 	cfg = cfg.DeepCopy()
 	cfg.OS, cfg.Architecture = "linux", runtime.GOARCH
 	cfg.Created = v1.Time{Time: created}
-	cfg.History = []v1.History{{Created: v1.Time{Time: created}, CreatedBy: createdBy}}
+	cfg.History = nil
+	for _, by := range createdBy {
+		cfg.History = append(cfg.History, v1.History{Created: v1.Time{Time: created}, CreatedBy: by})
+	}
 	cfg.Config.Env = []string{defaultPath}
 	configure(&cfg.Config)
 	return mutate.ConfigFile(img, cfg)

@@ -3,11 +3,8 @@ package images
 import (
 	"compress/gzip"
 	"fmt"
-	"runtime"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -55,22 +52,8 @@ func ControlPlane(kubeBinary, keksBinary string) (v1.Image, error) {
 		}
 		layers = append(layers, ly)
 	}
-	img, err := mutate.AppendLayers(empty.Image, layers...)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return nil, err
-	}
-	cfg = cfg.DeepCopy()
-	cfg.OS, cfg.Architecture = "linux", runtime.GOARCH
-	cfg.Created = v1.Time{Time: epoch}
-	cfg.History = []v1.History{
-		{Created: v1.Time{Time: epoch}, CreatedBy: "Kubernetes control-plane components (keks build from the Go module proxy) on EKS Distro's minimal base layout"},
-		{Created: v1.Time{Time: epoch}, CreatedBy: "keks (authenticator, KMS plugin)"},
-	}
-	cfg.Config.Env = []string{defaultPath}
-	cfg.Config.User = "0"
-	return mutate.ConfigFile(img, cfg)
+	return imageOf(layers, epoch, []string{
+		"Kubernetes control-plane components (keks build from the Go module proxy) on EKS Distro's minimal base layout",
+		"keks (authenticator, KMS plugin, etcd member start)",
+	}, func(c *v1.Config) { c.User = "0" })
 }

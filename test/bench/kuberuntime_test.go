@@ -1,19 +1,13 @@
 package bench
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eks"
-	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 
 	"github.com/keksdev/keks/internal/supervisor"
 	"github.com/keksdev/keks/test/harness"
@@ -45,39 +39,12 @@ func BenchmarkControlPlaneDensityKubernetes(b *testing.B) {
 
 	// The first cluster also builds and pushes the control-plane image:
 	// time it apart, then the others at once.
-	start := time.Now()
-	create := func(name string) error {
-		if _, err := api.CreateCluster(context.Background(), &eks.CreateClusterInput{Name: aws.String(name), RoleArn: aws.String(role),
-			ResourcesVpcConfig: &ekstypes.VpcConfigRequest{SubnetIds: subnets}}); err != nil {
-			return fmt.Errorf("create %s: %w", name, err)
-		}
-		return waitActive(api, name, 15*time.Minute)
+	_, first := createAtOnce(b, api, role, subnets, []string{"first"})
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("density-%d", i)
 	}
-	if err := create("first"); err != nil {
-		b.Fatal(err)
-	}
-	first := time.Since(start)
-	start = time.Now()
-	ready := make([]float64, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := create(fmt.Sprintf("density-%d", i)); err != nil {
-				errs <- err
-				return
-			}
-			ready[i] = time.Since(start).Seconds()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	all := time.Since(start)
+	ready, all := createAtOnce(b, api, role, subnets, names)
 
 	time.Sleep(30 * time.Second) // leader elections and first syncs pass
 	var uids []string

@@ -104,16 +104,7 @@ func TestKeksOnKeks(t *testing.T) {
 	stop = rateProbe(t, hostedEndpoint+"/api/v1/namespaces/default", hostedCA, token, 20)
 	start = time.Now()
 	id := strings.TrimSpace(b.Run("aws", "eks", "update-cluster-version", "--name", hosted, "--kubernetes-version", "1.37", "--query", "update.id", "--output", "text"))
-	harness.Eventually(t, 10*time.Minute, "upgrade successful", func() error {
-		st := strings.TrimSpace(b.Run("aws", "eks", "describe-update", "--name", hosted, "--update-id", id, "--query", "update.status", "--output", "text"))
-		if st == "Failed" {
-			t.Fatalf("update failed: %s", b.Run("aws", "eks", "describe-update", "--name", hosted, "--update-id", id))
-		}
-		if st != "Successful" {
-			return fmt.Errorf("update %s", st)
-		}
-		return nil
-	})
+	waitUpdate(t, b, hosted, id)
 	ok, failed, first = stop()
 	t.Logf("upgrade 1.36 -> 1.37 took %s; probe meanwhile: %d requests, %d failed", time.Since(start).Round(time.Second), ok+failed, failed)
 	if failed > 0 {
