@@ -53,6 +53,12 @@ func newControlPlaneImages(cfg Config, log *slog.Logger) (*controlPlaneImages, e
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	// HTTP/1.1, a connection per layer: over HTTP/2 the layers' uploads
+	// share one connection's flow-control window, and a registry that
+	// reads one upload's body while another waits for it (go-containerregistry's
+	// registry holds one lock while reading a PATCH) never gets the rest.
+	tr.ForceAttemptHTTP2 = false
+	tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 	return &controlPlaneImages{repository: cfg.Kubernetes.Images, k8s: func(v kubeversions.Version) string { return cfg.K8s.Path(v, "kube") },
 		keks: cfg.KeksBinary, transport: tr, log: log, refs: map[string]string{}}, nil
 }

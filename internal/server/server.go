@@ -476,7 +476,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	// The registry address, which every instance and pod reaches, serves
 	// the registry and the clusters' OIDC discovery documents and nothing
 	// else: the AWS APIs answer on the listen address.
-	regSrv := &http.Server{Handler: instanceFacing(reg, oidc, router), TLSConfig: srv.TLSConfig, ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
+	// HTTP/1.1 only: go-containerregistry's registry holds one lock while it
+	// reads an upload's body, so a client pushing layers side by side over
+	// one HTTP/2 connection (whose flow-control window they share) stalls.
+	regTLS := &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	regSrv := &http.Server{Handler: instanceFacing(reg, oidc, router), TLSConfig: regTLS, TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ReadHeaderTimeout: srv.ReadHeaderTimeout, ErrorLog: srv.ErrorLog}
 	if cfg.RegistryAddress != "" {
 		regLn, err := listenRegistry(cfg.RegistryAddress)
 		if err != nil {
