@@ -58,7 +58,9 @@ func serveEgress(host string, cert tls.Certificate, cp *controlplane.Controller,
 		return nil, fmt.Errorf("listen for the egress proxy: %w", err)
 	}
 	p := &egress.Proxy{Targets: cp.EgressTargets, Log: log.With("component", "egress")}
-	srv := &http.Server{Handler: p, TLSConfig: p.TLSConfig(cert), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// HTTP/1.1 only: a CONNECT takes its connection over (Hijack).
+	srv := &http.Server{Handler: p, TLSConfig: p.TLSConfig(cert), TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
 	return srv, nil
 }
