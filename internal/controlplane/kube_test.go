@@ -2,17 +2,17 @@ package controlplane
 
 import (
 	"net"
-	"time"
-
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeversions"
 )
 
@@ -157,5 +157,35 @@ func TestKubernetesMemberHealth(t *testing.T) {
 		if inst.Healthy != tc.healthy || inst.ConfigHash != tc.hash {
 			t.Errorf("%s: healthy %v, hash %s; want %v, %s", tc.name, inst.Healthy, inst.ConfigHash, tc.healthy, tc.hash)
 		}
+	}
+}
+
+// TestKubernetesRequestsFollowTheTier: the standard tier asks for the
+// measured figures; a larger tier asks for more, never less.
+func TestKubernetesRequestsFollowTheTier(t *testing.T) {
+	standard, _ := eks.LookupScalingTier("")
+	want := map[string]string{RoleAPIServer: "50m 192Mi", RoleEtcd: "20m 64Mi", RoleScheduler: "10m 48Mi", RoleControllerManager: "10m 48Mi"}
+	for role, w := range want {
+		r := requests(role, standard)
+		if got := r.Cpu().String() + " " + r.Memory().String(); got != w {
+			t.Errorf("standard %s requests %s, want %s", role, got, w)
+		}
+	}
+	prev := map[string]corev1.ResourceList{}
+	for _, tier := range eks.ScalingTiers {
+		for role := range want {
+			r := requests(role, tier)
+			if p, ok := prev[role]; ok && (r.Cpu().Cmp(*p.Cpu()) < 0 || r.Memory().Cmp(*p.Memory()) < 0) {
+				t.Errorf("%s asks for less for %s than the tier below: %v < %v", tier.Name, role, r, p)
+			}
+			prev[role] = r
+		}
+	}
+	xl, _ := eks.LookupScalingTier("tier-xl")
+	if r := requests(RoleAPIServer, xl); r.Memory().Value() <= 192<<20 {
+		t.Errorf("tier-xl's API server asks for %s, no more than standard's", r.Memory())
+	}
+	if r := requests(RoleEtcd, xl); r.Memory().String() != "512Mi" {
+		t.Errorf("tier-xl's etcd asks for %s, want 512Mi (a 32nd of its 16 GiB quota)", r.Memory())
 	}
 }

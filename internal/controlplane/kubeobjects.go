@@ -192,7 +192,7 @@ func podTemplate(cl *eks.Cluster, g memberGroup, image string, docs []string) (c
 	}
 	var containers []corev1.Container
 	for _, m := range g.members {
-		containers = append(containers, container(m, image, mounts))
+		containers = append(containers, container(m, image, mounts, cl.Spec.Tier()))
 	}
 	// Spread over zones and nodes, as EKS spreads its instances; preferred,
 	// so that a small management cluster still runs them all.
@@ -216,7 +216,7 @@ func podTemplate(cl *eks.Cluster, g memberGroup, image string, docs []string) (c
 }
 
 // container runs member m from the control-plane image.
-func container(m Member, image string, mounts []corev1.VolumeMount) corev1.Container {
+func container(m Member, image string, mounts []corev1.VolumeMount, tier eks.ScalingTier) corev1.Container {
 	command := []string{"/usr/local/bin/" + m.Component}
 	args := append(append([]string(nil), m.Command...), sortedFlags(m.Flags)...)
 	if m.role == RoleEtcd {
@@ -229,7 +229,7 @@ func container(m Member, image string, mounts []corev1.VolumeMount) corev1.Conta
 		env = append(env, corev1.EnvVar{Name: k, Value: v})
 	}
 	c := corev1.Container{Name: m.role, Image: image, ImagePullPolicy: corev1.PullIfNotPresent, Command: command, Args: args, Env: env, VolumeMounts: mounts,
-		Resources: corev1.ResourceRequirements{Requests: requests(m.role)}}
+		Resources: corev1.ResourceRequirements{Requests: requests(m.role, tier)}}
 	probe := func(scheme corev1.URIScheme, port int, path string) *corev1.Probe {
 		return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Scheme: scheme, Port: intstr.FromInt(port), Path: path}},
 			PeriodSeconds: 2, TimeoutSeconds: 2, FailureThreshold: 3}
@@ -279,22 +279,6 @@ func cutEnv(kv string) (string, string, bool) {
 		}
 	}
 	return kv, "", false
-}
-
-// requests are the members' resource requests, sized from the host
-// runtime's measured figures (BenchmarkControlPlaneDensity: 652 MiB PSS
-// and 9 % of a core per idle HA control plane, most of it the API servers).
-func requests(role string) corev1.ResourceList {
-	cpu, mem := "10m", "32Mi"
-	switch role {
-	case RoleEtcd:
-		cpu, mem = "20m", "64Mi"
-	case RoleAPIServer:
-		cpu, mem = "50m", "192Mi"
-	case RoleControllerManager, RoleScheduler:
-		cpu, mem = "10m", "48Mi"
-	}
-	return corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(mem)}
 }
 
 // workload is a group's StatefulSet (etcd) or Deployment, from its template.
