@@ -107,6 +107,10 @@ func (s *Service) checkToken(ctx context.Context, t *store.Txn, raw string) erro
 	return nil
 }
 
+// ValidToken says whether s has a join token's shape (it may still be
+// unknown, expired or used).
+func ValidToken(s string) bool { return tokenShape.MatchString(s) }
+
 func hashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
