@@ -153,7 +153,18 @@ func (c *Client) OperatorDo(ctx context.Context, method, path string, in, out an
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("keks answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		// REST-JSON errors: the code in x-amzn-ErrorType, the message in the body.
+		msg := strings.TrimSpace(string(body))
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Message != "" {
+			msg = e.Message
+		}
+		if code, _, _ := strings.Cut(resp.Header.Get("x-amzn-ErrorType"), ":"); code != "" {
+			return fmt.Errorf("keks answered %s %s: %s", resp.Status, code, msg)
+		}
+		return fmt.Errorf("keks answered %s: %s", resp.Status, msg)
 	}
 	return json.Unmarshal(body, out)
 }

@@ -49,10 +49,6 @@ func (o *operator) route(r *http.Request) (operatorCall, string, bool) {
 	return operatorCall{}, "", false
 }
 
-// operatorActions are the IAM actions of the operator API, for policies
-// and their tests.
-var operatorActions = []string{"keks:DescribeControlPlaneInstances", "keks:CreateAgentToken", "keks:ListHosts", "keks:DeleteHost"}
-
 func (o *operator) service() *awsproto.Service {
 	return &awsproto.Service{Name: "keks", Checks: o.checks, Handle: func(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
 		call, arg, ok := o.route(r)
