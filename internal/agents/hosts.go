@@ -127,9 +127,10 @@ func checkReport(addrs []string, c Capacity, version string) error {
 // host; the token is consumed in the same transaction that writes the
 // record, so a token makes one host and a failed join leaves it unused.
 func (s *Service) Join(ctx context.Context, req JoinRequest) (*JoinResponse, error) {
-	// The token first: without a good one nothing else is looked at.
-	if !tokenShape.MatchString(req.Token) {
-		return nil, invalidToken()
+	// The token first: without a good one nothing is signed. (The
+	// transaction below checks it again, as it consumes it.)
+	if _, _, err := s.readToken(ctx, req.Token); err != nil {
+		return nil, err
 	}
 	if err := checkHostFields(req.Zone, req.Addresses, req.Capacity, req.AgentVersion); err != nil {
 		return nil, err

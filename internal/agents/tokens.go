@@ -83,27 +83,38 @@ func (s *Service) pruneTokens(ctx context.Context) error {
 	return nil
 }
 
-// checkToken reads the token named by raw in a transaction and makes the
-// transaction consume it; every refusal is the same invalidToken.
-func (s *Service) checkToken(ctx context.Context, t *store.Txn, raw string) error {
+// readToken finds the stored token raw names and checks its secret and
+// expiry; every refusal is the same invalidToken.
+func (s *Service) readToken(ctx context.Context, raw string) (key string, rev int64, err error) {
 	m := tokenShape.FindStringSubmatch(raw)
 	if m == nil {
-		return invalidToken()
+		return "", 0, invalidToken()
 	}
+	key = tokenPrefix + m[1]
 	var stored token
-	rev, err := s.Store.Get(ctx, tokenPrefix+m[1], &stored)
+	rev, err = s.Store.Get(ctx, key, &stored)
 	if errors.Is(err, store.ErrNotFound) {
-		return invalidToken()
+		return "", 0, invalidToken()
 	} else if err != nil {
-		return fmt.Errorf("read join token %s: %w", m[1], err)
+		return "", 0, fmt.Errorf("read join token %s: %w", m[1], err)
 	}
 	if subtle.ConstantTimeCompare([]byte(hashSecret(m[2])), []byte(stored.SecretHash)) != 1 || !s.now().Before(stored.Expires) {
-		return invalidToken()
+		return "", 0, invalidToken()
+	}
+	return key, rev, nil
+}
+
+// checkToken checks the token raw names and makes the transaction t
+// consume it.
+func (s *Service) checkToken(ctx context.Context, t *store.Txn, raw string) error {
+	key, rev, err := s.readToken(ctx, raw)
+	if err != nil {
+		return err
 	}
 	// The join commits only if the token is still as read: of two joins
 	// with one token, one wins and the other finds it gone.
-	t.Unchanged(tokenPrefix+m[1], rev)
-	t.Delete(tokenPrefix + m[1])
+	t.Unchanged(key, rev)
+	t.Delete(key)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -332,5 +333,32 @@ func TestBadAgentBodiesAre4xx(t *testing.T) {
 	cfg, _ := f.agentConfig(t, t.TempDir(), tok)
 	if _, err := agent.Join(context.Background(), cfg); err != nil {
 		t.Fatalf("the token after bad joins: %v", err)
+	}
+}
+
+func TestAgentRunStopsOnAWrongHashAndWaitsForAnAbsentServer(t *testing.T) {
+	f := startAgents(t)
+	other, _ := pki.NewCA("impostor")
+	cfg, _ := f.agentConfig(t, t.TempDir(), f.token(t))
+	cfg.CACertHash = agents.CertHash(other.Cert)
+	select {
+	case err := <-runAgent(t, cfg):
+		if err == nil || !strings.Contains(err.Error(), "refusing to join") {
+			t.Fatalf("run with another CA's hash: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an agent given another CA's hash goes on trying")
+	}
+
+	// Nothing listening: the agent waits (for keks to start) until stopped.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg, _ = f.agentConfig(t, t.TempDir(), f.token(t))
+	cfg.Server = "https://" + addr
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := agent.Run(ctx, cfg); err != nil {
+		t.Fatalf("an agent waiting for an absent server: %v, want to wait until stopped", err)
 	}
 }

@@ -57,9 +57,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Interval == 0 {
 		cfg.Interval = DefaultInterval
 	}
-	id, err := Join(ctx, cfg)
-	if err != nil {
-		return err
+	id, err := joinWaiting(ctx, cfg)
+	if err != nil || id == nil {
+		return err // nil, nil: ctx ended while waiting
 	}
 	log := cfg.Log.With("host", id.HostID, "server", id.Server)
 	log.Info("agent running; capacity is reported, nothing runs on this host yet", "every", cfg.Interval)
@@ -88,8 +88,27 @@ func Run(ctx context.Context, cfg Config) error {
 
 var errUnknownHost = errors.New("keks no longer knows this host")
 
+// joinWaiting joins, trying again while keks does not answer (it may be
+// starting); an answer that refuses, or a server that is not the keks the
+// hash names, ends it.
+func joinWaiting(ctx context.Context, cfg Config) (*Identity, error) {
+	for {
+		id, err := Join(ctx, cfg)
+		var transient *transientError
+		if !errors.As(err, &transient) {
+			return id, err
+		}
+		cfg.Log.Warn("waiting for keks to answer the join", "server", cfg.Server, "err", err, "retry", cfg.Interval)
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(cfg.Interval):
+		}
+	}
+}
+
 // heartbeat reports the host's capacity and addresses once.
-func heartbeat(ctx context.Context, cfg Config, id *identity) (*agents.HeartbeatResponse, error) {
+func heartbeat(ctx context.Context, cfg Config, id *Identity) (*agents.HeartbeatResponse, error) {
 	hb := agents.Heartbeat{AgentVersion: cfg.Version}
 	var err error
 	if hb.Capacity, err = capacity(cfg); err != nil {

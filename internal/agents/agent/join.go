@@ -32,23 +32,23 @@ const (
 	agentsCAFile = "agents-ca.crt" // signed this agent's certificate
 )
 
-// state is what a joined agent remembers besides its key and certificates.
-type state struct {
+// State is what a joined agent remembers besides its key and certificates.
+type State struct {
 	HostID string `json:"hostId"`
 	Server string `json:"server"`
 	Zone   string `json:"zone"`
 }
 
-// identity is a joined agent: who it is and a client that proves it.
-type identity struct {
-	state
+// Identity is a joined agent: who it is and a client that proves it.
+type Identity struct {
+	State
 	client *http.Client
 }
 
 // Join returns this data directory's identity, joining with the token
 // first if it has none. A joined directory needs no token: the stored
 // certificate is the host's proof, the stored CA the server's.
-func Join(ctx context.Context, cfg Config) (*identity, error) {
+func Join(ctx context.Context, cfg Config) (*Identity, error) {
 	if id, err := load(cfg); err == nil {
 		if cfg.Server != "" && strings.TrimRight(cfg.Server, "/") != id.Server {
 			cfg.Log.Warn("this host joined another server; using it", "joined", id.Server, "given", cfg.Server)
@@ -63,7 +63,7 @@ func Join(ctx context.Context, cfg Config) (*identity, error) {
 	return join(ctx, cfg)
 }
 
-func join(ctx context.Context, cfg Config) (*identity, error) {
+func join(ctx context.Context, cfg Config) (*Identity, error) {
 	server := strings.TrimRight(cfg.Server, "/")
 	u, err := url.Parse(server)
 	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
@@ -114,10 +114,15 @@ func join(ctx context.Context, cfg Config) (*identity, error) {
 		CSR:  string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})),
 		Zone: cfg.Zone, Addresses: addrs, Capacity: c, AgentVersion: cfg.Version}, &resp)
 	var refused *refusal
-	if errors.As(err, &refused) {
+	var pin *pinError
+	switch {
+	case errors.As(err, &refused):
 		return nil, fmt.Errorf("keks refused the join: %s", refused.Message)
-	} else if err != nil {
-		return nil, fmt.Errorf("join: %w", err)
+	case errors.As(err, &pin):
+		return nil, pin
+	case err != nil:
+		// Not an answer: keks may be starting, or the network coming up.
+		return nil, &transientError{fmt.Errorf("join: %w", err)}
 	}
 	if keksCA == nil {
 		return nil, errors.New("join: the server's CA was not seen")
@@ -126,7 +131,7 @@ func join(ctx context.Context, cfg Config) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := state{HostID: resp.HostID, Server: server, Zone: cfg.Zone}
+	st := State{HostID: resp.HostID, Server: server, Zone: cfg.Zone}
 	stJSON, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("make the data directory: %w", err)
@@ -174,24 +179,24 @@ func verifyPinned(cs tls.ConnectionState, hash, server string) (*x509.Certificat
 		if len(seen) > 0 {
 			found = "its CA's hash is " + strings.Join(seen, ", ")
 		}
-		return nil, fmt.Errorf("%s is not the keks --ca-cert-hash %s names (%s): refusing to join; check --server and --ca-cert-hash", server, hash, found)
+		return nil, &pinError{fmt.Errorf("%s is not the keks --ca-cert-hash %s names (%s): refusing to join; check --server and --ca-cert-hash", server, hash, found)}
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
 	if _, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, DNSName: cs.ServerName}); err != nil {
-		return nil, fmt.Errorf("%s's certificate does not verify under the keks CA the hash names: %w", server, err)
+		return nil, &pinError{fmt.Errorf("%s's certificate does not verify under the keks CA the hash names: %w", server, err)}
 	}
 	return ca, nil
 }
 
 // load reads a joined data directory's identity.
-func load(cfg Config) (*identity, error) {
+func load(cfg Config) (*Identity, error) {
 	data, err := os.ReadFile(filepath.Join(cfg.DataDir, stateFile))
 	if err != nil {
 		return nil, err
 	}
-	var id identity
-	if err := json.Unmarshal(data, &id.state); err != nil || id.HostID == "" || id.Server == "" {
+	var id Identity
+	if err := json.Unmarshal(data, &id.State); err != nil || id.HostID == "" || id.Server == "" {
 		return nil, fmt.Errorf("%s is not an agent's state (%v): remove %s to join again", filepath.Join(cfg.DataDir, stateFile), err, cfg.DataDir)
 	}
 	cert, err := tls.LoadX509KeyPair(filepath.Join(cfg.DataDir, certFile), filepath.Join(cfg.DataDir, keyFile))
@@ -209,3 +214,13 @@ func load(cfg Config) (*identity, error) {
 	id.client = tlsClient(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, Certificates: []tls.Certificate{cert}})
 	return &id, nil
 }
+
+// pinError is a server that is not the keks the hash names: no retry.
+type pinError struct{ error }
+
+func (e *pinError) Unwrap() error { return e.error }
+
+// transientError is a join that got no answer: worth trying again.
+type transientError struct{ error }
+
+func (e *transientError) Unwrap() error { return e.error }
