@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,6 +12,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/pki"
+	"github.com/keksdev/keks/internal/store"
 	"github.com/keksdev/keks/internal/store/storetest"
 )
 
@@ -321,5 +324,27 @@ func TestCertHash(t *testing.T) {
 		if _, err := ParseCertHash(bad); err == nil {
 			t.Errorf("ParseCertHash(%q) accepted", bad)
 		}
+	}
+}
+
+func TestTheAgentsCAKeyIsSealed(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	if err := s.Store.UseSealKey(ctx, filepath.Join(t.TempDir(), "seal.key")); err != nil {
+		t.Fatal(err)
+	}
+	ca, err := s.CA(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored storedCA
+	if _, err := s.Store.Get(ctx, caKey, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if !store.IsSealed(stored.Key) || strings.Contains(stored.Key, "PRIVATE KEY") {
+		t.Fatalf("the agents CA key is stored as %.40q, want it sealed", stored.Key)
+	}
+	if again, err := s.CA(ctx); err != nil || !bytes.Equal(again.KeyPEM, ca.KeyPEM) {
+		t.Fatalf("the sealed CA does not open to the same key: %v", err)
 	}
 }
