@@ -66,6 +66,7 @@ func newServerCommand() *cobra.Command {
 	_ = f.MarkDeprecated("etcd-certfile", "use --store-cert")
 	_ = f.MarkDeprecated("etcd-keyfile", "use --store-key")
 	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "with --etcd-endpoints: host:port where the other keks replicas reach this one's --listen address, to forward to it while it leads (default: --listen)")
+	f.StringVar(&cfg.AgentsListen, "agents-listen", "", "host:port where agents on other hosts join and report (HTTPS, mutual TLS after the join; e.g. 0.0.0.0:4578); empty serves none")
 	f.StringVar(&cfg.K8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds")
 	f.StringVar(&cfg.Profile, "profile", "keks", "AWS CLI profile to write (empty: none)")
 	f.BoolVar(&cfg.TrustCA, "trust-ca", true, "add keks's CA to the system trust store (update-ca-certificates), so every client trusts the endpoint; false removes the one an earlier start added")

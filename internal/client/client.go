@@ -5,10 +5,13 @@
 package client
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -108,19 +111,36 @@ func PresignToken(ctx context.Context, endpoint, region string, creds aws.Creden
 	return "k8s-aws-v1." + base64.RawURLEncoding.EncodeToString([]byte(signed)), now.Add(14 * time.Minute), nil
 }
 
-// Operator calls keks's operator API, signed for the service "keks".
+// Operator calls keks's operator API, signed for the service "keks": a GET.
 func (c *Client) Operator(ctx context.Context, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(c.Profile.EndpointURL, "/")+path, nil)
+	return c.OperatorDo(ctx, http.MethodGet, path, nil, out)
+}
+
+// OperatorDo calls keks's operator API with method, sending in as JSON
+// unless it is nil, and decodes the answer into out.
+func (c *Client) OperatorDo(ctx context.Context, method, path string, in, out any) error {
+	var payload []byte
+	if in != nil {
+		var err error
+		if payload, err = json.Marshal(in); err != nil {
+			return err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Profile.EndpointURL, "/")+path, bytes.NewReader(payload))
 	if err != nil {
 		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	creds, err := c.Config.Credentials.Retrieve(ctx)
 	if err != nil {
 		return fmt.Errorf("credentials of AWS profile %s: %w", c.Profile.Name, err)
 	}
-	emptyHash := "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-	req.Header.Set("X-Amz-Content-Sha256", emptyHash)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, emptyHash, "keks", c.Profile.Region, time.Now()); err != nil {
+	sum := sha256.Sum256(payload)
+	payloadHash := hex.EncodeToString(sum[:])
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, payloadHash, "keks", c.Profile.Region, time.Now()); err != nil {
 		return err
 	}
 	resp, err := c.HTTP.Do(req)
@@ -133,7 +153,18 @@ func (c *Client) Operator(ctx context.Context, path string, out any) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("keks answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+		// REST-JSON errors: the code in x-amzn-ErrorType, the message in the body.
+		msg := strings.TrimSpace(string(body))
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(body, &e) == nil && e.Message != "" {
+			msg = e.Message
+		}
+		if code, _, _ := strings.Cut(resp.Header.Get("x-amzn-ErrorType"), ":"); code != "" {
+			return fmt.Errorf("keks answered %s %s: %s", resp.Status, code, msg)
+		}
+		return fmt.Errorf("keks answered %s: %s", resp.Status, msg)
 	}
 	return json.Unmarshal(body, out)
 }

@@ -96,6 +96,22 @@ func (ca *CA) Issue(l Leaf) (certPEM, keyPEM []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate key for %s: %w", l.CommonName, err)
 	}
+	certPEM, err = ca.Sign(key.Public(), l)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err = encodeKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return certPEM, keyPEM, nil
+}
+
+// Sign signs a leaf certificate for a public key whose private key stays
+// with its holder (a CSR's), valid for l.Validity (one year unless set).
+// The certificate says only what l says: names and usages are the CA's
+// choice, never the requester's.
+func (ca *CA) Sign(pub crypto.PublicKey, l Leaf) ([]byte, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(), Subject: pkix.Name{CommonName: l.CommonName, Organization: l.Organization},
@@ -109,15 +125,11 @@ func (ca *CA) Issue(l Leaf) (certPEM, keyPEM []byte, err error) {
 	if l.Client {
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.Key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.Key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sign certificate for %s: %w", l.CommonName, err)
+		return nil, fmt.Errorf("sign certificate for %s: %w", l.CommonName, err)
 	}
-	keyPEM, err = encodeKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), keyPEM, nil
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
 }
 
 func (l Leaf) notAfter(now time.Time) time.Time {

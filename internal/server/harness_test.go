@@ -22,7 +22,8 @@ var testServer struct {
 }
 
 func TestMain(m *testing.M) {
-	s, err := servertest.Start("keks-api-test-")
+	// With an agents listener: the operator calls on hosts and tokens are tested against it.
+	s, err := servertest.StartWith("keks-api-test-", func(c *server.Config) { c.AgentsListen = "127.0.0.1:0" })
 	if err != nil {
 		panic(err)
 	}

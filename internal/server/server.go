@@ -108,6 +108,10 @@ type Config struct {
 	// AdvertiseAddress is where the other replicas on the external store
 	// reach this one's front door (host:port); empty means Listen.
 	AdvertiseAddress string
+
+	// AgentsListen is host:port of the agents listener (join, heartbeats);
+	// empty serves none.
+	AgentsListen string
 }
 
 // Models are the services behind the APIs.
@@ -120,6 +124,8 @@ type Models struct {
 	Bootstrap *iam.BootstrapCredentials
 	CAFile    string
 	Endpoint  string
+	// AgentsURL is the agents listener's https://host:port; empty when off.
+	AgentsURL string
 }
 
 // Run serves until ctx ends.
@@ -227,6 +233,13 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	baseURL := "https://" + cfg.Listen
+	op, agentsLn, err := agentsAndOperator(ctx, cfg, st, now, log)
+	if err != nil {
+		return err
+	}
+	if agentsLn != nil {
+		defer agentsLn.ln.Close() // on the way out before it serves; Shutdown closes it otherwise
+	}
 	trustKeksCA(cfg.TrustCA, caFile, dataDir, boot.AccountID, log)
 	// STS fetches the keys of web identity tokens' issuers: keks's own
 	// clusters' (under keks's CA) or any public one.
@@ -403,7 +416,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 				}
 				return k.Public(), nil
 			}}}).Service(),
-		operatorService(st),
+		op.service(),
 		cfn.api,
 	} {
 		router.Services[s.Name] = s
@@ -495,6 +508,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			return err
 		}
 	}
+	agentsSrv := &http.Server{}
+	if agentsLn != nil {
+		agentsSrv = agentsLn.srv
+		go func() { serveErr <- agentsSrv.ServeTLS(agentsLn.ln, "", "") }()
+		log.Info("serving agents", "url", agentsLn.url)
+	}
 	imdsSrv := imds.NewServer(&imds.Handler{
 		Instances:    func(ctx context.Context) ([]ec2.Instance, error) { return ec2Svc.Instances(ctx, "") },
 		IssueSession: iamSvc.IssueRoleSession,
@@ -514,7 +533,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 	log.Info("keks serving", "endpoint", baseURL, "console", baseURL+console.Prefix+"/", "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
 	if cfg.Started != nil {
-		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL})
+		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL, AgentsURL: op.agentsURL})
 	}
 
 	// Every background task has this owner: shutdown cancels them and waits.
@@ -606,6 +625,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	_ = regSrv.Shutdown(shutdownCtx)
 	_ = imdsSrv.Shutdown(shutdownCtx)
 	_ = egressSrv.Shutdown(shutdownCtx)
+	_ = agentsSrv.Shutdown(shutdownCtx)
 	stopCP()
 	if !waitTimeout(&tasks, 15*time.Second) {
 		log.Warn("background tasks still running after 15 s; stopping anyway")

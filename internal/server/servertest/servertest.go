@@ -28,7 +28,11 @@ type Server struct {
 
 // Start runs keks in a new temporary directory named after prefix, on a
 // free loopback port, and returns once it serves.
-func Start(prefix string) (*Server, error) {
+func Start(prefix string) (*Server, error) { return StartWith(prefix, nil) }
+
+// StartWith is Start with configure's changes to keks's configuration
+// (nil: none), such as an agents listener.
+func StartWith(prefix string, configure func(*server.Config)) (*Server, error) {
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		return nil, err
@@ -42,10 +46,12 @@ func Start(prefix string) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan *server.Models, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, server.Config{DataDir: dir, Listen: addr, Region: "us-east-1", NoReconcile: true,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func(m *server.Models) { started <- m }})
-	}()
+	cfg := server.Config{DataDir: dir, Listen: addr, Region: "us-east-1", NoReconcile: true,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Started: func(m *server.Models) { started <- m }}
+	if configure != nil {
+		configure(&cfg)
+	}
+	go func() { done <- server.Run(ctx, cfg) }()
 	s := &Server{stop: func() { cancel(); <-done; _ = os.RemoveAll(dir) }}
 	select {
 	case s.Models = <-started:

@@ -1,0 +1,61 @@
+// Package agents is the model of keks's agents: the other hosts that join
+// a keks server to lend it their capacity. It keeps the agents CA (which
+// signs each agent's client certificate), the one-time join tokens and
+// the host records, all in the store. It serves no HTTP: the agents
+// listener (internal/server) and the operator API call it.
+package agents
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/store"
+)
+
+// Store keys.
+const (
+	caKey       = "pki/agents-ca"
+	caKeyPlace  = caKey + "#key" // where the CA key is sealed: its record and field
+	tokenPrefix = "agents/tokens/"
+	// HostPrefix is where host records live, one per joined host.
+	HostPrefix = "hosts/"
+)
+
+// Error codes. The agents listener writes them as {"code", "message"};
+// the operator API as AWS errors.
+const (
+	// CodeInvalidToken is every refusal of a join token (malformed, unknown,
+	// wrong secret, expired, used): one code and one message, so that a
+	// guesser learns nothing of which.
+	CodeInvalidToken = "InvalidJoinToken"
+	// CodeUnknownHost refuses a client certificate whose host is not (or no
+	// longer) recorded.
+	CodeUnknownHost = "UnknownHost"
+	// CodeHostNotFound is the operator's DeleteHost of a host that is not there.
+	CodeHostNotFound = "HostNotFound"
+)
+
+func invalidToken() *awserr.Error {
+	return (&awserr.Error{Code: CodeInvalidToken,
+		Message: "the join token is not valid: it may be mistyped, expired or already used; make a new one with `keks agent-token create`"}).
+		WithStatus(http.StatusUnauthorized)
+}
+
+func invalid(format string, args ...any) *awserr.Error {
+	return awserr.Errorf(awserr.CodeInvalidRequest, format, args...).WithStatus(http.StatusBadRequest)
+}
+
+// Service is the agents model over the store.
+type Service struct {
+	Store *store.Store
+	// Now is the clock (tests move it); nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
