@@ -140,7 +140,7 @@ func startReplica(ctx context.Context, cfg Config, st *store.Store, dataDir stri
 	if err != nil {
 		return fail(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
 	}
-	r := &replica{self: self, election: election, ln: ln, serveErr: make(chan error, 4), fatal: make(chan error, 1), log: log,
+	r := &replica{self: self, election: election, ln: ln, serveErr: make(chan error, 8), fatal: make(chan error, 1), log: log,
 		door: newFrontDoor(advertise, pool, &replicaCert, log.With("component", "front-door"))}
 	r.cert.Store(&cert)
 	r.srv = &http.Server{Handler: r.door, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),

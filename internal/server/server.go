@@ -483,7 +483,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		}
 		srv = &http.Server{Handler: mux, TLSConfig: &tls.Config{Certificates: []tls.Certificate{*tlsCert}, MinVersion: tls.VersionTLS12},
 			ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-		serveErr = make(chan error, 4)
+		serveErr = make(chan error, 8)
 		go func() { serveErr <- srv.ServeTLS(ln, "", "") }()
 	}
 	// The registry address, which every instance and pod reaches, serves
