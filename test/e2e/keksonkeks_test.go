@@ -42,6 +42,13 @@ func TestKeksOnKeks(t *testing.T) {
 		t.Fatalf("namespaces keks made in the management cluster: %v", namespaces)
 	}
 	uid := namespaces[0]
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the hosted control plane's objects in the management cluster:\n%s\nits events:\n%s",
+				a.Run("kubectl", "-n", uid, "get", "pods,statefulsets,deployments,pvc", "-o", "wide"),
+				tail(a.Run("kubectl", "-n", uid, "get", "events", "--sort-by", ".lastTimestamp"), 40))
+		}
+	})
 	pods := a.Run("kubectl", "-n", uid, "get", "pods", "-o", "wide")
 	t.Logf("its control plane in the management cluster:\n%s", pods)
 	for _, want := range []string{"etcd-a-0", "etcd-b-0", "etcd-c-0", "apiserver-a-", "apiserver-b-"} {

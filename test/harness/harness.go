@@ -89,6 +89,12 @@ func New(t testing.TB, serverArgs ...string) *Env {
 // around a test's FAIL, which must be the test's own messages, not logs.
 func (e *Env) keepLogs() {
 	dir := ArtifactsDir(e.t)
+	if _, err := os.Stat(filepath.Join(dir, "keks.log")); err == nil {
+		// A second server of the same test (keks on keks, replicas)
+		// keeps its logs beside the first one's.
+		dir = filepath.Join(dir, "server-"+filepath.Base(e.Dir))
+		_ = os.MkdirAll(dir, 0o755)
+	}
 	logs, _ := filepath.Glob(filepath.Join(e.Dir, "data", "instances", "*", "logs", "*.log"))
 	for _, l := range append([]string{e.logFile}, logs...) {
 		b, err := os.ReadFile(l)
