@@ -1,6 +1,8 @@
 package controlplane
 
 import (
+	"context"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeversions"
@@ -187,5 +190,48 @@ func TestKubernetesRequestsFollowTheTier(t *testing.T) {
 	}
 	if r := requests(RoleEtcd, xl); r.Memory().String() != "512Mi" {
 		t.Errorf("tier-xl's etcd asks for %s, want 512Mi (a 32nd of its 16 GiB quota)", r.Memory())
+	}
+}
+
+// TestKubernetesUpgradeRollsOnAfterTheFirstMember: an upgrade changes every
+// member's wanted configuration at once, but only the rolled workload's
+// pods are waited for; the others, still on the configuration their
+// workloads carry, stay healthy, so the next member can roll.
+func TestKubernetesUpgradeRollsOnAfterTheFirstMember(t *testing.T) {
+	const uid = "u1"
+	ns := namespaceOf(uid)
+	pod := func(name, member, hash string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns,
+			Labels:      map[string]string{labelMember: member, labelVersion: "1.36.3"},
+			Annotations: map[string]string{annotationHash: hash}},
+			Status: corev1.PodStatus{StartTime: &metav1.Time{Time: time.Now().Add(-time.Minute)},
+				Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}}}
+	}
+	client := fake.NewClientset(pod("etcd-a-0", "etcd-a", "etcd-a-new"), pod("etcd-b-0", "etcd-b", "etcd-b-old"), pod("apiserver-a-1", "apiserver-a", "api-a-old"))
+	k := &kubeRuntime{client: client, log: slog.New(slog.DiscardHandler), mirror: &logMirror{clusters: map[string]*mirroredCluster{}},
+		logging: map[string]bool{}, hashes: map[string]string{}, applied: map[string]string{}}
+	for workload, hash := range map[string]string{"etcd-a": "etcd-a-new", "etcd-b": "etcd-b-new", "apiserver-a": "api-a-new"} {
+		k.hashes[uid+"/"+workload] = hash // what keks wants: all changed
+	}
+	k.setApplied(uid, "etcd-a", "etcd-a-new") // rolled
+	k.setApplied(uid, "etcd-b", "etcd-b-old")
+	k.setApplied(uid, "apiserver-a", "api-a-old")
+	st := &State{ClusterUID: uid, Instances: []Instance{
+		{Name: "etcd-a", Role: RoleEtcd}, {Name: "etcd-b", Role: RoleEtcd}, {Name: "kube-apiserver-a", Role: RoleAPIServer}}}
+	k.Health(context.Background(), st)
+	for _, inst := range st.Instances {
+		if !inst.Healthy {
+			t.Errorf("%s is not healthy", inst.Name)
+		}
+	}
+	if got, want := st.Instances[1].ConfigHash, "etcd-b-old"; got != want {
+		t.Errorf("etcd-b runs %s, want %s (not yet rolled)", got, want)
+	}
+	// The next member is rolled: until its pod runs the new configuration,
+	// it is not healthy, so nothing else rolls meanwhile.
+	k.setApplied(uid, "etcd-b", "etcd-b-new")
+	k.Health(context.Background(), st)
+	if st.Instances[1].Healthy {
+		t.Error("etcd-b is healthy while its old pod still runs")
 	}
 }

@@ -57,6 +57,7 @@ func (k *kubeRuntime) Converge(ctx context.Context, cl *eks.Cluster, st *State, 
 		k.hashes[st.ClusterUID+"/"+g.name] = hash
 		k.mu.Unlock()
 		have, exists := existing[g.name]
+		k.setApplied(st.ClusterUID, g.name, have)
 		for _, m := range g.members {
 			inst := st.instance(m.name)
 			if inst == nil {
@@ -75,6 +76,7 @@ func (k *kubeRuntime) Converge(ctx context.Context, cl *eks.Cluster, st *State, 
 			if err := k.apply(ctx, wanted[g.name]); err != nil {
 				return err
 			}
+			k.setApplied(st.ClusterUID, g.name, hash)
 			allHealthy = false
 		}
 	}
@@ -88,7 +90,22 @@ func (k *kubeRuntime) Converge(ctx context.Context, cl *eks.Cluster, st *State, 
 	g := groupOf(m)
 	st.event(g, "rolling to %s", m.Version.Patch)
 	k.log.Info("rolling control-plane workload", "cluster", cl.Name, "workload", g, "version", m.Version.Patch)
-	return k.apply(ctx, wanted[g])
+	if err := k.apply(ctx, wanted[g]); err != nil {
+		return err
+	}
+	k.setApplied(st.ClusterUID, g, k.ConfigHash(st, m))
+	return nil
+}
+
+// setApplied records the configuration hash a workload carries in the
+// management cluster: the one its pods converge to. A member is healthy
+// once its pods run that one, whatever keks wants next: every member's
+// wanted configuration changes at once in an upgrade, and only the rolled
+// workload's pods may be waited for.
+func (k *kubeRuntime) setApplied(uid, workload, hash string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.applied[uid+"/"+workload] = hash
 }
 
 // recordEndpoint keeps the endpoint member's instance: the Service, healthy
@@ -183,7 +200,7 @@ func (k *kubeRuntime) Health(ctx context.Context, st *State) {
 			inst.Healthy = st.Endpoint != "" && svcReady
 		} else {
 			k.mu.Lock()
-			want := k.hashes[st.ClusterUID+"/"+groupOfInstance(inst)]
+			want := k.applied[st.ClusterUID+"/"+groupOfInstance(inst)]
 			k.mu.Unlock()
 			k.podHealth(inst, byGroup[groupOfInstance(inst)], want)
 		}
@@ -195,7 +212,8 @@ func (k *kubeRuntime) Health(ctx context.Context, st *State) {
 
 // podHealth sets a member's health, configuration and version from its
 // workload's pods. A member whose workload was just changed is not
-// healthy until every pod it keeps runs the change (want): until then the
+// healthy until every pod it keeps runs the change (want, the workload's
+// configuration as applied): until then the
 // old pod may still answer, and counting it healthy would let the next
 // member roll at the same time (two etcd members down: no quorum).
 func (k *kubeRuntime) podHealth(inst *Instance, pods []corev1.Pod, want string) {

@@ -70,6 +70,7 @@ type kubeRuntime struct {
 	logging   map[string]bool              // cluster uid -> whether it ships any control-plane log
 	published map[string]map[string][]byte // cluster uid -> its Secret's data, as last applied or read
 	hashes    map[string]string            // cluster uid/workload -> its pod template's hash, as Converge last made it
+	applied   map[string]string            // cluster uid/workload -> the hash its workload carries in the management cluster
 }
 
 func newKubeRuntime(cfg Config, s *store.Store, log *slog.Logger) (*kubeRuntime, error) {
@@ -91,7 +92,7 @@ func newKubeRuntime(cfg Config, s *store.Store, log *slog.Logger) (*kubeRuntime,
 		return nil, err
 	}
 	kr := &kubeRuntime{cfg: cfg, kcfg: k, client: client, store: s, log: log, images: images,
-		logging: map[string]bool{}, published: map[string]map[string][]byte{}, hashes: map[string]string{}}
+		logging: map[string]bool{}, published: map[string]map[string][]byte{}, hashes: map[string]string{}, applied: map[string]string{}}
 	kr.mirror = &logMirror{client: client, dir: kr.logDir, log: log, clusters: map[string]*mirroredCluster{}}
 	return kr, nil
 }
@@ -336,9 +337,11 @@ func (k *kubeRuntime) Teardown(ctx context.Context, cl *eks.Cluster, st *State) 
 	k.mu.Lock()
 	delete(k.published, cl.UID)
 	delete(k.logging, cl.UID)
-	for key := range k.hashes {
-		if strings.HasPrefix(key, cl.UID+"/") {
-			delete(k.hashes, key)
+	for _, m := range []map[string]string{k.hashes, k.applied} {
+		for key := range m {
+			if strings.HasPrefix(key, cl.UID+"/") {
+				delete(m, key)
+			}
 		}
 	}
 	k.mu.Unlock()
