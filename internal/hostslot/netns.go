@@ -19,6 +19,16 @@ const netnsDir = network.NetnsDir
 // end bears the namespace's name.
 const insideLink = "keks-host"
 
+// Links are the names of every slot's links between host and namespace,
+// both ends: what crosses them goes from one keks server to another.
+func Links() []string {
+	out := []string{insideLink}
+	for s := Slot(1); s < Count; s++ {
+		out = append(out, s.Namespace())
+	}
+	return out
+}
+
 // Inside reports whether this process runs in the slot's namespace already.
 func (s Slot) Inside() bool {
 	if s == 0 {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/internal/network"
 )
 
@@ -23,6 +24,15 @@ var egressReturn = [][]string{
 // no longer in use are dropped from it.
 func ensureEgress(sources []string) error {
 	var rules [][]string
+	// What crosses a slot's link goes to another keks server on the host,
+	// whose VPCs and pod networks may hold the same addresses as this
+	// one's: a reply to an instance's own address would reach the other
+	// server's instance. Masqueraded, it comes back over the link (a
+	// keks-on-keks cluster's nodes reach its endpoint, a load balancer of
+	// the management cluster's keks, and its API servers reach keks).
+	for _, link := range hostslot.Links() {
+		rules = append(rules, []string{"-o", link, "-j", "MASQUERADE"})
+	}
 	for _, r := range egressReturn {
 		rules = append(rules, append(slices.Clone(r), "-j", "RETURN"))
 	}

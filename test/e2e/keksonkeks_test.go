@@ -117,9 +117,14 @@ func TestKeksOnKeks(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("requests during the upgrade: %d ok, %d failed (first: %s)", ok, failed, first)
 	}
-	if v := a.Run("kubectl", "-n", uid, "get", "pods", "-o", `jsonpath={.items[*].metadata.labels.keks\.dev/kubernetes-version}`); strings.Join(strings.Fields(v), " ") != "1.37.2 1.37.2 1.37.2 1.37.2 1.37.2" {
-		t.Errorf("the control plane's pods run versions %q", v)
-	}
+	// The update is Successful once every member's pods run 1.37; the
+	// last API server pod replaced may still be draining its requests.
+	harness.Eventually(t, time.Minute, "only 1.37 pods left", func() error {
+		if v := a.Run("kubectl", "-n", uid, "get", "pods", "-o", `jsonpath={.items[*].metadata.labels.keks\.dev/kubernetes-version}`); strings.Join(strings.Fields(v), " ") != "1.37.2 1.37.2 1.37.2 1.37.2 1.37.2" {
+			return fmt.Errorf("the control plane's pods run versions %q", v)
+		}
+		return nil
+	})
 	if v := b.Run("kubectl", "version", "-o", "json"); !strings.Contains(v, `"gitVersion": "v1.37.2"`) {
 		t.Errorf("server version after the upgrade: %s", v)
 	}
