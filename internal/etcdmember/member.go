@@ -18,9 +18,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/keksdev/keks/internal/pki"
@@ -94,39 +96,96 @@ func Prepare(ctx context.Context, args []string, log *slog.Logger) ([]string, er
 		log.Info("no running cluster answers; bootstrapping", "member", f.Name, "err", err)
 		return args, nil
 	}
-	var stale *uint64
-	for _, m := range list.Members {
-		if m.Name == f.Name || (m.Name != "" && slices.Contains(m.PeerURLs, f.AdvertisePeerURL)) {
-			id := m.ID
-			stale = &id
-		}
-	}
-	if stale == nil {
-		// Listed without a name (it never started): the static bootstrap
-		// still holds for it.
+	switch step, self := decide(list.Members, f); step {
+	case keepBootstrap:
 		return args, nil
+	case joinAsListed:
+		// Added again by an earlier start that stopped before etcd ran.
+		log.Info("member is in its cluster but never started; joining it", "member", f.Name)
+		return withFlags(args, map[string]string{"initial-cluster": initialCluster(list.Members, self.ID, f), "initial-cluster-state": "existing"}), nil
+	case removeAndAdd:
+		log.Warn("member lost its data; adding it to the cluster again", "member", f.Name, "id", fmt.Sprintf("%x", self.ID))
+		mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if _, err := cli.MemberRemove(mctx, self.ID); err != nil {
+			return nil, fmt.Errorf("remove the lost member %s: %w", f.Name, err)
+		}
+	default:
+		log.Warn("member is not in its cluster; adding it to the cluster again", "member", f.Name)
 	}
-	log.Warn("member lost its data; adding it to the cluster again", "member", f.Name, "id", fmt.Sprintf("%x", *stale))
 	mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := cli.MemberRemove(mctx, *stale); err != nil {
-		return nil, fmt.Errorf("remove the lost member %s: %w", f.Name, err)
-	}
 	added, err := cli.MemberAdd(mctx, []string{f.AdvertisePeerURL})
 	if err != nil {
 		return nil, fmt.Errorf("add member %s again: %w", f.Name, err)
 	}
-	var initial []string
-	for _, m := range added.Members {
-		name := m.Name
-		if m.ID == added.Member.ID {
-			name = f.Name
+	return withFlags(args, map[string]string{"initial-cluster": initialCluster(added.Members, added.Member.ID, f), "initial-cluster-state": "existing"}), nil
+}
+
+// step is what a member without data does before etcd starts.
+type step int
+
+const (
+	// keepBootstrap: it never started and its cluster still lists it as
+	// the static bootstrap made it: it starts as bootstrapped ("new").
+	keepBootstrap step = iota
+	// joinAsListed: listed, never started, added at run time (no name):
+	// it joins as "existing".
+	joinAsListed
+	// removeAndAdd: it ran before (it published its client URLs) and lost
+	// its data: it is removed, added again, and joins as "existing".
+	removeAndAdd
+	// add: it is not listed (removed by an earlier start that stopped
+	// before adding it again): it is added and joins as "existing".
+	add
+)
+
+// decide chooses a dataless member's step from its cluster's member list.
+// A member that never started has published no client URLs: one that sat
+// out its cluster's bootstrap (its volume attached late) is not a member
+// that lost its data, and removing it would bar it for good.
+func decide(members []*etcdserverpb.Member, f Flags) (step, *etcdserverpb.Member) {
+	for _, m := range members {
+		if m.Name != f.Name && !slices.Contains(m.PeerURLs, f.AdvertisePeerURL) {
+			continue
 		}
-		for _, u := range m.PeerURLs {
-			initial = append(initial, name+"="+u)
+		switch {
+		case len(m.ClientURLs) > 0:
+			return removeAndAdd, m
+		case m.Name == "":
+			return joinAsListed, m
+		default:
+			return keepBootstrap, m
 		}
 	}
-	return withFlags(args, map[string]string{"initial-cluster": strings.Join(initial, ","), "initial-cluster-state": "existing"}), nil
+	return add, nil
+}
+
+// initialCluster is --initial-cluster for joining as existing: every
+// listed member's peer URLs by name, self's under its own name, and a
+// member without a name (never started) under its name in the bootstrap.
+func initialCluster(members []*etcdserverpb.Member, self uint64, f Flags) string {
+	bootNames := map[string]string{}
+	for _, m := range strings.Split(f.InitialCluster, ",") {
+		if name, peer, ok := strings.Cut(m, "="); ok {
+			bootNames[peer] = name
+		}
+	}
+	var out []string
+	for _, m := range members {
+		for _, u := range m.PeerURLs {
+			name := m.Name
+			switch {
+			case m.ID == self:
+				name = f.Name
+			case name == "":
+				name = bootNames[u]
+			}
+			out = append(out, name+"="+u)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
 }
 
 // hasData reports whether the data directory holds a member's data.

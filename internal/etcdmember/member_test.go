@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
 )
 
 // TestCommandLine: the flags are read from etcd's command line, the other
@@ -36,5 +38,40 @@ func TestCommandLine(t *testing.T) {
 	}
 	if !hasData(dir) {
 		t.Fatal("a member's directory has no data")
+	}
+}
+
+// TestDecide: a member without data is removed only if it ran before; one
+// that sat out its cluster's bootstrap starts as bootstrapped.
+func TestDecide(t *testing.T) {
+	peer := func(n string) string { return "https://etcd-" + n + "-0.etcd.ns.svc.cluster.local:2380" }
+	f := Flags{Name: "etcd-b", AdvertisePeerURL: peer("b"),
+		InitialCluster: "etcd-a=" + peer("a") + ",etcd-b=" + peer("b") + ",etcd-c=" + peer("c")}
+	started := func(id uint64, n string) *etcdserverpb.Member {
+		return &etcdserverpb.Member{ID: id, Name: "etcd-" + n, PeerURLs: []string{peer(n)}, ClientURLs: []string{"https://x:2379"}}
+	}
+	a, c := started(1, "a"), started(3, "c")
+	for _, tc := range []struct {
+		name string
+		b    *etcdserverpb.Member
+		want step
+	}{
+		{"late to the bootstrap", &etcdserverpb.Member{ID: 2, Name: "etcd-b", PeerURLs: []string{peer("b")}}, keepBootstrap},
+		{"lost its volume", started(2, "b"), removeAndAdd},
+		{"added again, never started", &etcdserverpb.Member{ID: 9, PeerURLs: []string{peer("b")}}, joinAsListed},
+		{"removed, not added again", nil, add},
+	} {
+		members := []*etcdserverpb.Member{a, c}
+		if tc.b != nil {
+			members = append(members, tc.b)
+		}
+		if got, _ := decide(members, f); got != tc.want {
+			t.Errorf("%s: step %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	added := []*etcdserverpb.Member{a, c, {ID: 9, PeerURLs: []string{peer("b")}}, {ID: 7, PeerURLs: []string{peer("d")}}}
+	f.InitialCluster += ",etcd-d=" + peer("d")
+	if got, want := initialCluster(added, 9, f), "etcd-a="+peer("a")+",etcd-b="+peer("b")+",etcd-c="+peer("c")+",etcd-d="+peer("d"); got != want {
+		t.Errorf("initial cluster %s, want %s", got, want)
 	}
 }
