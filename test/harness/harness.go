@@ -247,15 +247,23 @@ func (e *Env) Instance(cluster, name string) Instance {
 // Eventually retries f until it returns nil or the timeout passes.
 func Eventually(t testing.TB, timeout time.Duration, what string, f func() error) {
 	t.Helper()
+	if err := Within(timeout, f); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Within retries f until it returns nil, or returns its last error once
+// the timeout passes, for a test that says more than Eventually's message.
+func Within(timeout time.Duration, f func() error) error {
 	deadline := time.Now().Add(timeout)
 	var err error
 	for time.Now().Before(deadline) {
 		if err = f(); err == nil {
-			return
+			return nil
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Fatalf("%s: not within %s: %v", what, timeout, err)
+	return fmt.Errorf("not within %s: %w", timeout, err)
 }
 
 // TrustPolicy lets EKS assume a role, as cluster roles need.
