@@ -96,9 +96,6 @@ func Prepare(ctx context.Context, args []string, log *slog.Logger) ([]string, er
 		log.Info("no running cluster answers; bootstrapping", "member", f.Name, "err", err)
 		return args, nil
 	}
-	// Removing and adding again share one deadline: the member waits on both.
-	mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
 	switch step, self := decide(list.Members, f); step {
 	case keepBootstrap:
 		return args, nil
@@ -108,12 +105,16 @@ func Prepare(ctx context.Context, args []string, log *slog.Logger) ([]string, er
 		return withFlags(args, map[string]string{"initial-cluster": initialCluster(list.Members, self.ID, f), "initial-cluster-state": "existing"}), nil
 	case removeAndAdd:
 		log.Warn("member lost its data; adding it to the cluster again", "member", f.Name, "id", fmt.Sprintf("%x", self.ID))
+		mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
 		if _, err := cli.MemberRemove(mctx, self.ID); err != nil {
 			return nil, fmt.Errorf("remove the lost member %s: %w", f.Name, err)
 		}
 	default:
 		log.Warn("member is not in its cluster; adding it to the cluster again", "member", f.Name)
 	}
+	mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
 	added, err := cli.MemberAdd(mctx, []string{f.AdvertisePeerURL})
 	if err != nil {
 		return nil, fmt.Errorf("add member %s again: %w", f.Name, err)
