@@ -242,23 +242,30 @@ func (c *Controller) addIdentitySnapshot(b *Bundle, cl *eks.Cluster, published P
 // identitySnapshotDoc is the authenticators' identity snapshot.
 const identitySnapshotDoc = "identities.json"
 
-// addLBConfig adds the endpoint's configuration: which API servers it
-// fronts and which sources it accepts: keks's own address always; the
-// public side (the host and beyond) from publicAccessCidrs when public
-// access is on; the VPC's instances and their pods when private access is.
-func (c *Controller) addLBConfig(b *Bundle, pl Placement, cl *eks.Cluster) {
-	allow := []string{pl.KeksSource() + "/32"}
+// endpointSources are the sources a cluster's endpoint accepts: keks's
+// own address always; the public side (the host and beyond) from
+// publicAccessCidrs when public access is on; the VPC's instances and
+// their pods when private access is.
+func endpointSources(cfg Config, cl *eks.Cluster, keksSource string) []string {
+	allow := []string{keksSource + "/32"}
 	if cl.Spec.EndpointPublicAccess {
 		allow = append(allow, cl.Spec.PublicAccessCIDRs...)
 	}
-	if cl.Spec.EndpointPrivateAccess && c.cfg.VPCCIDR != nil {
-		if cidr := c.cfg.VPCCIDR(cl.Spec.VPCID); cidr != "" {
+	if cl.Spec.EndpointPrivateAccess && cfg.VPCCIDR != nil {
+		if cidr := cfg.VPCCIDR(cl.Spec.VPCID); cidr != "" {
 			allow = append(allow, cidr)
 			if pods := ec2.PodNetworkOf(cidr); pods != "" {
 				allow = append(allow, pods)
 			}
 		}
 	}
+	return allow
+}
+
+// addLBConfig adds the endpoint's configuration: which API servers it
+// fronts and which sources it accepts (endpointSources).
+func (c *Controller) addLBConfig(b *Bundle, pl Placement, cl *eks.Cluster) {
+	allow := endpointSources(c.cfg, cl, pl.KeksSource())
 	var backends []string
 	for _, ip := range pl.APIServers() {
 		backends = append(backends, ip+":443")

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/kubeversions"
 )
@@ -233,5 +234,35 @@ func TestKubernetesUpgradeRollsOnAfterTheFirstMember(t *testing.T) {
 	k.Health(context.Background(), st)
 	if st.Instances[1].Healthy {
 		t.Error("etcd-b is healthy while its old pod still runs")
+	}
+}
+
+// TestKubernetesEndpointSources: the endpoint Service admits what the host
+// runtime's endpoint admits, keks's own address being its source toward
+// the endpoint; before the endpoint has an address, it names no ranges.
+func TestKubernetesEndpointSources(t *testing.T) {
+	cfg := Config{VPCCIDR: func(string) string { return "10.20.0.0/16" }}
+	k := &kubeRuntime{cfg: cfg, log: slog.New(slog.DiscardHandler)}
+	cl := &eks.Cluster{Name: "c", Spec: eks.ClusterSpec{VPCID: "vpc-1", EndpointPublicAccess: false, EndpointPrivateAccess: true}}
+	ranges := func(st *State) []string {
+		for _, obj := range frameObjects("keks-u", cl, k.endpointSources(cl, st)) {
+			if svc, ok := obj.object.(*corev1.Service); ok && svc.Name == endpointService {
+				return svc.Spec.LoadBalancerSourceRanges
+			}
+		}
+		t.Fatal("no endpoint Service")
+		return nil
+	}
+	if got := ranges(&State{}); got != nil {
+		t.Errorf("before the endpoint has an address: %v, want none", got)
+	}
+	got := ranges(&State{Endpoint: "127.0.0.1"})
+	want := []string{"127.0.0.1/32", "10.20.0.0/16", ec2.PodNetworkOf("10.20.0.0/16")}
+	if !slices.Equal(got, want) {
+		t.Errorf("private only: %v, want %v", got, want)
+	}
+	cl.Spec.EndpointPublicAccess, cl.Spec.PublicAccessCIDRs = true, []string{"203.0.113.0/24"}
+	if got := ranges(&State{Endpoint: "127.0.0.1"}); !slices.Contains(got, "203.0.113.0/24") || !slices.Contains(got, "127.0.0.1/32") {
+		t.Errorf("public and private: %v", got)
 	}
 }

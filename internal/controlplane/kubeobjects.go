@@ -60,8 +60,10 @@ func withLabels(base map[string]string, kv ...string) map[string]string {
 
 // frameObjects are a control plane's objects that do not change with its
 // bundle or version: the namespace, the endpoint and etcd Services, the
-// disruption budgets and the network policies.
-func frameObjects(ns string, cl *eks.Cluster) []kubeObject {
+// disruption budgets and the network policies. sources are the clients
+// the endpoint's load balancer admits (nil: all, until keks knows its own
+// address toward it).
+func frameObjects(ns string, cl *eks.Cluster, sources []string) []kubeObject {
 	labels := commonLabels(cl.Name, cl.UID)
 	meta := func(name string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}
@@ -73,7 +75,7 @@ func frameObjects(ns string, cl *eks.Cluster) []kubeObject {
 	}
 	webhookPort, _ := strconv.Atoi(podidentity.Port)
 	endpoint := &corev1.Service{TypeMeta: typeMeta("v1", "Service"), ObjectMeta: meta(endpointService), Spec: corev1.ServiceSpec{
-		Type: corev1.ServiceTypeLoadBalancer, Selector: apiSelector,
+		Type: corev1.ServiceTypeLoadBalancer, Selector: apiSelector, LoadBalancerSourceRanges: sources,
 		Ports: []corev1.ServicePort{tcp("https", 443), tcp("webhooks", int32(webhookPort))},
 	}}
 	etcd := &corev1.Service{TypeMeta: typeMeta("v1", "Service"), ObjectMeta: meta(etcdService), Spec: corev1.ServiceSpec{

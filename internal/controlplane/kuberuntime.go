@@ -116,7 +116,7 @@ func (k *kubeRuntime) placement(st *State) kubePlacement {
 // endpoint's address once the management cluster has given it one.
 func (k *kubeRuntime) Prepare(ctx context.Context, cl *eks.Cluster, st *State) error {
 	ns := namespaceOf(st.ClusterUID)
-	for _, obj := range frameObjects(ns, cl) {
+	for _, obj := range frameObjects(ns, cl, k.endpointSources(cl, st)) {
 		if err := k.apply(ctx, obj); err != nil {
 			return err
 		}

@@ -1,7 +1,8 @@
 // Package elb gives Services of type LoadBalancer an address on the host,
 // as EKS's load balancer controller gives them an NLB: a `keks lb` process
 // per Service port listens there and forwards to the port's NodePort on
-// every Ready node, health-checking each by TCP. The address goes into the
+// every Ready node, health-checking each by TCP, and admits only the
+// Service's loadBalancerSourceRanges when it has some. The address goes into the
 // Service's status; deleting the Service (or its cluster) removes the
 // processes, the address and the files.
 package elb
@@ -254,13 +255,14 @@ func (c *Controller) listeners(ctx context.Context, r *LoadBalancer, svc *corev1
 	}
 	running := supervisor.Find(r.marker())
 	keep := map[string]bool{}
+	allow, bad := sourceRanges(svc)
 	for _, p := range svc.Spec.Ports {
 		if p.Protocol != corev1.ProtocolTCP || p.NodePort == 0 {
 			continue
 		}
 		id := r.marker() + strconv.Itoa(int(p.Port))
 		keep[id] = true
-		cfg := lb.Config{Listen: r.Address + ":" + strconv.Itoa(int(p.Port)), HealthCheck: "tcp", Interval: lb.Duration(time.Second)}
+		cfg := lb.Config{Listen: r.Address + ":" + strconv.Itoa(int(p.Port)), HealthCheck: "tcp", Interval: lb.Duration(time.Second), Allow: allow}
 		for _, ip := range nodeIPs {
 			cfg.Backends = append(cfg.Backends, ip+":"+strconv.Itoa(int(p.NodePort)))
 		}
@@ -269,6 +271,9 @@ func (c *Controller) listeners(ctx context.Context, r *LoadBalancer, svc *corev1
 		old, _ := os.ReadFile(file)
 		if err := pki.WriteFileIfChanged(file, data, 0o644); err != nil {
 			return err
+		}
+		if len(bad) > 0 && string(old) != string(data) {
+			c.log.Warn("load balancer source ranges that are no CIDR are left out", "service", svc.Namespace+"/"+svc.Name, "ranges", bad)
 		}
 		pid := 0
 		for p, rid := range running {
