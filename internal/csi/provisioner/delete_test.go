@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 func provisionedPV(name string, phase corev1.PersistentVolumePhase, policy corev1.PersistentVolumeReclaimPolicy, finalizers ...string) *corev1.PersistentVolume {
@@ -148,5 +150,45 @@ func TestFinalizerFollowsReclaimPolicy(t *testing.T) {
 	}
 	if len(h.driver.deletedIDs()) != 0 {
 		t.Error("DeleteVolume called")
+	}
+}
+
+// TestDeleteSurvivesAConflictOnTheFinalizer: when the PV changes between
+// reading it and taking the finalizer off (the pv-protection controller
+// does so as it is deleted), the finalizer still goes in the same sync and
+// the storage is deleted once: a second DeleteVolume of a volume that is
+// gone fails on EC2, which left the PV for good.
+func TestDeleteSurvivesAConflictOnTheFinalizer(t *testing.T) {
+	pv := provisionedPV("pvc-contended", corev1.VolumeReleased, corev1.PersistentVolumeReclaimDelete, finalizerPV, "kubernetes.io/pv-protection")
+	h := newHarness(t, harnessConfig{objects: []runtime.Object{pv}})
+	pvs := corev1.SchemeGroupVersion.WithResource("persistentvolumes")
+	// As the API server: deleting a PV with finalizers only marks it.
+	h.kube.PrependReactor("delete", "persistentvolumes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		obj, err := h.kube.Tracker().Get(pvs, "", a.(k8stesting.DeleteAction).GetName())
+		if err != nil {
+			return true, nil, err
+		}
+		marked := obj.(*corev1.PersistentVolume).DeepCopy()
+		now := metav1.Now()
+		marked.DeletionTimestamp = &now
+		return true, nil, h.kube.Tracker().Update(pvs, marked, "")
+	})
+	conflicts := 1
+	h.kube.PrependReactor("patch", "persistentvolumes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if conflicts > 0 {
+			conflicts--
+			return true, nil, apierrors.NewConflict(pvs.GroupResource(), a.(k8stesting.PatchAction).GetName(), errors.New("the object has been modified"))
+		}
+		return false, nil, nil
+	})
+	if err := h.c.syncVolume(h.ctx, pv.Name); err != nil {
+		t.Fatal(err)
+	}
+	if ids := h.driver.deletedIDs(); !slices.Equal(ids, []string{"vol-pvc-contended"}) {
+		t.Errorf("DeleteVolume of %v, want once", ids)
+	}
+	got, _ := h.getPV(pv.Name)
+	if got == nil || slices.Contains(got.Finalizers, finalizerPV) {
+		t.Errorf("PV %v: want it marked deleted without the provisioner's finalizer", got)
 	}
 }

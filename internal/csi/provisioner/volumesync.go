@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 )
 
 // syncVolume keeps the deletion finalizer on this driver's volumes that
@@ -97,20 +98,36 @@ func (c *Controller) deleteReleased(ctx context.Context, pv *corev1.PersistentVo
 	if err := c.kube.CoreV1().PersistentVolumes().Delete(ctx, pv.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete PersistentVolume %s: %w", pv.Name, err)
 	}
-	// Deleting set the deletion timestamp; the cache may not have it yet.
-	current, err := c.kube.CoreV1().PersistentVolumes().Get(ctx, pv.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get PersistentVolume %s to remove its finalizer: %w", pv.Name, err)
-	}
-	if slices.Contains(current.Finalizers, finalizerPV) {
-		if _, err := c.patchFinalizers(ctx, current, withoutFinalizer(current.Finalizers)); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("remove finalizer of PersistentVolume %s: %w", pv.Name, err)
-		}
+	if err := c.releaseFinalizer(ctx, pv.Name); err != nil {
+		return err
 	}
 	c.log.Log(ctx, sidecar.LevelV4, "PersistentVolume deleted", "pv", pv.Name)
+	return nil
+}
+
+// releaseFinalizer takes this provisioner's finalizer off a PV whose
+// storage is gone, reading it afresh on each conflict: the PV controller
+// and the pv-protection controller change a PV being deleted at the same
+// moment, and a conflict sent back to the work queue would delete the
+// storage a second time, which fails once the volume is gone (EC2 refuses
+// a DeleteVolume whose tag condition can no longer be checked), leaving
+// the PV for good.
+func (c *Controller) releaseFinalizer(ctx context.Context, name string) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		// Deleting set the deletion timestamp; the cache may not have it yet.
+		current, err := c.kube.CoreV1().PersistentVolumes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(current.Finalizers, finalizerPV) {
+			return nil
+		}
+		_, err = c.patchFinalizers(ctx, current, withoutFinalizer(current.Finalizers))
+		return err
+	})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("remove finalizer of PersistentVolume %s: %w", name, err)
+	}
 	return nil
 }
 
