@@ -386,7 +386,8 @@ func (c *Controller) assignment(ctx context.Context, in *ec2.Instance) (*agents.
 	if in.KubernetesVersion != "" {
 		version = in.KubernetesVersion // a node group's instances run the group's version
 	}
-	if _, ok := kubeversions.Lookup(version); !ok {
+	v, ok := kubeversions.Lookup(version)
+	if !ok {
 		return nil, fmt.Errorf("cluster %s runs no known version yet", name)
 	}
 	typ := ec2.InstanceTypes[in.InstanceType]
@@ -439,7 +440,7 @@ func (c *Controller) assignment(ctx context.Context, in *ec2.Instance) (*agents.
 		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()).String(), Gateway: gateway.String(),
 		Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR(), SubnetCIDR: sn.CIDR, ClusterName: name,
 		Endpoint: cl.Status.Endpoint, ClusterCA: string(ca), ClusterDNS: netip.AddrFrom4(dns).String(),
-		KubernetesVersion: version, AWSEndpoint: c.cfg.Endpoint, Labels: labels, Taints: taints,
+		KubernetesVersion: v.Minor, AWSEndpoint: c.cfg.Endpoint, Labels: labels, Taints: taints,
 		KubeProxy: kubeProxy, Registry: c.registry, ClusterCIDR: PodNetwork,
 		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs, SSHPublicKey: in.KeyPublicKey,
 	}

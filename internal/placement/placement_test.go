@@ -1,10 +1,16 @@
 package placement
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/store/storetest"
 )
 
 func host(id, zone, state string, memGiB int64) agents.HostStatus {
@@ -67,6 +73,44 @@ func TestPlaceable(t *testing.T) {
 	} {
 		if got := Placeable(&tc.in); got != tc.want {
 			t.Errorf("%s: Placeable = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestPlaceWritesTheChoice(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	e2 := &ec2.Service{Store: st}
+	dir := t.TempDir()
+	put := func(in ec2.Instance) {
+		in.Zone, in.InstanceType = "us-east-1a", "t3.medium"
+		if err := st.Put(ctx, ec2.InstancePrefix+in.ID, &in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(ec2.Instance{ID: "i-new", State: ec2.StatePending})
+	put(ec2.Instance{ID: "i-begun", State: ec2.StatePending}) // keks's host made its directory already
+	put(ec2.Instance{ID: "i-running", State: ec2.StateRunning, ContainerdPID: 7})
+	if err := os.Mkdir(filepath.Join(dir, "i-begun"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := &Placer{EC2: e2, LocalDir: dir, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Hosts: func(context.Context) ([]agents.HostStatus, error) {
+			return []agents.HostStatus{host("host-a", "us-east-1a", agents.StateReady, 8)}, nil
+		}}
+	all, err := e2.Instances(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all = p.Place(ctx, all)
+	for _, in := range all {
+		stored, err := e2.GetInstance(ctx, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"i-new": "host-a"}[in.ID]
+		if in.Host != want || stored.Host != want {
+			t.Errorf("%s placed on %q (stored %q), want %q", in.ID, in.Host, stored.Host, want)
 		}
 	}
 }
