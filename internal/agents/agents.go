@@ -6,6 +6,7 @@
 package agents
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -51,6 +52,9 @@ type Service struct {
 	Store *store.Store
 	// Now is the clock (tests move it); nil means time.Now.
 	Now func() time.Time
+	// Removing, when set, adds to a host's deletion the writes that end
+	// what ran on it (its instances), so that they commit together.
+	Removing func(ctx context.Context, t *store.Txn, hostID string) error
 }
 
 func (s *Service) now() time.Time {

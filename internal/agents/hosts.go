@@ -215,7 +215,7 @@ func (s *Service) ListHosts(ctx context.Context) ([]HostStatus, error) {
 var hostIDShape = regexp.MustCompile(`^host-[0-9a-f]{8}$`)
 
 // DeleteHost forgets a host: its certificate is refused from then on.
-// (Nothing runs on hosts yet; once instances do, they must go first.)
+// What ran on it ends in the same transaction (Service.Removing).
 func (s *Service) DeleteHost(ctx context.Context, id string) error {
 	notFound := (&awserr.Error{Code: CodeHostNotFound, Message: fmt.Sprintf("no host %q", id)}).WithStatus(http.StatusNotFound)
 	if !hostIDShape.MatchString(id) {
@@ -231,6 +231,9 @@ func (s *Service) DeleteHost(ctx context.Context, id string) error {
 		}
 		t.Unchanged(HostPrefix+id, rev)
 		t.Delete(HostPrefix + id)
+		if s.Removing != nil {
+			return s.Removing(ctx, t, id)
+		}
 		return nil
 	})
 	return err

@@ -42,9 +42,13 @@ var InstanceTypes = map[string]InstanceType{
 
 // Instance is an EC2-like instance.
 type Instance struct {
-	ID           string `json:"id"`
-	Region       string `json:"region"`
-	Zone         string `json:"zone"`
+	ID     string `json:"id"`
+	Region string `json:"region"`
+	Zone   string `json:"zone"`
+	// Host is the agent host the instance runs on (internal/agents); ""
+	// is keks's own host. Placement sets it once, before the instance's
+	// first process starts.
+	Host         string `json:"host,omitempty"`
 	SubnetID     string `json:"subnetId"`
 	VPCID        string `json:"vpcId"`
 	PrivateIP    string `json:"privateIp"`

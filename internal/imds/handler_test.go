@@ -193,3 +193,21 @@ func TestCallerAt(t *testing.T) {
 		t.Errorf("an address two instances have is %s's", in.ID)
 	}
 }
+
+func TestReportedHopLimit(t *testing.T) {
+	// A forwarded request's hop limit is reported, not set on a socket:
+	// the token comes without the server passing its connections.
+	f := newFixture(t)
+	f.set(func() { f.hopLimit = 2 })
+	var reported []int
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.h.ServeHTTP(w, r.WithContext(ReportHops(r.Context(), func(hops int) { reported = append(reported, hops) })))
+	}))
+	defer ts.Close()
+	if status, tok, _ := do(t, ts, http.MethodPut, "/latest/api/token", tokenTTLHeader+": 60"); status != http.StatusOK || tok == "" {
+		t.Fatalf("PUT token with a hop report: %d %q", status, tok)
+	}
+	if len(reported) != 1 || reported[0] != 2 {
+		t.Errorf("reported hop limits %v, want [2]", reported)
+	}
+}

@@ -21,11 +21,26 @@ func ConnContext(ctx context.Context, c net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, c)
 }
 
+type hopsReportKey struct{}
+
+// ReportHops makes the handler, for requests under the returned context,
+// hand the hop limit to report instead of setting it on their connection:
+// a request an agent forwards (internal/agents) reaches keks over the
+// agent's connection, and the agent sends the answer on to the instance
+// with that TTL. report is called before the answer's first byte.
+func ReportHops(ctx context.Context, report func(hops int)) context.Context {
+	return context.WithValue(ctx, hopsReportKey{}, report)
+}
+
 // limitHops makes every packet the request's connection sends from now on
 // (the response, and any retransmission of it) leave with TTL hops. The TTL
 // is never raised again on that connection: a retransmitted token must
 // not reach further than the first copy.
 func limitHops(ctx context.Context, hops int) error {
+	if report, ok := ctx.Value(hopsReportKey{}).(func(int)); ok {
+		report(hops)
+		return nil
+	}
 	c, _ := ctx.Value(connKey{}).(net.Conn)
 	if c == nil {
 		return errors.New("the server does not pass connections to the handler (imds.ConnContext)")

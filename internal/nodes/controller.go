@@ -12,8 +12,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"log/slog"
 	"maps"
 	"net/netip"
@@ -24,6 +22,10 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
@@ -77,6 +79,10 @@ type Controller struct {
 	hostLimitsRaised bool
 	// converged holds, per instance, the spec the last pass made real and when.
 	converged map[string]converged
+	// Place, when set, puts pending instances on agent hosts before a pass
+	// starts any here (placement.Placer.Place), and returns all instances
+	// as it left them.
+	Place func(ctx context.Context, all []ec2.Instance) []ec2.Instance
 }
 
 // New makes a node controller. The IAM service is no longer used (instances
@@ -105,6 +111,20 @@ func (c *Controller) pass(ctx context.Context) {
 		c.log.Warn("list instances", "err", err)
 		return
 	}
+	if c.Place != nil {
+		all = c.Place(ctx, all)
+	}
+	// An agent runs its host's instances; here they are only forgotten
+	// once terminated long enough, and have no part in the host's bridges,
+	// NAT or metadata redirect.
+	for i := range all {
+		if in := &all[i]; in.Host != "" && in.State == ec2.StateTerminated {
+			if err := c.forget(ctx, in); err != nil && ctx.Err() == nil {
+				c.log.Warn("forget instance", "instance", in.ID, "err", err)
+			}
+		}
+	}
+	all = slices.DeleteFunc(all, func(in ec2.Instance) bool { return in.Host != "" })
 	// The metadata redirect is made before an instance's first process
 	// starts, and goes in the pass after the last instance has.
 	c.metadataRedirect(anyActive(all))
@@ -155,20 +175,17 @@ func anyActive(all []ec2.Instance) bool {
 func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 	switch in.State {
 	case ec2.StateTerminated:
-		if time.Since(in.LaunchTime) > time.Hour {
-			return c.ec2.ForgetInstance(ctx, in.ID)
-		}
-		return nil
+		return c.forget(ctx, in)
 	case ec2.StateShutting:
 		delete(c.converged, in.ID)
 		spec, err := c.spec(ctx, in)
 		if err != nil {
-			spec = &instance.Spec{ID: in.ID, Dir: filepath.Join(c.cfg.DataDir, in.ID), Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR(), Address: netip.MustParsePrefix(in.PrivateIP + "/32")}
+			spec = c.localSpec(bareAssignment(in))
 		}
 		if err := instance.Delete(ctx, spec, processes(in)); err != nil {
 			return err
 		}
-		c.deleteNode(ctx, in)
+		c.DeleteNode(ctx, in)
 		c.log.Info("instance terminated", "instance", in.ID)
 		_, err = c.ec2.UpdateInstance(ctx, in.ID, func(i *ec2.Instance) error {
 			i.State, i.ContainerdPID, i.KubeletPID, i.KubeProxyPID = ec2.StateTerminated, 0, 0, 0
@@ -211,6 +228,14 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 		})
 	}
 	return err
+}
+
+// forget removes a terminated instance's record an hour after its launch.
+func (c *Controller) forget(ctx context.Context, in *ec2.Instance) error {
+	if time.Since(in.LaunchTime) > time.Hour {
+		return c.ec2.ForgetInstance(ctx, in.ID)
+	}
+	return nil
 }
 
 // egress lets the subnets in use, and their pods, reach beyond the host
@@ -270,8 +295,82 @@ func subnetBridge(subnetID string) string {
 	return "ks" + subnetID[len(subnetID)-12:]
 }
 
-// spec describes the sandbox of an instance that joins its cluster.
+// spec describes the sandbox of an instance that joins its cluster, on
+// keks's own host: its assignment with the host's directories, binaries
+// and files.
 func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec, error) {
+	a, err := c.assignment(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := kubeversions.Lookup(a.KubernetesVersion)
+	if !ok {
+		return nil, fmt.Errorf("cluster %s runs no known version yet", a.ClusterName)
+	}
+	spec := c.localSpec(a)
+	if err := os.MkdirAll(spec.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	spec.CAFile = filepath.Join(spec.Dir, "cluster-ca.crt")
+	if err := pki.WriteFileIfChanged(spec.CAFile, []byte(a.ClusterCA), 0o644); err != nil {
+		return nil, err
+	}
+	spec.K8sBinDir, spec.RuntimeDir, spec.KeksBinary = c.cfg.K8s.BinDir(v), c.cfg.K8s.NodeRuntimeDir(), c.cfg.KeksBinary
+	spec.AWSConfig, spec.RegistryCA = c.awsConfig(in), c.cfg.CABundle
+	return spec, nil
+}
+
+// localSpec is an assignment as a spec on keks's own host, with the
+// instance's directory but no file written yet.
+func (c *Controller) localSpec(a *agents.AssignedInstance) *instance.Spec {
+	address, _ := netip.ParsePrefix(a.Address)
+	gateway, _ := netip.ParseAddr(a.Gateway)
+	return &instance.Spec{
+		ID: a.ID, Zone: a.Zone, Region: a.Region, Address: address, Gateway: gateway, Bridge: a.Bridge,
+		PodCIDR: a.PodCIDR, Dir: filepath.Join(c.cfg.DataDir, a.ID), ClusterName: a.ClusterName, Endpoint: a.Endpoint,
+		ClusterDNS: a.ClusterDNS, Labels: a.Labels, Taints: a.Taints, KubeProxy: a.KubeProxy, ClusterCIDR: a.ClusterCIDR,
+		Registry: a.Registry, MaxPods: a.MaxPods, MemoryBytes: a.MemoryBytes, CPUs: a.CPUs, SSHPublicKey: a.SSHPublicKey,
+		MilliCPUs: a.MilliCPUs, NodeName: a.NodeName, NoReserve: a.NoReserve, NoPodMetadata: a.NoPodMetadata,
+		EphemeralStorageBytes: a.EphemeralStorageBytes,
+	}
+}
+
+// Assignments are the instances given as an agent host runs them (the
+// agents listener answers them): all but an instance whose cluster is not
+// ready for nodes yet, which comes once it is. An instance shutting down
+// comes in any case, with what its removal needs.
+func (c *Controller) Assignments(ctx context.Context, ins []ec2.Instance) []agents.AssignedInstance {
+	var ranges []string
+	out := make([]agents.AssignedInstance, 0, len(ins))
+	for i := range ins {
+		in := &ins[i]
+		a, err := c.assignment(ctx, in)
+		if err != nil {
+			if in.State != ec2.StateShutting {
+				c.log.Debug("instance not assigned yet", "instance", in.ID, "host", in.Host, "err", err)
+				continue
+			}
+			a = bareAssignment(in)
+		}
+		if ranges == nil {
+			ranges = c.serviceRanges(ctx)
+		}
+		a.ServiceRanges = ranges
+		out = append(out, *a)
+	}
+	return out
+}
+
+// bareAssignment is what removing an instance needs, when its cluster or
+// subnet is gone.
+func bareAssignment(in *ec2.Instance) *agents.AssignedInstance {
+	return &agents.AssignedInstance{Want: agents.WantTerminated, ID: in.ID, Zone: in.Zone, Region: in.Region,
+		Address: in.PrivateIP + "/32", Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR()}
+}
+
+// assignment describes an instance that joins its cluster, wherever it
+// runs: everything of its sandbox but what only its host knows.
+func (c *Controller) assignment(ctx context.Context, in *ec2.Instance) (*agents.AssignedInstance, error) {
 	name := in.ClusterName()
 	if name == "" {
 		return nil, fmt.Errorf("instance %s has no kubernetes.io/cluster/<name> tag or EKS user data", in.ID)
@@ -301,16 +400,8 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(c.cfg.DataDir, in.ID)
 	ca, err := base64.StdEncoding.DecodeString(cl.Status.CertificateAuthority)
 	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	caFile := filepath.Join(dir, "cluster-ca.crt")
-	if err := pki.WriteFileIfChanged(caFile, ca, 0o644); err != nil {
 		return nil, err
 	}
 	svc, err := netip.ParsePrefix(cl.Spec.ServiceIPv4CIDR)
@@ -340,23 +431,27 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 		labels["eks.amazonaws.com/nodegroup-image"] = in.ImageID
 	}
 	maps.Copy(labels, in.NodeLabels)
-	spec := &instance.Spec{
-		ID: in.ID, Zone: in.Zone, Region: in.Region,
-		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()), Gateway: gateway, Bridge: subnetBridge(in.SubnetID),
-		PodCIDR: in.PodCIDR(), Dir: dir, ClusterName: name, Endpoint: cl.Status.Endpoint, CAFile: caFile,
-		ClusterDNS: netip.AddrFrom4(dns).String(), K8sBinDir: c.cfg.K8s.BinDir(v), RuntimeDir: c.cfg.K8s.NodeRuntimeDir(), KeksBinary: c.cfg.KeksBinary,
-		AWSConfig: c.awsConfig(in), Labels: labels, Taints: taints,
-		KubeProxy: kubeProxy, ClusterCIDR: PodNetwork, Registry: c.registry, RegistryCA: c.cfg.CABundle,
+	want := agents.WantRunning
+	if in.State == ec2.StateShutting || in.State == ec2.StateTerminated {
+		want = agents.WantTerminated
+	}
+	a := &agents.AssignedInstance{
+		Want: want, ID: in.ID, Zone: in.Zone, Region: in.Region,
+		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()).String(), Gateway: gateway.String(),
+		Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR(), SubnetCIDR: sn.CIDR, ClusterName: name,
+		Endpoint: cl.Status.Endpoint, ClusterCA: string(ca), ClusterDNS: netip.AddrFrom4(dns).String(),
+		KubernetesVersion: v.Minor, AWSEndpoint: c.cfg.Endpoint, Labels: labels, Taints: taints,
+		KubeProxy: kubeProxy, Registry: c.registry, ClusterCIDR: PodNetwork,
 		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs, SSHPublicKey: in.KeyPublicKey,
 	}
 	if f := in.Fargate; f != nil {
 		// One pod, whose cgroup is the size Fargate gave it; the node's
 		// agents run beside it (Fargate's 256 MB of overhead is for them).
-		spec.NodeName, spec.MaxPods, spec.NoReserve, spec.NoPodMetadata = in.NodeName(), 1, true, true
-		spec.EphemeralStorageBytes = fargateEphemeralStorage
-		spec.MemoryBytes, spec.MilliCPUs, spec.CPUs = f.MemoryMiB<<20, f.MilliCPU, int((f.MilliCPU+999)/1000)
+		a.NodeName, a.MaxPods, a.NoReserve, a.NoPodMetadata = in.NodeName(), 1, true, true
+		a.EphemeralStorageBytes = fargateEphemeralStorage
+		a.MemoryBytes, a.MilliCPUs, a.CPUs = f.MemoryMiB<<20, f.MilliCPU, int((f.MilliCPU+999)/1000)
 	}
-	return spec, nil
+	return a, nil
 }
 
 // fargateEphemeralStorage is what a Fargate pod may write: 20 GiB, as on EKS.
@@ -398,9 +493,9 @@ func Identities(ctx context.Context, e2 *ec2.Service, region, cluster string) (r
 	return roles, instances, nil
 }
 
-// deleteNode removes a terminated instance's Node object, as EKS's cloud
+// DeleteNode removes a terminated instance's Node object, as EKS's cloud
 // controller does.
-func (c *Controller) deleteNode(ctx context.Context, in *ec2.Instance) {
+func (c *Controller) DeleteNode(ctx context.Context, in *ec2.Instance) {
 	cl, err := c.eks.GetCluster(ctx, in.Region, in.ClusterName())
 	if err != nil || c.cfg.Kube == nil {
 		return

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/awserr"
+	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/pki"
 	"github.com/keksdev/keks/internal/store"
 )
@@ -36,6 +37,7 @@ type agentsListener struct {
 	ln  net.Listener
 	srv *http.Server
 	url string // https://host:port, as agents are told to reach it
+	api *agentsAPI
 }
 
 // listenAgents opens the agents listener on addr, with a serving
@@ -77,7 +79,7 @@ func listenAgents(ctx context.Context, addr string, keksCA *pki.CA, svc *agents.
 			// IfGiven: join comes without one; every other call is
 			// checked for one by its handler (agentsAPI.host).
 			ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: clients}}
-	return &agentsListener{ln: ln, srv: srv, url: "https://" + ln.Addr().String()}, nil
+	return &agentsListener{ln: ln, srv: srv, url: "https://" + ln.Addr().String(), api: api}, nil
 }
 
 // localAddresses are the host's own addresses, for a listener on all of them.
@@ -97,9 +99,16 @@ func localAddresses() []string {
 type agentsAPI struct {
 	svc *agents.Service
 	log *slog.Logger
+	// instances serves the calls about agents' instances (agents_instances.go);
+	// nil until the server wires it.
+	instances *agentInstances
 }
 
 func (a *agentsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isInstancesPath(r.URL.Path) {
+		a.serveInstances(w, r)
+		return
+	}
 	var out any
 	var err error
 	switch {
@@ -175,12 +184,12 @@ func (a *agentsAPI) writeError(w http.ResponseWriter, r *http.Request, err error
 
 // agentsAndOperator makes the operator API and, with --agents-listen, the
 // agents listener (listening, not yet serving).
-func agentsAndOperator(ctx context.Context, cfg Config, st *store.Store, now func() time.Time, log *slog.Logger) (*operator, *agentsListener, error) {
+func agentsAndOperator(ctx context.Context, cfg Config, st *store.Store, e2 *ec2.Service, now func() time.Time, log *slog.Logger) (*operator, *agentsListener, error) {
 	keksCA, err := loadKeksCA(ctx, st)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &agents.Service{Store: st, Now: now}
+	svc := &agents.Service{Store: st, Now: now, Removing: endInstancesOfHost(e2)}
 	op := &operator{st: st, agents: svc, caCertHash: agents.CertHash(keksCA.Cert)}
 	if cfg.AgentsListen == "" {
 		return op, nil, nil

@@ -22,6 +22,7 @@ import (
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/agents/agent"
 	"github.com/keksdev/keks/internal/pki"
+	"github.com/keksdev/keks/internal/store"
 	"github.com/keksdev/keks/internal/store/storetest"
 )
 
@@ -34,7 +35,11 @@ type agentsFixture struct {
 	keksCA *pki.CA
 }
 
-func startAgents(t *testing.T) *agentsFixture {
+func startAgents(t *testing.T) *agentsFixture { return startAgentsWith(t, nil) }
+
+// startAgentsWith starts the listener after wire, when given, has had its
+// store and service (to set what the server sets, as Removing).
+func startAgentsWith(t *testing.T, wire func(st *store.Store, svc *agents.Service, ln *agentsListener)) *agentsFixture {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Open(t)
@@ -47,6 +52,9 @@ func startAgents(t *testing.T) *agentsFixture {
 	ln, err := listenAgents(ctx, "127.0.0.1:0", keksCA, svc, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wire != nil {
+		wire(st, svc, ln)
 	}
 	go func() { _ = ln.srv.ServeTLS(ln.ln, "", "") }()
 	t.Cleanup(func() { _ = ln.srv.Close() })

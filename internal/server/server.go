@@ -55,6 +55,7 @@ import (
 	"github.com/keksdev/keks/internal/nodes"
 	"github.com/keksdev/keks/internal/oidc"
 	"github.com/keksdev/keks/internal/pki"
+	"github.com/keksdev/keks/internal/placement"
 	"github.com/keksdev/keks/internal/podidentity"
 	"github.com/keksdev/keks/internal/registry"
 	"github.com/keksdev/keks/internal/store"
@@ -233,7 +234,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	baseURL := "https://" + cfg.Listen
-	op, agentsLn, err := agentsAndOperator(ctx, cfg, st, now, log)
+	op, agentsLn, err := agentsAndOperator(ctx, cfg, st, ec2Svc, now, log)
 	if err != nil {
 		return err
 	}
@@ -329,6 +330,18 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		ec2Svc, eksSvc, iamSvc, log.With("component", "nodes"))
 	ngCtl := nodegroups.New(eksSvc, ec2Svc, kube, nodeCtl.Wake, log.With("component", "nodegroups"))
 	nodeCtl.HostLacks, ngCtl.HostLacks = hostLacks, hostLacks
+	metadata := &imds.Handler{
+		Instances:    metadataInstances(ec2Svc),
+		IssueSession: iamSvc.IssueRoleSession,
+		Options:      metadataOptions,
+		Now:          now,
+		Log:          log.With("component", "imds"),
+	}
+	if agentsLn != nil {
+		placer := &placement.Placer{EC2: ec2Svc, Hosts: op.agents.ListHosts, LocalDir: filepath.Join(dataDir, "instances"), Log: log.With("component", "placement")}
+		nodeCtl.Place = placer.Place
+		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second})
+	}
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline
 	ebsCtl := ebs.New(ec2Svc, ebs.Config{Dir: filepath.Join(dataDir, "ebs")}, log.With("component", "ebs"))
 	elbCtl := elb.New(eksSvc, st, kube, cfg.Slot.LoadBalancerPool(), filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
@@ -514,13 +527,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		go func() { serveErr <- agentsSrv.ServeTLS(agentsLn.ln, "", "") }()
 		log.Info("serving agents", "url", agentsLn.url)
 	}
-	imdsSrv := imds.NewServer(&imds.Handler{
-		Instances:    func(ctx context.Context) ([]ec2.Instance, error) { return ec2Svc.Instances(ctx, "") },
-		IssueSession: iamSvc.IssueRoleSession,
-		Options:      metadataOptions,
-		Now:          now,
-		Log:          log.With("component", "imds"),
-	}, srv.ErrorLog)
+	imdsSrv := imds.NewServer(metadata, srv.ErrorLog)
 	if cfg.MetadataAddress != "" {
 		imdsLn, err := imds.Listen(cfg.MetadataAddress)
 		if err != nil {
