@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -150,17 +151,22 @@ func (c *converger) converge(ctx context.Context, as *agents.Assignments) {
 
 // wantedNetwork is what the host's rules are for: the subnets and Service
 // ranges of the instances to run, each once and sorted, and their bridges.
+// Only ranges that parse become iptables arguments (an assignment that
+// does not check is reported failed by run).
 func wantedNetwork(run []*agents.AssignedInstance) (subnets, ranges []string, bridges map[string]bool) {
 	bridges = map[string]bool{}
+	add := func(list []string, r string) []string {
+		p, err := netip.ParsePrefix(r)
+		if err != nil || slices.Contains(list, p.String()) {
+			return list
+		}
+		return append(list, p.String())
+	}
 	for _, a := range run {
 		bridges[a.Bridge] = true
-		if !slices.Contains(subnets, a.SubnetCIDR) {
-			subnets = append(subnets, a.SubnetCIDR)
-		}
+		subnets = add(subnets, a.SubnetCIDR)
 		for _, r := range a.ServiceRanges {
-			if !slices.Contains(ranges, r) {
-				ranges = append(ranges, r)
-			}
+			ranges = add(ranges, r)
 		}
 	}
 	slices.Sort(subnets)

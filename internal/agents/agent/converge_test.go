@@ -261,3 +261,13 @@ func TestConvergeIgnoresAssignmentsWithUnsafeIDs(t *testing.T) {
 		t.Errorf("events %q, reports %+v", events, reports)
 	}
 }
+
+func TestHostRulesTakeOnlyRangesThatParse(t *testing.T) {
+	bad := assigned(id2)
+	bad.SubnetCIDR, bad.ServiceRanges = "172.31.0.0/20 -j ACCEPT", []string{"--flush", "10.100.0.0/16"}
+	good := assigned(id1)
+	subnets, ranges, _ := wantedNetwork([]*agents.AssignedInstance{&good, &bad})
+	if !slices.Equal(subnets, []string{"172.31.0.0/20"}) || !slices.Equal(ranges, []string{"10.100.0.0/16"}) {
+		t.Errorf("subnets %q, ranges %q", subnets, ranges)
+	}
+}
