@@ -66,7 +66,8 @@ type Config struct {
 	MetadataAddress string
 }
 
-// Run joins if this data directory has not, then reports until ctx ends.
+// Run joins if this data directory has not, then reports, and runs the
+// instances keks assigns the host (with a K8sDir), until ctx ends.
 // It returns at once on what waiting cannot fix: a refused join, a server
 // that is not the one the hash names, a host keks has deleted.
 func Run(ctx context.Context, cfg Config) error {
