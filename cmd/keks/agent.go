@@ -10,6 +10,7 @@ import (
 func newAgentCommand() *cobra.Command {
 	var cfg agent.Config
 	var logLevel string
+	var cleanup bool
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Join this host to a keks server, report its capacity and run the instances keks assigns it (the first run needs a token from `keks agent-token create`)",
@@ -26,6 +27,9 @@ func newAgentCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Log = newLogger(logLevel).With("component", "agent")
 			cfg.Version = "dev"
+			if cleanup {
+				return agent.Cleanup(cmd.Context(), cfg)
+			}
 			return agent.Run(cmd.Context(), cfg)
 		},
 	}
@@ -38,6 +42,7 @@ func newAgentCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.Addresses, "address", nil, "this host's address (repeatable; default: the one it reaches the server from)")
 	f.StringVar(&cfg.K8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds the instances run (as keks server's --k8s-dir)")
 	f.StringVar(&cfg.MetadataAddress, "metadata-address", imds.DefaultAddress, "host:port where the agent answers its instances' metadata requests (forwarded to keks); the host redirects 169.254.169.254:80 there")
+	f.BoolVar(&cleanup, "cleanup", false, "delete every instance this agent runs here, their subnet bridges and the host's rules for them, then exit (the host stays joined; instances keks still assigns come back on the next run)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }

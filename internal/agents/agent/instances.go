@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -59,4 +60,39 @@ func runInstances(ctx context.Context, cfg Config, id *Identity, log *slog.Logge
 		}
 	})
 	return g.Wait()
+}
+
+// Cleanup deletes every instance this agent has on the host (by its
+// directories), their subnet bridges and the host's rules for them, and
+// takes the metadata proxy's address off the host: what `keks agent
+// --cleanup` does before a host leaves, or after a test. The host stays
+// joined; keks is not asked, so instances it still assigns come back when
+// the agent runs again.
+func Cleanup(ctx context.Context, cfg Config) error {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	env := &hostEnv{instancesDir: filepath.Join(cfg.DataDir, "instances"), k8s: k8sbuild.Dir(cfg.K8sDir)}
+	conv := newConverger(env, hostSandboxes{}, hostRules{metadataAddress: cfg.MetadataAddress},
+		func(context.Context, agents.InstanceStatus) error { return nil }, cfg.Log)
+	// Nothing assigned: every instance with a directory is deleted, and
+	// with none left the rules go.
+	conv.converge(ctx, &agents.Assignments{})
+	left, err := env.local()
+	if err != nil {
+		return err
+	}
+	if cfg.MetadataAddress != "" {
+		if err := imds.ReleaseAddress(cfg.MetadataAddress); err != nil {
+			return err
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("instances not deleted (see the log above): %v", left)
+	}
+	if conv.netFor != noRules {
+		return errors.New("the host's rules for instances were not removed (see the log above)")
+	}
+	cfg.Log.Info("this agent's instances and the host's rules for them are gone", "dataDir", cfg.DataDir)
+	return nil
 }
