@@ -44,6 +44,12 @@ const runningResync = 30 * time.Second
 // anyway: a device, route or file removed by hand comes back within it.
 const rerunAfter = 5 * time.Minute
 
+// unassignedGrace is how long an instance must stay out of the
+// assignments before the agent deletes it: keks leaves out an instance
+// whose cluster it cannot read for a moment, and a running node must not
+// go for that.
+const unassignedGrace = 2 * time.Minute
+
 // failuresBeforeReport is how many starts in a row must fail before the
 // agent tells keks the instance failed: a start can fail once on what
 // passes (containerd slow to make its socket).
@@ -68,6 +74,10 @@ type converger struct {
 	failures map[string]int
 	// bridges are the subnet bridges instances of this host were seen on.
 	bridges map[string]bool
+	// unassigned is when each local instance was first seen unassigned;
+	// grace is how long it may stay so (unassignedGrace; 0 at --cleanup).
+	unassigned map[string]time.Time
+	grace      time.Duration
 	// netFor is what the host's rules were last made for ("" for none
 	// made yet, noRules once removed), and when.
 	netFor string
@@ -84,7 +94,7 @@ const noRules = "none"
 func newConverger(env *hostEnv, sb sandboxes, nw hostNetwork, report func(context.Context, agents.InstanceStatus) error, log *slog.Logger) *converger {
 	return &converger{env: env, sandboxes: sb, network: nw, report: report, log: log, now: time.Now,
 		procs: map[string]instance.Processes{}, ran: map[string]ran{}, reported: map[string]agents.InstanceStatus{},
-		failures: map[string]int{}, bridges: map[string]bool{}}
+		failures: map[string]int{}, bridges: map[string]bool{}, unassigned: map[string]time.Time{}, grace: unassignedGrace}
 }
 
 // converge makes the host's instances what as says: the wanted ones run,
@@ -131,9 +141,13 @@ func (c *converger) converge(ctx context.Context, as *agents.Assignments) {
 		}
 		c.delete(ctx, a, true)
 	}
-	c.deleteUnassigned(ctx, assigned)
+	kept := c.deleteUnassigned(ctx, assigned)
 	if ctx.Err() != nil {
 		return
+	}
+	// An instance in its grace still runs: its bridge and the rules stay.
+	for _, a := range kept {
+		inUse[a.Bridge] = true
 	}
 	for b := range c.bridges {
 		if !inUse[b] {
@@ -144,7 +158,7 @@ func (c *converger) converge(ctx context.Context, as *agents.Assignments) {
 			delete(c.bridges, b)
 		}
 	}
-	if len(run) == 0 {
+	if len(run) == 0 && len(kept) == 0 {
 		c.hostRules(nil, nil)
 	}
 }
@@ -276,7 +290,9 @@ func (c *converger) delete(ctx context.Context, a *agents.AssignedInstance, repo
 // host's record of them, or forgot them. Processes found only by their
 // markers are not taken for this host's: markers do not name a host yet,
 // and on a machine shared with keks or another agent they may be theirs.
-func (c *converger) deleteUnassigned(ctx context.Context, assigned map[string]bool) {
+//
+// It returns the instances it keeps for now, in their grace.
+func (c *converger) deleteUnassigned(ctx context.Context, assigned map[string]bool) (kept []*agents.AssignedInstance) {
 	local, err := c.env.local()
 	if err != nil {
 		c.log.Warn("instances not cleaned up", "err", err)
@@ -286,16 +302,35 @@ func (c *converger) deleteUnassigned(ctx context.Context, assigned map[string]bo
 			local = append(local, id)
 		}
 	}
+	for id := range c.unassigned {
+		if assigned[id] || !slices.Contains(local, id) {
+			delete(c.unassigned, id)
+		}
+	}
 	for _, id := range local {
 		if assigned[id] || ctx.Err() != nil {
 			continue
 		}
+		since, seen := c.unassigned[id]
+		if !seen {
+			since = c.now()
+			c.unassigned[id] = since
+		}
 		a := c.env.saved(id)
+		if c.now().Sub(since) < c.grace {
+			if !seen {
+				c.log.Info("instance no longer assigned to this host; deleted unless keks assigns it again", "instance", id, "within", c.grace)
+			}
+			kept = append(kept, a)
+			continue
+		}
+		delete(c.unassigned, id)
 		if bridgeName.MatchString(a.Bridge) {
 			c.bridges[a.Bridge] = true
 		}
 		c.delete(ctx, a, false)
 	}
+	return kept
 }
 
 // tell reports st unless keks already took it.

@@ -181,6 +181,14 @@ func TestConvergeDeletesInstancesNoLongerAssignedAndTheirNetwork(t *testing.T) {
 	// keks deleted the host's record of the instance while the agent was
 	// down: the new agent finds it by its directory.
 	c := newTestConverger(t, env, f)
+	now := c.now()
+	c.converge(context.Background(), &agents.Assignments{Revision: "2"})
+	// Not at once: keks leaves out an instance whose cluster it cannot
+	// read for a moment.
+	if events, _ := f.take(); len(events) != 0 {
+		t.Fatalf("an instance in its grace, its bridge or the host's rules went at once: %q", events)
+	}
+	c.now = func() time.Time { return now.Add(unassignedGrace) }
 	c.converge(context.Background(), &agents.Assignments{Revision: "2"})
 	events, reports := f.take()
 	want := []string{"delete " + id1, "delete bridge ks0123456789ab", "no rules"}
@@ -192,6 +200,21 @@ func TestConvergeDeletesInstancesNoLongerAssignedAndTheirNetwork(t *testing.T) {
 	}
 	if s := f.deleted[id1]; s == nil || s.PodCIDR != "100.64.0.64/26" {
 		t.Errorf("deleted with %+v, not with its saved assignment", s)
+	}
+}
+
+func TestAnInstanceAssignedAgainWithinTheGraceStays(t *testing.T) {
+	f := newFakeHost()
+	c := newTestConverger(t, testEnv(t), f)
+	as := &agents.Assignments{Revision: "1", Instances: []agents.AssignedInstance{assigned(id1)}}
+	c.converge(context.Background(), as)
+	now := c.now()
+	c.converge(context.Background(), &agents.Assignments{Revision: "2"})
+	c.converge(context.Background(), as)
+	c.now = func() time.Time { return now.Add(unassignedGrace) }
+	c.converge(context.Background(), &agents.Assignments{Revision: "2"})
+	if events, _ := f.take(); slices.Contains(events, "delete "+id1) {
+		t.Errorf("deleted although assigned again: the grace starts anew: %q", events)
 	}
 }
 

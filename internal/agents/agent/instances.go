@@ -75,6 +75,7 @@ func Cleanup(ctx context.Context, cfg Config) error {
 	env := &hostEnv{instancesDir: filepath.Join(cfg.DataDir, "instances"), k8s: k8sbuild.Dir(cfg.K8sDir)}
 	conv := newConverger(env, hostSandboxes{}, hostRules{metadataAddress: cfg.MetadataAddress},
 		func(context.Context, agents.InstanceStatus) error { return nil }, cfg.Log)
+	conv.grace = 0
 	// Nothing assigned: every instance with a directory is deleted, and
 	// with none left the rules go.
 	conv.converge(ctx, &agents.Assignments{})
