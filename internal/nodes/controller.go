@@ -37,6 +37,7 @@ import (
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/loop"
 	"github.com/keksdev/keks/internal/network"
+	"github.com/keksdev/keks/internal/nodes/hostnet"
 	"github.com/keksdev/keks/internal/pki"
 )
 
@@ -458,14 +459,13 @@ func (c *Controller) assignment(ctx context.Context, in *ec2.Instance) (*agents.
 const fargateEphemeralStorage = 20 << 30
 
 // PodNetwork holds every pod address: each node takes a /26 of it.
-const PodNetwork = "100.64.0.0/10"
+const PodNetwork = hostnet.PodNetwork
 
 // awsConfig is the instance's AWS profile, "instance": keks's endpoint and
 // CA, and credentials from the instance metadata service, as an SDK on
 // EC2 finds its role's. No key is written on the instance.
 func (c *Controller) awsConfig(in *ec2.Instance) string {
-	return fmt.Sprintf("[profile instance]\nregion = %s\nendpoint_url = %s\nca_bundle = %s\ncredential_source = %s\n",
-		in.Region, c.cfg.Endpoint, c.cfg.CABundle, awsprofile.Ec2InstanceMetadata)
+	return awsprofile.InstanceConfig(in.Region, c.cfg.Endpoint, c.cfg.CABundle)
 }
 
 // Identities returns the node roles and instances of a cluster, for its authenticators.

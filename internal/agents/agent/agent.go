@@ -1,7 +1,12 @@
 // Package agent is `keks agent`: it joins a host to a keks server (once,
-// with a join token, trusting the server by its CA's key hash) and then
-// reports the host's capacity and addresses every 10 s over mutual TLS.
-// Nothing runs on the host yet: instances on agents come next.
+// with a join token, trusting the server by its CA's key hash), then
+// reports the host's capacity and addresses every 10 s over mutual TLS and
+// runs the instances keks assigns the host: it long-polls its assignments,
+// converges the host to them with internal/instance (as keks's node
+// controller does on keks's own host), reports each instance's state, makes
+// the host's NAT, Service-range and metadata rules (internal/nodes/hostnet),
+// and proxies its instances' metadata requests to keks. Instances on
+// different hosts do not reach each other yet (scale-out step 7).
 package agent
 
 import (
@@ -17,6 +22,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/keksdev/keks/internal/agents"
 )
@@ -45,9 +52,22 @@ type Config struct {
 	// Capacity, if set, replaces reading the host's own (tests).
 	Capacity func() (agents.Capacity, error)
 	Log      *slog.Logger
+
+	// K8sDir holds the Kubernetes builds instances run (k8sbuild.Dir);
+	// empty runs no instances: the agent only reports (tests of the join).
+	K8sDir string
+	// KeksBinary is keks's executable, for the kubelet's credential
+	// plugin; empty is this process's.
+	KeksBinary string
+	// MetadataAddress is where the agent's metadata proxy listens
+	// (host:port, put on the host like keks's own, imds.Listen); what
+	// instances send to 169.254.169.254:80 goes there. Empty serves and
+	// redirects nothing, and instances get no credentials.
+	MetadataAddress string
 }
 
-// Run joins if this data directory has not, then reports until ctx ends.
+// Run joins if this data directory has not, then reports, and runs the
+// instances keks assigns the host (with a K8sDir), until ctx ends.
 // It returns at once on what waiting cannot fix: a refused join, a server
 // that is not the one the hash names, a host keks has deleted.
 func Run(ctx context.Context, cfg Config) error {
@@ -62,7 +82,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return err // nil, nil: ctx ended while waiting
 	}
 	log := cfg.Log.With("host", id.HostID, "server", id.Server)
-	log.Info("agent running; capacity is reported, nothing runs on this host yet", "every", cfg.Interval)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return heartbeats(ctx, cfg, id, log) })
+	if cfg.K8sDir == "" {
+		log.Info("agent running; capacity is reported, no instances run here (no Kubernetes directory given)", "every", cfg.Interval)
+	} else {
+		log.Info("agent running; capacity is reported, and instances keks assigns this host run here", "every", cfg.Interval, "k8sDir", cfg.K8sDir)
+		g.Go(func() error { return runInstances(ctx, cfg, id, log) })
+	}
+	return g.Wait()
+}
+
+// heartbeats reports until ctx ends, or keks no longer knows the host.
+func heartbeats(ctx context.Context, cfg Config, id *Identity, log *slog.Logger) error {
 	healthy := false
 	t := time.NewTicker(cfg.Interval)
 	defer t.Stop()
@@ -139,7 +171,18 @@ func (r *refusal) Error() string {
 	return fmt.Sprintf("keks refused (%d %s): %s", r.Status, r.Code, r.Message)
 }
 
-// call POSTs in as JSON to server+path and decodes the answer into out.
+// refusalOf is an answer that is not a success, with keks's code and
+// message when it sent them.
+func refusalOf(resp *http.Response, data []byte) *refusal {
+	r := &refusal{Status: resp.StatusCode}
+	if json.Unmarshal(data, r) != nil || r.Code == "" {
+		r.Code, r.Message = resp.Status, string(bytes.TrimSpace(data))
+	}
+	return r
+}
+
+// call POSTs in as JSON to server+path and decodes the answer into out
+// (unless out is nil).
 func call(ctx context.Context, client *http.Client, server, path string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
@@ -161,12 +204,11 @@ func call(ctx context.Context, client *http.Client, server, path string, in, out
 	if err != nil {
 		return fmt.Errorf("read keks's answer to %s: %w", path, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		r := &refusal{Status: resp.StatusCode}
-		if json.Unmarshal(data, r) != nil || r.Code == "" {
-			r.Code, r.Message = resp.Status, string(bytes.TrimSpace(data))
-		}
-		return r
+	if resp.StatusCode/100 != 2 {
+		return refusalOf(resp, data)
+	}
+	if out == nil {
+		return nil // the answer says nothing the caller needs
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("keks's answer to %s: %w", path, err)

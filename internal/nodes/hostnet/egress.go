@@ -1,4 +1,4 @@
-package nodes
+package hostnet
 
 import (
 	"slices"
@@ -20,9 +20,9 @@ var egressReturn = [][]string{
 	{"-o", "ks+"}, {"-o", "kv+"}, {"-o", "keks+"}, {"-d", "198.18.0.0/15"}, {"-d", PodNetwork},
 }
 
-// ensureEgress makes the chain and sends each source range to it; ranges
+// EnsureEgress makes the chain and sends each source range to it; ranges
 // no longer in use are dropped from it.
-func ensureEgress(sources []string) error {
+func EnsureEgress(sources []string) error {
 	var rules [][]string
 	// What crosses a slot's link goes to another keks server on the host,
 	// whose VPCs and pod networks may hold the same addresses as this
@@ -66,8 +66,8 @@ func ensureEgress(sources []string) error {
 	return nil
 }
 
-// removeEgress removes the chain and every jump to it.
-func removeEgress() error {
+// RemoveEgress removes the chain and every jump to it.
+func RemoveEgress() error {
 	post, err := network.IPTables("-t", "nat", "-S", "POSTROUTING")
 	if err != nil {
 		return err

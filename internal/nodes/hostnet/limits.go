@@ -1,4 +1,4 @@
-package nodes
+package hostnet
 
 import (
 	"fmt"
@@ -7,19 +7,19 @@ import (
 	"strings"
 )
 
-// hostLimits are kernel limits every instance draws on, shared host-wide:
+// limits are kernel limits every instance draws on, shared host-wide:
 // each kubelet, containerd and kube-proxy holds inotify instances, and
 // the kernel's default of 128 per user runs out at a dozen nodes (kube-proxy
 // then fails with "fsnotify watcher init: too many open files"). kind asks
 // its users to raise the same two.
-var hostLimits = map[string]int64{
+var limits = map[string]int64{
 	"/proc/sys/fs/inotify/max_user_instances": 8192,
 	"/proc/sys/fs/inotify/max_user_watches":   524288,
 }
 
-// raiseHostLimits raises each limit to at least its value; a higher one is left alone.
-func raiseHostLimits() error {
-	for path, want := range hostLimits {
+// RaiseLimits raises each limit to at least its value; a higher one is left alone.
+func RaiseLimits() error {
+	for path, want := range limits {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", path, err)

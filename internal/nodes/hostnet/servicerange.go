@@ -1,4 +1,4 @@
-package nodes
+package hostnet
 
 import (
 	"slices"
@@ -16,8 +16,8 @@ const serviceRangeChain = "KEKS-SERVICE-RANGES"
 
 const serviceRangeJump = `-m comment --comment "keks service ranges" -j ` + serviceRangeChain
 
-// ensureServiceRanges makes the chain refuse each range, and FORWARD jump to it.
-func ensureServiceRanges(ranges []string) error {
+// EnsureServiceRanges makes the chain refuse each range, and FORWARD jump to it.
+func EnsureServiceRanges(ranges []string) error {
 	var rules [][]string
 	for _, r := range ranges {
 		rules = append(rules, []string{"-d", r, "-j", "REJECT", "--reject-with", "icmp-net-unreachable"})
@@ -35,8 +35,8 @@ func ensureServiceRanges(ranges []string) error {
 	return nil
 }
 
-// removeServiceRanges removes the chain and FORWARD's jump to it.
-func removeServiceRanges() error {
+// RemoveServiceRanges removes the chain and FORWARD's jump to it.
+func RemoveServiceRanges() error {
 	forward, err := network.IPTables("-S", "FORWARD")
 	if err != nil {
 		return err
