@@ -23,6 +23,11 @@ const (
 	HostPrefix = "hosts/"
 )
 
+// ServerName is the name agents verify the agents listener's certificate
+// for, whatever address they dial: a host reaches keks through NAT, a
+// slot's link or an address keks did not have when it started.
+const ServerName = "keks-agents"
+
 // Error codes. The agents listener writes them as {"code", "message"};
 // the operator API as AWS errors.
 const (

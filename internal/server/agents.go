@@ -58,7 +58,8 @@ func listenAgents(ctx context.Context, addr string, keksCA *pki.CA, svc *agents.
 		// Listening on every address: agents may come to any of them.
 		leaf = servingLeaf(localAddresses()...)
 	}
-	leaf.CommonName = "keks-agents"
+	leaf.CommonName = agents.ServerName
+	leaf.DNSNames = append(leaf.DNSNames, agents.ServerName)
 	certPEM, keyPEM, err := keksCA.Issue(leaf)
 	if err != nil {
 		return nil, fmt.Errorf("agents listener certificate: %w", err)

@@ -98,7 +98,7 @@ func join(ctx context.Context, cfg Config) (*Identity, error) {
 		return nil, err
 	}
 	var keksCA *x509.Certificate
-	pinned := tlsClient(&tls.Config{MinVersion: tls.VersionTLS12,
+	pinned := tlsClient(&tls.Config{MinVersion: tls.VersionTLS12, ServerName: agents.ServerName,
 		// The server's chain is not known yet: it is taken only if it
 		// holds a CA with the hash given and the server's certificate
 		// verifies under that CA for the host dialled (verifyPinned).
@@ -211,7 +211,7 @@ func load(cfg Config) (*Identity, error) {
 	if !roots.AppendCertsFromPEM(caPEM) {
 		return nil, fmt.Errorf("%s holds no certificate", filepath.Join(cfg.DataDir, keksCAFile))
 	}
-	id.client = tlsClient(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, Certificates: []tls.Certificate{cert}})
+	id.client = tlsClient(&tls.Config{MinVersion: tls.VersionTLS12, ServerName: agents.ServerName, RootCAs: roots, Certificates: []tls.Certificate{cert}})
 	return &id, nil
 }
 
