@@ -1,9 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/keksdev/keks/internal/agents/agent"
+	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/internal/imds"
 )
 
@@ -27,8 +34,17 @@ func newAgentCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Log = newLogger(logLevel).With("component", "agent")
 			cfg.Version = "dev"
+			slot, err := useAgentSlot(cmd.Flags(), &cfg)
+			if err != nil {
+				return err
+			}
 			if cleanup {
-				return agent.Cleanup(cmd.Context(), cfg)
+				if err := agent.Cleanup(cmd.Context(), cfg); err != nil {
+					return err
+				}
+				// Nothing of the agent runs here any more: the slot's
+				// namespace goes once this process is gone.
+				return slot.Free(hostslot.DefaultRegistry)
 			}
 			return agent.Run(cmd.Context(), cfg)
 		},
@@ -45,4 +61,32 @@ func newAgentCommand() *cobra.Command {
 	f.BoolVar(&cleanup, "cleanup", false, "delete every instance this agent runs here, their subnet bridges and the host's rules for them, then exit (the host stays joined; instances keks still assigns come back on the next run)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
+}
+
+// useAgentSlot gives the agent a host slot of its own, as a server has
+// (useSlot): alone on its host it runs in the host's network namespace; on
+// a host where a keks server or another agent runs, in a namespace of its
+// own joined to the host by a link, so that their subnet bridges, NAT
+// chains and metadata addresses do not meet. Two agents on one machine
+// then stand for two hosts.
+func useAgentSlot(f *pflag.FlagSet, cfg *agent.Config) (hostslot.Slot, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return 0, fmt.Errorf("create data dir: %w", err)
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return 0, err
+	}
+	cfg.DataDir = dataDir
+	slot, err := hostslot.Claim(hostslot.DefaultRegistry, dataDir)
+	if err != nil {
+		return 0, err
+	}
+	if err := slot.Enter(hostslot.DefaultRegistry); err != nil { // returns only once inside
+		return 0, err
+	}
+	if !f.Changed("metadata-address") {
+		cfg.MetadataAddress = netip.AddrPortFrom(slot.MetadataAddress(), 80).String()
+	}
+	return slot, nil
 }

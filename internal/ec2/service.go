@@ -19,6 +19,7 @@ const (
 	CodeInvalidInstanceMalformed = "InvalidInstanceID.Malformed"
 	CodeInvalidGroupDuplicate    = "InvalidGroup.Duplicate"
 	CodeInvalidParameterValue    = "InvalidParameterValue"
+	CodeUnsupportedOperation     = "UnsupportedOperation"
 	CodeInvalidParameterCombo    = "InvalidParameterCombination"
 	CodeInvalidSubnetConflict    = "InvalidSubnet.Conflict"
 	CodeInvalidSubnetRange       = "InvalidSubnet.Range"

@@ -94,6 +94,9 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 		if in.State == ec2.StateTerminated || in.State == ec2.StateShutting {
 			continue
 		}
+		if in.Host != "" {
+			continue // an agent host's instance: its namespace is not on this host
+		}
 		live[in.ID] = true
 		if !c.Ready(in.ID) {
 			next = retryAfter

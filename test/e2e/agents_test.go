@@ -1,0 +1,192 @@
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keksdev/keks/internal/hostslot"
+	"github.com/keksdev/keks/test/harness"
+)
+
+// TestNodesOnAgentHosts stands two hosts up on this machine: two `keks
+// agent`s, each in a host slot of its own (a network namespace joined to
+// the machine by a link, as another host is joined by its network), joined
+// with one-time tokens, one in us-east-1a and one in us-east-1b. A node
+// group over subnets of both zones puts one node on each agent host: the
+// nodes join their cluster (the kubelet's credentials come from the
+// metadata service through its agent), run pods pulled from keks's
+// registry, and go with everything of them when the group is deleted.
+func TestNodesOnAgentHosts(t *testing.T) {
+	harness.Long(t, "about 4 minutes: two agent hosts in network namespaces and a node group over them")
+	port := freePort(t)
+	e := harness.New(t, "--agents-listen", "0.0.0.0:"+strconv.Itoa(port))
+	slot, err := os.ReadFile(filepath.Join(e.Dir, "data", "slot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(slot)))
+	// An address of keks's host that the agents' namespaces route to.
+	server := "https://" + net.JoinHostPort(hostslot.Slot(n).RegistryAddress().String(), strconv.Itoa(port))
+
+	zones := []string{"us-east-1a", "us-east-1b"}
+	agentDirs := make([]string, len(zones))
+	for i, zone := range zones {
+		agentDirs[i] = startAgent(t, e, server, zone)
+	}
+	harness.Eventually(t, 60*time.Second, "both agent hosts Ready", func() error {
+		var out struct {
+			Hosts []struct{ Zone, State string }
+		}
+		e.JSON(&out, e.Keks, "hosts", "-o", "json")
+		ready := 0
+		for _, h := range out.Hosts {
+			if h.State == "Ready" {
+				ready++
+			}
+		}
+		if ready != len(zones) {
+			return fmt.Errorf("hosts %+v", out.Hosts)
+		}
+		return nil
+	})
+
+	const name = "agents"
+	e.Run("aws", "eks", "create-cluster", "--name", name, "--role-arn", e.ClusterRole("agentsCluster"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
+	e.Run("aws", "eks", "update-kubeconfig", "--name", name)
+	var subnets []string
+	for _, zone := range zones {
+		subnets = append(subnets, strings.TrimSpace(e.Run("aws", "ec2", "describe-subnets", "--filters", "Name=availability-zone,Values="+zone,
+			"Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[0].SubnetId", "--output", "text")))
+	}
+	start := time.Now()
+	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", name, "--nodegroup-name", "spread", "--node-role", e.NodeRole("agentsNode"),
+		"--scaling-config", "minSize=2,maxSize=2,desiredSize=2", "--subnets"}, subnets...)...)
+	e.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", name, "--nodegroup-name", "spread")
+	harness.Eventually(t, 3*time.Minute, "both nodes Ready", func() error {
+		out, err := e.Try("kubectl", "get", "nodes", "-o", `jsonpath={range .items[*]}{.metadata.labels.topology\.kubernetes\.io/zone}={.status.conditions[?(@.type=="Ready")].status} {end}`)
+		if err != nil || strings.Count(out, "=True") != 2 || !strings.Contains(out, "us-east-1a=True") || !strings.Contains(out, "us-east-1b=True") {
+			return fmt.Errorf("nodes %q %v", out, err)
+		}
+		return nil
+	})
+	t.Logf("two nodes on two agent hosts Ready %s after create-nodegroup", time.Since(start).Round(time.Second))
+
+	// Each instance runs on the agent host of its zone: its directory is
+	// there, and none on keks's own host.
+	ids := strings.Fields(e.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag:eks:nodegroup-name,Values=spread", "Name=instance-state-name,Values=running",
+		"--query", "Reservations[].Instances[].[InstanceId,Placement.AvailabilityZone]", "--output", "text"))
+	if len(ids) != 4 {
+		t.Fatalf("node group instances: %v", ids)
+	}
+	for i := 0; i < len(ids); i += 2 {
+		id, zone := ids[i], ids[i+1]
+		dir := agentDirs[0]
+		if zone == zones[1] {
+			dir = agentDirs[1]
+		}
+		if _, err := os.Stat(filepath.Join(dir, "instances", id)); err != nil {
+			t.Errorf("instance %s of %s is not on the agent host of its zone: %v", id, zone, err)
+		}
+		if _, err := os.Stat(filepath.Join(e.Dir, "data", "instances", id)); err == nil {
+			t.Errorf("instance %s also has a directory on keks's own host", id)
+		}
+	}
+
+	// A pod on each node, its image from keks's registry through the
+	// agent host's NAT, talking to the API server through the endpoint.
+	waitDefaultServiceAccount(t, e, "default")
+	for _, zone := range zones {
+		pod := "hello-" + zone[len(zone)-1:]
+		e.Run("kubectl", "run", pod, "--image=busybox", "--overrides", `{"spec":{"nodeSelector":{"topology.kubernetes.io/zone":"`+zone+`"}}}`,
+			"--command", "--", "/bin/busybox", "sleep", "3600")
+	}
+	e.Run("kubectl", "wait", "--for=condition=Ready", "pod/hello-a", "pod/hello-b", "--timeout=120s")
+
+	// Deleting the group ends both instances on their hosts.
+	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", name, "--nodegroup-name", "spread")
+	e.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", name, "--nodegroup-name", "spread")
+	harness.Eventually(t, 90*time.Second, "instances gone from the agent hosts", func() error {
+		for _, dir := range agentDirs {
+			if m, _ := filepath.Glob(filepath.Join(dir, "instances", "i-*")); len(m) > 0 {
+				return fmt.Errorf("left: %v", m)
+			}
+		}
+		if out, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(out), "keks-i-") {
+			return fmt.Errorf("instance namespaces left: %s", out)
+		}
+		return nil
+	})
+}
+
+// startAgent joins a new agent host in zone with a token of its own and
+// leaves it running until the test ends; then the agent is stopped and
+// cleans its host up (its slot's namespace goes with it).
+func startAgent(t *testing.T, e *harness.Env, server, zone string) string {
+	t.Helper()
+	line := strings.Fields(e.Run(e.Keks, "agent-token", "create"))
+	flag := func(name string) string {
+		for i := range line[:len(line)-1] {
+			if line[i] == name {
+				return line[i+1]
+			}
+		}
+		t.Fatalf("no %s in %q", name, line)
+		return ""
+	}
+	dir := filepath.Join(e.Dir, "agent-"+zone)
+	log, err := os.Create(dir + ".log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(e.Keks, "agent", "--server", server, "--token", flag("--token"), "--ca-cert-hash", flag("--ca-cert-hash"),
+		"--zone", zone, "--data-dir", dir)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Registered after harness.New's cleanup, so it runs first: the
+	// clusters go while the agents still run their instances, then the
+	// agents stop and clean their hosts up while keks still answers.
+	t.Cleanup(func() {
+		e.DeleteClusters()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		if out, err := exec.Command(e.Keks, "agent", "--cleanup", "--data-dir", dir).CombinedOutput(); err != nil {
+			t.Errorf("keks agent --cleanup of %s: %v\n%s", zone, err, out)
+		}
+		_ = log.Close()
+		if t.Failed() {
+			if data, err := os.ReadFile(dir + ".log"); err == nil {
+				_ = os.WriteFile(filepath.Join(harness.ArtifactsDir(t), "agent-"+zone+".log"), data, 0o644)
+			}
+		}
+	})
+	return dir
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
