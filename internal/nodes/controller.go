@@ -37,7 +37,7 @@ import (
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/loop"
 	"github.com/keksdev/keks/internal/network"
-	"github.com/keksdev/keks/internal/nodes/hostnet"
+	"github.com/keksdev/keks/internal/hostnet"
 	"github.com/keksdev/keks/internal/pki"
 )
 

@@ -1,6 +1,6 @@
 package nodes
 
-import "github.com/keksdev/keks/internal/nodes/hostnet"
+import "github.com/keksdev/keks/internal/hostnet"
 
 // The host's rules for instances live in hostnet, which `keks agent` uses
 // too; these are the names the controller calls them by.

@@ -6,7 +6,7 @@ package nodes
 import (
 	"time"
 
-	"github.com/keksdev/keks/internal/nodes/hostnet"
+	"github.com/keksdev/keks/internal/hostnet"
 )
 
 // noMetadataRedirect is Controller.metadataFor once the redirect is removed.

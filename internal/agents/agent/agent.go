@@ -4,7 +4,7 @@
 // runs the instances keks assigns the host: it long-polls its assignments,
 // converges the host to them with internal/instance (as keks's node
 // controller does on keks's own host), reports each instance's state, makes
-// the host's NAT, Service-range and metadata rules (internal/nodes/hostnet),
+// the host's NAT, Service-range and metadata rules (internal/hostnet),
 // and proxies its instances' metadata requests to keks. Instances on
 // different hosts do not reach each other yet (scale-out step 7).
 package agent

@@ -7,7 +7,7 @@ import (
 
 	"github.com/keksdev/keks/internal/instance"
 	"github.com/keksdev/keks/internal/network"
-	"github.com/keksdev/keks/internal/nodes/hostnet"
+	"github.com/keksdev/keks/internal/hostnet"
 )
 
 // hostSandboxes are internal/instance's: real instances on this host.
@@ -24,7 +24,7 @@ func (hostSandboxes) Delete(ctx context.Context, s *instance.Spec, p instance.Pr
 func (hostSandboxes) Alive(s *instance.Spec, p instance.Processes) bool { return instance.Alive(s, p) }
 
 // hostRules are the host's rules for its instances, the same as keks's
-// node controller makes on keks's own host (internal/nodes/hostnet).
+// node controller makes on keks's own host (internal/hostnet).
 type hostRules struct {
 	// metadataAddress is the agent's metadata proxy (host:port); empty
 	// redirects nothing, and instances get no credentials.

@@ -18,7 +18,7 @@ import (
 	"github.com/keksdev/keks/internal/instance"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kubeversions"
-	"github.com/keksdev/keks/internal/nodes/hostnet"
+	"github.com/keksdev/keks/internal/hostnet"
 	"github.com/keksdev/keks/internal/pki"
 )
 
