@@ -182,6 +182,32 @@ func (s *Service) RunInstance(ctx context.Context, in Instance) (*Instance, erro
 	return &out[0], nil
 }
 
+// VCPUs is what an instance's machine shows: its type's vCPUs, or for a
+// Fargate node the vCPUs its size rounds up to.
+func (in *Instance) VCPUs() int {
+	if f := in.Fargate; f != nil {
+		return int((f.MilliCPU + 999) / 1000)
+	}
+	return InstanceTypes[in.InstanceType].VCPUs
+}
+
+// fitsHosts refuses an instance larger than every host that serves its
+// zone can run, as EC2 refuses a launch it has no capacity for.
+func (s *Service) fitsHosts(ctx context.Context, in *Instance, zone string) error {
+	if s.MaxVCPUs == nil {
+		return nil
+	}
+	if most := s.MaxVCPUs(ctx, zone); in.VCPUs() > most {
+		kind := in.InstanceType
+		if in.Fargate != nil {
+			kind = fmt.Sprintf("%d-vCPU Fargate", in.VCPUs())
+		}
+		return awserr.Errorf(CodeInsufficientCapacity, "We currently do not have sufficient %s capacity in the Availability Zone you requested (%s): its hosts have at most %d CPUs and a %s instance needs %d.",
+			kind, zone, most, kind, in.VCPUs())
+	}
+	return nil
+}
+
 // RunInstances records between minCount and maxCount pending instances
 // like in, each with the next free address of its subnet: as many as the
 // subnet has addresses for, all in one write, or none.
@@ -191,6 +217,11 @@ func (s *Service) RunInstances(ctx context.Context, in Instance, minCount, maxCo
 	}
 	if minCount < 1 || maxCount < minCount || maxCount > store.MaxTxnOps-1 {
 		return nil, awserr.Errorf(CodeInvalidParameterValue, "MinCount and MaxCount must be between 1 and %d, with MinCount <= MaxCount", store.MaxTxnOps-1)
+	}
+	if sn, err := s.GetSubnet(ctx, in.SubnetID); err == nil {
+		if err := s.fitsHosts(ctx, &in, sn.AvailabilityZone); err != nil {
+			return nil, err
+		}
 	}
 	var out []Instance
 	err := s.Store.Transact(ctx, func(t *store.Txn) error {

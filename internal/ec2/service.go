@@ -20,6 +20,7 @@ const (
 	CodeInvalidGroupDuplicate    = "InvalidGroup.Duplicate"
 	CodeInvalidParameterValue    = "InvalidParameterValue"
 	CodeUnsupportedOperation     = "UnsupportedOperation"
+	CodeInsufficientCapacity     = "InsufficientInstanceCapacity"
 	CodeInvalidParameterCombo    = "InvalidParameterCombination"
 	CodeInvalidSubnetConflict    = "InvalidSubnet.Conflict"
 	CodeInvalidSubnetRange       = "InvalidSubnet.Range"
@@ -55,6 +56,9 @@ type Service struct {
 	// KMSKey resolves the KMS keys of encrypted volumes; nil takes every
 	// key as given.
 	KMSKey KeyLookup
+	// MaxVCPUs is the most vCPUs an instance of a zone can have on the
+	// hosts that serve it; nil sets no bound.
+	MaxVCPUs func(ctx context.Context, zone string) int
 }
 
 const (

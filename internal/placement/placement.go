@@ -82,8 +82,8 @@ func Placeable(in *ec2.Instance) bool {
 	return in.State == ec2.StatePending && in.Host == "" && in.ContainerdPID == 0 && in.Fargate == nil
 }
 
-// Choose is the Ready agent host of the instance's zone with the most
-// free memory (its capacity less the memory of the active instances on
+// Choose is the Ready agent host of the instance's zone with CPUs enough
+// for it (MaxVCPUs) with the most free memory (its capacity less the memory of the active instances on
 // it), or "" for keks's own host when no Ready agent serves the zone.
 // Ties go to the host whose id sorts first, so the choice is stable.
 func Choose(in *ec2.Instance, hosts []agents.HostStatus, all []ec2.Instance) string {
@@ -95,7 +95,7 @@ func Choose(in *ec2.Instance, hosts []agents.HostStatus, all []ec2.Instance) str
 	}
 	var candidates []agents.HostStatus
 	for _, h := range hosts {
-		if h.State == agents.StateReady && h.Zone == in.Zone {
+		if h.State == agents.StateReady && h.Zone == in.Zone && h.Capacity.CPUs >= in.VCPUs() {
 			candidates = append(candidates, h)
 		}
 	}

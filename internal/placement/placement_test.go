@@ -114,3 +114,25 @@ func TestPlaceWritesTheChoice(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxVCPUs: the zone's largest Ready agent host bounds its instances;
+// a zone no Ready agent serves is keks's own host's.
+func TestMaxVCPUs(t *testing.T) {
+	hosts := []agents.HostStatus{
+		{Host: agents.Host{ID: "h1", Zone: "us-east-1a", Capacity: agents.Capacity{CPUs: 4}}, State: agents.StateReady},
+		{Host: agents.Host{ID: "h2", Zone: "us-east-1a", Capacity: agents.Capacity{CPUs: 8}}, State: agents.StateReady},
+		{Host: agents.Host{ID: "h3", Zone: "us-east-1b", Capacity: agents.Capacity{CPUs: 16}}, State: agents.StateNotReady},
+	}
+	for zone, want := range map[string]int{"us-east-1a": 8, "us-east-1b": 2, "us-east-1c": 2} {
+		if got := maxVCPUs(hosts, zone, 2); got != want {
+			t.Errorf("%s: %d, want %d", zone, got, want)
+		}
+	}
+	// Choose skips a host too small for the instance.
+	in := &ec2.Instance{ID: "i-1", Zone: "us-east-1a", InstanceType: "m5.xlarge", State: ec2.StatePending}
+	small := []agents.HostStatus{{Host: agents.Host{ID: "h1", Zone: "us-east-1a", Capacity: agents.Capacity{CPUs: 2, MemoryBytes: 64 << 30}}, State: agents.StateReady},
+		{Host: agents.Host{ID: "h2", Zone: "us-east-1a", Capacity: agents.Capacity{CPUs: 4, MemoryBytes: 8 << 30}}, State: agents.StateReady}}
+	if got := Choose(in, small, nil); got != "h2" {
+		t.Errorf("m5.xlarge placed on %q, want h2 (h1 has 2 CPUs)", got)
+	}
+}

@@ -337,8 +337,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		Now:          now,
 		Log:          log.With("component", "imds"),
 	}
+	placer := &placement.Placer{EC2: ec2Svc, LocalDir: filepath.Join(dataDir, "instances"), Log: log.With("component", "placement")}
+	// Set before anything serves: a launch larger than every host of its
+	// zone is refused, not left to crash-loop its kubelet.
+	ec2Svc.MaxVCPUs = placer.MaxVCPUs
 	if agentsLn != nil {
-		placer := &placement.Placer{EC2: ec2Svc, Hosts: op.agents.ListHosts, LocalDir: filepath.Join(dataDir, "instances"), Log: log.With("component", "placement")}
+		placer.Hosts = op.agents.ListHosts
 		nodeCtl.Place = placer.Place
 		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second})
 	}

@@ -29,7 +29,7 @@ func BenchmarkControlPlaneDensityKubernetes(b *testing.B) {
 		n = v
 	}
 	mgmt := harness.New(b)
-	m := mgmt.NewManagement("management", "m5.xlarge")
+	m := mgmt.NewManagement("management", "t3.large")
 	b.Setenv("DOCKER_CONFIG", m.DockerConfig)
 	e := harness.New(b, m.ServerArgs...)
 	e.Run(e.Keks, "build-kubernetes", "1.37")
