@@ -182,7 +182,10 @@ func TestCloudFormationStacksOfIAMResources(t *testing.T) {
 	if st := waitStack(t, c, aws.ToString(b.StackId)); st.StackStatus != cfntypes.StackStatusRollbackComplete {
 		t.Fatalf("broken stack: %s %s", st.StackStatus, aws.ToString(st.StackStatusReason))
 	}
-	bevs, _ := c.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: b.StackId})
+	bevs, err := c.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: b.StackId})
+	if err != nil {
+		t.Fatalf("events of the broken stack: %v", err)
+	}
 	var failed string
 	for _, ev := range bevs.StackEvents {
 		if ev.ResourceStatus == cfntypes.ResourceStatusCreateFailed {
@@ -192,7 +195,10 @@ func TestCloudFormationStacksOfIAMResources(t *testing.T) {
 	if !strings.HasPrefix(failed, "Policy: ") {
 		t.Errorf("failure event %q", failed)
 	}
-	roles, _ := admin.ListRoles(ctx, &iam.ListRolesInput{})
+	roles, err := admin.ListRoles(ctx, &iam.ListRolesInput{})
+	if err != nil {
+		t.Fatalf("list roles after the rollback: %v", err)
+	}
 	for _, r := range roles.Roles {
 		if strings.HasPrefix(aws.ToString(r.RoleName), "broken-") {
 			t.Errorf("role %s left after rollback", aws.ToString(r.RoleName))
