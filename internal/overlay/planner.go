@@ -1,0 +1,127 @@
+package overlay
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/keksdev/keks/internal/agents"
+	"github.com/keksdev/keks/internal/ec2"
+)
+
+// Planner plans hosts' networks from the store: instances, their subnets
+// (with VNIs) and the agent hosts' addresses.
+type Planner struct {
+	EC2 *ec2.Service
+	// Hosts lists the agent hosts (agents.Service.ListHosts).
+	Hosts func(ctx context.Context) ([]agents.HostStatus, error)
+	// SourceToward is the address keks's host sends from to addr;
+	// nil asks the kernel (SourceToward).
+	SourceToward func(addr netip.Addr) (netip.Addr, error)
+}
+
+// For is host's network among all instances (KeksHost for keks's own),
+// or nil when it joins no subnet with another host.
+//
+// keks's underlay address is the one it sends from toward host; for
+// keks's own plan, toward the first agent host (by id) with an active
+// instance, which serves every peer on a network with one route to them.
+func (p *Planner) For(ctx context.Context, host string, all []ec2.Instance) (*agents.HostNetwork, error) {
+	var nodes []Node
+	subnets := map[string]Subnet{}
+	onAgents := false
+	for i := range all {
+		in := &all[i]
+		if in.State != ec2.StatePending && in.State != ec2.StateRunning && in.State != ec2.StateShutting {
+			continue
+		}
+		addr, err := netip.ParseAddr(in.PrivateIP)
+		if err != nil {
+			continue
+		}
+		if _, ok := subnets[in.SubnetID]; !ok {
+			sn, err := p.subnet(ctx, in.SubnetID)
+			if err != nil {
+				return nil, err
+			}
+			subnets[in.SubnetID] = *sn
+		}
+		nodes = append(nodes, Node{Host: in.Host, Subnet: in.SubnetID, Address: addr, PodCIDR: netip.MustParsePrefix(in.PodCIDR())})
+		onAgents = onAgents || in.Host != KeksHost
+	}
+	if !onAgents {
+		return nil, nil // every instance on keks's host: no tunnel anywhere
+	}
+	hosts, err := p.Hosts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list agent hosts: %w", err)
+	}
+	slices.SortFunc(hosts, func(a, b agents.HostStatus) int { return strings.Compare(a.ID, b.ID) })
+	underlay := map[string]netip.Addr{}
+	for _, h := range hosts {
+		if len(h.Addresses) > 0 {
+			if a, err := netip.ParseAddr(h.Addresses[0]); err == nil {
+				underlay[h.ID] = a.Unmap()
+			}
+		}
+	}
+	toward := host
+	if host == KeksHost {
+		toward = ""
+		for _, n := range nodes {
+			if n.Host != KeksHost && underlay[n.Host].IsValid() && (toward == "" || n.Host < toward) {
+				toward = n.Host
+			}
+		}
+	}
+	if a, ok := underlay[toward]; ok {
+		src := p.SourceToward
+		if src == nil {
+			src = SourceToward
+		}
+		if own, err := src(a); err == nil {
+			underlay[KeksHost] = own
+		} else {
+			return nil, fmt.Errorf("keks's address toward host %s (%s): %w", toward, a, err)
+		}
+	}
+	return Plan(host, nodes, subnets, underlay), nil
+}
+
+func (p *Planner) subnet(ctx context.Context, id string) (*Subnet, error) {
+	sn, err := p.EC2.GetSubnet(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("subnet %s of an instance: %w", id, err)
+	}
+	cidr, err := netip.ParsePrefix(sn.CIDR)
+	if err != nil {
+		return nil, fmt.Errorf("subnet %s: %w", id, err)
+	}
+	gw, err := sn.GatewayAddress()
+	if err != nil {
+		return nil, err
+	}
+	vni, err := p.EC2.SubnetVNI(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &Subnet{ID: id, VPC: sn.VPCID, CIDR: cidr, Gateway: gw, VNI: vni}, nil
+}
+
+// SourceToward is the address this host sends from to addr: a UDP "dial"
+// sends nothing, it only asks the routing table.
+func SourceToward(addr netip.Addr) (netip.Addr, error) {
+	c, err := net.Dial("udp", netip.AddrPortFrom(addr, Port).String())
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	ap, err := netip.ParseAddrPort(c.LocalAddr().String())
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ap.Addr().Unmap(), nil
+}
