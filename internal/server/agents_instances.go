@@ -49,6 +49,9 @@ type agentInstances struct {
 	metadata http.Handler
 	// poll is how often a long poll looks at the store again.
 	poll time.Duration
+	// network plans a host's part of the subnets' segments between hosts
+	// (overlay.Planner.For); nil plans none.
+	network func(ctx context.Context, host string, all []ec2.Instance) (*agents.HostNetwork, error)
 }
 
 // serveInstances lets the listener serve agents' instances; it must be
@@ -122,7 +125,8 @@ func (ai *agentInstances) assignments(r *http.Request, host string) (*agents.Ass
 }
 
 // assignmentsOf is what the host runs: its instances that are pending,
-// running or shutting down, with a revision that is a digest of them.
+// running or shutting down, and its network, with a revision that is a
+// digest of them.
 func (ai *agentInstances) assignmentsOf(ctx context.Context, host string) (*agents.Assignments, error) {
 	all, err := ai.ec2.Instances(ctx, "")
 	if err != nil {
@@ -135,7 +139,17 @@ func (ai *agentInstances) assignmentsOf(ctx context.Context, host string) (*agen
 		}
 	}
 	as := &agents.Assignments{Instances: ai.nodes.Assignments(ctx, mine)}
-	data, err := json.Marshal(as.Instances)
+	if ai.network != nil {
+		if as.Network, err = ai.network(ctx, host, all); err != nil {
+			return nil, fmt.Errorf("plan the network of host %s: %w", host, err)
+		}
+	}
+	// The network is in the digest: a peer joining or leaving a subnet
+	// wakes the long poll as an instance does.
+	data, err := json.Marshal(struct {
+		I []agents.AssignedInstance
+		N *agents.HostNetwork
+	}{as.Instances, as.Network})
 	if err != nil {
 		return nil, fmt.Errorf("encode assignments of host %s: %w", host, err)
 	}
