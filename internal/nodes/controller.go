@@ -38,6 +38,7 @@ import (
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/loop"
 	"github.com/keksdev/keks/internal/network"
+	"github.com/keksdev/keks/internal/overlay"
 	"github.com/keksdev/keks/internal/pki"
 )
 
@@ -86,7 +87,7 @@ type Controller struct {
 	Place func(ctx context.Context, all []ec2.Instance) []ec2.Instance
 	// Overlay, when set, plans a host's part of the subnets' segments
 	// between hosts (overlay.Planner.For); each pass makes keks's own.
-	Overlay func(ctx context.Context, host string, all []ec2.Instance) (*agents.HostNetwork, error)
+	Overlay func(ctx context.Context, host string, all []ec2.Instance) (*overlay.HostNetwork, error)
 	// joined are the subnets whose segments the last pass joined; wasJoined,
 	// those of the pass before, whose bridges go unless still in use.
 	joined, wasJoined map[string]bool

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/ec2"
 )
 
@@ -38,7 +37,7 @@ const maxJoined, maxRoutes, maxPeers = 1024, 16384, 1024
 
 // Check turns a host network from the wire into Desired, refusing it
 // whole if any part does not check (nil is no network: nothing joined).
-func Check(n *agents.HostNetwork) (*Desired, error) {
+func Check(n *HostNetwork) (*Desired, error) {
 	d := &Desired{}
 	if n == nil {
 		return d, nil

@@ -4,15 +4,13 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
-
-	"github.com/keksdev/keks/internal/agents"
 )
 
-func goodNetwork() *agents.HostNetwork {
-	return &agents.HostNetwork{Local: "192.168.0.1",
-		Subnets: []agents.JoinedSubnet{{ID: "subnet-0000000000a1", Bridge: "ks0000000000a1", CIDR: "10.0.1.0/24",
+func goodNetwork() *HostNetwork {
+	return &HostNetwork{Local: "192.168.0.1",
+		Subnets: []JoinedSubnet{{ID: "subnet-0000000000a1", Bridge: "ks0000000000a1", CIDR: "10.0.1.0/24",
 			Gateway: "10.0.1.1/24", VNI: 4096, Peers: []string{"192.168.0.11"}}},
-		PodRoutes: []agents.PodRoute{{PodCIDR: "100.64.16.128/26", Via: "10.0.1.10", Bridge: "ks0000000000a1", Peer: "192.168.0.11"}}}
+		PodRoutes: []PodRoute{{PodCIDR: "100.64.16.128/26", Via: "10.0.1.10", Bridge: "ks0000000000a1", Peer: "192.168.0.11"}}}
 }
 
 func TestCheck(t *testing.T) {
@@ -31,17 +29,17 @@ func TestCheck(t *testing.T) {
 	if d, err := Check(nil); err != nil || len(d.Subnets)+len(d.Routes) != 0 {
 		t.Errorf("Check(nil) = %+v, %v; want nothing joined", d, err)
 	}
-	for name, spoil := range map[string]func(n *agents.HostNetwork){
-		"a bridge that is not the subnet's": func(n *agents.HostNetwork) { n.Subnets[0].Bridge = "eth0" },
-		"a device name in the subnet id":    func(n *agents.HostNetwork) { n.Subnets[0].ID = "subnet-../../eth0" },
-		"a gateway outside the subnet":      func(n *agents.HostNetwork) { n.Subnets[0].Gateway = "10.0.2.1/24" },
-		"a VNI beyond 24 bits":              func(n *agents.HostNetwork) { n.Subnets[0].VNI = 1 << 24 },
-		"a peer that is not an address":     func(n *agents.HostNetwork) { n.Subnets[0].Peers = []string{"host"} },
-		"a multicast local address":         func(n *agents.HostNetwork) { n.Local = "239.1.1.1" },
-		"a route via another subnet":        func(n *agents.HostNetwork) { n.PodRoutes[0].Via = "10.0.2.10" },
-		"a route on a bridge not joined":    func(n *agents.HostNetwork) { n.PodRoutes[0].Bridge = "ks0000000000b1" },
-		"a route's range not masked":        func(n *agents.HostNetwork) { n.PodRoutes[0].PodCIDR = "100.64.16.129/26" },
-		"a subnet twice":                    func(n *agents.HostNetwork) { n.Subnets = append(n.Subnets, n.Subnets[0]) },
+	for name, spoil := range map[string]func(n *HostNetwork){
+		"a bridge that is not the subnet's": func(n *HostNetwork) { n.Subnets[0].Bridge = "eth0" },
+		"a device name in the subnet id":    func(n *HostNetwork) { n.Subnets[0].ID = "subnet-../../eth0" },
+		"a gateway outside the subnet":      func(n *HostNetwork) { n.Subnets[0].Gateway = "10.0.2.1/24" },
+		"a VNI beyond 24 bits":              func(n *HostNetwork) { n.Subnets[0].VNI = 1 << 24 },
+		"a peer that is not an address":     func(n *HostNetwork) { n.Subnets[0].Peers = []string{"host"} },
+		"a multicast local address":         func(n *HostNetwork) { n.Local = "239.1.1.1" },
+		"a route via another subnet":        func(n *HostNetwork) { n.PodRoutes[0].Via = "10.0.2.10" },
+		"a route on a bridge not joined":    func(n *HostNetwork) { n.PodRoutes[0].Bridge = "ks0000000000b1" },
+		"a route's range not masked":        func(n *HostNetwork) { n.PodRoutes[0].PodCIDR = "100.64.16.129/26" },
+		"a subnet twice":                    func(n *HostNetwork) { n.Subnets = append(n.Subnets, n.Subnets[0]) },
 	} {
 		n := goodNetwork()
 		spoil(n)

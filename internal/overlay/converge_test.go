@@ -12,7 +12,6 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
-	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/network"
 )
 
@@ -58,7 +57,7 @@ func TestConvergeInANetns(t *testing.T) {
 		n.Local = "192.0.2.1"
 		n.Subnets[0].Peers = []string{"192.0.2.2", "192.0.2.3"}
 		n.PodRoutes[0].Peer = "192.0.2.2"
-		converge := func(n *agents.HostNetwork) []string {
+		converge := func(n *HostNetwork) []string {
 			t.Helper()
 			d, err := Check(n)
 			if err != nil {

@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/keksdev/keks/internal/agents"
 )
 
 // KeksHost is keks's own host among hosts: instances with no Host.
@@ -43,7 +41,7 @@ type Subnet struct {
 // underlay is each host's underlay address as host sees it (KeksHost's:
 // the address keks reaches host from); a host without one takes no part.
 // It returns nil when host itself has none or joins nothing.
-func Plan(host string, nodes []Node, subnets map[string]Subnet, underlay map[string]netip.Addr) *agents.HostNetwork {
+func Plan(host string, nodes []Node, subnets map[string]Subnet, underlay map[string]netip.Addr) *HostNetwork {
 	local, ok := underlay[host]
 	if !ok || !local.IsValid() {
 		return nil
@@ -83,7 +81,7 @@ func Plan(host string, nodes []Node, subnets map[string]Subnet, underlay map[str
 			active[n.Subnet] = true
 		}
 	}
-	net := &agents.HostNetwork{Local: local.String()}
+	net := &HostNetwork{Local: local.String()}
 	listed := map[string]bool{}
 	for _, id := range sortedKeys(active) {
 		if !joins(host, id) {
@@ -103,7 +101,7 @@ func Plan(host string, nodes []Node, subnets map[string]Subnet, underlay map[str
 		slices.Sort(peers)
 		sn := subnets[id]
 		listed[id] = true
-		net.Subnets = append(net.Subnets, agents.JoinedSubnet{ID: id, Bridge: BridgeName(id), CIDR: sn.CIDR.String(),
+		net.Subnets = append(net.Subnets, JoinedSubnet{ID: id, Bridge: BridgeName(id), CIDR: sn.CIDR.String(),
 			Gateway: netip.PrefixFrom(sn.Gateway, sn.CIDR.Bits()).String(), VNI: sn.VNI, Peers: peers})
 	}
 	for _, n := range nodes {
@@ -114,10 +112,10 @@ func Plan(host string, nodes []Node, subnets map[string]Subnet, underlay map[str
 		if !ok || !peer.IsValid() {
 			continue
 		}
-		net.PodRoutes = append(net.PodRoutes, agents.PodRoute{PodCIDR: n.PodCIDR.String(), Via: n.Address.String(),
+		net.PodRoutes = append(net.PodRoutes, PodRoute{PodCIDR: n.PodCIDR.String(), Via: n.Address.String(),
 			Bridge: BridgeName(n.Subnet), Peer: peer.String()})
 	}
-	slices.SortFunc(net.PodRoutes, func(a, b agents.PodRoute) int { return strings.Compare(a.Via+a.Bridge, b.Via+b.Bridge) })
+	slices.SortFunc(net.PodRoutes, func(a, b PodRoute) int { return strings.Compare(a.Via+a.Bridge, b.Via+b.Bridge) })
 	if len(net.Subnets) == 0 {
 		return nil
 	}

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
-	"strings"
 
-	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/ec2"
 )
 
@@ -16,8 +13,9 @@ import (
 // (with VNIs) and the agent hosts' addresses.
 type Planner struct {
 	EC2 *ec2.Service
-	// Hosts lists the agent hosts (agents.Service.ListHosts).
-	Hosts func(ctx context.Context) ([]agents.HostStatus, error)
+	// Hosts lists the agent hosts' reported addresses by host id (from
+	// agents.Service.ListHosts); the first is a host's underlay address.
+	Hosts func(ctx context.Context) (map[string][]string, error)
 	// SourceToward is the address keks's host sends from to addr;
 	// nil asks the kernel (SourceToward).
 	SourceToward func(addr netip.Addr) (netip.Addr, error)
@@ -29,7 +27,7 @@ type Planner struct {
 // keks's underlay address is the one it sends from toward host; for
 // keks's own plan, toward the first agent host (by id) with an active
 // instance, which serves every peer on a network with one route to them.
-func (p *Planner) For(ctx context.Context, host string, all []ec2.Instance) (*agents.HostNetwork, error) {
+func (p *Planner) For(ctx context.Context, host string, all []ec2.Instance) (*HostNetwork, error) {
 	var nodes []Node
 	subnets := map[string]Subnet{}
 	onAgents := false
@@ -59,12 +57,11 @@ func (p *Planner) For(ctx context.Context, host string, all []ec2.Instance) (*ag
 	if err != nil {
 		return nil, fmt.Errorf("list agent hosts: %w", err)
 	}
-	slices.SortFunc(hosts, func(a, b agents.HostStatus) int { return strings.Compare(a.ID, b.ID) })
 	underlay := map[string]netip.Addr{}
-	for _, h := range hosts {
-		if len(h.Addresses) > 0 {
-			if a, err := netip.ParseAddr(h.Addresses[0]); err == nil {
-				underlay[h.ID] = a.Unmap()
+	for id, addrs := range hosts {
+		if len(addrs) > 0 {
+			if a, err := netip.ParseAddr(addrs[0]); err == nil {
+				underlay[id] = a.Unmap()
 			}
 		}
 	}

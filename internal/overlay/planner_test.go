@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/store/storetest"
 )
@@ -32,9 +31,8 @@ func TestPlannerFor(t *testing.T) {
 		{ID: "i-3", SubnetID: sn.ID, PrivateIP: "10.0.1.30", State: ec2.StateTerminated, Host: "host-c"},
 	}
 	p := &Planner{EC2: e2,
-		Hosts: func(context.Context) ([]agents.HostStatus, error) {
-			return []agents.HostStatus{{Host: agents.Host{ID: "host-b", Addresses: []string{"192.168.0.12", "fd00::12"}}},
-				{Host: agents.Host{ID: "host-c", Addresses: []string{"192.168.0.13"}}}}, nil
+		Hosts: func(context.Context) (map[string][]string, error) {
+			return map[string][]string{"host-b": {"192.168.0.12", "fd00::12"}, "host-c": {"192.168.0.13"}}, nil
 		},
 		SourceToward: func(a netip.Addr) (netip.Addr, error) {
 			if a != netip.MustParseAddr("192.168.0.12") {
@@ -46,13 +44,13 @@ func TestPlannerFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for host, want := range map[string]agents.HostNetwork{
-		KeksHost: {Local: "192.168.0.1", Subnets: []agents.JoinedSubnet{{ID: sn.ID, Bridge: BridgeName(sn.ID), CIDR: "10.0.1.0/24",
+	for host, want := range map[string]HostNetwork{
+		KeksHost: {Local: "192.168.0.1", Subnets: []JoinedSubnet{{ID: sn.ID, Bridge: BridgeName(sn.ID), CIDR: "10.0.1.0/24",
 			Gateway: "10.0.1.1/24", VNI: vni, Peers: []string{"192.168.0.12"}}},
-			PodRoutes: []agents.PodRoute{{PodCIDR: all[1].PodCIDR(), Via: "10.0.1.20", Bridge: BridgeName(sn.ID), Peer: "192.168.0.12"}}},
-		"host-b": {Local: "192.168.0.12", Subnets: []agents.JoinedSubnet{{ID: sn.ID, Bridge: BridgeName(sn.ID), CIDR: "10.0.1.0/24",
+			PodRoutes: []PodRoute{{PodCIDR: all[1].PodCIDR(), Via: "10.0.1.20", Bridge: BridgeName(sn.ID), Peer: "192.168.0.12"}}},
+		"host-b": {Local: "192.168.0.12", Subnets: []JoinedSubnet{{ID: sn.ID, Bridge: BridgeName(sn.ID), CIDR: "10.0.1.0/24",
 			Gateway: "10.0.1.1/24", VNI: vni, Peers: []string{"192.168.0.1"}}},
-			PodRoutes: []agents.PodRoute{{PodCIDR: all[0].PodCIDR(), Via: "10.0.1.10", Bridge: BridgeName(sn.ID), Peer: "192.168.0.1"}}},
+			PodRoutes: []PodRoute{{PodCIDR: all[0].PodCIDR(), Via: "10.0.1.10", Bridge: BridgeName(sn.ID), Peer: "192.168.0.1"}}},
 	} {
 		got, err := p.For(ctx, host, all)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/imds"
+	"github.com/keksdev/keks/internal/overlay"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -65,13 +66,13 @@ type instancesFixture struct {
 }
 
 // network plans a host network with f.peer as the only peer.
-func (f *instancesFixture) network(_ context.Context, _ string, _ []ec2.Instance) (*agents.HostNetwork, error) {
+func (f *instancesFixture) network(_ context.Context, _ string, _ []ec2.Instance) (*overlay.HostNetwork, error) {
 	f.peerMu.Lock()
 	defer f.peerMu.Unlock()
 	if f.peer == "" {
 		return nil, nil
 	}
-	return &agents.HostNetwork{Local: "192.168.0.11", Subnets: []agents.JoinedSubnet{{ID: "subnet-0123456789abcdef0",
+	return &overlay.HostNetwork{Local: "192.168.0.11", Subnets: []overlay.JoinedSubnet{{ID: "subnet-0123456789abcdef0",
 		Bridge: "ks56789abcdef0", CIDR: "10.0.1.0/24", Gateway: "10.0.1.1/24", VNI: 4096, Peers: []string{f.peer}}}}, nil
 }
 

@@ -341,7 +341,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if agentsLn != nil {
 		placer := &placement.Placer{EC2: ec2Svc, Hosts: op.agents.ListHosts, LocalDir: filepath.Join(dataDir, "instances"), Log: log.With("component", "placement")}
 		nodeCtl.Place = placer.Place
-		planner := &overlay.Planner{EC2: ec2Svc, Hosts: op.agents.ListHosts}
+		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts)}
 		nodeCtl.Overlay = planner.For
 		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second, network: planner.For})
 	}

@@ -226,7 +226,7 @@ func (c *converger) hostRules(subnets, ranges []string) {
 // overlay joins the subnets' segments keks planned for the host (nil:
 // none), before instances run on their bridges. A plan that does not
 // check is not made; what was joined stays until one does.
-func (c *converger) overlay(n *agents.HostNetwork) {
+func (c *converger) overlay(n *overlay.HostNetwork) {
 	d, err := overlay.Check(n)
 	if err != nil {
 		c.log.Warn("the host's network between hosts does not check; kept as it was", "err", err)

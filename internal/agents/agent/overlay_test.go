@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/keksdev/keks/internal/agents"
+	"github.com/keksdev/keks/internal/overlay"
 )
 
 // TestConvergeJoinsTheOverlay: the host joins the subnets keks planned
@@ -17,10 +18,10 @@ func TestConvergeJoinsTheOverlay(t *testing.T) {
 	c := newTestConverger(t, testEnv(t), f)
 	// The instance's subnet and another of its VPC, where this host has
 	// no instance but keks's host has a node.
-	network := &agents.HostNetwork{Local: "192.168.0.11", Subnets: []agents.JoinedSubnet{
+	network := &overlay.HostNetwork{Local: "192.168.0.11", Subnets: []overlay.JoinedSubnet{
 		{ID: "subnet-00000123456789ab", Bridge: "ks0123456789ab", CIDR: "172.31.0.0/20", Gateway: "172.31.0.1/20", VNI: 4096, Peers: []string{"192.168.0.1"}},
 		{ID: "subnet-00000000000000b1", Bridge: "ks0000000000b1", CIDR: "172.31.16.0/20", Gateway: "172.31.16.1/20", VNI: 4097, Peers: []string{"192.168.0.1"}},
-	}, PodRoutes: []agents.PodRoute{{PodCIDR: "100.64.64.128/26", Via: "172.31.16.10", Bridge: "ks0000000000b1", Peer: "192.168.0.1"}}}
+	}, PodRoutes: []overlay.PodRoute{{PodCIDR: "100.64.64.128/26", Via: "172.31.16.10", Bridge: "ks0000000000b1", Peer: "192.168.0.1"}}}
 	as := &agents.Assignments{Revision: "1", Instances: []agents.AssignedInstance{assigned(id1)}, Network: network}
 	c.converge(context.Background(), as)
 	events, _ := f.take()
