@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func Plan(host string, nodes []Node, subnets map[string]Subnet, underlay map[str
 	}
 	net := &HostNetwork{Local: local.String()}
 	listed := map[string]bool{}
-	for _, id := range sortedKeys(active) {
+	for _, id := range slices.Sorted(maps.Keys(active)) {
 		if !joins(host, id) {
 			continue
 		}
@@ -120,13 +121,4 @@ func Plan(host string, nodes []Node, subnets map[string]Subnet, underlay map[str
 		return nil
 	}
 	return net
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

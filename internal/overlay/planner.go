@@ -3,10 +3,10 @@ package overlay
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 
 	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/network"
 )
 
 // Planner plans hosts' networks from the store: instances, their subnets
@@ -17,7 +17,7 @@ type Planner struct {
 	// agents.Service.ListHosts); the first is a host's underlay address.
 	Hosts func(ctx context.Context) (map[string][]string, error)
 	// SourceToward is the address keks's host sends from to addr;
-	// nil asks the kernel (SourceToward).
+	// nil asks the kernel (network.SourceToward).
 	SourceToward func(addr netip.Addr) (netip.Addr, error)
 }
 
@@ -77,7 +77,7 @@ func (p *Planner) For(ctx context.Context, host string, all []ec2.Instance) (*Ho
 	if a, ok := underlay[toward]; ok {
 		src := p.SourceToward
 		if src == nil {
-			src = SourceToward
+			src = func(a netip.Addr) (netip.Addr, error) { return network.SourceToward(a.String()) }
 		}
 		if own, err := src(a); err == nil {
 			underlay[KeksHost] = own
@@ -106,19 +106,4 @@ func (p *Planner) subnet(ctx context.Context, id string) (*Subnet, error) {
 		return nil, err
 	}
 	return &Subnet{ID: id, VPC: sn.VPCID, CIDR: cidr, Gateway: gw, VNI: vni}, nil
-}
-
-// SourceToward is the address this host sends from to addr: a UDP "dial"
-// sends nothing, it only asks the routing table.
-func SourceToward(addr netip.Addr) (netip.Addr, error) {
-	c, err := net.Dial("udp", netip.AddrPortFrom(addr, Port).String())
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	defer c.Close()
-	ap, err := netip.ParseAddrPort(c.LocalAddr().String())
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	return ap.Addr().Unmap(), nil
 }
