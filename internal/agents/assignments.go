@@ -1,5 +1,7 @@
 package agents
 
+import "github.com/keksdev/keks/internal/overlay"
+
 // The agents listener's calls for instances on agents (scale-out step 6b).
 // An agent long-polls its assignments, converges its host to them, and
 // reports each instance's state; its instances reach the instance metadata
@@ -34,6 +36,9 @@ type Assignments struct {
 	// agent passes it back as ?since= to wait for the next change.
 	Revision  string             `json:"revision"`
 	Instances []AssignedInstance `json:"instances"`
+	// Network is the host's part of the subnets' segments between hosts
+	// (VXLAN, internal/overlay); nil from a keks that makes none.
+	Network *overlay.HostNetwork `json:"network,omitempty"`
 }
 
 // AssignedInstance is an instance to run on the agent's host: what

@@ -112,6 +112,7 @@ func (s *Service) DeleteSubnet(ctx context.Context, id string, inUse func(subnet
 			return err
 		}
 		t.Delete(subnetKey(id))
+		t.Delete(vniKey(id)) // not handed out again: the counter only grows
 		return nil
 	})
 }

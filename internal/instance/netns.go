@@ -87,7 +87,10 @@ func plug(ns, hostIf, bridge string, addr netip.Prefix, gw netip.Addr) error {
 		return fmt.Errorf("bridge %s: %w", bridge, err)
 	}
 	if _, err := netlink.LinkByName(hostIf); err != nil {
-		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: hostIf, MasterIndex: br.Attrs().Index}, PeerName: hostIf + "p"}
+		// eth0's MAC follows from its address, so hosts across the
+		// overlay know it without ARP (network.InstanceMAC).
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: hostIf, MasterIndex: br.Attrs().Index}, PeerName: hostIf + "p",
+			PeerHardwareAddr: network.InstanceMAC(addr.Addr())}
 		if err := netlink.LinkAdd(veth); err != nil && !errors.Is(err, syscall.EEXIST) {
 			return fmt.Errorf("create veth %s: %w", hostIf, err)
 		}

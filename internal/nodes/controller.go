@@ -30,6 +30,7 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/fargate"
+	"github.com/keksdev/keks/internal/hostnet"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/instance"
 	"github.com/keksdev/keks/internal/k8sbuild"
@@ -37,7 +38,7 @@ import (
 	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/loop"
 	"github.com/keksdev/keks/internal/network"
-	"github.com/keksdev/keks/internal/hostnet"
+	"github.com/keksdev/keks/internal/overlay"
 	"github.com/keksdev/keks/internal/pki"
 )
 
@@ -84,6 +85,12 @@ type Controller struct {
 	// starts any here (placement.Placer.Place), and returns all instances
 	// as it left them.
 	Place func(ctx context.Context, all []ec2.Instance) []ec2.Instance
+	// Overlay, when set, plans a host's part of the subnets' segments
+	// between hosts (overlay.Planner.For); each pass makes keks's own.
+	Overlay func(ctx context.Context, host string, all []ec2.Instance) (*overlay.HostNetwork, error)
+	// joined are the subnets whose segments the last pass joined; wasJoined,
+	// those of the pass before, whose bridges go unless still in use.
+	joined, wasJoined map[string]bool
 }
 
 // New makes a node controller. The IAM service is no longer used (instances
@@ -125,6 +132,7 @@ func (c *Controller) pass(ctx context.Context) {
 			}
 		}
 	}
+	joined := c.joinOverlay(ctx, all)
 	all = slices.DeleteFunc(all, func(in ec2.Instance) bool { return in.Host != "" })
 	// The metadata redirect is made before an instance's first process
 	// starts, and goes in the pass after the last instance has.
@@ -148,9 +156,17 @@ func (c *Controller) pass(ctx context.Context) {
 			inUse[in.SubnetID] = true
 		}
 	}
-	// A subnet's bridge lives as long as an instance is in the subnet.
+	// A subnet's bridge lives as long as an instance is in the subnet, or
+	// the host joins its segment; one left goes in the pass after.
+	for sn := range joined {
+		known[sn] = true
+	}
+	for sn := range c.wasJoined {
+		known[sn] = true
+	}
+	c.wasJoined = joined
 	for sn := range known {
-		if !inUse[sn] {
+		if !inUse[sn] && !joined[sn] {
 			if err := network.DeleteLink(subnetBridge(sn)); err != nil {
 				c.log.Warn("remove subnet bridge", "subnet", sn, "err", err)
 			}

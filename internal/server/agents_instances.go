@@ -17,6 +17,7 @@ import (
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/imds"
+	"github.com/keksdev/keks/internal/overlay"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -49,6 +50,9 @@ type agentInstances struct {
 	metadata http.Handler
 	// poll is how often a long poll looks at the store again.
 	poll time.Duration
+	// network plans a host's part of the subnets' segments between hosts
+	// (overlay.Planner.For); nil plans none.
+	network func(ctx context.Context, host string, all []ec2.Instance) (*overlay.HostNetwork, error)
 }
 
 // serveInstances lets the listener serve agents' instances; it must be
@@ -122,7 +126,8 @@ func (ai *agentInstances) assignments(r *http.Request, host string) (*agents.Ass
 }
 
 // assignmentsOf is what the host runs: its instances that are pending,
-// running or shutting down, with a revision that is a digest of them.
+// running or shutting down, and its network, with a revision that is a
+// digest of them.
 func (ai *agentInstances) assignmentsOf(ctx context.Context, host string) (*agents.Assignments, error) {
 	all, err := ai.ec2.Instances(ctx, "")
 	if err != nil {
@@ -135,7 +140,17 @@ func (ai *agentInstances) assignmentsOf(ctx context.Context, host string) (*agen
 		}
 	}
 	as := &agents.Assignments{Instances: ai.nodes.Assignments(ctx, mine)}
-	data, err := json.Marshal(as.Instances)
+	if ai.network != nil {
+		if as.Network, err = ai.network(ctx, host, all); err != nil {
+			return nil, fmt.Errorf("plan the network of host %s: %w", host, err)
+		}
+	}
+	// The network is in the digest: a peer joining or leaving a subnet
+	// wakes the long poll as an instance does.
+	data, err := json.Marshal(struct {
+		I []agents.AssignedInstance
+		N *overlay.HostNetwork
+	}{as.Instances, as.Network})
 	if err != nil {
 		return nil, fmt.Errorf("encode assignments of host %s: %w", host, err)
 	}
@@ -262,5 +277,21 @@ func addressOnHost(ins []ec2.Instance, addr netip.Addr) bool {
 func endInstancesOfHost(e2 *ec2.Service) func(ctx context.Context, t *store.Txn, host string) error {
 	return func(ctx context.Context, t *store.Txn, host string) error {
 		return e2.EndInstancesOn(ctx, t, host, "Server.InternalError: host "+host+" was removed")
+	}
+}
+
+// hostAddresses lists the agent hosts' reported addresses by host id, as
+// overlay.Planner takes them.
+func hostAddresses(list func(ctx context.Context) ([]agents.HostStatus, error)) func(ctx context.Context) (map[string][]string, error) {
+	return func(ctx context.Context) (map[string][]string, error) {
+		hosts, err := list(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string][]string, len(hosts))
+		for _, h := range hosts {
+			out[h.ID] = h.Addresses
+		}
+		return out, nil
 	}
 }

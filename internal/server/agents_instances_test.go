@@ -17,6 +17,7 @@ import (
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/imds"
+	"github.com/keksdev/keks/internal/overlay"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -59,6 +60,26 @@ type instancesFixture struct {
 	nodes        *fakeAssigner
 	certA, certB *http.Client
 	hostA, hostB string
+	// peer is the one peer of the network planned for every host ("" plans none).
+	peerMu sync.Mutex
+	peer   string
+}
+
+// network plans a host network with f.peer as the only peer.
+func (f *instancesFixture) network(_ context.Context, _ string, _ []ec2.Instance) (*overlay.HostNetwork, error) {
+	f.peerMu.Lock()
+	defer f.peerMu.Unlock()
+	if f.peer == "" {
+		return nil, nil
+	}
+	return &overlay.HostNetwork{Local: "192.168.0.11", Subnets: []overlay.JoinedSubnet{{ID: "subnet-0123456789abcdef0",
+		Bridge: "ks56789abcdef0", CIDR: "10.0.1.0/24", Gateway: "10.0.1.1/24", VNI: 4096, Peers: []string{f.peer}}}}, nil
+}
+
+func (f *instancesFixture) setPeer(p string) {
+	f.peerMu.Lock()
+	defer f.peerMu.Unlock()
+	f.peer = p
 }
 
 func startInstances(t *testing.T) *instancesFixture {
@@ -72,7 +93,7 @@ func startInstances(t *testing.T) *instancesFixture {
 				return &iam.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token", Expiration: time.Now().Add(d)}, nil
 			},
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		ln.serveInstances(&agentInstances{ec2: f.ec2, nodes: f.nodes, metadata: metadata, poll: 20 * time.Millisecond})
+		ln.serveInstances(&agentInstances{ec2: f.ec2, nodes: f.nodes, metadata: metadata, poll: 20 * time.Millisecond, network: f.network})
 	})
 	a, idA := f.joined(t)
 	b, idB := f.joined(t)
@@ -321,5 +342,28 @@ func TestDeletingAHostEndsItsInstances(t *testing.T) {
 		if in := f.instance(t, id); in.State != ec2.StateRunning {
 			t.Errorf("%s of another host: %s", id, in.State)
 		}
+	}
+}
+
+// TestAPeerChangeWakesTheLongPoll: the host's network is in its
+// assignments and their revision, so a long poll answers when a peer
+// joins or leaves, with no instance changed.
+func TestAPeerChangeWakesTheLongPoll(t *testing.T) {
+	f := startInstances(t)
+	first := f.assignments(t, f.certA, "")
+	if first.Network != nil {
+		t.Fatalf("network %+v planned for none", first.Network)
+	}
+	done := make(chan agents.Assignments, 1)
+	go func() { done <- f.assignments(t, f.certA, "?since="+first.Revision+"&wait=30") }()
+	time.Sleep(100 * time.Millisecond)
+	f.setPeer("192.168.0.12")
+	select {
+	case as := <-done:
+		if as.Revision == first.Revision || as.Network == nil || !slices.Equal(as.Network.Subnets[0].Peers, []string{"192.168.0.12"}) {
+			t.Errorf("after a peer joined: revision %s (was %s), network %+v", as.Revision, first.Revision, as.Network)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the long poll did not answer a peer joining")
 	}
 }

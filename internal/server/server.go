@@ -54,6 +54,7 @@ import (
 	"github.com/keksdev/keks/internal/nodegroups"
 	"github.com/keksdev/keks/internal/nodes"
 	"github.com/keksdev/keks/internal/oidc"
+	"github.com/keksdev/keks/internal/overlay"
 	"github.com/keksdev/keks/internal/pki"
 	"github.com/keksdev/keks/internal/placement"
 	"github.com/keksdev/keks/internal/podidentity"
@@ -344,7 +345,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if agentsLn != nil {
 		placer.Hosts = op.agents.ListHosts
 		nodeCtl.Place = placer.Place
-		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second})
+		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts)}
+		nodeCtl.Overlay = planner.For
+		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second, network: planner.For})
 	}
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline
 	ebsCtl := ebs.New(ec2Svc, ebs.Config{Dir: filepath.Join(dataDir, "ebs")}, log.With("component", "ebs"))

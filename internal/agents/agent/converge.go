@@ -13,6 +13,7 @@ import (
 
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/instance"
+	"github.com/keksdev/keks/internal/overlay"
 )
 
 // sandboxes runs and deletes instances on the host: internal/instance,
@@ -34,6 +35,9 @@ type hostNetwork interface {
 	Remove() error
 	// DeleteBridge removes a subnet bridge no instance of the host uses.
 	DeleteBridge(name string) error
+	// Overlay makes the host's part of the subnets' segments between
+	// hosts (overlay.Converge), and returns the bridges it joins.
+	Overlay(d *overlay.Desired) (joined []string, err error)
 }
 
 // runningResync is how often an instance that keks has not changed is
@@ -82,6 +86,9 @@ type converger struct {
 	// made yet, noRules once removed), and when.
 	netFor string
 	netAt  time.Time
+	// joined are the bridges of the subnets whose segments the host
+	// joins: they stay without a local instance in them.
+	joined []string
 }
 
 type ran struct {
@@ -128,6 +135,10 @@ func (c *converger) converge(ctx context.Context, as *agents.Assignments) {
 	subnets, ranges, inUse := wantedNetwork(run)
 	if len(run) > 0 {
 		c.hostRules(subnets, ranges)
+	}
+	c.overlay(as.Network)
+	for _, b := range c.joined {
+		inUse[b], c.bridges[b] = true, true
 	}
 	for _, a := range run {
 		if ctx.Err() != nil {
@@ -210,6 +221,22 @@ func (c *converger) hostRules(subnets, ranges []string) {
 		return
 	}
 	c.netFor, c.netAt = key, c.now()
+}
+
+// overlay joins the subnets' segments keks planned for the host (nil:
+// none), before instances run on their bridges. A plan that does not
+// check is not made; what was joined stays until one does.
+func (c *converger) overlay(n *overlay.HostNetwork) {
+	d, err := overlay.Check(n)
+	if err != nil {
+		c.log.Warn("the host's network between hosts does not check; kept as it was", "err", err)
+		return
+	}
+	joined, err := c.network.Overlay(d)
+	if err != nil {
+		c.log.Warn("the host's network between hosts", "err", err)
+	}
+	c.joined = joined
 }
 
 // run starts an instance, or checks it still runs, and reports it.

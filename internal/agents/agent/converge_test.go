@@ -12,6 +12,7 @@ import (
 
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/instance"
+	"github.com/keksdev/keks/internal/overlay"
 )
 
 // fakeHost stands for internal/instance, the host's rules and keks: it
@@ -69,6 +70,17 @@ func (f *fakeHost) Remove() error {
 func (f *fakeHost) DeleteBridge(name string) error {
 	f.events = append(f.events, "delete bridge "+name)
 	return nil
+}
+
+func (f *fakeHost) Overlay(d *overlay.Desired) ([]string, error) {
+	var joined []string
+	for _, s := range d.Subnets {
+		joined = append(joined, s.Bridge)
+	}
+	if len(joined) > 0 || len(d.Routes) > 0 {
+		f.events = append(f.events, fmt.Sprintf("overlay %s, %d pod routes", strings.Join(joined, ","), len(d.Routes)))
+	}
+	return joined, nil
 }
 
 func (f *fakeHost) report(_ context.Context, st agents.InstanceStatus) error {

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/keksdev/keks/internal/hostnet"
 	"github.com/keksdev/keks/internal/instance"
 	"github.com/keksdev/keks/internal/network"
-	"github.com/keksdev/keks/internal/hostnet"
+	"github.com/keksdev/keks/internal/overlay"
 )
 
 // hostSandboxes are internal/instance's: real instances on this host.
@@ -48,3 +49,5 @@ func (hostRules) Remove() error {
 }
 
 func (hostRules) DeleteBridge(name string) error { return network.DeleteLink(name) }
+
+func (hostRules) Overlay(d *overlay.Desired) ([]string, error) { return overlay.Converge(d) }

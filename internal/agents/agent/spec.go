@@ -15,10 +15,10 @@ import (
 
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/awsprofile"
+	"github.com/keksdev/keks/internal/hostnet"
 	"github.com/keksdev/keks/internal/instance"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kubeversions"
-	"github.com/keksdev/keks/internal/hostnet"
 	"github.com/keksdev/keks/internal/pki"
 )
 
