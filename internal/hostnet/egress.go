@@ -21,9 +21,14 @@ var egressReturn = [][]string{
 }
 
 // EnsureEgress makes the chain and sends each source range to it; ranges
-// no longer in use are dropped from it.
-func EnsureEgress(sources []string) error {
+// no longer in use are dropped from it. What goes to a direct range
+// (an agent host's way to keks's control-plane networks) keeps its source,
+// even across a slot's link.
+func EnsureEgress(sources []string, direct ...string) error {
 	var rules [][]string
+	for _, d := range direct {
+		rules = append(rules, []string{"-d", d, "-j", "RETURN"})
+	}
 	// What crosses a slot's link goes to another keks server on the host,
 	// whose VPCs and pod networks may hold the same addresses as this
 	// one's: a reply to an instance's own address would reach the other

@@ -13,6 +13,9 @@ type Desired struct {
 	Local   netip.Addr
 	Subnets []DesiredSubnet
 	Routes  []DesiredRoute
+	// KeksRanges are routed via KeksVia (HostNetwork.KeksRanges).
+	KeksRanges []netip.Prefix
+	KeksVia    netip.Addr
 }
 
 // DesiredSubnet is a joined subnet, checked.
@@ -93,7 +96,36 @@ func Check(n *HostNetwork) (*Desired, error) {
 		}
 		d.Routes = append(d.Routes, DesiredRoute{Pods: pods, Via: via, Bridge: r.Bridge, Peer: peer})
 	}
+	if err := checkKeksRanges(n, d); err != nil {
+		return nil, err
+	}
 	return d, nil
+}
+
+// keksNetworks holds every control-plane network a keks server gives out
+// (hostslot: 198.18.0.0/15): a plan may route no more than those to keks.
+var keksNetworks = netip.MustParsePrefix("198.18.0.0/15")
+
+func checkKeksRanges(n *HostNetwork, d *Desired) error {
+	if len(n.KeksRanges) == 0 {
+		return nil
+	}
+	if len(n.KeksRanges) > maxPeers {
+		return fmt.Errorf("%d ranges of keks's are too many", len(n.KeksRanges))
+	}
+	via, err := ipv4(n.KeksVia, "keks's underlay address")
+	if err != nil {
+		return err
+	}
+	d.KeksVia = via
+	for _, r := range n.KeksRanges {
+		p, err := netip.ParsePrefix(r)
+		if err != nil || !p.Addr().Is4() || p != p.Masked() || p.Bits() < keksNetworks.Bits() || !keksNetworks.Contains(p.Addr()) {
+			return fmt.Errorf("keks range %q is not a network inside %s", r, keksNetworks)
+		}
+		d.KeksRanges = append(d.KeksRanges, p)
+	}
+	return nil
 }
 
 func ipv4(s, what string) (netip.Addr, error) {

@@ -26,6 +26,11 @@ func TestCheck(t *testing.T) {
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("Check = %+v, want %+v", d, want)
 	}
+	n := goodNetwork()
+	n.KeksRanges, n.KeksVia = []string{"198.18.32.0/19"}, "192.168.0.2"
+	if d, err := Check(n); err != nil || len(d.KeksRanges) != 1 || d.KeksRanges[0] != netip.MustParsePrefix("198.18.32.0/19") || d.KeksVia != netip.MustParseAddr("192.168.0.2") {
+		t.Errorf("keks's ranges: %+v, %v", d, err)
+	}
 	if d, err := Check(nil); err != nil || len(d.Subnets)+len(d.Routes) != 0 {
 		t.Errorf("Check(nil) = %+v, %v; want nothing joined", d, err)
 	}
@@ -40,6 +45,9 @@ func TestCheck(t *testing.T) {
 		"a route on a bridge not joined":    func(n *HostNetwork) { n.PodRoutes[0].Bridge = "ks0000000000b1" },
 		"a route's range not masked":        func(n *HostNetwork) { n.PodRoutes[0].PodCIDR = "100.64.16.129/26" },
 		"a subnet twice":                    func(n *HostNetwork) { n.Subnets = append(n.Subnets, n.Subnets[0]) },
+		"everything routed to keks":         func(n *HostNetwork) { n.KeksRanges, n.KeksVia = []string{"0.0.0.0/0"}, "192.168.0.2" },
+		"a keks range outside its networks": func(n *HostNetwork) { n.KeksRanges, n.KeksVia = []string{"10.0.0.0/8"}, "192.168.0.2" },
+		"keks ranges without keks":          func(n *HostNetwork) { n.KeksRanges = []string{"198.18.0.0/19"} },
 	} {
 		n := goodNetwork()
 		spoil(n)

@@ -55,6 +55,9 @@ func Converge(d *Desired) (joined []string, err error) {
 	if err := routePods(d.Routes); err != nil {
 		errs = append(errs, err)
 	}
+	if err := routeKeks(d); err != nil {
+		errs = append(errs, err)
+	}
 	return joined, errors.Join(errs...)
 }
 

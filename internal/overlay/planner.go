@@ -19,6 +19,9 @@ type Planner struct {
 	// SourceToward is the address keks's host sends from to addr;
 	// nil asks the kernel (network.SourceToward).
 	SourceToward func(addr netip.Addr) (netip.Addr, error)
+	// ControlPlane are keks's control-plane networks, which agent hosts
+	// route to keks's host (HostNetwork.KeksRanges).
+	ControlPlane []netip.Prefix
 }
 
 // For is host's network among all instances (KeksHost for keks's own),
@@ -85,7 +88,14 @@ func (p *Planner) For(ctx context.Context, host string, all []ec2.Instance) (*Ho
 			return nil, fmt.Errorf("keks's address toward host %s (%s): %w", toward, a, err)
 		}
 	}
-	return Plan(host, nodes, subnets, underlay), nil
+	n := Plan(host, nodes, subnets, underlay)
+	if n != nil && host != KeksHost && underlay[KeksHost].IsValid() {
+		n.KeksVia = underlay[KeksHost].String()
+		for _, r := range p.ControlPlane {
+			n.KeksRanges = append(n.KeksRanges, r.String())
+		}
+	}
+	return n, nil
 }
 
 func (p *Planner) subnet(ctx context.Context, id string) (*Subnet, error) {

@@ -40,6 +40,7 @@ func TestPlannerFor(t *testing.T) {
 			}
 			return netip.MustParseAddr("192.168.0.1"), nil
 		}}
+	p.ControlPlane = []netip.Prefix{netip.MustParsePrefix("198.18.0.0/19")}
 	vni, err := e2.SubnetVNI(ctx, sn.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +61,13 @@ func TestPlannerFor(t *testing.T) {
 			got.Subnets[0].Peers[0] != want.Subnets[0].Peers[0] || len(got.PodRoutes) != 1 || got.PodRoutes[0] != want.PodRoutes[0] {
 			t.Errorf("For(%q) = %+v, want %+v", host, got, want)
 		}
+	}
+	// An agent host routes keks's control-plane networks to keks; keks's own host does not.
+	if got, _ := p.For(ctx, "host-b", all); len(got.KeksRanges) != 1 || got.KeksRanges[0] != "198.18.0.0/19" || got.KeksVia != "192.168.0.1" {
+		t.Errorf("host-b's routes to keks: %v via %q", got.KeksRanges, got.KeksVia)
+	}
+	if got, _ := p.For(ctx, KeksHost, all); len(got.KeksRanges) != 0 {
+		t.Errorf("keks's own host routes %v to itself", got.KeksRanges)
 	}
 	// Every instance on keks's host: no plan, and no agent host is asked.
 	p.Hosts = nil

@@ -12,6 +12,13 @@ type HostNetwork struct {
 	// PodRoutes are the pod ranges of every active node of the joined
 	// subnets' VPCs on other hosts.
 	PodRoutes []PodRoute `json:"podRoutes,omitempty"`
+	// KeksRanges are keks's control-plane networks (its API servers,
+	// etcd, endpoints), which an agent host routes via KeksVia, keks's
+	// underlay address, and does not masquerade: an API server reaches a
+	// kubelet on the host through its subnet's segment, and the kubelet's
+	// answer must come back from the kubelet's own address.
+	KeksRanges []string `json:"keksRanges,omitempty"`
+	KeksVia    string   `json:"keksVia,omitempty"`
 }
 
 // JoinedSubnet is one subnet whose segment the host joins.

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -345,7 +346,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if agentsLn != nil {
 		placer.Hosts = op.agents.ListHosts
 		nodeCtl.Place = placer.Place
-		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts)}
+		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts), ControlPlane: []netip.Prefix{cfg.Slot.ControlPlaneRange()}}
 		nodeCtl.Overlay = planner.For
 		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second, network: planner.For})
 	}

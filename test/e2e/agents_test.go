@@ -23,7 +23,9 @@ import (
 // group over subnets of both zones puts one node on each agent host: the
 // nodes join their cluster (the kubelet's credentials come from the
 // metadata service through its agent), run pods pulled from keks's
-// registry, and go with everything of them when the group is deleted.
+// registry, reach each other over their subnets' VXLAN segments, answer
+// the API server on keks's host (logs, exec), and go with everything of
+// them when the group is deleted.
 func TestNodesOnAgentHosts(t *testing.T) {
 	harness.Long(t, "about 4 minutes: two agent hosts in network namespaces and a node group over them")
 	port := freePort(t)
@@ -107,9 +109,35 @@ func TestNodesOnAgentHosts(t *testing.T) {
 	for _, zone := range zones {
 		pod := "hello-" + zone[len(zone)-1:]
 		e.Run("kubectl", "run", pod, "--image=busybox", "--overrides", `{"spec":{"nodeSelector":{"topology.kubernetes.io/zone":"`+zone+`"}}}`,
-			"--command", "--", "/bin/busybox", "sleep", "3600")
+			"--command", "--", "/bin/busybox", "sh", "-c", "echo hello from "+zone+"; exec /bin/busybox sleep 3600")
 	}
 	e.Run("kubectl", "wait", "--for=condition=Ready", "pod/hello-a", "pod/hello-b", "--timeout=120s")
+
+	// The hosts share their VPC's subnets over VXLAN: the API server on
+	// keks's host reaches each agent's kubelet (logs, exec), and the pods
+	// on the two agent hosts reach each other.
+	for _, zone := range zones {
+		pod := "hello-" + zone[len(zone)-1:]
+		if out, err := e.Try("kubectl", "logs", pod); err != nil || !strings.Contains(out, "hello from "+zone) {
+			t.Errorf("logs of %s on the agent host of %s: %q %v", pod, zone, out, err)
+		}
+	}
+	ipOf := func(pod string) string {
+		return strings.TrimSpace(e.Run("kubectl", "get", "pod", pod, "-o", "jsonpath={.status.podIP}"))
+	}
+	for _, pair := range [][2]string{{"hello-a", "hello-b"}, {"hello-b", "hello-a"}} {
+		if out, err := e.Try("kubectl", "exec", pair[0], "--", "/bin/busybox", "ping", "-c", "2", "-W", "3", ipOf(pair[1])); err != nil {
+			t.Errorf("%s pings %s on the other agent host: %v\n%s", pair[0], pair[1], err, out)
+		}
+	}
+	for _, id := range []string{ids[0], ids[2]} {
+		if out, err := e.Try("aws", "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].PrivateIpAddress", "--output", "text"); err == nil {
+			// keks's host reaches the node itself over the subnet's segment.
+			if err := exec.Command("ping", "-c", "1", "-W", "3", strings.TrimSpace(out)).Run(); err != nil {
+				t.Errorf("keks's host does not reach node %s at %s: %v", id, strings.TrimSpace(out), err)
+			}
+		}
+	}
 
 	// Deleting the group ends both instances on their hosts.
 	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", name, "--nodegroup-name", "spread")

@@ -30,7 +30,8 @@ type hostNetwork interface {
 	// Ensure lets the subnets' instances and every pod out through the
 	// host's NAT, refuses the Service ranges no kube-proxy took, and
 	// redirects the metadata service to the agent's proxy.
-	Ensure(subnets, serviceRanges []string) error
+	// keksRanges are reached without NAT (overlay.HostNetwork.KeksRanges).
+	Ensure(subnets, serviceRanges, keksRanges []string) error
 	// Remove takes all of that away: no instance is left.
 	Remove() error
 	// DeleteBridge removes a subnet bridge no instance of the host uses.
@@ -133,10 +134,11 @@ func (c *converger) converge(ctx context.Context, as *agents.Assignments) {
 	// The host's rules come before an instance's first process starts
 	// (its kubelet asks the metadata service for credentials at once).
 	subnets, ranges, inUse := wantedNetwork(run)
+	plan, planErr := overlay.Check(as.Network)
 	if len(run) > 0 {
-		c.hostRules(subnets, ranges)
+		c.hostRules(subnets, ranges, keksRangesOf(plan))
 	}
-	c.overlay(as.Network)
+	c.overlay(plan, planErr)
 	for _, b := range c.joined {
 		inUse[b], c.bridges[b] = true, true
 	}
@@ -170,7 +172,7 @@ func (c *converger) converge(ctx context.Context, as *agents.Assignments) {
 		}
 	}
 	if len(run) == 0 && len(kept) == 0 {
-		c.hostRules(nil, nil)
+		c.hostRules(nil, nil, nil)
 	}
 }
 
@@ -202,10 +204,10 @@ func wantedNetwork(run []*agents.AssignedInstance) (subnets, ranges []string, br
 // hostRules makes the host's rules for subnets and ranges, or removes them
 // when there are none; iptables is asked again only on a change, or after
 // rerunAfter, so rules removed by hand come back.
-func (c *converger) hostRules(subnets, ranges []string) {
+func (c *converger) hostRules(subnets, ranges, keksRanges []string) {
 	key := noRules
 	if len(subnets) > 0 {
-		key = strings.Join(subnets, ",") + " services " + strings.Join(ranges, ",")
+		key = strings.Join(subnets, ",") + " services " + strings.Join(ranges, ",") + " keks " + strings.Join(keksRanges, ",")
 	}
 	if key == c.netFor && (key == noRules || c.now().Sub(c.netAt) < rerunAfter) {
 		return
@@ -214,7 +216,7 @@ func (c *converger) hostRules(subnets, ranges []string) {
 	if key == noRules {
 		err = c.network.Remove()
 	} else {
-		err = c.network.Ensure(subnets, ranges)
+		err = c.network.Ensure(subnets, ranges, keksRanges)
 	}
 	if err != nil {
 		c.log.Warn("the host's rules for instances", "subnets", subnets, "err", err)
@@ -226,8 +228,7 @@ func (c *converger) hostRules(subnets, ranges []string) {
 // overlay joins the subnets' segments keks planned for the host (nil:
 // none), before instances run on their bridges. A plan that does not
 // check is not made; what was joined stays until one does.
-func (c *converger) overlay(n *overlay.HostNetwork) {
-	d, err := overlay.Check(n)
+func (c *converger) overlay(d *overlay.Desired, err error) {
 	if err != nil {
 		c.log.Warn("the host's network between hosts does not check; kept as it was", "err", err)
 		return
@@ -372,4 +373,17 @@ func (c *converger) tell(ctx context.Context, st agents.InstanceStatus) {
 		return
 	}
 	c.reported[st.ID] = st
+}
+
+// keksRangesOf are the plan's ranges of keks's, as the host's rules take
+// them (none for a plan that did not check).
+func keksRangesOf(d *overlay.Desired) []string {
+	if d == nil {
+		return nil
+	}
+	out := make([]string, 0, len(d.KeksRanges))
+	for _, r := range d.KeksRanges {
+		out = append(out, r.String())
+	}
+	return out
 }

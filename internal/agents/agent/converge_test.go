@@ -57,7 +57,7 @@ func (f *fakeHost) Delete(_ context.Context, s *instance.Spec, _ instance.Proces
 
 func (f *fakeHost) Alive(s *instance.Spec, _ instance.Processes) bool { return f.alive[s.ID] }
 
-func (f *fakeHost) Ensure(subnets, ranges []string) error {
+func (f *fakeHost) Ensure(subnets, ranges, _ []string) error {
 	f.events = append(f.events, fmt.Sprintf("rules %s %s", strings.Join(subnets, ","), strings.Join(ranges, ",")))
 	return nil
 }

@@ -32,10 +32,10 @@ type hostRules struct {
 	metadataAddress string
 }
 
-func (h hostRules) Ensure(subnets, serviceRanges []string) error {
+func (h hostRules) Ensure(subnets, serviceRanges, keksRanges []string) error {
 	errs := []error{
 		hostnet.RaiseLimits(),
-		hostnet.EnsureEgress(append(slices.Clone(subnets), hostnet.PodNetwork)),
+		hostnet.EnsureEgress(append(slices.Clone(subnets), hostnet.PodNetwork), keksRanges...),
 		hostnet.EnsureServiceRanges(serviceRanges),
 	}
 	if h.metadataAddress != "" {
