@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,6 +114,25 @@ func cpuSeconds(pids []int) float64 {
 		}
 	}
 	return total
+}
+
+// withDescendants is pids and every process below them: a keks server in
+// a host slot runs as a child of the command started (hostslot.Enter), and
+// a running child's time is in neither process's own figures.
+func withDescendants(pids []int) []int {
+	out := slices.Clone(pids)
+	for i := 0; i < len(out); i++ {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", out[i]))
+		for _, t := range tasks {
+			data, _ := os.ReadFile(t)
+			for _, f := range strings.Fields(string(data)) {
+				if child, err := strconv.Atoi(f); err == nil {
+					out = append(out, child)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // bareControlPlane starts etcd (members of them, with etcdFlags) and one

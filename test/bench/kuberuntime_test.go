@@ -56,7 +56,7 @@ func BenchmarkControlPlaneDensityKubernetes(b *testing.B) {
 	for _, pid := range pids {
 		pss += supervisor.PSS(pid)
 	}
-	server := []int{e.ServerPID()}
+	server := withDescendants([]int{e.ServerPID()})
 	cpBefore, serverBefore := cpuSeconds(pids), cpuSeconds(server)
 	time.Sleep(idleWindow)
 	cpCores := (cpuSeconds(pids) - cpBefore) / idleWindow.Seconds()
