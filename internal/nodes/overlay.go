@@ -25,6 +25,7 @@ func (c *Controller) joinOverlay(ctx context.Context, all []ec2.Instance) map[st
 		c.log.Warn("the host's network between hosts does not check", "err", err)
 		return c.joined
 	}
+	d.SourceIn = c.OverlaySource
 	if _, err := overlay.Converge(d); err != nil {
 		c.log.Warn("the host's network between hosts", "err", err)
 	}

@@ -16,6 +16,10 @@ type Desired struct {
 	// KeksRanges are routed via KeksVia (HostNetwork.KeksRanges).
 	KeksRanges []netip.Prefix
 	KeksVia    netip.Addr
+	// SourceIn, on keks's own host, holds the source of what the host
+	// sends to nodes on other hosts (sourceFor): keks's control-plane
+	// networks, which agent hosts route back to keks. Never from the wire.
+	SourceIn netip.Prefix
 }
 
 // DesiredSubnet is a joined subnet, checked.

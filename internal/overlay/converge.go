@@ -52,7 +52,11 @@ func Converge(d *Desired) (joined []string, err error) {
 	if err := removeStale(wantVxlan, d.Routes); err != nil {
 		errs = append(errs, err)
 	}
-	if err := routePods(d.Routes); err != nil {
+	src, err := sourceFor(d.SourceIn)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if err := routePods(d.Routes, src); err != nil {
 		errs = append(errs, err)
 	}
 	if err := routeKeks(d); err != nil {
@@ -276,7 +280,7 @@ func removeStale(wantVxlan map[string]bool, routes []DesiredRoute) error {
 // and removes the routes made for nodes no longer listed. A range already
 // routed otherwise (a local node's: pod ranges of different VPCs may
 // meet) is left alone.
-func routePods(routes []DesiredRoute) error {
+func routePods(routes []DesiredRoute, src netip.Addr) error {
 	have, err := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Protocol: routeProtocol}, netlink.RT_FILTER_PROTOCOL)
 	if err != nil {
 		return fmt.Errorf("list pod routes: %w", err)
@@ -286,6 +290,12 @@ func routePods(routes []DesiredRoute) error {
 	for _, r := range routes {
 		want[r.Pods] = true
 		br, err := netlink.LinkByName(r.Bridge)
+		if err == nil && src.IsValid() {
+			want[netip.PrefixFrom(r.Via, 32)] = true
+			if err := routeNode(r, br, src); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("route %s: bridge %s: %w", r.Pods, r.Bridge, err))
 			continue
@@ -297,6 +307,9 @@ func routePods(routes []DesiredRoute) error {
 			continue
 		}
 		route := &netlink.Route{Dst: dst, Gw: r.Via.AsSlice(), LinkIndex: br.Attrs().Index, Protocol: routeProtocol}
+		if src.IsValid() {
+			route.Src = src.AsSlice()
+		}
 		if err := netlink.RouteReplace(route); err != nil {
 			errs = append(errs, fmt.Errorf("route %s via %s dev %s: %w", r.Pods, r.Via, r.Bridge, err))
 		}

@@ -347,7 +347,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		placer.Hosts = op.agents.ListHosts
 		nodeCtl.Place = placer.Place
 		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts), ControlPlane: []netip.Prefix{cfg.Slot.ControlPlaneRange()}}
-		nodeCtl.Overlay = planner.For
+		nodeCtl.Overlay, nodeCtl.OverlaySource = planner.For, cfg.Slot.ControlPlaneRange()
 		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second, network: planner.For})
 	}
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline

@@ -132,9 +132,12 @@ func TestNodesOnAgentHosts(t *testing.T) {
 	}
 	for _, id := range []string{ids[0], ids[2]} {
 		if out, err := e.Try("aws", "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].PrivateIpAddress", "--output", "text"); err == nil {
-			// keks's host reaches the node itself over the subnet's segment.
-			if err := exec.Command("ping", "-c", "1", "-W", "3", strings.TrimSpace(out)).Run(); err != nil {
-				t.Errorf("keks's host does not reach node %s at %s: %v", id, strings.TrimSpace(out), err)
+			// keks's host reaches the node's kubelet over the subnet's segment.
+			c, err := net.DialTimeout("tcp", net.JoinHostPort(strings.TrimSpace(out), "10250"), 5*time.Second)
+			if err != nil {
+				t.Errorf("keks's host does not reach the kubelet of %s at %s: %v", id, strings.TrimSpace(out), err)
+			} else {
+				_ = c.Close()
 			}
 		}
 	}
