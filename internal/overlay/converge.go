@@ -314,6 +314,13 @@ func routePods(routes []DesiredRoute, src netip.Addr) error {
 			errs = append(errs, fmt.Errorf("route %s via %s dev %s: %w", r.Pods, r.Via, r.Bridge, err))
 		}
 	}
+	errs = append(errs, removeUnwanted(have, want, "pod route"))
+	return errors.Join(errs...)
+}
+
+// removeUnwanted deletes the routes of have whose destination want lacks.
+func removeUnwanted(have []netlink.Route, want map[netip.Prefix]bool, what string) error {
+	var errs []error
 	for _, h := range have {
 		if h.Dst == nil {
 			continue
@@ -322,7 +329,7 @@ func routePods(routes []DesiredRoute, src netip.Addr) error {
 		ones, _ := h.Dst.Mask.Size()
 		if ok && !want[netip.PrefixFrom(p.Unmap(), ones)] {
 			if err := netlink.RouteDel(&h); err != nil && !errors.Is(err, syscall.ESRCH) {
-				errs = append(errs, fmt.Errorf("remove pod route %s: %w", h.Dst, err))
+				errs = append(errs, fmt.Errorf("remove %s %s: %w", what, h.Dst, err))
 			}
 		}
 	}

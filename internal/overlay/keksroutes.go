@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"syscall"
 
 	"github.com/vishvananda/netlink"
 )
@@ -31,17 +30,6 @@ func routeKeks(d *Desired) error {
 			errs = append(errs, fmt.Errorf("route %s via keks at %s: %w", r, d.KeksVia, err))
 		}
 	}
-	for _, h := range have {
-		if h.Dst == nil {
-			continue
-		}
-		p, ok := netip.AddrFromSlice(h.Dst.IP)
-		ones, _ := h.Dst.Mask.Size()
-		if ok && !want[netip.PrefixFrom(p.Unmap(), ones)] {
-			if err := netlink.RouteDel(&h); err != nil && !errors.Is(err, syscall.ESRCH) {
-				errs = append(errs, fmt.Errorf("remove route to keks %s: %w", h.Dst, err))
-			}
-		}
-	}
+	errs = append(errs, removeUnwanted(have, want, "route to keks"))
 	return errors.Join(errs...)
 }
