@@ -11,9 +11,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/imds"
 	"github.com/keksdev/keks/internal/k8sbuild"
+	"github.com/keksdev/keks/internal/network"
 )
 
 // runInstances runs the instances keks assigns this host until ctx ends:
@@ -91,9 +94,30 @@ func Cleanup(ctx context.Context, cfg Config) error {
 	if len(left) > 0 {
 		return fmt.Errorf("instances not deleted (see the log above): %v", left)
 	}
+	// Bridges of subnets joined without an instance here are not known to
+	// a fresh process; the agent has its namespace to itself (its own host,
+	// or its own slot), so every subnet bridge left in it is its own.
+	if err := deleteSubnetBridges(); err != nil {
+		return err
+	}
 	if conv.netFor != noRules {
 		return errors.New("the host's rules for instances were not removed (see the log above)")
 	}
 	cfg.Log.Info("this agent's instances and the host's rules for them are gone", "dataDir", cfg.DataDir)
 	return nil
+}
+
+// deleteSubnetBridges removes every subnet bridge of this network namespace.
+func deleteSubnetBridges() error {
+	links, err := netlink.LinkList()
+	if err != nil {
+		return fmt.Errorf("list the host's links: %w", err)
+	}
+	var errs []error
+	for _, l := range links {
+		if name := l.Attrs().Name; l.Type() == "bridge" && bridgeName.MatchString(name) {
+			errs = append(errs, network.DeleteLink(name))
+		}
+	}
+	return errors.Join(errs...)
 }
