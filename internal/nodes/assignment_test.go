@@ -15,6 +15,7 @@ import (
 	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kubeversions"
+	"github.com/keksdev/keks/internal/overlay"
 	"github.com/keksdev/keks/internal/store/storetest"
 )
 
@@ -95,7 +96,7 @@ func TestAShuttingDownInstanceIsAssignedForRemoval(t *testing.T) {
 	// Its cluster gone: still assigned, with what its removal needs.
 	in.Tags = map[string]string{"kubernetes.io/cluster/gone": "owned"}
 	got := c.Assignments(ctx, []ec2.Instance{in})
-	if len(got) != 1 || got[0].Want != agents.WantTerminated || got[0].Address != "10.0.1.5/32" || got[0].Bridge != subnetBridge(in.SubnetID) || got[0].PodCIDR != in.PodCIDR() {
+	if len(got) != 1 || got[0].Want != agents.WantTerminated || got[0].Address != "10.0.1.5/32" || got[0].Bridge != overlay.BridgeName(in.SubnetID) || got[0].PodCIDR != in.PodCIDR() {
 		t.Fatalf("shutting-down instance of a gone cluster assigned as %+v", got)
 	}
 	// A pending one whose cluster is not there waits.

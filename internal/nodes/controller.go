@@ -170,7 +170,7 @@ func (c *Controller) pass(ctx context.Context) {
 	c.wasJoined = joined
 	for sn := range known {
 		if !inUse[sn] && !joined[sn] {
-			if err := network.DeleteLink(subnetBridge(sn)); err != nil {
+			if err := network.DeleteLink(overlay.BridgeName(sn)); err != nil {
 				c.log.Warn("remove subnet bridge", "subnet", sn, "err", err)
 			}
 		}
@@ -310,11 +310,6 @@ func processes(in *ec2.Instance) instance.Processes {
 	return instance.Processes{Containerd: in.ContainerdPID, Kubelet: in.KubeletPID, KubeProxy: in.KubeProxyPID}
 }
 
-// subnetBridge names the bridge that plays a subnet on the host.
-func subnetBridge(subnetID string) string {
-	return "ks" + subnetID[len(subnetID)-12:]
-}
-
 // spec describes the sandbox of an instance that joins its cluster, on
 // keks's own host: its assignment with the host's directories, binaries
 // and files.
@@ -385,7 +380,7 @@ func (c *Controller) Assignments(ctx context.Context, ins []ec2.Instance) []agen
 // subnet is gone.
 func bareAssignment(in *ec2.Instance) *agents.AssignedInstance {
 	return &agents.AssignedInstance{Want: agents.WantTerminated, ID: in.ID, Zone: in.Zone, Region: in.Region,
-		Address: in.PrivateIP + "/32", Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR()}
+		Address: in.PrivateIP + "/32", Bridge: overlay.BridgeName(in.SubnetID), PodCIDR: in.PodCIDR()}
 }
 
 // assignment describes an instance that joins its cluster, wherever it
@@ -458,7 +453,7 @@ func (c *Controller) assignment(ctx context.Context, in *ec2.Instance) (*agents.
 	a := &agents.AssignedInstance{
 		Want: want, ID: in.ID, Zone: in.Zone, Region: in.Region,
 		Address: netip.PrefixFrom(netip.MustParseAddr(in.PrivateIP), subnet.Bits()).String(), Gateway: gateway.String(),
-		Bridge: subnetBridge(in.SubnetID), PodCIDR: in.PodCIDR(), SubnetCIDR: sn.CIDR, ClusterName: name,
+		Bridge: overlay.BridgeName(in.SubnetID), PodCIDR: in.PodCIDR(), SubnetCIDR: sn.CIDR, ClusterName: name,
 		Endpoint: cl.Status.Endpoint, ClusterCA: string(ca), ClusterDNS: netip.AddrFrom4(dns).String(),
 		KubernetesVersion: v.Minor, AWSEndpoint: c.cfg.Endpoint, Labels: labels, Taints: taints,
 		KubeProxy: kubeProxy, Registry: c.registry, ClusterCIDR: PodNetwork,
