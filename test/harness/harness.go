@@ -320,7 +320,7 @@ func (e *Env) deleteClusters() {
 	for _, c := range strings.Fields(clusters) {
 		ngs, _ := e.Try("aws", "eks", "list-nodegroups", "--cluster-name", c, "--query", "nodegroups", "--output", "text")
 		for _, ng := range strings.Fields(ngs) {
-			_, _ = e.Try("aws", "eks", "delete-nodegroup", "--cluster-name", c, "--nodegroup-name", ng)
+			e.deleteNodegroup(c, ng)
 		}
 		for _, ng := range strings.Fields(ngs) {
 			if _, err := e.Try("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", c, "--nodegroup-name", ng); err != nil {
@@ -362,6 +362,23 @@ func (e *Env) deleteClusters() {
 	for _, name := range strings.Fields(out) {
 		if _, err := e.Try("aws", "eks", "wait", "cluster-deleted", "--name", name); err != nil {
 			e.t.Logf("cleanup: wait for %s: %v", name, err)
+		}
+	}
+}
+
+// deleteNodegroup deletes a node group, waiting while it is still CREATING
+// (refused then, as on EKS): a group whose nodes never join is CREATE_FAILED
+// or DEGRADED within keks's 10 minutes, and its instances must not outlive
+// the test.
+func (e *Env) deleteNodegroup(cluster, ng string) {
+	for deadline := time.Now().Add(11 * time.Minute); ; time.Sleep(10 * time.Second) {
+		out, err := e.Try("aws", "eks", "delete-nodegroup", "--cluster-name", cluster, "--nodegroup-name", ng)
+		if err == nil || !strings.Contains(out+err.Error(), "currently CREATING") {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Logf("cleanup: node group %s still CREATING: %v", ng, err)
+			return
 		}
 	}
 }
