@@ -43,18 +43,22 @@ func (p *Planner) For(ctx context.Context, host string, all []ec2.Instance) (*Ho
 		if err != nil {
 			continue
 		}
-		if _, ok := subnets[in.SubnetID]; !ok {
-			sn, err := p.subnet(ctx, in.SubnetID)
-			if err != nil {
-				return nil, err
-			}
-			subnets[in.SubnetID] = *sn
-		}
 		nodes = append(nodes, Node{Host: in.Host, Subnet: in.SubnetID, Address: addr, PodCIDR: netip.MustParsePrefix(in.PodCIDR())})
 		onAgents = onAgents || in.Host != KeksHost
 	}
 	if !onAgents {
 		return nil, nil // every instance on keks's host: no tunnel anywhere
+	}
+	// Subnets (and their VNIs, given on first use) are read only when a
+	// tunnel may be needed: this runs on every node pass and long poll.
+	for _, n := range nodes {
+		if _, ok := subnets[n.Subnet]; !ok {
+			sn, err := p.subnet(ctx, n.Subnet)
+			if err != nil {
+				return nil, err
+			}
+			subnets[n.Subnet] = *sn
+		}
 	}
 	hosts, err := p.Hosts(ctx)
 	if err != nil {
