@@ -1,6 +1,11 @@
 package agents
 
-import "github.com/keksdev/keks/internal/overlay"
+import (
+	"net/netip"
+
+	"github.com/keksdev/keks/internal/instance"
+	"github.com/keksdev/keks/internal/overlay"
+)
 
 // The agents listener's calls for instances on agents (scale-out step 6b).
 // An agent long-polls its assignments, converges its host to them, and
@@ -101,4 +106,22 @@ type InstanceStatus struct {
 	ContainerdPID int `json:"containerdPid,omitempty"`
 	KubeletPID    int `json:"kubeletPid,omitempty"`
 	KubeProxyPID  int `json:"kubeProxyPid,omitempty"`
+}
+
+// Spec is the instance as its sandbox runs it in dir, from the assignment
+// alone; the host adds its own files and binaries (CAFile, K8sBinDir,
+// RuntimeDir, KeksBinary, AWSConfig, RegistryCA). keks's node controller
+// and the agent both start from it. An address or gateway that does not
+// parse is left zero: the agent checks them before.
+func (a *AssignedInstance) Spec(dir string) *instance.Spec {
+	address, _ := netip.ParsePrefix(a.Address)
+	gateway, _ := netip.ParseAddr(a.Gateway)
+	return &instance.Spec{
+		ID: a.ID, Zone: a.Zone, Region: a.Region, Address: address, Gateway: gateway, Bridge: a.Bridge,
+		PodCIDR: a.PodCIDR, Dir: dir, ClusterName: a.ClusterName, Endpoint: a.Endpoint,
+		ClusterDNS: a.ClusterDNS, Labels: a.Labels, Taints: a.Taints, KubeProxy: a.KubeProxy, ClusterCIDR: a.ClusterCIDR,
+		Registry: a.Registry, MaxPods: a.MaxPods, MemoryBytes: a.MemoryBytes, CPUs: a.CPUs, SSHPublicKey: a.SSHPublicKey,
+		MilliCPUs: a.MilliCPUs, NodeName: a.NodeName, NoReserve: a.NoReserve, NoPodMetadata: a.NoPodMetadata,
+		EphemeralStorageBytes: a.EphemeralStorageBytes,
+	}
 }

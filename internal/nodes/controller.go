@@ -338,16 +338,7 @@ func (c *Controller) spec(ctx context.Context, in *ec2.Instance) (*instance.Spec
 // localSpec is an assignment as a spec on keks's own host, with the
 // instance's directory but no file written yet.
 func (c *Controller) localSpec(a *agents.AssignedInstance) *instance.Spec {
-	address, _ := netip.ParsePrefix(a.Address)
-	gateway, _ := netip.ParseAddr(a.Gateway)
-	return &instance.Spec{
-		ID: a.ID, Zone: a.Zone, Region: a.Region, Address: address, Gateway: gateway, Bridge: a.Bridge,
-		PodCIDR: a.PodCIDR, Dir: filepath.Join(c.cfg.DataDir, a.ID), ClusterName: a.ClusterName, Endpoint: a.Endpoint,
-		ClusterDNS: a.ClusterDNS, Labels: a.Labels, Taints: a.Taints, KubeProxy: a.KubeProxy, ClusterCIDR: a.ClusterCIDR,
-		Registry: a.Registry, MaxPods: a.MaxPods, MemoryBytes: a.MemoryBytes, CPUs: a.CPUs, SSHPublicKey: a.SSHPublicKey,
-		MilliCPUs: a.MilliCPUs, NodeName: a.NodeName, NoReserve: a.NoReserve, NoPodMetadata: a.NoPodMetadata,
-		EphemeralStorageBytes: a.EphemeralStorageBytes,
-	}
+	return a.Spec(filepath.Join(c.cfg.DataDir, a.ID))
 }
 
 // Assignments are the instances given as an agent host runs them (the

@@ -171,17 +171,11 @@ func (e *hostEnv) check(a *agents.AssignedInstance) (*instance.Spec, []byte, err
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, unfitf("keks's assignment of %s is not one this agent can run: %v", a.ID, err)
 	}
-	dir := e.dir(a.ID)
-	return &instance.Spec{
-		ID: a.ID, Zone: a.Zone, Region: a.Region, Address: addr, Gateway: gw, Bridge: a.Bridge, PodCIDR: a.PodCIDR,
-		Dir: dir, ClusterName: a.ClusterName, Endpoint: a.Endpoint, CAFile: filepath.Join(dir, clusterCAFile), ClusterDNS: a.ClusterDNS,
-		K8sBinDir: e.k8s.BinDir(v), RuntimeDir: e.k8s.NodeRuntimeDir(), KeksBinary: e.keksBinary,
-		AWSConfig: awsprofile.InstanceConfig(a.Region, a.AWSEndpoint, e.keksCA),
-		Labels:    a.Labels, Taints: a.Taints, KubeProxy: a.KubeProxy, Registry: a.Registry, RegistryCA: e.keksCA,
-		ClusterCIDR: clusterCIDR, MaxPods: a.MaxPods, MemoryBytes: a.MemoryBytes, CPUs: a.CPUs, MilliCPUs: a.MilliCPUs,
-		NodeName: a.NodeName, NoReserve: a.NoReserve, NoPodMetadata: a.NoPodMetadata,
-		EphemeralStorageBytes: a.EphemeralStorageBytes, SSHPublicKey: a.SSHPublicKey,
-	}, pem.EncodeToMemory(ca), nil
+	s := a.Spec(e.dir(a.ID))
+	s.CAFile, s.ClusterCIDR = filepath.Join(s.Dir, clusterCAFile), clusterCIDR
+	s.K8sBinDir, s.RuntimeDir, s.KeksBinary = e.k8s.BinDir(v), e.k8s.NodeRuntimeDir(), e.keksBinary
+	s.AWSConfig, s.RegistryCA = awsprofile.InstanceConfig(a.Region, a.AWSEndpoint, e.keksCA), e.keksCA
+	return s, pem.EncodeToMemory(ca), nil
 }
 
 // deleteSpec is enough of a Spec to delete the instance: all of it when
