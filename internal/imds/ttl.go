@@ -2,7 +2,6 @@ package imds
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"syscall"
@@ -41,11 +40,7 @@ func limitHops(ctx context.Context, hops int) error {
 		report(hops)
 		return nil
 	}
-	c, _ := ctx.Value(connKey{}).(net.Conn)
-	if c == nil {
-		return errors.New("the server does not pass connections to the handler (imds.ConnContext)")
-	}
-	return setTTL(c, hops)
+	return SetHopLimit(ctx, hops)
 }
 
 func setTTL(c net.Conn, ttl int) error {
