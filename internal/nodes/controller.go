@@ -229,7 +229,7 @@ func (c *Controller) reconcile(ctx context.Context, in *ec2.Instance) error {
 	if err != nil {
 		return err
 	}
-	sum := specDigest(spec)
+	sum := spec.Digest()
 	if last := c.converged[in.ID]; in.State == ec2.StateRunning && last.sum == sum && time.Since(last.at) < resyncPeriod && instance.Alive(spec, processes(in)) {
 		return nil // nothing changed since a recent pass made it so
 	}
@@ -523,10 +523,4 @@ const resyncPeriod = 5 * time.Minute
 type converged struct {
 	sum [sha256.Size]byte
 	at  time.Time
-}
-
-// specDigest fingerprints everything an instance is made of, so a pass can
-// tell that nothing changed.
-func specDigest(s *instance.Spec) [sha256.Size]byte {
-	return sha256.Sum256(fmt.Appendf(nil, "%#v", *s))
 }

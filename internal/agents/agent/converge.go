@@ -255,7 +255,7 @@ func (c *converger) run(ctx context.Context, a *agents.AssignedInstance) {
 		c.log.Warn("instance not converged", "instance", a.ID, "err", err)
 		return
 	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%#v", *spec))
+	sum := spec.Digest()
 	p := c.procs[a.ID]
 	if last, ok := c.ran[a.ID]; ok && last.sum == sum && c.now().Sub(last.at) < rerunAfter && c.sandboxes.Alive(spec, p) {
 		c.tell(ctx, running(a.ID, p)) // in case keks did not take it last time
