@@ -77,7 +77,7 @@ func RemoveMetadataRedirect() error {
 	if err := deleteRules(metadataJumps(pre)); err != nil {
 		return err
 	}
-	return removeChain(metadataChain)
+	return deleteChain("nat", metadataChain)
 }
 
 // metadataJumps are the PREROUTING lines that jump to the chain.
@@ -112,16 +112,6 @@ func specLines(prefix string, rules [][]string) []string {
 func deleteRules(lines []string) error {
 	for _, l := range lines {
 		if err := iptables(append([]string{"-t", "nat", "-D"}, splitRule(strings.TrimPrefix(l, "-A "))...)...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// removeChain flushes and deletes a nat chain; a missing one is fine.
-func removeChain(chain string) error {
-	for _, op := range []string{"-F", "-X"} {
-		if err := iptables("-t", "nat", op, chain); err != nil && !strings.Contains(err.Error(), "No chain") && !strings.Contains(err.Error(), "does not exist") {
 			return err
 		}
 	}

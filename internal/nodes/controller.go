@@ -141,7 +141,7 @@ func (c *Controller) pass(ctx context.Context) {
 	// starts, and goes in the pass after the last instance has.
 	c.metadataRedirect(anyActive(all))
 	if anyActive(all) && !c.hostLimitsRaised {
-		if err := raiseHostLimits(); err != nil {
+		if err := hostnet.RaiseLimits(); err != nil {
 			c.log.Warn("host limits for instances", "err", err)
 		} else {
 			c.hostLimitsRaised = true
@@ -278,9 +278,9 @@ func (c *Controller) egress(ctx context.Context, inUse map[string]bool) {
 	}
 	var err error
 	if len(sources) == 0 {
-		err = errors.Join(removeEgress(), removeServiceRanges())
+		err = errors.Join(hostnet.RemoveEgress(), hostnet.RemoveServiceRanges())
 	} else {
-		err = errors.Join(ensureEgress(append(slices.Clone(sources), PodNetwork)), ensureServiceRanges(ranges))
+		err = errors.Join(hostnet.EnsureEgress(append(slices.Clone(sources), PodNetwork)), hostnet.EnsureServiceRanges(ranges))
 	}
 	if err != nil {
 		c.log.Warn("instance egress rules", "err", err)
