@@ -215,11 +215,6 @@ func bareControlPlane(b *testing.B, prefix string, members int, etcdFlags ...str
 }
 
 func freePort(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
+	_, port, _ := net.SplitHostPort(harness.FreeLoopback(b))
 	return port
 }

@@ -28,15 +28,15 @@ import (
 // them when the group is deleted.
 func TestNodesOnAgentHosts(t *testing.T) {
 	harness.Long(t, "about 4 minutes: two agent hosts in network namespaces and a node group over them")
-	port := freePort(t)
-	e := harness.New(t, "--agents-listen", "0.0.0.0:"+strconv.Itoa(port))
+	_, port, _ := net.SplitHostPort(harness.FreeLoopback(t))
+	e := harness.New(t, "--agents-listen", "0.0.0.0:"+port)
 	slot, err := os.ReadFile(filepath.Join(e.Dir, "data", "slot"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(string(slot)))
 	// An address of keks's host that the agents' namespaces route to.
-	server := "https://" + net.JoinHostPort(hostslot.Slot(n).RegistryAddress().String(), strconv.Itoa(port))
+	server := "https://" + net.JoinHostPort(hostslot.Slot(n).RegistryAddress().String(), port)
 
 	zones := []string{"us-east-1a", "us-east-1b"}
 	agentDirs := make([]string, len(zones))
@@ -210,14 +210,4 @@ func startAgent(t *testing.T, e *harness.Env, server, zone string) string {
 		}
 	})
 	return dir
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

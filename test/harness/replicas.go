@@ -40,7 +40,7 @@ func StartEtcd(t testing.TB) string {
 	slices.Sort(bins)
 	bin := bins[len(bins)-1]
 	dir := t.TempDir()
-	client, peer := freeLoopback(t), freeLoopback(t)
+	client, peer := FreeLoopback(t), FreeLoopback(t)
 	url := "http://" + client
 	logf, err := os.Create(filepath.Join(dir, "etcd.log"))
 	if err != nil {
@@ -70,7 +70,8 @@ func StartEtcd(t testing.TB) string {
 	return url
 }
 
-func freeLoopback(t testing.TB) string {
+// FreeLoopback is a loopback address with a port nothing listens on now.
+func FreeLoopback(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -88,7 +89,7 @@ func freeLoopback(t testing.TB) string {
 func (e *Env) Replica(name string) *Env {
 	e.t.Helper()
 	r := *e
-	r.listen = freeLoopback(e.t)
+	r.listen = FreeLoopback(e.t)
 	r.proc = &serverProc{}
 	r.logFile = filepath.Join(e.Dir, "keks-"+name+".log")
 	r.vars = append(slices.Clone(e.vars),
