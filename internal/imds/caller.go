@@ -9,17 +9,18 @@ import (
 )
 
 var (
-	errUnknownCaller   = errors.New("no instance has this address")
+	// ErrUnknownCaller: no instance, nor any instance's pod, has the address.
+	ErrUnknownCaller   = errors.New("no instance has this address")
 	errAmbiguousCaller = errors.New("more than one instance has this address")
 )
 
-// callerAt finds the instance a request comes from: the one whose private
+// CallerAt finds the instance a request comes from: the one whose private
 // address it is or, failing that, the one whose pod range holds it (a pod
 // asks for its node's metadata). An instance that is terminated has no
 // metadata. When two instances claim the address (subnets of different
 // VPCs may overlap) nobody is answered: the wrong one's credentials must
 // not be handed out.
-func callerAt(all []ec2.Instance, addr netip.Addr) (*ec2.Instance, error) {
+func CallerAt(all []ec2.Instance, addr netip.Addr) (*ec2.Instance, error) {
 	var own, pods []*ec2.Instance
 	for i := range all {
 		in := &all[i]
@@ -45,5 +46,5 @@ func callerAt(all []ec2.Instance, addr netip.Addr) (*ec2.Instance, error) {
 			return nil, fmt.Errorf("%s: %w (%s and %s)", addr, errAmbiguousCaller, found[0].ID, found[1].ID)
 		}
 	}
-	return nil, fmt.Errorf("%s: %w", addr, errUnknownCaller)
+	return nil, fmt.Errorf("%s: %w", addr, ErrUnknownCaller)
 }

@@ -144,7 +144,7 @@ func (h *Handler) caller(w http.ResponseWriter, r *http.Request) (*ec2.Instance,
 		h.refuse(w, http.StatusInternalServerError)
 		return nil, false
 	}
-	in, err := callerAt(all, ap.Addr().Unmap())
+	in, err := CallerAt(all, ap.Addr().Unmap())
 	if err != nil {
 		if errors.Is(err, errAmbiguousCaller) {
 			h.log().Warn("metadata request refused", "from", ap.Addr(), "err", err)

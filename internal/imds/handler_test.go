@@ -179,7 +179,7 @@ func TestCallerAt(t *testing.T) {
 		lastOfB.Next():                      "",
 		netip.MustParseAddr("172.31.16.11"): "",
 	} {
-		in, err := callerAt([]ec2.Instance{a, b, c}, addr)
+		in, err := CallerAt([]ec2.Instance{a, b, c}, addr)
 		switch {
 		case want == "" && err == nil:
 			t.Errorf("%s is %s's, want nobody's", addr, in.ID)
@@ -189,7 +189,7 @@ func TestCallerAt(t *testing.T) {
 	}
 	twin := a
 	twin.ID = "i-twin" // the same address in another VPC
-	if in, err := callerAt([]ec2.Instance{a, twin}, netip.MustParseAddr("172.31.16.10")); err == nil {
+	if in, err := CallerAt([]ec2.Instance{a, twin}, netip.MustParseAddr("172.31.16.10")); err == nil {
 		t.Errorf("an address two instances have is %s's", in.ID)
 	}
 }

@@ -241,7 +241,9 @@ func (ai *agentInstances) forwardMetadata(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return fmt.Errorf("list instances of host %s: %w", host, err)
 	}
-	if !addressOnHost(mine, caller) {
+	// Only an unknown caller is the agent's mistake; an ambiguous one is
+	// refused by the metadata service as it refuses its own callers.
+	if _, err := imds.CallerAt(mine, caller); errors.Is(err, imds.ErrUnknownCaller) {
 		return agentError(http.StatusForbidden, codeCallerNotOnHost, "%s is the address of no instance on host %s", caller, host)
 	}
 	fwd := r.Clone(imds.ReportHops(ctx, func(hops int) { w.Header().Set(agents.MetadataHopLimitHeader, strconv.Itoa(hops)) }))
@@ -252,24 +254,6 @@ func (ai *agentInstances) forwardMetadata(w http.ResponseWriter, r *http.Request
 	fwd.Header.Del(agents.MetadataCallerHeader)
 	ai.metadata.ServeHTTP(w, fwd)
 	return nil
-}
-
-// addressOnHost says whether addr is an instance's, or one of its pods',
-// among instances that are not terminated.
-func addressOnHost(ins []ec2.Instance, addr netip.Addr) bool {
-	for i := range ins {
-		in := &ins[i]
-		if in.State == ec2.StateTerminated {
-			continue
-		}
-		if ip, err := netip.ParseAddr(in.PrivateIP); err == nil && ip == addr {
-			return true
-		}
-		if p, err := netip.ParsePrefix(in.PodCIDR()); err == nil && p.Contains(addr) {
-			return true
-		}
-	}
-	return false
 }
 
 // endInstancesOfHost ends a deleted host's instances with its deletion:
