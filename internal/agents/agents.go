@@ -60,6 +60,10 @@ type Service struct {
 	// Removing, when set, adds to a host's deletion the writes that end
 	// what ran on it (its instances), so that they commit together.
 	Removing func(ctx context.Context, t *store.Txn, hostID string) error
+	// Removed, when set, is told of a host's deletion once it committed,
+	// to clean up what lives outside the store (Node objects of its
+	// instances in their clusters).
+	Removed func(ctx context.Context, hostID string)
 }
 
 func (s *Service) now() time.Time {

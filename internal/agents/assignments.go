@@ -88,6 +88,11 @@ type AssignedInstance struct {
 	NoPodMetadata         bool     `json:"noPodMetadata,omitempty"`
 	EphemeralStorageBytes int64    `json:"ephemeralStorageBytes,omitempty"`
 	SSHPublicKey          string   `json:"sshPublicKey,omitempty"`
+	// Firewall is the instance's security groups' rules as keks decided
+	// them (internal/sgfirewall): iptables-restore input for table filter
+	// that the agent applies in the instance's namespace
+	// (instance.ApplyFirewall). Empty from a keks that sends none.
+	Firewall string `json:"firewall,omitempty"`
 }
 
 // Instance states an agent reports.

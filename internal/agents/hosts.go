@@ -236,6 +236,9 @@ func (s *Service) DeleteHost(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err == nil && s.Removed != nil {
+		s.Removed(ctx, id)
+	}
 	return err
 }
 

@@ -48,11 +48,17 @@ type agentInstances struct {
 	// metadata is keks's metadata service (imds.Handler), whose Instances
 	// are those of the host in the request's context (metadataInstances).
 	metadata http.Handler
-	// poll is how often a long poll looks at the store again.
-	poll time.Duration
+	// changed fires on every change of the assignments' sources
+	// (assignmentSources); poll is how often a long poll looks again
+	// without one.
+	changed changeSignal
+	poll    time.Duration
 	// network plans a host's part of the subnets' segments between hosts
 	// (overlay.Planner.For); nil plans none.
 	network func(ctx context.Context, host string, all []ec2.Instance) (*overlay.HostNetwork, error)
+	// firewalls decides instances' security groups' rules
+	// (sgfirewall.Controller.Firewalls); nil sends none.
+	firewalls func(ctx context.Context, ins []ec2.Instance) (map[string]string, error)
 }
 
 // serveInstances lets the listener serve agents' instances; it must be
@@ -113,6 +119,7 @@ func (ai *agentInstances) assignments(r *http.Request, host string) (*agents.Ass
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
 	for {
+		changed := ai.changed.next()
 		as, err := ai.assignmentsOf(r.Context(), host)
 		if err != nil || as.Revision != since {
 			return as, err
@@ -120,6 +127,7 @@ func (ai *agentInstances) assignments(r *http.Request, host string) (*agents.Ass
 		select {
 		case <-ctx.Done():
 			return as, nil // unchanged within the wait (or the agent left)
+		case <-changed:
 		case <-time.After(ai.poll):
 		}
 	}
@@ -140,6 +148,15 @@ func (ai *agentInstances) assignmentsOf(ctx context.Context, host string) (*agen
 		}
 	}
 	as := &agents.Assignments{Instances: ai.nodes.Assignments(ctx, mine)}
+	if ai.firewalls != nil {
+		rules, err := ai.firewalls(ctx, mine)
+		if err != nil {
+			return nil, fmt.Errorf("decide the security groups of host %s's instances: %w", host, err)
+		}
+		for i := range as.Instances {
+			as.Instances[i].Firewall = rules[as.Instances[i].ID]
+		}
+	}
 	if ai.network != nil {
 		if as.Network, err = ai.network(ctx, host, all); err != nil {
 			return nil, fmt.Errorf("plan the network of host %s: %w", host, err)
@@ -261,6 +278,23 @@ func (ai *agentInstances) forwardMetadata(w http.ResponseWriter, r *http.Request
 func endInstancesOfHost(e2 *ec2.Service) func(ctx context.Context, t *store.Txn, host string) error {
 	return func(ctx context.Context, t *store.Txn, host string) error {
 		return e2.EndInstancesOn(ctx, t, host, "Server.InternalError: host "+host+" was removed")
+	}
+}
+
+// deleteNodesOfHost removes the Node objects of a removed host's
+// instances from their clusters, as a terminated instance's goes: the
+// host's deletion ended them without their agent.
+func deleteNodesOfHost(e2 *ec2.Service, nodes assigner) func(ctx context.Context, host string) {
+	return func(ctx context.Context, host string) {
+		all, err := e2.Instances(ctx, "")
+		if err != nil {
+			return
+		}
+		for i := range all {
+			if all[i].Host == host && all[i].State == ec2.StateTerminated {
+				nodes.DeleteNode(ctx, &all[i])
+			}
+		}
 	}
 }
 

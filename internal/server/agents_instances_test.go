@@ -15,9 +15,11 @@ import (
 
 	"github.com/keksdev/keks/internal/agents"
 	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/eks"
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/imds"
 	"github.com/keksdev/keks/internal/overlay"
+	"github.com/keksdev/keks/internal/sgfirewall"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -63,6 +65,7 @@ type instancesFixture struct {
 	// peer is the one peer of the network planned for every host ("" plans none).
 	peerMu sync.Mutex
 	peer   string
+	ai     *agentInstances
 }
 
 // network plans a host network with f.peer as the only peer.
@@ -76,10 +79,13 @@ func (f *instancesFixture) network(_ context.Context, _ string, _ []ec2.Instance
 		Bridge: "ks56789abcdef0", CIDR: "10.0.1.0/24", Gateway: "10.0.1.1/24", VNI: 4096, Peers: []string{f.peer}}}}, nil
 }
 
+// setPeer changes the planned peer, as a host's record changing in the
+// store does, and signals it as that change would.
 func (f *instancesFixture) setPeer(p string) {
 	f.peerMu.Lock()
-	defer f.peerMu.Unlock()
 	f.peer = p
+	f.peerMu.Unlock()
+	f.ai.changed.fire()
 }
 
 func startInstances(t *testing.T) *instancesFixture {
@@ -88,12 +94,21 @@ func startInstances(t *testing.T) *instancesFixture {
 	f.agentsFixture = startAgentsWith(t, func(st *store.Store, svc *agents.Service, ln *agentsListener) {
 		f.ec2 = &ec2.Service{Store: st}
 		svc.Removing = endInstancesOfHost(f.ec2)
+		svc.Removed = deleteNodesOfHost(f.ec2, f.nodes)
 		metadata := &imds.Handler{Instances: metadataInstances(f.ec2), Options: metadataOptions,
 			IssueSession: func(_ context.Context, _, _ string, d time.Duration) (*iam.Credentials, error) {
 				return &iam.Credentials{AccessKeyID: "ASIAEXAMPLE", SecretAccessKey: "secret", SessionToken: "token", Expiration: time.Now().Add(d)}, nil
 			},
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-		ln.serveInstances(&agentInstances{ec2: f.ec2, nodes: f.nodes, metadata: metadata, poll: 20 * time.Millisecond, network: f.network})
+		firewall := sgfirewall.New(f.ec2, &eks.Service{Store: st}, nil, slog.New(slog.DiscardHandler))
+		// Only the store's changes wake a long poll: it never looks again
+		// on its own within a test.
+		f.ai = &agentInstances{ec2: f.ec2, nodes: f.nodes, metadata: metadata, poll: time.Hour, network: f.network,
+			firewalls: firewall.Firewalls}
+		for _, prefix := range assignmentSources {
+			go wakeOnChange(t.Context(), st, prefix, f.ai.changed.fire)
+		}
+		ln.serveInstances(f.ai)
 	})
 	a, idA := f.joined(t)
 	b, idB := f.joined(t)
@@ -343,6 +358,14 @@ func TestDeletingAHostEndsItsInstances(t *testing.T) {
 			t.Errorf("%s of another host: %s", id, in.State)
 		}
 	}
+	// Their Node objects go from their clusters, as a terminated
+	// instance's do; other hosts' stay.
+	f.nodes.mu.Lock()
+	deleted := slices.Sorted(slices.Values(f.nodes.deleted))
+	f.nodes.mu.Unlock()
+	if !slices.Equal(deleted, []string{"i-a1", "i-a2"}) {
+		t.Errorf("Node objects deleted: %v, want host A's instances'", deleted)
+	}
 }
 
 // TestAPeerChangeWakesTheLongPoll: the host's network is in its
@@ -365,5 +388,44 @@ func TestAPeerChangeWakesTheLongPoll(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the long poll did not answer a peer joining")
+	}
+}
+
+// An agent's instance gets its security groups' rules in its assignment,
+// decided as keks decides its own instances'; a rule added to its group
+// wakes the long poll with the new rules.
+func TestAssignmentsCarryTheSecurityGroups(t *testing.T) {
+	f := startInstances(t)
+	group := ec2.SecurityGroup{ID: "sg-0123456789abcdef0", Region: "us-east-1", VPCID: "vpc-1", Name: "nodes", Description: "nodes",
+		Rules: []ec2.SecurityGroupRule{{ID: "sgr-1", Protocol: "tcp", FromPort: 22, ToPort: 22, CIDR: "203.0.113.0/24"}}}
+	putGroup := func() {
+		if err := f.ec2.Store.Put(context.Background(), "ec2/securitygroups/"+group.ID, &group); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putGroup()
+	f.put(t, ec2.Instance{ID: "i-a1", Host: f.hostA, State: ec2.StateRunning, PrivateIP: "10.0.1.5", VPCID: "vpc-1", SecurityGroupIDs: []string{group.ID}})
+	as := f.assignments(t, f.certA, "")
+	if len(as.Instances) != 1 {
+		t.Fatalf("assignments %v", ids(as))
+	}
+	fw := as.Instances[0].Firewall
+	for _, want := range []string{"*filter", ":KEKS-SG-INGRESS", "-A KEKS-SG-INGRESS -s 203.0.113.0/24 -p tcp -m tcp --dport 22:22 -m comment --comment sgr-1 -j ACCEPT", "-A KEKS-SG-INGRESS -j DROP", "COMMIT"} {
+		if !strings.Contains(fw, want) {
+			t.Errorf("the instance's rules lack %q:\n%s", want, fw)
+		}
+	}
+	done := make(chan agents.Assignments, 1)
+	go func() { done <- f.assignments(t, f.certA, "?since="+as.Revision+"&wait=30") }()
+	time.Sleep(100 * time.Millisecond)
+	group.Rules = append(group.Rules, ec2.SecurityGroupRule{ID: "sgr-2", Protocol: "tcp", FromPort: 443, ToPort: 443, CIDR: "198.51.100.0/24"})
+	putGroup()
+	select {
+	case got := <-done:
+		if got.Revision == as.Revision || !strings.Contains(got.Instances[0].Firewall, "198.51.100.0/24") {
+			t.Errorf("after a rule was added: revision %s (was %s), rules:\n%s", got.Revision, as.Revision, got.Instances[0].Firewall)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the long poll did not answer a rule added")
 	}
 }

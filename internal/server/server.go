@@ -343,12 +343,17 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	// Set before anything serves: a launch larger than every host of its
 	// zone is refused, not left to crash-loop its kubelet.
 	ec2Svc.MaxVCPUs = placer.MaxVCPUs
+	firewall := newSecurityGroups(ec2Svc, eksSvc, cfg.Slot, log.With("component", "security-groups"))
+	var agentWork *agentInstances
 	if agentsLn != nil {
 		placer.Hosts = op.agents.ListHosts
+		op.agents.Removed = deleteNodesOfHost(ec2Svc, nodeCtl)
 		nodeCtl.Place = placer.Place
 		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts), ControlPlane: []netip.Prefix{cfg.Slot.ControlPlaneRange()}}
 		nodeCtl.Overlay, nodeCtl.OverlaySource = planner.For, cfg.Slot.ControlPlaneRange()
-		agentsLn.serveInstances(&agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: time.Second, network: planner.For})
+		agentWork = &agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: assignmentsRecheck, network: planner.For,
+			firewalls: firewall.Firewalls}
+		agentsLn.serveInstances(agentWork)
 	}
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline
 	ebsCtl := ebs.New(ec2Svc, ebs.Config{Dir: filepath.Join(dataDir, "ebs")}, log.With("component", "ebs"))
@@ -492,7 +497,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	var srv *http.Server
 	var serveErr chan error
 	if rep != nil {
-		// The replica's front door has served all along: it now serves
+		// The replica's front door has agentWork all along: it now serves
 		// keks itself, with the leader's certificate.
 		srv, serveErr = rep.srv, rep.serveErr
 		rep.cert.Store(tlsCert)
@@ -558,6 +563,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		tasks.Add(1)
 		go func() { defer tasks.Done(); task(cpCtx) }()
 	}
+	if agentWork != nil {
+		for _, prefix := range assignmentSources {
+			run(func(ctx context.Context) { wakeOnChange(ctx, st, prefix, agentWork.changed.fire) })
+		}
+	}
 	if reg != nil {
 		run(func(ctx context.Context) {
 			if err := images.Seed(ctx, ecrSvc.Host, reg.Transport(), platformImages, log.With("component", "images")); err != nil && ctx.Err() == nil {
@@ -599,7 +609,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake, fargateCtl.Wake)
 		})
 		run(func(ctx context.Context) { wakeOnChange(ctx, st, ec2.EBSPrefix, ebsCtl.Wake) })
-		runSecurityGroups(run, st, ec2Svc, eksSvc, cfg.Slot, log.With("component", "security-groups"))
+		runSecurityGroups(run, st, firewall)
 		// CloudFormation's stacks move on (its engine acts through the APIs).
 		run(cfn.run)
 		run(cfn.watch)

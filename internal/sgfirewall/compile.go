@@ -9,7 +9,7 @@
 // or when an inbound rule of one of the instance's groups allows its
 // protocol, port and source; every other packet is dropped, so a refused
 // connection times out as it does on EC2. Traffic the instance sends is
-// filtered the same way by its outbound rules (EgressChain, for what leaves
+// filtered the same way by its outbound rules (instance.FirewallEgress, for what leaves
 // on eth0; EC2's default outbound rule allows all), except to the instance
 // metadata service, which EC2 never filters.
 //
@@ -39,24 +39,8 @@ import (
 	"strings"
 
 	"github.com/keksdev/keks/internal/ec2"
+	"github.com/keksdev/keks/internal/instance"
 )
-
-// The chains of the instance's namespace that hold its rules: INPUT and
-// FORWARD jump to IngressChain for what arrives on eth0, OUTPUT and
-// FORWARD to EgressChain for what leaves on eth0.
-const (
-	IngressChain = "KEKS-SG-INGRESS"
-	EgressChain  = "KEKS-SG-EGRESS"
-)
-
-// Jumps are the rules (as iptables arguments after -I/-C) that send the
-// instance's traffic to its chains.
-var Jumps = [][]string{
-	{"INPUT", "-i", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", IngressChain},
-	{"FORWARD", "-i", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", IngressChain},
-	{"OUTPUT", "-o", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", EgressChain},
-	{"FORWARD", "-o", "eth0", "-m", "comment", "--comment", "keks: security groups", "-j", EgressChain},
-}
 
 // metadataAddress is the instance metadata service, which EC2 never
 // filters by security group.
@@ -95,15 +79,15 @@ func MembersOf(instances []ec2.Instance) map[string][]string {
 // An instance without groups (made by a keks without them) allows all.
 func Rules(in *ec2.Instance, v *View) string {
 	var b strings.Builder
-	b.WriteString("*filter\n:" + IngressChain + " - [0:0]\n:" + EgressChain + " - [0:0]\n")
+	b.WriteString("*filter\n:" + instance.FirewallIngress + " - [0:0]\n:" + instance.FirewallEgress + " - [0:0]\n")
 	if len(in.SecurityGroupIDs) == 0 {
-		b.WriteString("-A " + IngressChain + " -j ACCEPT\n-A " + EgressChain + " -j ACCEPT\nCOMMIT\n")
+		b.WriteString("-A " + instance.FirewallIngress + " -j ACCEPT\n-A " + instance.FirewallEgress + " -j ACCEPT\nCOMMIT\n")
 		return b.String()
 	}
 	for _, egress := range []bool{false, true} {
-		chain := IngressChain
+		chain := instance.FirewallIngress
 		if egress {
-			chain = EgressChain
+			chain = instance.FirewallEgress
 		}
 		b.WriteString("-A " + chain + " -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n")
 		if egress {
@@ -159,9 +143,9 @@ func ruleLine(r *ec2.SecurityGroupRule, peer string) string {
 		return ""
 	}
 	var b strings.Builder
-	chain, flag := IngressChain, " -s "
+	chain, flag := instance.FirewallIngress, " -s "
 	if r.Egress {
-		chain, flag = EgressChain, " -d "
+		chain, flag = instance.FirewallEgress, " -d "
 	}
 	b.WriteString("-A " + chain)
 	if p.Bits() > 0 {

@@ -2,6 +2,7 @@ package sgfirewall
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -28,7 +29,7 @@ type Controller struct {
 	HostSources []netip.Prefix
 	// Apply replaces an instance's rules (instance.ApplyFirewall);
 	// Ready says whether its namespace exists (instance.HasNetwork).
-	Apply func(ctx context.Context, id, restore string, jumps [][]string) error
+	Apply func(ctx context.Context, id, restore string) error
 	Ready func(id string) bool
 	Log   *slog.Logger
 	// Off makes every chain allow all (KEKS_SECURITY_GROUPS=off): the
@@ -62,55 +63,31 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 		clear(c.applied)
 		c.refreshed = time.Now()
 	}
-	instances, err := c.EC2.Instances(ctx, "")
+	w, err := c.look(ctx)
 	if err != nil {
-		c.Log.Warn("list instances", "err", err)
+		c.Log.Warn("read security groups' state", "err", err)
 		return retryAfter
 	}
-	groups, err := c.EC2.AllSecurityGroups(ctx)
-	if err != nil {
-		c.Log.Warn("list security groups", "err", err)
-		return retryAfter
-	}
-	subnets, err := c.EC2.AllSubnets(ctx)
-	if err != nil {
-		c.Log.Warn("list subnets", "err", err)
-		return retryAfter
-	}
-	clusters, err := c.EKS.ListAllClusters(ctx)
-	if err != nil {
-		c.Log.Warn("list clusters", "err", err)
-		return retryAfter
-	}
-	byID := make(map[string]*ec2.SecurityGroup, len(groups))
-	for i := range groups {
-		byID[groups[i].ID] = &groups[i]
-	}
-	v := View{Groups: byID, Members: MembersOf(instances), HostSources: c.hostSources(subnets)}
 	next := refreshEvery
 	live := map[string]bool{}
-	for i := range instances {
-		in := &instances[i]
-		if in.State == ec2.StateTerminated || in.State == ec2.StateShutting {
+	for i := range w.instances {
+		in := &w.instances[i]
+		if !alive(in) {
 			continue
 		}
 		if in.Host != "" {
-			continue // an agent host's instance: its namespace is not on this host
+			continue // an agent host's instance: its agent applies its rules (Firewalls)
 		}
 		live[in.ID] = true
 		if !c.Ready(in.ID) {
 			next = retryAfter
 			continue
 		}
-		v.HostGroups = hostGroups(in, clusters, groups)
-		rules := Rules(in, &v)
-		if c.Off {
-			rules = Rules(&ec2.Instance{}, &v)
-		}
+		rules := c.rulesOf(in, w)
 		if c.applied[in.ID] == rules {
 			continue
 		}
-		if err := c.Apply(ctx, in.ID, rules, Jumps); err != nil {
+		if err := c.Apply(ctx, in.ID, rules); err != nil {
 			c.Log.Warn("apply security groups", "instance", in.ID, "err", err)
 			next = retryAfter
 			continue
@@ -124,6 +101,71 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 		}
 	}
 	return next
+}
+
+// Firewalls are the rules of each live instance of ins, decided as for
+// keks's own (with every instance, group, subnet and cluster the store
+// has): an agent host's instances get theirs in their assignments, and the
+// agent applies them (instance.ApplyFirewall), since their namespaces are
+// on its host.
+func (c *Controller) Firewalls(ctx context.Context, ins []ec2.Instance) (map[string]string, error) {
+	w, err := c.look(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ins))
+	for i := range ins {
+		if alive(&ins[i]) {
+			out[ins[i].ID] = c.rulesOf(&ins[i], w)
+		}
+	}
+	return out, nil
+}
+
+// world is what deciding instances' rules reads from the store.
+type world struct {
+	instances []ec2.Instance
+	groups    []ec2.SecurityGroup
+	clusters  []eks.Cluster
+	view      View
+}
+
+func (c *Controller) look(ctx context.Context) (*world, error) {
+	w := &world{}
+	var subnets []ec2.Subnet
+	var err error
+	if w.instances, err = c.EC2.Instances(ctx, ""); err != nil {
+		return nil, fmt.Errorf("list instances: %w", err)
+	}
+	if w.groups, err = c.EC2.AllSecurityGroups(ctx); err != nil {
+		return nil, fmt.Errorf("list security groups: %w", err)
+	}
+	if subnets, err = c.EC2.AllSubnets(ctx); err != nil {
+		return nil, fmt.Errorf("list subnets: %w", err)
+	}
+	if w.clusters, err = c.EKS.ListAllClusters(ctx); err != nil {
+		return nil, fmt.Errorf("list clusters: %w", err)
+	}
+	byID := make(map[string]*ec2.SecurityGroup, len(w.groups))
+	for i := range w.groups {
+		byID[w.groups[i].ID] = &w.groups[i]
+	}
+	w.view = View{Groups: byID, Members: MembersOf(w.instances), HostSources: c.hostSources(subnets)}
+	return w, nil
+}
+
+// rulesOf is an instance's rules in w; with Off, a chain that allows all.
+func (c *Controller) rulesOf(in *ec2.Instance, w *world) string {
+	if c.Off {
+		return Rules(&ec2.Instance{}, &w.view)
+	}
+	v := w.view
+	v.HostGroups = hostGroups(in, w.clusters, w.groups)
+	return Rules(in, &v)
+}
+
+func alive(in *ec2.Instance) bool {
+	return in.State != ec2.StateTerminated && in.State != ec2.StateShutting
 }
 
 // hostSources are the host's addresses: the configured ranges and each

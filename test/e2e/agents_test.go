@@ -6,13 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/keksdev/keks/internal/hostslot"
 	"github.com/keksdev/keks/test/harness"
 )
 
@@ -25,23 +22,14 @@ import (
 // metadata service through its agent), run pods pulled from keks's
 // registry, reach each other over their subnets' VXLAN segments, answer
 // the API server on keks's host (logs, exec), and go with everything of
-// them when the group is deleted.
+// them when the group is deleted. Their security groups hold there too.
 func TestNodesOnAgentHosts(t *testing.T) {
 	harness.Long(t, "about 4 minutes: two agent hosts in network namespaces and a node group over them")
-	_, port, _ := net.SplitHostPort(harness.FreeLoopback(t))
-	e := harness.New(t, "--agents-listen", "0.0.0.0:"+port)
-	slot, err := os.ReadFile(filepath.Join(e.Dir, "data", "slot"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(string(slot)))
-	// An address of keks's host that the agents' namespaces route to.
-	server := "https://" + net.JoinHostPort(hostslot.Slot(n).RegistryAddress().String(), port)
-
+	e, server := harness.NewWithAgents(t)
 	zones := []string{"us-east-1a", "us-east-1b"}
 	agentDirs := make([]string, len(zones))
 	for i, zone := range zones {
-		agentDirs[i] = startAgent(t, e, server, zone)
+		agentDirs[i] = e.StartAgent(server, zone).Dir
 	}
 	harness.Eventually(t, 60*time.Second, "both agent hosts Ready", func() error {
 		var out struct {
@@ -130,6 +118,38 @@ func TestNodesOnAgentHosts(t *testing.T) {
 			t.Errorf("%s pings %s on the other agent host: %v\n%s", pair[0], pair[1], err, out)
 		}
 	}
+	// Security groups hold on the agent hosts too: keks decides each
+	// instance's rules and its agent applies them in its namespace. With
+	// the cluster security group's rule for its own members narrowed to
+	// the kubelet's port, the API server (the group's member on its
+	// instances, as EKS's control-plane interfaces are) still execs in
+	// the pods, but the pods on the two hosts no longer ping each other;
+	// with the rule back, they do.
+	for _, id := range []string{ids[0], ids[2]} {
+		if out, err := exec.Command("ip", "netns", "exec", "keks-"+id, "iptables", "-w", "-S", "KEKS-SG-INGRESS").CombinedOutput(); err != nil || !strings.Contains(string(out), "-j DROP") {
+			t.Errorf("security group chain of %s on its agent host: %v\n%s", id, err, out)
+		}
+	}
+	clusterSG := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.resourcesVpcConfig.clusterSecurityGroupId", "--output", "text"))
+	self := "IpProtocol=-1,UserIdGroupPairs=[{GroupId=" + clusterSG + "}]"
+	e.Run("aws", "ec2", "authorize-security-group-ingress", "--group-id", clusterSG, "--protocol", "tcp", "--port", "10250", "--source-group", clusterSG)
+	e.Run("aws", "ec2", "revoke-security-group-ingress", "--group-id", clusterSG, "--ip-permissions", self)
+	harness.Eventually(t, 30*time.Second, "pods on two agent hosts refused by the cluster security group", func() error {
+		out, err := e.Try("kubectl", "exec", "hello-a", "--", "/bin/busybox", "ping", "-c", "1", "-W", "2", ipOf("hello-b"))
+		if err == nil {
+			return fmt.Errorf("ping still answered: %s", out)
+		}
+		if !strings.Contains(out, "0 packets received") {
+			return fmt.Errorf("exec itself failed: %s", out)
+		}
+		return nil
+	})
+	e.Run("aws", "ec2", "authorize-security-group-ingress", "--group-id", clusterSG, "--ip-permissions", self)
+	harness.Eventually(t, 30*time.Second, "pods on two agent hosts allowed again", func() error {
+		_, err := e.Try("kubectl", "exec", "hello-a", "--", "/bin/busybox", "ping", "-c", "1", "-W", "2", ipOf("hello-b"))
+		return err
+	})
+
 	for _, id := range []string{ids[0], ids[2]} {
 		if out, err := e.Try("aws", "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].PrivateIpAddress", "--output", "text"); err == nil {
 			// keks's host reaches the node's kubelet over the subnet's segment.
@@ -156,58 +176,4 @@ func TestNodesOnAgentHosts(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// startAgent joins a new agent host in zone with a token of its own and
-// leaves it running until the test ends; then the agent is stopped and
-// cleans its host up (its slot's namespace goes with it).
-func startAgent(t *testing.T, e *harness.Env, server, zone string) string {
-	t.Helper()
-	line := strings.Fields(e.Run(e.Keks, "agent-token", "create"))
-	flag := func(name string) string {
-		for i := range line[:len(line)-1] {
-			if line[i] == name {
-				return line[i+1]
-			}
-		}
-		t.Fatalf("no %s in %q", name, line)
-		return ""
-	}
-	dir := filepath.Join(e.Dir, "agent-"+zone)
-	log, err := os.Create(dir + ".log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(e.Keks, "agent", "--server", server, "--token", flag("--token"), "--ca-cert-hash", flag("--ca-cert-hash"),
-		"--zone", zone, "--data-dir", dir)
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Registered after harness.New's cleanup, so it runs first: the
-	// clusters go while the agents still run their instances, then the
-	// agents stop and clean their hosts up while keks still answers.
-	t.Cleanup(func() {
-		e.DeleteClusters()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		if out, err := exec.Command(e.Keks, "agent", "--cleanup", "--data-dir", dir).CombinedOutput(); err != nil {
-			t.Errorf("keks agent --cleanup of %s: %v\n%s", zone, err, out)
-		}
-		_ = log.Close()
-		if t.Failed() {
-			if data, err := os.ReadFile(dir + ".log"); err == nil {
-				_ = os.WriteFile(filepath.Join(harness.ArtifactsDir(t), "agent-"+zone+".log"), data, 0o644)
-			}
-		}
-	})
-	return dir
 }

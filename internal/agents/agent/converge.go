@@ -22,6 +22,9 @@ type sandboxes interface {
 	Run(ctx context.Context, s *instance.Spec, p instance.Processes) (instance.Processes, error)
 	Delete(ctx context.Context, s *instance.Spec, p instance.Processes) error
 	Alive(s *instance.Spec, p instance.Processes) bool
+	// Firewall replaces the instance's security groups' rules
+	// (instance.ApplyFirewall); its namespace exists once Run returned.
+	Firewall(ctx context.Context, id, rules string) error
 }
 
 // hostNetwork is the host's side of its instances' network beyond what
@@ -74,6 +77,9 @@ type converger struct {
 	// after a restart, when instance.Run adopts the running ones by marker.
 	procs map[string]instance.Processes
 	ran   map[string]ran
+	// guarded is the security groups' rules last applied to each
+	// instance, and when.
+	guarded map[string]ran
 	// reported is what keks last took for each instance.
 	reported map[string]agents.InstanceStatus
 	failures map[string]int
@@ -101,7 +107,7 @@ const noRules = "none"
 
 func newConverger(env *hostEnv, sb sandboxes, nw hostNetwork, report func(context.Context, agents.InstanceStatus) error, log *slog.Logger) *converger {
 	return &converger{env: env, sandboxes: sb, network: nw, report: report, log: log, now: time.Now,
-		procs: map[string]instance.Processes{}, ran: map[string]ran{}, reported: map[string]agents.InstanceStatus{},
+		procs: map[string]instance.Processes{}, ran: map[string]ran{}, guarded: map[string]ran{}, reported: map[string]agents.InstanceStatus{},
 		failures: map[string]int{}, bridges: map[string]bool{}, unassigned: map[string]time.Time{}, grace: unassignedGrace}
 }
 
@@ -258,9 +264,12 @@ func (c *converger) run(ctx context.Context, a *agents.AssignedInstance) {
 	sum := spec.Digest()
 	p := c.procs[a.ID]
 	if last, ok := c.ran[a.ID]; ok && last.sum == sum && c.now().Sub(last.at) < rerunAfter && c.sandboxes.Alive(spec, p) {
+		c.guard(ctx, a)
 		c.tell(ctx, running(a.ID, p)) // in case keks did not take it last time
 		return
 	}
+	// Run may make the namespace again, without the rules.
+	delete(c.guarded, a.ID)
 	got, err := c.sandboxes.Run(ctx, spec, p)
 	c.procs[a.ID] = got
 	if err != nil {
@@ -277,10 +286,31 @@ func (c *converger) run(ctx context.Context, a *agents.AssignedInstance) {
 	}
 	delete(c.failures, a.ID)
 	c.ran[a.ID] = ran{sum: sum, at: c.now()}
+	c.guard(ctx, a)
 	if st := running(a.ID, got); c.reported[a.ID] != st {
 		c.log.Info("instance running", "instance", a.ID, "containerd", got.Containerd, "kubelet", got.Kubelet, "kubeProxy", got.KubeProxy)
 		c.tell(ctx, st)
 	}
+}
+
+// guard applies the instance's security groups' rules as keks decided
+// them, when they changed or rerunAfter passed (a chain flushed by hand
+// comes back). A keks that sends none leaves the namespace as it is.
+func (c *converger) guard(ctx context.Context, a *agents.AssignedInstance) {
+	if a.Firewall == "" {
+		return
+	}
+	sum := sha256.Sum256([]byte(a.Firewall))
+	if last, ok := c.guarded[a.ID]; ok && last.sum == sum && c.now().Sub(last.at) < rerunAfter {
+		return
+	}
+	if err := c.sandboxes.Firewall(ctx, a.ID, a.Firewall); err != nil {
+		if ctx.Err() == nil {
+			c.log.Warn("security groups not applied; again on the next pass", "instance", a.ID, "err", err)
+		}
+		return
+	}
+	c.guarded[a.ID] = ran{sum: sum, at: c.now()}
 }
 
 func running(id string, p instance.Processes) agents.InstanceStatus {
@@ -303,6 +333,7 @@ func (c *converger) delete(ctx context.Context, a *agents.AssignedInstance, repo
 	}
 	delete(c.procs, a.ID)
 	delete(c.ran, a.ID)
+	delete(c.guarded, a.ID)
 	delete(c.failures, a.ID)
 	if report {
 		c.log.Info("instance terminated", "instance", a.ID)

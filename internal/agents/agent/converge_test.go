@@ -18,15 +18,16 @@ import (
 // fakeHost stands for internal/instance, the host's rules and keks: it
 // records what the converger asks of each, in order.
 type fakeHost struct {
-	events    []string
-	pids      int                           // the last pid handed out
-	alive     map[string]bool               // instances whose daemons run
-	running   map[string]instance.Processes // their pids
-	runErr    error                         // what Run fails with, if set
-	reports   []agents.InstanceStatus       // what keks took
-	runWith   map[string]instance.Processes // pids each instance's last Run was given
-	deleted   map[string]*instance.Spec
-	reportErr error
+	events      []string
+	pids        int                           // the last pid handed out
+	alive       map[string]bool               // instances whose daemons run
+	running     map[string]instance.Processes // their pids
+	runErr      error                         // what Run fails with, if set
+	reports     []agents.InstanceStatus       // what keks took
+	runWith     map[string]instance.Processes // pids each instance's last Run was given
+	deleted     map[string]*instance.Spec
+	reportErr   error
+	firewallErr error // what Firewall fails with, if set
 }
 
 func newFakeHost() *fakeHost {
@@ -56,6 +57,11 @@ func (f *fakeHost) Delete(_ context.Context, s *instance.Spec, _ instance.Proces
 }
 
 func (f *fakeHost) Alive(s *instance.Spec, _ instance.Processes) bool { return f.alive[s.ID] }
+
+func (f *fakeHost) Firewall(_ context.Context, id, rules string) error {
+	f.events = append(f.events, "firewall "+id+" "+rules)
+	return f.firewallErr
+}
 
 func (f *fakeHost) Ensure(subnets, ranges, _ []string) error {
 	f.events = append(f.events, fmt.Sprintf("rules %s %s", strings.Join(subnets, ","), strings.Join(ranges, ",")))
@@ -304,5 +310,44 @@ func TestHostRulesTakeOnlyRangesThatParse(t *testing.T) {
 	subnets, ranges, _ := wantedNetwork([]*agents.AssignedInstance{&good, &bad})
 	if !slices.Equal(subnets, []string{"172.31.0.0/20"}) || !slices.Equal(ranges, []string{"10.100.0.0/16"}) {
 		t.Errorf("subnets %q, ranges %q", subnets, ranges)
+	}
+}
+
+func TestConvergeAppliesTheSecurityGroupsKeksDecided(t *testing.T) {
+	f := newFakeHost()
+	c := newTestConverger(t, testEnv(t), f)
+	a := assigned(id1)
+	a.Firewall = "rules-1"
+	as := &agents.Assignments{Revision: "1", Instances: []agents.AssignedInstance{a}}
+	c.converge(context.Background(), as)
+	// After Run: its namespace is there.
+	if events, _ := f.take(); !slices.Equal(events, []string{"rules 172.31.0.0/20 10.100.0.0/16", "run " + id1, "firewall " + id1 + " rules-1"}) {
+		t.Errorf("first pass: %q", events)
+	}
+	c.converge(context.Background(), as)
+	if events, _ := f.take(); len(events) != 0 {
+		t.Errorf("unchanged rules applied again: %q", events)
+	}
+	// A change of rules alone is applied without running the instance again.
+	as.Instances[0].Firewall = "rules-2"
+	c.converge(context.Background(), as)
+	if events, _ := f.take(); !slices.Equal(events, []string{"firewall " + id1 + " rules-2"}) {
+		t.Errorf("changed rules: %q", events)
+	}
+	// A failed apply is tried again on the next pass.
+	as.Instances[0].Firewall = "rules-3"
+	f.firewallErr = errors.New("iptables-restore: no")
+	c.converge(context.Background(), as)
+	f.firewallErr = nil
+	c.converge(context.Background(), as)
+	if events, _ := f.take(); !slices.Equal(events, []string{"firewall " + id1 + " rules-3", "firewall " + id1 + " rules-3"}) {
+		t.Errorf("after a failed apply: %q", events)
+	}
+	// Its daemons died: Run may make the namespace again, so the rules
+	// are applied again after it.
+	f.alive[id1] = false
+	c.converge(context.Background(), as)
+	if events, _ := f.take(); !slices.Equal(events, []string{"run " + id1, "firewall " + id1 + " rules-3"}) {
+		t.Errorf("after a rerun: %q", events)
 	}
 }

@@ -24,6 +24,10 @@ func (hostSandboxes) Delete(ctx context.Context, s *instance.Spec, p instance.Pr
 
 func (hostSandboxes) Alive(s *instance.Spec, p instance.Processes) bool { return instance.Alive(s, p) }
 
+func (hostSandboxes) Firewall(ctx context.Context, id, rules string) error {
+	return instance.ApplyFirewall(ctx, id, rules)
+}
+
 // hostRules are the host's rules for its instances, the same as keks's
 // node controller makes on keks's own host (internal/hostnet).
 type hostRules struct {
