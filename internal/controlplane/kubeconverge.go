@@ -275,7 +275,7 @@ func podReady(p *corev1.Pod) bool {
 func (k *kubeRuntime) DatabaseSize(ctx context.Context, st *State) (int64, error) {
 	ns := namespaceOf(st.ClusterUID)
 	return largestDatabase(st, func(inst Instance) (int64, error) {
-		body, err := k.client.CoreV1().RESTClient().Get().Namespace(ns).Resource("pods").Name(inst.Name+"-0:2381").SubResource("proxy").Suffix("metrics").Stream(ctx)
+		body, err := k.client.CoreV1().RESTClient().Get().Namespace(ns).Resource("pods").Name(inst.Name + "-0:2381").SubResource("proxy").Suffix("metrics").Stream(ctx)
 		if err != nil {
 			return 0, err
 		}
