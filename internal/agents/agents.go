@@ -58,8 +58,10 @@ type Service struct {
 	// Now is the clock (tests move it); nil means time.Now.
 	Now func() time.Time
 	// Removing, when set, adds to a host's deletion the writes that end
-	// what ran on it (its instances), so that they commit together.
-	Removing func(ctx context.Context, t *store.Txn, hostID string) error
+	// what ran on it (its instances), at most limit of them, so that they
+	// commit together; more says others are left, which end in further
+	// transactions before the one that deletes the host.
+	Removing func(ctx context.Context, t *store.Txn, hostID string, limit int) (more bool, err error)
 	// Removed, when set, is told of a host's deletion once it committed,
 	// to clean up what lives outside the store (Node objects of its
 	// instances in their clusters).

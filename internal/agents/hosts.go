@@ -215,31 +215,44 @@ func (s *Service) ListHosts(ctx context.Context) ([]HostStatus, error) {
 var hostIDShape = regexp.MustCompile(`^host-[0-9a-f]{8}$`)
 
 // DeleteHost forgets a host: its certificate is refused from then on.
-// What ran on it ends in the same transaction (Service.Removing).
+// What ran on it ends with it (Service.Removing): in the same transaction,
+// or in those just before it when there is more than one may hold.
 func (s *Service) DeleteHost(ctx context.Context, id string) error {
 	notFound := (&awserr.Error{Code: CodeHostNotFound, Message: fmt.Sprintf("no host %q", id)}).WithStatus(http.StatusNotFound)
 	if !hostIDShape.MatchString(id) {
 		return notFound
 	}
-	err := s.Store.Transact(ctx, func(t *store.Txn) error {
-		var h Host
-		rev, err := s.Store.Get(ctx, HostPrefix+id, &h)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound
-		} else if err != nil {
-			return fmt.Errorf("read host %s: %w", id, err)
+	// Each transaction ends as many of its instances as one may hold
+	// (besides the host's own record); the last deletes the host too.
+	for more := true; more; {
+		err := s.Store.Transact(ctx, func(t *store.Txn) error {
+			var h Host
+			rev, err := s.Store.Get(ctx, HostPrefix+id, &h)
+			if errors.Is(err, store.ErrNotFound) {
+				return notFound
+			} else if err != nil {
+				return fmt.Errorf("read host %s: %w", id, err)
+			}
+			t.Unchanged(HostPrefix+id, rev)
+			more = false
+			if s.Removing != nil {
+				if more, err = s.Removing(ctx, t, id, store.MaxTxnOps-1); err != nil {
+					return err
+				}
+			}
+			if !more {
+				t.Delete(HostPrefix + id)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		t.Unchanged(HostPrefix+id, rev)
-		t.Delete(HostPrefix + id)
-		if s.Removing != nil {
-			return s.Removing(ctx, t, id)
-		}
-		return nil
-	})
-	if err == nil && s.Removed != nil {
+	}
+	if s.Removed != nil {
 		s.Removed(ctx, id)
 	}
-	return err
+	return nil
 }
 
 func randomHex(n int) string {

@@ -89,8 +89,9 @@ type Controller struct {
 	// between hosts (overlay.Planner.For); each pass makes keks's own.
 	Overlay func(ctx context.Context, host string, all []ec2.Instance) (*overlay.HostNetwork, error)
 	// OverlaySource holds the address keks's host reaches nodes on other
-	// hosts from: its control-plane networks (overlay.Desired.SourceIn).
-	OverlaySource netip.Prefix
+	// hosts from: its control-plane networks, then its registry address
+	// (overlay.Desired.SourceIn).
+	OverlaySource []netip.Prefix
 	// joined are the subnets whose segments the last pass joined; wasJoined,
 	// those of the pass before, whose bridges go unless still in use.
 	joined, wasJoined map[string]bool

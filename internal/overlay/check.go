@@ -18,8 +18,9 @@ type Desired struct {
 	KeksVia    netip.Addr
 	// SourceIn, on keks's own host, holds the source of what the host
 	// sends to nodes on other hosts (sourceFor): keks's control-plane
-	// networks, which agent hosts route back to keks. Never from the wire.
-	SourceIn netip.Prefix
+	// networks, then its registry address, which agent hosts route back
+	// to keks. Never from the wire.
+	SourceIn []netip.Prefix
 }
 
 // DesiredSubnet is a joined subnet, checked.

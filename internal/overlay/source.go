@@ -17,27 +17,30 @@ import (
 // address of its control-plane networks, which agent hosts route back to
 // it (HostNetwork.KeksRanges).
 
-// sourceFor is the host's lowest address inside in (the zero Addr when in
-// is unset or no address of the host is inside it).
-func sourceFor(in netip.Prefix) (netip.Addr, error) {
-	if !in.IsValid() {
+// sourceFor is the host's lowest address inside the first of in that
+// holds one (the zero Addr when none does): the control-plane range while
+// API servers run on the host, else the registry's address, where keks's
+// egress proxy dials from for API servers in a management cluster.
+func sourceFor(in []netip.Prefix) (netip.Addr, error) {
+	if len(in) == 0 {
 		return netip.Addr{}, nil
 	}
 	addrs, err := netlink.AddrList(nil, netlink.FAMILY_V4)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("list the host's addresses: %w", err)
 	}
-	var inside []netip.Addr
-	for _, a := range addrs {
-		if ip, ok := netip.AddrFromSlice(a.IP); ok && in.Contains(ip.Unmap()) {
-			inside = append(inside, ip.Unmap())
+	for _, p := range in {
+		var inside []netip.Addr
+		for _, a := range addrs {
+			if ip, ok := netip.AddrFromSlice(a.IP); ok && p.Contains(ip.Unmap()) {
+				inside = append(inside, ip.Unmap())
+			}
+		}
+		if len(inside) > 0 {
+			return slices.MinFunc(inside, netip.Addr.Compare), nil
 		}
 	}
-	if len(inside) == 0 {
-		return netip.Addr{}, nil // no control plane here yet: nothing to answer
-	}
-	slices.SortFunc(inside, netip.Addr.Compare)
-	return inside[0], nil
+	return netip.Addr{}, nil // no control plane here yet: nothing to answer
 }
 
 // routeNode routes a remote node's own address on its bridge from src.

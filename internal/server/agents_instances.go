@@ -275,9 +275,9 @@ func (ai *agentInstances) forwardMetadata(w http.ResponseWriter, r *http.Request
 
 // endInstancesOfHost ends a deleted host's instances with its deletion:
 // nothing can reach them any more.
-func endInstancesOfHost(e2 *ec2.Service) func(ctx context.Context, t *store.Txn, host string) error {
-	return func(ctx context.Context, t *store.Txn, host string) error {
-		return e2.EndInstancesOn(ctx, t, host, "Server.InternalError: host "+host+" was removed")
+func endInstancesOfHost(e2 *ec2.Service) func(ctx context.Context, t *store.Txn, host string, limit int) (bool, error) {
+	return func(ctx context.Context, t *store.Txn, host string, limit int) (bool, error) {
+		return e2.EndInstancesOn(ctx, t, host, "Server.InternalError: host "+host+" was removed", limit)
 	}
 }
 

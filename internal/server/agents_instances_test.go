@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -427,5 +428,34 @@ func TestAssignmentsCarryTheSecurityGroups(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("the long poll did not answer a rule added")
+	}
+}
+
+// A host with more instances than one transaction may hold goes with all
+// of them ended (once refused for its size).
+func TestDeletingAHostWithManyInstances(t *testing.T) {
+	f := startInstances(t)
+	const n = 300
+	for i := range n {
+		f.put(t, ec2.Instance{ID: fmt.Sprintf("i-%017x", i), Host: f.hostA, State: ec2.StateRunning, PrivateIP: fmt.Sprintf("10.0.%d.%d", i/200, i%200+2)})
+	}
+	if err := f.svc.DeleteHost(context.Background(), f.hostA); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.ec2.Instances(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := 0
+	for _, in := range all {
+		if in.State == ec2.StateTerminated {
+			ended++
+		}
+	}
+	if ended != n {
+		t.Errorf("%d of %d instances ended", ended, n)
+	}
+	if err := f.svc.DeleteHost(context.Background(), f.hostA); err == nil {
+		t.Error("the host is still there")
 	}
 }

@@ -349,8 +349,13 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		placer.Hosts = op.agents.ListHosts
 		op.agents.Removed = deleteNodesOfHost(ec2Svc, nodeCtl)
 		nodeCtl.Place = placer.Place
-		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts), ControlPlane: []netip.Prefix{cfg.Slot.ControlPlaneRange()}}
-		nodeCtl.Overlay, nodeCtl.OverlaySource = planner.For, cfg.Slot.ControlPlaneRange()
+		// keks's host reaches other hosts' nodes from its control-plane
+		// range (API servers on the host runtime) or, with none there, from
+		// its registry address (the egress proxy that API servers in a
+		// management cluster dial through); agent hosts route both back.
+		keksSources := []netip.Prefix{cfg.Slot.ControlPlaneRange(), netip.PrefixFrom(cfg.Slot.RegistryAddress(), 32)}
+		planner := &overlay.Planner{EC2: ec2Svc, Hosts: hostAddresses(op.agents.ListHosts), ControlPlane: keksSources}
+		nodeCtl.Overlay, nodeCtl.OverlaySource = planner.For, keksSources
 		agentWork = &agentInstances{ec2: ec2Svc, nodes: nodeCtl, metadata: metadata, poll: assignmentsRecheck, network: planner.For,
 			firewalls: firewall.Firewalls}
 		agentsLn.serveInstances(agentWork)

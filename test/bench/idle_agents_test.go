@@ -2,13 +2,11 @@ package bench
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/keksdev/keks/internal/supervisor"
 	"github.com/keksdev/keks/test/harness"
 )
 
@@ -39,20 +37,7 @@ func BenchmarkIdleWithAgents(b *testing.B) {
 
 	time.Sleep(30 * time.Second) // let start-up work (leader elections, first syncs) pass
 
-	// Supervised processes (control planes, instances, load balancers)
-	// stay their starter's children: they and theirs are left out of
-	// keks's and the agents' own figures.
-	var supervised []int
-	for pid := range supervisor.Find("") {
-		supervised = append(supervised, pid)
-	}
-	notOwn := map[int]bool{}
-	for _, pid := range withDescendants(supervised) {
-		notOwn[pid] = true
-	}
-	own := func(pid int) []int {
-		return slices.DeleteFunc(withDescendants([]int{pid}), func(p int) bool { return notOwn[p] })
-	}
+	own := ownProcesses()
 	procs := map[string][]int{"keks server": own(e.ServerPID())}
 	for i, a := range agents {
 		procs["agent "+zones[i]] = own(a.PID)

@@ -50,7 +50,7 @@ func BenchmarkIdle(b *testing.B) {
 
 	time.Sleep(30 * time.Second) // let start-up work (leader elections, first syncs) pass
 
-	procs := map[string][]int{"keks server": {e.ServerPID()}}
+	procs := map[string][]int{"keks server": ownProcesses()(e.ServerPID())}
 	for _, in := range e.Instances(name) {
 		procs["control plane "+in.Name] = []int{in.PID}
 	}
@@ -114,6 +114,25 @@ func cpuSeconds(pids []int) float64 {
 		}
 	}
 	return total
+}
+
+// ownProcesses gives a process's own: it and its descendants (a keks
+// server or agent in a host slot runs as a child of the command started),
+// less the supervised processes (control planes, instances, load
+// balancers) and theirs, which stay their starter's children and are
+// measured apart.
+func ownProcesses() func(pid int) []int {
+	var supervised []int
+	for pid := range supervisor.Find("") {
+		supervised = append(supervised, pid)
+	}
+	notOwn := map[int]bool{}
+	for _, pid := range withDescendants(supervised) {
+		notOwn[pid] = true
+	}
+	return func(pid int) []int {
+		return slices.DeleteFunc(withDescendants([]int{pid}), func(p int) bool { return notOwn[p] })
+	}
 }
 
 // withDescendants is pids and every process below them: a keks server in

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,11 +26,11 @@ import (
 // deleting an API server pod and an etcd pod fails no request through the
 // endpoint; deleting the cluster leaves nothing in the management cluster.
 func TestKeksOnKeks(t *testing.T) {
-	harness.Long(t, "about 10 minutes: a management cluster with storage, then a second keks's cluster in it")
+	harness.Long(t, "about 15 minutes: a management cluster with storage, then a second keks's cluster in it, with a node on an agent host")
 	a := harness.New(t)
 	m := a.NewManagement("management", "t3.large")
 	t.Setenv("DOCKER_CONFIG", m.DockerConfig)
-	b := harness.New(t, m.ServerArgs...)
+	b, agentsURL := harness.NewWithAgents(t, m.ServerArgs...)
 	const hosted = "hosted"
 	start := time.Now()
 	b.Run(b.Keks, "build-kubernetes", "1.36", "1.37")
@@ -134,6 +136,34 @@ func TestKeksOnKeks(t *testing.T) {
 	b.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "workers", "--node-role", b.NodeRole("hostedNodes"),
 		"--scaling-config", "minSize=2,maxSize=2,desiredSize=2", "--subnets"}, b.PrivateSubnets()...)...)
 	b.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", hosted, "--nodegroup-name", "workers")
+	// A node on an agent host, too: the API servers reach its kubelet
+	// through the egress proxy on keks's host and the subnet's VXLAN
+	// segment between keks's host and the agent's.
+	agent := b.StartAgent(agentsURL, "us-east-1a")
+	remoteSubnet := strings.TrimSpace(b.Run("aws", "ec2", "describe-subnets", "--filters", "Name=availability-zone,Values=us-east-1a",
+		"Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[0].SubnetId", "--output", "text"))
+	b.Run("aws", "eks", "create-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "remote", "--node-role", b.NodeRole("hostedNodes"),
+		"--scaling-config", "minSize=1,maxSize=1,desiredSize=1", "--labels", "placement=agent", "--subnets", remoteSubnet)
+	b.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", hosted, "--nodegroup-name", "remote")
+	waitNodes(t, b, 3)
+	remoteID := strings.TrimSpace(b.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag:eks:nodegroup-name,Values=remote", "Name=instance-state-name,Values=running",
+		"--query", "Reservations[0].Instances[0].InstanceId", "--output", "text"))
+	if _, err := os.Stat(filepath.Join(agent.Dir, "instances", remoteID)); err != nil {
+		t.Errorf("the remote group's instance %s is not on the agent host: %v", remoteID, err)
+	}
+	waitDefaultServiceAccount(t, b, "default")
+	b.Run("kubectl", "run", "remote", "--image=busybox", "--overrides", `{"spec":{"nodeSelector":{"placement":"agent"}}}`,
+		"--command", "--", "/bin/busybox", "sh", "-c", "echo hello from the agent host; exec /bin/busybox sleep 3600")
+	b.Run("kubectl", "wait", "--for=condition=Ready", "pod/remote", "--timeout=120s")
+	if out, err := b.Try("kubectl", "logs", "remote"); err != nil || !strings.Contains(out, "hello from the agent host") {
+		t.Errorf("logs of a pod on the agent host through the hosted API servers: %q %v", out, err)
+	}
+	if out, err := b.Try("kubectl", "exec", "remote", "--", "/bin/busybox", "hostname"); err != nil || strings.TrimSpace(out) != "remote" {
+		t.Errorf("exec in a pod on the agent host through the hosted API servers: %q %v", out, err)
+	}
+	b.Run("kubectl", "delete", "pod", "remote", "--wait=false")
+	b.Run("aws", "eks", "delete-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "remote")
+	b.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", hosted, "--nodegroup-name", "remote")
 	waitNodes(t, b, 2)
 	t.Run("Lab 1", func(t *testing.T) { lab1Workloads(t, b.With(t)) })
 	t.Run("control-plane logs", func(t *testing.T) { controlPlaneLogs(t, b.With(t), hosted) })
