@@ -1,8 +1,12 @@
 package e2e
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,6 +153,46 @@ func TestNodesOnAgentHosts(t *testing.T) {
 		_, err := e.Try("kubectl", "exec", "hello-a", "--", "/bin/busybox", "ping", "-c", "1", "-W", "2", ipOf("hello-b"))
 		return err
 	})
+
+	// Full-size frames cross the segment too (the underlay carries or
+	// fragments VXLAN's 50 bytes more): 4 MiB from a pod on one host to a
+	// pod on the other arrive intact.
+	e.Run("kubectl", "exec", "hello-b", "--", "/bin/busybox", "sh", "-c",
+		"mkdir -p /tmp/www && /bin/busybox dd if=/dev/urandom of=/tmp/www/big bs=1024 count=4096 2>/dev/null && /bin/busybox httpd -p 8080 -h /tmp/www")
+	sum := strings.Fields(e.Run("kubectl", "exec", "hello-b", "--", "/bin/busybox", "md5sum", "/tmp/www/big"))[0]
+	got, err := e.Try("kubectl", "exec", "hello-a", "--", "/bin/busybox", "sh", "-c",
+		"/bin/busybox wget -q -T 20 -O /tmp/big http://"+ipOf("hello-b")+":8080/big && /bin/busybox md5sum /tmp/big")
+	if err != nil || !strings.HasPrefix(got, sum) {
+		t.Errorf("4 MiB across the hosts: %q %v, want md5 %s", got, err, sum)
+	}
+	// A Service of type LoadBalancer in front of a pod on an agent host:
+	// keks's load balancer, on keks's host, reaches its node over the
+	// subnet's segment.
+	e.Run("kubectl", "expose", "pod", "hello-b", "--name=hello-lb", "--type=LoadBalancer", "--port=80", "--target-port=8080")
+	var lbAddr string
+	harness.Eventually(t, 60*time.Second, "load balancer address", func() error {
+		lbAddr = strings.TrimSpace(e.Run("kubectl", "get", "service", "hello-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"))
+		if lbAddr == "" {
+			return fmt.Errorf("no ingress address yet")
+		}
+		return nil
+	})
+	harness.Eventually(t, 30*time.Second, "4 MiB through the load balancer", func() error {
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + lbAddr + "/big")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		h := md5.New()
+		if _, err := io.Copy(h, resp.Body); err != nil {
+			return err
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			return fmt.Errorf("md5 %s, want %s", got, sum)
+		}
+		return nil
+	})
+	e.Run("kubectl", "delete", "service", "hello-lb")
 
 	for _, id := range []string{ids[0], ids[2]} {
 		if out, err := e.Try("aws", "ec2", "describe-instances", "--instance-ids", id, "--query", "Reservations[0].Instances[0].PrivateIpAddress", "--output", "text"); err == nil {

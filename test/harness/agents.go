@@ -5,13 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/keksdev/keks/internal/hostslot"
 )
 
 // Agent is a `keks agent` that StartAgent started: its data directory and
@@ -28,12 +25,7 @@ func NewWithAgents(t testing.TB, serverArgs ...string) (e *Env, server string) {
 	t.Helper()
 	_, port, _ := net.SplitHostPort(FreeLoopback(t))
 	e = New(t, append([]string{"--agents-listen", "0.0.0.0:" + port}, serverArgs...)...)
-	slot, err := os.ReadFile(filepath.Join(e.Dir, "data", "slot"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(string(slot)))
-	return e, "https://" + net.JoinHostPort(hostslot.Slot(n).RegistryAddress().String(), port)
+	return e, "https://" + net.JoinHostPort(e.Registry(), port)
 }
 
 // StartAgent joins a new agent host in zone with a token of its own and
