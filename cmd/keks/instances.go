@@ -40,7 +40,7 @@ func newInstancesCommand() *cobra.Command {
 				return enc.Encode(map[string]any{"instances": rows})
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "CLUSTER\tINSTANCE\tROLE\tZONE\tADDRESS\tPID\tHEALTH\tVERSION\tREPLACED\tMEMORY (PSS)")
+			fmt.Fprintln(tw, "CLUSTER\tINSTANCE\tROLE\tZONE\tADDRESS\tWHERE\tHEALTH\tVERSION\tREPLACED\tMEMORY (PSS)")
 			for _, r := range rows {
 				health := "healthy"
 				switch {
@@ -49,7 +49,13 @@ func newInstancesCommand() *cobra.Command {
 				case !r.Healthy:
 					health = "unhealthy"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%dMi\n", r.Cluster, r.Name, r.Role, r.Zone, r.Address, r.PID, health, r.Version, r.Replaced, r.PSS>>20)
+				// A process on keks's host, or pods in a management cluster's
+				// namespace (kubectl -n NS get pods -l keks.dev/member=INSTANCE).
+				where, memory := fmt.Sprintf("pid %d", r.PID), fmt.Sprintf("%dMi", r.PSS>>20)
+				if r.Runtime == controlplane.RuntimeKubernetes {
+					where, memory = "pods in "+r.Namespace, "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", r.Cluster, r.Name, r.Role, r.Zone, r.Address, where, health, r.Version, r.Replaced, memory)
 			}
 			return tw.Flush()
 		},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/supervisor"
 )
 
 // State is what keks built for one cluster's control plane.
@@ -50,6 +51,34 @@ type InstanceStatus struct {
 	Running bool   `json:"running"`
 	RSS     int64  `json:"rssBytes"`
 	PSS     int64  `json:"pssBytes"`
+	// Runtime is the control plane's runtime; on the kubernetes runtime
+	// Namespace is the management cluster's namespace its pods are in
+	// (labelled keks.dev/member=<instance>), and PID and memory are not
+	// known here.
+	Runtime   string `json:"runtime"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// Statuses are st's instances as the operator shows them: on the host
+// runtime whether each one's process runs, and its memory; on the
+// kubernetes runtime whether a pod of it has started, and where its pods
+// are.
+func Statuses(st *State) []InstanceStatus {
+	out := make([]InstanceStatus, 0, len(st.Instances))
+	for _, in := range st.Instances {
+		row := InstanceStatus{Instance: in, Cluster: st.ClusterName, Region: st.Region, Runtime: st.Runtime}
+		if st.Runtime == RuntimeKubernetes {
+			row.Running, row.Namespace = !in.StartedAt.IsZero(), namespaceOf(st.ClusterUID)
+		} else {
+			row.Runtime = RuntimeHost
+			row.Running = supervisor.Running(in.PID, st.ClusterUID+"/"+in.Name)
+			if row.Running {
+				row.RSS, row.PSS = supervisor.RSS(in.PID), supervisor.PSS(in.PID)
+			}
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 // Event records a replacement or a rollout step, newest last.

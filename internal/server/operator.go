@@ -11,7 +11,6 @@ import (
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/controlplane"
 	"github.com/keksdev/keks/internal/store"
-	"github.com/keksdev/keks/internal/supervisor"
 )
 
 // operator is keks's own API for the person who runs it, signed like any
@@ -74,15 +73,8 @@ func (o *operator) controlPlaneInstances(w http.ResponseWriter, r *http.Request,
 		return err
 	}
 	out := []controlplane.InstanceStatus{}
-	for _, s := range states {
-		for _, in := range s.Instances {
-			running := supervisor.Running(in.PID, s.ClusterUID+"/"+in.Name)
-			row := controlplane.InstanceStatus{Instance: in, Cluster: s.ClusterName, Region: s.Region, Running: running}
-			if running {
-				row.RSS, row.PSS = supervisor.RSS(in.PID), supervisor.PSS(in.PID)
-			}
-			out = append(out, row)
-		}
+	for i := range states {
+		out = append(out, controlplane.Statuses(&states[i])...)
 	}
 	awsproto.WriteJSON(w, c.RequestID, map[string]any{"instances": out, "states": states})
 	return nil
