@@ -44,6 +44,7 @@ type Assignments struct {
 	// Network is the host's part of the subnets' segments between hosts
 	// (VXLAN, internal/overlay); nil from a keks that makes none.
 	Network *overlay.HostNetwork `json:"network,omitempty"`
+	Volumes []AssignedVolume     `json:"volumes,omitempty"`
 }
 
 // AssignedInstance is an instance to run on the agent's host: what

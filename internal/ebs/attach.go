@@ -15,22 +15,32 @@ func (c *Controller) attachments(ctx context.Context, w *world, v *ec2.Volume, f
 	if err := c.detachFromGoneInstances(ctx, w, v); err != nil {
 		return false, err
 	}
+	// Attachments of instances on agent hosts want no device here: their
+	// host downloads the bytes (internal/agents). While the bytes are
+	// still home, such a detach has nothing to wait for.
 	var live, detaching []ec2.VolumeAttachment
-	forced := false
+	forced, agentWants := false, false
 	for _, a := range v.Attachments {
-		if a.State == ec2.AttachmentDetaching {
+		remote := w.onAgent(a.InstanceID)
+		switch {
+		case a.State == ec2.AttachmentDetaching:
 			detaching = append(detaching, a)
-			forced = forced || a.Force
-		} else {
+			forced = forced || (a.Force && !remote)
+		case !remote:
 			live = append(live, a)
+		default:
+			agentWants = true
 		}
+	}
+	if !w.anyLocal(detaching) {
+		forced = true
 	}
 	if len(live) > 0 {
 		dev, err := c.ensureDevice(w, file)
 		if err != nil {
 			return false, err
 		}
-		if err := ensureLink(c.cfg.ByID, v.ID, dev); err != nil {
+		if err := EnsureLink(c.cfg.ByID, v.ID, dev); err != nil {
 			return false, err
 		}
 		for _, a := range live {
@@ -47,7 +57,13 @@ func (c *Controller) attachments(ctx context.Context, w *world, v *ec2.Volume, f
 		if len(detaching) > 0 && !forced && inUse(w.loops[file]) {
 			return true, nil
 		}
-		if err := c.release(w, v.ID, file); err != nil {
+		release := c.release
+		if agentWants {
+			// The link is the agent's to make (an agent beside keks
+			// shares its /dev); only keks's own devices go.
+			release = c.releaseDevices
+		}
+		if err := release(w, v.ID, file); err != nil {
 			return false, err
 		}
 	}
@@ -80,7 +96,7 @@ func (c *Controller) detachFromGoneInstances(ctx context.Context, w *world, v *e
 
 func inUse(devs []string) bool {
 	for _, dev := range devs {
-		if loopInUse(dev) {
+		if LoopInUse(dev) {
 			return true
 		}
 	}
@@ -95,17 +111,17 @@ func (c *Controller) ensureDevice(w *world, file string) (string, error) {
 	var keep string
 	for _, dev := range w.loops[file] {
 		switch {
-		case clearing(dev):
+		case Clearing(dev):
 		case keep == "":
 			keep = dev
-		case !loopInUse(dev):
-			if err := detachLoop(dev); err != nil {
+		case !LoopInUse(dev):
+			if err := DetachLoop(dev); err != nil {
 				return "", err
 			}
 		}
 	}
 	if keep == "" {
-		dev, err := attachLoop(file)
+		dev, err := AttachLoop(file)
 		if err != nil {
 			return "", err
 		}
@@ -117,9 +133,14 @@ func (c *Controller) ensureDevice(w *world, file string) (string, error) {
 
 // release removes a volume's link and its loop devices.
 func (c *Controller) release(w *world, volumeID, file string) error {
-	err := removeLink(c.cfg.ByID, volumeID)
+	return errors.Join(RemoveLink(c.cfg.ByID, volumeID), c.releaseDevices(w, volumeID, file))
+}
+
+// releaseDevices removes a volume's loop devices.
+func (c *Controller) releaseDevices(w *world, _, file string) error {
+	var err error
 	for _, dev := range w.loops[file] {
-		err = errors.Join(err, detachLoop(dev))
+		err = errors.Join(err, DetachLoop(dev))
 	}
 	delete(w.loops, file)
 	return err

@@ -81,7 +81,7 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 	}
 	next := idlePeriod
 	for i := range w.snapshots {
-		if s := &w.snapshots[i]; s.State == ec2.SnapshotPending {
+		if s := &w.snapshots[i]; s.State == ec2.SnapshotPending && !w.away(s.VolumeID) {
 			if err := c.snapshot(ctx, w, s); err != nil && ctx.Err() == nil {
 				c.log.Warn("snapshot not made", "snapshot", s.ID, "err", err)
 				next = retryPeriod
@@ -138,22 +138,26 @@ func (c *Controller) look(ctx context.Context) (*world, error) {
 	for i := range instances {
 		w.instances[instances[i].ID] = &instances[i]
 	}
-	if w.loops, err = loopDevices(); err != nil {
+	if w.loops, err = LoopDevices(); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
-func (c *Controller) volumeDir() string   { return filepath.Join(c.cfg.Dir, "volumes") }
-func (c *Controller) snapshotDir() string { return filepath.Join(c.cfg.Dir, "snapshots") }
+func (c *Controller) volumeDir() string   { return filepath.Dir(c.VolumeFile("x")) }
+func (c *Controller) snapshotDir() string { return filepath.Dir(c.SnapshotFile("x")) }
 
 // VolumeFile is where a volume's bytes live.
-func (c *Controller) VolumeFile(id string) string { return filepath.Join(c.volumeDir(), id+".img") }
+func (c *Controller) VolumeFile(id string) string { return VolumePath(c.cfg.Dir, id) }
 
 // SnapshotFile is where a snapshot's bytes live.
-func (c *Controller) SnapshotFile(id string) string {
-	return filepath.Join(c.snapshotDir(), id+".img")
-}
+func (c *Controller) SnapshotFile(id string) string { return SnapshotPath(c.cfg.Dir, id) }
+
+// VolumePath is where a volume's bytes live under a controller's Dir.
+func VolumePath(dir, id string) string { return filepath.Join(dir, "volumes", id+".img") }
+
+// SnapshotPath is where a snapshot's bytes live under a controller's Dir.
+func SnapshotPath(dir, id string) string { return filepath.Join(dir, "snapshots", id+".img") }
 
 // gib is a size in GiB in bytes.
 func gib(n int) int64 { return int64(n) << 30 }
@@ -170,11 +174,14 @@ func (c *Controller) snapshot(ctx context.Context, w *world, s *ec2.Snapshot) er
 	if !exists(dst) {
 		src := c.VolumeFile(s.VolumeID)
 		if !exists(src) {
+			if v, err := c.ec2.GetVolume(ctx, "", s.VolumeID); err == nil && v.Host != "" {
+				return nil // its bytes left for an agent host since the pass began: the agent takes it
+			}
 			c.log.Error("snapshot failed: its volume's data is gone", "snapshot", s.ID, "volume", s.VolumeID)
 			return c.ec2.SnapshotFailed(ctx, s.ID, "The volume's data is no longer available.")
 		}
 		for _, dev := range w.loops[src] {
-			if err := syncDevice(dev); err != nil {
+			if err := SyncDevice(dev); err != nil {
 				return err
 			}
 		}
@@ -189,6 +196,9 @@ func (c *Controller) snapshot(ctx context.Context, w *world, s *ec2.Snapshot) er
 // volume converges one volume; waiting reports a detach that waits for
 // its device to be unused.
 func (c *Controller) volume(ctx context.Context, w *world, v *ec2.Volume) (waiting bool, err error) {
+	if v.Host != "" {
+		return false, c.awayVolume(ctx, w, v)
+	}
 	file := c.VolumeFile(v.ID)
 	switch v.State {
 	case ec2.VolumeCreating:
@@ -206,6 +216,9 @@ func (c *Controller) volume(ctx context.Context, w *world, v *ec2.Volume) (waiti
 		return false, c.release(w, v.ID, file)
 	}
 	if !exists(file) {
+		if now, err := c.ec2.GetVolume(ctx, "", v.ID); err == nil && now.Host != "" {
+			return false, nil // its bytes left for an agent host since the pass began
+		}
 		return false, fmt.Errorf("the data of volume %s is gone: %s does not exist", v.ID, file)
 	}
 	if err := c.modify(ctx, w, v, file); err != nil {
@@ -249,14 +262,14 @@ func (c *Controller) modify(ctx context.Context, w *world, v *ec2.Volume, file s
 	case m == nil:
 		return nil
 	case m.State == ec2.ModificationModifying:
-		if err := grow(file, gib(m.Target.Size)); errors.Is(err, syscall.EFBIG) {
+		if err := Grow(file, gib(m.Target.Size)); errors.Is(err, syscall.EFBIG) {
 			c.log.Error("modification failed: the host cannot hold a file of its size", "volume", v.ID, "size", m.Target.Size, "err", err)
 			return c.ec2.ModificationFailed(ctx, v.ID, "The volume cannot grow to the requested size on this host.")
 		} else if err != nil {
 			return err
 		}
 		for _, dev := range w.loops[file] {
-			if err := refreshCapacity(dev); err != nil {
+			if err := RefreshCapacity(dev); err != nil {
 				return err
 			}
 		}

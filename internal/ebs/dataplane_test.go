@@ -165,7 +165,7 @@ func (h *host) mounted(dev string, fn func(dir string)) {
 func (h *host) ours() []string {
 	h.t.Helper()
 	var out []string
-	loops, err := loopDevices()
+	loops, err := LoopDevices()
 	h.must(err)
 	for file, devs := range loops {
 		if strings.HasPrefix(file, h.ctl.cfg.Dir) {
@@ -174,7 +174,7 @@ func (h *host) ours() []string {
 	}
 	volumes, err := h.ec2.Volumes(h.ctx, "")
 	h.must(err)
-	for name := range volumeLinks(DefaultByID) {
+	for name := range VolumeLinks(DefaultByID) {
 		target, _ := os.Readlink(filepath.Join(DefaultByID, name))
 		for file, devs := range loops {
 			for _, dev := range devs {
@@ -270,7 +270,7 @@ func TestVolumeLifecycleOnTheHost(t *testing.T) {
 	if again := h.device(v.ID); again != dev {
 		t.Fatalf("after a restart the volume is %s, was %s", again, dev)
 	}
-	loops, err := loopDevices()
+	loops, err := LoopDevices()
 	h.must(err)
 	if devs := loops[h.ctl.VolumeFile(v.ID)]; len(devs) != 1 {
 		t.Fatalf("after a restart the volume has devices %v, want one", devs)
@@ -340,10 +340,10 @@ func TestSweepRemovesWhatNoRecordWants(t *testing.T) {
 	file := h.ctl.VolumeFile("vol-0123456789abcdef0")
 	h.must(os.MkdirAll(filepath.Dir(file), 0o700))
 	h.must(createEmpty(file, 64<<20))
-	dev, err := attachLoop(file)
+	dev, err := AttachLoop(file)
 	h.must(err)
-	t.Cleanup(func() { _ = detachLoop(dev); _ = removeLink(DefaultByID, "vol-0123456789abcdef0") })
-	h.must(ensureLink(DefaultByID, "vol-0123456789abcdef0", dev))
+	t.Cleanup(func() { _ = DetachLoop(dev); _ = RemoveLink(DefaultByID, "vol-0123456789abcdef0") })
+	h.must(EnsureLink(DefaultByID, "vol-0123456789abcdef0", dev))
 	h.must(os.MkdirAll(h.ctl.snapshotDir(), 0o700))
 	h.must(os.WriteFile(h.ctl.SnapshotFile("snap-0123456789abcdef0")+".tmp", nil, 0o600))
 	h.converge()
@@ -357,13 +357,13 @@ func TestSweepRemovesWhatNoRecordWants(t *testing.T) {
 
 // cleanUp leaves nothing of a volume on the host whatever the test did.
 func (h *host) cleanUp(volumeID string) {
-	_ = removeLink(DefaultByID, volumeID)
-	loops, _ := loopDevices()
+	_ = RemoveLink(DefaultByID, volumeID)
+	loops, _ := LoopDevices()
 	for file, devs := range loops {
 		if strings.HasPrefix(file, h.ctl.cfg.Dir) {
 			for _, dev := range devs {
 				_ = exec.Command("umount", "-l", dev).Run()
-				_ = detachLoop(dev)
+				_ = DetachLoop(dev)
 			}
 		}
 	}

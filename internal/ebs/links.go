@@ -38,8 +38,8 @@ func volumeOfLink(name string) string {
 	return "vol-" + id
 }
 
-// ensureLink points a volume's link at dev, relative as udev's are.
-func ensureLink(byID, volumeID, dev string) error {
+// EnsureLink points a volume's link at dev, relative as udev's are.
+func EnsureLink(byID, volumeID, dev string) error {
 	link := filepath.Join(byID, linkName(volumeID))
 	target := filepath.Join("..", "..", strings.TrimPrefix(dev, "/dev/"))
 	if have, err := os.Readlink(link); err == nil && have == target {
@@ -62,9 +62,9 @@ func ensureLink(byID, volumeID, dev string) error {
 	return nil
 }
 
-// removeLink removes a volume's link, and the by-id directories when that
+// RemoveLink removes a volume's link, and the by-id directories when that
 // left them empty (a host without udev had none before keks).
-func removeLink(byID, volumeID string) error {
+func RemoveLink(byID, volumeID string) error {
 	err := os.Remove(filepath.Join(byID, linkName(volumeID)))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -77,8 +77,8 @@ func removeLink(byID, volumeID string) error {
 	return nil
 }
 
-// volumeLinks lists the volume links under byID: name -> volume id.
-func volumeLinks(byID string) map[string]string {
+// VolumeLinks lists the volume links under byID: name -> volume id.
+func VolumeLinks(byID string) map[string]string {
 	entries, err := os.ReadDir(byID)
 	if err != nil {
 		return nil

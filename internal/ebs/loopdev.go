@@ -26,10 +26,10 @@ const (
 	deletedSuffix = " (deleted)"
 )
 
-// loopDevices maps each file that backs a loop device to its devices
+// LoopDevices maps each file that backs a loop device to its devices
 // (/dev/loopN), as sysfs lists them; a removed file keeps its name with
 // deletedSuffix.
-func loopDevices() (map[string][]string, error) {
+func LoopDevices() (map[string][]string, error) {
 	paths, err := filepath.Glob(filepath.Join(sysBlock, "loop*", "loop", "backing_file"))
 	if err != nil {
 		return nil, fmt.Errorf("list loop devices: %w", err)
@@ -47,8 +47,8 @@ func loopDevices() (map[string][]string, error) {
 	return out, nil
 }
 
-// attachLoop binds a free loop device to file and returns its path.
-func attachLoop(file string) (string, error) {
+// AttachLoop binds a free loop device to file and returns its path.
+func AttachLoop(file string) (string, error) {
 	ctl, err := os.OpenFile(loopControl, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return "", fmt.Errorf("open %s: %w", loopControl, err)
@@ -110,9 +110,9 @@ func openLoop(n int) (*os.File, error) {
 	return f, nil
 }
 
-// detachLoop clears a loop device. One still open (mounted) is cleared by
+// DetachLoop clears a loop device. One still open (mounted) is cleared by
 // the kernel when it is last closed; its file stays in use until then.
-func detachLoop(dev string) error {
+func DetachLoop(dev string) error {
 	f, err := os.OpenFile(dev, os.O_RDWR|unix.O_CLOEXEC, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -126,9 +126,9 @@ func detachLoop(dev string) error {
 	return nil
 }
 
-// loopInUse tells whether something holds the device exclusively: a file
+// LoopInUse tells whether something holds the device exclusively: a file
 // system mounted from it, in any mount namespace (an instance's included).
-func loopInUse(dev string) bool {
+func LoopInUse(dev string) bool {
 	fd, err := unix.Open(dev, unix.O_RDONLY|unix.O_EXCL|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return errors.Is(err, unix.EBUSY)
@@ -137,10 +137,10 @@ func loopInUse(dev string) bool {
 	return false
 }
 
-// clearing tells whether a loop device is on its way out: cleared while
+// Clearing tells whether a loop device is on its way out: cleared while
 // still open (a forced detach of a mounted volume), it lets go of its file
 // when last closed, and must not be taken for a new attachment.
-func clearing(dev string) bool {
+func Clearing(dev string) bool {
 	f, err := os.OpenFile(dev, os.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return true
@@ -150,8 +150,8 @@ func clearing(dev string) bool {
 	return err != nil || info.Flags&unix.LO_FLAGS_AUTOCLEAR != 0
 }
 
-// refreshCapacity makes a loop device take its file's new size.
-func refreshCapacity(dev string) error {
+// RefreshCapacity makes a loop device take its file's new size.
+func RefreshCapacity(dev string) error {
 	f, err := os.OpenFile(dev, os.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", dev, err)
@@ -163,9 +163,9 @@ func refreshCapacity(dev string) error {
 	return nil
 }
 
-// syncDevice writes what the device holds in memory down to its file,
+// SyncDevice writes what the device holds in memory down to its file,
 // so that a copy of the file is the volume as the instance last wrote it.
-func syncDevice(dev string) error {
+func SyncDevice(dev string) error {
 	f, err := os.OpenFile(dev, os.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", dev, err)

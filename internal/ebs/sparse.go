@@ -54,6 +54,16 @@ func copySparse(src, dst string, size int64) error {
 // copyData copies the data extents of in below limit, block by block,
 // skipping zero blocks.
 func copyData(in, out *os.File, limit int64) error {
+	return dataBlocks(in, limit, func(off int64, b []byte) error {
+		_, err := out.WriteAt(b, off)
+		return err
+	})
+}
+
+// dataBlocks calls fn with each non-zero block of in's data extents below
+// limit (found with SEEK_DATA and SEEK_HOLE), in order of offset; fn must
+// not keep b.
+func dataBlocks(in *os.File, limit int64, fn func(off int64, b []byte) error) error {
 	buf := make([]byte, copyBlock)
 	zero := make([]byte, copyBlock)
 	for off := int64(0); off < limit; {
@@ -63,6 +73,9 @@ func copyData(in, out *os.File, limit int64) error {
 		} else if err != nil {
 			return fmt.Errorf("find data: %w", err)
 		}
+		if start >= limit {
+			return nil
+		}
 		end, err := unix.Seek(int(in.Fd()), start, unix.SEEK_HOLE)
 		if err != nil {
 			return fmt.Errorf("find a hole: %w", err)
@@ -71,7 +84,7 @@ func copyData(in, out *os.File, limit int64) error {
 		for pos := start; pos < end; {
 			n, err := in.ReadAt(buf[:min(int64(len(buf)), end-pos)], pos)
 			if n > 0 && !bytes.Equal(buf[:n], zero[:n]) {
-				if _, werr := out.WriteAt(buf[:n], pos); werr != nil {
+				if werr := fn(pos, buf[:n]); werr != nil {
 					return werr
 				}
 			}
@@ -109,8 +122,8 @@ func createEmpty(dst string, size int64) error {
 	return os.Rename(tmp, dst)
 }
 
-// grow makes a file at least size bytes long; the new end is a hole.
-func grow(file string, size int64) error {
+// Grow makes a file at least size bytes long; the new end is a hole.
+func Grow(file string, size int64) error {
 	st, err := os.Stat(file)
 	if err != nil {
 		return err

@@ -34,7 +34,7 @@ func (c *Controller) sweep(w *world) error {
 			continue
 		}
 		for _, dev := range devs {
-			errs = append(errs, detachLoop(dev))
+			errs = append(errs, DetachLoop(dev))
 		}
 		delete(w.loops, file)
 	}
@@ -99,12 +99,12 @@ func (c *Controller) sweepDir(w *world, dir string, known map[string]bool, volum
 // point at one of its devices (ours, as the pass began).
 func (c *Controller) sweepLinks(ours map[string]bool, volumes map[string]bool) error {
 	var errs []error
-	for name, id := range volumeLinks(c.cfg.ByID) {
+	for name, id := range VolumeLinks(c.cfg.ByID) {
 		if volumes[id] {
 			continue // its volume's own pass keeps or removes it
 		}
 		if target, err := os.Readlink(filepath.Join(c.cfg.ByID, name)); err == nil && ours[filepath.Base(target)] {
-			errs = append(errs, removeLink(c.cfg.ByID, id))
+			errs = append(errs, RemoveLink(c.cfg.ByID, id))
 		}
 	}
 	return errors.Join(errs...)

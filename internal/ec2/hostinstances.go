@@ -8,11 +8,12 @@ import (
 	"github.com/keksdev/keks/internal/store"
 )
 
-// EndInstancesOn adds to t the end of at most limit instances on an agent
-// host that are not terminated yet: terminated with reason, their
-// processes gone with the host. It makes t depend on those records, so
-// that it commits only on what it read; more says whether others are left
-// for another transaction (one holds only so many writes).
+// EndInstancesOn adds to t the end of at most limit records of an agent
+// host: its instances that are not terminated yet (terminated with reason,
+// their processes gone with the host), then the volumes it held (lost:
+// state error). It makes t depend on those records, so that it commits
+// only on what it read; more says whether others are left for another
+// transaction (one holds only so many writes).
 func (s *Service) EndInstancesOn(ctx context.Context, t *store.Txn, host, reason string, limit int) (more bool, err error) {
 	raws, err := s.Store.ListRaw(ctx, InstancePrefix)
 	if err != nil {
@@ -36,5 +37,5 @@ func (s *Service) EndInstancesOn(ctx context.Context, t *store.Txn, host, reason
 		t.Put(r.Key, &in)
 		ended++
 	}
-	return false, nil
+	return s.loseVolumesOn(ctx, t, host, limit-ended)
 }

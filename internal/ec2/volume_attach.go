@@ -39,10 +39,6 @@ func (s *Service) AttachVolume(ctx context.Context, region, volumeID, instanceID
 		if in.State != StateRunning {
 			return awserr.Errorf(CodeIncorrectInstanceState, "Instance '%s' is not 'running'.", instanceID)
 		}
-		if in.Host != "" {
-			// EC2 answers this for an instance type a volume cannot attach to.
-			return awserr.Errorf(CodeUnsupportedOperation, "Instance '%s' runs on agent host %s: keks attaches volumes only to instances on its own host.", instanceID, in.Host)
-		}
 		if v.State != VolumeAvailable {
 			return awserr.Errorf(CodeIncorrectState, "Volume '%s' is not 'available'.", volumeID)
 		}
@@ -51,6 +47,9 @@ func (s *Service) AttachVolume(ctx context.Context, region, volumeID, instanceID
 		}
 		if v.Zone != in.Zone {
 			return awserr.Errorf(CodeInvalidVolumeZoneMismatch, "The volume '%s' is not in the same availability zone as instance '%s'", volumeID, instanceID)
+		}
+		if err := s.sameHost(ctx, v, in); err != nil {
+			return err
 		}
 		if err := s.deviceFree(ctx, region, instanceID, device); err != nil {
 			return err

@@ -50,16 +50,24 @@ func (s *Service) AttachmentMade(ctx context.Context, volumeID, instanceID strin
 // deleting once it has no attachment left.
 func (s *Service) DetachmentDone(ctx context.Context, volumeID, instanceID string) error {
 	return s.hostUpdate(ctx, volumeID, func(v *Volume) {
-		v.Attachments = slices.DeleteFunc(v.Attachments, func(a VolumeAttachment) bool {
-			return a.InstanceID == instanceID && a.State == AttachmentDetaching
-		})
-		if len(v.Attachments) == 0 {
-			v.Attachments = nil
-			if v.DeleteWhenDetached && v.State == VolumeAvailable {
-				v.State = VolumeDeleting
-			}
+		if v.Host != "" {
+			return // its bytes are away: only their return ends the detach
 		}
+		v.detachmentDone(instanceID)
 	})
+}
+
+// detachmentDone removes a detaching attachment from the record.
+func (v *Volume) detachmentDone(instanceID string) {
+	v.Attachments = slices.DeleteFunc(v.Attachments, func(a VolumeAttachment) bool {
+		return a.InstanceID == instanceID && a.State == AttachmentDetaching
+	})
+	if len(v.Attachments) == 0 {
+		v.Attachments = nil
+		if v.DeleteWhenDetached && v.State == VolumeAvailable {
+			v.State = VolumeDeleting
+		}
+	}
 }
 
 // ModificationOptimizing moves a modification from modifying to

@@ -54,6 +54,10 @@ type Volume struct {
 	// DeleteWhenDetached marks a volume whose instance terminated with
 	// DeleteOnTermination: it goes once the host has let it go.
 	DeleteWhenDetached bool `json:"deleteWhenDetached,omitempty"`
+	// Host is the agent host that holds the volume's bytes while an
+	// instance of it has the volume attached ("": keks's own host). They
+	// travel there on attach and come back on detach (internal/agents).
+	Host string `json:"host,omitempty"`
 }
 
 // VolumeAttachment is a volume's attachment to one instance.

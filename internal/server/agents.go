@@ -103,9 +103,16 @@ type agentsAPI struct {
 	// instances serves the calls about agents' instances (agents_instances.go);
 	// nil until the server wires it.
 	instances *agentInstances
+	// volumes serves the calls about agents' volumes (agents_volumes.go);
+	// nil until the server wires it.
+	volumes *agentVolumes
 }
 
 func (a *agentsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isVolumesPath(r.URL.Path) {
+		a.serveVolumes(w, r)
+		return
+	}
 	if isInstancesPath(r.URL.Path) {
 		a.serveInstances(w, r)
 		return

@@ -59,6 +59,8 @@ type agentInstances struct {
 	// firewalls decides instances' security groups' rules
 	// (sgfirewall.Controller.Firewalls); nil sends none.
 	firewalls func(ctx context.Context, ins []ec2.Instance) (map[string]string, error)
+	// volumes are the host's EBS volumes (agentVolumes.assigned); nil assigns none.
+	volumes func(ctx context.Context, host string, all []ec2.Instance) ([]agents.AssignedVolume, error)
 }
 
 // serveInstances lets the listener serve agents' instances; it must be
@@ -162,12 +164,18 @@ func (ai *agentInstances) assignmentsOf(ctx context.Context, host string) (*agen
 			return nil, fmt.Errorf("plan the network of host %s: %w", host, err)
 		}
 	}
+	if ai.volumes != nil {
+		if as.Volumes, err = ai.volumes(ctx, host, all); err != nil {
+			return nil, err
+		}
+	}
 	// The network is in the digest: a peer joining or leaving a subnet
-	// wakes the long poll as an instance does.
+	// wakes the long poll as an instance does; and so are volumes.
 	data, err := json.Marshal(struct {
 		I []agents.AssignedInstance
 		N *overlay.HostNetwork
-	}{as.Instances, as.Network})
+		V []agents.AssignedVolume
+	}{as.Instances, as.Network, as.Volumes})
 	if err != nil {
 		return nil, fmt.Errorf("encode assignments of host %s: %w", host, err)
 	}

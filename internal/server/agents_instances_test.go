@@ -89,7 +89,7 @@ func (f *instancesFixture) setPeer(p string) {
 	f.ai.changed.fire()
 }
 
-func startInstances(t *testing.T) *instancesFixture {
+func startInstances(t *testing.T, more ...func(f *instancesFixture, ln *agentsListener)) *instancesFixture {
 	t.Helper()
 	f := &instancesFixture{nodes: &fakeAssigner{}}
 	f.agentsFixture = startAgentsWith(t, func(st *store.Store, svc *agents.Service, ln *agentsListener) {
@@ -110,6 +110,9 @@ func startInstances(t *testing.T) *instancesFixture {
 			go wakeOnChange(t.Context(), st, prefix, f.ai.changed.fire)
 		}
 		ln.serveInstances(f.ai)
+		for _, wire := range more {
+			wire(f, ln)
+		}
 	})
 	a, idA := f.joined(t)
 	b, idB := f.joined(t)

@@ -362,6 +362,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline
 	ebsCtl := ebs.New(ec2Svc, ebs.Config{Dir: filepath.Join(dataDir, "ebs")}, log.With("component", "ebs"))
+	if agentsLn != nil && agentsLn.api.instances != nil {
+		agentsLn.serveVolumes(&agentVolumes{ec2: ec2Svc, dir: filepath.Join(dataDir, "ebs"), log: log.With("component", "agents")})
+	}
 	elbCtl := elb.New(eksSvc, st, kube, cfg.Slot.LoadBalancerPool(), filepath.Join(dataDir, "elb"), exe, log.With("component", "elb"))
 	ecrSvc := &ecr.Service{Store: st, Host: strings.TrimSuffix(cfg.RegistryAddress, ":443"), Region: cfg.Region,
 		InstanceLive: func(ctx context.Context, id string) bool {

@@ -96,6 +96,8 @@ type converger struct {
 	// joined are the bridges of the subnets whose segments the host
 	// joins: they stay without a local instance in them.
 	joined []string
+	// volumes are the host's EBS volumes (volumes.go); nil holds none.
+	volumes *volumes
 }
 
 type ran struct {
@@ -179,6 +181,9 @@ func (c *converger) converge(ctx context.Context, as *agents.Assignments) {
 	}
 	if len(run) == 0 && len(kept) == 0 {
 		c.hostRules(nil, nil, nil)
+	}
+	if c.volumes != nil {
+		c.volumes.converge(ctx, as.Volumes)
 	}
 }
 

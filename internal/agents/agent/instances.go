@@ -14,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/keksdev/keks/internal/agents"
+	"github.com/keksdev/keks/internal/ebs"
 	"github.com/keksdev/keks/internal/imds"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/network"
@@ -36,6 +37,7 @@ func runInstances(ctx context.Context, cfg Config, id *Identity, log *slog.Logge
 		keksBinary: exe, keksCA: filepath.Join(cfg.DataDir, keksCAFile)}
 	conv := newConverger(env, hostSandboxes{}, hostRules{metadataAddress: cfg.MetadataAddress},
 		func(ctx context.Context, st agents.InstanceStatus) error { return reportInstance(ctx, id, st) }, log)
+	conv.volumes = newVolumes(volumesDir(cfg), hostDevices{byID: ebs.DefaultByID}, newKeksVolumes(id), log)
 	g, ctx := errgroup.WithContext(ctx)
 	if cfg.MetadataAddress != "" {
 		p := &metadataProxy{client: id.client, server: id.Server, log: log, setHopLimit: imds.SetHopLimit}
@@ -66,9 +68,10 @@ func runInstances(ctx context.Context, cfg Config, id *Identity, log *slog.Logge
 }
 
 // Cleanup deletes every instance this agent has on the host (by its
-// directories), their subnet bridges and the host's rules for them, and
-// takes the metadata proxy's address off the host: what `keks agent
-// --cleanup` does before a host leaves, or after a test. The host stays
+// directories), their subnet bridges and the host's rules for them, the
+// volumes' links, loop devices and files, and takes the metadata proxy's
+// address off the host: what `keks agent --cleanup` does before a host
+// leaves, or after a test. The host stays
 // joined; keks is not asked, so instances it still assigns come back when
 // the agent runs again.
 func Cleanup(ctx context.Context, cfg Config) error {
@@ -79,6 +82,10 @@ func Cleanup(ctx context.Context, cfg Config) error {
 	conv := newConverger(env, hostSandboxes{}, hostRules{metadataAddress: cfg.MetadataAddress},
 		func(context.Context, agents.InstanceStatus) error { return nil }, cfg.Log)
 	conv.grace = 0
+	// Volumes too: their links, loop devices and files (the bytes of a
+	// volume this host held go with them).
+	conv.volumes = newVolumes(volumesDir(cfg), hostDevices{byID: ebs.DefaultByID}, nil, cfg.Log)
+	conv.volumes.grace = 0
 	// Nothing assigned: every instance with a directory is deleted, and
 	// with none left the rules go.
 	conv.converge(ctx, &agents.Assignments{})
@@ -93,6 +100,9 @@ func Cleanup(ctx context.Context, cfg Config) error {
 	}
 	if len(left) > 0 {
 		return fmt.Errorf("instances not deleted (see the log above): %v", left)
+	}
+	if left := conv.volumes.local(); len(left) > 0 {
+		return fmt.Errorf("volumes not removed (see the log above): %v", left)
 	}
 	// Bridges of subnets joined without an instance here are not known to
 	// a fresh process; the agent has its namespace to itself (its own host,
@@ -121,3 +131,6 @@ func deleteSubnetBridges() error {
 	}
 	return errors.Join(errs...)
 }
+
+// volumesDir holds the bytes of the volumes the host holds.
+func volumesDir(cfg Config) string { return filepath.Join(cfg.DataDir, "volumes") }
