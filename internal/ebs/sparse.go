@@ -26,27 +26,8 @@ func copySparse(src, dst string, size int64) error {
 		return fmt.Errorf("open %s: %w", src, err)
 	}
 	defer in.Close()
-	tmp := dst + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	defer os.Remove(tmp) // gone once renamed
-	err = copyData(in, out, size)
-	if err == nil {
-		err = out.Truncate(size)
-	}
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeWhole(dst, size, func(out *os.File) error { return copyData(in, out, size) }); err != nil {
 		return fmt.Errorf("copy %s to %s: %w", src, dst, err)
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	return nil
 }
@@ -133,6 +114,34 @@ func Grow(file string, size int64) error {
 	}
 	if err := os.Truncate(file, size); err != nil {
 		return fmt.Errorf("grow %s: %w", file, err)
+	}
+	return nil
+}
+
+// writeWhole makes a file dst of size bytes that fill writes, whole or not
+// at all: under a temporary name, synced, then renamed into place.
+func writeWhole(dst string, size int64, fill func(out *os.File) error) error {
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	defer os.Remove(tmp) // gone once renamed
+	err = fill(out)
+	if err == nil {
+		err = out.Truncate(size)
+	}
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	return nil
 }

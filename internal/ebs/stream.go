@@ -86,27 +86,8 @@ func ReceiveSparse(r io.Reader, dst string, accept func(size int64) error) (int6
 	if err := accept(size); err != nil {
 		return 0, err
 	}
-	tmp := dst + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return 0, fmt.Errorf("create %s: %w", tmp, err)
-	}
-	defer os.Remove(tmp) // gone once renamed
-	err = receiveFrames(br, out, size)
-	if err == nil {
-		err = out.Truncate(size)
-	}
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeWhole(dst, size, func(out *os.File) error { return receiveFrames(br, out, size) }); err != nil {
 		return 0, fmt.Errorf("receive %s: %w", dst, err)
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return 0, fmt.Errorf("rename %s: %w", tmp, err)
 	}
 	if err := syncDir(filepath.Dir(dst)); err != nil {
 		return 0, err

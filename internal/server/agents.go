@@ -145,6 +145,11 @@ func (a *agentsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = agentError(http.StatusNotFound, "NotFound", "keks's agents listener does not serve %s", r.URL.Path)
 	}
+	a.answer(w, r, out, err)
+}
+
+// answer writes a call's answer as JSON, or its error.
+func (a *agentsAPI) answer(w http.ResponseWriter, r *http.Request, out any, err error) {
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -97,12 +97,7 @@ func (a *agentsAPI) serveInstances(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = agentError(http.StatusMethodNotAllowed, "MethodNotAllowed", "%s does not take %s", r.URL.Path, r.Method)
 	}
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
+	a.answer(w, r, out, err)
 }
 
 // assignments answers the host's assignments once their revision differs

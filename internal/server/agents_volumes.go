@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,12 +97,7 @@ func (a *agentsAPI) serveVolumes(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = agentError(http.StatusMethodNotAllowed, "MethodNotAllowed", "%s does not take %s", r.URL.Path, r.Method)
 	}
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(out)
+	a.answer(w, r, out, err)
 }
 
 // pathID is the id that ends path after prefix, if it is one.

@@ -206,6 +206,8 @@ func TestNodesOnAgentHosts(t *testing.T) {
 		}
 	}
 
+	t.Run("EBS", func(t *testing.T) { agentEBS(t, e.With(t), name, agentDirs[1]) })
+
 	// Deleting the group ends both instances on their hosts.
 	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", name, "--nodegroup-name", "spread")
 	e.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", name, "--nodegroup-name", "spread")
@@ -221,3 +223,101 @@ func TestNodesOnAgentHosts(t *testing.T) {
 		return nil
 	})
 }
+
+// agentEBS: a StatefulSet's gp3 volume in us-east-1b, whose node runs on
+// that zone's agent host. While its pod runs the volume's bytes are on the
+// agent host (its file under the agent's data directory, not keks's);
+// scaled to none, the volume detaches and its bytes come back to keks;
+// scaled up again, they travel back and the pod reads what it wrote.
+func agentEBS(t *testing.T, e *harness.Env, cluster, agentDir string) {
+	e.Run("aws", "eks", "create-addon", "--cluster-name", cluster, "--addon-name", "aws-ebs-csi-driver", "--service-account-role-arn", e.EBSCSIRole(cluster))
+	e.Run("aws", "eks", "wait", "addon-active", "--cluster-name", cluster, "--addon-name", "aws-ebs-csi-driver")
+	e.Run("kubectl", "create", "namespace", "ebs")
+	e.Run("kubectl", "apply", "-f", writeManifest(t, strings.ReplaceAll(agentStorageManifest, "REGISTRY", e.Registry())))
+	start := time.Now()
+	e.Run("kubectl", "-n", "ebs", "wait", "--for=condition=Ready", "pod/db-0", "--timeout=180s")
+	t.Logf("a pod on an agent host with a new gp3 volume Ready %s after apply", time.Since(start).Round(100*time.Millisecond))
+	volume := func() (id, state string) {
+		out := strings.Fields(e.Run("aws", "ec2", "describe-volumes", "--filters", "Name=tag:kubernetes.io/created-for/pvc/name,Values=data-db-0",
+			"--query", "Volumes[0].[VolumeId,State]", "--output", "text"))
+		if len(out) != 2 {
+			t.Fatalf("describe-volumes for data-db-0: %v", out)
+		}
+		return out[0], out[1]
+	}
+	id, state := volume()
+	onAgent := filepath.Join(agentDir, "volumes", id+".img")
+	atHome := filepath.Join(e.Dir, "data", "ebs", "volumes", id+".img")
+	where := func() string {
+		_, agentErr := os.Stat(onAgent)
+		_, homeErr := os.Stat(atHome)
+		return fmt.Sprintf("on the agent host: %v, on keks's host: %v", agentErr == nil, homeErr == nil)
+	}
+	if _, err := os.Stat(onAgent); state != "in-use" || err != nil {
+		t.Errorf("%s is %s; %s", id, state, where())
+	}
+	if out := e.Run("kubectl", "-n", "ebs", "exec", "db-0", "--", "cat", "/data/written"); strings.TrimSpace(out) != "kept" {
+		t.Fatalf("the file db-0 wrote: %q", out)
+	}
+
+	e.Run("kubectl", "-n", "ebs", "scale", "statefulset", "db", "--replicas=0")
+	start = time.Now()
+	harness.Eventually(t, 3*time.Minute, "the volume detached and its bytes back on keks's host", func() error {
+		_, onAgentErr := os.Stat(onAgent)
+		if _, state := volume(); state != "available" || !os.IsNotExist(onAgentErr) {
+			return fmt.Errorf("%s is %s; %s", id, state, where())
+		}
+		if _, err := os.Stat(atHome); err != nil {
+			return err
+		}
+		return nil
+	})
+	t.Logf("detached and back on keks's host %s after the scale-down", time.Since(start).Round(100*time.Millisecond))
+
+	e.Run("kubectl", "-n", "ebs", "scale", "statefulset", "db", "--replicas=1")
+	e.Run("kubectl", "-n", "ebs", "wait", "--for=condition=Ready", "pod/db-0", "--timeout=180s")
+	if out := e.Run("kubectl", "-n", "ebs", "exec", "db-0", "--", "cat", "/data/written"); strings.TrimSpace(out) != "kept" {
+		t.Errorf("after its bytes travelled back, db-0 reads %q", out)
+	}
+	if _, err := os.Stat(onAgent); err != nil {
+		t.Errorf("attached again, %s", where())
+	}
+
+	// The claim's deletion deletes the volume once it is home again.
+	e.Run("kubectl", "delete", "namespace", "ebs")
+	harness.Eventually(t, 3*time.Minute, "the volume deleted", func() error {
+		out := strings.TrimSpace(e.Run("aws", "ec2", "describe-volumes", "--filters", "Name=tag:kubernetes.io/created-for/pvc/name,Values=data-db-0",
+			"--query", "Volumes[].VolumeId", "--output", "text"))
+		if out != "" {
+			return fmt.Errorf("volumes left: %s; %s", out, where())
+		}
+		return nil
+	})
+	e.Run("aws", "eks", "delete-addon", "--cluster-name", cluster, "--addon-name", "aws-ebs-csi-driver")
+}
+
+const agentStorageManifest = `
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: ebs}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      nodeSelector: {topology.kubernetes.io/zone: us-east-1b}
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: db
+        image: REGISTRY/library/busybox:latest
+        command: [sh, -c, 'test -f /data/written || echo kept > /data/written; sync; exec sleep 3600']
+        volumeMounts: [{name: data, mountPath: /data}]
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: gp3
+      resources: {requests: {storage: 1Gi}}
+`

@@ -133,7 +133,8 @@ func TestKeksOnKeks(t *testing.T) {
 
 	// Nodes join the hosted cluster, and Lab 1 runs on it: its API
 	// servers reach the kubelets (logs, exec) through keks's egress proxy.
-	b.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "workers", "--node-role", b.NodeRole("hostedNodes"),
+	nodeRole := b.NodeRole("hostedNodes")
+	b.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "workers", "--node-role", nodeRole,
 		"--scaling-config", "minSize=2,maxSize=2,desiredSize=2", "--subnets"}, b.PrivateSubnets()...)...)
 	b.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", hosted, "--nodegroup-name", "workers")
 	// A node on an agent host, too: the API servers reach its kubelet
@@ -142,7 +143,7 @@ func TestKeksOnKeks(t *testing.T) {
 	agent := b.StartAgent(agentsURL, "us-east-1a")
 	remoteSubnet := strings.TrimSpace(b.Run("aws", "ec2", "describe-subnets", "--filters", "Name=availability-zone,Values=us-east-1a",
 		"Name=map-public-ip-on-launch,Values=false", "--query", "Subnets[0].SubnetId", "--output", "text"))
-	b.Run("aws", "eks", "create-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "remote", "--node-role", b.NodeRole("hostedNodes"),
+	b.Run("aws", "eks", "create-nodegroup", "--cluster-name", hosted, "--nodegroup-name", "remote", "--node-role", nodeRole,
 		"--scaling-config", "minSize=1,maxSize=1,desiredSize=1", "--labels", "placement=agent", "--subnets", remoteSubnet)
 	b.Run("aws", "eks", "wait", "nodegroup-active", "--cluster-name", hosted, "--nodegroup-name", "remote")
 	waitNodes(t, b, 3)
