@@ -208,6 +208,27 @@ func TestNodesOnAgentHosts(t *testing.T) {
 
 	t.Run("EBS", func(t *testing.T) { agentEBS(t, e.With(t), name, agentDirs[1]) })
 
+	// A private-only endpoint still admits the agents' nodes: agent hosts
+	// route keks's control-plane networks, where the endpoint is, to keks
+	// without NAT, so a node's connection comes from its VPC address. (Last:
+	// kubectl on this host is refused from now on.)
+	var d struct{ Cluster struct{ Endpoint string } }
+	e.JSON(&d, "aws", "eks", "describe-cluster", "--name", name)
+	ask := `(printf 'GET /version HTTP/1.0\r\n\r\n'; sleep 2) | busybox nc -w 3 ` + strings.TrimPrefix(d.Cluster.Endpoint, "https://") + ` 443`
+	e.Run("aws", "eks", "update-cluster-config", "--name", name, "--resources-vpc-config", "endpointPublicAccess=false,endpointPrivateAccess=true")
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
+	harness.Eventually(t, time.Minute, "this host refused by the private-only endpoint", func() error {
+		if out, _ := e.Try("sh", "-c", ask); strings.Contains(out, "HTTPS server") {
+			return fmt.Errorf("still answered: %q", out)
+		}
+		return nil
+	})
+	for _, id := range []string{ids[0], ids[2]} {
+		if out, _ := e.Try("ip", "netns", "exec", "keks-"+id, "sh", "-c", ask); !strings.Contains(out, "HTTPS server") {
+			t.Errorf("node %s on an agent host asking the private-only endpoint got %q", id, out)
+		}
+	}
+
 	// Deleting the group ends both instances on their hosts.
 	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", name, "--nodegroup-name", "spread")
 	e.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", name, "--nodegroup-name", "spread")
