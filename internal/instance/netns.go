@@ -1,6 +1,7 @@
 package instance
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -114,7 +115,8 @@ func plug(ns, hostIf, bridge string, addr netip.Prefix, gw netip.Addr) error {
 	if err := netlink.LinkSetUp(host); err != nil {
 		return err
 	}
-	return inNetns(ns, func() error {
+	macChanged := false
+	err = inNetns(ns, func() error {
 		lo, err := netlink.LinkByName("lo")
 		if err == nil {
 			_ = netlink.LinkSetUp(lo)
@@ -129,6 +131,15 @@ func plug(ns, hostIf, bridge string, addr netip.Prefix, gw netip.Addr) error {
 		if err != nil {
 			return fmt.Errorf("eth0 in %s: %w", ns, err)
 		}
+		// An instance made before MACs followed addresses gets its MAC now
+		// (a veth changes it live); neighbors that knew the old one ask
+		// again within seconds, and the host's own entry goes below.
+		if mac := network.InstanceMAC(addr.Addr()); !bytes.Equal(eth.Attrs().HardwareAddr, mac) {
+			if err := netlink.LinkSetHardwareAddr(eth, mac); err != nil {
+				return fmt.Errorf("set eth0's MAC in %s: %w", ns, err)
+			}
+			macChanged = true
+		}
 		a := &netlink.Addr{IPNet: &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), 32)}}
 		if err := netlink.AddrAdd(eth, a); err != nil && !errors.Is(err, syscall.EEXIST) {
 			return err
@@ -142,6 +153,11 @@ func plug(ns, hostIf, bridge string, addr netip.Prefix, gw netip.Addr) error {
 		}
 		return nil
 	})
+	if err == nil && macChanged {
+		// The host's neighbor entry still names the old MAC.
+		_ = netlink.NeighDel(&netlink.Neigh{LinkIndex: br.Attrs().Index, IP: addr.Addr().AsSlice()})
+	}
+	return err
 }
 
 // ensureSubnetBridge makes the bridge that plays a subnet, with the
