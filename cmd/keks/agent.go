@@ -58,7 +58,7 @@ func newAgentCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.Addresses, "address", nil, "this host's address (repeatable; default: the one it reaches the server from)")
 	f.StringVar(&cfg.K8sDir, "k8s-dir", defaultK8sDir(), "directory of Kubernetes builds the instances run (as keks server's --k8s-dir)")
 	f.StringVar(&cfg.MetadataAddress, "metadata-address", imds.DefaultAddress, "host:port where the agent answers its instances' metadata requests (forwarded to keks); the host redirects 169.254.169.254:80 there")
-	f.BoolVar(&cleanup, "cleanup", false, "delete every instance this agent runs here, their subnet bridges and the host's rules for them, and the volumes it holds (links, loop devices, files: the bytes of a volume not yet returned to keks are lost), then exit (the host stays joined; instances keks still assigns come back on the next run)")
+	f.BoolVar(&cleanup, "cleanup", false, "delete every instance this agent runs here, their subnet bridges and the host's rules for them, and its volumes' links and loop devices (their bytes stay in --data-dir, for the next run to return or attach again), then exit (the host stays joined; instances keks still assigns come back on the next run)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
 }

@@ -69,11 +69,11 @@ func runInstances(ctx context.Context, cfg Config, id *Identity, log *slog.Logge
 
 // Cleanup deletes every instance this agent has on the host (by its
 // directories), their subnet bridges and the host's rules for them, the
-// volumes' links, loop devices and files, and takes the metadata proxy's
-// address off the host: what `keks agent --cleanup` does before a host
-// leaves, or after a test. The host stays
-// joined; keks is not asked, so instances it still assigns come back when
-// the agent runs again.
+// volumes' links and loop devices, and takes the metadata proxy's address
+// off the host: what `keks agent --cleanup` does before a host leaves, or
+// after a test. The host stays joined; keks is not asked, so instances it
+// still assigns come back when the agent runs again, and so do volumes:
+// their bytes stay in the data directory (removing it loses them).
 func Cleanup(ctx context.Context, cfg Config) error {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -82,10 +82,9 @@ func Cleanup(ctx context.Context, cfg Config) error {
 	conv := newConverger(env, hostSandboxes{}, hostRules{metadataAddress: cfg.MetadataAddress},
 		func(context.Context, agents.InstanceStatus) error { return nil }, cfg.Log)
 	conv.grace = 0
-	// Volumes too: their links, loop devices and files (the bytes of a
-	// volume this host held go with them).
+	// Volumes too: their links and loop devices; their bytes stay.
 	conv.volumes = newVolumes(volumesDir(cfg), hostDevices{byID: ebs.DefaultByID}, nil, cfg.Log)
-	conv.volumes.grace = 0
+	conv.volumes.grace, conv.volumes.keepBytes = 0, true
 	// Nothing assigned: every instance with a directory is deleted, and
 	// with none left the rules go.
 	conv.converge(ctx, &agents.Assignments{})
@@ -101,8 +100,11 @@ func Cleanup(ctx context.Context, cfg Config) error {
 	if len(left) > 0 {
 		return fmt.Errorf("instances not deleted (see the log above): %v", left)
 	}
-	if left := conv.volumes.local(); len(left) > 0 {
-		return fmt.Errorf("volumes not removed (see the log above): %v", left)
+	if left, err := conv.volumes.attached(); err != nil || len(left) > 0 {
+		return fmt.Errorf("volumes' devices not released (see the log above): %v %v", left, err)
+	}
+	if kept := conv.volumes.local(); len(kept) > 0 {
+		cfg.Log.Warn("the bytes of volumes stay in the data directory: the next run returns them to keks or to their instances", "volumes", kept, "dir", volumesDir(cfg))
 	}
 	// Bridges of subnets joined without an instance here are not known to
 	// a fresh process; the agent has its namespace to itself (its own host,

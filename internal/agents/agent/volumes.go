@@ -70,6 +70,10 @@ type volumes struct {
 	waiting map[string]bool
 	// unassigned is when each local volume was first seen unassigned.
 	unassigned map[string]time.Time
+	// keepBytes leaves an unassigned volume's file when its device and
+	// link go (`keks agent --cleanup`, which does not ask keks: a volume
+	// the host still holds is adopted when the agent runs again).
+	keepBytes bool
 }
 
 func newVolumes(dir string, devices blockDevices, keks volumeData, log *slog.Logger) *volumes {
@@ -324,6 +328,14 @@ func (vs *volumes) removeUnassigned(assigned map[string]bool, loops map[string][
 		}
 		file := vs.file(id)
 		err := vs.release(id, file, loops)
+		if vs.keepBytes {
+			if err != nil {
+				vs.log.Warn("volume's device not released", "volume", id, "err", err)
+			} else {
+				vs.log.Info("volume's device and link released; its bytes stay", "volume", id, "file", file)
+			}
+			continue
+		}
 		if rerr := os.Remove(file); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 			err = errors.Join(err, rerr)
 		}
@@ -336,6 +348,21 @@ func (vs *volumes) removeUnassigned(assigned map[string]bool, loops map[string][
 		delete(vs.reported, id)
 		vs.log.Info("volume removed: keks no longer assigns it to this host", "volume", id)
 	}
+}
+
+// attached are the volumes with a file here that a loop device is bound to.
+func (vs *volumes) attached() ([]string, error) {
+	loops, err := vs.devices.Devices()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, id := range vs.local() {
+		if len(loops[vs.file(id)]) > 0 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // local are the volumes with a file here.

@@ -270,8 +270,9 @@ func TestVolumeConvergeDecisions(t *testing.T) {
 }
 
 // TestVolumeOnRealLoopDevice holds a volume with this host's loop devices
-// and a link in a temporary by-id directory, then removes it all as
-// --cleanup does.
+// and a link in a temporary by-id directory, releases its device as
+// --cleanup does (keeping its bytes), then removes it all as a running
+// agent does with a volume keks no longer assigns.
 func TestVolumeOnRealLoopDevice(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("loop devices need root")
@@ -298,11 +299,21 @@ func TestVolumeOnRealLoopDevice(t *testing.T) {
 	if got := readHead(dev); got[:4] != "real" {
 		t.Errorf("the device reads %q", got)
 	}
-	vs.grace = 0
+	// As --cleanup: the device and link go, the bytes stay.
+	vs.grace, vs.keepBytes = 0, true
 	vs.converge(context.Background(), nil)
 	if _, err := os.Lstat(link); !os.IsNotExist(err) {
 		t.Errorf("link left: %v", err)
 	}
+	if held, err := vs.attached(); err != nil || len(held) != 0 {
+		t.Errorf("devices left after a cleanup: %v %v", held, err)
+	}
+	if kept := vs.local(); len(kept) != 1 {
+		t.Errorf("a cleanup removed the bytes: %v", kept)
+	}
+	// Unassigned in a running agent: everything goes.
+	vs.keepBytes = false
+	vs.converge(context.Background(), nil)
 	if left := vs.local(); len(left) != 0 {
 		t.Errorf("files left: %v", left)
 	}
