@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,7 +30,11 @@ type Shipper struct {
 	Log       *slog.Logger
 
 	places map[string]place // file -> where it was read up to
-	writer *cwlogs.StreamWriter
+	// typesOn are the types ("<cluster uid>/<type>") an earlier pass found
+	// enabled: a file of theirs that appears later holds only lines
+	// written since, and ships from its start.
+	typesOn map[string]bool
+	writer  *cwlogs.StreamWriter
 }
 
 // Sink is where events go: keks's CloudWatch Logs.
@@ -57,7 +62,7 @@ const (
 
 // Run ships until ctx ends.
 func (s *Shipper) Run(ctx context.Context) error {
-	s.places = s.loadPlaces()
+	s.places, s.typesOn = s.loadPlaces(), map[string]bool{}
 	return s.Loop.RunPaced(ctx, func(ctx context.Context) time.Duration {
 		if s.pass(ctx) {
 			return shipEvery
@@ -76,6 +81,10 @@ func (s *Shipper) pass(ctx context.Context) bool {
 	}
 	seen := map[string]bool{}
 	active, unknown := false, false
+	typesOn := map[string]bool{}
+	if s.typesOn == nil {
+		s.typesOn = map[string]bool{}
+	}
 	for _, cl := range clusters {
 		if cl.DeletionRequested || (cl.Status.Phase != eks.StatusActive && cl.Status.Phase != eks.StatusUpdating) {
 			continue
@@ -88,20 +97,37 @@ func (s *Shipper) pass(ctx context.Context) bool {
 			// Its places are kept: a pass that cannot look must not skip lines.
 			s.Log.Warn("find control-plane logs", "cluster", cl.Name, "err", err)
 			active, unknown = true, true
+			for key := range s.typesOn {
+				if strings.HasPrefix(key, cl.UID+"/") {
+					typesOn[key] = true
+				}
+			}
 			continue
 		}
 		if dir == "" {
-			continue // a runtime whose logs are not files here (kubernetes): nothing to ship yet
+			continue // a runtime whose logs are not files here: nothing to ship
 		}
 		group := "/aws/eks/" + cl.Name + "/cluster"
-		for _, src := range sources(cl.UID, dir, cl.Spec.Logging) {
+		srcs := sources(cl.UID, dir, cl.Spec.Logging)
+		for _, src := range srcs {
+			if _, ok := s.places[src.path]; ok {
+				s.typesOn[cl.UID+"/"+src.typ] = true // shipped before a restart
+			}
+		}
+		for _, src := range srcs {
 			active = true
 			seen[src.path] = true
-			if err := s.ship(ctx, &cl, group, src); err != nil && ctx.Err() == nil {
+			if err := s.ship(ctx, &cl, group, src, s.typesOn[cl.UID+"/"+src.typ]); err != nil && ctx.Err() == nil {
 				s.Log.Warn("ship control-plane logs", "cluster", cl.Name, "stream", src.stream, "err", err)
 			}
 		}
+		for typ, on := range cl.Spec.Logging {
+			if on {
+				typesOn[cl.UID+"/"+typ] = true
+			}
+		}
 	}
+	s.typesOn = typesOn
 	changed := false
 	for path := range s.places {
 		if unknown {
@@ -120,8 +146,12 @@ func (s *Shipper) pass(ctx context.Context) bool {
 	return active
 }
 
-// ship sends the complete lines src's file gained since its place.
-func (s *Shipper) ship(ctx context.Context, cl *eks.Cluster, group string, src source) error {
+// ship sends the complete lines src's file gained since its place. A file
+// without one is shipped from its start when its type was on before it
+// appeared (a new instance's file, or the kubernetes runtime's mirror,
+// which writes only while its type is on), else from its end: a type just
+// turned on ships what is written from then on.
+func (s *Shipper) ship(ctx context.Context, cl *eks.Cluster, group string, src source, typeWasOn bool) error {
 	f, err := os.Open(src.path)
 	if err != nil {
 		return nil // not written yet
@@ -134,8 +164,9 @@ func (s *Shipper) ship(ctx context.Context, cl *eks.Cluster, group string, src s
 	inode := st.Sys().(*syscall.Stat_t).Ino
 	p, ok := s.places[src.path]
 	switch {
+	case !ok && typeWasOn:
+		p = place{Inode: inode}
 	case !ok:
-		// Newly enabled: ship what is written from now on.
 		s.places[src.path] = place{Inode: inode, Offset: st.Size()}
 		return nil
 	case p.Inode != inode || st.Size() < p.Offset:

@@ -109,6 +109,21 @@ func TestShipsWhatEnabledTypesWriteFromThenOn(t *testing.T) {
 	if got := sink.lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("shipped %q, want %q", got, want)
 	}
+
+	// A file that appears while its type is on (a new instance, or the
+	// kubernetes runtime's mirror, which writes only then) ships whole,
+	// even if it was written before the shipper saw it; after a restart too.
+	other := filepath.Join(logs, "kube-apiserver-b.log")
+	if err := os.WriteFile(other, []byte("I1205 10:00:05.000000       1 b.go:1] new instance's first line\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s = newShipper()
+	s.pass(ctx)
+	streamB := "/aws/eks/demo/cluster kube-apiserver-" + instanceID("uid1", "b")
+	want = append(want, streamB+": I1205 10:00:05.000000       1 b.go:1] new instance's first line")
+	if got := sink.lines(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("a file that appeared while its type was on: shipped %q, want %q", got, want)
+	}
 }
 
 func TestTimestampOf(t *testing.T) {
