@@ -105,6 +105,12 @@ func TestKubernetesPlacement(t *testing.T) {
 			var containers []string
 			for _, ct := range t1.Spec.Containers {
 				containers = append(containers, ct.Name)
+				// What kube-apiserver asks while it drains outlives the pod's deletion.
+				outlives := ct.Lifecycle != nil && ct.Lifecycle.PreStop != nil && ct.Lifecycle.PreStop.Sleep != nil &&
+					ct.Lifecycle.PreStop.Sleep.Seconds > int64(apiServerShutdownDelay/time.Second)
+				if (ct.Name == RoleAuthenticator || ct.Name == RoleKMSPlugin) != outlives {
+					t.Errorf("container %s: preStop %+v", ct.Name, ct.Lifecycle)
+				}
 			}
 			want := "authenticator kube-apiserver kube-controller-manager kube-scheduler"
 			if gc.encryption {

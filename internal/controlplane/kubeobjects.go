@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -271,8 +272,20 @@ func container(m Member, image string, mounts []corev1.VolumeMount, tier eks.Sca
 	if first := cmp.Or(ready, alive); first != nil {
 		c.StartupProbe = startup(first)
 	}
+	if m.role == RoleAuthenticator || m.role == RoleKMSPlugin {
+		// Every container of a pod being deleted is told to stop at once,
+		// while kube-apiserver keeps serving for its shutdown delay and the
+		// requests in flight: what it asks of these must still answer
+		// (seen: a token refused with 401 during a roll).
+		c.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: sidecarStopDelay}}}
+	}
 	return c
 }
+
+// sidecarStopDelay is how long the authenticator and KMS plugin outlive
+// their pod's deletion: kube-apiserver's shutdown delay and time for the
+// requests it still serves.
+const sidecarStopDelay = int64(apiServerShutdownDelay/time.Second) + 10
 
 func cutEnv(kv string) (string, string, bool) {
 	for i := 0; i < len(kv); i++ {
