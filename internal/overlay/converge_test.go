@@ -146,3 +146,49 @@ func containsAll[T comparable](have, want []T) bool {
 	}
 	return true
 }
+
+// keks's networks are routed the way keks's underlay address is reached:
+// via that address on a shared link, else via the router toward it (agents
+// and keks on different links; seen with keks and an agent in host slots
+// of their own).
+func TestKeksRangesFollowTheRouteToKeks(t *testing.T) {
+	inThrowawayNetns(t, func() {
+		// A veth pair stands for the host's link (no dummy devices here).
+		pair := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "underlay0"}, PeerName: "underlay1"}
+		if err := netlink.LinkAdd(pair); err != nil {
+			t.Fatal(err)
+		}
+		peer, _ := netlink.LinkByName("underlay1")
+		if err := netlink.LinkSetUp(peer); err != nil {
+			t.Fatal(err)
+		}
+		link, _ := netlink.LinkByName("underlay0")
+		if err := netlink.AddrAdd(link, &netlink.Addr{IPNet: &net.IPNet{IP: net.IPv4(10, 9, 0, 1), Mask: net.CIDRMask(24, 32)}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := netlink.LinkSetUp(link); err != nil {
+			t.Fatal(err)
+		}
+		if err := netlink.RouteAdd(&netlink.Route{Gw: net.IPv4(10, 9, 0, 254), LinkIndex: link.Attrs().Index}); err != nil {
+			t.Fatal(err)
+		}
+		routed := func(via string) string {
+			t.Helper()
+			d := &Desired{KeksRanges: []netip.Prefix{netip.MustParsePrefix("198.18.32.0/19")}, KeksVia: netip.MustParseAddr(via)}
+			if err := routeKeks(d); err != nil {
+				t.Fatal(err)
+			}
+			routes, _ := netlink.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Protocol: keksRouteProtocol}, netlink.RT_FILTER_PROTOCOL)
+			if len(routes) != 1 || routes[0].Dst.String() != "198.18.32.0/19" {
+				t.Fatalf("routes to keks %+v", routes)
+			}
+			return routes[0].Gw.String()
+		}
+		if gw := routed("192.0.2.50"); gw != "10.9.0.254" {
+			t.Errorf("keks on another link: its networks via %s, want the router 10.9.0.254", gw)
+		}
+		if gw := routed("10.9.0.7"); gw != "10.9.0.7" {
+			t.Errorf("keks on the same link: its networks via %s, want keks at 10.9.0.7", gw)
+		}
+	})
+}

@@ -155,7 +155,10 @@ func TestKeksOnKeks(t *testing.T) {
 	waitDefaultServiceAccount(t, b, "default")
 	b.Run("kubectl", "run", "remote", "--image=busybox", "--overrides", `{"spec":{"nodeSelector":{"placement":"agent"}}}`,
 		"--command", "--", "/bin/busybox", "sh", "-c", "echo hello from the agent host; exec /bin/busybox sleep 3600")
-	b.Run("kubectl", "wait", "--for=condition=Ready", "pod/remote", "--timeout=120s")
+	if out, err := b.Try("kubectl", "wait", "--for=condition=Ready", "pod/remote", "--timeout=120s"); err != nil {
+		desc, _ := b.Try("kubectl", "describe", "pod", "remote")
+		t.Fatalf("the pod on the agent host is not Ready: %v %s\n%s", err, out, tail(desc, 25))
+	}
 	if out, err := b.Try("kubectl", "logs", "remote"); err != nil || !strings.Contains(out, "hello from the agent host") {
 		t.Errorf("logs of a pod on the agent host through the hosted API servers: %q %v", out, err)
 	}
