@@ -27,6 +27,7 @@ import (
 // endpoint; deleting the cluster leaves nothing in the management cluster.
 func TestKeksOnKeks(t *testing.T) {
 	harness.Long(t, "about 15 minutes: a management cluster with storage, then a second keks's cluster in it, with a node on an agent host")
+	harness.KeepTheMachineARouter(t)
 	a := harness.New(t)
 	m := a.NewManagement("management", "t3.large")
 	t.Setenv("DOCKER_CONFIG", m.DockerConfig)

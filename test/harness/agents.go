@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/hostslot"
 )
 
 // Agent is a `keks agent` that StartAgent started: its data directory and
@@ -81,4 +83,26 @@ func (e *Env) StartAgent(server, zone string) *Agent {
 		}
 	})
 	return &Agent{Dir: dir, PID: cmd.Process.Pid}
+}
+
+// KeepTheMachineARouter holds host slot 0 (the machine's own network
+// namespace) for the test, so that every keks server and agent it starts
+// runs in a slot of its own and the machine only routes between them, as
+// a network between hosts does. Without it the first server runs in the
+// machine's namespace, and its NAT of its own subnets (172.31.0.0/16, the
+// default VPC's, as every keks's) takes the packets another keks's
+// instances send across it.
+func KeepTheMachineARouter(t testing.TB) {
+	t.Helper()
+	dir := t.TempDir()
+	slot, err := hostslot.Claim(hostslot.DefaultRegistry, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slot != 0 {
+		// Another server holds it: the machine's namespace is taken anyway.
+		_ = slot.Free(hostslot.DefaultRegistry)
+		return
+	}
+	t.Cleanup(func() { _ = slot.Free(hostslot.DefaultRegistry) })
 }
