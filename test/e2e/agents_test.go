@@ -254,7 +254,12 @@ func agentEBS(t *testing.T, e *harness.Env, cluster, agentDir string) {
 	e.Run("aws", "eks", "create-addon", "--cluster-name", cluster, "--addon-name", "aws-ebs-csi-driver", "--service-account-role-arn", e.EBSCSIRole(cluster))
 	e.Run("aws", "eks", "wait", "addon-active", "--cluster-name", cluster, "--addon-name", "aws-ebs-csi-driver")
 	e.Run("kubectl", "create", "namespace", "ebs")
-	e.Run("kubectl", "apply", "-f", writeManifest(t, strings.ReplaceAll(agentStorageManifest, "REGISTRY", e.Registry())))
+	// The storage test's StatefulSet, on the node of us-east-1b's agent host.
+	manifest := strings.NewReplacer("REGISTRY", e.Registry(), "nodeSelector: {storage: ebs}", "nodeSelector: {topology.kubernetes.io/zone: us-east-1b}").Replace(storageManifest)
+	if !strings.Contains(manifest, "us-east-1b") {
+		t.Fatal("the storage test's manifest has no node selector to replace")
+	}
+	e.Run("kubectl", "apply", "-f", writeManifest(t, manifest))
 	start := time.Now()
 	e.Run("kubectl", "-n", "ebs", "wait", "--for=condition=Ready", "pod/db-0", "--timeout=180s")
 	t.Logf("a pod on an agent host with a new gp3 volume Ready %s after apply", time.Since(start).Round(100*time.Millisecond))
@@ -316,29 +321,3 @@ func agentEBS(t *testing.T, e *harness.Env, cluster, agentDir string) {
 	})
 	e.Run("aws", "eks", "delete-addon", "--cluster-name", cluster, "--addon-name", "aws-ebs-csi-driver")
 }
-
-const agentStorageManifest = `
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: ebs}
-spec:
-  serviceName: db
-  replicas: 1
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      nodeSelector: {topology.kubernetes.io/zone: us-east-1b}
-      terminationGracePeriodSeconds: 1
-      containers:
-      - name: db
-        image: REGISTRY/library/busybox:latest
-        command: [sh, -c, 'test -f /data/written || echo kept > /data/written; sync; exec sleep 3600']
-        volumeMounts: [{name: data, mountPath: /data}]
-  volumeClaimTemplates:
-  - metadata: {name: data}
-    spec:
-      accessModes: [ReadWriteOnce]
-      storageClassName: gp3
-      resources: {requests: {storage: 1Gi}}
-`
