@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -52,12 +53,26 @@ func scalingTierChange(t *testing.T, e *harness.Env, cluster string) {
 // flags are there (present) or none of them is.
 func checkFlags(t *testing.T, e *harness.Env, cluster string, byRole map[string][]string, present bool) {
 	t.Helper()
+	// An instance may be replaced between the listing and the read (a
+	// scheduler that lost its lease while the API servers restarted exits,
+	// and keks starts it again): its replacement is read instead.
+	cmdline := func(name string, pid int) ([]byte, error) {
+		for range 5 {
+			raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+			if err == nil {
+				return raw, nil
+			}
+			time.Sleep(2 * time.Second)
+			pid = e.Instance(cluster, name).PID
+		}
+		return nil, fmt.Errorf("no process of %s to read", name)
+	}
 	for _, in := range e.Instances(cluster) {
 		flags, ok := byRole[in.Role]
 		if !ok {
 			continue
 		}
-		raw, err := os.ReadFile("/proc/" + strconv.Itoa(in.PID) + "/cmdline")
+		raw, err := cmdline(in.Name, in.PID)
 		if err != nil {
 			t.Errorf("%s: %v", in.Name, err)
 			continue
