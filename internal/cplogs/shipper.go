@@ -62,7 +62,7 @@ const (
 
 // Run ships until ctx ends.
 func (s *Shipper) Run(ctx context.Context) error {
-	s.places, s.typesOn = s.loadPlaces(), map[string]bool{}
+	s.places = s.loadPlaces()
 	return s.Loop.RunPaced(ctx, func(ctx context.Context) time.Duration {
 		if s.pass(ctx) {
 			return shipEvery

@@ -58,7 +58,7 @@ type agentInstances struct {
 	network func(ctx context.Context, host string, all []ec2.Instance) (*overlay.HostNetwork, error)
 	// firewalls decides instances' security groups' rules
 	// (sgfirewall.Controller.Firewalls); nil sends none.
-	firewalls func(ctx context.Context, ins []ec2.Instance) (map[string]string, error)
+	firewalls func(ctx context.Context, ins, all []ec2.Instance) (map[string]string, error)
 	// volumes are the host's EBS volumes (agentVolumes.assigned); nil assigns none.
 	volumes func(ctx context.Context, host string, all []ec2.Instance) ([]agents.AssignedVolume, error)
 }
@@ -146,7 +146,7 @@ func (ai *agentInstances) assignmentsOf(ctx context.Context, host string) (*agen
 	}
 	as := &agents.Assignments{Instances: ai.nodes.Assignments(ctx, mine)}
 	if ai.firewalls != nil {
-		rules, err := ai.firewalls(ctx, mine)
+		rules, err := ai.firewalls(ctx, mine, all)
 		if err != nil {
 			return nil, fmt.Errorf("decide the security groups of host %s's instances: %w", host, err)
 		}

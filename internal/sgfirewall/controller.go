@@ -63,7 +63,7 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 		clear(c.applied)
 		c.refreshed = time.Now()
 	}
-	w, err := c.look(ctx)
+	w, err := c.look(ctx, nil)
 	if err != nil {
 		c.Log.Warn("read security groups' state", "err", err)
 		return retryAfter
@@ -108,8 +108,10 @@ func (c *Controller) pass(ctx context.Context) time.Duration {
 // has): an agent host's instances get theirs in their assignments, and the
 // agent applies them (instance.ApplyFirewall), since their namespaces are
 // on its host.
-func (c *Controller) Firewalls(ctx context.Context, ins []ec2.Instance) (map[string]string, error) {
-	w, err := c.look(ctx)
+//
+// all are every instance, as the caller already listed them.
+func (c *Controller) Firewalls(ctx context.Context, ins, all []ec2.Instance) (map[string]string, error) {
+	w, err := c.look(ctx, all)
 	if err != nil {
 		return nil, err
 	}
@@ -130,12 +132,16 @@ type world struct {
 	view      View
 }
 
-func (c *Controller) look(ctx context.Context) (*world, error) {
-	w := &world{}
+// look reads what deciding rules needs; instances, when given, are every
+// instance already listed.
+func (c *Controller) look(ctx context.Context, instances []ec2.Instance) (*world, error) {
+	w := &world{instances: instances}
 	var subnets []ec2.Subnet
 	var err error
-	if w.instances, err = c.EC2.Instances(ctx, ""); err != nil {
-		return nil, fmt.Errorf("list instances: %w", err)
+	if w.instances == nil {
+		if w.instances, err = c.EC2.Instances(ctx, ""); err != nil {
+			return nil, fmt.Errorf("list instances: %w", err)
+		}
 	}
 	if w.groups, err = c.EC2.AllSecurityGroups(ctx); err != nil {
 		return nil, fmt.Errorf("list security groups: %w", err)
