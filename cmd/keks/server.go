@@ -84,6 +84,8 @@ func newServerCommand() *cobra.Command {
 	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (CNI plugins, iptables, libseccomp-dev to build runc...) with apt-get when run as root")
 	f.DurationVar(&cfg.EvictionDeadline, "nodegroup-eviction-timeout", 0, "how long a node group update waits for a refused drain before failing with PodEvictionFailure (default: EKS's 15 minutes)")
 	_ = f.MarkHidden("nodegroup-eviction-timeout") // EKS has no such setting; tests shorten it
+	f.Float64Var(&cfg.ControlPlaneScaling.RequestsPerAPIServer, "control-plane-requests-per-api-server", controlplane.DefaultScalingPolicy.RequestsPerAPIServer, "requests per second one standard API server is given before the control plane adds another (a scaling tier's API server is given more, in proportion to its seats)")
+	f.DurationVar(&cfg.ControlPlaneScaling.ScaleDownWindow, "control-plane-scale-down-window", controlplane.DefaultScalingPolicy.ScaleDownWindow, "how long the load must have wanted fewer API servers before the control plane removes them")
 	return cmd
 }
 

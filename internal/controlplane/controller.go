@@ -55,6 +55,9 @@ type Config struct {
 	// Deleted is told of each cluster whose control plane is gone, so what
 	// others hold for it (clients, caches) goes with it.
 	Deleted func(clusterUID string)
+	// Scaling is when control planes grow and shrink with their load
+	// (DefaultScalingPolicy when zero).
+	Scaling ScalingPolicy
 	// RoleSession issues a session of a cluster's IAM role
 	// (iam.Service.IssueRoleSession), which the KMS plugins of a cluster that
 	// encrypts its Secrets sign with.
@@ -93,9 +96,10 @@ type Controller struct {
 	runtime Runtime
 
 	builds   builds
-	saved    map[string]savedState // cluster uid -> what the store last got
-	failures map[string]int        // cluster key -> reconciles failed in a row
-	placed   map[string]State      // cluster uid -> its runtime and placement (clusterRuntime)
+	saved    map[string]savedState   // cluster uid -> what the store last got
+	failures map[string]int          // cluster key -> reconciles failed in a row
+	placed   map[string]State        // cluster uid -> its runtime and placement (clusterRuntime)
+	loads    map[string]*loadHistory // cluster uid -> its autoscaler's memory
 }
 
 // New makes a controller; a runtime it does not have is an error.
@@ -112,7 +116,7 @@ func New(cfg Config, s *store.Store, e *eks.Service, log *slog.Logger) (*Control
 	if err != nil {
 		return nil, err
 	}
-	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, kube: kube, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, placed: map[string]State{}, wake: make(chan struct{}, 1)}, nil
+	return &Controller{cfg: cfg, store: s, eks: e, log: log, host: host, kube: kube, runtime: rt, due: map[string]time.Time{}, running: map[string]bool{}, saved: map[string]savedState{}, failures: map[string]int{}, placed: map[string]State{}, loads: map[string]*loadHistory{}, wake: make(chan struct{}, 1)}, nil
 }
 
 // EnqueueAll asks for every cluster to be reconciled now: what all their

@@ -90,7 +90,7 @@ func planFor(pl Placement, cl *eks.Cluster) []plannedInstance {
 	if !encryptsSecrets(cl) {
 		return base
 	}
-	out := make([]plannedInstance, 0, len(base)+apiServerCount)
+	out := make([]plannedInstance, 0, len(base)+len(pl.APIServers()))
 	for _, p := range base {
 		if p.role == RoleAPIServer {
 			out = append(out, plannedInstance{RoleKMSPlugin + "-" + instanceSuffix(p.name), RoleKMSPlugin, p.zone, p.address})
@@ -124,7 +124,7 @@ func (c *Controller) addEncryptionDocs(b *Bundle, pl Placement, cl *eks.Cluster,
 		// Plugins off this host reach keks where instances and pods do.
 		endpoint, caFile = c.issuerBase(), pl.PKI(keksCADoc)
 	}
-	for i := 0; i < apiServerCount; i++ {
+	for i := range pl.APIServers() {
 		suffix := string(rune('a' + i))
 		socket := pl.KMSSocket(suffix)
 		b.add("encryption-config-"+suffix+".yaml", encryptionConfiguration(socket), 0o600)

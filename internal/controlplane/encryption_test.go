@@ -85,7 +85,7 @@ func TestEncryptionConfigurationFile(t *testing.T) {
 // configuration only when the cluster encrypts Secrets.
 func TestEncryptedClusterLayout(t *testing.T) {
 	c := testController(t, nil)
-	pl := newHostPlacement(c.cfg.DataDir, testCluster(true).UID, 3)
+	pl := newHostPlacement(c.cfg.DataDir, testCluster(true).UID, 3, apiServerCount)
 	v, _ := kubeversions.Lookup(kubeversions.Default)
 	if got := planFor(pl, testCluster(false)); len(got) != len(plan(pl, "us-east-1")) {
 		t.Fatalf("a cluster without encryption got %d instances", len(got))
@@ -139,7 +139,7 @@ func TestEncryptionFiles(t *testing.T) {
 		return &iam.Credentials{AccessKeyID: "ASIA" + strings.Repeat("X", issued), SecretAccessKey: "s", SessionToken: "t", Expiration: expiry}, nil
 	})
 	cl := testCluster(true)
-	pl := newHostPlacement(c.cfg.DataDir, cl.UID, 0)
+	pl := newHostPlacement(c.cfg.DataDir, cl.UID, 0, apiServerCount)
 	if err := writeEncryptionFiles(c, pl, cl); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestEncryptionFiles(t *testing.T) {
 
 	// A cluster without encryption gets none of it.
 	plain := testCluster(false)
-	plainPl := newHostPlacement(c.cfg.DataDir, plain.UID+"-plain", 0)
+	plainPl := newHostPlacement(c.cfg.DataDir, plain.UID+"-plain", 0, apiServerCount)
 	if err := writeEncryptionFiles(c, plainPl, plain); err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/keksdev/keks/internal/authn"
 	"net"
 	"path/filepath"
 	"time"
+
+	"github.com/keksdev/keks/internal/authn"
 
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"

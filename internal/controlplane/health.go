@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"github.com/keksdev/keks/internal/authn"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/keksdev/keks/internal/authn"
 )
 
 // prober checks the health endpoint of each role.

@@ -36,11 +36,12 @@ type hostRuntime struct {
 
 	unhealthySince sync.Map // instance id -> time.Time
 	mu             sync.Mutex
-	probers        map[string]*prober // cluster uid -> its health prober, connections kept
+	probers        map[string]*prober      // cluster uid -> its health prober, connections kept
+	scrapers       map[string]*loadScraper // cluster uid -> its API servers' metrics reader
 }
 
 func newHostRuntime(cfg Config, s *store.Store, log *slog.Logger) *hostRuntime {
-	return &hostRuntime{cfg: cfg, store: s, log: log, probers: map[string]*prober{}}
+	return &hostRuntime{cfg: cfg, store: s, log: log, probers: map[string]*prober{}, scrapers: map[string]*loadScraper{}}
 }
 
 func (h *hostRuntime) Name() string { return RuntimeHost }
@@ -58,7 +59,7 @@ func (h *hostRuntime) Allocate(ctx context.Context, st *State) error {
 func (h *hostRuntime) Placement(st *State) Placement { return h.placement(st) }
 
 func (h *hostRuntime) placement(st *State) hostPlacement {
-	return newHostPlacement(h.cfg.DataDir, st.ClusterUID, st.NetIndex)
+	return newHostPlacement(h.cfg.DataDir, st.ClusterUID, st.NetIndex, st.apiServerInstances())
 }
 
 // Prepare makes the cluster's bridge with the host's addresses (.1, keks's
@@ -127,6 +128,7 @@ func (h *hostRuntime) Converge(ctx context.Context, cl *eks.Cluster, st *State, 
 			st.Instances = append(st.Instances, Instance{Name: m.name, Role: m.role, Zone: m.zone, Address: m.address})
 			inst = &st.Instances[len(st.Instances)-1]
 		}
+		inst.DrainingSince = time.Time{} // wanted again before it was stopped
 		running := supervisor.Running(inst.PID, spec.ID)
 		switch {
 		case !running:
@@ -164,6 +166,9 @@ func (h *hostRuntime) Converge(ctx context.Context, cl *eks.Cluster, st *State, 
 		if !inst.Healthy {
 			allHealthy = false
 		}
+	}
+	if err := h.drainRemoved(ctx, cl, st, members); err != nil {
+		return err
 	}
 	m, ok := nextRollout(outdated, allHealthy)
 	if !ok {
@@ -305,9 +310,13 @@ func (h *hostRuntime) Teardown(ctx context.Context, cl *eks.Cluster, st *State) 
 		}
 	}
 	h.mu.Lock()
-	p := h.probers[cl.UID]
+	p, s := h.probers[cl.UID], h.scrapers[cl.UID]
 	delete(h.probers, cl.UID)
+	delete(h.scrapers, cl.UID)
 	h.mu.Unlock()
+	if s != nil {
+		s.close()
+	}
 	if p != nil {
 		p.close()
 	}

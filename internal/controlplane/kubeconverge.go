@@ -83,6 +83,9 @@ func (k *kubeRuntime) Converge(ctx context.Context, cl *eks.Cluster, st *State, 
 	if err := k.recordEndpoint(st, members); err != nil {
 		return err
 	}
+	if err := k.deleteRemovedGroups(ctx, cl, st, existing, wanted, members); err != nil {
+		return err
+	}
 	m, ok := nextRollout(outdated, allHealthy)
 	if !ok {
 		return nil

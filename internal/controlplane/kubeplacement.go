@@ -26,6 +26,8 @@ type kubePlacement struct {
 	namespace string
 	endpoint  string // the endpoint Service's load-balancer address; empty until it has one
 	egress    string // keks's egress proxy, through which the API servers reach the VPC
+	// apiServers is how many API server pods the layout has.
+	apiServers int
 }
 
 // etcdService is the headless Service that names the etcd members.
@@ -43,7 +45,7 @@ func (p kubePlacement) EtcdMembers() []string {
 // APIServers: each API server pod's components reach their API server,
 // and it its authenticator, on the pod's loopback.
 func (p kubePlacement) APIServers() []string {
-	out := make([]string, apiServerCount)
+	out := make([]string, max(p.apiServers, apiServerCount))
 	for i := range out {
 		out[i] = "127.0.0.1"
 	}

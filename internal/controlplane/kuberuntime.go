@@ -108,7 +108,7 @@ func (k *kubeRuntime) Allocate(context.Context, *State) error { return nil }
 func (k *kubeRuntime) Placement(st *State) Placement { return k.placement(st) }
 
 func (k *kubeRuntime) placement(st *State) kubePlacement {
-	return kubePlacement{namespace: namespaceOf(st.ClusterUID), endpoint: st.Endpoint, egress: k.kcfg.EgressProxy}
+	return kubePlacement{namespace: namespaceOf(st.ClusterUID), endpoint: st.Endpoint, egress: k.kcfg.EgressProxy, apiServers: st.apiServerInstances()}
 }
 
 // Prepare makes the namespace and what does not depend on the bundle

@@ -51,10 +51,12 @@ type plannedInstance struct {
 }
 
 // apiServerCount and etcdCount are EKS's minimums: two API server instances
-// in distinct zones and three etcd members across three zones.
+// in distinct zones and three etcd members across three zones. Under load
+// the autoscaler adds API server instances, up to maxAPIServers.
 const (
 	apiServerCount = 2
 	etcdCount      = 3
+	maxAPIServers  = 5
 )
 
 func plan(pl Placement, region string) []plannedInstance {
@@ -64,10 +66,18 @@ func plan(pl Placement, region string) []plannedInstance {
 		out = append(out, plannedInstance{fmt.Sprintf("etcd-%c", 'a'+i), RoleEtcd, zones[i].Name, ip})
 	}
 	for i, ip := range pl.APIServers() {
-		z := zones[i].Name
+		z := zones[i%len(zones)].Name
 		out = append(out,
 			plannedInstance{fmt.Sprintf("authenticator-%c", 'a'+i), RoleAuthenticator, z, ip},
 			plannedInstance{fmt.Sprintf("kube-apiserver-%c", 'a'+i), RoleAPIServer, z, ip},
+		)
+		if i >= apiServerCount {
+			// An instance added for load serves requests only: the
+			// controller manager and the scheduler elect one leader, and
+			// a third candidate would add nothing but its own cost.
+			continue
+		}
+		out = append(out,
 			plannedInstance{fmt.Sprintf("kube-controller-manager-%c", 'a'+i), RoleControllerManager, z, ip},
 			plannedInstance{fmt.Sprintf("kube-scheduler-%c", 'a'+i), RoleScheduler, z, ip},
 		)
@@ -83,9 +93,11 @@ func etcdMembers(n cpNetwork) []string {
 	return out
 }
 
-func apiServerAddrs(n cpNetwork) []string {
+// apiServerAddrs are the first count API server addresses (.11 up; etcd's
+// start at .21, so maxAPIServers must stay below 10).
+func apiServerAddrs(n cpNetwork, count int) []string {
 	var out []string
-	for i := 0; i < apiServerCount; i++ {
+	for i := 0; i < count; i++ {
 		out = append(out, n.addr(byte(11+i)))
 	}
 	return out

@@ -53,17 +53,18 @@ type Placement interface {
 // hostPlacement places a control plane on this host: its members on the
 // cluster's bridge (cpNetwork), their files in its directory.
 type hostPlacement struct {
-	uid string
-	dir clusterDir
-	net cpNetwork
+	uid        string
+	dir        clusterDir
+	net        cpNetwork
+	apiServers int
 }
 
-func newHostPlacement(dataDir, uid string, netIndex int) hostPlacement {
-	return hostPlacement{uid: uid, dir: clusterDir(filepath.Join(dataDir, uid)), net: newNetwork(netIndex)}
+func newHostPlacement(dataDir, uid string, netIndex, apiServers int) hostPlacement {
+	return hostPlacement{uid: uid, dir: clusterDir(filepath.Join(dataDir, uid)), net: newNetwork(netIndex), apiServers: apiServers}
 }
 
 func (p hostPlacement) EtcdMembers() []string { return etcdMembers(p.net) }
-func (p hostPlacement) APIServers() []string  { return apiServerAddrs(p.net) }
+func (p hostPlacement) APIServers() []string  { return apiServerAddrs(p.net, p.apiServers) }
 func (p hostPlacement) Endpoint() string      { return p.net.endpoint() }
 func (p hostPlacement) KeksSource() string    { return p.net.keksSource() }
 func (p hostPlacement) Network() string       { return p.net.prefix.String() }

@@ -98,6 +98,7 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 		return 0, err
 	}
 	rt.Health(ctx, st)
+	c.autoscale(ctx, cl, st, rt)
 	if err := c.saveState(ctx, st); err != nil {
 		return 0, err
 	}
@@ -190,9 +191,13 @@ func (c *Controller) buildFailed(ctx context.Context, cl *eks.Cluster, err error
 // updateClusterStatus turns instance health into the cluster's status and
 // finishes updates once the control plane runs their generation.
 func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, st *State, v kubeversions.Version, rt Runtime, members []Member) (time.Duration, error) {
-	healthy, current := 0, 0
+	healthy, current, counted := 0, 0, 0
 	var sick []string
 	for _, inst := range st.Instances {
+		if !inst.DrainingSince.IsZero() {
+			continue // on its way out: its health no longer matters
+		}
+		counted++
 		if inst.Healthy {
 			healthy++
 		} else {
@@ -202,14 +207,14 @@ func (c *Controller) updateClusterStatus(ctx context.Context, cl *eks.Cluster, s
 			current++
 		}
 	}
-	all := healthy == len(st.Instances) && current == len(st.Instances)
+	all := healthy == counted && current == counted
 	if cl.Status.Phase == eks.StatusCreating && !all && time.Since(firstStart(st, cl.CreatedAt)) > createTimeout {
 		return 0, c.fail(ctx, cl, "ClusterUnreachable", fmt.Sprintf("control-plane instances did not become healthy within %s: %s", createTimeout, strings.Join(sick, ", ")))
 	}
 	if !all {
 		_, err := c.setStatus(ctx, cl, func(s *eks.Status) {
 			if s.Phase == eks.StatusCreating {
-				s.Message = fmt.Sprintf("waiting for %d of %d control-plane instances to become healthy: %s", len(st.Instances)-healthy, len(st.Instances), strings.Join(sick, ", "))
+				s.Message = fmt.Sprintf("waiting for %d of %d control-plane instances to become healthy: %s", counted-healthy, counted, strings.Join(sick, ", "))
 			}
 		})
 		return 500 * time.Millisecond, err

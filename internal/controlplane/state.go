@@ -20,11 +20,14 @@ type State struct {
 	// NetIndex is the host runtime's: the cluster's control-plane network.
 	NetIndex int `json:"netIndex"`
 	// Endpoint is the kubernetes runtime's: the endpoint Service's address.
-	Endpoint  string     `json:"endpoint,omitempty"`
-	Instances []Instance `json:"instances"`
-	Events    []Event    `json:"events,omitempty"`
-	CreatedAt time.Time  `json:"createdAt"`
-	ActiveAt  time.Time  `json:"activeAt,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
+	// APIServers is how many API server instances the autoscaler wants
+	// (apiServerCount when 0, as in states of an older keks).
+	APIServers int        `json:"apiServers,omitempty"`
+	Instances  []Instance `json:"instances"`
+	Events     []Event    `json:"events,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	ActiveAt   time.Time  `json:"activeAt,omitempty"`
 }
 
 // Instance is one control-plane process keks runs.
@@ -41,6 +44,17 @@ type Instance struct {
 	LastHealthy time.Time `json:"lastHealthy,omitempty"`
 	LastLive    time.Time `json:"lastLive,omitempty"`
 	Replaced    int       `json:"replaced"`
+	// DrainingSince is when an instance the layout no longer calls for
+	// left the endpoint's backends; it is stopped once drained.
+	DrainingSince time.Time `json:"drainingSince,omitempty"`
+}
+
+// apiServerInstances is how many API server instances st's layout has.
+func (st *State) apiServerInstances() int {
+	if st.APIServers < apiServerCount {
+		return apiServerCount
+	}
+	return min(st.APIServers, maxAPIServers)
 }
 
 // InstanceStatus is one row of the operator's view (`keks instances`).

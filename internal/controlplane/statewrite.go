@@ -40,6 +40,7 @@ func (c *Controller) forgetState(uid string) {
 	c.mu.Lock()
 	delete(c.saved, uid)
 	delete(c.placed, uid)
+	delete(c.loads, uid)
 	c.mu.Unlock()
 }
 

@@ -104,6 +104,10 @@ type Config struct {
 	// EvictionDeadline, if set, replaces EKS's 15 minutes after which a node
 	// group update whose drain is refused fails with PodEvictionFailure (tests).
 	EvictionDeadline time.Duration
+	// ControlPlaneScaling is when control planes add and remove API
+	// servers with their load (controlplane.DefaultScalingPolicy's figures
+	// where zero).
+	ControlPlaneScaling controlplane.ScalingPolicy
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
@@ -273,6 +277,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 	cp, err = controlplane.New(controlplane.Config{
 		Runtime:                cfg.ControlPlaneRuntime,
+		Scaling:                scalingPolicy(cfg.ControlPlaneScaling),
 		Kubernetes:             kubeRuntime,
 		Networks:               controlplane.NetworkRange{First: first, Count: count},
 		RoleSession:            iamSvc.IssueRoleSession,
