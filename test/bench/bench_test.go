@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/keksdev/keks/internal/client"
@@ -96,6 +97,26 @@ func fmtSecs(s []float64) string {
 // throughput measures GETs per second with keep-alive connections, through
 // the endpoint and straight to kube-apiserver-a, alternating to even out noise.
 func throughput(b *testing.B, e *harness.Env, name string) (endpoint, direct, both float64) {
+	cfg, cert := adminCert(b, e)
+	apiA := "https://" + e.Instance(name, "kube-apiserver-a").Address + ":443"
+	apiB := "https://" + e.Instance(name, "kube-apiserver-b").Address + ":443"
+	client := func() *http.Client {
+		return &http.Client{Transport: &http.Transport{
+			TLSClientConfig:     &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true}, //nolint:gosec // the bench measures, it does not trust
+			MaxIdleConnsPerHost: 16, ForceAttemptHTTP2: false, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
+		}}
+	}
+	for round := 0; round < 2; round++ {
+		endpoint = max(endpoint, rate(client(), cfg.Host))
+		direct = max(direct, rate(client(), apiA))
+		both = max(both, rate(client(), apiA, apiB))
+	}
+	return endpoint, direct, both
+}
+
+// adminCert is the keks-admin client certificate of the (only) cluster
+// whose files the test keks has, and its kubeconfig.
+func adminCert(b *testing.B, e *harness.Env) (*rest.Config, tls.Certificate) {
 	dirs, _ := os.ReadDir(filepath.Join(e.Dir, "data", "clusters"))
 	var kc string
 	for _, d := range dirs {
@@ -112,20 +133,7 @@ func throughput(b *testing.B, e *harness.Env, name string) (endpoint, direct, bo
 	if err != nil {
 		b.Fatal(err)
 	}
-	apiA := "https://" + e.Instance(name, "kube-apiserver-a").Address + ":443"
-	apiB := "https://" + e.Instance(name, "kube-apiserver-b").Address + ":443"
-	client := func() *http.Client {
-		return &http.Client{Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true}, //nolint:gosec // the bench measures, it does not trust
-			MaxIdleConnsPerHost: 16, ForceAttemptHTTP2: false, TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
-		}}
-	}
-	for round := 0; round < 2; round++ {
-		endpoint = max(endpoint, rate(client(), cfg.Host))
-		direct = max(direct, rate(client(), apiA))
-		both = max(both, rate(client(), apiA, apiB))
-	}
-	return endpoint, direct, both
+	return cfg, cert
 }
 
 // rate runs 8 workers for 5 s; worker i uses bases[i % len(bases)].
