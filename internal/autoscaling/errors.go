@@ -1,0 +1,27 @@
+package autoscaling
+
+import (
+	"net/http"
+
+	"github.com/keksdev/keks/internal/awserr"
+)
+
+// Auto Scaling's error codes (botocore's autoscaling 2011-01-01 model).
+const (
+	CodeValidation         = "ValidationError"
+	CodeResourceInUse      = "ResourceInUse"
+	CodeScalingInProgress  = "ScalingActivityInProgress"
+	CodeInvalidNextToken   = "InvalidNextToken"
+	CodeResourceContention = "ResourceContention"
+)
+
+func init() {
+	awserr.RegisterStatus(CodeValidation, http.StatusBadRequest)
+	awserr.RegisterStatus(CodeResourceContention, http.StatusInternalServerError)
+}
+
+func invalid(format string, args ...any) error { return awserr.Errorf(CodeValidation, format, args...) }
+
+func groupNotFound(name string) error {
+	return invalid("AutoScalingGroup name not found - AutoScalingGroup %s not found", name)
+}
