@@ -38,3 +38,19 @@ func page[T any](items []T, maxRecords int, token string, keyOf func(T) string, 
 }
 
 func ascending(key, token string) bool { return key > token }
+
+// PageGroups cuts a page of Groups' list (by name).
+func PageGroups(all []Group, maxRecords int, token string) ([]Group, string, error) {
+	return page(all, maxRecords, token, func(g Group) string { return g.Name }, ascending)
+}
+
+// GroupInstance is an instance with its group (DescribeAutoScalingInstances).
+type GroupInstance struct {
+	Group    *Group
+	Instance Instance
+}
+
+// PageInstances cuts a page of group instances (by group, then id).
+func PageInstances(all []GroupInstance, maxRecords int, token string) ([]GroupInstance, string, error) {
+	return page(all, maxRecords, token, func(gi GroupInstance) string { return gi.Group.Name + "\x00" + gi.Instance.ID }, ascending)
+}
