@@ -3,6 +3,7 @@ package autoscaling
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +107,7 @@ func TestGroupIsAViewOfItsNodegroup(t *testing.T) {
 	if g.ARN != "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0b6c7a3e-1111-2222-3333-444455556666:autoScalingGroupName/"+asgName {
 		t.Errorf("ARN %s", g.ARN)
 	}
-	if len(g.Zones) != 2 || g.Zones[0] != f.subnets[0].AvailabilityZone || g.LaunchTemplateName != "eks-0b6c7a3e-1111-2222-3333-444455556666" {
+	if len(g.Zones) != 2 || !slices.Contains(g.Zones, f.subnets[0].AvailabilityZone) || !slices.Contains(g.Zones, f.subnets[1].AvailabilityZone) || g.LaunchTemplateName != "eks-0b6c7a3e-1111-2222-3333-444455556666" {
 		t.Errorf("zones %v, launch template %s", g.Zones, g.LaunchTemplateName)
 	}
 	life := map[string]string{}

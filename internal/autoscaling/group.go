@@ -200,12 +200,12 @@ func view(ng *eks.Nodegroup, instances []ec2.Instance) Group {
 		}
 		life := ""
 		switch {
+		case in.State == ec2.StateShutting, (in.State == ec2.StatePending || in.State == ec2.StateRunning) && in.Tags[TagDraining] != "":
+			life = LifecycleTerminating // being drained counts as terminating, as cluster-autoscaler must skip it
 		case in.State == ec2.StatePending:
 			life = LifecyclePending
-		case in.State == ec2.StateRunning && in.Tags[TagDraining] == "":
+		case in.State == ec2.StateRunning:
 			life = LifecycleInService
-		case in.State == ec2.StateRunning, in.State == ec2.StateShutting:
-			life = LifecycleTerminating
 		default:
 			continue // terminated: no longer a member
 		}
