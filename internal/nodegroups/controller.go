@@ -163,6 +163,7 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 	cl, err := c.eks.GetCluster(ctx, ng.Region, ng.ClusterName)
 	var ae *awserr.Error
 	if errors.As(err, &ae) && ae.Code == eks.CodeResourceNotFound {
+		c.forgetActivities(ctx, ng)
 		return c.eks.ForgetNodegroup(ctx, ng)
 	} else if err != nil {
 		return err
