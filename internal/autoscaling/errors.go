@@ -8,17 +8,11 @@ import (
 
 // Auto Scaling's error codes (botocore's autoscaling 2011-01-01 model).
 const (
-	CodeValidation         = "ValidationError"
-	CodeResourceInUse      = "ResourceInUse"
-	CodeScalingInProgress  = "ScalingActivityInProgress"
-	CodeInvalidNextToken   = "InvalidNextToken"
-	CodeResourceContention = "ResourceContention"
+	CodeValidation       = "ValidationError"
+	CodeInvalidNextToken = "InvalidNextToken"
 )
 
-func init() {
-	awserr.RegisterStatus(CodeValidation, http.StatusBadRequest)
-	awserr.RegisterStatus(CodeResourceContention, http.StatusInternalServerError)
-}
+func init() { awserr.RegisterStatus(CodeValidation, http.StatusBadRequest) }
 
 func invalid(format string, args ...any) error { return awserr.Errorf(CodeValidation, format, args...) }
 
