@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/keksdev/keks/internal/autoscaling"
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
@@ -32,9 +33,9 @@ import (
 const (
 	tagNodegroup = "eks:nodegroup-name"
 	tagCluster   = "eks:cluster-name"
-	tagASG       = "aws:autoscaling:groupName"
+	tagASG       = autoscaling.TagGroupName
 	tagRelease   = "eks:release-version"
-	tagDraining  = "keks:draining-since" // set when the group starts draining an instance
+	tagDraining  = autoscaling.TagDraining // set when the group starts draining an instance
 )
 
 // How long things may take before the group reports a problem.
@@ -63,6 +64,10 @@ type Controller struct {
 	// EvictionDeadline replaces EKS's 15 minutes (tests).
 	EvictionDeadline time.Duration
 	busy             bool // the pass found a group not converged
+	// Activities, when set, records the groups' scaling activities
+	// (launches, failed launches, terminations) for Auto Scaling's API.
+	Activities *autoscaling.Service
+	failures   map[string]recordedFailure // node group ARN -> last failed launch recorded
 }
 
 // New makes a node group controller; wakeNodes asks the instance controller
@@ -158,6 +163,7 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 	cl, err := c.eks.GetCluster(ctx, ng.Region, ng.ClusterName)
 	var ae *awserr.Error
 	if errors.As(err, &ae) && ae.Code == eks.CodeResourceNotFound {
+		c.forgetActivities(ctx, ng)
 		return c.eks.ForgetNodegroup(ctx, ng)
 	} else if err != nil {
 		return err
@@ -198,6 +204,7 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 	if launch > 0 {
 		if lacks := c.hostLacks(); lacks != "" {
 			c.launchError[ng.ARN] = lacks
+			c.recordLaunchFailure(ctx, ng, lacks)
 			launch = 0
 		}
 	}
@@ -205,10 +212,12 @@ func (c *Controller) reconcile(ctx context.Context, ng *eks.Nodegroup) error {
 		in, err := c.launch(ctx, ng, live)
 		if err != nil {
 			c.launchError[ng.ARN] = err.Error()
+			c.recordLaunchFailure(ctx, ng, err.Error())
 			c.log.Warn("launch instance", "nodegroup", ng.Name, "err", err)
 			break
 		}
 		delete(c.launchError, ng.ARN)
+		c.recordLaunch(ctx, ng, in, len(live))
 		// Up to date and not Ready yet: no outdated node goes this pass.
 		m := &member{Instance: *in}
 		live, current = append(live, m), append(current, m)
@@ -368,6 +377,7 @@ func (c *Controller) deleteGroup(ctx context.Context, ng *eks.Nodegroup, ms []*m
 	}
 	c.log.Info("node group deleted", "cluster", ng.ClusterName, "nodegroup", ng.Name)
 	delete(c.launchError, ng.ARN)
+	c.forgetActivities(ctx, ng)
 	return c.eks.ForgetNodegroup(ctx, ng)
 }
 

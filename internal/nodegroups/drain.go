@@ -23,7 +23,7 @@ import (
 // protects is retried on the next pass. stuck reports that evictions have
 // been refused for longer than EKS waits.
 func (c *Controller) drainAndTerminate(ctx context.Context, ng *eks.Nodegroup, m *member, cs kubernetes.Interface) (stuck bool, err error) {
-	since, err := c.markDraining(ctx, m)
+	since, err := c.markDraining(ctx, ng, m)
 	if err != nil {
 		return false, err
 	}
@@ -51,6 +51,7 @@ func (c *Controller) drainAndTerminate(ctx context.Context, ng *eks.Nodegroup, m
 	if _, _, err := c.ec2.TerminateInstance(ctx, m.ID); err != nil {
 		return false, fmt.Errorf("terminate %s: %w", m.ID, err)
 	}
+	c.endTermination(ctx, m)
 	c.log.Info("instance terminated by its node group", "nodegroup", ng.Name, "instance", m.ID)
 	c.wakeNodes()
 	return false, nil
@@ -58,9 +59,12 @@ func (c *Controller) drainAndTerminate(ctx context.Context, ng *eks.Nodegroup, m
 
 // markDraining records when draining began, so a restarted keks goes on
 // where it stopped and the eviction deadline survives restarts.
-func (c *Controller) markDraining(ctx context.Context, m *member) (time.Time, error) {
+func (c *Controller) markDraining(ctx context.Context, ng *eks.Nodegroup, m *member) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, m.Tags[tagDraining]); err == nil {
 		return t, nil
+	}
+	if c.Activities != nil {
+		return c.beginTermination(ctx, ng, m)
 	}
 	now := time.Now().UTC()
 	_, err := c.ec2.UpdateInstance(ctx, m.ID, func(i *ec2.Instance) error {

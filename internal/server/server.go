@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/keksdev/keks/internal/addons"
+	"github.com/keksdev/keks/internal/api/autoscalingapi"
 	"github.com/keksdev/keks/internal/api/ec2api"
 	"github.com/keksdev/keks/internal/api/ecrapi"
 	"github.com/keksdev/keks/internal/api/eksapi"
@@ -30,6 +31,7 @@ import (
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authn"
 	"github.com/keksdev/keks/internal/authz"
+	"github.com/keksdev/keks/internal/autoscaling"
 	"github.com/keksdev/keks/internal/awsprofile"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/console"
@@ -366,6 +368,10 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		agentsLn.serveInstances(agentWork)
 	}
 	ngCtl.EvictionDeadline = cfg.EvictionDeadline
+	// Auto Scaling's groups are the node groups' (internal/autoscaling);
+	// the controller records their scaling activities.
+	asSvc := &autoscaling.Service{Store: st, EKS: eksSvc, EC2: ec2Svc, Now: now}
+	ngCtl.Activities = asSvc
 	ebsCtl := ebs.New(ec2Svc, ebs.Config{Dir: filepath.Join(dataDir, "ebs")}, log.With("component", "ebs"))
 	if agentsLn != nil && agentsLn.api.instances != nil {
 		agentsLn.serveVolumes(&agentVolumes{ec2: ec2Svc, dir: filepath.Join(dataDir, "ebs"), log: log.With("component", "agents")})
@@ -457,6 +463,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 			}}}).Service(),
 		op.service(),
 		cfn.api,
+		(&autoscalingapi.Handler{AS: asSvc}).Service(),
 	} {
 		router.Services[s.Name] = s
 	}
