@@ -65,6 +65,7 @@ type recommendation struct {
 type loadHistory struct {
 	last    map[string]loadSample // API server instance -> its last sample
 	sampled time.Time
+	warned  time.Time
 	recs    []recommendation
 }
 
@@ -115,8 +116,10 @@ func (p ScalingPolicy) want(l clusterLoad, floor int, seats float64) (int, strin
 // window is full, down to the most any of the scale-down window wanted.
 func (p ScalingPolicy) decide(h *loadHistory, r recommendation, current, floor int) (int, string) {
 	h.recs = append(h.recs, r)
+	// The oldest kept is the newest that is at least the longer window
+	// old: it proves the window is covered, whatever the samples' spacing.
 	keep := max(p.ScaleUpWindow, p.ScaleDownWindow)
-	for len(h.recs) > 0 && r.at.Sub(h.recs[0].at) > keep {
+	for len(h.recs) > 1 && r.at.Sub(h.recs[1].at) >= keep {
 		h.recs = h.recs[1:]
 	}
 	if current < floor {

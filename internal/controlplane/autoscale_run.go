@@ -30,7 +30,12 @@ func (c *Controller) autoscale(ctx context.Context, cl *eks.Cluster, st *State, 
 	h.sampled = time.Now()
 	samples, err := sampler.sampleLoad(ctx, st)
 	if err != nil {
-		c.log.Debug("control-plane load not read", "cluster", cl.Name, "err", err)
+		// A round that fails (an API server restarting) only delays a
+		// decision; one that keeps failing is worth saying, now and then.
+		if time.Since(h.warned) > 5*time.Minute {
+			h.warned = time.Now()
+			c.log.Warn("control-plane load not read; the control plane is not scaled meanwhile", "cluster", cl.Name, "err", err)
+		}
 		return
 	}
 	load, ok := h.observe(samples)
