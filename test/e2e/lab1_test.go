@@ -109,11 +109,38 @@ func TestLab1(t *testing.T) {
 	e.Run("kubectl", "-n", "lab", "run", "pulled-again", "--image="+uri+":v1", "--image-pull-policy=Always", "--restart=Never")
 	e.Run("kubectl", "-n", "lab", "wait", "--for=condition=Ready", "pod/pulled-again", "--timeout=60s")
 
-	// Scale up and down; the workload stays available.
-	scale(t, e, cluster, 4)
+	// Scale up through the node group's Auto Scaling group, as
+	// cluster-autoscaler does, and down through EKS: each API sees the
+	// other's change. The workload stays available.
+	asg := ng.Nodegroup.Resources.AutoScalingGroups[0].Name
+	e.Run("aws", "autoscaling", "set-desired-capacity", "--auto-scaling-group-name", asg, "--desired-capacity", "4")
 	waitNodes(t, e, 4)
-	scale(t, e, cluster, 2)
+	if d := strings.TrimSpace(e.Run("aws", "eks", "describe-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "workers", "--query", "nodegroup.scalingConfig.desiredSize", "--output", "text")); d != "4" {
+		t.Errorf("describe-nodegroup after set-desired-capacity 4: desiredSize %s", d)
+	}
+	if _, err := e.Try("aws", "autoscaling", "set-desired-capacity", "--auto-scaling-group-name", asg, "--desired-capacity", "5"); err == nil {
+		t.Errorf("set-desired-capacity above the group's maximum was accepted")
+	}
+	scale(t, e, cluster, 3)
+	waitNodes(t, e, 3)
+	if g := strings.TrimSpace(e.Run("aws", "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", asg,
+		"--query", "AutoScalingGroups[0].[DesiredCapacity,MinSize,MaxSize,length(Instances)]", "--output", "text")); strings.Join(strings.Fields(g), " ") != "3 1 4 3" {
+		t.Errorf("describe-auto-scaling-groups after update-nodegroup-config 3 (desired min max instances): %q", g)
+	}
+	// cluster-autoscaler's scale-down: exactly the instance it names goes.
+	named := strings.Fields(e.Run("aws", "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names", asg, "--query", "AutoScalingGroups[0].Instances[].InstanceId", "--output", "text"))[0]
+	if act := strings.TrimSpace(e.Run("aws", "autoscaling", "terminate-instance-in-auto-scaling-group", "--instance-id", named, "--should-decrement-desired-capacity",
+		"--query", "Activity.StatusCode", "--output", "text")); act == "" {
+		t.Errorf("terminate-instance-in-auto-scaling-group gave no activity")
+	}
 	waitNodes(t, e, 2)
+	if left := e.Run("aws", "ec2", "describe-instances", "--filters", "Name=instance-state-name,Values=running", "Name=tag:eks:nodegroup-name,Values=workers",
+		"--query", "Reservations[].Instances[].InstanceId", "--output", "text"); strings.Contains(left, named) {
+		t.Errorf("%s still runs after terminate-instance-in-auto-scaling-group: %s", named, left)
+	}
+	if acts := e.Run("aws", "autoscaling", "describe-scaling-activities", "--auto-scaling-group-name", asg, "--query", "Activities[].Description", "--output", "text"); !strings.Contains(acts, named) {
+		t.Errorf("describe-scaling-activities does not name %s: %s", named, acts)
+	}
 	e.Run("kubectl", "-n", "lab", "rollout", "status", "deployment/web", "--timeout=90s")
 
 	// A killed instance is replaced, as an Auto Scaling group does.
