@@ -22,24 +22,6 @@ const (
 	StateShutting   = "shutting-down"
 )
 
-// InstanceType is the size of an instance: the node's capacity.
-type InstanceType struct {
-	Name     string
-	VCPUs    int
-	MemoryMB int64
-	MaxPods  int // as the EKS AMI's eni-max-pods table gives them
-}
-
-// InstanceTypes are the types keks can run.
-var InstanceTypes = map[string]InstanceType{
-	"t3.small":  {"t3.small", 2, 2048, 11},
-	"t3.medium": {"t3.medium", 2, 4096, 17},
-	"t3.large":  {"t3.large", 2, 8192, 35},
-	"m5.large":  {"m5.large", 2, 8192, 29},
-	"m5.xlarge": {"m5.xlarge", 4, 16384, 58},
-	"c5.large":  {"c5.large", 2, 4096, 29},
-}
-
 // Instance is an EC2-like instance.
 type Instance struct {
 	ID     string `json:"id"`
