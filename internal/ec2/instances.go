@@ -22,6 +22,9 @@ const (
 	StateShutting   = "shutting-down"
 )
 
+// LifecycleSpot marks a spot instance (EC2's InstanceLifecycle).
+const LifecycleSpot = "spot"
+
 // Instance is an EC2-like instance.
 type Instance struct {
 	ID     string `json:"id"`
@@ -63,6 +66,12 @@ type Instance struct {
 	// What a managed node group's launch template gives the kubelet.
 	NodeLabels        map[string]string `json:"nodeLabels,omitempty"`
 	NodeTaints        []string          `json:"nodeTaints,omitempty"` // key=value:Effect
+	// MaxPods, when set, is the kubelet's pod limit from the instance's
+	// NodeConfig (maxPods); else its type's.
+	MaxPods int `json:"maxPods,omitempty"`
+	// Lifecycle is "spot" for an instance launched as spot; "" is on-demand.
+	// keks never interrupts one.
+	Lifecycle string `json:"lifecycle,omitempty"`
 	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
 	// CredentialsExpiry is when the role session handed to the instance ends.
 	CredentialsExpiry time.Time `json:"credentialsExpiry,omitempty"`
