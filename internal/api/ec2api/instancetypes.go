@@ -1,6 +1,7 @@
 package ec2api
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -128,7 +129,23 @@ func (h *Handler) describeInstanceTypes(_ *http.Request, c *awsproto.Call) ([]aw
 // offering is one instance type offered at one location.
 type offering struct{ typ, location string }
 
-func (h *Handler) describeInstanceTypeOfferings(_ *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+// offeredIn says whether a type is offered at a location: where no host
+// serving the zone (any zone, for the region) could run it, EC2 would have
+// no capacity for it, and keks does not offer it, so that Karpenter does
+// not choose a type RunInstances must refuse.
+func (h *Handler) offeredIn(ctx context.Context, region string, t ec2.InstanceType, locType, loc string) bool {
+	if h.EC2 == nil || h.EC2.MaxVCPUs == nil {
+		return true
+	}
+	for _, z := range ec2.Zones(region) {
+		if (locType == "region" || loc == z.Name || loc == z.ID) && t.VCPUs <= h.EC2.MaxVCPUs(ctx, z.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) describeInstanceTypeOfferings(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
 	fs, err := filters(c, "DescribeInstanceTypeOfferings", false)
 	if err != nil {
 		return nil, err
@@ -152,7 +169,7 @@ func (h *Handler) describeInstanceTypeOfferings(_ *http.Request, c *awsproto.Cal
 	var found []offering
 	for _, name := range ec2.InstanceTypeNames() {
 		for _, loc := range locations {
-			if matches(fs, map[string]string{"instance-type": name, "location": loc}, nil) {
+			if matches(fs, map[string]string{"instance-type": name, "location": loc}, nil) && h.offeredIn(r.Context(), c.Region, ec2.InstanceTypes[name], locType, loc) {
 				found = append(found, offering{name, loc})
 			}
 		}

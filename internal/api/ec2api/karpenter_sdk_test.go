@@ -51,7 +51,8 @@ func wantCode(t *testing.T, what string, err error, code string) {
 
 func TestInstanceTypesWithSDK(t *testing.T) {
 	ctx := context.Background()
-	c := sdkClient(t, newWorld(t))
+	w := newWorld(t)
+	c := sdkClient(t, w)
 
 	_, err := c.DescribeInstanceTypes(ctx, &sdk.DescribeInstanceTypesInput{DryRun: aws.Bool(true)})
 	wantCode(t, "dry run", err, "DryRunOperation")
@@ -105,6 +106,17 @@ func TestInstanceTypesWithSDK(t *testing.T) {
 	if err != nil || len(byID.InstanceTypeOfferings) != 1 {
 		t.Errorf("m5.large in use1-az2: %+v %v", byID, err)
 	}
+
+	// Types no host of a zone can run are not offered there.
+	w.h.EC2.MaxVCPUs = func(_ context.Context, zone string) int {
+		return map[bool]int{true: 4, false: 2}[zone == testRegion+"a"]
+	}
+	small, err := c.DescribeInstanceTypeOfferings(ctx, &sdk.DescribeInstanceTypeOfferingsInput{LocationType: types.LocationTypeAvailabilityZone,
+		Filters: []types.Filter{{Name: aws.String("instance-type"), Values: []string{"m5.*"}}}})
+	if err != nil || len(small.InstanceTypeOfferings) != 1+1+1+1 {
+		t.Errorf("m5 offerings on small hosts (m5.large in 3 zones, m5.xlarge in one): %+v %v", small, err)
+	}
+	w.h.EC2.MaxVCPUs = nil
 
 	spot, err := c.DescribeSpotPriceHistory(ctx, &sdk.DescribeSpotPriceHistoryInput{ProductDescriptions: []string{"Linux/UNIX", "Linux/UNIX (Amazon VPC)"}})
 	if err != nil {
