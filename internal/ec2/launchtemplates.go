@@ -246,13 +246,19 @@ func (s *Service) DeleteLaunchTemplate(ctx context.Context, region, id, name str
 	return lt, nil
 }
 
-// SetLaunchTemplateTags replaces a template's tags (CreateTags/DeleteTags).
-func (s *Service) SetLaunchTemplateTags(ctx context.Context, region, id string, fn func(map[string]string) map[string]string) error {
-	_, err := s.mutateLaunchTemplate(ctx, region, id, "", func(lt *LaunchTemplate) error {
-		lt.Tags = fn(lt.Tags)
-		return ValidateTags(lt.Tags)
-	})
-	return err
+// tagLaunchTemplate retags a template named by its id (CreateTags, DeleteTags).
+func (s *Service) tagLaunchTemplate(ctx context.Context, t *store.Txn, id string, retag func(map[string]string) (map[string]string, error)) error {
+	all, err := store.List[LaunchTemplate](ctx, s.Store, launchTemplatePrefix)
+	if err != nil {
+		return err
+	}
+	for _, lt := range all {
+		if lt.ID == id {
+			return tagRecord(ctx, s, t, launchTemplateKey(lt.Region, lt.Name), func(v *LaunchTemplate) *map[string]string { return &v.Tags },
+				launchTemplateIDNotFound(id), retag)
+		}
+	}
+	return launchTemplateIDNotFound(id)
 }
 
 // launchDataGroup is the top-level parameter a wire key belongs to:

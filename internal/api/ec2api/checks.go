@@ -344,6 +344,8 @@ func (e *ec2Call) onExisting(action, id string) awsproto.Check {
 		return e.onNatGateway(action, id)
 	case "elastic-ip":
 		return e.onElasticIP(action, id)
+	case "launch-template":
+		return e.onLaunchTemplate(action, id, "")
 	}
 	return awsproto.Check{Action: action, Resource: "*"}
 }
@@ -427,7 +429,7 @@ func (e *ec2Call) onKeyPair(action, name string) awsproto.Check {
 var idPrefixes = map[string]string{
 	"instance": "i", "vpc": "vpc", "subnet": "subnet", "security-group": "sg",
 	"image": "ami", "volume": "vol", "network-interface": "eni", "snapshot": "snap",
-	"route-table": "rtb", "internet-gateway": "igw",
+	"route-table": "rtb", "internet-gateway": "igw", "launch-template": "lt",
 }
 
 var (

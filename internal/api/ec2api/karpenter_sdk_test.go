@@ -338,6 +338,15 @@ func TestLaunchTemplatesAndFleetWithSDK(t *testing.T) {
 		LaunchTemplateConfigs:       []types.FleetLaunchTemplateConfigRequest{{LaunchTemplateSpecification: spec}}})
 	wantCode(t, "a fleet's dry run", err, "DryRunOperation")
 
+	if _, err := c.CreateTags(ctx, &sdk.CreateTagsInput{Resources: []string{aws.ToString(lt.LaunchTemplateId)},
+		Tags: []types.Tag{{Key: aws.String("later"), Value: aws.String("yes")}}}); err != nil {
+		t.Fatal(err)
+	}
+	tagged, err := c.DescribeLaunchTemplates(ctx, &sdk.DescribeLaunchTemplatesInput{Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{"later"}}}})
+	if err != nil || len(tagged.LaunchTemplates) != 1 || len(tagged.LaunchTemplates[0].Tags) != 2 {
+		t.Errorf("tagged later: %+v %v", tagged, err)
+	}
+
 	deleted, err := c.DeleteLaunchTemplate(ctx, &sdk.DeleteLaunchTemplateInput{LaunchTemplateId: lt.LaunchTemplateId})
 	if err != nil || aws.ToString(deleted.LaunchTemplate.LaunchTemplateName) != name {
 		t.Errorf("delete: %+v %v", deleted, err)
