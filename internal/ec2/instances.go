@@ -66,13 +66,13 @@ type Instance struct {
 	// What a managed node group's launch template gives the kubelet.
 	NodeLabels        map[string]string `json:"nodeLabels,omitempty"`
 	NodeTaints        []string          `json:"nodeTaints,omitempty"` // key=value:Effect
+	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
 	// MaxPods, when set, is the kubelet's pod limit from the instance's
 	// NodeConfig (maxPods); else its type's.
 	MaxPods int `json:"maxPods,omitempty"`
 	// Lifecycle is "spot" for an instance launched as spot; "" is on-demand.
 	// keks never interrupts one.
 	Lifecycle string `json:"lifecycle,omitempty"`
-	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
 	// CredentialsExpiry is when the role session handed to the instance ends.
 	CredentialsExpiry time.Time `json:"credentialsExpiry,omitempty"`
 	// Fargate is set on the one-pod instance a Fargate pod runs on. EC2's
