@@ -37,15 +37,17 @@ func NodeImageID(release string) string { return "ami-keks-" + strings.ReplaceAl
 
 var nodeImageID = regexp.MustCompile(`^ami-keks-(\d+)-(\d+)-(\d+)-(\d{8})$`)
 
-// LookupNodeImage reads a node image id: a Kubernetes patch keks knows and
-// a build date. ok is false for any other id.
+// LookupNodeImage reads a node image id: a patch of a Kubernetes minor
+// keks runs and a build date. ok is false for any other id.
 func LookupNodeImage(id string) (img NodeImage, ok bool) {
 	m := nodeImageID.FindStringSubmatch(id)
 	if m == nil {
 		return NodeImage{}, false
 	}
-	v, ok := kubeversions.Lookup(m[1] + "." + m[2] + "." + m[3])
-	if !ok || v.Patch != m[1]+"."+m[2]+"."+m[3] {
+	// Any patch of a minor keks runs: an instance launched by an older keks
+	// keeps the image of the patch it had then.
+	v, ok := kubeversions.Lookup(m[1] + "." + m[2])
+	if !ok {
 		return NodeImage{}, false
 	}
 	created, err := time.Parse("20060102", m[4])
@@ -53,7 +55,7 @@ func LookupNodeImage(id string) (img NodeImage, ok bool) {
 		return NodeImage{}, false
 	}
 	sum := sha256.Sum256([]byte(id))
-	return NodeImage{ID: id, Name: fmt.Sprintf("amazon-eks-node-al2023-x86_64-standard-%s-v%s", v.Minor, m[4]), Minor: v.Minor, Patch: v.Patch,
+	return NodeImage{ID: id, Name: fmt.Sprintf("amazon-eks-node-al2023-x86_64-standard-%s-v%s", v.Minor, m[4]), Minor: v.Minor, Patch: m[1] + "." + m[2] + "." + m[3],
 		Build: m[4], Created: created, Deprecates: created.AddDate(2, 0, 0), SnapshotID: "snap-" + hex.EncodeToString(sum[:])[:17]}, true
 }
 

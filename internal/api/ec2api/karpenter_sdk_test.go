@@ -159,6 +159,8 @@ func TestImagesAndInstanceStatusWithSDK(t *testing.T) {
 	}
 	_, err = c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{"ami-0123456789abcdef0"}})
 	wantCode(t, "an unknown image", err, "InvalidAMIID.NotFound")
+	_, err = c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{"ami-keks-1-20-0-20200101"}})
+	wantCode(t, "a node image of a version keks does not run", err, "InvalidAMIID.NotFound")
 	_, err = c.DescribeImages(ctx, &sdk.DescribeImagesInput{ImageIds: []string{"bogus"}})
 	wantCode(t, "a malformed image id", err, "InvalidAMIID.Malformed")
 
