@@ -331,6 +331,20 @@ func TestLaunchTemplatesAndFleetWithSDK(t *testing.T) {
 		failed.Errors[0].LaunchTemplateAndOverrides.Overrides.InstanceType != types.InstanceTypeC5Xlarge {
 		t.Errorf("a fleet without capacity: %+v %v", failed, err)
 	}
+	// A spot fleet's instance is a spot instance to DescribeInstances.
+	spotFleet, err := c.CreateFleet(ctx, &sdk.CreateFleetInput{Type: types.FleetTypeInstant,
+		TargetCapacitySpecification: &types.TargetCapacitySpecificationRequest{TotalTargetCapacity: aws.Int32(1), DefaultTargetCapacityType: types.DefaultTargetCapacityTypeSpot},
+		SpotOptions:                 &types.SpotOptionsRequest{AllocationStrategy: types.SpotAllocationStrategyPriceCapacityOptimized},
+		LaunchTemplateConfigs: []types.FleetLaunchTemplateConfigRequest{{LaunchTemplateSpecification: spec, Overrides: []types.FleetLaunchTemplateOverridesRequest{
+			{InstanceType: types.InstanceTypeT3Large, SubnetId: aws.String(w.subnet.ID)}}}}})
+	if err != nil || len(spotFleet.Instances) != 1 || spotFleet.Instances[0].Lifecycle != types.InstanceLifecycleSpot {
+		t.Fatalf("spot fleet: %+v %v", spotFleet, err)
+	}
+	described, err := c.DescribeInstances(ctx, &sdk.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("instance-lifecycle"), Values: []string{"spot"}}}})
+	if err != nil || len(described.Reservations) != 1 || described.Reservations[0].Instances[0].InstanceLifecycle != types.InstanceLifecycleTypeSpot ||
+		aws.ToString(described.Reservations[0].Instances[0].InstanceId) != spotFleet.Instances[0].InstanceIds[0] {
+		t.Errorf("spot instances: %+v %v", described, err)
+	}
 	_, err = c.CreateFleet(ctx, &sdk.CreateFleetInput{Type: types.FleetTypeMaintain,
 		TargetCapacitySpecification: &types.TargetCapacitySpecificationRequest{TotalTargetCapacity: aws.Int32(1)},
 		LaunchTemplateConfigs:       []types.FleetLaunchTemplateConfigRequest{{LaunchTemplateSpecification: spec}}})
