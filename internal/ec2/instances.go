@@ -22,23 +22,8 @@ const (
 	StateShutting   = "shutting-down"
 )
 
-// InstanceType is the size of an instance: the node's capacity.
-type InstanceType struct {
-	Name     string
-	VCPUs    int
-	MemoryMB int64
-	MaxPods  int // as the EKS AMI's eni-max-pods table gives them
-}
-
-// InstanceTypes are the types keks can run.
-var InstanceTypes = map[string]InstanceType{
-	"t3.small":  {"t3.small", 2, 2048, 11},
-	"t3.medium": {"t3.medium", 2, 4096, 17},
-	"t3.large":  {"t3.large", 2, 8192, 35},
-	"m5.large":  {"m5.large", 2, 8192, 29},
-	"m5.xlarge": {"m5.xlarge", 4, 16384, 58},
-	"c5.large":  {"c5.large", 2, 4096, 29},
-}
+// LifecycleSpot marks a spot instance (EC2's InstanceLifecycle).
+const LifecycleSpot = "spot"
 
 // Instance is an EC2-like instance.
 type Instance struct {
@@ -82,6 +67,12 @@ type Instance struct {
 	NodeLabels        map[string]string `json:"nodeLabels,omitempty"`
 	NodeTaints        []string          `json:"nodeTaints,omitempty"` // key=value:Effect
 	KubernetesVersion string            `json:"kubernetesVersion,omitempty"`
+	// MaxPods, when set, is the kubelet's pod limit from the instance's
+	// NodeConfig (maxPods); else its type's.
+	MaxPods int `json:"maxPods,omitempty"`
+	// Lifecycle is "spot" for an instance launched as spot; "" is on-demand.
+	// keks never interrupts one.
+	Lifecycle string `json:"lifecycle,omitempty"`
 	// CredentialsExpiry is when the role session handed to the instance ends.
 	CredentialsExpiry time.Time `json:"credentialsExpiry,omitempty"`
 	// Fargate is set on the one-pod instance a Fargate pod runs on. EC2's

@@ -72,6 +72,8 @@ func (s *Service) TagResources(ctx context.Context, ids []string, tags map[strin
 				err = tagRecord(ctx, s, t, igwKey(id), func(v *InternetGateway) *map[string]string { return &v.Tags }, igwNotFound(id), merge(tags))
 			case strings.HasPrefix(id, "nat-"), strings.HasPrefix(id, "eipalloc-"):
 				err = s.tagNetworkRecord(ctx, t, id, merge(tags))
+			case strings.HasPrefix(id, "lt-"):
+				err = s.tagLaunchTemplate(ctx, t, id, merge(tags))
 			default:
 				err = s.tagEBSRecord(ctx, t, id, merge(tags))
 			}
@@ -125,6 +127,8 @@ func (s *Service) UntagResources(ctx context.Context, ids []string, tags map[str
 				err = tagRecord(ctx, s, t, igwKey(id), func(v *InternetGateway) *map[string]string { return &v.Tags }, igwNotFound(id), drop)
 			case strings.HasPrefix(id, "nat-"), strings.HasPrefix(id, "eipalloc-"):
 				err = s.tagNetworkRecord(ctx, t, id, drop)
+			case strings.HasPrefix(id, "lt-"):
+				err = s.tagLaunchTemplate(ctx, t, id, drop)
 			default:
 				err = s.tagEBSRecord(ctx, t, id, drop)
 			}

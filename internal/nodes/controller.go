@@ -7,6 +7,7 @@
 package nodes
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -426,7 +427,7 @@ func (c *Controller) assignment(ctx context.Context, in *ec2.Instance) (*agents.
 	}
 	labels := map[string]string{
 		"topology.kubernetes.io/zone": in.Zone, "topology.kubernetes.io/region": in.Region,
-		"node.kubernetes.io/instance-type": in.InstanceType, "eks.amazonaws.com/capacityType": "ON_DEMAND",
+		"node.kubernetes.io/instance-type": in.InstanceType, "eks.amazonaws.com/capacityType": capacityType(in),
 	}
 	taints := in.NodeTaints
 	if in.Fargate != nil {
@@ -449,7 +450,7 @@ func (c *Controller) assignment(ctx context.Context, in *ec2.Instance) (*agents.
 		Endpoint: cl.Status.Endpoint, ClusterCA: string(ca), ClusterDNS: netip.AddrFrom4(dns).String(),
 		KubernetesVersion: v.Minor, AWSEndpoint: c.cfg.Endpoint, Labels: labels, Taints: taints,
 		KubeProxy: kubeProxy, Registry: c.registry, ClusterCIDR: PodNetwork,
-		MaxPods: typ.MaxPods, MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs, SSHPublicKey: in.KeyPublicKey,
+		MaxPods: cmp.Or(in.MaxPods, typ.MaxPods), MemoryBytes: typ.MemoryMB << 20, CPUs: typ.VCPUs, SSHPublicKey: in.KeyPublicKey,
 	}
 	if f := in.Fargate; f != nil {
 		// One pod, whose cgroup is the size Fargate gave it; the node's
@@ -524,4 +525,12 @@ const resyncPeriod = 5 * time.Minute
 type converged struct {
 	sum [sha256.Size]byte
 	at  time.Time
+}
+
+// capacityType is the eks.amazonaws.com/capacityType label of an instance's node.
+func capacityType(in *ec2.Instance) string {
+	if in.Lifecycle == ec2.LifecycleSpot {
+		return "SPOT"
+	}
+	return "ON_DEMAND"
 }

@@ -52,7 +52,7 @@ var actionChecks = map[string]func(*ec2Call) []awsproto.Check{
 	"CreateSecurityGroup":          (*ec2Call).createSecurityGroup,
 	"DeleteSecurityGroup":          (*ec2Call).deleteSecurityGroup,
 	"CreateTags":                   (*ec2Call).createTags,
-	"RunInstances":                 (*ec2Call).runInstances,
+	"RunInstances":                 (*ec2Call).launchWithTemplate,
 	"TerminateInstances":           (*ec2Call).terminateInstances,
 	"DeleteTags":                   (*ec2Call).deleteTags,
 	"DescribeVolumes":              onAnything("ec2:DescribeVolumes"),
@@ -88,6 +88,19 @@ var actionChecks = map[string]func(*ec2Call) []awsproto.Check{
 	"UpdateSecurityGroupRuleDescriptionsEgress":  onRuleGroup("ec2:UpdateSecurityGroupRuleDescriptionsEgress"),
 	"DescribeSecurityGroupRules":                 onAnything("ec2:DescribeSecurityGroupRules"),
 	"ModifySecurityGroupRules":                   onRuleGroup("ec2:ModifySecurityGroupRules"),
+	// Karpenter's calls (checks_launch.go).
+	"DescribeInstanceTypes":          onAnything("ec2:DescribeInstanceTypes"),
+	"DescribeInstanceTypeOfferings":  onAnything("ec2:DescribeInstanceTypeOfferings"),
+	"DescribeSpotPriceHistory":       onAnything("ec2:DescribeSpotPriceHistory"),
+	"DescribeImages":                 onAnything("ec2:DescribeImages"),
+	"DescribeInstanceStatus":         onAnything("ec2:DescribeInstanceStatus"),
+	"DescribeLaunchTemplates":        onAnything("ec2:DescribeLaunchTemplates"),
+	"DescribeLaunchTemplateVersions": onAnything("ec2:DescribeLaunchTemplateVersions"),
+	"CreateLaunchTemplate":           (*ec2Call).createLaunchTemplate,
+	"CreateLaunchTemplateVersion":    onLaunchTemplateNamed("ec2:CreateLaunchTemplateVersion"),
+	"ModifyLaunchTemplate":           onLaunchTemplateNamed("ec2:ModifyLaunchTemplate"),
+	"DeleteLaunchTemplate":           onLaunchTemplateNamed("ec2:DeleteLaunchTemplate"),
+	"CreateFleet":                    (*ec2Call).createFleet,
 }
 
 // ec2Call is one EC2 request being described.
@@ -331,6 +344,8 @@ func (e *ec2Call) onExisting(action, id string) awsproto.Check {
 		return e.onNatGateway(action, id)
 	case "elastic-ip":
 		return e.onElasticIP(action, id)
+	case "launch-template":
+		return e.onLaunchTemplate(action, id, "")
 	}
 	return awsproto.Check{Action: action, Resource: "*"}
 }
@@ -414,7 +429,7 @@ func (e *ec2Call) onKeyPair(action, name string) awsproto.Check {
 var idPrefixes = map[string]string{
 	"instance": "i", "vpc": "vpc", "subnet": "subnet", "security-group": "sg",
 	"image": "ami", "volume": "vol", "network-interface": "eni", "snapshot": "snap",
-	"route-table": "rtb", "internet-gateway": "igw",
+	"route-table": "rtb", "internet-gateway": "igw", "launch-template": "lt",
 }
 
 var (

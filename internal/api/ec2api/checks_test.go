@@ -292,7 +292,7 @@ func TestChecksCoverEveryAction(t *testing.T) {
 
 // sane is a resource a malformed request may name: "*", a resource the
 // call would make (<type>/*), or an ARN with nothing of the garbage in it.
-var sane = regexp.MustCompile(`^(\*|arn:aws:ec2:us-east-1:` + testAccount + `:(vpc|subnet|security-group|instance|volume|network-interface|route-table|internet-gateway|natgateway|elastic-ip)/\*|arn:aws:ec2:us-east-1::snapshot/\*|arn:aws:(ec2|iam):[a-z0-9-]*:\d*:[a-z-]+/[\w/.+=,@-]*[\w+=,.@-])$`)
+var sane = regexp.MustCompile(`^(\*|arn:aws:ec2:us-east-1:` + testAccount + `:(vpc|subnet|security-group|instance|volume|network-interface|route-table|internet-gateway|natgateway|elastic-ip|fleet|launch-template)/\*|arn:aws:ec2:us-east-1::snapshot/\*|arn:aws:(ec2|iam):[a-z0-9-]*:\d*:[a-z-]+/[\w/.+=,@-]*[\w+=,.@-])$`)
 
 func TestChecksOfMalformedRequests(t *testing.T) {
 	garbage := []string{"", "*", "?", "vpc-*", "subnet-../../x", "sg-", "i-ZZZZZZZZ", "ami-?", "vol-\x00", "arn:aws:iam::1:instance-profile/*",

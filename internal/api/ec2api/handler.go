@@ -89,6 +89,20 @@ var actions = map[string]action{
 	"ModifySecurityGroupRules":                   (*Handler).modifySecurityGroupRules,
 	"UpdateSecurityGroupRuleDescriptionsIngress": (*Handler).updateSecurityGroupRuleDescriptionsIngress,
 	"UpdateSecurityGroupRuleDescriptionsEgress":  (*Handler).updateSecurityGroupRuleDescriptionsEgress,
+	// What Karpenter calls (instancetypes.go, images.go, instancestatus.go,
+	// launchtemplates.go, fleet.go).
+	"DescribeInstanceTypes":          (*Handler).describeInstanceTypes,
+	"DescribeInstanceTypeOfferings":  (*Handler).describeInstanceTypeOfferings,
+	"DescribeSpotPriceHistory":       (*Handler).describeSpotPriceHistory,
+	"DescribeImages":                 (*Handler).describeImages,
+	"DescribeInstanceStatus":         (*Handler).describeInstanceStatus,
+	"CreateLaunchTemplate":           (*Handler).createLaunchTemplate,
+	"CreateLaunchTemplateVersion":    (*Handler).createLaunchTemplateVersion,
+	"DescribeLaunchTemplates":        (*Handler).describeLaunchTemplates,
+	"DescribeLaunchTemplateVersions": (*Handler).describeLaunchTemplateVersions,
+	"ModifyLaunchTemplate":           (*Handler).modifyLaunchTemplate,
+	"DeleteLaunchTemplate":           (*Handler).deleteLaunchTemplate,
+	"CreateFleet":                    (*Handler).createFleet,
 }
 
 const codeDryRun = "DryRunOperation"

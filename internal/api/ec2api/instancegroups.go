@@ -2,7 +2,6 @@ package ec2api
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
@@ -13,17 +12,17 @@ import (
 // SecurityGroupId.N (or on the first network interface), and
 // SecurityGroup.N by name in the subnet's VPC. None leaves the choice of
 // the VPC's default group to the model.
-func (h *Handler) launchGroupIDs(r *http.Request, c *awsproto.Call, subnetID string) ([]string, error) {
+func (h *Handler) launchGroupIDs(ctx context.Context, c *awsproto.Call, subnetID string) ([]string, error) {
 	ids := append(listParam(c, "SecurityGroupId"), listParam(c, "NetworkInterface.1.SecurityGroupId")...)
 	names := listParam(c, "SecurityGroup")
 	if len(names) == 0 {
 		return ids, nil
 	}
-	sn, err := h.EC2.GetSubnet(r.Context(), subnetID)
+	sn, err := h.EC2.GetSubnet(ctx, subnetID)
 	if err != nil {
 		return nil, err
 	}
-	groups, err := h.EC2.SecurityGroups(r.Context(), c.Region)
+	groups, err := h.EC2.SecurityGroups(ctx, c.Region)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,9 @@ func instanceNode(i *ec2.Instance, devices []blockDevice) awsproto.Node {
 	if i.KeyName != "" {
 		n.Kids = append(n.Kids, awsproto.Tx("keyName", i.KeyName))
 	}
+	if i.Lifecycle != "" {
+		n.Kids = append(n.Kids, awsproto.Tx("instanceLifecycle", i.Lifecycle))
+	}
 	if i.StateReason != "" {
 		n.Kids = append(n.Kids, awsproto.El("stateReason", awsproto.Tx("code", "Client.UserInitiatedShutdown"), awsproto.Tx("message", i.StateReason)))
 	}
@@ -49,6 +52,10 @@ func instanceNode(i *ec2.Instance, devices []blockDevice) awsproto.Node {
 }
 
 func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.Node, error) {
+	c, _, err := h.withLaunchTemplate(r.Context(), c)
+	if err != nil {
+		return nil, err
+	}
 	minCount, hasMin, err := intParam(c, "MinCount")
 	if err != nil {
 		return nil, err
@@ -69,6 +76,26 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	if maxCount > maxLaunch {
 		return nil, awserr.Errorf("InstanceLimitExceeded", "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type.", maxCount, maxLaunch)
 	}
+	lifecycle := ""
+	if c.Form.Get("InstanceMarketOptions.MarketType") == "spot" {
+		lifecycle = ec2.LifecycleSpot
+	}
+	launched, err := h.launch(r.Context(), c, minCount, maxCount, lifecycle)
+	if err != nil {
+		return nil, err
+	}
+	var items []awsproto.Node
+	for i := range launched {
+		items = append(items, h.withGroupSet(r.Context(), instanceNode(&launched[i], nil), &launched[i]))
+	}
+	return []awsproto.Node{awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(launched[0].ID, "i-")), awsproto.Tx("ownerId", c.Principal.Account),
+		awsproto.El("groupSet"), awsproto.List("instancesSet", "item", items)}, nil
+}
+
+// launch starts between minCount and maxCount instances as a RunInstances
+// call's parameters (its launch template's already laid in) describe them:
+// RunInstances and each of CreateFleet's overrides.
+func (h *Handler) launch(ctx context.Context, c *awsproto.Call, minCount, maxCount int, lifecycle string) ([]ec2.Instance, error) {
 	subnet := c.Form.Get("SubnetId")
 	if subnet == "" {
 		subnet = c.Form.Get("NetworkInterface.1.SubnetId")
@@ -80,7 +107,7 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	if typ == "" {
 		typ = "m5.large"
 	}
-	profileARN, roleARN, err := h.launchProfile(r.Context(), c)
+	profileARN, roleARN, err := h.launchProfile(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -99,27 +126,23 @@ func (h *Handler) runInstances(r *http.Request, c *awsproto.Call) ([]awsproto.No
 	if err != nil {
 		return nil, err
 	}
-	if cl := clusterFromUserData(userData); cl != "" {
-		tags["kubernetes.io/cluster/"+cl] = "owned"
+	node := nodeConfigOf(ctx, userData)
+	if node.Cluster != "" {
+		tags["kubernetes.io/cluster/"+node.Cluster] = "owned"
 	}
-	groups, err := h.launchGroupIDs(r, c, subnet)
+	groups, err := h.launchGroupIDs(ctx, c, subnet)
 	if err != nil {
 		return nil, err
 	}
-	launched, err := h.EC2.RunInstances(r.Context(), ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, InstanceProfileARN: profileARN, Tags: tags, UserData: userData,
-		SecurityGroupIDs: groups, KeyName: c.Form.Get("KeyName")}, minCount, maxCount)
+	launched, err := h.EC2.RunInstances(ctx, ec2.Instance{SubnetID: subnet, InstanceType: typ, ImageID: c.Form.Get("ImageId"), RoleARN: roleARN, InstanceProfileARN: profileARN, Tags: tags, UserData: userData,
+		SecurityGroupIDs: groups, KeyName: c.Form.Get("KeyName"), NodeLabels: node.Labels, NodeTaints: node.Taints, MaxPods: node.MaxPods, Lifecycle: lifecycle}, minCount, maxCount)
 	if err != nil {
 		return nil, err
-	}
-	var items []awsproto.Node
-	for i := range launched {
-		items = append(items, h.withGroupSet(r.Context(), instanceNode(&launched[i], nil), &launched[i]))
 	}
 	if h.InstancesChanged != nil {
 		h.InstancesChanged()
 	}
-	return []awsproto.Node{awsproto.Tx("reservationId", "r-"+strings.TrimPrefix(launched[0].ID, "i-")), awsproto.Tx("ownerId", c.Principal.Account),
-		awsproto.El("groupSet"), awsproto.List("instancesSet", "item", items)}, nil
+	return launched, nil
 }
 
 // Launch limits: EC2's user data limit, and how many instances keks starts in one call.
@@ -192,6 +215,9 @@ func instanceFields(in *ec2.Instance) map[string]string {
 		"owner-id": in.OwnerID, "reservation-id": "r-" + strings.TrimPrefix(in.ID, "i-"), "launch-time": in.LaunchTime.UTC().Format("2006-01-02T15:04:05.000Z"),
 		"architecture": "x86_64", "hypervisor": "xen", "root-device-type": "ebs", "tenancy": "default", "virtualization-type": "hvm",
 		"network-interface.subnet-id": in.SubnetID, "network-interface.vpc-id": in.VPCID, "network-interface.private-ip-address": in.PrivateIP}
+	if in.Lifecycle != "" {
+		f["instance-lifecycle"] = in.Lifecycle
+	}
 	if in.InstanceProfileARN != "" {
 		f["iam-instance-profile.arn"] = in.InstanceProfileARN
 	} else if in.RoleARN != "" {
