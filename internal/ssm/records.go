@@ -112,3 +112,13 @@ func (s *Service) list(ctx context.Context, sc Scope) ([]record, error) {
 	}
 	return all, nil
 }
+
+// Tags are an account's parameter's tags, for aws:ResourceTag; nil when
+// it does not exist or has none.
+func (s *Service) Tags(ctx context.Context, sc Scope, name string) map[string]string {
+	r, _, err := s.get(ctx, sc, name)
+	if err != nil || r == nil {
+		return nil
+	}
+	return r.Tags
+}
