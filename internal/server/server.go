@@ -411,6 +411,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	for _, f := range k8sbuild.SnapshotCRDs {
 		addonCtl.SnapshotCRDs = append(addonCtl.SnapshotCRDs, k8sbuild.Dir(cfg.K8sDir).AddonProgramFile(k8sbuild.SnapshotController, f))
 	}
+	for _, f := range k8sbuild.KarpenterCRDs {
+		addonCtl.KarpenterCRDs = append(addonCtl.KarpenterCRDs, k8sbuild.Dir(cfg.K8sDir).AddonProgramFile(k8sbuild.Karpenter, f))
+	}
 	if ca, err := os.ReadFile(caFile); err == nil {
 		addonCtl.CA = string(ca)
 	}
