@@ -31,10 +31,13 @@ type Controller struct {
 	AWSEndpoint, CA string
 	// SnapshotCRDs are the files of the snapshot API's CRDs.
 	SnapshotCRDs []string
-	log          *slog.Logger
-	mu           sync.Mutex
-	applied      map[string]applied // cluster uid + add-on -> what was last applied
-	busy         bool               // an add-on is not yet converged: pass again soon
+	// KarpenterCRDs are the files of Karpenter's CRDs.
+	KarpenterCRDs []string
+
+	log     *slog.Logger
+	mu      sync.Mutex
+	applied map[string]applied // cluster uid + add-on -> what was last applied
+	busy    bool               // an add-on is not yet converged: pass again soon
 }
 
 // New makes an add-on controller.
@@ -99,7 +102,8 @@ func (c *Controller) reconcile(ctx context.Context, cl *eks.Cluster, a *eks.Addo
 	}
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	in := install{cs: cs, cluster: cl, addon: a, registry: c.Registry, awsEndpoint: c.AWSEndpoint, ca: c.CA, snapshotCRDs: c.SnapshotCRDs, applied: c.applied}
+	in := install{cs: cs, cluster: cl, addon: a, registry: c.Registry, awsEndpoint: c.AWSEndpoint, ca: c.CA, snapshotCRDs: c.SnapshotCRDs,
+		karpenterCRDs: c.KarpenterCRDs, applied: c.applied}
 	if a.DeletionRequested {
 		delete(c.applied, appliedKey(cl.UID, a.Name))
 		if !a.Preserve {

@@ -29,6 +29,7 @@ type install struct {
 	// certificate chains to, for the Pod Identity agent.
 	awsEndpoint, ca string
 	snapshotCRDs    []string           // the snapshot API's CRD files
+	karpenterCRDs   []string           // Karpenter's CRD files
 	applied         map[string]applied // shared by passes; nil applies every time
 }
 
@@ -64,6 +65,9 @@ func (in *install) objects() ([]object, error) {
 			region: in.cluster.Region, awsEndpoint: in.awsEndpoint, ca: in.ca, roleARN: in.addon.ServiceAccountRoleARN}), storageClassObjects()[1]), nil
 	case "snapshot-controller":
 		return snapshotControllerObjects(in.registry+"/"+k8sbuild.SnapshotController.Image(), in.snapshotCRDs)
+	case "karpenter":
+		return karpenterObjects(karpenter{image: in.registry + "/" + k8sbuild.Karpenter.Image(), crdFiles: in.karpenterCRDs, cluster: in.cluster.Name,
+			region: in.cluster.Region, awsEndpoint: in.awsEndpoint, ca: in.ca, roleARN: in.addon.ServiceAccountRoleARN})
 	}
 	// vpc-cni: the nodes' CNI configuration is written by the node controller.
 	return nil, nil
@@ -72,6 +76,7 @@ func (in *install) objects() ([]object, error) {
 // addonDeployments are the Deployments whose availability makes an add-on ACTIVE.
 var addonDeployments = map[string]string{
 	"coredns": "coredns", "metrics-server": "metrics-server", "aws-ebs-csi-driver": "ebs-csi-controller", "snapshot-controller": "snapshot-controller",
+	"karpenter": "karpenter",
 }
 
 // fieldManager is the server-side apply manager EKS's add-on manager uses.

@@ -119,7 +119,7 @@ spec:
 func crdObject(path string) (object, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return object{}, fmt.Errorf("read the snapshot CRDs (keks build-kubernetes copies them): %w", err)
+		return object{}, fmt.Errorf("read an add-on's CRD (keks build-kubernetes copies them): %w", err)
 	}
 	j, err := yaml.YAMLToJSON(data)
 	if err != nil {

@@ -5,16 +5,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/keksdev/keks/internal/kubeversions"
 )
-
-// NodeImageBuild is the build date of keks's node images: an EKS node
-// group's release version is "<kubernetes patch>-<build>", and its image
-// is ami-keks-<release with dashes>.
-const NodeImageBuild = "20261101"
 
 // NodeImageOwner is the account EKS's optimized AMIs belong to.
 const NodeImageOwner = "602401143452"
@@ -31,9 +25,6 @@ type NodeImage struct {
 	Deprecates time.Time // EKS AMIs are deprecated two years after their build
 	SnapshotID string
 }
-
-// NodeImageID is the image of a node group release ("1.37.2-20261101").
-func NodeImageID(release string) string { return "ami-keks-" + strings.ReplaceAll(release, ".", "-") }
 
 var nodeImageID = regexp.MustCompile(`^ami-keks-(\d+)-(\d+)-(\d+)-(\d{8})$`)
 
@@ -63,7 +54,7 @@ func LookupNodeImage(id string) (img NodeImage, ok bool) {
 func NodeImages() []NodeImage {
 	var out []NodeImage
 	for _, v := range kubeversions.All() {
-		if img, ok := LookupNodeImage(NodeImageID(v.Patch + "-" + NodeImageBuild)); ok {
+		if img, ok := LookupNodeImage(kubeversions.NodeImageID(v.NodeReleaseVersion())); ok {
 			out = append(out, img)
 		}
 	}

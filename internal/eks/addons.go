@@ -73,6 +73,13 @@ var AddonKinds = []AddonKind{
 	{Name: "snapshot-controller", Type: "storage", Versions: func(kubeversions.Version) []string {
 		return []string{"v" + k8sbuild.SnapshotterVersion + "-eksbuild.1"}
 	}},
+	// keks's own offer, not an EKS add-on: Karpenter's AWS provider, built
+	// unchanged from the Go module proxy and seeded as
+	// karpenter/controller:<version>, so that a cluster gets it as it gets
+	// metrics-server (real EKS users install it with Helm).
+	{Name: "karpenter", Type: "autoscaling", Owner: "community", Versions: func(kubeversions.Version) []string {
+		return []string{"v" + k8sbuild.KarpenterVersion + "-eksbuild.1"}
+	}},
 }
 
 // MetricsServerVersion is the metrics-server add-on's version.

@@ -320,7 +320,9 @@ func (s *Service) CreateNodegroup(ctx context.Context, in CreateNodegroupInput) 
 
 // releaseVersion is the node image release a Kubernetes patch version runs,
 // in the EKS AMI's spelling.
-func releaseVersion(patch string) string { return patch + "-" + ec2.NodeImageBuild }
+func releaseVersion(patch string) string {
+	return kubeversions.Version{Patch: patch}.NodeReleaseVersion()
+}
 
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)

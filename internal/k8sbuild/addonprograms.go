@@ -23,6 +23,14 @@ type AddonProgram struct {
 	// Files are files of the build's modules the add-on applies (CRDs),
 	// copied beside the binary: module -> paths within it.
 	Files map[string][]string
+	// Requires are requirements added to the build's module ("module
+	// version"): versions of its dependencies the proxy serves where the
+	// ones its go.mod pins are not.
+	Requires []string
+	// Toolchain is the Go toolchain the build needs (GOTOOLCHAIN, e.g.
+	// "go1.26.11") when its go.mod asks for a newer Go than the local one;
+	// empty builds with the local one.
+	Toolchain string
 }
 
 // MetricsServerVersion is the metrics-server release keks builds.
@@ -99,12 +107,15 @@ func (p AddonProgram) Image() string {
 		return "eks-distro/kubernetes-csi/external-attacher:v" + p.Version
 	case "csi-snapshotter", "snapshot-controller":
 		return "eks-distro/kubernetes-csi/external-snapshotter/" + p.Name + ":v" + p.Version
+	case "karpenter":
+		// As public.ecr.aws/karpenter/controller tags it: no "v".
+		return "karpenter/controller:" + p.Version
 	}
 	return "eks/" + p.Name + ":v" + p.Version + "-eksbuild.1"
 }
 
 // AddonPrograms are every add-on program keks builds.
-var AddonPrograms = []AddonProgram{MetricsServer, EBSCSIDriver, CSIAttacher, CSISnapshotter, SnapshotController}
+var AddonPrograms = []AddonProgram{MetricsServer, EBSCSIDriver, CSIAttacher, CSISnapshotter, SnapshotController, Karpenter}
 
 // AddonProgramPath is where a program's build is.
 func (d Dir) AddonProgramPath(p AddonProgram) string {
@@ -141,8 +152,7 @@ func (d Dir) buildAddonProgram(ctx context.Context, p AddonProgram, progress io.
 	start := time.Now()
 	src := filepath.Join(d.addonProgramDir(p), "src")
 	fmt.Fprintf(progress, "[1/3] fetching %s v%s from the Go module proxy\n[2/3] resolving modules (go mod tidy)\n", p.Module, p.Version)
-	gomod := fmt.Sprintf("module keks.local/%s\n\ngo 1.26.0\n\nrequire %s v%s\n", p.Name, p.Module, p.Version)
-	if err := writeProxyModule(ctx, src, gomod, map[string][]byte{"tools.go": toolsFile([]string{p.Package})}); err != nil {
+	if err := writeProxyModule(ctx, src, p.goMod(), map[string][]byte{"tools.go": toolsFile([]string{p.Package})}, p.goEnv()...); err != nil {
 		return err
 	}
 	out := d.AddonProgramPath(p)
@@ -154,7 +164,7 @@ func (d Dir) buildAddonProgram(ctx context.Context, p AddonProgram, progress io.
 	if p.Stamp != nil {
 		stamp = p.Stamp(p.Version)
 	}
-	if err := compile(ctx, src, tmp, []string{p.Package}, p.Name+" "+p.Version, stamp, []string{"CGO_ENABLED=0"}, progress); err != nil {
+	if err := compile(ctx, src, tmp, []string{p.Package}, p.Name+" "+p.Version, stamp, append([]string{"CGO_ENABLED=0"}, p.goEnv()...), progress); err != nil {
 		return err
 	}
 	if err := d.copyModuleFiles(ctx, p, src); err != nil {
@@ -167,11 +177,29 @@ func (d Dir) buildAddonProgram(ctx context.Context, p AddonProgram, progress io.
 	return nil
 }
 
+// goMod is the go.mod of p's build module: p's module and its Requires.
+func (p AddonProgram) goMod() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "module keks.local/%s\n\ngo 1.26.0\n\nrequire %s v%s\n", p.Name, p.Module, p.Version)
+	for _, r := range p.Requires {
+		fmt.Fprintf(&b, "\nrequire %s\n", r)
+	}
+	return b.String()
+}
+
+// goEnv is what p's go commands add to the environment.
+func (p AddonProgram) goEnv() []string {
+	if p.Toolchain == "" {
+		return nil
+	}
+	return []string{"GOTOOLCHAIN=" + p.Toolchain}
+}
+
 // copyModuleFiles copies p's Files out of the module cache, from the
 // versions of their modules the build resolved.
 func (d Dir) copyModuleFiles(ctx context.Context, p AddonProgram, src string) error {
 	for module, paths := range p.Files {
-		dir, err := goOutput(ctx, src, "list", "-m", "-f", "{{.Dir}}", module)
+		dir, err := goOutputEnv(ctx, src, p.goEnv(), "list", "-m", "-f", "{{.Dir}}", module)
 		if err != nil {
 			return fmt.Errorf("find module %s: %w", module, err)
 		}

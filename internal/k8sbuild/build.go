@@ -151,8 +151,9 @@ func (d Dir) buildOnce(built func() bool, progress io.Writer, build func() error
 }
 
 // writeProxyModule writes a module of its own in src (go.mod and files),
-// whose requirements come from the Go module proxy, and resolves it.
-func writeProxyModule(ctx context.Context, src, gomod string, files map[string][]byte) error {
+// whose requirements come from the Go module proxy, and resolves it; env
+// is added to go's (a GOTOOLCHAIN the module needs).
+func writeProxyModule(ctx context.Context, src, gomod string, files map[string][]byte, env ...string) error {
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func writeProxyModule(ctx context.Context, src, gomod string, files map[string][
 			return err
 		}
 	}
-	if _, err := goOutput(ctx, src, "mod", "tidy"); err != nil {
+	if _, err := goOutputEnv(ctx, src, env, "mod", "tidy"); err != nil {
 		return fmt.Errorf("go mod tidy in %s: %w", src, err)
 	}
 	return nil
@@ -207,7 +208,7 @@ func versionFlags(v kubeversions.Version) []string {
 // empty, only into the build cache), with progress lines.
 func compile(ctx context.Context, src, out string, pkgs []string, what string, ldflags, env []string, progress io.Writer) error {
 	total := 0
-	if deps, err := goOutput(ctx, src, append([]string{"list", "-deps"}, pkgs...)...); err == nil {
+	if deps, err := goOutputEnv(ctx, src, env, append([]string{"list", "-deps"}, pkgs...)...); err == nil {
 		total = strings.Count(deps, "\n")
 	}
 	args := []string{"build", "-v", "-trimpath", "-ldflags", "-s -w " + strings.Join(ldflags, " ")}
@@ -250,8 +251,16 @@ func compile(ctx context.Context, src, out string, pkgs []string, what string, l
 }
 
 func goOutput(ctx context.Context, dir string, args ...string) (string, error) {
+	return goOutputEnv(ctx, dir, nil, args...)
+}
+
+// goOutputEnv runs go with env added to the process's.
+func goOutputEnv(ctx context.Context, dir string, env []string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -347,7 +346,7 @@ func (c *Controller) launch(ctx context.Context, ng *eks.Nodegroup, live []*memb
 		return nil, err
 	}
 	in, err := c.ec2.RunInstance(ctx, ec2.Instance{
-		SubnetID: best, InstanceType: ng.InstanceTypes[0], ImageID: "ami-keks-" + strings.ReplaceAll(ng.ReleaseVersion, ".", "-"),
+		SubnetID: best, InstanceType: ng.InstanceTypes[0], ImageID: kubeversions.NodeImageID(ng.ReleaseVersion),
 		RoleARN: ng.NodeRole, Tags: tags, NodeLabels: ng.Labels, NodeTaints: taints, KubernetesVersion: v.Patch,
 		SecurityGroupIDs: eks.InstanceSecurityGroups(cl, ng), KeyName: keyName,
 	})

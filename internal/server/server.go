@@ -28,6 +28,7 @@ import (
 	"github.com/keksdev/keks/internal/api/iamapi"
 	"github.com/keksdev/keks/internal/api/kmsapi"
 	"github.com/keksdev/keks/internal/api/logsapi"
+	"github.com/keksdev/keks/internal/api/ssmapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authn"
 	"github.com/keksdev/keks/internal/authz"
@@ -62,6 +63,7 @@ import (
 	"github.com/keksdev/keks/internal/placement"
 	"github.com/keksdev/keks/internal/podidentity"
 	"github.com/keksdev/keks/internal/registry"
+	"github.com/keksdev/keks/internal/ssm"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -420,6 +422,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	for _, f := range k8sbuild.SnapshotCRDs {
 		addonCtl.SnapshotCRDs = append(addonCtl.SnapshotCRDs, k8sbuild.Dir(cfg.K8sDir).AddonProgramFile(k8sbuild.SnapshotController, f))
 	}
+	for _, f := range k8sbuild.KarpenterCRDs {
+		addonCtl.KarpenterCRDs = append(addonCtl.KarpenterCRDs, k8sbuild.Dir(cfg.K8sDir).AddonProgramFile(k8sbuild.Karpenter, f))
+	}
 	if ca, err := os.ReadFile(caFile); err == nil {
 		addonCtl.CA = string(ca)
 	}
@@ -449,6 +454,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		(&ecrapi.Handler{ECR: ecrSvc}).Service(),
 		(&kmsapi.Handler{KMS: kmsSvc}).Service(),
 		(&logsapi.Handler{Logs: logsSvc}).Service(),
+		(&ssmapi.Handler{SSM: &ssm.Service{Store: st, Now: now}}).Service(),
 		(&eksauthapi.Handler{Auth: &eksauth.Service{EKS: eksSvc, IAM: iamSvc, Now: now,
 			SigningKey: func(ctx context.Context, clusterUID string) (crypto.PublicKey, error) {
 				sec, err := controlplane.LoadSecrets(ctx, st, clusterUID)
