@@ -102,6 +102,16 @@ func PodProcesses(podUIDs []string) []int {
 // account, with AWS's policy for the driver, and returns its ARN.
 func (e *Env) EBSCSIRole(cluster string) string {
 	e.t.Helper()
+	role := e.IRSARole(cluster, "kube-system", "ebs-csi-controller-sa", "AmazonEKS_EBS_CSI_DriverRole")
+	e.Run("aws", "iam", "attach-role-policy", "--role-name", "AmazonEKS_EBS_CSI_DriverRole", "--policy-arn", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
+	return role
+}
+
+// IRSARole makes a role that one service account of the cluster assumes
+// with its token (IAM roles for service accounts), registering the
+// cluster's issuer as an OIDC provider first when it is not one yet.
+func (e *Env) IRSARole(cluster, namespace, serviceAccount, roleName string) string {
+	e.t.Helper()
 	issuer := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", cluster, "--query", "cluster.identity.oidc.issuer", "--output", "text"))
 	host := strings.TrimPrefix(issuer, "https://")
 	provider := ""
@@ -115,9 +125,7 @@ func (e *Env) EBSCSIRole(cluster string) string {
 			"--query", "OpenIDConnectProviderArn", "--output", "text"))
 	}
 	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":%q},"Action":"sts:AssumeRoleWithWebIdentity",`+
-		`"Condition":{"StringEquals":{%q:"system:serviceaccount:kube-system:ebs-csi-controller-sa",%q:"sts.amazonaws.com"}}}]}`, provider, host+":sub", host+":aud")
-	role := strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", "AmazonEKS_EBS_CSI_DriverRole", "--assume-role-policy-document", trust,
+		`"Condition":{"StringEquals":{%q:%q,%q:"sts.amazonaws.com"}}}]}`, provider, host+":sub", "system:serviceaccount:"+namespace+":"+serviceAccount, host+":aud")
+	return strings.TrimSpace(e.Run("aws", "iam", "create-role", "--role-name", roleName, "--assume-role-policy-document", trust,
 		"--query", "Role.Arn", "--output", "text"))
-	e.Run("aws", "iam", "attach-role-policy", "--role-name", "AmazonEKS_EBS_CSI_DriverRole", "--policy-arn", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
-	return role
 }
