@@ -185,6 +185,11 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 	case "":
 	case "STANDARD", "EXTENDED":
 		spec.SupportType = in.SupportType
+		if in.SupportType == "STANDARD" {
+			if err := checkStandardSupport(in.Name, spec.Version, s.Now()); err != nil {
+				return nil, err
+			}
+		}
 	default:
 		return nil, invalidParam(in.Name, "1 validation error detected: Value '%s' at 'upgradePolicy.supportType' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXTENDED]", in.SupportType)
 	}
