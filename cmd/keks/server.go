@@ -4,12 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/keksdev/keks/internal/imds"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/keksdev/keks/internal/imds"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -84,6 +85,8 @@ func newServerCommand() *cobra.Command {
 	f.BoolVar(&cfg.InstallPrerequisites, "install-prerequisites", true, "install what the host lacks for nodes (CNI plugins, iptables, libseccomp-dev to build runc...) with apt-get when run as root")
 	f.DurationVar(&cfg.EvictionDeadline, "nodegroup-eviction-timeout", 0, "how long a node group update waits for a refused drain before failing with PodEvictionFailure (default: EKS's 15 minutes)")
 	_ = f.MarkHidden("nodegroup-eviction-timeout") // EKS has no such setting; tests shorten it
+	f.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "FOR TESTS AND DEMOS ONLY: shift the clock of EKS's version lifecycle by this much (e.g. 8760h, or negative) to see versions leave support and clusters upgraded automatically; signatures, tokens, credentials and records' timestamps stay on the real clock")
+	_ = f.MarkHidden("clock-offset") // EKS has no such setting
 	return cmd
 }
 

@@ -66,7 +66,7 @@ func (s *Service) AutoUpgrade(ctx context.Context, region, name string) (*Update
 	if err != nil {
 		return nil, "", err
 	}
-	to, why, due := AutoUpgradeDue(c, s.Now())
+	to, why, due := AutoUpgradeDue(c, s.SupportTime())
 	if !due || c.Status.Phase != StatusActive {
 		return nil, "", nil
 	}
@@ -98,4 +98,12 @@ func checkStandardSupport(cluster, version string, now time.Time) error {
 		return nil
 	}
 	return invalidParam(cluster, "Kubernetes version %s is past the end of standard support; supportType STANDARD is only allowed for versions in standard support. Upgrade the cluster to a version in standard support first.", v.Minor)
+}
+
+// SupportTime is the version lifecycle's now (SupportNow, else Now).
+func (s *Service) SupportTime() time.Time {
+	if s.SupportNow != nil {
+		return s.SupportNow()
+	}
+	return s.Now()
 }

@@ -167,7 +167,7 @@ func (s *Service) UpdateClusterConfig(ctx context.Context, in UpdateClusterConfi
 			return nil, invalidParam(in.Name, "Cluster is already at the desired configuration with supportType: %s", in.SupportType)
 		}
 		if in.SupportType == "STANDARD" {
-			if err := checkStandardSupport(in.Name, spec.Version, s.Now()); err != nil {
+			if err := checkStandardSupport(in.Name, spec.Version, s.SupportTime()); err != nil {
 				return nil, err
 			}
 		}

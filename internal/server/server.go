@@ -104,6 +104,9 @@ type Config struct {
 	// EvictionDeadline, if set, replaces EKS's 15 minutes after which a node
 	// group update whose drain is refused fails with PodEvictionFailure (tests).
 	EvictionDeadline time.Duration
+	// ClockOffset shifts the clock of EKS's version lifecycle (tests and
+	// demos: support dates, automatic upgrades); see lifecycleClock.
+	ClockOffset time.Duration
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
@@ -217,7 +220,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	now := func() time.Time { return time.Now() }
 	iamSvc := &iam.Service{Store: st, Now: now}
 	ec2Svc := &ec2.Service{Store: st}
-	eksSvc := &eks.Service{Store: st, IAM: iamSvc, EC2: ec2Svc, Now: now}
+	// Only EKS's version lifecycle runs on the clock --clock-offset shifts
+	// (see lifecycleClock); everything else, records' timestamps too, on now.
+	eksSvc := &eks.Service{Store: st, IAM: iamSvc, EC2: ec2Svc, Now: now, SupportNow: lifecycleClock(cfg.ClockOffset)}
 	boot, err := iamSvc.Bootstrap(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap IAM: %w", err)
