@@ -48,6 +48,7 @@ import (
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/images"
 	"github.com/keksdev/keks/internal/imds"
+	"github.com/keksdev/keks/internal/insights"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kms"
 	"github.com/keksdev/keks/internal/kubeclient"
@@ -61,6 +62,7 @@ import (
 	"github.com/keksdev/keks/internal/podidentity"
 	"github.com/keksdev/keks/internal/registry"
 	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/versionlifecycle"
 )
 
 // Config is keks server's configuration, from flags.
@@ -127,6 +129,7 @@ type Models struct {
 	EKS       *eks.Service
 	ECR       *ecr.Service
 	Logs      *cwlogs.Service
+	Insights  *insights.Service
 	Bootstrap *iam.BootstrapCredentials
 	CAFile    string
 	Endpoint  string
@@ -426,9 +429,10 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	insightsSvc := insights.New(st, eksSvc, insights.KubeSource{Client: kube.For}, log.With("component", "insights"))
 	router := &awsproto.Router{Keys: iamSvc, Authz: az, Log: log, Now: now, Region: cfg.Region, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
-		(&eksapi.Handler{EKS: eksSvc, KMS: kmsSvc}).Service(),
+		(&eksapi.Handler{EKS: eksSvc, KMS: kmsSvc, Insights: insightsSvc}).Service(),
 		(&iamapi.Handler{IAM: iamSvc}).Service(),
 		(&stsapi.Handler{IAM: iamSvc}).Service(),
 		(&ec2api.Handler{EC2: ec2Svc, SubnetInUse: subnetInUse(eksSvc), InstancesChanged: nodeCtl.Wake,
@@ -566,7 +570,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 	log.Info("keks serving", "endpoint", baseURL, "console", baseURL+console.Prefix+"/", "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
 	if cfg.Started != nil {
-		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL, AgentsURL: op.agentsURL})
+		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Insights: insightsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL, AgentsURL: op.agentsURL})
 	}
 
 	// Every background task has this owner: shutdown cancels them and waits.
@@ -614,9 +618,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		shipper := cplogs.New(eksSvc.ListAllClusters, logsSvc, cp.LogDir, filepath.Join(dataDir, "cplogs-places.json"),
 			log.With("component", "cplogs"))
 		run(func(ctx context.Context) { _ = shipper.Run(ctx) })
+		// EKS's automatic upgrades when a version's support ends.
+		lifecycle := versionlifecycle.New(eksSvc, insightsSvc, log.With("component", "version-lifecycle"))
+		run(func(ctx context.Context) { _ = lifecycle.Run(ctx) })
 		// Reconcilers pass at an idle pace; a change in the store wakes them at once.
 		run(func(ctx context.Context) {
-			wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake, shipper.Wake, fargateCtl.Wake)
+			wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake, shipper.Wake, fargateCtl.Wake, lifecycle.Wake)
 		})
 		run(func(ctx context.Context) {
 			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake, fargateCtl.Wake)
@@ -627,6 +634,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		run(cfn.run)
 		run(cfn.watch)
 	}
+	run(func(ctx context.Context) { _ = insightsSvc.Run(ctx) }) // refreshes insights asked for, off the request path
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
 	run(iamSvc.Run) // writes access keys' and roles' last use
 	// CloudWatch Logs' retention and byte caps.
