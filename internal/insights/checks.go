@@ -28,15 +28,18 @@ type Node struct {
 // Observed is what one refresh read of a cluster; an error makes the
 // check that needed it UNKNOWN.
 type Observed struct {
-	Cluster   *eks.Cluster
-	Target    string // the version the checks are for: the next minor
-	Now       time.Time
-	Seen      []Seen // deprecated APIs used in the last 30 days
-	SeenErr   error
-	Nodes     []Node
-	NodesErr  error
-	Addons    []eks.Addon
-	AddonsErr error
+	Cluster *eks.Cluster
+	Target  string // the version the checks are for: the next minor
+	Now     time.Time
+	Seen    []Seen // deprecated APIs used in the last 30 days
+	SeenErr error
+	// ClientStats are the clients of each deprecated API (keyed by
+	// useKey), when an audit log says; nil otherwise.
+	ClientStats map[string][]ClientStat
+	Nodes       []Node
+	NodesErr    error
+	Addons      []eks.Addon
+	AddonsErr   error
 }
 
 // NextMinor is the minor version after v ("1.37" → "1.38"), whether or not
@@ -113,8 +116,9 @@ func deprecatedAPIs(o Observed) Insight {
 			status = StatusError
 		}
 		r := replacements[key]
+		stats := o.ClientStats[useKey(DeprecatedUse{Group: s.Group, Version: s.Version, Resource: s.Resource, Subresource: s.Subresource})]
 		in.Deprecations = append(in.Deprecations, Deprecation{Usage: apiPath(s), ReplacedWith: r.path,
-			StopServingVersion: s.RemovedRelease, StartServingReplacementVersion: r.since})
+			StopServingVersion: s.RemovedRelease, StartServingReplacementVersion: r.since, ClientStats: stats})
 		in.Resources = append(in.Resources, Resource{KubernetesResourceURI: apiPath(s), Status: status,
 			Reason: fmt.Sprintf("Deprecated API %s was last requested %s", apiPath(s), s.LastSeen.UTC().Format(time.RFC3339))})
 		worst = worse(worst, status)

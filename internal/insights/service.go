@@ -52,6 +52,9 @@ type Service struct {
 	eks    *eks.Service
 	source Source // nil: the checks that read the cluster say UNKNOWN
 	log    *slog.Logger
+	// Audit, if set, gives the deprecated APIs' clients (clientStats) and
+	// more uses, from the API servers' audit logs.
+	Audit Audit
 
 	mu     sync.Mutex
 	queued map[string]bool // cluster UIDs the worker is to refresh
@@ -154,6 +157,16 @@ func (s *Service) Refresh(ctx context.Context, c *eks.Cluster) (*Record, error) 
 		uses, o.SeenErr = s.source.DeprecatedAPIs(rctx, c.UID)
 		o.Nodes, o.NodesErr = s.source.Nodes(rctx, c.UID)
 	}
+	if s.Audit != nil {
+		// The audit log's timestamps are the API servers': real time, not
+		// the version lifecycle's clock.
+		stats, more, err := s.Audit.DeprecatedRequests(rctx, c.UID, time.Now().Add(-lookBack))
+		if err != nil {
+			s.log.Debug("no audit log to read clients of deprecated APIs from", "cluster", c.Name, "err", err)
+		}
+		o.ClientStats = stats
+		uses = append(uses, more...)
+	}
 	o.Seen = remember(prev.Seen, uses, c.Spec.Version, started)
 	o.Addons, o.AddonsErr = s.eks.Addons(ctx, c.UID)
 	ended := s.eks.SupportTime().UTC()
@@ -185,7 +198,9 @@ func (s *Service) Refresh(ctx context.Context, c *eks.Cluster) (*Record, error) 
 // before: the gauges start over when an API server restarts, and EKS looks
 // back 30 days. APIs the cluster's version no longer serves are dropped.
 func remember(prev []Seen, now []DeprecatedUse, version string, at time.Time) []Seen {
-	key := func(g, v, r, sub string) string { return g + "/" + v + "/" + r + "/" + sub }
+	key := func(g, v, r, sub string) string {
+		return useKey(DeprecatedUse{Group: g, Version: v, Resource: r, Subresource: sub})
+	}
 	byKey := map[string]*Seen{}
 	var out []*Seen
 	for i := range prev {
