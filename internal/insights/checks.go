@@ -13,11 +13,11 @@ import (
 	"github.com/keksdev/keks/internal/kubeversions"
 )
 
-// Check names, as EKS titles its upgrade insights.
+// The checks keks runs; an insight's Check says which it is.
 const (
-	checkDeprecatedAPIs = "deprecated-apis"
-	checkKubeletSkew    = "kubelet-version-skew"
-	checkAddons         = "addon-version-compatibility"
+	CheckDeprecatedAPIs = "deprecated-apis"
+	CheckKubeletSkew    = "kubelet-version-skew"
+	CheckAddons         = "addon-version-compatibility"
 )
 
 // Node is a cluster node's kubelet, for the skew check.
@@ -95,7 +95,7 @@ func apiPath(s Seen) string {
 
 func deprecatedAPIs(o Observed) Insight {
 	in := Insight{
-		ID: insightID(o.Cluster.UID, checkDeprecatedAPIs, o.Target), Name: "Deprecated APIs removed in Kubernetes v" + o.Target,
+		ID: insightID(o.Cluster.UID, CheckDeprecatedAPIs, o.Target), Check: CheckDeprecatedAPIs, Name: "Deprecated APIs removed in Kubernetes v" + o.Target,
 		Category: CategoryUpgradeReadiness, KubernetesVersion: o.Target,
 		Description:    fmt.Sprintf("Checks for usage of deprecated APIs that are scheduled for removal in Kubernetes v%s. Upgrading your cluster before migrating to the updated APIs supported by v%s could cause application impact.", o.Target, o.Target),
 		Recommendation: fmt.Sprintf("Update manifests and API clients to use newer Kubernetes APIs if applicable before upgrading to Kubernetes v%s.", o.Target),
@@ -140,7 +140,7 @@ func deprecatedAPIs(o Observed) Insight {
 // never newer.
 func kubeletSkew(o Observed) Insight {
 	in := Insight{
-		ID: insightID(o.Cluster.UID, checkKubeletSkew, o.Target), Name: "Kubelet version skew",
+		ID: insightID(o.Cluster.UID, CheckKubeletSkew, o.Target), Check: CheckKubeletSkew, Name: "Kubelet version skew",
 		Category: CategoryUpgradeReadiness, KubernetesVersion: o.Target,
 		Description:    "Checks for kubelet versions of worker nodes in the cluster to see if upgrade would cause noncompliance with supported Kubernetes kubelet version skew policy.",
 		Recommendation: "Upgrade your worker nodes to match the Kubernetes version of your cluster control plane.",
@@ -191,7 +191,7 @@ func kubeletSkew(o Observed) Insight {
 // keks offers on the target version.
 func addonCompatibility(o Observed) Insight {
 	in := Insight{
-		ID: insightID(o.Cluster.UID, checkAddons, o.Target), Name: "Amazon EKS add-on version compatibility",
+		ID: insightID(o.Cluster.UID, CheckAddons, o.Target), Check: CheckAddons, Name: "Amazon EKS add-on version compatibility",
 		Category: CategoryUpgradeReadiness, KubernetesVersion: o.Target,
 		Description:    "Checks version of installed EKS add-ons to ensure they are compatible with the next version of Kubernetes.",
 		Recommendation: fmt.Sprintf("Upgrade your EKS add-ons to a version compatible with Kubernetes v%s before upgrading the cluster.", o.Target),

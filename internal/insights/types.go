@@ -36,6 +36,7 @@ var (
 // Insight is one check's result for one cluster and target version.
 type Insight struct {
 	ID                 string            `json:"id"`
+	Check              string            `json:"check"` // CheckDeprecatedAPIs...
 	Name               string            `json:"name"`
 	Category           string            `json:"category"`
 	KubernetesVersion  string            `json:"kubernetesVersion"` // the version the check is for: the next minor

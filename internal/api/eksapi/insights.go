@@ -153,16 +153,21 @@ func insightWire(in *insights.Insight) map[string]any {
 	}
 	out["resources"] = resources
 	summary := map[string]any{}
-	if strings.HasPrefix(in.Name, "Deprecated APIs") {
+	if in.Check == insights.CheckDeprecatedAPIs {
 		details := make([]map[string]any, 0, len(in.Deprecations))
 		for _, d := range in.Deprecations {
-			m := map[string]any{"usage": d.Usage, "replacedWith": d.ReplacedWith, "stopServingVersion": d.StopServingVersion,
-				"startServingReplacementVersion": d.StartServingReplacementVersion, "clientStats": clientStatsWire(d.ClientStats)}
+			m := map[string]any{"usage": d.Usage, "clientStats": clientStatsWire(d.ClientStats)}
+			for k, v := range map[string]string{"replacedWith": d.ReplacedWith, "stopServingVersion": d.StopServingVersion,
+				"startServingReplacementVersion": d.StartServingReplacementVersion} {
+				if v != "" { // none known: absent, not ""
+					m[k] = v
+				}
+			}
 			details = append(details, m)
 		}
 		summary["deprecationDetails"] = details
 	}
-	if len(in.Addons) > 0 || strings.Contains(in.Name, "add-on") {
+	if in.Check == insights.CheckAddons {
 		details := make([]map[string]any, 0, len(in.Addons))
 		for _, a := range in.Addons {
 			details = append(details, map[string]any{"name": a.Name, "compatibleVersions": nonNil(a.CompatibleVersions)})
