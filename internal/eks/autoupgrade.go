@@ -61,7 +61,12 @@ func NextMinor(v string) (kubeversions.Version, bool) {
 // never both upgrade. Unlike UpdateClusterVersion it does not wait for the
 // node groups: EKS moves the control plane only and leaves the nodes'
 // skew to the insights.
-func (s *Service) AutoUpgrade(ctx context.Context, region, name string) (*Update, string, error) {
+//
+// before, if set, is called once the upgrade is certain to be attempted,
+// before it is recorded (the version lifecycle refreshes the insights
+// there); a cluster that changed meanwhile makes the record fail with
+// ResourceInUseException, and the next pass tries again.
+func (s *Service) AutoUpgrade(ctx context.Context, region, name string, before func(ctx context.Context, c *Cluster, to kubeversions.Version)) (*Update, string, error) {
 	c, err := s.GetCluster(ctx, region, name)
 	if err != nil {
 		return nil, "", err
@@ -76,6 +81,9 @@ func (s *Service) AutoUpgrade(ctx context.Context, region, name string) (*Update
 	}
 	if len(pending) > 0 {
 		return nil, "", nil
+	}
+	if before != nil {
+		before(ctx, c, to)
 	}
 	spec := c.Spec
 	spec.Version = to.Minor

@@ -66,12 +66,18 @@ func TestAutoUpgradeAtEndOfStandardSupportOnce(t *testing.T) {
 	ext := f.lifecycleCluster(t, "ext", "1.34", "EXTENDED")
 
 	f.now = v134.EndOfStandard.Add(-time.Second)
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "std"); err != nil || u != nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "std", nil); err != nil || u != nil {
 		t.Fatalf("a second before the end of standard support: %v %v, want nothing", u, err)
 	}
 
 	f.now = v134.EndOfStandard
-	u, why, err := f.s.AutoUpgrade(ctx, testRegion, "std")
+	var before []string
+	u, why, err := f.s.AutoUpgrade(ctx, testRegion, "std", func(_ context.Context, c *Cluster, to kubeversions.Version) {
+		before = append(before, c.Spec.Version+"->"+to.Minor)
+	})
+	if len(before) != 1 || before[0] != "1.34->1.35" {
+		t.Errorf("before was called with %v, want once for 1.34->1.35", before)
+	}
 	if err != nil || u == nil {
 		t.Fatalf("at the end of standard support: %v %v, want an upgrade", u, err)
 	}
@@ -86,12 +92,12 @@ func TestAutoUpgradeAtEndOfStandardSupportOnce(t *testing.T) {
 	// Every pass while the update runs, and after it (1.35 is in standard
 	// support), leaves the cluster alone: exactly one upgrade.
 	for i := 0; i < 3; i++ {
-		if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "std"); err != nil || u != nil {
+		if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "std", nil); err != nil || u != nil {
 			t.Fatalf("pass %d while updating: %v %v", i, u, err)
 		}
 	}
 	f.settleUpgrade(t, c)
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "std"); err != nil || u != nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "std", nil); err != nil || u != nil {
 		t.Fatalf("after the upgrade: %v %v", u, err)
 	}
 	if n := len(f.versionUpdates(t, c)); n != 1 {
@@ -99,11 +105,11 @@ func TestAutoUpgradeAtEndOfStandardSupportOnce(t *testing.T) {
 	}
 
 	// EXTENDED waits for the end of extended support.
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "ext"); err != nil || u != nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "ext", nil); err != nil || u != nil {
 		t.Fatalf("EXTENDED in extended support: %v %v, want nothing", u, err)
 	}
 	f.now = v134.EndOfExtended
-	if u, why, err := f.s.AutoUpgrade(ctx, testRegion, "ext"); err != nil || u == nil || why != DueEndOfExtended {
+	if u, why, err := f.s.AutoUpgrade(ctx, testRegion, "ext", nil); err != nil || u == nil || why != DueEndOfExtended {
 		t.Fatalf("EXTENDED at the end of extended support: %v %q %v, want an upgrade", u, why, err)
 	}
 	if n := len(f.versionUpdates(t, ext)); n != 1 {
@@ -124,25 +130,25 @@ func TestAutoUpgradeWaitsForActiveAndIdle(t *testing.T) {
 	f.now = v134.EndOfExtended.Add(time.Hour)
 	// The logging update made it UPDATING; even ACTIVE with the update
 	// still in progress is not enough.
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy"); err != nil || u != nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy", nil); err != nil || u != nil {
 		t.Fatalf("while UPDATING: %v %v", u, err)
 	}
 	if _, err := f.s.SetStatus(ctx, testRegion, "busy", func(c *Cluster) error { c.Status.Phase = StatusActive; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy"); err != nil || u != nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy", nil); err != nil || u != nil {
 		t.Fatalf("with an update in progress: %v %v", u, err)
 	}
 	for _, phase := range []string{StatusCreating, StatusDeleting, StatusFailed} {
 		if _, err := f.s.SetStatus(ctx, testRegion, "busy", func(c *Cluster) error { c.Status.Phase = phase; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy"); err != nil || u != nil {
+		if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy", nil); err != nil || u != nil {
 			t.Fatalf("while %s: %v %v", phase, u, err)
 		}
 	}
 	f.settleUpgrade(t, c)
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy"); err != nil || u == nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "busy", nil); err != nil || u == nil {
 		t.Fatalf("ACTIVE and idle: %v %v, want the upgrade", u, err)
 	}
 }
@@ -155,18 +161,18 @@ func TestAutoUpgradeRestartSafe(t *testing.T) {
 	c := f.lifecycleCluster(t, "r", "1.34", "STANDARD")
 	v134, _ := kubeversions.Lookup("1.34")
 	f.now = v134.EndOfStandard.Add(time.Minute)
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "r"); err != nil || u == nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "r", nil); err != nil || u == nil {
 		t.Fatalf("first upgrade: %v %v", u, err)
 	}
 	restarted := &Service{Store: f.s.Store, IAM: f.s.IAM, EC2: f.s.EC2, Now: f.s.Now}
 	if _, err := restarted.SetStatus(ctx, testRegion, "r", func(c *Cluster) error { c.Status.Phase = StatusActive; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if u, _, err := restarted.AutoUpgrade(ctx, testRegion, "r"); err != nil || u != nil {
+	if u, _, err := restarted.AutoUpgrade(ctx, testRegion, "r", nil); err != nil || u != nil {
 		t.Fatalf("after a restart, update still in progress: %v %v", u, err)
 	}
 	f.settleUpgrade(t, c)
-	if u, _, err := restarted.AutoUpgrade(ctx, testRegion, "r"); err != nil || u != nil {
+	if u, _, err := restarted.AutoUpgrade(ctx, testRegion, "r", nil); err != nil || u != nil {
 		t.Fatalf("after a restart, 1.35 in standard support: %v %v", u, err)
 	}
 	if n := len(f.versionUpdates(t, c)); n != 1 {
@@ -185,13 +191,13 @@ func TestAutoUpgradeNeverPastNewest(t *testing.T) {
 	c := f.lifecycleCluster(t, "old", all[0].Minor, "STANDARD")
 	f.now = newest.EndOfExtended.Add(24 * time.Hour)
 	for i := 1; i < len(all); i++ {
-		u, _, err := f.s.AutoUpgrade(ctx, testRegion, "old")
+		u, _, err := f.s.AutoUpgrade(ctx, testRegion, "old", nil)
 		if err != nil || u == nil || u.Params[0].Value != all[i].Minor {
 			t.Fatalf("step %d: %+v %v, want an upgrade to %s", i, u, err, all[i].Minor)
 		}
 		f.settleUpgrade(t, c)
 	}
-	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "old"); err != nil || u != nil {
+	if u, _, err := f.s.AutoUpgrade(ctx, testRegion, "old", nil); err != nil || u != nil {
 		t.Fatalf("on the newest version: %v %v, want nothing", u, err)
 	}
 }

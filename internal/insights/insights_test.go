@@ -235,4 +235,9 @@ func TestBeforeUpgradeNamesWhatIsNotPassing(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"Amazon EKS add-on version compatibility: ERROR"}) {
 		t.Errorf("not passing: %q %v", got, err)
 	}
+	var rec Record
+	if _, err := f.s.store.Get(context.Background(), recordKey(f.c.UID), &rec); err != nil || rec.BeforeUpgrade == nil ||
+		rec.BeforeUpgrade.To != "1.37" || !slices.Equal(rec.BeforeUpgrade.NotPassing, got) {
+		t.Errorf("recorded: %+v %v", rec.BeforeUpgrade, err)
+	}
 }

@@ -245,6 +245,10 @@ func (s *Service) BeforeUpgrade(ctx context.Context, c *eks.Cluster, to string) 
 			out = append(out, in.Name+": "+in.Status)
 		}
 	}
+	check := &UpgradeCheck{At: rec.RefreshEnded, From: c.Spec.Version, To: to, NotPassing: out}
+	if _, err := store.Mutate(ctx, s.store, recordKey(c.UID), func(r *Record) error { r.BeforeUpgrade = check; return nil }); err != nil {
+		return out, fmt.Errorf("record the insights before the upgrade of cluster %s: %w", c.Name, err)
+	}
 	return out, nil
 }
 

@@ -106,6 +106,18 @@ type Record struct {
 	RefreshEnded   time.Time `json:"refreshEnded"`
 	RefreshStatus  string    `json:"refreshStatus"`
 	RefreshMessage string    `json:"refreshMessage,omitempty"`
+	// BeforeUpgrade is what the insights said when the version lifecycle
+	// last refreshed them just before upgrading the cluster on its own.
+	BeforeUpgrade *UpgradeCheck `json:"beforeUpgrade,omitempty"`
+}
+
+// UpgradeCheck records the insights that were not passing when an
+// automatic upgrade went ahead.
+type UpgradeCheck struct {
+	At         time.Time `json:"at"`
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	NotPassing []string `json:"notPassing,omitempty"`
 }
 
 // Filter is ListInsights' filter; an empty list matches everything.

@@ -13,13 +13,14 @@ import (
 	"time"
 
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/kubeversions"
 	"github.com/keksdev/keks/internal/loop"
 )
 
 // Clusters is what the reconciler needs of the EKS model.
 type Clusters interface {
 	ListAllClusters(ctx context.Context) ([]eks.Cluster, error)
-	AutoUpgrade(ctx context.Context, region, name string) (*eks.Update, string, error)
+	AutoUpgrade(ctx context.Context, region, name string, before func(context.Context, *eks.Cluster, kubeversions.Version)) (*eks.Update, string, error)
 	SupportTime() time.Time
 }
 
@@ -71,17 +72,7 @@ func (r *Reconciler) Pass(ctx context.Context) int {
 		if !due || c.Status.Phase != eks.StatusActive {
 			continue // not due, or not now: a later pass, or a wake, sees it again
 		}
-		if r.insights != nil {
-			notPassing, err := r.insights.BeforeUpgrade(ctx, c, to.Minor)
-			switch {
-			case err != nil:
-				r.log.Warn("refresh insights before an automatic upgrade", "cluster", c.Name, "err", err)
-			case len(notPassing) > 0:
-				r.log.Warn("upgrade insights are not passing; upgrading anyway, as EKS does when support ends",
-					"cluster", c.Name, "from", c.Spec.Version, "to", to.Minor, "insights", notPassing)
-			}
-		}
-		u, why, err := r.eks.AutoUpgrade(ctx, c.Region, c.Name)
+		u, why, err := r.eks.AutoUpgrade(ctx, c.Region, c.Name, r.beforeUpgrade)
 		switch {
 		case err != nil:
 			r.log.Warn("automatic upgrade", "cluster", c.Name, "to", to.Minor, "err", err)
@@ -92,4 +83,21 @@ func (r *Reconciler) Pass(ctx context.Context) int {
 		}
 	}
 	return started
+}
+
+// beforeUpgrade refreshes the insights of a cluster about to be upgraded
+// and says what they found: EKS upgrades anyway (the version is out of
+// support), but not silently.
+func (r *Reconciler) beforeUpgrade(ctx context.Context, c *eks.Cluster, to kubeversions.Version) {
+	if r.insights == nil {
+		return
+	}
+	notPassing, err := r.insights.BeforeUpgrade(ctx, c, to.Minor)
+	switch {
+	case err != nil:
+		r.log.Warn("refresh insights before an automatic upgrade", "cluster", c.Name, "err", err)
+	case len(notPassing) > 0:
+		r.log.Warn("upgrade insights are not passing; upgrading anyway, as EKS does when support ends",
+			"cluster", c.Name, "from", c.Spec.Version, "to", to.Minor, "insights", notPassing)
+	}
 }

@@ -26,7 +26,7 @@ func (f *fakeClusters) ListAllClusters(context.Context) ([]eks.Cluster, error) {
 
 func (f *fakeClusters) SupportTime() time.Time { return f.now }
 
-func (f *fakeClusters) AutoUpgrade(_ context.Context, _, name string) (*eks.Update, string, error) {
+func (f *fakeClusters) AutoUpgrade(ctx context.Context, _, name string, before func(context.Context, *eks.Cluster, kubeversions.Version)) (*eks.Update, string, error) {
 	for i := range f.clusters {
 		c := &f.clusters[i]
 		if c.Name != name {
@@ -35,6 +35,9 @@ func (f *fakeClusters) AutoUpgrade(_ context.Context, _, name string) (*eks.Upda
 		to, why, due := eks.AutoUpgradeDue(c, f.now)
 		if !due || c.Status.Phase != eks.StatusActive {
 			return nil, "", nil
+		}
+		if before != nil {
+			before(ctx, c, to)
 		}
 		c.Spec.Version, c.Status.Phase = to.Minor, eks.StatusUpdating
 		f.upgrades = append(f.upgrades, name+"->"+to.Minor)
