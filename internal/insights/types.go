@@ -117,7 +117,7 @@ type UpgradeCheck struct {
 	At         time.Time `json:"at"`
 	From       string    `json:"from"`
 	To         string    `json:"to"`
-	NotPassing []string `json:"notPassing,omitempty"`
+	NotPassing []string  `json:"notPassing,omitempty"`
 }
 
 // Filter is ListInsights' filter; an empty list matches everything.
