@@ -429,7 +429,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
-	insightsSvc := insights.New(st, eksSvc, insights.KubeSource{Client: kube.For}, log.With("component", "insights"))
+	insightsSvc := insights.New(st, eksSvc, insights.KubeSource{Client: kube.For, APIServers: cp.APIServerConfigs}, log.With("component", "insights"))
 	insightsSvc.Audit = insights.AuditLog{Dir: cp.LogDir} // clusters with audit logging on: who used deprecated APIs
 	router := &awsproto.Router{Keys: iamSvc, Authz: az, Log: log, Now: now, Region: cfg.Region, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
