@@ -4,12 +4,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"github.com/keksdev/keks/internal/imds"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/keksdev/keks/internal/imds"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -86,6 +87,8 @@ func newServerCommand() *cobra.Command {
 	_ = f.MarkHidden("nodegroup-eviction-timeout") // EKS has no such setting; tests shorten it
 	f.Float64Var(&cfg.ControlPlaneScaling.RequestsPerAPIServer, "control-plane-requests-per-api-server", controlplane.DefaultScalingPolicy.RequestsPerAPIServer, "requests per second one standard API server is given before the control plane adds another (a scaling tier's API server is given more, in proportion to its seats)")
 	f.DurationVar(&cfg.ControlPlaneScaling.ScaleDownWindow, "control-plane-scale-down-window", controlplane.DefaultScalingPolicy.ScaleDownWindow, "how long the load must have wanted fewer API servers before the control plane removes them")
+	f.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "FOR TESTS AND DEMOS ONLY: shift the clock of EKS's version lifecycle by this much (e.g. 8760h, or negative) to see versions leave support and clusters upgraded automatically; signatures, tokens, credentials and records' timestamps stay on the real clock")
+	_ = f.MarkHidden("clock-offset") // EKS has no such setting
 	return cmd
 }
 

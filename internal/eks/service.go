@@ -27,6 +27,11 @@ type Service struct {
 	IAM   *iam.Service
 	EC2   *ec2.Service
 	Now   func() time.Time
+	// SupportNow, if set, is the clock of the version lifecycle alone
+	// (support status, automatic upgrades): keks's --clock-offset shifts
+	// it, while records keep Now's real timestamps, which the controllers
+	// measure their timeouts from. nil means Now.
+	SupportNow func() time.Time
 	// KMSKeyState is the state of a KMS key of keks's KMS ("Enabled",
 	// "Disabled", ...) that an encryptionConfig names by key or alias ARN,
 	// or KMS's error when there is no such key in the region and account.
@@ -97,7 +102,7 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 		spec.Version = kubeversions.Default
 	}
 	v, ok := kubeversions.Lookup(spec.Version)
-	if !ok || v.Minor != spec.Version || !v.Available(s.Now()) {
+	if !ok || v.Minor != spec.Version || !v.Available(s.SupportTime()) {
 		return nil, invalidParam(in.Name, "unsupported Kubernetes version %s", in.Version)
 	}
 	if in.RoleARN == "" {
@@ -185,6 +190,11 @@ func (s *Service) CreateCluster(ctx context.Context, in CreateClusterInput) (*Cl
 	case "":
 	case "STANDARD", "EXTENDED":
 		spec.SupportType = in.SupportType
+		if in.SupportType == "STANDARD" {
+			if err := checkStandardSupport(in.Name, spec.Version, s.SupportTime()); err != nil {
+				return nil, err
+			}
+		}
 	default:
 		return nil, invalidParam(in.Name, "1 validation error detected: Value '%s' at 'upgradePolicy.supportType' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXTENDED]", in.SupportType)
 	}

@@ -166,6 +166,11 @@ func (s *Service) UpdateClusterConfig(ctx context.Context, in UpdateClusterConfi
 		if in.SupportType == spec.SupportType {
 			return nil, invalidParam(in.Name, "Cluster is already at the desired configuration with supportType: %s", in.SupportType)
 		}
+		if in.SupportType == "STANDARD" {
+			if err := checkStandardSupport(in.Name, spec.Version, s.SupportTime()); err != nil {
+				return nil, err
+			}
+		}
 		spec.SupportType = in.SupportType
 		upd = Update{Type: "UpgradePolicyUpdate", Params: []UpdateParam{{Type: "UpgradePolicy", Value: in.SupportType}}}
 	case in.DeletionProtection != nil:

@@ -113,7 +113,7 @@ func fuzzRouter() (*awsproto.Router, *logBuffer) {
 		rt := &awsproto.Router{Keys: m.IAM, Authz: &authz.Authorizer{IAM: m.IAM, Now: time.Now}, Now: time.Now, Services: map[string]*awsproto.Service{},
 			Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 		for _, s := range []*awsproto.Service{
-			(&eksapi.Handler{EKS: m.EKS}).Service(),
+			(&eksapi.Handler{EKS: m.EKS, Insights: m.Insights}).Service(),
 			(&iamapi.Handler{IAM: m.IAM}).Service(),
 			(&stsapi.Handler{IAM: m.IAM}).Service(),
 			(&ec2api.Handler{EC2: m.EC2,

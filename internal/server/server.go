@@ -51,6 +51,7 @@ import (
 	"github.com/keksdev/keks/internal/iam"
 	"github.com/keksdev/keks/internal/images"
 	"github.com/keksdev/keks/internal/imds"
+	"github.com/keksdev/keks/internal/insights"
 	"github.com/keksdev/keks/internal/k8sbuild"
 	"github.com/keksdev/keks/internal/kms"
 	"github.com/keksdev/keks/internal/kubeclient"
@@ -65,6 +66,7 @@ import (
 	"github.com/keksdev/keks/internal/registry"
 	"github.com/keksdev/keks/internal/ssm"
 	"github.com/keksdev/keks/internal/store"
+	"github.com/keksdev/keks/internal/versionlifecycle"
 )
 
 // Config is keks server's configuration, from flags.
@@ -112,6 +114,9 @@ type Config struct {
 	// servers with their load (controlplane.DefaultScalingPolicy's figures
 	// where zero).
 	ControlPlaneScaling controlplane.ScalingPolicy
+	// ClockOffset shifts the clock of EKS's version lifecycle (tests and
+	// demos: support dates, automatic upgrades); see lifecycleClock.
+	ClockOffset time.Duration
 	// Started, if set, is called with the models once keks serves (tests use it).
 	Started func(*Models)
 	Log     *slog.Logger
@@ -132,6 +137,7 @@ type Models struct {
 	EKS       *eks.Service
 	ECR       *ecr.Service
 	Logs      *cwlogs.Service
+	Insights  *insights.Service
 	Bootstrap *iam.BootstrapCredentials
 	CAFile    string
 	Endpoint  string
@@ -225,7 +231,9 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	now := func() time.Time { return time.Now() }
 	iamSvc := &iam.Service{Store: st, Now: now}
 	ec2Svc := &ec2.Service{Store: st}
-	eksSvc := &eks.Service{Store: st, IAM: iamSvc, EC2: ec2Svc, Now: now}
+	// Only EKS's version lifecycle runs on the clock --clock-offset shifts
+	// (see lifecycleClock); everything else, records' timestamps too, on now.
+	eksSvc := &eks.Service{Store: st, IAM: iamSvc, EC2: ec2Svc, Now: now, SupportNow: lifecycleClock(cfg.ClockOffset)}
 	boot, err := iamSvc.Bootstrap(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap IAM: %w", err)
@@ -437,9 +445,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	insightsSvc := insights.New(st, eksSvc, insights.KubeSource{Client: kube.For, APIServers: cp.APIServerConfigs}, log.With("component", "insights"))
+	insightsSvc.Audit = insights.AuditLog{Dir: cp.LogDir} // clusters with audit logging on: who used deprecated APIs
 	router := &awsproto.Router{Keys: iamSvc, Authz: az, Log: log, Now: now, Region: cfg.Region, Services: map[string]*awsproto.Service{}}
 	for _, s := range []*awsproto.Service{
-		(&eksapi.Handler{EKS: eksSvc, KMS: kmsSvc}).Service(),
+		(&eksapi.Handler{EKS: eksSvc, KMS: kmsSvc, Insights: insightsSvc}).Service(),
 		(&iamapi.Handler{IAM: iamSvc}).Service(),
 		(&stsapi.Handler{IAM: iamSvc}).Service(),
 		(&ec2api.Handler{EC2: ec2Svc, SubnetInUse: subnetInUse(eksSvc), InstancesChanged: nodeCtl.Wake,
@@ -579,7 +589,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	}
 	log.Info("keks serving", "endpoint", baseURL, "console", baseURL+console.Prefix+"/", "region", cfg.Region, "account", boot.AccountID, "data", dataDir, "slot", int(cfg.Slot))
 	if cfg.Started != nil {
-		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL, AgentsURL: op.agentsURL})
+		cfg.Started(&Models{IAM: iamSvc, EC2: ec2Svc, EKS: eksSvc, ECR: ecrSvc, Logs: logsSvc, Insights: insightsSvc, Bootstrap: boot, CAFile: caFile, Endpoint: baseURL, AgentsURL: op.agentsURL})
 	}
 
 	// Every background task has this owner: shutdown cancels them and waits.
@@ -627,9 +637,12 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		shipper := cplogs.New(eksSvc.ListAllClusters, logsSvc, cp.LogDir, filepath.Join(dataDir, "cplogs-places.json"),
 			log.With("component", "cplogs"))
 		run(func(ctx context.Context) { _ = shipper.Run(ctx) })
+		// EKS's automatic upgrades when a version's support ends.
+		lifecycle := versionlifecycle.New(eksSvc, insightsSvc, log.With("component", "version-lifecycle"))
+		run(func(ctx context.Context) { _ = lifecycle.Run(ctx) })
 		// Reconcilers pass at an idle pace; a change in the store wakes them at once.
 		run(func(ctx context.Context) {
-			wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake, shipper.Wake, fargateCtl.Wake)
+			wakeOnChange(ctx, st, "eks/", ngCtl.Wake, addonCtl.Wake, nodeCtl.Wake, shipper.Wake, fargateCtl.Wake, lifecycle.Wake)
 		})
 		run(func(ctx context.Context) {
 			wakeOnChange(ctx, st, ec2.InstancePrefix, ngCtl.Wake, nodeCtl.Wake, ebsCtl.Wake, fargateCtl.Wake)
@@ -640,6 +653,7 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		run(cfn.run)
 		run(cfn.watch)
 	}
+	run(func(ctx context.Context) { _ = insightsSvc.Run(ctx) }) // refreshes insights asked for, off the request path
 	run(func(ctx context.Context) { pruneSessions(ctx, iamSvc, log) })
 	run(iamSvc.Run) // writes access keys' and roles' last use
 	// CloudWatch Logs' retention and byte caps.

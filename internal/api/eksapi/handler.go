@@ -10,6 +10,7 @@ import (
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/insights"
 	"github.com/keksdev/keks/internal/kms"
 )
 
@@ -19,6 +20,8 @@ type Handler struct {
 	// KMS resolves the keys an encryptionConfig names, for the kms: checks
 	// of CreateCluster and AssociateEncryptionConfig; nil checks none.
 	KMS *kms.Service
+	// Insights serves the cluster insights operations; nil serves none.
+	Insights *insights.Service
 }
 
 // Service returns the front door's entry for EKS.
@@ -80,6 +83,10 @@ var routes = []route{
 	{"GET", []string{"addons", "supported-versions"}, "DescribeAddonVersions", noResource, (*Handler).describeAddonVersions},
 	{"GET", []string{"addons", "configuration-schemas"}, "DescribeAddonConfiguration", noResource, (*Handler).describeAddonConfiguration},
 	{"GET", []string{"cluster-versions"}, "DescribeClusterVersions", noResource, (*Handler).describeClusterVersions},
+	{"POST", []string{"clusters", "{}", "insights"}, "ListInsights", onCluster, (*Handler).listInsights},
+	{"GET", []string{"clusters", "{}", "insights", "{}"}, "DescribeInsight", onCluster, (*Handler).describeInsight},
+	{"POST", []string{"clusters", "{}", "insights-refresh"}, "StartInsightsRefresh", onCluster, (*Handler).startInsightsRefresh},
+	{"GET", []string{"clusters", "{}", "insights-refresh"}, "DescribeInsightsRefresh", onCluster, (*Handler).describeInsightsRefresh},
 	{"POST", []string{"tags", "{}"}, "TagResource", onTaggedARN, (*Handler).tagResource},
 	{"DELETE", []string{"tags", "{}"}, "UntagResource", onTaggedARN, (*Handler).untagResource},
 	{"GET", []string{"tags", "{}"}, "ListTagsForResource", onTaggedARN, (*Handler).listTagsForResource},

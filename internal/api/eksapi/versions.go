@@ -35,7 +35,7 @@ func (h *Handler) describeClusterVersions(w http.ResponseWriter, r *http.Request
 	if wantStatus != "" && !slices.Contains([]string{kubeversions.StandardSupport, kubeversions.ExtendedSupport, kubeversions.Unsupported}, wantStatus) {
 		return awserr.Errorf(eks.CodeInvalidParameter, "1 validation error detected: Value '%s' at 'versionStatus' failed to satisfy constraint: Member must satisfy enum value set: [UNSUPPORTED, STANDARD_SUPPORT, EXTENDED_SUPPORT]", wantStatus)
 	}
-	now := h.EKS.Now()
+	now := h.EKS.SupportTime()
 	byName := map[string]map[string]any{}
 	var names []string
 	for _, v := range kubeversions.All() {
