@@ -1,0 +1,170 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keksdev/keks/test/harness"
+)
+
+// TestKarpenter runs the real Karpenter (the karpenter add-on: keks's build
+// of karpenter-provider-aws, unchanged) against keks's EC2, SSM, IAM and EKS
+// APIs: pods no node can hold bring a new instance through CreateFleet,
+// which joins as a node and runs them; once they are gone Karpenter
+// consolidates the node away with TerminateInstances.
+func TestKarpenter(t *testing.T) {
+	harness.Long(t, "about 6 minutes: a cluster, a node group for Karpenter, a node Karpenter launches and removes")
+	e := harness.New(t)
+	const cluster = "elastic"
+	e.Run("aws", "eks", "create-cluster", "--name", cluster, "--role-arn", e.ClusterRole("clusterRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","))
+	nodeRoleARN := e.NodeRole("KarpenterNodeRole")
+	e.Run("aws", "eks", "wait", "cluster-active", "--name", cluster)
+	e.Run("aws", "eks", "update-kubeconfig", "--name", cluster)
+	// Karpenter's controller runs on a managed node group; its nodes'
+	// role is the one Karpenter's nodes use, so they join with its access entry.
+	e.Run("aws", append([]string{"eks", "create-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "system", "--node-role", nodeRoleARN,
+		"--scaling-config", "minSize=1,maxSize=2,desiredSize=1", "--instance-types", "t3.medium", "--subnets"}, e.PrivateSubnets()...)...)
+	waitNodes(t, e, 1)
+
+	role := e.IRSARole(cluster, "kube-system", "karpenter", "KarpenterControllerRole")
+	e.Run("aws", "iam", "put-role-policy", "--role-name", "KarpenterControllerRole", "--policy-name", "karpenter", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","ssm:GetParameter","eks:DescribeCluster","iam:GetInstanceProfile","iam:CreateInstanceProfile",`+
+			`"iam:TagInstanceProfile","iam:AddRoleToInstanceProfile","iam:RemoveRoleFromInstanceProfile","iam:DeleteInstanceProfile","iam:ListInstanceProfiles","iam:PassRole","pricing:GetProducts"],"Resource":"*"}]}`)
+	start := time.Now()
+	e.Run("aws", "eks", "create-addon", "--cluster-name", cluster, "--addon-name", "karpenter", "--service-account-role-arn", role)
+	e.Run("aws", "eks", "wait", "addon-active", "--cluster-name", cluster, "--addon-name", "karpenter")
+	t.Logf("karpenter ACTIVE %s after create-addon", time.Since(start).Round(time.Second))
+
+	sg := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", cluster, "--query", "cluster.resourcesVpcConfig.clusterSecurityGroupId", "--output", "text"))
+	var subnets []string
+	for _, s := range e.PrivateSubnets() {
+		subnets = append(subnets, "    - id: "+s)
+	}
+	manifest := filepath.Join(t.TempDir(), "karpenter.yaml")
+	if err := os.WriteFile(manifest, []byte(fmt.Sprintf(karpenterManifest, strings.Join(subnets, "\n"), sg)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Run("kubectl", "apply", "-f", manifest)
+	harness.Eventually(t, 2*time.Minute, "EC2NodeClass Ready", func() error {
+		if st := e.Run("kubectl", "get", "ec2nodeclass", "default", "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`); st != "True" {
+			return fmt.Errorf("Ready=%q: %s", st, e.Run("kubectl", "get", "ec2nodeclass", "default", "-o", "jsonpath={.status.conditions}"))
+		}
+		return nil
+	})
+
+	// Three pods of 500m each that only a Karpenter node may hold.
+	start = time.Now()
+	inflateFile := filepath.Join(t.TempDir(), "inflate.yaml")
+	if err := os.WriteFile(inflateFile, []byte(inflate(3)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.Run("kubectl", "apply", "-f", inflateFile)
+	harness.Eventually(t, 4*time.Minute, "inflate's pods Running on a node Karpenter launched", func() error {
+		out := e.Run("kubectl", "get", "pods", "-l", "app=inflate", "-o", `jsonpath={range .items[*]}{.status.phase}{" "}{end}`)
+		if strings.Count(out, "Running") != 3 {
+			claims, _ := e.Try("kubectl", "get", "nodeclaims", "-o", "wide")
+			return fmt.Errorf("pods %q; nodeclaims:\n%s", out, claims)
+		}
+		return nil
+	})
+	t.Logf("3 pending pods Running on a new Karpenter node %s after they were applied", time.Since(start).Round(100*time.Millisecond))
+	ids := strings.Fields(e.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag-key,Values=karpenter.sh/nodepool", "Name=instance-state-name,Values=running",
+		"--query", "Reservations[].Instances[].InstanceId", "--output", "text"))
+	if len(ids) == 0 {
+		t.Fatalf("no running instance carries karpenter.sh/nodepool")
+	}
+	if n := e.Run("kubectl", "get", "nodes", "-l", "karpenter.sh/nodepool=default", "-o", "name"); strings.TrimSpace(n) == "" {
+		t.Errorf("no node carries karpenter.sh/nodepool=default")
+	}
+
+	// Gone the pods, the node is empty: Karpenter consolidates it away.
+	e.Run("kubectl", "delete", "deployment", "inflate")
+	start = time.Now()
+	harness.Eventually(t, 3*time.Minute, "Karpenter's node consolidated away", func() error {
+		if n := strings.TrimSpace(e.Run("kubectl", "get", "nodes", "-l", "karpenter.sh/nodepool=default", "-o", "name")); n != "" {
+			return fmt.Errorf("nodes %s", n)
+		}
+		if left := strings.TrimSpace(e.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag-key,Values=karpenter.sh/nodepool", "Name=instance-state-name,Values=pending,running,stopping",
+			"--query", "Reservations[].Instances[].InstanceId", "--output", "text")); left != "" {
+			return fmt.Errorf("instances %s", left)
+		}
+		return nil
+	})
+	t.Logf("the empty node consolidated and its instance terminated %s after the deployment was deleted", time.Since(start).Round(time.Second))
+
+	e.Run("aws", "eks", "delete-addon", "--cluster-name", cluster, "--addon-name", "karpenter")
+	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "system")
+	e.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", cluster, "--nodegroup-name", "system")
+	e.Run("aws", "eks", "delete-cluster", "--name", cluster)
+	e.Run("aws", "eks", "wait", "cluster-deleted", "--name", cluster)
+	harness.Eventually(t, 30*time.Second, "nothing left", func() error {
+		if left := e.Leftovers(); len(left) > 0 {
+			return fmt.Errorf("left behind:\n%s", strings.Join(left, "\n"))
+		}
+		return nil
+	})
+}
+
+// karpenterManifest is Karpenter's getting-started NodePool and
+// EC2NodeClass: the EKS-optimized AL2023 image by its SSM alias, the
+// cluster's subnets and security group, small on-demand types.
+const karpenterManifest = `apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: default
+spec:
+  role: KarpenterNodeRole
+  amiSelectorTerms:
+  - alias: al2023@latest
+  subnetSelectorTerms:
+%s
+  securityGroupSelectorTerms:
+  - id: %s
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: default
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+      - {key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}
+      - {key: node.kubernetes.io/instance-type, operator: In, values: [t3.small, t3.medium]}
+      expireAfter: 720h
+  limits:
+    cpu: "8"
+  disruption:
+    consolidationPolicy: WhenEmptyOrUnderutilized
+    consolidateAfter: 5s
+`
+
+// inflate is Karpenter's getting-started Deployment: replicas that each
+// ask for half a CPU, held to Karpenter's nodes.
+func inflate(replicas int) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: inflate
+spec:
+  replicas: %d
+  selector:
+    matchLabels: {app: inflate}
+  template:
+    metadata:
+      labels: {app: inflate}
+    spec:
+      nodeSelector: {karpenter.sh/nodepool: default}
+      terminationGracePeriodSeconds: 0
+      containers:
+      - name: inflate
+        image: %s/keks/hello:latest
+        resources:
+          requests: {cpu: 500m}
+`, replicas, registry)
+}
