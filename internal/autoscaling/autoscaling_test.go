@@ -33,9 +33,18 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := e2.EnsureDefaultVPC(ctx, "us-east-1", "123456789012"); err != nil {
 		t.Fatal(err)
 	}
-	sns, err := e2.Subnets(ctx, "us-east-1")
+	all, err := e2.Subnets(ctx, "us-east-1")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// One subnet per zone: the tests count the zones their members are in.
+	var sns []ec2.Subnet
+	zones := map[string]bool{}
+	for _, s := range all {
+		if !zones[s.AvailabilityZone] {
+			zones[s.AvailabilityZone] = true
+			sns = append(sns, s)
+		}
 	}
 	f := &fixture{t: t, ctx: ctx, subnets: sns, as: &Service{Store: st, EC2: e2, EKS: &eks.Service{Store: st, EC2: e2, Now: time.Now}}}
 	cl := &eks.Cluster{Name: "dev", UID: "uid", Region: "us-east-1", Account: "123456789012"}
