@@ -527,3 +527,6 @@ func (e *Env) Credentials() (accessKeyID, secretAccessKey string) {
 	}
 	return accessKeyID, secretAccessKey
 }
+
+// AddServerArgs gives the keks server more flags from its next start on.
+func (e *Env) AddServerArgs(args ...string) { e.serverArgs = append(e.serverArgs, args...) }
