@@ -1,6 +1,7 @@
 package awsproto
 
 import (
+	"context"
 	"encoding/json"
 
 	"github.com/keksdev/keks/internal/awserr"
@@ -18,4 +19,18 @@ func DecodeJSON(body []byte, v any) error {
 		return awserr.Errorf("SerializationException", "The request body cannot be read: %v", err)
 	}
 	return nil
+}
+
+// Decoded adapts a JSON operation that takes its request in its own shape
+// to one that takes the request's body, which it decodes first: the
+// operation tables of the JSON 1.1 services (KMS, CloudWatch Logs, SSM)
+// are made of these.
+func Decoded[H, S, T any](serve func(h H, ctx context.Context, sc S, in *T) (any, error)) func(h H, ctx context.Context, sc S, body []byte) (any, error) {
+	return func(h H, ctx context.Context, sc S, body []byte) (any, error) {
+		in := new(T)
+		if err := DecodeJSON(body, in); err != nil {
+			return nil, err
+		}
+		return serve(h, ctx, sc, in)
+	}
 }

@@ -28,7 +28,7 @@ type AddonProgram struct {
 	// ones its go.mod pins are not.
 	Requires []string
 	// Toolchain is the Go toolchain the build needs (GOTOOLCHAIN, e.g.
-	// "go1.26.11") when its go.mod asks for a newer Go than the local one;
+	// "go1.27.3") when its go.mod asks for a newer Go than the local one;
 	// empty builds with the local one.
 	Toolchain string
 }

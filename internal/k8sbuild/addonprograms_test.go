@@ -18,7 +18,7 @@ func TestAddonProgramModule(t *testing.T) {
 			t.Errorf("karpenter go.mod lacks %q:\n%s", want, mod)
 		}
 	}
-	if got := Karpenter.goEnv(); len(got) != 1 || got[0] != "GOTOOLCHAIN=go1.26.11" {
+	if got := Karpenter.goEnv(); len(got) != 1 || got[0] != "GOTOOLCHAIN=go1.27.3" {
 		t.Errorf("karpenter env = %q", got)
 	}
 	if got, want := MetricsServer.goMod(), "module keks.local/metrics-server\n\ngo 1.26.0\n\nrequire sigs.k8s.io/metrics-server v0.8.0\n"; got != want {

@@ -22,9 +22,9 @@ var Karpenter = AddonProgram{
 		"github.com/aws/aws-sdk-go-v2/service/timestreamwrite v1.45.6",
 		"github.com/aws/aws-sdk-go-v2/service/fis v1.46.12",
 	},
-	// Its go.mod asks for go 1.26.9, newer than the local toolchain; the
-	// proxy serves this one.
-	Toolchain: "go1.26.11",
+	// Its go.mod asks for go 1.26.9, newer than the local toolchain: the
+	// build takes the Go toolchain this machine's proxy approves for that.
+	Toolchain: "go1.27.3",
 }
 
 // KarpenterCRDs are Karpenter's CustomResourceDefinitions, as its module

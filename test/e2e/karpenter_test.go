@@ -96,6 +96,16 @@ func TestKarpenter(t *testing.T) {
 	})
 	t.Logf("the empty node consolidated and its instance terminated %s after the deployment was deleted", time.Since(start).Round(time.Second))
 
+	// What Karpenter logged as errors: a call keks answers wrongly shows here.
+	if logs, err := e.Try("kubectl", "-n", "kube-system", "logs", "deployment/karpenter", "--tail=-1"); err == nil {
+		var errs []string
+		for _, l := range strings.Split(logs, "\n") {
+			if strings.Contains(l, `"level":"ERROR"`) {
+				errs = append(errs, l)
+			}
+		}
+		t.Logf("Karpenter logged %d errors%s", len(errs), firstLines(errs, 5))
+	}
 	e.Run("aws", "eks", "delete-addon", "--cluster-name", cluster, "--addon-name", "karpenter")
 	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "system")
 	e.Run("aws", "eks", "wait", "nodegroup-deleted", "--cluster-name", cluster, "--nodegroup-name", "system")
@@ -167,4 +177,12 @@ spec:
         resources:
           requests: {cpu: 500m}
 `, replicas, registry)
+}
+
+// firstLines shows up to n of lines, one per line.
+func firstLines(lines []string, n int) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return ":\n" + strings.Join(lines[:min(n, len(lines))], "\n")
 }

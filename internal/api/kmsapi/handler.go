@@ -62,13 +62,7 @@ func scopeOf(c *awsproto.Call) kms.Scope {
 // op adapts a typed operation: it decodes the body into the operation's
 // request shape first.
 func op[T any](serve func(h *Handler, ctx context.Context, sc kms.Scope, in *T) (any, error)) operation {
-	return func(h *Handler, ctx context.Context, sc kms.Scope, body []byte) (any, error) {
-		in := new(T)
-		if err := awsproto.DecodeJSON(body, in); err != nil {
-			return nil, err
-		}
-		return serve(h, ctx, sc, in)
-	}
+	return awsproto.Decoded(serve)
 }
 
 // operations are the KMS operations keks serves.

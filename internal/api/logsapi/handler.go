@@ -65,13 +65,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 // op adapts a typed operation: it decodes the body into the operation's
 // request shape first.
 func op[T any](serve func(h *Handler, ctx context.Context, sc scope, in *T) (any, error)) operation {
-	return func(h *Handler, ctx context.Context, sc scope, body []byte) (any, error) {
-		in := new(T)
-		if err := awsproto.DecodeJSON(body, in); err != nil {
-			return nil, err
-		}
-		return serve(h, ctx, sc, in)
-	}
+	return awsproto.Decoded(serve)
 }
 
 // operations are the CloudWatch Logs operations keks serves.

@@ -64,13 +64,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 // op adapts a typed operation: it decodes the body into the operation's
 // request shape first.
 func op[T any](serve func(h *Handler, ctx context.Context, c call, in *T) (any, error)) operation {
-	return func(h *Handler, ctx context.Context, c call, body []byte) (any, error) {
-		in := new(T)
-		if err := awsproto.DecodeJSON(body, in); err != nil {
-			return nil, err
-		}
-		return serve(h, ctx, c, in)
-	}
+	return awsproto.Decoded(serve)
 }
 
 // operations are the SSM operations keks serves.
