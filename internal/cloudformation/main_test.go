@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/store/storetest"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/cloudformation/resource"
@@ -21,20 +22,7 @@ var testStore *store.Store
 var testPrefixes atomic.Int64
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "keks-cfn-test-")
-	if err != nil {
-		panic(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	testStore, err = store.OpenEmbedded(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	cancel()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	testStore.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	storetest.Main(m, func(st *store.Store) func() { testStore = st; return nil })
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/store/storetest"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/store"
@@ -21,20 +21,7 @@ import (
 var testStore *store.Store
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "keks-cwlogs-test-")
-	if err != nil {
-		panic(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	testStore, err = store.OpenEmbedded(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	cancel()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	testStore.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	storetest.Main(m, func(st *store.Store) func() { testStore = st; return nil })
 }
 
 const testAccount = "123456789012"

@@ -3,12 +3,11 @@ package iam
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/store/storetest"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/store"
@@ -21,20 +20,7 @@ var testStore *store.Store
 var testPrefixes atomic.Int64
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "keks-iam-test-")
-	if err != nil {
-		panic(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	testStore, err = store.OpenEmbedded(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	cancel()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	testStore.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	storetest.Main(m, func(st *store.Store) func() { testStore = st; return nil })
 }
 
 // testClock is a settable time for a test's Service.

@@ -1,14 +1,12 @@
 package ssm
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/store/storetest"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/store"
@@ -19,20 +17,7 @@ import (
 var testStore *store.Store
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "keks-ssm-test-")
-	if err != nil {
-		panic(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	testStore, err = store.OpenEmbedded(ctx, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	cancel()
-	if err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	testStore.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
+	storetest.Main(m, func(st *store.Store) func() { testStore = st; return nil })
 }
 
 var accountSeq struct {

@@ -7,13 +7,14 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/awsproto/awsprototest"
+
+	"github.com/keksdev/keks/internal/store/storetest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -21,7 +22,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/keksdev/keks/internal/autoscaling"
-	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/ec2"
 	"github.com/keksdev/keks/internal/eks"
@@ -43,70 +43,30 @@ var front struct {
 	store   *store.Store
 	model   *autoscaling.Service
 	server  *httptest.Server
-	authz   *recordingAuthorizer
+	authz   *awsprototest.RecordingAuthorizer
 	subnets []ec2.Subnet
 }
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "keks-autoscalingapi-test-")
-	if err != nil {
-		panic(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	front.store, err = store.OpenEmbedded(ctx, dir, log)
-	cancel()
-	if err != nil {
-		panic(err)
-	}
-	e2 := &ec2.Service{Store: front.store}
-	if _, err := e2.EnsureDefaultVPC(context.Background(), testRegion, testAccount); err != nil {
-		panic(err)
-	}
-	if front.subnets, err = e2.Subnets(context.Background(), testRegion); err != nil {
-		panic(err)
-	}
-	front.model = &autoscaling.Service{Store: front.store, EC2: e2, EKS: &eks.Service{Store: front.store, EC2: e2, Now: time.Now}}
-	front.authz = &recordingAuthorizer{}
-	router := &awsproto.Router{Keys: staticKeys{}, Authz: front.authz, Log: log, Now: time.Now,
-		Services: map[string]*awsproto.Service{"autoscaling": (&Handler{AS: front.model}).Service()}}
-	front.server = httptest.NewServer(router)
-	code := m.Run()
-	front.server.Close()
-	front.store.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-type staticKeys struct{}
-
-func (staticKeys) ResolveAccessKey(_ context.Context, id string) (string, string, awsproto.Principal, error) {
-	if id != testAccessKey {
-		return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
-	}
-	return testSecret, "", awsproto.Principal{Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":user/admin", UserID: "AIDATEST", AccessKeyID: id}, nil
-}
-
-// recordingAuthorizer allows every call and keeps the checks it was asked about.
-type recordingAuthorizer struct {
-	mu   sync.Mutex
-	last map[string][]awsproto.Check
-}
-
-func (a *recordingAuthorizer) Authorize(_ context.Context, _ *awsproto.Call, _ *http.Request, _ string, checks []awsproto.Check) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.last == nil {
-		a.last = map[string][]awsproto.Check{}
-	}
-	a.last[checks[0].Action] = checks
-	return nil
-}
-
-func (a *recordingAuthorizer) checksOf(action string) []awsproto.Check {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.last[action]
+	storetest.Main(m, func(st *store.Store) func() {
+		front.store = st
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		e2 := &ec2.Service{Store: front.store}
+		if _, err := e2.EnsureDefaultVPC(context.Background(), testRegion, testAccount); err != nil {
+			panic(err)
+		}
+		subnets, err := e2.Subnets(context.Background(), testRegion)
+		if err != nil {
+			panic(err)
+		}
+		front.subnets = subnets
+		front.model = &autoscaling.Service{Store: front.store, EC2: e2, EKS: &eks.Service{Store: front.store, EC2: e2, Now: time.Now}}
+		front.authz = &awsprototest.RecordingAuthorizer{}
+		router := &awsproto.Router{Keys: awsprototest.Keys{ID: testAccessKey, Secret: testSecret, Account: testAccount}, Authz: front.authz, Log: log, Now: time.Now,
+			Services: map[string]*awsproto.Service{"autoscaling": (&Handler{AS: front.model}).Service()}}
+		front.server = httptest.NewServer(router)
+		return front.server.Close
+	})
 }
 
 func client() *awsas.Client {

@@ -88,7 +88,7 @@ func TestClusterAutoscalerDiscoversAndScales(t *testing.T) {
 	}
 	_, err = c.SetDesiredCapacity(ctx, &awsas.SetDesiredCapacityInput{AutoScalingGroupName: aws.String(names[0]), DesiredCapacity: aws.Int32(4)})
 	apiError(t, err, "ValidationError", "New SetDesiredCapacity value 4 is above max value 3 for the AutoScalingGroup.")
-	checks := front.authz.checksOf("autoscaling:SetDesiredCapacity")
+	checks := front.authz.ChecksOf("autoscaling:SetDesiredCapacity")
 	if len(checks) != 1 || checks[0].Resource != "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:"+names[0][len(names[0])-36:]+":autoScalingGroupName/"+names[0] {
 		t.Errorf("checks %+v", checks)
 	}
@@ -161,7 +161,7 @@ func TestUpdateTagsAndRefusals(t *testing.T) {
 	if err != nil || ng.Tags["k8s.io/cluster-autoscaler/node-template/label/pool"] != "blue" {
 		t.Fatalf("node group tags %v %v", ng, err)
 	}
-	checks := front.authz.checksOf("autoscaling:CreateOrUpdateTags")
+	checks := front.authz.ChecksOf("autoscaling:CreateOrUpdateTags")
 	if len(checks) != 1 || checks[0].Context["aws:RequestTag/k8s.io/cluster-autoscaler/node-template/label/pool"][0] != "blue" {
 		t.Errorf("tag checks %+v", checks)
 	}

@@ -301,7 +301,7 @@ func TestChecksReachTheAuthorizer(t *testing.T) {
 	if _, err := c.CreateAlias(ctx, &awskms.CreateAliasInput{AliasName: aws.String("alias/audited"), TargetKeyId: k.KeyMetadata.KeyId}); err != nil {
 		t.Fatal(err)
 	}
-	alias := front.authz.checksOf("kms:CreateAlias")
+	alias := front.authz.ChecksOf("kms:CreateAlias")
 	if len(alias) != 2 || !strings.HasSuffix(alias[0].Resource, ":alias/audited") || alias[1].Resource != keyARN || alias[1].ResourcePolicy == "" {
 		t.Fatalf("CreateAlias checks %+v", alias)
 	}
@@ -309,7 +309,7 @@ func TestChecksReachTheAuthorizer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := front.authz.checksOf("kms:Encrypt")
+	ch := front.authz.ChecksOf("kms:Encrypt")
 	if len(ch) != 1 || ch[0].Resource != keyARN || ch[0].Context["kms:RequestAlias"][0] != "alias/audited" ||
 		ch[0].Context["kms:EncryptionContext:app"][0] != "web" || ch[0].Context["kms:ResourceAliases"][0] != "alias/audited" {
 		t.Fatalf("Encrypt checks %+v", ch)
@@ -317,7 +317,7 @@ func TestChecksReachTheAuthorizer(t *testing.T) {
 	if _, err := c.Decrypt(ctx, &awskms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: map[string]string{"app": "web"}}); err != nil {
 		t.Fatal(err)
 	}
-	if ch := front.authz.checksOf("kms:Decrypt"); len(ch) != 1 || ch[0].Resource != keyARN {
+	if ch := front.authz.ChecksOf("kms:Decrypt"); len(ch) != 1 || ch[0].Resource != keyARN {
 		t.Fatalf("Decrypt without KeyId checks %+v", ch)
 	}
 }

@@ -1,22 +1,22 @@
 package kmsapi
 
 import (
-	"context"
 	"crypto/rand"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/awsproto/awsprototest"
+
+	"github.com/keksdev/keks/internal/store/storetest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/kms"
 	"github.com/keksdev/keks/internal/store"
@@ -37,66 +37,22 @@ var front struct {
 	model  *kms.Service
 	router *awsproto.Router
 	server *httptest.Server
-	authz  *recordingAuthorizer
+	authz  *awsprototest.RecordingAuthorizer
 }
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "keks-kmsapi-test-")
-	if err != nil {
-		panic(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	front.store, err = store.OpenEmbedded(ctx, dir, log)
-	cancel()
-	if err != nil {
-		panic(err)
-	}
-	master := make([]byte, kms.MasterKeySize)
-	_, _ = rand.Read(master)
-	front.model = &kms.Service{Store: front.store, MasterKey: master}
-	front.authz = &recordingAuthorizer{}
-	front.router = &awsproto.Router{Keys: staticKeys{}, Authz: front.authz, Log: log, Now: time.Now,
-		Services: map[string]*awsproto.Service{"kms": (&Handler{KMS: front.model}).Service()}}
-	front.server = httptest.NewServer(front.router)
-	code := m.Run()
-	front.server.Close()
-	front.store.Close()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// staticKeys knows one access key, of the test account's admin.
-type staticKeys struct{}
-
-func (staticKeys) ResolveAccessKey(_ context.Context, id string) (string, string, awsproto.Principal, error) {
-	if id != testAccessKey {
-		return "", "", awsproto.Principal{}, awserr.Errorf(awserr.CodeInvalidClientTokenID, "The security token included in the request is invalid.")
-	}
-	return testSecret, "", awsproto.Principal{Account: testAccount, ARN: "arn:aws:iam::" + testAccount + ":user/admin", UserID: "AIDATEST", AccessKeyID: id}, nil
-}
-
-// recordingAuthorizer allows every call and keeps the checks it was asked
-// about, so tests see what the front door would have decided on.
-type recordingAuthorizer struct {
-	mu   sync.Mutex
-	last map[string][]awsproto.Check // by the operation's first action
-}
-
-func (a *recordingAuthorizer) Authorize(_ context.Context, _ *awsproto.Call, _ *http.Request, _ string, checks []awsproto.Check) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.last == nil {
-		a.last = map[string][]awsproto.Check{}
-	}
-	a.last[checks[0].Action] = checks
-	return nil
-}
-
-func (a *recordingAuthorizer) checksOf(action string) []awsproto.Check {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.last[action]
+	storetest.Main(m, func(st *store.Store) func() {
+		front.store = st
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		master := make([]byte, kms.MasterKeySize)
+		_, _ = rand.Read(master)
+		front.model = &kms.Service{Store: front.store, MasterKey: master}
+		front.authz = &awsprototest.RecordingAuthorizer{}
+		front.router = &awsproto.Router{Keys: awsprototest.Keys{ID: testAccessKey, Secret: testSecret, Account: testAccount}, Authz: front.authz, Log: log, Now: time.Now,
+			Services: map[string]*awsproto.Service{"kms": (&Handler{KMS: front.model}).Service()}}
+		front.server = httptest.NewServer(front.router)
+		return front.server.Close
+	})
 }
 
 // client is an SDK KMS client of the test server, in region.

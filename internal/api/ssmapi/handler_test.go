@@ -46,7 +46,7 @@ func TestPublicAMIParameter(t *testing.T) {
 		p.Version != 1 || p.LastModifiedDate == nil || p.LastModifiedDate.Year() != 2026 {
 		t.Fatalf("parameter = %+v", p)
 	}
-	checks := front.authz.checksOf("ssm:GetParameter")
+	checks := front.authz.ChecksOf("ssm:GetParameter")
 	if want := "arn:aws:ssm:" + region + "::parameter" + name; len(checks) != 1 || checks[0].Resource != want {
 		t.Fatalf("checks = %+v, want resource %s", checks, want)
 	}
@@ -82,7 +82,7 @@ func TestOwnParameters(t *testing.T) {
 	if err != nil || put.Version != 1 || put.Tier != types.ParameterTierStandard {
 		t.Fatalf("put: %+v, %v", put, err)
 	}
-	if ch := front.authz.checksOf("ssm:PutParameter"); len(ch) != 1 || ch[0].Resource != "arn:aws:ssm:"+region+":"+testAccount+":parameter/app/zones" ||
+	if ch := front.authz.ChecksOf("ssm:PutParameter"); len(ch) != 1 || ch[0].Resource != "arn:aws:ssm:"+region+":"+testAccount+":parameter/app/zones" ||
 		ch[0].Context["aws:RequestTag/team"][0] != "infra" {
 		t.Fatalf("put checks = %+v", ch)
 	}
@@ -104,7 +104,7 @@ func TestOwnParameters(t *testing.T) {
 		len(many.InvalidParameters) != 1 {
 		t.Fatalf("get many: %+v, %v", many, err)
 	}
-	if ch := front.authz.checksOf("ssm:GetParameters"); len(ch) != 2 || ch[1].Resource != "arn:aws:ssm:"+region+":"+testAccount+":parameter/app/none" {
+	if ch := front.authz.ChecksOf("ssm:GetParameters"); len(ch) != 2 || ch[1].Resource != "arn:aws:ssm:"+region+":"+testAccount+":parameter/app/none" {
 		t.Fatalf("get many checks = %+v", ch)
 	}
 	hist, err := c.GetParameterHistory(ctx, &awsssm.GetParameterHistoryInput{Name: aws.String("/app/zones")})
