@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,39 +28,13 @@ func TestKarpenter(t *testing.T) {
 		"--scaling-config", "minSize=1,maxSize=2,desiredSize=1", "--instance-types", "t3.medium", "--subnets"}, e.PrivateSubnets()...)...)
 	waitNodes(t, e, 1)
 
-	role := e.IRSARole(cluster, "kube-system", "karpenter", "KarpenterControllerRole")
-	e.Run("aws", "iam", "put-role-policy", "--role-name", "KarpenterControllerRole", "--policy-name", "karpenter", "--policy-document",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ec2:*","ssm:GetParameter","eks:DescribeCluster","iam:GetInstanceProfile","iam:CreateInstanceProfile",`+
-			`"iam:TagInstanceProfile","iam:AddRoleToInstanceProfile","iam:RemoveRoleFromInstanceProfile","iam:DeleteInstanceProfile","iam:ListInstanceProfiles","iam:PassRole","pricing:GetProducts"],"Resource":"*"}]}`)
 	start := time.Now()
-	e.Run("aws", "eks", "create-addon", "--cluster-name", cluster, "--addon-name", "karpenter", "--service-account-role-arn", role)
-	e.Run("aws", "eks", "wait", "addon-active", "--cluster-name", cluster, "--addon-name", "karpenter")
-	t.Logf("karpenter ACTIVE %s after create-addon", time.Since(start).Round(time.Second))
-
-	sg := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", cluster, "--query", "cluster.resourcesVpcConfig.clusterSecurityGroupId", "--output", "text"))
-	var subnets []string
-	for _, s := range e.PrivateSubnets() {
-		subnets = append(subnets, "    - id: "+s)
-	}
-	manifest := filepath.Join(t.TempDir(), "karpenter.yaml")
-	if err := os.WriteFile(manifest, []byte(fmt.Sprintf(karpenterManifest, strings.Join(subnets, "\n"), sg)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.Run("kubectl", "apply", "-f", manifest)
-	harness.Eventually(t, 2*time.Minute, "EC2NodeClass Ready", func() error {
-		if st := e.Run("kubectl", "get", "ec2nodeclass", "default", "-o", `jsonpath={.status.conditions[?(@.type=="Ready")].status}`); st != "True" {
-			return fmt.Errorf("Ready=%q: %s", st, e.Run("kubectl", "get", "ec2nodeclass", "default", "-o", "jsonpath={.status.conditions}"))
-		}
-		return nil
-	})
+	e.InstallKarpenter(cluster, "KarpenterNodeRole")
+	t.Logf("karpenter installed and its node class Ready %s after create-addon", time.Since(start).Round(time.Second))
 
 	// Three pods of 500m each that only a Karpenter node may hold.
 	start = time.Now()
-	inflateFile := filepath.Join(t.TempDir(), "inflate.yaml")
-	if err := os.WriteFile(inflateFile, []byte(inflate(3)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.Run("kubectl", "apply", "-f", inflateFile)
+	e.Apply(harness.Inflate(registry, 3))
 	harness.Eventually(t, 4*time.Minute, "inflate's pods Running on a node Karpenter launched", func() error {
 		out := e.Run("kubectl", "get", "pods", "-l", "app=inflate", "-o", `jsonpath={range .items[*]}{.status.phase}{" "}{end}`)
 		if strings.Count(out, "Running") != 3 {
@@ -117,66 +89,6 @@ func TestKarpenter(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// karpenterManifest is Karpenter's getting-started NodePool and
-// EC2NodeClass: the EKS-optimized AL2023 image by its SSM alias, the
-// cluster's subnets and security group, small on-demand types.
-const karpenterManifest = `apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata:
-  name: default
-spec:
-  role: KarpenterNodeRole
-  amiSelectorTerms:
-  - alias: al2023@latest
-  subnetSelectorTerms:
-%s
-  securityGroupSelectorTerms:
-  - id: %s
----
-apiVersion: karpenter.sh/v1
-kind: NodePool
-metadata:
-  name: default
-spec:
-  template:
-    spec:
-      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
-      requirements:
-      - {key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}
-      - {key: node.kubernetes.io/instance-type, operator: In, values: [t3.small, t3.medium]}
-      expireAfter: 720h
-  limits:
-    cpu: "8"
-  disruption:
-    consolidationPolicy: WhenEmptyOrUnderutilized
-    consolidateAfter: 5s
-`
-
-// inflate is Karpenter's getting-started Deployment: replicas that each
-// ask for half a CPU, held to Karpenter's nodes.
-func inflate(replicas int) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: inflate
-spec:
-  replicas: %d
-  selector:
-    matchLabels: {app: inflate}
-  template:
-    metadata:
-      labels: {app: inflate}
-    spec:
-      nodeSelector: {karpenter.sh/nodepool: default}
-      terminationGracePeriodSeconds: 0
-      containers:
-      - name: inflate
-        image: %s/keks/hello:latest
-        resources:
-          requests: {cpu: 500m}
-`, replicas, registry)
 }
 
 // firstLines shows up to n of lines, one per line.
