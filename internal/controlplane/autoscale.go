@@ -63,10 +63,11 @@ type recommendation struct {
 // between passes. It is not stored: after a restart the windows start over,
 // which can only delay a change.
 type loadHistory struct {
-	last    map[string]loadSample // API server instance -> its last sample
-	sampled time.Time
-	warned  time.Time
-	recs    []recommendation
+	last        map[string]loadSample // API server instance -> its last sample
+	sampled     time.Time
+	sizeChecked time.Time
+	warned      time.Time
+	recs        []recommendation
 }
 
 // observe folds a round of samples into the load of the whole control

@@ -19,11 +19,15 @@ type loadSampler interface {
 // sets how many API servers its layout has; the change is converged from
 // the next pass on.
 func (c *Controller) autoscale(ctx context.Context, cl *eks.Cluster, st *State, rt Runtime) {
-	sampler, ok := rt.(loadSampler)
-	if !ok || cl.Status.Phase != eks.StatusActive || cl.DeletionRequested {
+	if cl.Status.Phase != eks.StatusActive || cl.DeletionRequested {
 		return
 	}
 	h := c.loadHistory(cl.UID)
+	c.growEtcdQuota(ctx, cl, st, rt, h)
+	sampler, ok := rt.(loadSampler)
+	if !ok {
+		return
+	}
 	if time.Since(h.sampled) < sampleInterval {
 		return
 	}

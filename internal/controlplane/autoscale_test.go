@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keksdev/keks/internal/eks"
 )
 
 func TestParseLoadSumsTheMetricsItNeeds(t *testing.T) {
@@ -152,5 +154,31 @@ func TestRemovedAndForget(t *testing.T) {
 	}
 	if (&State{APIServers: 9}).apiServerInstances() != maxAPIServers || (&State{}).apiServerInstances() != apiServerCount {
 		t.Fatal("apiServerInstances does not clamp")
+	}
+}
+
+func TestEtcdQuotaDoublesAsTheDatabaseNearsIt(t *testing.T) {
+	for _, c := range []struct {
+		size, quota, want int64
+		raised            bool
+	}{
+		{1 << 30, 2 << 30, 2 << 30, false},
+		{1500 << 20, 2 << 30, 4 << 30, true},
+		{7 << 30, 8 << 30, 8 << 30, false}, // etcd's suggested maximum
+		{6 << 30, 6 << 30, 8 << 30, true},
+	} {
+		if got, raised := raisedQuota(c.size, c.quota); got != c.want || raised != c.raised {
+			t.Errorf("raisedQuota(%d, %d) = %d, %v; want %d, %v", c.size, c.quota, got, raised, c.want, c.raised)
+		}
+	}
+	cl := &eks.Cluster{}
+	st := &State{EtcdQuotaBytes: 4 << 30}
+	members := []Member{{plannedInstance: plannedInstance{role: RoleEtcd}, Flags: map[string]string{}}, {plannedInstance: plannedInstance{role: RoleAPIServer}, Flags: map[string]string{}}}
+	applyEtcdQuota(members, st, cl)
+	if members[0].Flags["quota-backend-bytes"] != "4294967296" || len(members[1].Flags) != 0 {
+		t.Fatalf("flags %v %v", members[0].Flags, members[1].Flags)
+	}
+	if st.etcdQuota(cl) != 4<<30 || (&State{}).etcdQuota(cl) != 2<<30 {
+		t.Fatal("etcdQuota")
 	}
 }

@@ -94,6 +94,7 @@ func (c *Controller) reconcile(ctx context.Context, region, name string) (time.D
 		return 0, fmt.Errorf("write control-plane files of %s: %w", cl.Name, err)
 	}
 	members := c.members(pl, cl, v, b)
+	applyEtcdQuota(members, st, cl)
 	if err := rt.Converge(ctx, cl, st, members); err != nil {
 		return 0, err
 	}

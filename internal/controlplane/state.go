@@ -23,11 +23,14 @@ type State struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	// APIServers is how many API server instances the autoscaler wants
 	// (apiServerCount when 0, as in states of an older keks).
-	APIServers int        `json:"apiServers,omitempty"`
-	Instances  []Instance `json:"instances"`
-	Events     []Event    `json:"events,omitempty"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	ActiveAt   time.Time  `json:"activeAt,omitempty"`
+	APIServers int `json:"apiServers,omitempty"`
+	// EtcdQuotaBytes is the etcd quota the autoscaler raised to (the
+	// tier's when smaller, as in states of an older keks).
+	EtcdQuotaBytes int64      `json:"etcdQuotaBytes,omitempty"`
+	Instances      []Instance `json:"instances"`
+	Events         []Event    `json:"events,omitempty"`
+	CreatedAt      time.Time  `json:"createdAt"`
+	ActiveAt       time.Time  `json:"activeAt,omitempty"`
 }
 
 // Instance is one control-plane process keks runs.
