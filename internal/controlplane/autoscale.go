@@ -33,10 +33,16 @@ type ScalingPolicy struct {
 // a second, so a second hundred sustained is the sign to spread the load.
 var DefaultScalingPolicy = ScalingPolicy{RequestsPerAPIServer: 100, InflightShare: 0.5, ScaleUpWindow: 20 * time.Second, ScaleDownWindow: 2 * time.Minute}
 
-// sampleInterval is how often the API servers' load is read: often enough
-// to scale within half a minute, rare enough that reading kube-apiserver's
-// metrics costs an idle cluster nothing to speak of.
-const sampleInterval = 10 * time.Second
+// sampleInterval is how often the API servers' load is read while it
+// matters: often enough to scale within half a minute. calmInterval is how
+// often while the control plane is at its floor and the load well under
+// what would add an API server: kube-apiserver's metrics are megabytes of
+// text to make and to read, which an idle cluster should not pay for
+// every 10 s.
+const (
+	sampleInterval = 10 * time.Second
+	calmInterval   = 30 * time.Second
+)
 
 // nodeFloors are the API servers a cluster of that many nodes keeps, as
 // EKS sizes its control planes by node count too.
@@ -65,6 +71,7 @@ type recommendation struct {
 type loadHistory struct {
 	last        map[string]loadSample // API server instance -> its last sample
 	sampled     time.Time
+	calm        bool // the last sample wanted the floor, at under half its rate
 	sizeChecked time.Time
 	warned      time.Time
 	recs        []recommendation
@@ -135,30 +142,37 @@ func (p ScalingPolicy) decide(h *loadHistory, r recommendation, current, floor i
 	return current, ""
 }
 
-// least is the fewest servers any recommendation of the last window wanted;
-// ok only when the recommendations span the whole window.
-func (p ScalingPolicy) least(h *loadHistory, now time.Time, window time.Duration) (int, bool) {
-	n, spans := math.MaxInt, false
-	for _, r := range h.recs {
-		if now.Sub(r.at) > window {
-			continue
+// window is the recommendations in force over the last d: those made in it
+// and the one before, which was in force when it began. ok only when there
+// is one before, so that the whole window is covered.
+func window(h *loadHistory, now time.Time, d time.Duration) (recs []recommendation, ok bool) {
+	for i := len(h.recs) - 1; i >= 0; i-- {
+		recs = append(recs, h.recs[i])
+		if now.Sub(h.recs[i].at) >= d {
+			return recs, true
 		}
-		n = min(n, r.servers)
 	}
-	if len(h.recs) > 0 && now.Sub(h.recs[0].at) >= window {
-		spans = true
-	}
-	return n, spans && n != math.MaxInt
+	return nil, false
 }
 
-// most is the most servers any recommendation of the last window wanted;
-// ok only when the recommendations span the whole window.
-func (p ScalingPolicy) most(h *loadHistory, now time.Time, window time.Duration) (int, bool) {
-	n := 0
-	for _, r := range h.recs {
-		if now.Sub(r.at) <= window {
-			n = max(n, r.servers)
-		}
+// least is the fewest servers any recommendation in force over the last d
+// wanted.
+func (p ScalingPolicy) least(h *loadHistory, now time.Time, d time.Duration) (int, bool) {
+	recs, ok := window(h, now, d)
+	n := math.MaxInt
+	for _, r := range recs {
+		n = min(n, r.servers)
 	}
-	return n, len(h.recs) > 0 && now.Sub(h.recs[0].at) >= window && n > 0
+	return n, ok
+}
+
+// most is the most servers any recommendation in force over the last d
+// wanted.
+func (p ScalingPolicy) most(h *loadHistory, now time.Time, d time.Duration) (int, bool) {
+	recs, ok := window(h, now, d)
+	n := 0
+	for _, r := range recs {
+		n = max(n, r.servers)
+	}
+	return n, ok
 }

@@ -28,7 +28,11 @@ func (c *Controller) autoscale(ctx context.Context, cl *eks.Cluster, st *State, 
 	if !ok {
 		return
 	}
-	if time.Since(h.sampled) < sampleInterval {
+	interval := sampleInterval
+	if h.calm {
+		interval = calmInterval
+	}
+	if time.Since(h.sampled) < interval {
 		return
 	}
 	h.sampled = time.Now()
@@ -50,6 +54,7 @@ func (c *Controller) autoscale(ctx context.Context, cl *eks.Cluster, st *State, 
 	wanted, why := c.policy().want(load, apiServerCount, seats)
 	current := st.apiServerInstances()
 	n, why := c.policy().decide(h, recommendation{at: time.Now(), servers: wanted, why: why}, current, apiServerCount)
+	h.calm = n == apiServerCount && wanted == apiServerCount && load.rate < float64(apiServerCount)*c.policy().RequestsPerAPIServer/2
 	if n == current {
 		return
 	}

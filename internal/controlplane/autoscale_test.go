@@ -182,3 +182,26 @@ func TestEtcdQuotaDoublesAsTheDatabaseNearsIt(t *testing.T) {
 		t.Fatal("etcdQuota")
 	}
 }
+
+// Samples 30 s apart (a calm control plane): one busy sample is not 20 s
+// of load, since the calm one before it was still in force.
+func TestDecideWaitsOutTheWindowWhenSamplesAreSparse(t *testing.T) {
+	p := DefaultScalingPolicy
+	h := &loadHistory{}
+	t0 := time.Unix(0, 0)
+	n := 2
+	for _, r := range []recommendation{{at: t0, servers: 2}, {at: t0.Add(30 * time.Second), servers: 2}, {at: t0.Add(60 * time.Second), servers: 4}} {
+		n, _ = p.decide(h, r, n, apiServerCount)
+	}
+	if n != 2 {
+		t.Fatalf("one busy sample after calm ones gave %d API servers", n)
+	}
+	n, _ = p.decide(h, recommendation{at: t0.Add(70 * time.Second), servers: 4}, n, apiServerCount)
+	if n != 2 {
+		t.Fatalf("10 s of load gave %d API servers", n)
+	}
+	n, _ = p.decide(h, recommendation{at: t0.Add(80 * time.Second), servers: 4}, n, apiServerCount)
+	if n != 4 {
+		t.Fatalf("20 s of load gave %d API servers, want 4", n)
+	}
+}
