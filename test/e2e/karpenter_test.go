@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -68,15 +69,24 @@ func TestKarpenter(t *testing.T) {
 	})
 	t.Logf("the empty node consolidated and its instance terminated %s after the deployment was deleted", time.Since(start).Round(time.Second))
 
-	// What Karpenter logged as errors: a call keks answers wrongly shows here.
+	// What Karpenter logged as errors: a call keks answers wrongly shows
+	// here, as an AWS error of that call.
 	if logs, err := e.Try("kubectl", "-n", "kube-system", "logs", "deployment/karpenter", "--tail=-1"); err == nil {
-		var errs []string
+		kinds := map[string]int{}
 		for _, l := range strings.Split(logs, "\n") {
-			if strings.Contains(l, `"level":"ERROR"`) {
-				errs = append(errs, l)
+			var entry struct {
+				Level, Message, Error string
+				Op                    string `json:"aws-operation-name"`
+			}
+			if json.Unmarshal([]byte(l), &entry) != nil || entry.Level != "ERROR" {
+				continue
+			}
+			kinds[entry.Message+": "+entry.Error]++
+			if entry.Op != "" {
+				t.Errorf("Karpenter's %s failed: %s", entry.Op, entry.Error)
 			}
 		}
-		t.Logf("Karpenter logged %d errors%s", len(errs), firstLines(errs, 5))
+		t.Logf("Karpenter logged %d kinds of errors: %v", len(kinds), kinds)
 	}
 	e.Run("aws", "eks", "delete-addon", "--cluster-name", cluster, "--addon-name", "karpenter")
 	e.Run("aws", "eks", "delete-nodegroup", "--cluster-name", cluster, "--nodegroup-name", "system")
@@ -89,12 +99,4 @@ func TestKarpenter(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// firstLines shows up to n of lines, one per line.
-func firstLines(lines []string, n int) string {
-	if len(lines) == 0 {
-		return ""
-	}
-	return ":\n" + strings.Join(lines[:min(n, len(lines))], "\n")
 }

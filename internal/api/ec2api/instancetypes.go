@@ -196,7 +196,7 @@ func (h *Handler) describeSpotPriceHistory(_ *http.Request, c *awsproto.Call) ([
 	if err != nil {
 		return nil, err
 	}
-	pg, err := pageParams(c, "", "")
+	pg, err := pageParamsUpTo(c, "", "", maxPage) // Karpenter asks for 2000: EC2 answers a page of its own size, not an error
 	if err != nil {
 		return nil, err
 	}

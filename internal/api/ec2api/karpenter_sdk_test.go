@@ -118,7 +118,7 @@ func TestInstanceTypesWithSDK(t *testing.T) {
 	}
 	w.h.EC2.MaxVCPUs = nil
 
-	spot, err := c.DescribeSpotPriceHistory(ctx, &sdk.DescribeSpotPriceHistoryInput{ProductDescriptions: []string{"Linux/UNIX", "Linux/UNIX (Amazon VPC)"}})
+	spot, err := c.DescribeSpotPriceHistory(ctx, &sdk.DescribeSpotPriceHistoryInput{ProductDescriptions: []string{"Linux/UNIX", "Linux/UNIX (Amazon VPC)"}, MaxResults: aws.Int32(2000)})
 	if err != nil {
 		t.Fatal(err)
 	}
