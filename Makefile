@@ -12,7 +12,8 @@ TEST_FUZZTIME ?= 5s
 FUZZ_TARGETS := ./internal/server:FuzzEKS ./internal/server:FuzzIAM ./internal/server:FuzzIAMOps ./internal/server:FuzzSTS \
 	./internal/server:FuzzEC2 ./internal/server:FuzzECR ./internal/api/kmsapi:FuzzKMS ./internal/api/ec2api:FuzzWildcard \
 	./internal/iam/policy:FuzzParseEvaluate ./internal/server:FuzzLogs ./internal/cwlogs/filterpattern:FuzzParse \
-	./internal/server:FuzzCloudFormation ./internal/cloudformation:FuzzTemplate
+	./internal/server:FuzzCloudFormation ./internal/cloudformation:FuzzTemplate \
+	./internal/server:FuzzAutoScaling ./internal/api/ssmapi:FuzzSSM
 
 .PHONY: all build keks kubernetes run test unit fuzz e2e e2e-extended bench conformance conformance-suite vet clean
 

@@ -56,6 +56,8 @@ func TestEveryOperationRefusesACallerWithoutRights(t *testing.T) {
 		{"sts", "2011-06-15", "AccessDenied", wireQuery, stsOps},
 		{"ec2", "2016-11-15", "UnauthorizedOperation", wireEC2, ec2Ops},
 		{"cloudformation", "2010-05-15", "AccessDenied", wireQuery, cfnOps},
+		{"autoscaling", "2011-01-01", "AccessDenied", wireQuery, asOps},
+		{"autoscaling", "2011-01-01", "AccessDenied", wireQuery, asWrites},
 	} {
 		for i, o := range s.ops {
 			c := queryCall(vars, s.service, s.version, s.w, s.ops, uint8(i), o.form, "", modeSigned)

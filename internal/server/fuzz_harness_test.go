@@ -21,6 +21,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/keksdev/keks/internal/api/autoscalingapi"
 	"github.com/keksdev/keks/internal/api/cfnapi"
 	"github.com/keksdev/keks/internal/api/ec2api"
 	"github.com/keksdev/keks/internal/api/ecrapi"
@@ -29,6 +30,7 @@ import (
 	"github.com/keksdev/keks/internal/api/logsapi"
 	"github.com/keksdev/keks/internal/api/stsapi"
 	"github.com/keksdev/keks/internal/authz"
+	"github.com/keksdev/keks/internal/autoscaling"
 	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/cloudformation"
 	"github.com/keksdev/keks/internal/cloudformation/resources"
@@ -139,6 +141,7 @@ func fuzzRouter() (*awsproto.Router, *logBuffer) {
 			(&ecrapi.Handler{ECR: m.ECR}).Service(),
 			(&logsapi.Handler{Logs: m.Logs}).Service(),
 			(&cfnapi.Handler{CFN: &cloudformation.Service{Store: m.IAM.Store, Types: resources.All()}}).Service(),
+			(&autoscalingapi.Handler{AS: &autoscaling.Service{Store: m.IAM.Store, EKS: m.EKS, EC2: m.EC2, Now: time.Now}}).Service(),
 		} {
 			rt.Services[s.Name] = s
 		}

@@ -151,7 +151,7 @@ func TestQueryFuzzSeedsSucceed(t *testing.T) {
 		service, version string
 		w                wire
 		ops              []queryOp
-	}{{"iam", "2010-05-08", wireQuery, iamOps}, {"sts", "2011-06-15", wireQuery, stsOps}, {"ec2", "2016-11-15", wireEC2, ec2Ops}} {
+	}{{"iam", "2010-05-08", wireQuery, iamOps}, {"sts", "2011-06-15", wireQuery, stsOps}, {"ec2", "2016-11-15", wireEC2, ec2Ops}, {"autoscaling", "2011-01-01", wireQuery, asOps}} {
 		for i, o := range s.ops {
 			if rec := queryCall(vars, s.service, s.version, s.w, s.ops, uint8(i), o.form, "", modeSigned).check(t); rec.Code != http.StatusOK {
 				t.Errorf("%s %s seed: %d %s", s.service, o.action, rec.Code, rec.Body)
