@@ -3,6 +3,8 @@ package awsproto
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 
 	"github.com/keksdev/keks/internal/awserr"
 )
@@ -33,4 +35,13 @@ func Decoded[H, S, T any](serve func(h H, ctx context.Context, sc S, in *T) (any
 		}
 		return serve(h, ctx, sc, in)
 	}
+}
+
+// TargetOperation is the operation an AWS JSON 1.1 request names in its
+// X-Amz-Target header after the service's prefix; ok is false for a
+// request that is not one of that service's (another method, another
+// target).
+func TargetOperation(r *http.Request, prefix string) (op string, ok bool) {
+	op, ok = strings.CutPrefix(r.Header.Get("X-Amz-Target"), prefix)
+	return op, ok && r.Method == http.MethodPost
 }

@@ -23,7 +23,7 @@ import (
 // ListAliases, GenerateRandom) are on "*"; so is a key that cannot be
 // found, so that a caller without rights learns nothing of it.
 func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
-	op, ok := operationOf(r)
+	op, ok := awsproto.TargetOperation(r, targetPrefix)
 	describe, known := operationChecks[op]
 	if !ok || !known {
 		return nil // not a KMS operation keks serves: the handler says so

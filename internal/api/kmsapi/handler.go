@@ -9,7 +9,6 @@ package kmsapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
@@ -31,14 +30,8 @@ func (h *Handler) Service() *awsproto.Service {
 // operation serves one decoded KMS operation and returns its answer.
 type operation func(h *Handler, ctx context.Context, sc kms.Scope, body []byte) (any, error)
 
-// operationOf is the operation a request names, if it is a KMS request at all.
-func operationOf(r *http.Request) (string, bool) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	return op, ok && r.Method == http.MethodPost
-}
-
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
-	op, ok := operationOf(r)
+	op, ok := awsproto.TargetOperation(r, targetPrefix)
 	if !ok {
 		return awserr.Errorf(awserr.CodeUnknownOperation, "keks serves KMS operations as POST with X-Amz-Target %s<Operation>", targetPrefix)
 	}

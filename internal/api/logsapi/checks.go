@@ -30,7 +30,7 @@ import (
 // and ListTagsForResource act on the group's plain ARN
 // ("…:log-group:<group>"), as their documentation says.
 func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
-	op, ok := operationOf(r)
+	op, ok := awsproto.TargetOperation(r, targetPrefix)
 	describe, known := operationChecks[op]
 	if !ok || !known {
 		return nil // not an operation keks serves: the handler says so

@@ -10,7 +10,6 @@ package logsapi
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
@@ -35,14 +34,8 @@ type scope struct{ account, region string }
 // operation serves one decoded operation and returns its answer.
 type operation func(h *Handler, ctx context.Context, sc scope, body []byte) (any, error)
 
-// operationOf is the operation a request names, if it is a Logs request at all.
-func operationOf(r *http.Request) (string, bool) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), targetPrefix)
-	return op, ok && r.Method == http.MethodPost
-}
-
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Call) error {
-	op, ok := operationOf(r)
+	op, ok := awsproto.TargetOperation(r, targetPrefix)
 	if !ok {
 		return awserr.Errorf(awserr.CodeUnknownOperation, "keks serves CloudWatch Logs operations as POST with X-Amz-Target %s<Operation>", targetPrefix)
 	}

@@ -19,7 +19,7 @@ import (
 // per name, DescribeParameters on "*". A name given as an ARN is the
 // resource as it is. PutParameter carries its tags for aws:RequestTag.
 func (h *Handler) checks(r *http.Request, c *awsproto.Call) []awsproto.Check {
-	op, ok := operationOf(r)
+	op, ok := awsproto.TargetOperation(r, targetPrefix)
 	if _, known := operations[op]; !ok || !known {
 		return nil // not an operation keks serves: the handler says so
 	}
