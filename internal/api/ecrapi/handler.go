@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/awsproto"
@@ -24,12 +23,6 @@ func (h *Handler) Service() *awsproto.Service {
 }
 
 const targetPrefix = "AmazonEC2ContainerRegistry_V20150921."
-
-type epoch time.Time
-
-func (e epoch) MarshalJSON() ([]byte, error) {
-	return json.Marshal(float64(time.Time(e).UnixMilli()) / 1000)
-}
 
 // request is every member of the operations keks serves.
 type request struct {
@@ -125,7 +118,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 		}
 		token, exp := h.ECR.AuthorizationToken(c.Principal.ARN)
 		awsproto.WriteJSON(w, c.RequestID, map[string]any{"authorizationData": []map[string]any{{
-			"authorizationToken": token, "expiresAt": epoch(exp), "proxyEndpoint": "https://" + h.ECR.Host,
+			"authorizationToken": token, "expiresAt": awsproto.Epoch(exp), "proxyEndpoint": "https://" + h.ECR.Host,
 		}}})
 	default:
 		return awserr.Errorf(awserr.CodeUnknownOperation, "keks does not serve ECR %s yet", op)
@@ -136,7 +129,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 func (h *Handler) wire(r *ecr.Repository) map[string]any {
 	return map[string]any{
 		"repositoryArn": r.ARN, "registryId": r.RegistryID, "repositoryName": r.Name, "repositoryUri": h.ECR.URI(r.Name),
-		"createdAt": epoch(r.CreatedAt), "imageTagMutability": r.TagMutablity,
+		"createdAt": awsproto.Epoch(r.CreatedAt), "imageTagMutability": r.TagMutablity,
 		"imageScanningConfiguration": map[string]bool{"scanOnPush": r.ScanOnPush},
 		"encryptionConfiguration":    map[string]string{"encryptionType": "AES256"},
 	}

@@ -3,6 +3,7 @@ package kmsapi
 import (
 	"context"
 
+	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/kms"
 )
 
@@ -24,11 +25,11 @@ func (h *Handler) updateAlias(ctx context.Context, sc kms.Scope, in *aliasReques
 }
 
 type aliasListEntry struct {
-	AliasName       string `json:"AliasName"`
-	AliasArn        string `json:"AliasArn"`
-	TargetKeyID     string `json:"TargetKeyId"`
-	CreationDate    epoch  `json:"CreationDate"`
-	LastUpdatedDate epoch  `json:"LastUpdatedDate"`
+	AliasName       string         `json:"AliasName"`
+	AliasArn        string         `json:"AliasArn"`
+	TargetKeyID     string         `json:"TargetKeyId"`
+	CreationDate    awsproto.Epoch `json:"CreationDate"`
+	LastUpdatedDate awsproto.Epoch `json:"LastUpdatedDate"`
 }
 
 func (h *Handler) listAliases(ctx context.Context, sc kms.Scope, in *listRequest) (any, error) {
@@ -42,7 +43,7 @@ func (h *Handler) listAliases(ctx context.Context, sc kms.Scope, in *listRequest
 	}{Aliases: make([]aliasListEntry, 0, len(aliases)), page: pageOf(next)}
 	for _, a := range aliases {
 		out.Aliases = append(out.Aliases, aliasListEntry{AliasName: a.Name, AliasArn: a.ARN, TargetKeyID: a.TargetKeyID,
-			CreationDate: epoch(a.CreatedAt), LastUpdatedDate: epoch(a.UpdatedAt)})
+			CreationDate: awsproto.Epoch(a.CreatedAt), LastUpdatedDate: awsproto.Epoch(a.UpdatedAt)})
 	}
 	return out, nil
 }

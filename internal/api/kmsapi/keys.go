@@ -3,6 +3,7 @@ package kmsapi
 import (
 	"context"
 
+	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/kms"
 )
 
@@ -96,11 +97,11 @@ func (h *Handler) scheduleKeyDeletion(ctx context.Context, sc kms.Scope, in *sch
 		return nil, err
 	}
 	return struct {
-		KeyID               string `json:"KeyId"`
-		DeletionDate        epoch  `json:"DeletionDate"`
-		KeyState            string `json:"KeyState"`
-		PendingWindowInDays int    `json:"PendingWindowInDays"`
-	}{k.ARN, epoch(*k.DeletionDate), k.State, k.PendingWindowInDays}, nil
+		KeyID               string         `json:"KeyId"`
+		DeletionDate        awsproto.Epoch `json:"DeletionDate"`
+		KeyState            string         `json:"KeyState"`
+		PendingWindowInDays int            `json:"PendingWindowInDays"`
+	}{k.ARN, awsproto.Epoch(*k.DeletionDate), k.State, k.PendingWindowInDays}, nil
 }
 
 func (h *Handler) cancelKeyDeletion(ctx context.Context, sc kms.Scope, in *keyRequest) (any, error) {

@@ -1,45 +1,36 @@
 package kmsapi
 
 import (
-	"encoding/json"
-	"time"
-
+	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/kms"
 )
 
-// epoch is a timestamp as AWS JSON 1.1 sends it: seconds since the epoch.
-type epoch time.Time
-
-func (e epoch) MarshalJSON() ([]byte, error) {
-	return json.Marshal(float64(time.Time(e).UnixMilli()) / 1000)
-}
-
 // keyMetadata is the model's KeyMetadata.
 type keyMetadata struct {
-	AWSAccountID                string   `json:"AWSAccountId"`
-	KeyID                       string   `json:"KeyId"`
-	Arn                         string   `json:"Arn"`
-	CreationDate                epoch    `json:"CreationDate"`
-	Enabled                     bool     `json:"Enabled"`
-	Description                 string   `json:"Description"`
-	KeyUsage                    string   `json:"KeyUsage"`
-	KeyState                    string   `json:"KeyState"`
-	DeletionDate                *epoch   `json:"DeletionDate,omitempty"`
-	PendingDeletionWindowInDays int      `json:"PendingDeletionWindowInDays,omitempty"`
-	Origin                      string   `json:"Origin"`
-	KeyManager                  string   `json:"KeyManager"`
-	CustomerMasterKeySpec       string   `json:"CustomerMasterKeySpec"`
-	KeySpec                     string   `json:"KeySpec"`
-	EncryptionAlgorithms        []string `json:"EncryptionAlgorithms"`
-	MultiRegion                 bool     `json:"MultiRegion"`
+	AWSAccountID                string          `json:"AWSAccountId"`
+	KeyID                       string          `json:"KeyId"`
+	Arn                         string          `json:"Arn"`
+	CreationDate                awsproto.Epoch  `json:"CreationDate"`
+	Enabled                     bool            `json:"Enabled"`
+	Description                 string          `json:"Description"`
+	KeyUsage                    string          `json:"KeyUsage"`
+	KeyState                    string          `json:"KeyState"`
+	DeletionDate                *awsproto.Epoch `json:"DeletionDate,omitempty"`
+	PendingDeletionWindowInDays int             `json:"PendingDeletionWindowInDays,omitempty"`
+	Origin                      string          `json:"Origin"`
+	KeyManager                  string          `json:"KeyManager"`
+	CustomerMasterKeySpec       string          `json:"CustomerMasterKeySpec"`
+	KeySpec                     string          `json:"KeySpec"`
+	EncryptionAlgorithms        []string        `json:"EncryptionAlgorithms"`
+	MultiRegion                 bool            `json:"MultiRegion"`
 }
 
 func metadataOf(k *kms.Key) keyMetadata {
-	m := keyMetadata{AWSAccountID: k.Account, KeyID: k.ID, Arn: k.ARN, CreationDate: epoch(k.CreatedAt), Enabled: k.Enabled(),
+	m := keyMetadata{AWSAccountID: k.Account, KeyID: k.ID, Arn: k.ARN, CreationDate: awsproto.Epoch(k.CreatedAt), Enabled: k.Enabled(),
 		Description: k.Description, KeyUsage: k.KeyUsage, KeyState: k.State, Origin: k.Origin, KeyManager: kms.ManagerCustomer,
 		CustomerMasterKeySpec: k.KeySpec, KeySpec: k.KeySpec, EncryptionAlgorithms: []string{kms.AlgorithmSymmetric}}
 	if k.DeletionDate != nil {
-		d := epoch(*k.DeletionDate)
+		d := awsproto.Epoch(*k.DeletionDate)
 		m.DeletionDate, m.PendingDeletionWindowInDays = &d, k.PendingWindowInDays
 	}
 	return m

@@ -3,6 +3,7 @@ package ssmapi
 import (
 	"context"
 
+	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/ssm"
 )
 
@@ -90,7 +91,7 @@ func (h *Handler) getParameterHistory(ctx context.Context, c call, in *getParame
 	}
 	out := make([]history, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, history{Name: p.Name, Type: p.Type, LastModifiedDate: epoch(p.LastModified), LastModifiedUser: p.LastModifiedUser,
+		out = append(out, history{Name: p.Name, Type: p.Type, LastModifiedDate: awsproto.Epoch(p.LastModified), LastModifiedUser: p.LastModifiedUser,
 			Description: p.Description, Value: p.Value, AllowedPattern: p.AllowedPattern, Version: p.Version, Labels: []string{},
 			Tier: p.Tier, Policies: []any{}, DataType: p.DataType})
 	}
@@ -206,7 +207,7 @@ func (h *Handler) describeParameters(ctx context.Context, c call, in *describePa
 	}
 	out := make([]metadata, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, metadata{Name: p.Name, ARN: p.ARN, Type: p.Type, LastModifiedDate: epoch(p.LastModified), LastModifiedUser: p.LastModifiedUser,
+		out = append(out, metadata{Name: p.Name, ARN: p.ARN, Type: p.Type, LastModifiedDate: awsproto.Epoch(p.LastModified), LastModifiedUser: p.LastModifiedUser,
 			Description: p.Description, AllowedPattern: p.AllowedPattern, Version: p.Version, Tier: p.Tier, Policies: []any{}, DataType: p.DataType})
 	}
 	return struct {

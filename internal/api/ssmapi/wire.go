@@ -1,34 +1,25 @@
 package ssmapi
 
 import (
-	"encoding/json"
-	"time"
-
+	"github.com/keksdev/keks/internal/awsproto"
 	"github.com/keksdev/keks/internal/ssm"
 )
 
-// epoch is a timestamp as AWS JSON 1.1 writes it: seconds since the epoch.
-type epoch time.Time
-
-func (e epoch) MarshalJSON() ([]byte, error) {
-	return json.Marshal(float64(time.Time(e).UnixMilli()) / 1000)
-}
-
 // parameter is the model's Parameter shape.
 type parameter struct {
-	Name             string `json:"Name"`
-	Type             string `json:"Type"`
-	Value            string `json:"Value"`
-	Version          int64  `json:"Version"`
-	Selector         string `json:"Selector,omitempty"`
-	LastModifiedDate epoch  `json:"LastModifiedDate"`
-	ARN              string `json:"ARN"`
-	DataType         string `json:"DataType"`
+	Name             string         `json:"Name"`
+	Type             string         `json:"Type"`
+	Value            string         `json:"Value"`
+	Version          int64          `json:"Version"`
+	Selector         string         `json:"Selector,omitempty"`
+	LastModifiedDate awsproto.Epoch `json:"LastModifiedDate"`
+	ARN              string         `json:"ARN"`
+	DataType         string         `json:"DataType"`
 }
 
 func parameterOf(p ssm.Parameter) parameter {
 	return parameter{Name: p.Name, Type: p.Type, Value: p.Value, Version: p.Version, Selector: p.Selector,
-		LastModifiedDate: epoch(p.LastModified), ARN: p.ARN, DataType: p.DataType}
+		LastModifiedDate: awsproto.Epoch(p.LastModified), ARN: p.ARN, DataType: p.DataType}
 }
 
 func parametersOf(ps []ssm.Parameter) []parameter {
@@ -41,33 +32,33 @@ func parametersOf(ps []ssm.Parameter) []parameter {
 
 // metadata is DescribeParameters' ParameterMetadata: no value.
 type metadata struct {
-	Name             string `json:"Name"`
-	ARN              string `json:"ARN"`
-	Type             string `json:"Type"`
-	LastModifiedDate epoch  `json:"LastModifiedDate"`
-	LastModifiedUser string `json:"LastModifiedUser,omitempty"`
-	Description      string `json:"Description,omitempty"`
-	AllowedPattern   string `json:"AllowedPattern,omitempty"`
-	Version          int64  `json:"Version"`
-	Tier             string `json:"Tier"`
-	Policies         []any  `json:"Policies"`
-	DataType         string `json:"DataType"`
+	Name             string         `json:"Name"`
+	ARN              string         `json:"ARN"`
+	Type             string         `json:"Type"`
+	LastModifiedDate awsproto.Epoch `json:"LastModifiedDate"`
+	LastModifiedUser string         `json:"LastModifiedUser,omitempty"`
+	Description      string         `json:"Description,omitempty"`
+	AllowedPattern   string         `json:"AllowedPattern,omitempty"`
+	Version          int64          `json:"Version"`
+	Tier             string         `json:"Tier"`
+	Policies         []any          `json:"Policies"`
+	DataType         string         `json:"DataType"`
 }
 
 // history is GetParameterHistory's ParameterHistory.
 type history struct {
-	Name             string   `json:"Name"`
-	Type             string   `json:"Type"`
-	LastModifiedDate epoch    `json:"LastModifiedDate"`
-	LastModifiedUser string   `json:"LastModifiedUser,omitempty"`
-	Description      string   `json:"Description,omitempty"`
-	Value            string   `json:"Value"`
-	AllowedPattern   string   `json:"AllowedPattern,omitempty"`
-	Version          int64    `json:"Version"`
-	Labels           []string `json:"Labels"`
-	Tier             string   `json:"Tier"`
-	Policies         []any    `json:"Policies"`
-	DataType         string   `json:"DataType"`
+	Name             string         `json:"Name"`
+	Type             string         `json:"Type"`
+	LastModifiedDate awsproto.Epoch `json:"LastModifiedDate"`
+	LastModifiedUser string         `json:"LastModifiedUser,omitempty"`
+	Description      string         `json:"Description,omitempty"`
+	Value            string         `json:"Value"`
+	AllowedPattern   string         `json:"AllowedPattern,omitempty"`
+	Version          int64          `json:"Version"`
+	Labels           []string       `json:"Labels"`
+	Tier             string         `json:"Tier"`
+	Policies         []any          `json:"Policies"`
+	DataType         string         `json:"DataType"`
 }
 
 // filter is ParameterStringFilter (and the older ParametersFilter, which
