@@ -35,26 +35,16 @@ var (
 	errBadToken     = Errorf(CodeInvalidParameter, "The specified nextToken is invalid.")
 )
 
-// maxEcho bounds how much of a refused value an error repeats.
-const maxEcho = 256
-
-func echo(value string) string {
-	if len(value) > maxEcho {
-		return value[:maxEcho] + "..."
-	}
-	return value
-}
-
 // validationf is a refused member in the wording of AWS's request
 // validator: "1 validation error detected: Value 'x' at 'field' failed to
 // satisfy constraint: <constraint>".
 func validationf(value, field, constraint string) error {
-	return Errorf(CodeInvalidParameter, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", echo(value), field, constraint)
+	return Errorf(CodeInvalidParameter, "%s", awserr.ConstraintMessage(value, field, constraint))
 }
 
 // Missing is a required member that the request does not have.
 func Missing(field string) error {
-	return Errorf(CodeInvalidParameter, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+	return Errorf(CodeInvalidParameter, "%s", awserr.NullMessage(field))
 }
 
 // checkLimit holds a limit member to its range.

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/keksdev/keks/internal/awserr"
 )
 
 // CloudWatch's patterns for names, as the API model has them.
@@ -89,7 +91,7 @@ func (r GroupRef) resolve(account, region string) (string, error) {
 	}
 	arnRegion, arnAccount, name, ok := ParseGroupARN(id)
 	if !ok {
-		return "", Errorf(CodeInvalidParameter, "The specified logGroupIdentifier is not a valid log group ARN: %s", echo(id))
+		return "", Errorf(CodeInvalidParameter, "The specified logGroupIdentifier is not a valid log group ARN: %s", awserr.Echo(id))
 	}
 	if arnRegion != region || arnAccount != account {
 		return "", errNoGroup

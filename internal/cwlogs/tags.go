@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/keksdev/keks/internal/awserr"
 )
 
 // CloudWatch Logs' limits and patterns on tags.
@@ -136,7 +138,7 @@ func GroupOfARN(account, region, arn string) (string, error) {
 		if strings.HasPrefix(arn, "arn:") && strings.Contains(arn, ":logs:") {
 			return "", Errorf(CodeResourceNotFound, "The specified resource does not exist.")
 		}
-		return "", Errorf(CodeInvalidParameter, "Invalid resourceArn: %s", echo(arn))
+		return "", Errorf(CodeInvalidParameter, "Invalid resourceArn: %s", awserr.Echo(arn))
 	}
 	if arnRegion != region || arnAccount != account {
 		return "", errNoGroup

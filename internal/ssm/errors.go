@@ -36,25 +36,15 @@ func notFound(name string) error {
 	return Errorf(CodeParameterNotFound, "Parameter %s not found.", name)
 }
 
-// maxEcho bounds how much of a refused value an error repeats.
-const maxEcho = 256
-
-func echo(value string) string {
-	if len(value) > maxEcho {
-		return value[:maxEcho] + "..."
-	}
-	return value
-}
-
 // validationf is a refused member in the wording of AWS's request
 // validator.
 func validationf(value, field, constraint string) error {
-	return Errorf(CodeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", echo(value), field, constraint)
+	return Errorf(CodeValidation, "%s", awserr.ConstraintMessage(value, field, constraint))
 }
 
 // Missing is a required member that the request does not have.
 func Missing(field string) error {
-	return Errorf(CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+	return Errorf(CodeValidation, "%s", awserr.NullMessage(field))
 }
 
 // CheckLength holds a string member to AWS's length bounds.

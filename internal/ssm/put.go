@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/keksdev/keks/internal/awserr"
 	"github.com/keksdev/keks/internal/store"
 )
 
@@ -180,7 +181,7 @@ func checkPut(in PutInput) error {
 // checkValue holds a version's value to its type, data type and allowed pattern.
 func checkValue(v version) error {
 	if v.DataType == DataTypeImage && (v.Type != TypeString || !strings.HasPrefix(v.Value, "ami-")) {
-		return Errorf(CodeValidation, "Parameter value, %s, is not in the right format for the aws:ec2:image data type.", echo(v.Value))
+		return Errorf(CodeValidation, "Parameter value, %s, is not in the right format for the aws:ec2:image data type.", awserr.Echo(v.Value))
 	}
 	if v.AllowedPattern == "" {
 		return nil
