@@ -1,6 +1,9 @@
 package awsproto
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Members reads a Query-protocol list: Name.member.1, Name.member.2...
 func (c *Call) Members(name string) []string {
@@ -29,4 +32,14 @@ func (c *Call) MemberTags(name string) map[string]string {
 		}
 		out[k[0]] = c.Form.Get(prefix + "Value")
 	}
+}
+
+// MemberName is a Query parameter's name as the service's model spells
+// the member, and as its validation messages and XML answers name it:
+// AutoScalingGroupName is autoScalingGroupName.
+func MemberName(param string) string {
+	if param == "" {
+		return param
+	}
+	return strings.ToLower(param[:1]) + param[1:]
 }

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"github.com/keksdev/keks/internal/awserr"
 	"net/http"
+
+	"github.com/keksdev/keks/internal/awserr"
 )
 
 // NewRequestID returns an id in AWS's UUID form.

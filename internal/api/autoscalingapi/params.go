@@ -12,19 +12,10 @@ func invalid(format string, args ...any) error {
 	return awserr.Errorf(autoscaling.CodeValidation, format, args...)
 }
 
-// lowerFirst is a parameter's member name as Auto Scaling's validation
-// messages spell it (autoScalingGroupName).
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return string(s[0]+'a'-'A') + s[1:]
-}
-
 func required(c *awsproto.Call, name string) (string, error) {
 	v := c.Form.Get(name)
 	if v == "" {
-		return "", invalid("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", lowerFirst(name))
+		return "", invalid("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", awsproto.MemberName(name))
 	}
 	return v, nil
 }
@@ -46,7 +37,7 @@ func intParam(c *awsproto.Call, name string) (*int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < -1<<31 || n > 1<<31-1 {
-		return nil, invalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be an integer", v, lowerFirst(name))
+		return nil, invalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be an integer", v, awsproto.MemberName(name))
 	}
 	return &n, nil
 }
@@ -59,7 +50,7 @@ func boolParam(c *awsproto.Call, name string) (*bool, error) {
 		b := v == "true"
 		return &b, nil
 	default:
-		return nil, invalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, lowerFirst(name))
+		return nil, invalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, awsproto.MemberName(name))
 	}
 }
 

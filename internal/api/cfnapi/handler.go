@@ -68,8 +68,7 @@ func (h *Handler) wake() {
 func required(c *awsproto.Call, names ...string) error {
 	for _, n := range names {
 		if c.Form.Get(n) == "" {
-			field := string(n[0]+'a'-'A') + n[1:]
-			return awserr.Errorf(cloudformation.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
+			return awserr.Errorf(cloudformation.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", awsproto.MemberName(n))
 		}
 	}
 	return nil

@@ -187,13 +187,13 @@ func (o fleetOverride) node() awsproto.Node {
 	spec := awsproto.El("launchTemplateSpecification")
 	for _, f := range []string{"LaunchTemplateId", "LaunchTemplateName", "Version"} {
 		if v := o.template[f]; v != "" {
-			spec.Kids = append(spec.Kids, awsproto.Tx(lowerFirst(f), v))
+			spec.Kids = append(spec.Kids, awsproto.Tx(awsproto.MemberName(f), v))
 		}
 	}
 	over := awsproto.El("overrides")
 	for _, f := range fleetOverrideFields {
 		if v := o.fields[f]; v != "" {
-			over.Kids = append(over.Kids, awsproto.Tx(lowerFirst(f), v))
+			over.Kids = append(over.Kids, awsproto.Tx(awsproto.MemberName(f), v))
 		}
 	}
 	return awsproto.El("launchTemplateAndOverrides", spec, over)

@@ -203,7 +203,7 @@ func (h *Handler) describeSpotPriceHistory(_ *http.Request, c *awsproto.Call) ([
 	for _, p := range []string{"StartTime", "EndTime"} {
 		if v := c.Form.Get(p); v != "" {
 			if _, err := time.Parse(time.RFC3339, v); err != nil {
-				return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value (%s) for parameter %s is invalid. Invalid date/time format.", v, strings.ToLower(p[:1])+p[1:])
+				return nil, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value (%s) for parameter %s is invalid. Invalid date/time format.", v, awsproto.MemberName(p))
 			}
 		}
 	}

@@ -245,7 +245,7 @@ func (h *Handler) describeLaunchTemplateVersions(r *http.Request, c *awsproto.Ca
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1 {
-			return 0, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value (%s) for parameter %s is invalid.", v, strings.ToLower(p[:1])+p[1:])
+			return 0, awserr.Errorf(ec2.CodeInvalidParameterValue, "Value (%s) for parameter %s is invalid.", v, awsproto.MemberName(p))
 		}
 		return n, nil
 	}
@@ -374,13 +374,6 @@ func (t *dataTree) put(path []string, v string) {
 	t.fields[path[0]].put(path[1:], v)
 }
 
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
-}
-
 // node renders t as the element name; where is the parameter's path
 // without its list numbers ("NetworkInterface.SecurityGroupId").
 func (t *dataTree) node(name, where string) awsproto.Node {
@@ -413,9 +406,9 @@ func (t *dataTree) node(name, where string) awsproto.Node {
 	for _, k := range keys {
 		path := strings.TrimPrefix(where+"."+k, ".")
 		kid := t.fields[k]
-		elem := lowerFirst(k)
+		elem := awsproto.MemberName(k)
 		if kid.items != nil {
-			elem = lowerFirst(k) + "Set"
+			elem = awsproto.MemberName(k) + "Set"
 			if set, ok := launchDataSets[path]; ok {
 				elem = set
 			}

@@ -1,11 +1,11 @@
 package eksapi
 
 import (
-	"github.com/keksdev/keks/internal/kubeversions"
 	"strconv"
 	"time"
 
 	"github.com/keksdev/keks/internal/eks"
+	"github.com/keksdev/keks/internal/kubeversions"
 )
 
 // epoch encodes a time as AWS JSON does: fractional seconds since 1970.

@@ -125,15 +125,10 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 	return nil
 }
 
-// fieldName is a parameter as IAM's validation messages name it: userName.
-func fieldName(param string) string {
-	return strings.ToLower(param[:1]) + param[1:]
-}
-
 func required(c *awsproto.Call, names ...string) error {
 	for _, n := range names {
 		if c.Form.Get(n) == "" {
-			return awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", fieldName(n))
+			return awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", awsproto.MemberName(n))
 		}
 	}
 	return nil
@@ -146,7 +141,7 @@ func boolParam(c *awsproto.Call, name string) (bool, error) {
 	case "true":
 		return true, nil
 	default:
-		return false, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, fieldName(name))
+		return false, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, awsproto.MemberName(name))
 	}
 }
 
@@ -158,7 +153,7 @@ func intParam(c *awsproto.Call, name string) (*int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return nil, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a number", v, fieldName(name))
+		return nil, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a number", v, awsproto.MemberName(name))
 	}
 	return &n, nil
 }

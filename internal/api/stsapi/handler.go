@@ -78,7 +78,7 @@ func (h *Handler) unsigned(ctx context.Context, form url.Values) (awsproto.Princ
 	}
 	for _, p := range []string{"RoleArn", "RoleSessionName", "WebIdentityToken"} {
 		if form.Get(p) == "" {
-			return awsproto.Principal{}, true, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", strings.ToLower(p[:1])+p[1:])
+			return awsproto.Principal{}, true, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", awsproto.MemberName(p))
 		}
 	}
 	wi, err := h.IAM.VerifyWebIdentityToken(ctx, form.Get("WebIdentityToken"))
