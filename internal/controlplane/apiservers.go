@@ -31,12 +31,18 @@ func (c *Controller) APIServerConfigs(ctx context.Context, clusterUID string) ([
 		if inst.Role != RoleAPIServer || inst.Address == "" {
 			continue
 		}
-		rc := rest.CopyConfig(admin)
-		rc.Host = "https://" + inst.Address + ":443"
-		out = append(out, rc)
+		out = append(out, apiServerConfig(admin, inst.Address))
 	}
 	if len(out) == 0 {
 		return []*rest.Config{admin}, nil
 	}
 	return out, nil
+}
+
+// apiServerConfig is admin's config aimed at the one API server at
+// address, past the endpoint's load balancer.
+func apiServerConfig(admin *rest.Config, address string) *rest.Config {
+	rc := rest.CopyConfig(admin)
+	rc.Host = "https://" + address + ":443"
+	return rc
 }

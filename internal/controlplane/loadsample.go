@@ -70,8 +70,7 @@ func (s *loadScraper) client(address string) (*http.Client, error) {
 	if c, ok := s.by[address]; ok {
 		return c, nil
 	}
-	cfg := rest.CopyConfig(s.admin)
-	cfg.Host = "https://" + address + ":443"
+	cfg := apiServerConfig(s.admin, address)
 	cfg.Timeout = 5 * time.Second
 	c, err := rest.HTTPClientFor(cfg)
 	if err != nil {
