@@ -3,6 +3,8 @@ package awsproto
 import (
 	"strconv"
 	"strings"
+
+	"github.com/keksdev/keks/internal/awserr"
 )
 
 // Members reads a Query-protocol list: Name.member.1, Name.member.2...
@@ -42,4 +44,29 @@ func MemberName(param string) string {
 		return param
 	}
 	return strings.ToLower(param[:1]) + param[1:]
+}
+
+// Required refuses a Query call that lacks any of the named parameters,
+// with the service's validation code and the validator's wording.
+func (c *Call) Required(code string, names ...string) error {
+	for _, n := range names {
+		if c.Form.Get(n) == "" {
+			return awserr.Errorf(code, "%s", awserr.NullMessage(MemberName(n)))
+		}
+	}
+	return nil
+}
+
+// OptionalBool reads a boolean Query parameter: nil when absent, and
+// anything but true or false refused with the service's validation code.
+func (c *Call) OptionalBool(code, name string) (*bool, error) {
+	switch v := c.Form.Get(name); v {
+	case "":
+		return nil, nil
+	case "true", "false":
+		b := v == "true"
+		return &b, nil
+	default:
+		return nil, awserr.Errorf(code, "%s", awserr.ConstraintMessage(v, MemberName(name), "Member must be a boolean"))
+	}
 }

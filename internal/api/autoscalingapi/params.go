@@ -13,11 +13,7 @@ func invalid(format string, args ...any) error {
 }
 
 func required(c *awsproto.Call, name string) (string, error) {
-	v := c.Form.Get(name)
-	if v == "" {
-		return "", invalid("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", awsproto.MemberName(name))
-	}
-	return v, nil
+	return c.Form.Get(name), c.Required(autoscaling.CodeValidation, name)
 }
 
 // groupName reads AutoScalingGroupName, which Auto Scaling bounds at 255.
@@ -43,15 +39,7 @@ func intParam(c *awsproto.Call, name string) (*int, error) {
 }
 
 func boolParam(c *awsproto.Call, name string) (*bool, error) {
-	switch v := c.Form.Get(name); v {
-	case "":
-		return nil, nil
-	case "true", "false":
-		b := v == "true"
-		return &b, nil
-	default:
-		return nil, invalid("1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, awsproto.MemberName(name))
-	}
+	return c.OptionalBool(autoscaling.CodeValidation, name)
 }
 
 // maxRecords reads MaxRecords: def when absent, 1 to 100 otherwise.

@@ -66,24 +66,11 @@ func (h *Handler) wake() {
 }
 
 func required(c *awsproto.Call, names ...string) error {
-	for _, n := range names {
-		if c.Form.Get(n) == "" {
-			return awserr.Errorf(cloudformation.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", awsproto.MemberName(n))
-		}
-	}
-	return nil
+	return c.Required(cloudformation.CodeValidation, names...)
 }
 
 func boolParam(c *awsproto.Call, name string) (*bool, error) {
-	switch v := c.Form.Get(name); v {
-	case "":
-		return nil, nil
-	case "true", "false":
-		b := v == "true"
-		return &b, nil
-	default:
-		return nil, awserr.Errorf(cloudformation.CodeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, name)
-	}
+	return c.OptionalBool(cloudformation.CodeValidation, name)
 }
 
 // boolParams reads optional booleans, in order: the first malformed one is

@@ -126,23 +126,12 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, c *awsproto.Cal
 }
 
 func required(c *awsproto.Call, names ...string) error {
-	for _, n := range names {
-		if c.Form.Get(n) == "" {
-			return awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", awsproto.MemberName(n))
-		}
-	}
-	return nil
+	return c.Required(iam.CodeValidation, names...)
 }
 
 func boolParam(c *awsproto.Call, name string) (bool, error) {
-	switch v := c.Form.Get(name); v {
-	case "", "false":
-		return false, nil
-	case "true":
-		return true, nil
-	default:
-		return false, awserr.Errorf(iam.CodeValidation, "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: Member must be a boolean", v, awsproto.MemberName(name))
-	}
+	b, err := c.OptionalBool(iam.CodeValidation, name)
+	return b != nil && *b, err
 }
 
 // intParam reads an optional number; nil when absent.
