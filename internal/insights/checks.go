@@ -123,15 +123,11 @@ func deprecatedAPIs(o Observed) Insight {
 			Reason: fmt.Sprintf("Deprecated API %s was last requested %s", apiPath(s), s.LastSeen.UTC().Format(time.RFC3339))})
 		worst = worse(worst, status)
 	}
-	in.Status = worst
-	switch worst {
-	case StatusError:
-		in.Reason = fmt.Sprintf("Deprecated API usage detected within last 30 days of APIs removed in Kubernetes v%s.", o.Target)
-	case StatusWarning:
-		in.Reason = "Deprecated API usage detected within last 30 days."
-	default:
-		in.Reason = "No deprecated API usage detected within the last 30 days."
-	}
+	in.conclude(worst, reasons{
+		failing: fmt.Sprintf("Deprecated API usage detected within last 30 days of APIs removed in Kubernetes v%s.", o.Target),
+		warning: "Deprecated API usage detected within last 30 days.",
+		passing: "No deprecated API usage detected within the last 30 days.",
+	})
 	return in
 }
 
@@ -175,15 +171,11 @@ func kubeletSkew(o Observed) Insight {
 			worst = worse(worst, status)
 		}
 	}
-	in.Status = worst
-	switch worst {
-	case StatusError:
-		in.Reason = "Node kubelet versions would not comply with the version skew policy after the upgrade."
-	case StatusWarning:
-		in.Reason = "Node kubelet versions would be at the limit of the version skew policy after the upgrade."
-	default:
-		in.Reason = "Node kubelet versions match the cluster control plane version within the supported skew."
-	}
+	in.conclude(worst, reasons{
+		failing: "Node kubelet versions would not comply with the version skew policy after the upgrade.",
+		warning: "Node kubelet versions would be at the limit of the version skew policy after the upgrade.",
+		passing: "Node kubelet versions match the cluster control plane version within the supported skew.",
+	})
 	return in
 }
 
@@ -223,13 +215,28 @@ func addonCompatibility(o Observed) Insight {
 			Reason: fmt.Sprintf("Add-on %s version %s is not supported on Kubernetes v%s", a.Name, a.Version, o.Target)})
 		worst = StatusError
 	}
-	in.Status = worst
-	if worst == StatusError {
-		in.Reason = fmt.Sprintf("Installed add-on versions are not compatible with Kubernetes v%s.", o.Target)
-	} else {
-		in.Reason = fmt.Sprintf("All installed add-on versions are compatible with Kubernetes v%s.", o.Target)
-	}
+	in.conclude(worst, reasons{
+		failing: fmt.Sprintf("Installed add-on versions are not compatible with Kubernetes v%s.", o.Target),
+		passing: fmt.Sprintf("All installed add-on versions are compatible with Kubernetes v%s.", o.Target),
+	})
 	return in
+}
+
+// reasons are what an insight says for each outcome of its check.
+type reasons struct{ failing, warning, passing string }
+
+// conclude gives the insight the worst status its resources reached and
+// the reason for it.
+func (in *Insight) conclude(worst string, r reasons) {
+	in.Status = worst
+	switch worst {
+	case StatusError:
+		in.Reason = r.failing
+	case StatusWarning:
+		in.Reason = r.warning
+	default:
+		in.Reason = r.passing
+	}
 }
 
 var severity = map[string]int{StatusPassing: 0, StatusUnknown: 1, StatusWarning: 2, StatusError: 3}
