@@ -150,14 +150,7 @@ func rate(c *http.Client, bases ...string) float64 {
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/namespaces/default", nil)
-				resp, err := c.Do(req)
-				if err != nil {
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
+				if getOK(ctx, c, base+"/api/v1/namespaces/default") {
 					n.Add(1)
 				}
 			}
@@ -176,4 +169,20 @@ func eksClient(b *testing.B, e *harness.Env) *eks.Client {
 		b.Fatal(err)
 	}
 	return eks.NewFromConfig(kc.Config)
+}
+
+// getOK GETs url and tells whether it was answered 200; the body is read
+// so that the connection is kept.
+func getOK(ctx context.Context, c *http.Client, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -93,14 +92,7 @@ func loadWorker(ctx context.Context, host string, cert tls.Certificate, served *
 	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	recycled := time.Now()
 	for ctx.Err() == nil {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, host+"/api/v1/namespaces/default", nil)
-		resp, err := c.Do(req)
-		if err != nil {
-			continue
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
+		if getOK(ctx, c, host+"/api/v1/namespaces/default") {
 			served.Add(1)
 		}
 		if time.Since(recycled) > 2*time.Second {
