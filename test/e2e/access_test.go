@@ -53,7 +53,7 @@ func TestClusterAccess(t *testing.T) {
 		t.Fatalf("a describe-only user deleting the cluster: %v", err)
 	}
 	dev.Run("aws", "eks", "update-kubeconfig", "--name", name)
-	if _, err := dev.Try("kubectl", "get", "pods"); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+	if _, err := dev.Try("kubectl", "get", "pods"); !refusedAs401(err) {
 		t.Fatalf("kubectl of a user without an access entry: %v", err)
 	}
 
@@ -107,7 +107,7 @@ data:
 	e.Run("aws", "eks", "update-cluster-config", "--name", name, "--access-config", "authenticationMode=API")
 	e.Run("aws", "eks", "wait", "cluster-active", "--name", name)
 	harness.Eventually(t, time.Minute, "aws-auth's user is refused in API mode", func() error {
-		if _, err := ops.Try("kubectl", "get", "pods"); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		if _, err := ops.Try("kubectl", "get", "pods"); !refusedAs401(err) {
 			return fmt.Errorf("still let in: %v", err)
 		}
 		return nil
@@ -185,4 +185,13 @@ func metadataHopLimit(t *testing.T, e *harness.Env) {
 	if out := e.Run("ip", "netns", "exec", "keks-"+instanceID, "sh", "-c", get); !strings.Contains(out, " 401 ") {
 		t.Fatalf("IMDSv1 on the node: %q", out)
 	}
+}
+
+// refusedAs401 tells whether kubectl failed because the API server answered
+// 401. kubectl words it two ways: "Unauthorized" (the Status's message, when
+// the refused request is an API call) or "the server has asked for the
+// client to provide credentials" (when discovery is refused first, as it is
+// with no discovery cache of the server yet).
+func refusedAs401(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "Unauthorized") || strings.Contains(err.Error(), "asked for the client to provide credentials"))
 }

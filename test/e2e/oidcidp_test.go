@@ -144,7 +144,7 @@ func identityProviderConfig(t *testing.T, e *harness.Env, cluster string, iss *t
 	e.JSON(&dis, "aws", "eks", "disassociate-identity-provider-config", "--cluster-name", cluster, "--identity-provider-config", "type=oidc,name=people")
 	waitUpdate(t, e, cluster, dis.Update.ID)
 	for i := 0; i < 6; i++ {
-		if out, err := whoami(); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		if out, err := whoami(); !refusedAs401(err) {
 			t.Fatalf("kubectl with an ID token after disassociation: %q %v, want Unauthorized", out, err)
 		}
 	}
