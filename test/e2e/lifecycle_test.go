@@ -18,6 +18,9 @@ func TestVersionLifecycle(t *testing.T) {
 	harness.Long(t, "about 5 minutes: a cluster, its insights, a keks restart in August 2027 and the automatic upgrade")
 	e := harness.New(t)
 	const name, from, to = "lifecycle", "1.36", "1.37"
+	// Built before the cluster is asked for: a cold build (minutes) would
+	// outlast the CLI's wait for ACTIVE.
+	e.Run(e.Keks, "build-kubernetes", from, to)
 	e.Run("aws", "eks", "create-cluster", "--name", name, "--kubernetes-version", from, "--upgrade-policy", "supportType=STANDARD",
 		"--role-arn", e.ClusterRole("lifecycleRole"), "--resources-vpc-config", "subnetIds="+strings.Join(e.PrivateSubnets(), ","),
 		"--logging", `{"clusterLogging":[{"types":["audit"],"enabled":true}]}`)
