@@ -38,16 +38,7 @@ func BenchmarkKarpenter(b *testing.B) {
 		up = append(up, time.Since(start).Seconds())
 		start = time.Now()
 		e.Run("kubectl", "delete", "deployment", "inflate")
-		wait(b, 4*time.Minute, func() error {
-			if n := strings.TrimSpace(e.Run("kubectl", "get", "nodes", "-l", "karpenter.sh/nodepool=default", "-o", "name")); n != "" {
-				return fmt.Errorf("nodes %s", n)
-			}
-			if left := strings.TrimSpace(e.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag-key,Values=karpenter.sh/nodepool",
-				"Name=instance-state-name,Values=pending,running,stopping", "--query", "Reservations[].Instances[].InstanceId", "--output", "text")); left != "" {
-				return fmt.Errorf("instances %s", left)
-			}
-			return nil
-		})
+		wait(b, 4*time.Minute, e.KarpenterNodesGone)
 		down = append(down, time.Since(start).Seconds())
 	}
 	fmt.Printf("\nKarpenter (karpenter-provider-aws v1.15.0, unchanged) against keks, one pod of 500m held to its nodes\n")

@@ -57,16 +57,7 @@ func TestKarpenter(t *testing.T) {
 	// Gone the pods, the node is empty: Karpenter consolidates it away.
 	e.Run("kubectl", "delete", "deployment", "inflate")
 	start = time.Now()
-	harness.Eventually(t, 3*time.Minute, "Karpenter's node consolidated away", func() error {
-		if n := strings.TrimSpace(e.Run("kubectl", "get", "nodes", "-l", "karpenter.sh/nodepool=default", "-o", "name")); n != "" {
-			return fmt.Errorf("nodes %s", n)
-		}
-		if left := strings.TrimSpace(e.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag-key,Values=karpenter.sh/nodepool", "Name=instance-state-name,Values=pending,running,stopping",
-			"--query", "Reservations[].Instances[].InstanceId", "--output", "text")); left != "" {
-			return fmt.Errorf("instances %s", left)
-		}
-		return nil
-	})
+	harness.Eventually(t, 3*time.Minute, "Karpenter's node consolidated away", e.KarpenterNodesGone)
 	t.Logf("the empty node consolidated and its instance terminated %s after the deployment was deleted", time.Since(start).Round(time.Second))
 
 	// What Karpenter logged as errors: a call keks answers wrongly shows

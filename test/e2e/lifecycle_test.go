@@ -106,16 +106,7 @@ func TestVersionLifecycle(t *testing.T) {
 		return fmt.Errorf("updates %v", ids)
 	})
 	start := time.Now()
-	harness.Eventually(t, 6*time.Minute, "the automatic upgrade successful", func() error {
-		st := strings.TrimSpace(e.Run("aws", "eks", "describe-update", "--name", name, "--update-id", id, "--query", "update.status", "--output", "text"))
-		if st == "Failed" {
-			t.Fatalf("automatic upgrade failed: %s", e.Run("aws", "eks", "describe-update", "--name", name, "--update-id", id))
-		}
-		if st != "Successful" {
-			return fmt.Errorf("update %s", st)
-		}
-		return nil
-	})
+	waitUpdate(t, e, name, id)
 	t.Logf("automatic upgrade %s -> %s successful %s after it was seen", from, to, time.Since(start).Round(time.Second))
 	if v := strings.TrimSpace(e.Run("aws", "eks", "describe-cluster", "--name", name, "--query", "cluster.[status,version]", "--output", "text")); v != "ACTIVE\t"+to {
 		t.Errorf("after the automatic upgrade: %q", v)

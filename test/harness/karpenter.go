@@ -37,6 +37,20 @@ func (e *Env) InstallKarpenter(cluster, nodeRole string) {
 	}
 }
 
+// KarpenterNodesGone is nil once no node of NodePool "default" is left in
+// the cluster and no instance Karpenter launched is still pending, running
+// or stopping: its nodes consolidated away and their instances terminated.
+func (e *Env) KarpenterNodesGone() error {
+	if n := strings.TrimSpace(e.Run("kubectl", "get", "nodes", "-l", "karpenter.sh/nodepool=default", "-o", "name")); n != "" {
+		return fmt.Errorf("nodes %s", n)
+	}
+	if left := strings.TrimSpace(e.Run("aws", "ec2", "describe-instances", "--filters", "Name=tag-key,Values=karpenter.sh/nodepool",
+		"Name=instance-state-name,Values=pending,running,stopping", "--query", "Reservations[].Instances[].InstanceId", "--output", "text")); left != "" {
+		return fmt.Errorf("instances %s", left)
+	}
+	return nil
+}
+
 // Apply is `kubectl apply` of a manifest.
 func (e *Env) Apply(manifest string) {
 	e.t.Helper()
